@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { Batch } from './batch.js';
+import type { Executor } from './scheduler/executor.js';
+import type { Time } from './time.js';
+
+/** What an operator reports about itself for a batch's progress event. */
+export interface OperatorProgress {
+  /** The operator's description (`reduceByKey#4` or its name). */
+  readonly operator: string;
+  /** Rows of state the operator holds after the batch. */
+  readonly stateRows?: number;
+  /** Approximate bytes of that state. */
+  readonly stateBytes?: number;
+  /** Records the operator dropped as late. */
+  readonly lateRecordsDropped?: number;
+}
+
+/**
+ * Everything an operator may depend on while it computes one batch. All of it is fixed in the
+ * batch's plan before computing, so a re-run of the batch sees the same values.
+ */
+export interface BatchContext {
+  /** The batch id, counting from 0. */
+  readonly batchId: number;
+  /** The batch time: `zeroTime + (batchId + 1) * batchInterval`. */
+  readonly batchTime: Time;
+  /** The processing time recorded when the batch was planned. */
+  readonly processingTime: Time;
+  /** Runs the batch's tasks. */
+  readonly executor: Executor;
+  /** A logger with the batch id bound. */
+  readonly logger: Logger;
+  /** The default number of partitions for keyed operators. */
+  readonly defaultParallelism: number;
+  /** Adds an operator's figures to the batch's progress event. */
+  reportOperator(progress: OperatorProgress): void;
+  /** Returns the batch a stream produced for this batch, computing it once (internal memo). */
+  memo<T>(id: number, compute: () => Promise<Batch<T> | undefined>): Promise<Batch<T> | undefined>;
+  /** The input read from the source with this id (internal). */
+  input(sourceId: number): InputRead;
+}
+
+/** What a source gave a batch: its records and the records it could not parse. */
+export interface InputRead {
+  readonly batch: Batch<unknown>;
+  readonly badRecords: readonly import('./sources/source.js').BadRecord[];
+}

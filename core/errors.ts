@@ -1,0 +1,59 @@
+/**
+ * Every code a {@link SluiceError} can carry, with what it means. Codes are stable: they are part
+ * of the public API and only ever added to.
+ */
+export const ERROR_CODES = {
+  USER_FUNCTION_FAILED: 'A function given to an operator or an output operation threw; the batch was not committed and the context stopped.',
+  BAD_RECORD: 'A source could not parse an input record and its bad-record policy is "fail".',
+  SOURCE_FAILED: 'A source could not report or read its data (I/O or protocol error).',
+  SINK_FAILED: 'An output operation could not write its results.',
+  BATCH_FAILED: 'A batch failed for a reason no other code covers (an operator or the engine itself); the batch was not committed.',
+  CONTEXT_STOPPED: 'The streaming context was stopped before the operation could finish.',
+} as const;
+
+/** A stable error code; see {@link ERROR_CODES}. */
+export type SluiceErrorCode = keyof typeof ERROR_CODES;
+
+/** Where in the graph and in the stream an error happened, when that is known. */
+export interface ErrorContext {
+  /** The operator's description, such as `map#3` or its user-given name. */
+  readonly operator?: string;
+  /** The batch that failed. */
+  readonly batchId?: number;
+  /** The batch time of the batch that failed, in ms. */
+  readonly batchTime?: number;
+  /** The source involved. */
+  readonly source?: string;
+}
+
+/**
+ * An operational failure: a user function that threw, a bad record, an I/O error. Programmer
+ * mistakes (wrong arguments, an invalid graph) are `TypeError`/`RangeError` instead.
+ */
+export class SluiceError extends Error {
+  /** The stable code; see {@link ERROR_CODES}. */
+  readonly code: SluiceErrorCode;
+  /** The operator that failed, if any. */
+  readonly operator: string | undefined;
+  /** The batch that failed, if any. */
+  readonly batchId: number | undefined;
+  /** The batch time of the batch that failed, if any. */
+  readonly batchTime: number | undefined;
+  /** The source involved, if any. */
+  readonly source: string | undefined;
+
+  constructor(code: SluiceErrorCode, message: string, options: ErrorContext & { readonly cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SluiceError';
+    this.code = code;
+    this.operator = options.operator;
+    this.batchId = options.batchId;
+    this.batchTime = options.batchTime;
+    this.source = options.source;
+  }
+}
+
+/** The message of any thrown value, for error texts. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

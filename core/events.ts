@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import type { OperatorProgress } from './batch-context.js';
+import type { SluiceError } from './errors.js';
+import type { Offset } from './sources/source.js';
+import type { Time } from './time.js';
+
+/** What one source gave one batch. */
+export interface SourceProgress {
+  /** The source's name. */
+  readonly source: string;
+  /** Records read (parsed) in the batch. */
+  readonly inputRecords: number;
+  /** Records the source could not parse (failed the batch, or went to its dead letters). */
+  readonly badRecords: number;
+  /** The offset the batch started after. */
+  readonly startOffset: Offset;
+  /** The offset the batch ended at. */
+  readonly endOffset: Offset;
+}
+
+/** The figures of one completed batch (Spark's `BatchInfo` / `StreamingQueryProgress`). */
+export interface BatchProgress {
+  readonly batchId: number;
+  readonly batchTime: Time;
+  /** Records read from all sources. */
+  readonly numInputRecords: number;
+  /** Records no source could parse, over all sources. */
+  readonly numBadRecords: number;
+  readonly sources: readonly SourceProgress[];
+  /** How long after its batch time the batch started (a slow batch delays the next). */
+  readonly schedulingDelayMs: number;
+  /** How long the batch took, from planning to commit. */
+  readonly processingTimeMs: number;
+  /** Scheduling delay plus processing time. */
+  readonly totalDelayMs: number;
+  /** The event-time watermark the batch used, if any stream has one. */
+  readonly watermark: Time | undefined;
+  /** Records dropped as late, over all operators. */
+  readonly lateRecordsDropped: number;
+  /** What each stateful or windowed operator reported. */
+  readonly operators: readonly OperatorProgress[];
+}
+
+/** Everything a listener is told, as a discriminated union on `type`. */
+export type StreamingEvent =
+  | { readonly type: 'contextStarted'; readonly zeroTime: Time; readonly batchIntervalMs: number }
+  | { readonly type: 'batchStarted'; readonly batchId: number; readonly batchTime: Time; readonly schedulingDelayMs: number }
+  | { readonly type: 'batchCompleted'; readonly progress: BatchProgress }
+  | { readonly type: 'batchFailed'; readonly batchId: number; readonly batchTime: Time; readonly error: SluiceError }
+  | { readonly type: 'contextStopped'; readonly error: SluiceError | undefined };
+
+/** A function told of every {@link StreamingEvent}; it runs synchronously on the scheduler. */
+export type StreamingListener = (event: StreamingEvent) => void;
+
+/** Delivers events to listeners; a listener that throws is logged and does not disturb the stream. */
+export class ListenerBus {
+  readonly #listeners = new Set<StreamingListener>();
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  add(listener: StreamingListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: StreamingEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#logger.warn({ err: error, event: event.type }, 'a streaming listener threw; the stream goes on');
+      }
+    }
+  }
+}

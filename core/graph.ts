@@ -1,0 +1,78 @@
+import type { Duration } from './time.js';
+
+/** The life-cycle state of a streaming context. */
+export type ContextState = 'initialized' | 'active' | 'stopped';
+
+/** A node of the graph, as the graph sees it. */
+export interface GraphNode {
+  readonly id: number;
+  readonly describe: string;
+}
+
+/** An output operation, as the graph sees it. */
+export interface GraphOutput {
+  readonly stream: GraphNode;
+  readonly describe: string;
+}
+
+/**
+ * The lineage graph of one streaming context: its nodes in creation order, their consumers and
+ * the output operations. Frozen once the context starts.
+ */
+export class DStreamGraph {
+  readonly batchInterval: Duration;
+  #state: ContextState = 'initialized';
+  #nodes: GraphNode[] = [];
+  #consumers = new Map<number, number>();
+  #outputs: GraphOutput[] = [];
+
+  constructor(batchInterval: Duration) {
+    this.batchInterval = batchInterval;
+  }
+
+  get state(): ContextState {
+    return this.#state;
+  }
+
+  set state(next: ContextState) {
+    this.#state = next;
+  }
+
+  /** The next node id: a node's position in the graph, stable for the same program. */
+  get nextId(): number {
+    return this.#nodes.length;
+  }
+
+  /** Adds a node consuming `parents`; throws once the context has started. */
+  addNode(node: GraphNode, parents: readonly GraphNode[]): void {
+    this.#assertBuilding(node.describe);
+    this.#nodes.push(node);
+    for (const parent of parents) this.#consumers.set(parent.id, (this.#consumers.get(parent.id) ?? 0) + 1);
+  }
+
+  /** Adds an output operation; throws once the context has started. */
+  addOutput(output: GraphOutput): void {
+    this.#assertBuilding(output.describe);
+    this.#outputs.push(output);
+    this.#consumers.set(output.stream.id, (this.#consumers.get(output.stream.id) ?? 0) + 1);
+  }
+
+  /** How many nodes and outputs read the node with this id. */
+  consumers(id: number): number {
+    return this.#consumers.get(id) ?? 0;
+  }
+
+  get nodes(): readonly GraphNode[] {
+    return this.#nodes;
+  }
+
+  get outputs(): readonly GraphOutput[] {
+    return this.#outputs;
+  }
+
+  #assertBuilding(what: string): void {
+    if (this.#state !== 'initialized') {
+      throw new TypeError(`Cannot add ${what}: the streaming context has already ${this.#state === 'active' ? 'started' : 'stopped'}. Define every input, operator and output before calling start().`);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * `sluice`: the core engine. Streams, operators, sources, output operations, the clock and the
+ * streaming context. Every public name is listed here on purpose.
+ */
+export { Batch, type BatchLike } from './batch.js';
+export type { BatchContext, InputRead, OperatorProgress } from './batch-context.js';
+export { ManualClock, SystemClock, type Cancel, type Clock } from './clock/index.js';
+export { DStream, type Operator, type UnaryFunction } from './dstream.js';
+export { ERROR_CODES, SluiceError, type ErrorContext, type SluiceErrorCode } from './errors.js';
+export type { BatchProgress, SourceProgress, StreamingEvent, StreamingListener } from './events.js';
+export type { ContextState, DStreamGraph } from './graph.js';
+export { encodeCompositeKey, hashKey, keyEquals, KeyMap, type Key, type KeyPart, type Pair } from './key.js';
+export { cogroup } from './keyed/cogroup.js';
+export { combineByKey, type KeyedOptions } from './keyed/combine-by-key.js';
+export { flatMapValues } from './keyed/flat-map-values.js';
+export { groupByKey } from './keyed/group-by-key.js';
+export { fullOuterJoin, join, leftOuterJoin, rightOuterJoin, type JoinSide } from './keyed/join.js';
+export { mapValues } from './keyed/map-values.js';
+export { reduceByKey } from './keyed/reduce-by-key.js';
+export type { Combiner } from './keyed/shuffle.js';
+export type { StaticDataset } from './operators/constant.js';
+export { count, countByValue, reduce } from './operators/count.js';
+export { DerivedDStream, type DeriveBatch } from './operators/derived.js';
+export { filter } from './operators/filter.js';
+export { flatMap } from './operators/flat-map.js';
+export { glom, mapPartitions } from './operators/map-partitions.js';
+export { keyBy, mapToPair } from './operators/map-to-pair.js';
+export { map } from './operators/map.js';
+export { NarrowDStream, type Emit, type Stage } from './operators/narrow.js';
+export { repartition } from './operators/repartition.js';
+export { transform, transformWith } from './operators/transform.js';
+export { union } from './operators/union.js';
+export { foreachBatch } from './output/foreach-batch.js';
+export { formatRecord } from './output/format-record.js';
+export { OutputOperation, type BatchInfo, type OutputWriter } from './output/output-operation.js';
+export { print, type PrintOptions } from './output/print.js';
+export { saveAsTextFiles } from './output/save-as-text-files.js';
+export type { BatchPlan, SourceRange } from './scheduler/batch-plan.js';
+export { InlineExecutor, type Executor, type Task } from './scheduler/executor.js';
+export { InputDStream, type BadRecordPolicy, type InputOptions } from './sources/input-dstream.js';
+export { IterableSource, type IterableSourceOptions } from './sources/iterable-source.js';
+export { QueueSource, type QueueSourceOptions } from './sources/queue-source.js';
+export { RateSource, type RateRecord, type RateSourceOptions } from './sources/rate-source.js';
+export { offsetEquals, type BadRecord, type Offset, type Source, type SourceEnvironment, type SourceRead } from './sources/source.js';
+export { StreamingContext, type StopOptions, type StreamingContextOptions } from './streaming-context.js';
+export { parseDuration, parsePositiveDuration, time, type Duration, type DurationLike, type Time } from './time.js';

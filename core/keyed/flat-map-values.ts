@@ -1,0 +1,24 @@
+import type { DStream, Operator } from '../dstream.js';
+import type { Key, Pair } from '../key.js';
+import { userFunctionFailed } from '../operator-error.js';
+import { NarrowDStream } from '../operators/narrow.js';
+
+/**
+ * Replaces the value of every pair with each value `fn` returns, keeping the key.
+ *
+ * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when `fn` throws.
+ * @example sentences.pipe(flatMapValues((text) => text.split(' ')))
+ */
+export function flatMapValues<K extends Key, V, W>(fn: (value: V) => Iterable<W>): Operator<Pair<K, V>, Pair<K, W>> {
+  return (stream: DStream<Pair<K, V>>) =>
+    new NarrowDStream<Pair<K, V>, Pair<K, W>>('flatMapValues', stream, (operator) => (emit) => (pair) => {
+      let out: Iterable<W>;
+      try {
+        out = fn(pair[1]);
+      } catch (error) {
+        throw userFunctionFailed(operator, error);
+      }
+      const key = pair[0];
+      for (const w of out) emit([key, w]);
+    });
+}

@@ -1,0 +1,27 @@
+import type { Operator } from '../dstream.js';
+import type { Key, Pair } from '../key.js';
+import { keyedAggregation, type KeyedOptions } from './combine-by-key.js';
+
+/**
+ * Groups the values of each key within every batch: one `[key, values]` pair per key present in
+ * the batch, values in arrival order.
+ *
+ * @example clicks.pipe(keyBy((c) => c.user), groupByKey())
+ */
+export function groupByKey<K extends Key, V>(options: KeyedOptions = {}): Operator<Pair<K, V>, Pair<K, V[]>> {
+  return keyedAggregation<K, V, V[]>(
+    'groupByKey',
+    {
+      create: (v) => [v],
+      mergeValue: (values, v) => {
+        values.push(v);
+        return values;
+      },
+      mergeCombiners: (a, b) => {
+        for (const v of b) a.push(v);
+        return a;
+      },
+    },
+    options,
+  );
+}

@@ -1,0 +1,120 @@
+import { Batch } from '../batch.js';
+import type { BatchContext } from '../batch-context.js';
+import { KeyMap, type Key, type Pair } from '../key.js';
+import { userFunctionFailed } from '../operator-error.js';
+import { partitionOf } from './partitioner.js';
+
+/** How values of one key are combined: Spark's `combineByKey` trio. */
+export interface Combiner<V, C> {
+  /** Starts a combiner from a key's first value. */
+  readonly create: (value: V) => C;
+  /** Adds a value to a combiner. */
+  readonly mergeValue: (combiner: C, value: V) => C;
+  /** Merges two combiners of the same key (from different partitions). */
+  readonly mergeCombiners: (a: C, b: C) => C;
+}
+
+/**
+ * Hash-partitions `input` by key into `numPartitions` and combines the values of each key. Map
+ * tasks combine within each input partition; reduce tasks merge those partial results in
+ * input-partition order. Keys come out in first-seen order within their partition.
+ */
+export async function combineByKeyBatch<K extends Key, V, C>(
+  bc: BatchContext,
+  input: Batch<Pair<K, V>>,
+  numPartitions: number,
+  combiner: Combiner<V, C>,
+  operator: string,
+): Promise<Batch<Pair<K, C>>> {
+  const { create, mergeValue, mergeCombiners } = combiner;
+  const mapOutputs = await bc.executor.run(
+    input.partitions.map((partition) => () => {
+      const buckets = Array.from({ length: numPartitions }, () => new KeyMap<K, C>());
+      // One try around the loop: a throwing combiner or a bad key fails the batch, naming the operator.
+      try {
+        for (let i = 0; i < partition.length; i++) {
+          const pair = partition[i] as Pair<K, V>;
+          const key = pair[0];
+          const bucket = buckets[partitionOf(key, numPartitions)] as KeyMap<K, C>;
+          const existing = bucket.get(key);
+          if (existing === undefined && !bucket.has(key)) bucket.set(key, create(pair[1]));
+          else bucket.set(key, mergeValue(existing as C, pair[1]));
+        }
+      } catch (error) {
+        throw userFunctionFailed(operator, error);
+      }
+      return buckets;
+    }),
+  );
+  const reduced = await bc.executor.run(
+    Array.from({ length: numPartitions }, (_, p) => () => {
+      const merged = new KeyMap<K, C>();
+      const mergeInto = (c: C, key: K): void => {
+        const existing = merged.get(key);
+        if (existing === undefined && !merged.has(key)) merged.set(key, c);
+        else merged.set(key, mergeCombiners(existing as C, c));
+      };
+      try {
+        for (const buckets of mapOutputs) (buckets[p] as KeyMap<K, C>).forEach(mergeInto);
+      } catch (error) {
+        throw userFunctionFailed(operator, error);
+      }
+      const out: Pair<K, C>[] = [];
+      merged.forEach((c, key) => out.push([key, c]));
+      return out;
+    }),
+  );
+  return new Batch(reduced);
+}
+
+/**
+ * Groups the values of every key across several keyed batches (the shuffle behind cogroup and the
+ * joins): for each key, in first-seen order across the inputs in order, one array of values per input.
+ */
+export async function cogroupBatches<K extends Key>(
+  bc: BatchContext,
+  inputs: readonly Batch<Pair<K, unknown>>[],
+  numPartitions: number,
+  operator: string,
+): Promise<Batch<Pair<K, unknown[][]>>> {
+  const bucketed = await Promise.all(
+    inputs.map((input) =>
+      bc.executor.run(
+        input.partitions.map((partition) => () => {
+          const buckets: Pair<K, unknown>[][] = Array.from({ length: numPartitions }, () => []);
+          try {
+            for (const pair of partition) (buckets[partitionOf(pair[0], numPartitions)] as Pair<K, unknown>[]).push(pair);
+          } catch (error) {
+            throw userFunctionFailed(operator, error);
+          }
+          return buckets;
+        }),
+      ),
+    ),
+  );
+  const grouped = await bc.executor.run(
+    Array.from({ length: numPartitions }, (_, p) => () => {
+      const groups = new KeyMap<K, unknown[][]>();
+      try {
+        bucketed.forEach((mapOutputs, side) => {
+          for (const buckets of mapOutputs) {
+            for (const [key, value] of buckets[p] as Pair<K, unknown>[]) {
+              let group = groups.get(key);
+              if (group === undefined) {
+                group = inputs.map(() => []);
+                groups.set(key, group);
+              }
+              (group[side] as unknown[]).push(value);
+            }
+          }
+        });
+      } catch (error) {
+        throw userFunctionFailed(operator, error);
+      }
+      const out: Pair<K, unknown[][]>[] = [];
+      groups.forEach((group, key) => out.push([key, group]));
+      return out;
+    }),
+  );
+  return new Batch(grouped);
+}

@@ -1,0 +1,55 @@
+import type { Batch } from '../batch.js';
+import type { BatchContext } from '../batch-context.js';
+import { DStream } from '../dstream.js';
+import { userFunctionFailed } from '../operator-error.js';
+
+/** Computes a stream's batch from its parents' batches. */
+export type DeriveBatch<T> = (
+  inputs: readonly Batch<unknown>[],
+  bc: BatchContext,
+  operator: string,
+) => Promise<Batch<T> | undefined> | Batch<T> | undefined;
+
+/**
+ * A stream computed batch-wise from the batches of its parents by a function: the shape of every
+ * operator that is not a per-record step (union, reduceByKey, join, transform, ...). It produces
+ * nothing at a batch time where any parent produced nothing.
+ */
+export class DerivedDStream<T> extends DStream<T> {
+  readonly #derive: DeriveBatch<T>;
+
+  constructor(kind: string, parents: readonly DStream<unknown>[], derive: DeriveBatch<T>, name?: string) {
+    const first = parents[0];
+    if (first === undefined) throw new TypeError(`${kind}: needs at least one input stream.`);
+    super({ kind, graph: first.graph, parents, name });
+    this.#derive = derive;
+  }
+
+  protected override async compute(bc: BatchContext): Promise<Batch<T> | undefined> {
+    const inputs: Batch<unknown>[] = [];
+    for (const parent of this.parents) {
+      const batch = await parent.getOrCompute(bc);
+      if (batch === undefined) return undefined;
+      inputs.push(batch);
+    }
+    return this.#derive(inputs, bc, this.describe);
+  }
+}
+
+/** Calls a user function, turning what it throws into an error that names the operator. */
+export function callUser<R>(operator: string, fn: () => R): R {
+  try {
+    return fn();
+  } catch (error) {
+    throw userFunctionFailed(operator, error);
+  }
+}
+
+/** Awaits an async user function, turning a rejection into an error that names the operator. */
+export async function callUserAsync<R>(operator: string, fn: () => Promise<R> | R): Promise<R> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw userFunctionFailed(operator, error);
+  }
+}

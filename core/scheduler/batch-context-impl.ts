@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { Batch } from '../batch.js';
+import type { BatchContext, InputRead, OperatorProgress } from '../batch-context.js';
+import type { BatchPlan } from './batch-plan.js';
+import type { Executor } from './executor.js';
+
+/** The {@link BatchContext} of one run of one batch. */
+export class BatchContextImpl implements BatchContext {
+  readonly batchId: number;
+  readonly batchTime: BatchPlan['batchTime'];
+  readonly processingTime: BatchPlan['processingTime'];
+  readonly executor: Executor;
+  readonly logger: Logger;
+  readonly defaultParallelism: number;
+  readonly operators: OperatorProgress[] = [];
+  readonly #memo = new Map<number, Promise<Batch<unknown> | undefined>>();
+  readonly #inputs: ReadonlyMap<number, InputRead>;
+
+  constructor(plan: BatchPlan, deps: { readonly executor: Executor; readonly logger: Logger; readonly defaultParallelism: number }, inputs: ReadonlyMap<number, InputRead>) {
+    this.batchId = plan.batchId;
+    this.batchTime = plan.batchTime;
+    this.processingTime = plan.processingTime;
+    this.executor = deps.executor;
+    this.logger = deps.logger;
+    this.defaultParallelism = deps.defaultParallelism;
+    this.#inputs = inputs;
+  }
+
+  reportOperator(progress: OperatorProgress): void {
+    this.operators.push(progress);
+  }
+
+  memo<T>(id: number, compute: () => Promise<Batch<T> | undefined>): Promise<Batch<T> | undefined> {
+    let result = this.#memo.get(id);
+    if (result === undefined) {
+      result = compute();
+      this.#memo.set(id, result);
+    }
+    return result as Promise<Batch<T> | undefined>;
+  }
+
+  input(sourceId: number): InputRead {
+    const read = this.#inputs.get(sourceId);
+    if (read === undefined) throw new Error(`No input was read for source node ${sourceId} in batch ${this.batchId}.`);
+    return read;
+  }
+}

@@ -1,0 +1,159 @@
+import type { Logger } from 'pino';
+import { Batch } from '../batch.js';
+import type { InputRead } from '../batch-context.js';
+import type { Clock } from '../clock/clock.js';
+import { SluiceError, messageOf } from '../errors.js';
+import type { BatchProgress, SourceProgress } from '../events.js';
+import type { DStreamGraph } from '../graph.js';
+import type { OutputOperation } from '../output/output-operation.js';
+import { InputDStream } from '../sources/input-dstream.js';
+import { offsetEquals, type Offset } from '../sources/source.js';
+import { time, type Time } from '../time.js';
+import { BatchContextImpl } from './batch-context-impl.js';
+import type { BatchPlan } from './batch-plan.js';
+import type { Executor } from './executor.js';
+
+/** What the runner needs from its context. */
+export interface BatchRunnerDeps {
+  readonly graph: DStreamGraph;
+  readonly clock: Clock;
+  readonly executor: Executor;
+  readonly logger: Logger;
+  readonly defaultParallelism: number;
+}
+
+/**
+ * Runs one batch through its life: plan (offsets and times fixed), read, compute every output
+ * job in order, commit (offsets advance, sources may forget). A failure at any step leaves the
+ * offsets where they were: nothing is half-committed.
+ */
+export class BatchRunner {
+  readonly #deps: BatchRunnerDeps;
+  readonly #inputs: readonly InputDStream<unknown>[];
+  readonly #offsets: Offset[];
+
+  constructor(deps: BatchRunnerDeps) {
+    this.#deps = deps;
+    this.#inputs = deps.graph.nodes.filter((node): node is InputDStream<unknown> => node instanceof InputDStream);
+    this.#offsets = this.#inputs.map((input) => input.source.initialOffset());
+  }
+
+  /** The registered inputs, in registration order. */
+  get inputs(): readonly InputDStream<unknown>[] {
+    return this.#inputs;
+  }
+
+  /** Fixes the batch's offsets and times. */
+  async plan(batchId: number, batchTime: Time): Promise<BatchPlan> {
+    const processingTime = time(this.#deps.clock.now());
+    const ranges = [];
+    for (const [i, input] of this.#inputs.entries()) {
+      const start = this.#offsets[i] as Offset;
+      const end = await this.#sourceCall(input, batchId, batchTime, 'report its latest offset', () =>
+        input.source.latestOffset(start, input.maxRecordsPerBatch),
+      );
+      ranges.push({ source: input.sourceName, start, end });
+    }
+    return { batchId, batchTime, processingTime, ranges };
+  }
+
+  /** Whether any source has records in the plan. */
+  static hasData(plan: BatchPlan): boolean {
+    return plan.ranges.some((range) => !offsetEquals(range.start, range.end));
+  }
+
+  /**
+   * Reads, computes, outputs and commits a planned batch.
+   *
+   * @returns the batch's progress.
+   * @throws SluiceError naming the batch (and the operator, where one failed).
+   */
+  async run(plan: BatchPlan, startedAt: number): Promise<BatchProgress> {
+    const { batchId, batchTime } = plan;
+    const logger = this.#deps.logger.child({ batchId });
+    try {
+      const reads = await this.#read(plan);
+      const bc = new BatchContextImpl(plan, { ...this.#deps, logger }, reads.inputs);
+      for (const output of this.#deps.graph.outputs as readonly OutputOperation<unknown>[]) await output.run(bc);
+      await this.#commit(plan);
+      const finishedAt = this.#deps.clock.now();
+      const schedulingDelayMs = Math.max(0, startedAt - batchTime);
+      const processingTimeMs = Math.max(0, finishedAt - startedAt);
+      return {
+        batchId,
+        batchTime,
+        numInputRecords: reads.sources.reduce((n, s) => n + s.inputRecords, 0),
+        numBadRecords: reads.sources.reduce((n, s) => n + s.badRecords, 0),
+        sources: reads.sources,
+        schedulingDelayMs,
+        processingTimeMs,
+        totalDelayMs: schedulingDelayMs + processingTimeMs,
+        watermark: undefined,
+        lateRecordsDropped: bc.operators.reduce((n, o) => n + (o.lateRecordsDropped ?? 0), 0),
+        operators: bc.operators,
+      };
+    } catch (error) {
+      throw batchFailure(error, plan);
+    }
+  }
+
+  async #read(plan: BatchPlan): Promise<{ inputs: Map<number, InputRead>; sources: SourceProgress[] }> {
+    const inputs = new Map<number, InputRead>();
+    const sources: SourceProgress[] = [];
+    for (const [i, input] of this.#inputs.entries()) {
+      const range = plan.ranges[i] as BatchPlan['ranges'][number];
+      const read = offsetEquals(range.start, range.end)
+        ? { records: [] }
+        : await this.#sourceCall(input, plan.batchId, plan.batchTime, 'read its records', () => input.source.read(range.start, range.end));
+      const badRecords = read.badRecords ?? [];
+      const first = badRecords[0];
+      if (first !== undefined && input.badRecordPolicy === 'fail') {
+        throw new SluiceError(
+          'BAD_RECORD',
+          `Source ${input.sourceName} could not parse ${badRecords.length} record(s); the first${first.location === undefined ? '' : ` (${first.location})`}: ${first.reason}. Fix the input, or register the source with { badRecords: 'deadLetter' } and route input.deadLetters to an output.`,
+          { source: input.sourceName },
+        );
+      }
+      const numPartitions = input.numPartitions ?? this.#deps.defaultParallelism;
+      inputs.set(input.id, { batch: Batch.of(read.records, numPartitions), badRecords });
+      sources.push({ source: input.sourceName, inputRecords: read.records.length, badRecords: badRecords.length, startOffset: range.start, endOffset: range.end });
+    }
+    return { inputs, sources };
+  }
+
+  async #commit(plan: BatchPlan): Promise<void> {
+    for (const [i, input] of this.#inputs.entries()) {
+      const range = plan.ranges[i] as BatchPlan['ranges'][number];
+      this.#offsets[i] = range.end;
+      await this.#sourceCall(input, plan.batchId, plan.batchTime, 'commit', () => input.source.commit?.(range.end));
+    }
+  }
+
+  async #sourceCall<R>(input: InputDStream<unknown>, batchId: number, batchTime: number, what: string, call: () => Promise<R> | R): Promise<R> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof SluiceError) throw error;
+      throw new SluiceError('SOURCE_FAILED', `Source ${input.sourceName} failed to ${what}: ${messageOf(error)}`, { source: input.sourceName, batchId, batchTime, cause: error });
+    }
+  }
+}
+
+/** The error a failed batch ends with: the original code and operator, plus the batch. */
+export function batchFailure(error: unknown, plan: BatchPlan): SluiceError {
+  const where = `batch ${plan.batchId} (batch time ${plan.batchTime})`;
+  const original = error instanceof SluiceError ? error : undefined;
+  const code = original?.code ?? 'BATCH_FAILED';
+  const operator = original?.operator;
+  const userFunction = code === 'USER_FUNCTION_FAILED';
+  const advice = userFunction ? ' Fix the function, or filter out the records it cannot handle.' : '';
+  const head = operator === undefined ? `B${where.slice(1)} failed` : `Operator ${operator} ${userFunction ? 'threw' : 'failed'} in ${where}`;
+  const detail = (userFunction ? messageOf(original?.cause) : original?.message ?? messageOf(error)).replace(/\.$/, '');
+  return new SluiceError(code, `${head}: ${detail}. The batch was not committed and the context stopped.${advice}`, {
+    ...(operator === undefined ? {} : { operator }),
+    ...(original?.source === undefined ? {} : { source: original.source }),
+    batchId: plan.batchId,
+    batchTime: plan.batchTime,
+    cause: userFunction ? original?.cause : error,
+  });
+}

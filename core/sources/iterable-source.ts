@@ -1,0 +1,104 @@
+import type { Offset, Source, SourceRead } from './source.js';
+import { countOffset, RecordBuffer } from './record-buffer.js';
+
+/** Options of {@link IterableSource}. */
+export interface IterableSourceOptions {
+  /** Records taken per batch when the input has no `maxRecordsPerBatch` (default 1000). */
+  readonly batchSize?: number;
+  /** For async iterables: records read ahead of the batches at most (default 10 000). */
+  readonly highWaterMark?: number;
+}
+
+/**
+ * Records from an iterable or an async iterable. A sync iterable is read at planning time, up to
+ * the batch's limit; an async one is read ahead into a bounded buffer. Not replayable after a
+ * restart (an iterator cannot be rewound).
+ */
+export class IterableSource<T> implements Source<T> {
+  readonly kind = 'iterable';
+  readonly replayable = false;
+  readonly #iterable: Iterable<T> | AsyncIterable<T>;
+  readonly #batchSize: number;
+  readonly #highWaterMark: number;
+  readonly #buffer = new RecordBuffer<T>();
+  #iterator: Iterator<T> | undefined;
+  #asyncIterator: AsyncIterator<T> | undefined;
+  #done = false;
+  #committed = 0;
+  #failure: unknown;
+  #resume: (() => void) | undefined;
+
+  constructor(iterable: Iterable<T> | AsyncIterable<T>, options: IterableSourceOptions = {}) {
+    const isSync = typeof (iterable as Iterable<T>)[Symbol.iterator] === 'function';
+    if (!isSync && typeof (iterable as AsyncIterable<T>)[Symbol.asyncIterator] !== 'function') {
+      throw new TypeError('fromIterable: pass an iterable or an async iterable.');
+    }
+    this.#iterable = iterable;
+    this.#batchSize = options.batchSize ?? 1000;
+    this.#highWaterMark = options.highWaterMark ?? 10_000;
+  }
+
+  start(): void {
+    if (Symbol.iterator in this.#iterable) {
+      this.#iterator = this.#iterable[Symbol.iterator]();
+    } else {
+      this.#asyncIterator = this.#iterable[Symbol.asyncIterator]();
+      void this.#readAhead(this.#asyncIterator);
+    }
+  }
+
+  initialOffset(): Offset {
+    return 0;
+  }
+
+  latestOffset(startOffset: Offset, maxRecords: number): Offset {
+    if (this.#failure !== undefined) throw this.#failure;
+    const start = countOffset(startOffset, 'iterable');
+    const limit = start + (Number.isFinite(maxRecords) ? maxRecords : this.#batchSize);
+    const iterator = this.#iterator;
+    while (iterator !== undefined && !this.#done && this.#buffer.end < limit) {
+      const next = iterator.next();
+      if (next.done === true) this.#done = true;
+      else this.#buffer.push(next.value);
+    }
+    return Math.min(this.#buffer.end, limit);
+  }
+
+  read(start: Offset, end: Offset): SourceRead<T> {
+    return { records: this.#buffer.slice(countOffset(start, 'iterable'), countOffset(end, 'iterable')) };
+  }
+
+  commit(end: Offset): void {
+    this.#committed = countOffset(end, 'iterable');
+    this.#buffer.discardBefore(this.#committed);
+    this.#resume?.();
+  }
+
+  stopReceiving(): void {
+    this.#done = true;
+    this.#resume?.();
+    // Not awaited: an async generator blocked on its next value only returns once it yields.
+    Promise.resolve(this.#asyncIterator?.return?.()).catch(() => undefined);
+  }
+
+  stop(): void {
+    this.stopReceiving();
+  }
+
+  async #readAhead(iterator: AsyncIterator<T>): Promise<void> {
+    try {
+      while (!this.#done) {
+        if (this.#buffer.end - this.#committed >= this.#highWaterMark) {
+          await new Promise<void>((resolve) => (this.#resume = resolve));
+          this.#resume = undefined;
+          continue;
+        }
+        const next = await iterator.next();
+        if (next.done === true) this.#done = true;
+        else if (!this.#done) this.#buffer.push(next.value);
+      }
+    } catch (error) {
+      this.#failure = error;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock/clock.js';
+
+/**
+ * How far a source has data: any JSON value (a record count, `{ file, line }`, ...). Offsets are
+ * logged in the batch plan, so the same offsets must always give the same records.
+ */
+export type Offset = number | string | boolean | null | readonly Offset[] | { readonly [key: string]: Offset };
+
+/** A record a source could not parse, kept with why and where. */
+export interface BadRecord {
+  /** The source's name. */
+  readonly source: string;
+  /** The raw text of the record. */
+  readonly raw: string;
+  /** Why it could not be parsed. */
+  readonly reason: string;
+  /** Where it came from (`file:line`, a byte position, ...), if known. */
+  readonly location?: string;
+}
+
+/** What a source returns for a range of offsets. */
+export interface SourceRead<T> {
+  /** The records, in order. */
+  readonly records: readonly T[];
+  /** The records in the range that could not be parsed. */
+  readonly badRecords?: readonly BadRecord[];
+}
+
+/** What a source may use while it runs. */
+export interface SourceEnvironment {
+  /** The context's clock: the only way a source may read time or set timers. */
+  readonly clock: Clock;
+  /** A logger bound to the source's name. */
+  readonly logger: Logger;
+  /** The source's name as registered. */
+  readonly name: string;
+}
+
+/**
+ * A source of records, replayable by offsets (ARCHITECTURE section 3). Each batch, the scheduler
+ * asks `latestOffset(start, maxRecords)` for the batch's end, logs `[start, end]` in the plan,
+ * then calls `read(start, end)`, and `commit(end)` once the batch is committed.
+ *
+ * Rules: `read` of the same range returns the same records; `latestOffset` returns `start` when
+ * there is nothing new; at most `maxRecords` records (records plus bad records) lie in a range.
+ */
+export interface Source<T> {
+  /** What kind of source this is, for names and logs (`'queue'`, `'directory'`, ...). */
+  readonly kind: string;
+  /** Whether the source can give the same records for logged offsets after a restart. */
+  readonly replayable: boolean;
+  /** Connects or opens whatever the source reads. */
+  start?(env: SourceEnvironment): Promise<void> | void;
+  /** The offset before the first record. */
+  initialOffset(): Offset;
+  /** The end offset of the next batch, at most `maxRecords` past `start`; `start` when there is nothing new. */
+  latestOffset(start: Offset, maxRecords: number): Promise<Offset> | Offset;
+  /** The records after `start` up to and including `end`. */
+  read(start: Offset, end: Offset): Promise<SourceRead<T>> | SourceRead<T>;
+  /** Everything up to `end` is committed: the source may forget it. */
+  commit?(end: Offset): Promise<void> | void;
+  /** Graceful stop: accept no new data, but keep what was received readable. */
+  stopReceiving?(): Promise<void> | void;
+  /** Releases connections, files and timers. */
+  stop?(): Promise<void> | void;
+}
+
+/** Whether two offsets are the same (by value). */
+export function offsetEquals(a: Offset, b: Offset): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}

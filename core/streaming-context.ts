@@ -1,0 +1,244 @@
+import type { Logger } from 'pino';
+import type { Clock } from './clock/clock.js';
+import { SystemClock } from './clock/system-clock.js';
+import { SluiceError } from './errors.js';
+import { ListenerBus, type StreamingListener } from './events.js';
+import { DStreamGraph, type ContextState } from './graph.js';
+import { silentLogger } from './logger.js';
+import { BatchRunner } from './scheduler/batch-runner.js';
+import { InlineExecutor, type Executor } from './scheduler/executor.js';
+import { JobGenerator } from './scheduler/job-generator.js';
+import { InputDStream, type InputOptions } from './sources/input-dstream.js';
+import { IterableSource, type IterableSourceOptions } from './sources/iterable-source.js';
+import { QueueSource, type QueueSourceOptions } from './sources/queue-source.js';
+import { RateSource, type RateRecord, type RateSourceOptions } from './sources/rate-source.js';
+import type { Source } from './sources/source.js';
+import { parsePositiveDuration, time, type Duration, type DurationLike, type Time } from './time.js';
+
+/** Options of a {@link StreamingContext}. */
+export interface StreamingContextOptions {
+  /** How often a batch is cut: ms or a string such as `'1s'` or `'PT0.5S'`. */
+  readonly batchInterval: DurationLike;
+  /** The clock (default: the wall clock); tests pass a `ManualClock`. */
+  readonly clock?: Clock;
+  /** A pino logger (default: silent). Sluice logs lifecycle at info and batch summaries at debug. */
+  readonly logger?: Logger;
+  /** Partitions of input batches and keyed results unless an operator says otherwise (default 2). */
+  readonly defaultParallelism?: number;
+  /** Runs the tasks of a batch (default: inline). */
+  readonly executor?: Executor;
+}
+
+/** Options of {@link StreamingContext.stop}. */
+export interface StopOptions {
+  /**
+   * `true` finishes the data already received: sources stop receiving, then batches run back to
+   * back until every source is drained. `false` (default) stops after the running batch.
+   */
+  readonly graceful?: boolean;
+}
+
+/**
+ * The composition root of a streaming job: holds the graph, registers sources, runs batches.
+ *
+ * @example
+ * const ctx = new StreamingContext({ batchInterval: '1s' });
+ * ctx.queueStream([['a', 'b'], ['a']]).pipe(countByValue(), print());
+ * await ctx.start();
+ */
+export class StreamingContext {
+  /** The batch interval in ms. */
+  readonly batchInterval: Duration;
+  /** The clock batches are scheduled on. */
+  readonly clock: Clock;
+  /** The context's logger (silent unless one was given). */
+  readonly logger: Logger;
+  /** Default partition count. */
+  readonly defaultParallelism: number;
+  readonly #graph: DStreamGraph;
+  readonly #executor: Executor;
+  readonly #bus: ListenerBus;
+  #generator: JobGenerator | undefined;
+  #runner: BatchRunner | undefined;
+  #zeroTime: Time | undefined;
+  #stopping: Promise<void> | undefined;
+  #failure: SluiceError | undefined;
+  readonly #termination: Promise<void>;
+  #terminate!: (error?: SluiceError) => void;
+
+  constructor(options: StreamingContextOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('StreamingContext: pass an options object such as { batchInterval: "1s" }.');
+    }
+    this.batchInterval = parsePositiveDuration(options.batchInterval, 'batchInterval');
+    this.clock = options.clock ?? new SystemClock();
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'sluice' });
+    const parallelism = options.defaultParallelism ?? 2;
+    if (!Number.isInteger(parallelism) || parallelism < 1) {
+      throw new RangeError(`defaultParallelism must be a positive integer, got ${parallelism}.`);
+    }
+    this.defaultParallelism = parallelism;
+    this.#executor = options.executor ?? new InlineExecutor();
+    this.#graph = new DStreamGraph(this.batchInterval);
+    this.#bus = new ListenerBus(this.logger);
+    this.#termination = new Promise<void>((resolve, reject) => {
+      this.#terminate = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    this.#termination.catch(() => undefined);
+  }
+
+  /** `'initialized'` until started, `'active'` while running, `'stopped'` after. */
+  get state(): ContextState {
+    return this.#graph.state;
+  }
+
+  /** The time batch ids count from, fixed at start: batch `k` has time `zeroTime + (k + 1) * batchInterval`. */
+  get zeroTime(): Time | undefined {
+    return this.#zeroTime;
+  }
+
+  /** The graph (for operators and tools; not needed by applications). */
+  get graph(): DStreamGraph {
+    return this.#graph;
+  }
+
+  /**
+   * Registers a source and returns its stream.
+   *
+   * @throws TypeError when a source with the same name exists or the context has started.
+   */
+  source<T>(source: Source<T>, options: InputOptions = {}): InputDStream<T> {
+    const inputs = this.#graph.nodes.filter((n): n is InputDStream<unknown> => n instanceof InputDStream);
+    const name = options.name ?? `${source.kind}-${inputs.length}`;
+    if (inputs.some((input) => input.sourceName === name)) {
+      throw new TypeError(`A source named '${name}' is already registered; give each source a unique name.`);
+    }
+    if (options.maxRecordsPerBatch !== undefined && !(options.maxRecordsPerBatch >= 1)) {
+      throw new RangeError(`Source ${name}: maxRecordsPerBatch must be at least 1, got ${options.maxRecordsPerBatch}.`);
+    }
+    return new InputDStream(this.#graph, source, name, options);
+  }
+
+  /**
+   * Spark's `queueStream`: each batch takes the next array of records from `queue`, which the
+   * program may keep filling after start. Not replayable after a restart.
+   *
+   * @example const input = ctx.queueStream<string>([['a', 'b'], ['c']]);
+   */
+  queueStream<T>(queue: T[][] = [], options: QueueSourceOptions & InputOptions = {}): InputDStream<T> {
+    return this.source(new QueueSource(queue, options), options);
+  }
+
+  /**
+   * Records from an iterable or async iterable, up to `maxRecordsPerBatch` (or `batchSize`,
+   * default 1000) per batch. Not replayable after a restart.
+   */
+  fromIterable<T>(iterable: Iterable<T> | AsyncIterable<T>, options: IterableSourceOptions & InputOptions = {}): InputDStream<T> {
+    return this.source(new IterableSource(iterable, options), options);
+  }
+
+  /**
+   * A deterministic generator of `rowsPerSecond` records per second of clock time; replayable.
+   *
+   * @example ctx.rateStream({ rowsPerSecond: 1000, generate: (i, ts) => ({ user: `u${i % 10}`, ts }) })
+   */
+  rateStream<T = RateRecord>(options: RateSourceOptions<T> & InputOptions): InputDStream<T> {
+    return this.source(new RateSource<T>(options), options);
+  }
+
+  /**
+   * Subscribes to progress and lifecycle events.
+   *
+   * @returns a function that unsubscribes.
+   */
+  addListener(listener: StreamingListener): () => void {
+    return this.#bus.add(listener);
+  }
+
+  /**
+   * Starts the sources and the batch schedule. The first batch runs at `zeroTime + batchInterval`.
+   *
+   * @throws TypeError when the context was already started or has no output operation.
+   */
+  async start(): Promise<void> {
+    if (this.#graph.state !== 'initialized') {
+      throw new TypeError(`StreamingContext.start: the context has already ${this.#graph.state === 'active' ? 'started' : 'stopped'}; create a new context to run again.`);
+    }
+    if (this.#graph.outputs.length === 0) {
+      throw new TypeError('StreamingContext.start: no output operations are registered, so nothing would run; end a chain with foreachBatch, print or saveAsTextFiles.');
+    }
+    this.#graph.state = 'active';
+    const runner = new BatchRunner({ graph: this.#graph, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism });
+    this.#runner = runner;
+    for (const input of runner.inputs) {
+      await input.source.start?.({ clock: this.clock, logger: this.logger.child({ source: input.sourceName }), name: input.sourceName });
+    }
+    const now = this.clock.now();
+    this.#zeroTime = time(now - (now % this.batchInterval));
+    this.#generator = new JobGenerator({
+      clock: this.clock,
+      interval: this.batchInterval,
+      zeroTime: this.#zeroTime,
+      runBatch: (batchId, batchTime, onlyWithData) => this.#runBatch(runner, batchId, batchTime, onlyWithData),
+    });
+    this.logger.info({ batchIntervalMs: this.batchInterval, zeroTime: this.#zeroTime, sources: runner.inputs.map((i) => i.sourceName) }, 'streaming context started');
+    this.#bus.emit({ type: 'contextStarted', zeroTime: this.#zeroTime, batchIntervalMs: this.batchInterval });
+    this.#generator.start();
+  }
+
+  /**
+   * Stops the context; see {@link StopOptions}. Resolves when it has stopped. Do not await it from
+   * inside a batch (an output function or listener): the batch would wait for itself.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.#stopping ??= this.#stop(options.graceful ?? false);
+    return this.#stopping;
+  }
+
+  /** Resolves when the context stops; rejects with the `SluiceError` that stopped it after a failure. */
+  awaitTermination(): Promise<void> {
+    return this.#termination;
+  }
+
+  async #stop(graceful: boolean): Promise<void> {
+    const wasActive = this.#graph.state === 'active';
+    const runner = this.#runner;
+    if (wasActive && runner !== undefined) {
+      if (graceful) for (const input of runner.inputs) await input.source.stopReceiving?.();
+      await this.#generator?.stop(graceful && this.#failure === undefined);
+      for (const input of runner.inputs) {
+        try {
+          await input.source.stop?.();
+        } catch (error) {
+          this.logger.warn({ err: error, source: input.sourceName }, 'a source failed to stop');
+        }
+      }
+    }
+    this.#graph.state = 'stopped';
+    this.logger.info({ graceful, failed: this.#failure !== undefined }, 'streaming context stopped');
+    this.#bus.emit({ type: 'contextStopped', error: this.#failure });
+    this.#terminate(this.#failure);
+  }
+
+  async #runBatch(runner: BatchRunner, batchId: number, batchTime: Time, onlyWithData: boolean): Promise<boolean> {
+    if (this.#failure !== undefined) return false;
+    const startedAt = this.clock.now();
+    try {
+      const plan = await runner.plan(batchId, batchTime);
+      if (onlyWithData && !BatchRunner.hasData(plan)) return false;
+      this.#bus.emit({ type: 'batchStarted', batchId, batchTime, schedulingDelayMs: Math.max(0, startedAt - batchTime) });
+      const progress = await runner.run(plan, startedAt);
+      this.logger.debug({ batchId, batchTime, records: progress.numInputRecords, processingTimeMs: progress.processingTimeMs, schedulingDelayMs: progress.schedulingDelayMs }, 'batch completed');
+      this.#bus.emit({ type: 'batchCompleted', progress });
+      return true;
+    } catch (error) {
+      const failure = error instanceof SluiceError ? error : new SluiceError('BATCH_FAILED', String(error), { batchId, batchTime, cause: error });
+      this.#failure = failure;
+      this.logger.error({ err: failure, batchId, code: failure.code }, 'batch failed; stopping the streaming context');
+      this.#bus.emit({ type: 'batchFailed', batchId, batchTime, error: failure });
+      this.#generator?.halt();
+      void this.stop();
+      return false;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { Duration as LuxonDuration, type DurationLikeObject } from 'luxon';
+
+declare const timeBrand: unique symbol;
+declare const durationBrand: unique symbol;
+
+/** A point in time, in milliseconds since the Unix epoch. */
+export type Time = number & { readonly [timeBrand]: 'Time' };
+
+/** A length of time in milliseconds. */
+export type Duration = number & { readonly [durationBrand]: 'Duration' };
+
+/**
+ * Anything Sluice accepts where it asks for a duration: milliseconds as a number, a short human
+ * string (`'500ms'`, `'2s'`, `'5m'`, `'1h'`, `'1d'`, also combined as `'1m30s'`), an ISO-8601
+ * duration (`'PT5M'`), or a luxon duration object (`{ minutes: 5 }`).
+ */
+export type DurationLike = number | string | DurationLikeObject;
+
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+const SHORT_FORM = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+const SHORT_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
+
+/** Brands a number of milliseconds as a {@link Time}. */
+export function time(ms: number): Time {
+  return ms as Time;
+}
+
+/**
+ * Parses a {@link DurationLike} into milliseconds.
+ *
+ * @param input - the value the user gave.
+ * @param what - what the duration is for, quoted in the error (`'batchInterval'`).
+ * @returns the duration in whole or fractional milliseconds, never negative.
+ * @throws RangeError when the input is not a duration, is negative or is not finite.
+ * @example parseDuration('PT1M', 'timeout') // 60000
+ */
+export function parseDuration(input: DurationLike, what = 'duration'): Duration {
+  const ms = toMillis(input, what);
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(`${what}: ${quote(input)} is not a valid duration; give a non-negative number of milliseconds or a string such as '500ms', '2s', '5m' or 'PT5M'.`);
+  }
+  return ms as Duration;
+}
+
+/** Like {@link parseDuration}, but also rejects zero. */
+export function parsePositiveDuration(input: DurationLike, what = 'duration'): Duration {
+  const ms = parseDuration(input, what);
+  if (ms === 0) {
+    throw new RangeError(`${what}: ${quote(input)} must be greater than zero.`);
+  }
+  return ms;
+}
+
+function toMillis(input: DurationLike, what: string): number {
+  if (typeof input === 'number') return input;
+  if (typeof input === 'string') {
+    const text = input.trim();
+    if (SHORT_FORM.test(text)) {
+      let total = 0;
+      for (const [, amount, unit] of text.matchAll(SHORT_PART)) {
+        total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
+      }
+      return total;
+    }
+    const iso = LuxonDuration.fromISO(text);
+    return iso.isValid ? iso.toMillis() : Number.NaN;
+  }
+  if (typeof input === 'object' && input !== null) {
+    try {
+      const fromObject = LuxonDuration.fromObject(input);
+      return fromObject.isValid ? fromObject.toMillis() : Number.NaN;
+    } catch {
+      return Number.NaN;
+    }
+  }
+  throw new RangeError(`${what}: ${quote(input)} is not a valid duration; give milliseconds or a string such as '2s'.`);
+}
+
+function quote(input: unknown): string {
+  if (typeof input === 'string') return `'${input}'`;
+  try {
+    return JSON.stringify(input) ?? String(input);
+  } catch {
+    return String(input);
+  }
+}

@@ -1,0 +1,21 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^sluice$/, replacement: here('./core/index.ts') },
+      { find: /^sluice\/state$/, replacement: here('./state/index.ts') },
+      { find: /^sluice\/windows$/, replacement: here('./windows/index.ts') },
+      { find: /^sluice\/checkpoint$/, replacement: here('./checkpoint/index.ts') },
+      { find: /^sluice\/testing$/, replacement: here('./test/kit/index.ts') },
+    ],
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    pool: 'forks',
+  },
+});
