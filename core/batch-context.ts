@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Batch } from './batch.js';
 import type { Executor } from './scheduler/executor.js';
+import type { BadRecord } from './sources/source.js';
 import type { Time } from './time.js';
 
 /** What an operator reports about itself for a batch's progress event. */
@@ -43,5 +44,5 @@ export interface BatchContext {
 /** What a source gave a batch: its records and the records it could not parse. */
 export interface InputRead {
   readonly batch: Batch<unknown>;
-  readonly badRecords: readonly import('./sources/source.js').BadRecord[];
+  readonly badRecords: readonly BadRecord[];
 }

@@ -79,8 +79,6 @@ export abstract class DStream<T> {
   pipe<A, B, C, D, E, F, G, H>(op1: UnaryFunction<DStream<T>, A>, op2: UnaryFunction<A, B>, op3: UnaryFunction<B, C>, op4: UnaryFunction<C, D>, op5: UnaryFunction<D, E>, op6: UnaryFunction<E, F>, op7: UnaryFunction<F, G>, op8: UnaryFunction<G, H>): H;
   pipe<A, B, C, D, E, F, G, H, I>(op1: UnaryFunction<DStream<T>, A>, op2: UnaryFunction<A, B>, op3: UnaryFunction<B, C>, op4: UnaryFunction<C, D>, op5: UnaryFunction<D, E>, op6: UnaryFunction<E, F>, op7: UnaryFunction<F, G>, op8: UnaryFunction<G, H>, op9: UnaryFunction<H, I>): I;
   pipe(...ops: readonly ((input: never) => unknown)[]): unknown {
-    let value: unknown = this;
-    for (const op of ops) value = op(value as never);
-    return value;
+    return ops.reduce<unknown>((value, op) => op(value as never), this);
   }
 }

@@ -1,3 +1,4 @@
+import type { BatchContext } from './batch-context.js';
 import type { Duration } from './time.js';
 
 /** The life-cycle state of a streaming context. */
@@ -13,6 +14,8 @@ export interface GraphNode {
 export interface GraphOutput {
   readonly stream: GraphNode;
   readonly describe: string;
+  /** Runs the output's job for one batch. */
+  run(bc: BatchContext): Promise<void>;
 }
 
 /**

@@ -7,9 +7,18 @@ export class SystemClock implements Clock {
   }
 
   schedule(at: number, task: () => Promise<void> | void): Cancel {
-    const timer = setTimeout(() => {
-      void Promise.resolve().then(task).catch(() => undefined);
-    }, Math.max(0, at - Date.now()));
-    return () => clearTimeout(timer);
+    const timer = setTimeout(() => void runQuietly(task), Math.max(0, at - Date.now()));
+    return () => {
+      clearTimeout(timer);
+    };
+  }
+}
+
+/** Tasks report their own failures; a rejection here must not become an unhandled one. */
+async function runQuietly(task: () => Promise<void> | void): Promise<void> {
+  try {
+    await task();
+  } catch {
+    // already reported by the task
   }
 }

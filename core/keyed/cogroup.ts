@@ -16,7 +16,9 @@ export function cogroup<K extends Key, V, W>(
   other: DStream<Pair<K, W>> | StaticDataset<Pair<K, W>>,
   options: KeyedOptions = {},
 ): Operator<Pair<K, V>, Pair<K, [V[], W[]]>> {
-  return cogroupWith('cogroup', other, options, (key, lefts, rights, emit) => emit([key, [lefts, rights]]));
+  return cogroupWith('cogroup', other, options, (key, lefts, rights, emit) => {
+    emit([key, [lefts, rights]]);
+  });
 }
 
 /** Receives a key's values on both sides and emits the operator's records for it. */

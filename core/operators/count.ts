@@ -22,8 +22,8 @@ export function count<T>(): Operator<T, number> {
 export function countByValue<T extends Key>(options: KeyedOptions = {}): Operator<T, Pair<T, number>> {
   return (stream: DStream<T>) =>
     stream.pipe(
-      (s) => new DerivedDStream<Pair<T, 1>>('countByValue', [s], ([input]) => (input as Batch<T>).map((r) => [r, 1] as const)),
-      keyedAggregation<T, 1 | number, number>('countByValue', { create: () => 1, mergeValue: (c) => c + 1, mergeCombiners: (a, b) => a + b }, options),
+      (s) => new DerivedDStream<Pair<T, number>>('countByValue', [s], ([input]) => (input as Batch<T>).map((r) => [r, 1] as const)),
+      keyedAggregation<T, number, number>('countByValue', { create: () => 1, mergeValue: (c) => c + 1, mergeCombiners: (a, b) => a + b }, options),
     );
 }
 

@@ -29,7 +29,7 @@ export class NarrowDStream<I, O> extends DStream<O> {
 
   protected override async compute(bc: BatchContext): Promise<Batch<O> | undefined> {
     const stages: Stage<unknown, unknown>[] = [this.#stage as Stage<unknown, unknown>];
-    let root: DStream<unknown> = this.#parent as DStream<unknown>;
+    let root: DStream<unknown> = this.#parent;
     while (root instanceof NarrowDStream && this.graph.consumers(root.id) === 1) {
       stages.push(root.#stage as Stage<unknown, unknown>);
       root = root.#parent as DStream<unknown>;

@@ -5,7 +5,6 @@ import type { Clock } from '../clock/clock.js';
 import { SluiceError, messageOf } from '../errors.js';
 import type { BatchProgress, SourceProgress } from '../events.js';
 import type { DStreamGraph } from '../graph.js';
-import type { OutputOperation } from '../output/output-operation.js';
 import { InputDStream } from '../sources/input-dstream.js';
 import { offsetEquals, type Offset } from '../sources/source.js';
 import { time, type Time } from '../time.js';
@@ -74,7 +73,7 @@ export class BatchRunner {
     try {
       const reads = await this.#read(plan);
       const bc = new BatchContextImpl(plan, { ...this.#deps, logger }, reads.inputs);
-      for (const output of this.#deps.graph.outputs as readonly OutputOperation<unknown>[]) await output.run(bc);
+      for (const output of this.#deps.graph.outputs) await output.run(bc);
       await this.#commit(plan);
       const finishedAt = this.#deps.clock.now();
       const schedulingDelayMs = Math.max(0, startedAt - batchTime);

@@ -1,3 +1,4 @@
+import { messageOf } from '../errors.js';
 import type { Offset, Source, SourceRead } from './source.js';
 import { countOffset, RecordBuffer } from './record-buffer.js';
 
@@ -25,7 +26,7 @@ export class IterableSource<T> implements Source<T> {
   #asyncIterator: AsyncIterator<T> | undefined;
   #done = false;
   #committed = 0;
-  #failure: unknown;
+  #failure: Error | undefined;
   #resume: (() => void) | undefined;
 
   constructor(iterable: Iterable<T> | AsyncIterable<T>, options: IterableSourceOptions = {}) {
@@ -98,7 +99,7 @@ export class IterableSource<T> implements Source<T> {
         else if (!this.#done) this.#buffer.push(next.value);
       }
     } catch (error) {
-      this.#failure = error;
+      this.#failure = error instanceof Error ? error : new Error(messageOf(error));
     }
   }
 }

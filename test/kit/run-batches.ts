@@ -60,8 +60,10 @@ async function runOnManualClock<U>(
   const streams = inputs.map((batches, i) => ctx.queueStream(batches.map((b) => [...b]), { name: `input-${i}` }));
   const outputs: U[][] = [];
   build(streams).pipe(foreachBatch<U>((records) => void outputs.push([...records])));
-  let failure: unknown;
-  ctx.awaitTermination().catch((error: unknown) => (failure = error));
+  let failure: Error | undefined;
+  ctx.awaitTermination().catch((error: unknown) => {
+    failure = error instanceof Error ? error : new Error(String(error));
+  });
   await ctx.start();
   for (let i = 0; i < numBatches && ctx.state === 'active'; i++) await clock.advance(interval);
   await ctx.stop();

@@ -1,0 +1,89 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/**
+ * The folder dependency direction of ARCHITECTURE section 2: `state` depends on no other folder,
+ * `core` only on `state`'s contracts, `windows` and `checkpoint` on `core` and `state`, and every
+ * cross-folder import goes through the folder's `index.ts`.
+ */
+const crossFolder = (folder) => [`../${folder}/*`, `!../${folder}/index.js`, `../../${folder}/*`, `!../../${folder}/index.js`, `../../../${folder}/*`, `!../../../${folder}/index.js`];
+const forbid = (...folders) => folders.flatMap((f) => [`../${f}/**`, `../../${f}/**`, `../../../${f}/**`, `../${f}/index.js`, `../../${f}/index.js`, `../../../${f}/index.js`]);
+const rule = (message, group) => ['error', { patterns: [{ group, message }] }];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bench/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-unnecessary-condition': 'off',
+      '@typescript-eslint/no-unnecessary-type-parameters': 'off',
+      '@typescript-eslint/no-invalid-void-type': 'off',
+      '@typescript-eslint/unified-signatures': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Read time from the Clock (core/clock): only the clock module may read wall time.' }],
+    },
+  },
+  {
+    files: ['state/**/*.ts'],
+    rules: { 'no-restricted-imports': rule('state/ depends on no other folder (ARCHITECTURE section 2).', forbid('core', 'windows', 'checkpoint', 'test', 'examples')) },
+  },
+  {
+    files: ['core/**/*.ts'],
+    ignores: ['core/clock/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'level', message: 'core/ never imports LevelDB: declare a port in core and implement it in checkpoint/.' }, { name: 'classic-level', message: 'core/ never imports LevelDB.' }],
+        patterns: [
+          { group: forbid('windows', 'checkpoint', 'test', 'examples'), message: 'core/ may depend only on state/ contracts (ARCHITECTURE section 2).' },
+          { group: crossFolder('state'), message: 'Import another folder only through its index.ts.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['windows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: forbid('checkpoint', 'test', 'examples'), message: 'windows/ depends on core and state only (ARCHITECTURE section 2).' },
+        { group: [...crossFolder('core'), ...crossFolder('state')], message: 'Import another folder only through its index.ts.' },
+      ] }],
+    },
+  },
+  {
+    files: ['checkpoint/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: forbid('windows', 'test', 'examples'), message: 'checkpoint/ depends on core and state only (ARCHITECTURE section 2).' },
+        { group: [...crossFolder('core'), ...crossFolder('state')], message: 'Import another folder only through its index.ts.' },
+      ] }],
+    },
+  },
+  {
+    files: ['examples/**/*.ts'],
+    rules: { 'no-restricted-imports': rule('examples/ use only the package entry points (import from "sluice", "sluice/state", ...).', forbid('core', 'state', 'windows', 'checkpoint', 'test')) },
+  },
+  {
+    files: ['test/kit/**/*.ts'],
+    rules: { 'no-restricted-imports': rule('The test kit uses only the public entry points ("sluice", "sluice/state", ...).', forbid('core', 'state', 'windows', 'checkpoint')) },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**', 'examples/**', 'core/clock/**'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-floating-promises': 'error',
+    },
+  },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+);
