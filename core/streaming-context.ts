@@ -82,7 +82,10 @@ export class StreamingContext {
     this.#graph = new DStreamGraph(this.batchInterval);
     this.#bus = new ListenerBus(this.logger);
     this.#termination = new Promise<void>((resolve, reject) => {
-      this.#terminate = (error) => (error === undefined ? resolve() : reject(error));
+      this.#terminate = (error) => {
+        if (error === undefined) resolve();
+        else reject(error);
+      };
     });
     this.#termination.catch(() => undefined);
   }
