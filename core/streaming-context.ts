@@ -1,17 +1,19 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock/clock.js';
 import { SystemClock } from './clock/system-clock.js';
-import { SluiceError } from './errors.js';
+import { SluiceError, messageOf } from './errors.js';
 import { ListenerBus, type StreamingListener } from './events.js';
 import { DStreamGraph, type ContextState } from './graph.js';
 import { silentLogger } from './logger.js';
 import { BatchRunner } from './scheduler/batch-runner.js';
 import { InlineExecutor, type Executor } from './scheduler/executor.js';
 import { JobGenerator } from './scheduler/job-generator.js';
+import { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.js';
 import { InputDStream, type InputOptions } from './sources/input-dstream.js';
 import { IterableSource, type IterableSourceOptions } from './sources/iterable-source.js';
 import { QueueSource, type QueueSourceOptions } from './sources/queue-source.js';
 import { RateSource, type RateRecord, type RateSourceOptions } from './sources/rate-source.js';
+import { SocketSource, type SocketSourceOptions } from './sources/socket-source.js';
 import type { Source } from './sources/source.js';
 import { parsePositiveDuration, time, type Duration, type DurationLike, type Time } from './time.js';
 
@@ -116,8 +118,12 @@ export class StreamingContext {
     if (inputs.some((input) => input.sourceName === name)) {
       throw new TypeError(`A source named '${name}' is already registered; give each source a unique name.`);
     }
-    if (options.maxRecordsPerBatch !== undefined && !(options.maxRecordsPerBatch >= 1)) {
-      throw new RangeError(`Source ${name}: maxRecordsPerBatch must be at least 1, got ${options.maxRecordsPerBatch}.`);
+    const max = options.maxRecordsPerBatch;
+    if (max !== undefined && !(max === Number.POSITIVE_INFINITY || (Number.isInteger(max) && max >= 1))) {
+      throw new RangeError(`Source ${name}: maxRecordsPerBatch must be a positive integer, got ${max}.`);
+    }
+    if (options.numPartitions !== undefined && !(Number.isInteger(options.numPartitions) && options.numPartitions >= 1)) {
+      throw new RangeError(`Source ${name}: numPartitions must be a positive integer, got ${options.numPartitions}.`);
     }
     return new InputDStream(this.#graph, source, name, options);
   }
@@ -150,6 +156,30 @@ export class StreamingContext {
   }
 
   /**
+   * Spark's `textFileStream`: reads the files that appear in `directory`, once each, in name
+   * order, as lines (`format: 'text'`, the default, `'ndjson'`, or a parse function). A file is
+   * taken once its size and modification time are unchanged between two batches, so a
+   * half-written file is not read early; write to a temporary name (`.tmp`, a leading dot) and
+   * rename for the file to be taken at the next batches.
+   *
+   * @example ctx.textFileStream<Click>('data/clicks', { format: 'ndjson', badRecords: 'deadLetter' })
+   */
+  textFileStream<T = string>(directory: string, options: DirectorySourceOptions<T> & InputOptions = {}): InputDStream<T> {
+    return this.source(new DirectorySource<T>(directory, options), options);
+  }
+
+  /**
+   * Spark's `socketTextStream`: connects to `host:port` as a TCP client and reads lines
+   * (`format: 'text'`, the default, `'ndjson'`, or a parse function), reconnecting when the
+   * connection drops. Not replayable after a restart until the receiver write-ahead log lands.
+   *
+   * @example ctx.socketTextStream('localhost', 9999).pipe(flatMap((l) => l.split(' ')), countByValue(), print())
+   */
+  socketTextStream<T = string>(host: string, port: number, options: SocketSourceOptions<T> & InputOptions = {}): InputDStream<T> {
+    return this.source(new SocketSource<T>(host, port, options), options);
+  }
+
+  /**
    * Subscribes to progress and lifecycle events.
    *
    * @returns a function that unsubscribes.
@@ -173,9 +203,7 @@ export class StreamingContext {
     this.#graph.state = 'active';
     const runner = new BatchRunner({ graph: this.#graph, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism });
     this.#runner = runner;
-    for (const input of runner.inputs) {
-      await input.source.start?.({ clock: this.clock, logger: this.logger.child({ source: input.sourceName }), name: input.sourceName });
-    }
+    await this.#startSources(runner);
     const now = this.clock.now();
     this.#zeroTime = time(now - (now % this.batchInterval));
     this.#generator = new JobGenerator({
@@ -194,6 +222,7 @@ export class StreamingContext {
    * inside a batch (an output function or listener): the batch would wait for itself.
    */
   stop(options: StopOptions = {}): Promise<void> {
+    if (this.#graph.state === 'stopped' && this.#stopping === undefined) return Promise.resolve();
     this.#stopping ??= this.#stop(options.graceful ?? false);
     return this.#stopping;
   }
@@ -203,19 +232,40 @@ export class StreamingContext {
     return this.#termination;
   }
 
+  async #startSources(runner: BatchRunner): Promise<void> {
+    const started: InputDStream<unknown>[] = [];
+    for (const input of runner.inputs) {
+      try {
+        await input.source.start?.({ clock: this.clock, logger: this.logger.child({ source: input.sourceName }), name: input.sourceName });
+        started.push(input);
+      } catch (error) {
+        await this.#stopSources(started);
+        this.#failure = new SluiceError('SOURCE_FAILED', `Source ${input.sourceName} failed to start: ${messageOf(error)}`, { source: input.sourceName, cause: error });
+        this.#graph.state = 'stopped';
+        this.#bus.emit({ type: 'contextStopped', error: this.#failure });
+        this.#terminate(this.#failure);
+        throw this.#failure;
+      }
+    }
+  }
+
+  async #stopSources(inputs: readonly InputDStream<unknown>[]): Promise<void> {
+    for (const input of inputs) {
+      try {
+        await input.source.stop?.();
+      } catch (error) {
+        this.logger.warn({ err: error, source: input.sourceName }, 'a source failed to stop');
+      }
+    }
+  }
+
   async #stop(graceful: boolean): Promise<void> {
     const wasActive = this.#graph.state === 'active';
     const runner = this.#runner;
     if (wasActive && runner !== undefined) {
       if (graceful) for (const input of runner.inputs) await input.source.stopReceiving?.();
       await this.#generator?.stop(graceful && this.#failure === undefined);
-      for (const input of runner.inputs) {
-        try {
-          await input.source.stop?.();
-        } catch (error) {
-          this.logger.warn({ err: error, source: input.sourceName }, 'a source failed to stop');
-        }
-      }
+      await this.#stopSources(runner.inputs);
     }
     this.#graph.state = 'stopped';
     this.logger.info({ graceful, failed: this.#failure !== undefined }, 'streaming context stopped');

@@ -74,7 +74,7 @@ export class BatchRunner {
       const reads = await this.#read(plan);
       const bc = new BatchContextImpl(plan, { ...this.#deps, logger }, reads.inputs);
       for (const output of this.#deps.graph.outputs) await output.run(bc);
-      await this.#commit(plan);
+      await this.#commit(plan, logger);
       const finishedAt = this.#deps.clock.now();
       const schedulingDelayMs = Math.max(0, startedAt - batchTime);
       const processingTimeMs = Math.max(0, finishedAt - startedAt);
@@ -120,11 +120,22 @@ export class BatchRunner {
     return { inputs, sources };
   }
 
-  async #commit(plan: BatchPlan): Promise<void> {
+  /**
+   * Moves every source's offset to the batch's end (the commit point), then lets the sources
+   * forget what they no longer need. A source that fails to forget is logged, not fatal: the
+   * batch is already committed.
+   */
+  async #commit(plan: BatchPlan, logger: Logger): Promise<void> {
+    plan.ranges.forEach((range, i) => {
+      this.#offsets[i] = range.end;
+    });
     for (const [i, input] of this.#inputs.entries()) {
       const range = plan.ranges[i] as BatchPlan['ranges'][number];
-      this.#offsets[i] = range.end;
-      await this.#sourceCall(input, plan.batchId, plan.batchTime, 'commit', () => input.source.commit?.(range.end));
+      try {
+        await input.source.commit?.(range.end);
+      } catch (error) {
+        logger.warn({ err: error, source: input.sourceName }, 'a source failed to release committed data');
+      }
     }
   }
 

@@ -35,6 +35,7 @@ export class RateSource<T = RateRecord> implements Source<T> {
   readonly #totalRows: number;
   #startTime: number | undefined;
   #clock: Clock | undefined;
+  #frozenAt: number | undefined;
 
   constructor(options: RateSourceOptions<T>) {
     if (!(options.rowsPerSecond > 0) || !Number.isFinite(options.rowsPerSecond)) {
@@ -60,9 +61,15 @@ export class RateSource<T = RateRecord> implements Source<T> {
 
   latestOffset(startOffset: Offset, maxRecords: number): Offset {
     const start = countOffset(startOffset, 'rate');
-    const elapsed = Math.max(0, (this.#clock?.now() ?? 0) - (this.#startTime ?? 0));
+    const now = this.#frozenAt ?? this.#clock?.now() ?? 0;
+    const elapsed = Math.max(0, now - (this.#startTime ?? 0));
     const produced = Math.min(this.#totalRows, Math.floor((elapsed * this.#rowsPerSecond) / 1000));
     return Math.max(start, Math.min(produced, start + maxRecords));
+  }
+
+  /** Graceful stop: produce nothing past the current time, so a drain ends. */
+  stopReceiving(): void {
+    this.#frozenAt ??= this.#clock?.now() ?? 0;
   }
 
   read(start: Offset, end: Offset): SourceRead<T> {

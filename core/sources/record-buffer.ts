@@ -3,12 +3,15 @@
  * the replay buffer of sources whose data lives only in memory.
  */
 export class RecordBuffer<T> {
+  /** Offset of `#records[#head]`. */
   #base = 0;
+  /** Index of the first live record; the array is compacted once half of it is dead. */
+  #head = 0;
   #records: T[] = [];
 
   /** The offset after the last record held. */
   get end(): number {
-    return this.#base + this.#records.length;
+    return this.#base + this.#records.length - this.#head;
   }
 
   push(record: T): void {
@@ -20,15 +23,19 @@ export class RecordBuffer<T> {
     if (start < this.#base) {
       throw new RangeError(`Records before offset ${this.#base} were already committed and forgotten; cannot read from ${start}.`);
     }
-    return this.#records.slice(start - this.#base, end - this.#base);
+    return this.#records.slice(this.#head + start - this.#base, this.#head + end - this.#base);
   }
 
   /** Forgets the records before `offset`. */
   discardBefore(offset: number): void {
-    const drop = Math.min(this.#records.length, offset - this.#base);
+    const drop = Math.min(this.end - this.#base, offset - this.#base);
     if (drop <= 0) return;
-    this.#records = this.#records.slice(drop);
+    this.#head += drop;
     this.#base += drop;
+    if (this.#head * 2 >= this.#records.length) {
+      this.#records = this.#records.slice(this.#head);
+      this.#head = 0;
+    }
   }
 }
 

@@ -274,4 +274,44 @@ describe('StreamingContext', () => {
     });
     expect(delays[1]).toBeGreaterThan(0);
   });
+
+  it('a source that fails to start stops the sources already started and rejects start with SOURCE_FAILED', async () => {
+    const { ctx } = manualContext();
+    const stopped: string[] = [];
+    const make = (kind: string, fail: boolean): Source<number> => ({
+      kind,
+      replayable: false,
+      start: () => {
+        if (fail) throw new Error('port in use');
+      },
+      stop: () => void stopped.push(kind),
+      initialOffset: () => 0,
+      latestOffset: (start) => start,
+      read: () => ({ records: [] }),
+    });
+    ctx.source(make('good', false)).pipe(foreachBatch(() => undefined));
+    ctx.source(make('bad', true)).pipe(foreachBatch(() => undefined));
+    await expect(ctx.start()).rejects.toMatchObject({ code: 'SOURCE_FAILED', source: 'bad-1' });
+    expect(stopped).toEqual(['good']);
+    expect(ctx.state).toBe('stopped');
+    await expect(ctx.awaitTermination()).rejects.toMatchObject({ code: 'SOURCE_FAILED' });
+  });
+
+  it('rejects a per-batch record limit or partition count that is not a positive integer', () => {
+    const { ctx } = manualContext();
+    expect(() => ctx.queueStream([], { maxRecordsPerBatch: 1.5 })).toThrow(RangeError);
+    expect(() => ctx.queueStream([], { maxRecordsPerBatch: 0 })).toThrow(/positive integer/);
+    expect(() => ctx.queueStream([], { numPartitions: 0 })).toThrow(RangeError);
+  });
+
+  it('a graceful stop of a rate source on the system clock ends (it produces nothing after the stop)', async () => {
+    const ctx = new StreamingContext({ batchInterval: 20, clock: new SystemClock() });
+    let total = 0;
+    ctx.rateStream({ rowsPerSecond: 1000, maxRecordsPerBatch: 5 }).pipe(foreachBatch((r) => void (total += r.length)));
+    await ctx.start();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await ctx.stop({ graceful: true });
+    expect(total).toBeGreaterThan(0);
+    expect(ctx.state).toBe('stopped');
+  });
 });

@@ -1,0 +1,258 @@
+import { connect, type Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+import type { Cancel } from '../clock/clock.js';
+import { lineParser, parseLines, type LineFormat } from './line-format.js';
+import { countOffset, RecordBuffer } from './record-buffer.js';
+import type { Offset, Source, SourceEnvironment, SourceRead } from './source.js';
+
+/** Options of {@link SocketSource}. */
+export interface SocketSourceOptions<T> {
+  /** How a line becomes a record: `'text'` (default), `'ndjson'` or a parse function. */
+  readonly format?: LineFormat<T>;
+  /** Milliseconds of clock time between a failed or closed connection and the next attempt (default 1000). */
+  readonly reconnectDelay?: number;
+  /** The encoding of the received bytes (default `'utf8'`). */
+  readonly encoding?: BufferEncoding;
+  /** Received but uncommitted lines above which the socket is paused until a commit (default 100 000). */
+  readonly highWaterMark?: number;
+}
+
+/**
+ * Spark's `socketTextStream`: a TCP client that connects to `host:port` and turns the
+ * newline-delimited text it receives into records, one per line (the other end can be
+ * `nc -lk 9999`). Lines may span TCP chunks; a trailing `'\r'` is dropped; a partial last line is
+ * emitted when the connection closes. A failed or closed connection is logged at warn and retried
+ * every `reconnectDelay` ms of clock time until the source stops receiving.
+ *
+ * Offsets count the lines received since start. Lines that do not parse (NDJSON or a custom
+ * format) are returned as bad records located at `host:port#lineNumber`. When more than
+ * `highWaterMark` lines wait for a commit, the socket is paused (TCP backpressure reaches the
+ * sender) and resumed by the next commit.
+ *
+ * @example
+ * const lines = ctx.source(new SocketSource('localhost', 9999), { name: 'lines' });
+ * lines.pipe(flatMap((l: string) => l.split(' ')), mapToPair((w) => [w, 1]), reduceByKey((a, b) => a + b), print());
+ */
+export class SocketSource<T = string> implements Source<T> {
+  readonly kind = 'socket';
+  /**
+   * `false`: received lines live only in memory until committed, so a restart cannot read them
+   * again. The receiver write-ahead log of the checkpoint work will make this source replayable.
+   */
+  readonly replayable = false;
+  /** The host connected to. */
+  readonly host: string;
+  /** The port connected to. */
+  readonly port: number;
+  readonly #parse: (line: string) => T;
+  readonly #skipBlank: boolean;
+  readonly #reconnectDelay: number;
+  readonly #encoding: BufferEncoding;
+  readonly #highWaterMark: number;
+  readonly #lines = new RecordBuffer<string>();
+  #committed = 0;
+  #env: SourceEnvironment | undefined;
+  #socket: Socket | undefined;
+  #paused = false;
+  #receiving = false;
+  #cancelReconnect: Cancel | undefined;
+  #settleStart: (() => void) | undefined;
+
+  /**
+   * @param host - the host name or address to connect to.
+   * @param port - the TCP port, an integer from 1 to 65535.
+   * @param options - see {@link SocketSourceOptions}.
+   * @throws TypeError for an empty host, a port that is not a number, an unknown encoding or format.
+   * @throws RangeError for a port out of range, a negative `reconnectDelay` or a `highWaterMark` below 1.
+   */
+  constructor(host: string, port: number, options: SocketSourceOptions<T> = {}) {
+    if (typeof host !== 'string' || host.trim() === '') {
+      throw new TypeError(`SocketSource: host must be a non-empty string such as 'localhost', got ${JSON.stringify(host)}.`);
+    }
+    if (typeof port !== 'number') throw new TypeError(`SocketSource: port must be a number, got ${typeof port}.`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new RangeError(`SocketSource: port must be an integer from 1 to 65535, got ${port}.`);
+    }
+    const { format = 'text', reconnectDelay = 1000, encoding = 'utf8', highWaterMark = 100_000 } = options;
+    if (!(reconnectDelay >= 0) || !Number.isFinite(reconnectDelay)) {
+      throw new RangeError(`SocketSource: reconnectDelay must be a non-negative number of ms, got ${reconnectDelay}.`);
+    }
+    if (!Number.isInteger(highWaterMark) || highWaterMark < 1) {
+      throw new RangeError(`SocketSource: highWaterMark must be a positive integer, got ${highWaterMark}.`);
+    }
+    if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding)) {
+      throw new TypeError(`SocketSource: encoding must be a Node.js buffer encoding such as 'utf8', got ${JSON.stringify(encoding)}.`);
+    }
+    this.host = host;
+    this.port = port;
+    this.#parse = lineParser(format);
+    this.#skipBlank = format !== 'text';
+    this.#reconnectDelay = reconnectDelay;
+    this.#encoding = encoding;
+    this.#highWaterMark = highWaterMark;
+  }
+
+  /** The number of lines received since start (the offset after the last one). */
+  get received(): number {
+    return this.#lines.end;
+  }
+
+  /**
+   * Connects. Resolves once the first attempt has connected or failed; a failure is retried, so
+   * a server that is not up yet does not fail the start.
+   *
+   * @param env - the context's clock (for reconnect timers), logger and the source's name.
+   * @throws TypeError when the source was already started.
+   */
+  start(env: SourceEnvironment): Promise<void> {
+    if (this.#env !== undefined) throw new TypeError(`SocketSource ${this.host}:${this.port} was already started; create one source per context.`);
+    this.#env = env;
+    this.#receiving = true;
+    const settled = new Promise<void>((resolve) => (this.#settleStart = resolve));
+    this.#connect(env);
+    return settled;
+  }
+
+  initialOffset(): Offset {
+    return 0;
+  }
+
+  latestOffset(start: Offset, maxRecords: number): Offset {
+    return Math.min(this.#lines.end, countOffset(start, 'socket') + maxRecords);
+  }
+
+  read(start: Offset, end: Offset): SourceRead<T> {
+    const from = countOffset(start, 'socket');
+    const lines = this.#lines.slice(from, countOffset(end, 'socket'));
+    const where = `${this.host}:${this.port}#`;
+    return parseLines(lines, this.#parse, this.#env?.name ?? this.kind, this.#skipBlank, (i) => `${where}${from + i + 1}`);
+  }
+
+  commit(end: Offset): void {
+    this.#committed = Math.max(this.#committed, countOffset(end, 'socket'));
+    this.#lines.discardBefore(this.#committed);
+    if (this.#paused && this.#lines.end - this.#committed <= this.#highWaterMark) {
+      this.#paused = false;
+      this.#socket?.resume();
+    }
+  }
+
+  /** Stops reconnecting and closes the connection gracefully; lines received so far stay readable. */
+  stopReceiving(): Promise<void> {
+    return this.#close(true);
+  }
+
+  /** Closes the connection at once and cancels any pending reconnect. */
+  stop(): Promise<void> {
+    return this.#close(false);
+  }
+
+  async #close(graceful: boolean): Promise<void> {
+    this.#receiving = false;
+    this.#cancelReconnect?.();
+    this.#cancelReconnect = undefined;
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    const closed = new Promise<void>((resolve) => {
+      socket.once('close', () => {
+        resolve();
+      });
+    });
+    // Destroyed once our FIN is sent, so a peer that keeps its side open cannot keep a drain going.
+    if (graceful && !socket.connecting) {
+      socket.end(() => {
+        socket.destroy();
+      });
+    } else {
+      socket.destroy();
+    }
+    await closed;
+  }
+
+  #connect(env: SourceEnvironment): void {
+    const socket = connect({ host: this.host, port: this.port });
+    const splitter = new LineSplitter(this.#encoding);
+    const onLine = (line: string): void => {
+      this.#lines.push(line);
+    };
+    let connected = false;
+    let failure: Error | undefined;
+    this.#socket = socket;
+    this.#paused = false;
+    socket.on('connect', () => {
+      connected = true;
+      env.logger.info({ host: this.host, port: this.port }, 'socket source connected');
+      this.#applyBackpressure(socket);
+      this.#startSettled();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      splitter.write(chunk, onLine);
+      this.#applyBackpressure(socket);
+    });
+    socket.on('error', (error) => {
+      failure = error;
+    });
+    socket.on('close', () => {
+      splitter.end(onLine);
+      if (this.#socket === socket) this.#socket = undefined;
+      this.#startSettled();
+      if (!this.#receiving) return;
+      const what = !connected ? 'could not connect' : failure === undefined ? 'connection closed by the server' : 'connection lost';
+      env.logger.warn({ host: this.host, port: this.port, err: failure, retryInMs: this.#reconnectDelay }, `socket source ${what}; reconnecting`);
+      this.#cancelReconnect = env.clock.schedule(env.clock.now() + this.#reconnectDelay, () => {
+        this.#cancelReconnect = undefined;
+        if (this.#receiving) this.#connect(env);
+      });
+    });
+  }
+
+  #applyBackpressure(socket: Socket): void {
+    if (this.#paused || this.#lines.end - this.#committed <= this.#highWaterMark) return;
+    this.#paused = true;
+    socket.pause();
+    this.#env?.logger.debug({ buffered: this.#lines.end - this.#committed }, 'socket source paused until a commit');
+  }
+
+  #startSettled(): void {
+    this.#settleStart?.();
+    this.#settleStart = undefined;
+  }
+}
+
+/** Splits decoded chunks into lines; a line or a multibyte character may span chunks. */
+class LineSplitter {
+  readonly #decoder: StringDecoder;
+  #partial = '';
+
+  constructor(encoding: BufferEncoding) {
+    this.#decoder = new StringDecoder(encoding);
+  }
+
+  /** Calls `emit` for every line that `chunk` completes. */
+  write(chunk: Buffer, emit: (line: string) => void): void {
+    const text = this.#decoder.write(chunk);
+    let newline = text.indexOf('\n');
+    if (newline === -1) {
+      this.#partial += text;
+      return;
+    }
+    emit(withoutCr(this.#partial + text.slice(0, newline)));
+    let from = newline + 1;
+    while ((newline = text.indexOf('\n', from)) !== -1) {
+      emit(withoutCr(text.slice(from, newline)));
+      from = newline + 1;
+    }
+    this.#partial = text.slice(from);
+  }
+
+  /** Emits the partial last line, if it is not empty. */
+  end(emit: (line: string) => void): void {
+    const rest = withoutCr(this.#partial + this.#decoder.end());
+    this.#partial = '';
+    if (rest !== '') emit(rest);
+  }
+}
+
+function withoutCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}

@@ -1,0 +1,290 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { foreachBatch, ManualClock, SluiceError, StreamingContext, type BadRecord, type InputOptions } from 'sluice';
+import { SocketSource, type SocketSourceOptions } from 'sluice';
+
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A line server on 127.0.0.1 that the test writes to, like `nc -lk`. */
+class LineServer {
+  readonly connections: Socket[] = [];
+  readonly #server: Server;
+  #waiting: ((socket: Socket) => void)[] = [];
+
+  private constructor(server: Server) {
+    this.#server = server;
+    server.on('connection', (socket) => {
+      socket.on('error', () => undefined);
+      this.connections.push(socket);
+      for (const wake of this.#waiting.splice(0)) wake(socket);
+    });
+  }
+
+  static async listen(port = 0): Promise<LineServer> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+    const lineServer = new LineServer(server);
+    cleanups.push(() => lineServer.close());
+    return lineServer;
+  }
+
+  get port(): number {
+    const address = this.#server.address();
+    if (address === null || typeof address === 'string') throw new Error('not listening');
+    return address.port;
+  }
+
+  /** The `n`th connection (from 1), once accepted. */
+  async connection(n = 1): Promise<Socket> {
+    while (this.connections.length < n) await new Promise<Socket>((resolve) => this.#waiting.push(resolve));
+    return this.connections[n - 1]!;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.connections) socket.destroy();
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => {
+        resolve();
+      });
+    });
+  }
+}
+
+/** A port nothing listens on (a server that is not up yet). */
+async function freePort(): Promise<number> {
+  const server = await LineServer.listen();
+  const port = server.port;
+  await server.close();
+  return port;
+}
+
+/** Waits (polling real time, never a fixed sleep) until `ready()` holds. */
+async function until(ready: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 5000;
+  while (!ready()) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+interface Harness<T> {
+  readonly ctx: StreamingContext;
+  readonly clock: ManualClock;
+  readonly source: SocketSource<T>;
+  readonly batches: T[][];
+  readonly deadLetters: BadRecord[];
+  readonly logs: { level: number; msg: string }[];
+  /** Waits until the source has received `n` lines in total. */
+  readonly received: (n: number) => Promise<void>;
+}
+
+function harness<T = string>(port: number, options: SocketSourceOptions<T> = {}, input: InputOptions = {}): Harness<T> {
+  const clock = new ManualClock();
+  const logs: { level: number; msg: string }[] = [];
+  const sink = { write: (line: string): void => void logs.push(JSON.parse(line) as { level: number; msg: string }) };
+  const ctx = new StreamingContext({ batchInterval: 1000, clock, logger: pino({ level: 'info' }, sink) });
+  cleanups.push(() => ctx.stop());
+  const source = new SocketSource<T>('127.0.0.1', port, options);
+  const stream = ctx.source(source, { name: 'socket', ...input });
+  const batches: T[][] = [];
+  const deadLetters: BadRecord[] = [];
+  stream.pipe(foreachBatch((records) => void batches.push([...records])));
+  if (input.badRecords === 'deadLetter') stream.deadLetters.pipe(foreachBatch((records) => void deadLetters.push(...records)));
+  const received = (n: number): Promise<void> => until(() => source.received >= n, `${n} lines`);
+  return { ctx, clock, source, batches, deadLetters, logs, received };
+}
+
+const warnings = (logs: readonly { level: number }[]): number => logs.filter((l) => l.level === 40).length;
+
+describe('SocketSource', () => {
+  it('delivers received lines in order, one batch per interval', async () => {
+    const server = await LineServer.listen();
+    const { ctx, clock, batches, received } = harness(server.port);
+    await ctx.start();
+    const peer = await server.connection();
+    peer.write('a\nb\n');
+    await received(2);
+    await clock.advance(1000);
+    peer.write('c\n\n');
+    await received(4);
+    await clock.advance(1000);
+    await clock.advance(1000);
+    expect(batches).toEqual([['a', 'b'], ['c', ''], []]);
+  });
+
+  it('joins a line split across writes and drops the trailing carriage return', async () => {
+    const server = await LineServer.listen();
+    const { ctx, clock, batches, received } = harness(server.port);
+    await ctx.start();
+    const peer = await server.connection();
+    peer.write('first\nsec');
+    await received(1);
+    peer.write('ond\r');
+    peer.write('\nthird\r\n');
+    await received(3);
+    await clock.advance(1000);
+    expect(batches).toEqual([['first', 'second', 'third']]);
+  });
+
+  it('decodes a multibyte character split across writes', async () => {
+    const server = await LineServer.listen();
+    const { ctx, clock, batches, received } = harness(server.port);
+    await ctx.start();
+    const peer = await server.connection();
+    const cafe = Buffer.from('café ☕\n');
+    peer.write(Buffer.concat([Buffer.from('x\n'), cafe.subarray(0, 4)]));
+    await received(1);
+    peer.write(cafe.subarray(4, 7));
+    // Not needed for correctness: only makes separate TCP chunks likely.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    peer.write(cafe.subarray(7));
+    await received(2);
+    await clock.advance(1000);
+    expect(batches).toEqual([['x', 'café ☕']]);
+  });
+
+  it('spreads lines over batches with maxRecordsPerBatch', async () => {
+    const server = await LineServer.listen();
+    const { ctx, clock, batches, received } = harness(server.port, {}, { maxRecordsPerBatch: 2 });
+    await ctx.start();
+    (await server.connection()).write('a\nb\nc\nd\ne\n');
+    await received(5);
+    await clock.advance(4000);
+    expect(batches).toEqual([['a', 'b'], ['c', 'd'], ['e'], []]);
+  });
+
+  it('starts while the server is down, warns once per failed attempt and connects on a later retry', async () => {
+    const port = await freePort();
+    const { ctx, clock, batches, logs, received } = harness(port, { reconnectDelay: 500 });
+    await ctx.start();
+    expect(warnings(logs)).toBe(1);
+    await clock.advance(500);
+    await until(() => warnings(logs) === 2, 'the second failed attempt');
+    const server = await LineServer.listen(port);
+    await clock.advance(500);
+    const peer = await server.connection();
+    peer.write('up\n');
+    await received(1);
+    await clock.advance(1000);
+    expect(batches.flat()).toEqual(['up']);
+    expect(warnings(logs)).toBe(2);
+  });
+
+  it('reconnects after the server closes the connection and keeps the lines of both', async () => {
+    const server = await LineServer.listen();
+    const { ctx, clock, batches, logs, received } = harness(server.port);
+    await ctx.start();
+    (await server.connection(1)).end('a\npartial');
+    await received(2);
+    expect(warnings(logs)).toBe(1);
+    await clock.advance(1000);
+    const second = await server.connection(2);
+    second.write('b\n');
+    await received(3);
+    await clock.advance(1000);
+    expect(batches).toEqual([['a', 'partial'], ['b']]);
+  });
+
+  it('pauses the socket above highWaterMark and resumes on commit', async () => {
+    const server = await LineServer.listen();
+    const { ctx, clock, source, batches, received } = harness(server.port, { highWaterMark: 2 });
+    await ctx.start();
+    const peer = await server.connection();
+    peer.write('a\nb\nc\n');
+    await received(3);
+    peer.write('d\n');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(source.received).toBe(3);
+    await clock.advance(1000);
+    await received(4);
+    await clock.advance(1000);
+    expect(batches).toEqual([['a', 'b', 'c'], ['d']]);
+  });
+
+  it("fails the batch with BAD_RECORD for a bad NDJSON line under badRecords: 'fail'", async () => {
+    const server = await LineServer.listen();
+    const port = server.port;
+    const { ctx, clock, received } = harness<unknown>(port, { format: 'ndjson' });
+    await ctx.start();
+    (await server.connection()).write('{"a":1}\n\nnot json\n');
+    await received(3);
+    await clock.advance(1000);
+    const error = await ctx.awaitTermination().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SluiceError);
+    expect((error as SluiceError).code).toBe('BAD_RECORD');
+    expect((error as SluiceError).message).toContain(`127.0.0.1:${port}#3`);
+  });
+
+  it("routes a bad NDJSON line to deadLetters under badRecords: 'deadLetter'", async () => {
+    const server = await LineServer.listen();
+    const port = server.port;
+    const { ctx, clock, batches, deadLetters, received } = harness<unknown>(port, { format: 'ndjson' }, { badRecords: 'deadLetter' });
+    await ctx.start();
+    (await server.connection()).write('{"a":1}\nnot json\n{"a":2}\n');
+    await received(3);
+    await clock.advance(1000);
+    expect(batches).toEqual([[{ a: 1 }, { a: 2 }]]);
+    expect(deadLetters).toEqual([{ source: 'socket', raw: 'not json', reason: expect.any(String) as string, location: `127.0.0.1:${port}#2` }]);
+  });
+
+  it('drains received lines, including a partial last line, on a graceful stop', async () => {
+    const server = await LineServer.listen();
+    const { ctx, clock, batches, received } = harness(server.port, {}, { maxRecordsPerBatch: 2 });
+    await ctx.start();
+    const peer = await server.connection();
+    const peerEnded = new Promise((resolve) => peer.once('end', resolve));
+    peer.resume();
+    peer.write('a\nb\nc\nd');
+    await received(3);
+    await ctx.stop({ graceful: true });
+    await ctx.awaitTermination();
+    expect(batches).toEqual([['a', 'b'], ['c', 'd']]);
+    await peerEnded;
+    await clock.advance(10_000);
+    expect(server.connections).toHaveLength(1);
+  });
+
+  it('stops reconnecting once stopped', async () => {
+    const port = await freePort();
+    const { ctx, clock, logs } = harness(port);
+    await ctx.start();
+    await ctx.stop();
+    const server = await LineServer.listen(port);
+    await clock.advance(5000);
+    expect(server.connections).toHaveLength(0);
+    expect(warnings(logs)).toBe(1);
+  });
+
+  it('rejects bad arguments with a clear error', () => {
+    expect(() => new SocketSource('', 9999)).toThrow(TypeError);
+    expect(() => new SocketSource(42 as unknown as string, 9999)).toThrow(/host must be a non-empty string/);
+    expect(() => new SocketSource('localhost', '9999' as unknown as number)).toThrow(TypeError);
+    for (const port of [0, 65536, 1.5, Number.NaN, -1]) {
+      expect(() => new SocketSource('localhost', port)).toThrow(RangeError);
+    }
+    expect(() => new SocketSource('localhost', 0)).toThrow(/integer from 1 to 65535, got 0/);
+    expect(() => new SocketSource('localhost', 9999, { reconnectDelay: -1 })).toThrow(RangeError);
+    expect(() => new SocketSource('localhost', 9999, { highWaterMark: 0 })).toThrow(RangeError);
+    expect(() => new SocketSource('localhost', 9999, { encoding: 'klingon' as BufferEncoding })).toThrow(TypeError);
+    expect(() => new SocketSource('localhost', 9999, { format: 'csv' as 'text' })).toThrow(TypeError);
+  });
+
+  it('is a non-replayable count-offset source', () => {
+    const source = new SocketSource('localhost', 9999);
+    expect(source.kind).toBe('socket');
+    expect(source.replayable).toBe(false);
+    expect(source.initialOffset()).toBe(0);
+    expect(source.latestOffset(0, 10)).toBe(0);
+  });
+});
