@@ -12,16 +12,19 @@ export class Batch<T> {
 
   /** A batch with no records and `numPartitions` empty partitions. */
   static empty<T>(numPartitions = 1): Batch<T> {
-    return new Batch(Array.from({ length: Math.max(1, numPartitions) }, () => []));
+    return new Batch(Array.from({ length: partitionCount(numPartitions) }, () => []));
   }
 
   /**
    * A batch of `records` cut into `numPartitions` contiguous slices of near-equal size, so that
-   * reading the partitions in order gives the records in order.
+   * reading the partitions in order gives the records in order. An array is taken as it is, not
+   * copied: do not change it afterwards.
+   *
+   * @throws RangeError when `numPartitions` is infinite.
    */
   static of<T>(records: Iterable<T>, numPartitions = 1): Batch<T> {
     const all = Array.isArray(records) ? (records as readonly T[]) : Array.from(records);
-    const n = Math.max(1, Math.floor(numPartitions));
+    const n = partitionCount(numPartitions);
     if (n === 1) return new Batch([all]);
     const partitions: T[][] = [];
     const base = Math.floor(all.length / n);
@@ -75,6 +78,12 @@ export class Batch<T> {
       }),
     );
   }
+}
+
+/** A partition count from a number: at least 1, whole; `NaN` counts as 1. */
+function partitionCount(numPartitions: number): number {
+  if (numPartitions === Number.POSITIVE_INFINITY) throw new RangeError('A batch cannot have infinitely many partitions.');
+  return Number.isNaN(numPartitions) ? 1 : Math.max(1, Math.floor(numPartitions));
 }
 
 /** What a batch-level function may return: a batch or any iterable of records. */

@@ -32,7 +32,7 @@ export function encodeCompositeKey(key: readonly KeyPart[]): string {
         out += part ? 't' : 'f';
         break;
       default:
-        throw new TypeError(`Key part ${String(part)} is a ${typeof part}; a key is a string, number, bigint, boolean or an array of these.`);
+        throw new TypeError(`Key part ${describeValue(part)} is not allowed: a key is a string, number, bigint, boolean or an array of these.`);
     }
   }
   return out;
@@ -67,7 +67,7 @@ function hashPrimitive(key: number | bigint | boolean): number {
       if (Number.isInteger(key) && Math.abs(key) <= 0x7fffffff) return mix32(key | 0);
       return hashString(Object.is(key, -0) ? '0' : String(key), 0x1b873593);
     default:
-      throw new TypeError(`Key ${String(key)} is a ${typeof key}; a key is a string, number, bigint, boolean or an array of these.`);
+      throw new TypeError(`Key ${describeValue(key)} is not allowed: a key is a string, number, bigint, boolean or an array of these. Map your records to [key, value] pairs with such a key.`);
   }
 }
 
@@ -144,6 +144,21 @@ export class KeyMap<K extends Key, V> {
 function assertKeyPart(key: unknown): asserts key is KeyPart {
   const type = typeof key;
   if (type !== 'string' && type !== 'number' && type !== 'bigint' && type !== 'boolean') {
-    throw new TypeError(`Key ${String(key)} is a ${key === null ? 'null' : type}; a key is a string, number, bigint, boolean or an array of these. Map your records to [key, value] pairs with such a key.`);
+    throw new TypeError(`Key ${describeValue(key)} is not allowed: a key is a string, number, bigint, boolean or an array of these. Map your records to [key, value] pairs with such a key.`);
   }
+}
+
+/** A short description of a value for error messages: `undefined`, `null`, `an object {"a":1}`, ... */
+function describeValue(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (typeof value === 'object') {
+    let text: string;
+    try {
+      text = JSON.stringify(value);
+    } catch {
+      text = Object.prototype.toString.call(value);
+    }
+    return `${Array.isArray(value) ? 'array' : 'object'} ${text.length > 40 ? `${text.slice(0, 40)}...` : text}`;
+  }
+  return `${typeof value} ${String(value)}`;
 }

@@ -73,6 +73,7 @@ function toMillis(input: DurationLike, what: string): number {
     return iso.isValid ? iso.toMillis() : Number.NaN;
   }
   if (typeof input === 'object' && input !== null) {
+    if (Object.keys(input).length === 0) return Number.NaN;
     try {
       const fromObject = LuxonDuration.fromObject(input);
       return fromObject.isValid ? fromObject.toMillis() : Number.NaN;
@@ -85,6 +86,7 @@ function toMillis(input: DurationLike, what: string): number {
 
 function quote(input: unknown): string {
   if (typeof input === 'string') return `'${input}'`;
+  if (typeof input === 'number') return String(input);
   try {
     return JSON.stringify(input) ?? String(input);
   } catch {
