@@ -160,5 +160,7 @@ function describeValue(value: unknown): string {
     }
     return `${Array.isArray(value) ? 'array' : 'object'} ${text.length > 40 ? `${text.slice(0, 40)}...` : text}`;
   }
+  if (typeof value === 'symbol') return value.toString();
+  if (typeof value === 'function') return 'a function';
   return `${typeof value} ${String(value)}`;
 }

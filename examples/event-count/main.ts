@@ -1,7 +1,11 @@
 import { runEventCount } from './job.js';
 
 /** `npm start`: the demo job, with its progress and the totals it counted. */
-const result = await runEventCount({ log: (line) => console.log(line) });
+const result = await runEventCount({
+  log: (line) => {
+    console.log(line);
+  },
+});
 
 console.log('\nEvents by type:');
 for (const [type, n] of result.totals) console.log(`  ${type.padEnd(9)} ${n}`);
