@@ -148,19 +148,29 @@ function assertKeyPart(key: unknown): asserts key is KeyPart {
   }
 }
 
-/** A short description of a value for error messages: `undefined`, `null`, `an object {"a":1}`, ... */
+/** A short description of a value for error messages: `undefined`, `null`, `object {"a":1}`, ... */
 function describeValue(value: unknown): string {
-  if (value === undefined || value === null) return String(value);
-  if (typeof value === 'object') {
-    let text: string;
-    try {
-      text = JSON.stringify(value);
-    } catch {
-      text = Object.prototype.toString.call(value);
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return `${typeof value} ${String(value)}`;
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return 'a function';
+    case 'undefined':
+      return 'undefined';
+    default: {
+      if (value === null) return 'null';
+      let text: string;
+      try {
+        text = JSON.stringify(value);
+      } catch {
+        text = Object.prototype.toString.call(value);
+      }
+      return `${Array.isArray(value) ? 'array' : 'object'} ${text.length > 40 ? `${text.slice(0, 40)}...` : text}`;
     }
-    return `${Array.isArray(value) ? 'array' : 'object'} ${text.length > 40 ? `${text.slice(0, 40)}...` : text}`;
   }
-  if (typeof value === 'symbol') return value.toString();
-  if (typeof value === 'function') return 'a function';
-  return `${typeof value} ${String(value)}`;
 }
