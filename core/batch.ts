@@ -91,5 +91,9 @@ export type BatchLike<T> = Batch<T> | Iterable<T>;
 
 /** Turns a {@link BatchLike} into a batch, keeping a batch's partitioning. */
 export function toBatch<T>(value: BatchLike<T>, numPartitions = 1): Batch<T> {
-  return value instanceof Batch ? value : Batch.of(value, numPartitions);
+  if (value instanceof Batch) return value;
+  if (typeof (value as Partial<Iterable<T>> | null)?.[Symbol.iterator] !== 'function') {
+    throw new TypeError(`Expected a Batch or an iterable of records, got ${value === null ? 'null' : typeof value}.`);
+  }
+  return Batch.of(value, numPartitions);
 }

@@ -9,8 +9,10 @@ export type JoinSide<K extends Key, W> = DStream<Pair<K, W>> | StaticDataset<Pai
 
 /**
  * Inner join within every batch: for each key on both sides, every pair of a left and a right
- * value, `[key, [v, w]]`.
+ * value, `[key, [v, w]]`. The other joins share its errors.
  *
+ * @throws RangeError when `options.numPartitions` is not a positive integer.
+ * @throws TypeError when `other` is a stream of another context or with another slide.
  * @example orders.pipe(join(payments)) // DStream<Pair<string, [Order, Payment]>>
  */
 export function join<K extends Key, V, W>(other: JoinSide<K, W>, options: KeyedOptions = {}): Operator<Pair<K, V>, Pair<K, [V, W]>> {

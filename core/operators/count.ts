@@ -17,14 +17,14 @@ export function count<T>(): Operator<T, number> {
  * The number of occurrences of each distinct record in every batch, as `[record, count]` pairs.
  * Records are compared by value, so they must be keys (strings, numbers, ... or arrays of these).
  *
+ * @throws RangeError when `options.numPartitions` is not a positive integer.
  * @example pages.pipe(countByValue())
  */
 export function countByValue<T extends Key>(options: KeyedOptions = {}): Operator<T, Pair<T, number>> {
+  // Built now, so a bad option throws when countByValue is called, as for the other keyed operators.
+  const aggregate = keyedAggregation<T, number, number>('countByValue', { create: () => 1, mergeValue: (c) => c + 1, mergeCombiners: (a, b) => a + b }, options);
   return (stream: DStream<T>) =>
-    stream.pipe(
-      (s) => new DerivedDStream<Pair<T, number>>('countByValue', [s], ([input]) => (input as Batch<T>).map((r) => [r, 1] as const)),
-      keyedAggregation<T, number, number>('countByValue', { create: () => 1, mergeValue: (c) => c + 1, mergeCombiners: (a, b) => a + b }, options),
-    );
+    stream.pipe((s) => new DerivedDStream<Pair<T, number>>('countByValue', [s], ([input]) => (input as Batch<T>).map((r) => [r, 1] as const)), aggregate);
 }
 
 /**

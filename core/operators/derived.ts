@@ -14,6 +14,9 @@ export type DeriveBatch<T> = (
  * A stream computed batch-wise from the batches of its parents by a function: the shape of every
  * operator that is not a per-record step (union, reduceByKey, join, transform, ...). It produces
  * nothing at a batch time where any parent produced nothing.
+ *
+ * @throws TypeError when the parents belong to different contexts or slide at different
+ * intervals (as Spark requires of union, transformWith, cogroup and the joins).
  */
 export class DerivedDStream<T> extends DStream<T> {
   readonly #derive: DeriveBatch<T>;
@@ -21,6 +24,7 @@ export class DerivedDStream<T> extends DStream<T> {
   constructor(kind: string, parents: readonly DStream<unknown>[], derive: DeriveBatch<T>, name?: string) {
     const first = parents[0];
     if (first === undefined) throw new TypeError(`${kind}: needs at least one input stream.`);
+    checkSameSlide(kind, first, parents);
     super({ kind, graph: first.graph, parents, name });
     this.#derive = derive;
   }
@@ -33,6 +37,19 @@ export class DerivedDStream<T> extends DStream<T> {
       inputs.push(batch);
     }
     return this.#derive(inputs, bc, this.describe);
+  }
+}
+
+/**
+ * Parents that slide at different intervals would leave the result with a batch only where their
+ * slides meet, silently; Spark rejects them, and so does this. (Streams of different contexts
+ * are left to the {@link DStream} constructor, whose message says so.)
+ */
+function checkSameSlide(kind: string, first: DStream<unknown>, parents: readonly DStream<unknown>[]): void {
+  for (const parent of parents) {
+    if (parent.graph === first.graph && parent.slideDuration !== first.slideDuration) {
+      throw new TypeError(`${kind}: ${parent.describe} slides every ${parent.slideDuration} ms but ${first.describe} every ${first.slideDuration} ms; combine only streams with the same slide.`);
+    }
   }
 }
 

@@ -10,14 +10,6 @@ import { DerivedDStream } from './derived.js';
  * @example clicks.pipe(union(moreClicks, evenMoreClicks))
  */
 export function union<T>(...others: readonly DStream<T>[]): Operator<T, T> {
-  return (stream: DStream<T>) => {
-    for (const other of others) {
-      if (other.slideDuration !== stream.slideDuration) {
-        throw new TypeError(`union: ${other.describe} slides every ${other.slideDuration} ms but ${stream.describe} every ${stream.slideDuration} ms; union streams with the same slide.`);
-      }
-    }
-    return new DerivedDStream<T>('union', [stream, ...others], (inputs) =>
-      new Batch(inputs.flatMap((batch) => (batch as Batch<T>).partitions)),
-    );
-  };
+  return (stream: DStream<T>) =>
+    new DerivedDStream<T>('union', [stream, ...others], (inputs) => new Batch(inputs.flatMap((batch) => (batch as Batch<T>).partitions)));
 }

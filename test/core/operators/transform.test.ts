@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { Batch, glom, ManualClock, StreamingContext, transform, transformWith, type Pair } from 'sluice';
+import { runBatches, runBatches2 } from 'sluice/testing';
+import { expectUserFunctionFailed, rejectionOf } from '../run-manually.js';
+import { EverySecondBatch } from './every-second-batch.js';
+
+describe('transform', () => {
+  it('applies a batch-to-batch function to every batch', async () => {
+    const top2 = (batch: Batch<number>): number[] => batch.toArray().sort((a, b) => b - a).slice(0, 2);
+    expect(await runBatches([[3, 9, 1, 7], [5], []], (s) => s.pipe(transform(top2)))).toEqual([[9, 7], [5], []]);
+  });
+
+  it('is called for empty batches too, so it may produce records from nothing', async () => {
+    expect(await runBatches([[], [1, 2]], (s) => s.pipe(transform((batch: Batch<number>) => [batch.size])))).toEqual([[0], [2]]);
+  });
+
+  it('receives the batch time: zeroTime + (batchId + 1) * batchInterval', async () => {
+    const out = await runBatches([[], [], []], (s) => s.pipe(transform((_batch: Batch<never>, batchTime) => [batchTime])), { batchInterval: 500 });
+    expect(out).toEqual([[500], [1000], [1500]]);
+  });
+
+  it('keeps the partitioning of a returned Batch, and puts a returned iterable in one partition', async () => {
+    const keep = await runBatches([[1, 2, 3]], (s) => s.pipe(transform((batch: Batch<number>) => batch.map((x) => x * 2)), glom()), { numPartitions: 3 });
+    expect(keep).toEqual([[[2], [4], [6]]]);
+    const single = await runBatches([[1, 2, 3]], (s) => s.pipe(transform((batch: Batch<number>) => new Set(batch.toArray())), glom()), { numPartitions: 3 });
+    expect(single).toEqual([[[1, 2, 3]]]);
+  });
+
+  it('awaits an async function', async () => {
+    const out = await runBatches([[1], [2]], (s) => s.pipe(transform(async (batch: Batch<number>) => Promise.resolve(batch.map((x) => x + 1)))));
+    expect(out).toEqual([[2], [3]]);
+  });
+
+  it('fails the batch naming transform#id when the function throws or rejects', async () => {
+    const boom = new Error('transform');
+    const sync = await rejectionOf(
+      runBatches([[1], [2]], (s) =>
+        s.pipe(
+          transform((batch: Batch<number>) => {
+            if (batch.toArray().includes(2)) throw boom;
+            return batch;
+          }),
+        ),
+      ),
+    );
+    expectUserFunctionFailed(sync, { operator: /^transform#\d+$/, batchId: 1, cause: boom });
+    const async = await rejectionOf(runBatches([[1]], (s) => s.pipe(transform(() => Promise.reject(boom)))));
+    expectUserFunctionFailed(async, { operator: /^transform#\d+$/, batchId: 0, cause: boom });
+  });
+  it('fails the batch naming transform#id when a returned generator throws (regression)', async () => {
+    const boom = new Error('lazy');
+    const error = await rejectionOf(
+      runBatches([[1]], (s) =>
+        s.pipe(
+          transform(function* (batch: Batch<number>) {
+            yield* batch.toArray();
+            throw boom;
+          }),
+        ),
+      ),
+    );
+    expectUserFunctionFailed(error, { operator: /^transform#\d+$/, batchId: 0, cause: boom });
+  });
+});
+
+describe('transformWith', () => {
+  it('applies a function to the pair of batches of two streams, batch by batch', async () => {
+    const out = await runBatches2([[1, 2], [3], []], [['a'], [], ['b']], (a, b) =>
+      a.pipe(transformWith(b, (left: Batch<number>, right: Batch<string>) => [`${left.toArray().join('')}|${right.toArray().join('')}`])),
+    );
+    expect(out).toEqual([['12|a'], ['3|'], ['|b']]);
+  });
+
+  it('with a static dataset array, gets the same dataset in every batch', async () => {
+    const countries = [
+      ['fr', 'France'],
+      ['de', 'Germany'],
+    ] as const satisfies readonly Pair<string, string>[];
+    const out = await runBatches([['fr', 'xx'], [], ['de']], (s) =>
+      s.pipe(
+        transformWith(countries, (codes: Batch<string>, table: Batch<Pair<string, string>>) => {
+          const names = new Map(table.toArray());
+          return codes.toArray().map((code) => names.get(code) ?? '?');
+        }),
+      ),
+    );
+    expect(out).toEqual([['France', '?'], [], ['Germany']]);
+  });
+
+  it('with a static dataset, does not see later changes to the array it was given', async () => {
+    const table = [1, 2];
+    const out = await runBatches([[0], [0]], (s) => {
+      const built = s.pipe(transformWith(table, (_batch: Batch<number>, other: Batch<number>) => [other.size]));
+      table.push(3);
+      return built;
+    });
+    expect(out).toEqual([[2], [2]]);
+  });
+
+  it('with a static Batch, keeps its partitioning', async () => {
+    const table = new Batch([[1], [2, 3]]);
+    const out = await runBatches([[0], [0]], (s) => s.pipe(transformWith(table, (_batch: Batch<number>, other: Batch<number>) => [other.numPartitions, other.size])));
+    expect(out).toEqual([
+      [2, 3],
+      [2, 3],
+    ]);
+  });
+
+  it('receives the batch time', async () => {
+    const out = await runBatches2([[], []], [[], []], (a, b) => a.pipe(transformWith(b, (_x: Batch<never>, _y: Batch<never>, batchTime) => [batchTime])));
+    expect(out).toEqual([[1000], [2000]]);
+  });
+
+  it('fails the batch naming transformWith#id when the function throws', async () => {
+    const boom = new Error('with');
+    const error = await rejectionOf(
+      runBatches([[1], [2]], (s) =>
+        s.pipe(
+          transformWith([0], (batch: Batch<number>) => {
+            if (batch.toArray().includes(2)) throw boom;
+            return batch;
+          }),
+        ),
+      ),
+    );
+    expectUserFunctionFailed(error, { operator: /^transformWith#\d+$/, batchId: 1, cause: boom });
+  });
+
+  it('fails the batch naming transformWith#id when a returned generator throws (regression)', async () => {
+    const boom = new Error('lazy');
+    const error = await rejectionOf(
+      runBatches([[1]], (s) =>
+        s.pipe(
+          transformWith([2], function* (batch: Batch<number>) {
+            yield* batch.toArray();
+            throw boom;
+          }),
+        ),
+      ),
+    );
+    expectUserFunctionFailed(error, { operator: /^transformWith#\d+$/, batchId: 0, cause: boom });
+  });
+
+  it('throws a TypeError when the other stream belongs to another streaming context', () => {
+    const clock = new ManualClock();
+    const one = new StreamingContext({ batchInterval: 1000, clock }).queueStream<number>();
+    const two = new StreamingContext({ batchInterval: 1000, clock }).queueStream<number>();
+    expect(() => one.pipe(transformWith(two, (a: Batch<number>) => a))).toThrow(TypeError);
+  });
+
+  it('throws a TypeError when the streams slide at different intervals (as Spark requires) (regression)', () => {
+    const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock() });
+    const input = ctx.queueStream<number>();
+    expect(() => input.pipe(transformWith(new EverySecondBatch(input), (a: Batch<number>) => a))).toThrow(TypeError);
+  });
+
+  it('with a static dataset, works on a stream that slides slower than the batch interval (regression)', async () => {
+    const out = await runBatches([[1], [2], [3], [4]], (s) =>
+      new EverySecondBatch(s).pipe(transformWith([10], (batch: Batch<number>, other: Batch<number>) => [...batch.toArray(), ...other.toArray()])),
+    );
+    expect(out).toEqual([
+      [2, 10],
+      [4, 10],
+    ]);
+  });
+});
+
+describe('transform returning something that is not records', () => {
+  it('fails the batch naming the operator instead of producing an empty batch', async () => {
+    await expect(runBatches([[1]], (s) => s.pipe(transform(() => 5 as unknown as number[])))).rejects.toMatchObject({ code: 'USER_FUNCTION_FAILED', operator: expect.stringMatching(/^transform#\d+$/) as unknown });
+  });
+});
