@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import type { Cancel } from '../clock/clock.js';
+import { parseDuration, type DurationLike } from '../time.js';
 import { lineParser, parseLines, type LineFormat } from './line-format.js';
 import { countOffset, RecordBuffer } from './record-buffer.js';
 import type { Offset, Source, SourceEnvironment, SourceRead } from './source.js';
@@ -10,7 +11,7 @@ export interface SocketSourceOptions<T> {
   /** How a line becomes a record: `'text'` (default), `'ndjson'` or a parse function. */
   readonly format?: LineFormat<T>;
   /** Milliseconds of clock time between a failed or closed connection and the next attempt (default 1000). */
-  readonly reconnectDelay?: number;
+  readonly reconnectDelay?: DurationLike;
   /** The encoding of the received bytes (default `'utf8'`). */
   readonly encoding?: BufferEncoding;
   /** Received but uncommitted lines above which the socket is paused until a commit (default 100 000). */
@@ -74,9 +75,6 @@ export class SocketSource<T = string> implements Source<T> {
       throw new RangeError(`SocketSource: port must be an integer from 1 to 65535, got ${port}.`);
     }
     const { format = 'text', reconnectDelay = 1000, encoding = 'utf8', highWaterMark = 100_000 } = options;
-    if (!(reconnectDelay >= 0) || !Number.isFinite(reconnectDelay)) {
-      throw new RangeError(`SocketSource: reconnectDelay must be a non-negative number of ms, got ${reconnectDelay}.`);
-    }
     if (!Number.isInteger(highWaterMark) || highWaterMark < 1) {
       throw new RangeError(`SocketSource: highWaterMark must be a positive integer, got ${highWaterMark}.`);
     }
@@ -87,7 +85,7 @@ export class SocketSource<T = string> implements Source<T> {
     this.port = port;
     this.#parse = lineParser(format);
     this.#skipBlank = format !== 'text';
-    this.#reconnectDelay = reconnectDelay;
+    this.#reconnectDelay = parseDuration(reconnectDelay, 'SocketSource reconnectDelay');
     this.#encoding = encoding;
     this.#highWaterMark = highWaterMark;
   }

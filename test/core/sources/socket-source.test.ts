@@ -163,7 +163,7 @@ describe('SocketSource', () => {
 
   it('starts while the server is down, warns once per failed attempt and connects on a later retry', async () => {
     const port = await freePort();
-    const { ctx, clock, batches, logs, received } = harness(port, { reconnectDelay: 500 });
+    const { ctx, clock, batches, logs, received } = harness(port, { reconnectDelay: '500ms' });
     await ctx.start();
     expect(warnings(logs)).toBe(1);
     await clock.advance(500);
