@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Batch } from './batch.js';
+import type { CommitParticipant } from './scheduler/commit.js';
 import type { Executor } from './scheduler/executor.js';
 import type { BadRecord } from './sources/source.js';
 import type { Time } from './time.js';
@@ -27,12 +28,19 @@ export interface BatchContext {
   readonly batchTime: Time;
   /** The processing time recorded when the batch was planned. */
   readonly processingTime: Time;
+  /** The event-time watermark this batch uses, if any stream defines one. */
+  readonly watermark: Time | undefined;
   /** Runs the batch's tasks. */
   readonly executor: Executor;
   /** A logger with the batch id bound. */
   readonly logger: Logger;
   /** The default number of partitions for keyed operators. */
   readonly defaultParallelism: number;
+  /**
+   * Registers a participant in the batch's commit: it commits after every output has succeeded,
+   * or is aborted if the batch fails. Registering the same participant twice has no effect.
+   */
+  onCommit(participant: CommitParticipant): void;
   /** Adds an operator's figures to the batch's progress event. */
   reportOperator(progress: OperatorProgress): void;
   /** Returns the batch a stream produced for this batch, computing it once (internal memo). */

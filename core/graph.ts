@@ -1,4 +1,5 @@
 import type { BatchContext } from './batch-context.js';
+import { Services } from './services.js';
 import type { Duration } from './time.js';
 
 /** The life-cycle state of a streaming context. */
@@ -24,6 +25,8 @@ export interface GraphOutput {
  */
 export class DStreamGraph {
   readonly batchInterval: Duration;
+  /** The services extensions registered on this context (state backends, checkpoints). */
+  readonly services = new Services();
   #state: ContextState = 'initialized';
   #nodes: GraphNode[] = [];
   #consumers = new Map<number, number>();

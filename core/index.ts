@@ -36,6 +36,8 @@ export { OutputOperation, type BatchInfo, type OutputWriter } from './output/out
 export { print, type PrintOptions } from './output/print.js';
 export { saveAsTextFiles } from './output/save-as-text-files.js';
 export type { BatchPlan, SourceRange } from './scheduler/batch-plan.js';
+export type { CommitParticipant } from './scheduler/commit.js';
+export { serviceKey, Services, type LifecycleHook, type ServiceKey } from './services.js';
 export { InlineExecutor, type Executor, type Task } from './scheduler/executor.js';
 export { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.js';
 export { InputDStream, type BadRecordPolicy, type InputOptions } from './sources/input-dstream.js';

@@ -204,6 +204,13 @@ export class StreamingContext {
     const runner = new BatchRunner({ graph: this.#graph, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism });
     this.#runner = runner;
     await this.#startSources(runner);
+    try {
+      for (const hook of this.#graph.services.startHooks) await hook();
+    } catch (error) {
+      await this.#stopSources(runner.inputs);
+      await this.#runStopHooks();
+      throw this.#failStart(error instanceof SluiceError ? error : new SluiceError('BATCH_FAILED', `The streaming context could not start: ${messageOf(error)}`, { cause: error }));
+    }
     const now = this.clock.now();
     this.#zeroTime = time(now - (now % this.batchInterval));
     this.#generator = new JobGenerator({
@@ -240,11 +247,27 @@ export class StreamingContext {
         started.push(input);
       } catch (error) {
         await this.#stopSources(started);
-        this.#failure = new SluiceError('SOURCE_FAILED', `Source ${input.sourceName} failed to start: ${messageOf(error)}`, { source: input.sourceName, cause: error });
-        this.#graph.state = 'stopped';
-        this.#bus.emit({ type: 'contextStopped', error: this.#failure });
-        this.#terminate(this.#failure);
-        throw this.#failure;
+        throw this.#failStart(new SluiceError('SOURCE_FAILED', `Source ${input.sourceName} failed to start: ${messageOf(error)}`, { source: input.sourceName, cause: error }));
+      }
+    }
+  }
+
+  /** Ends a start that failed: the context is stopped and terminated with `failure`. */
+  #failStart(failure: SluiceError): SluiceError {
+    this.#failure = failure;
+    this.#graph.state = 'stopped';
+    this.logger.error({ err: failure, code: failure.code }, 'streaming context failed to start');
+    this.#bus.emit({ type: 'contextStopped', error: failure });
+    this.#terminate(failure);
+    return failure;
+  }
+
+  async #runStopHooks(): Promise<void> {
+    for (const hook of this.#graph.services.stopHooks) {
+      try {
+        await hook();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'a stop hook failed');
       }
     }
   }
@@ -267,6 +290,7 @@ export class StreamingContext {
       await this.#generator?.stop(graceful && this.#failure === undefined);
       await this.#stopSources(runner.inputs);
     }
+    if (wasActive) await this.#runStopHooks();
     this.#graph.state = 'stopped';
     this.logger.info({ graceful, failed: this.#failure !== undefined }, 'streaming context stopped');
     this.#bus.emit({ type: 'contextStopped', error: this.#failure });

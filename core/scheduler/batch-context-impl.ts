@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Batch } from '../batch.js';
 import type { BatchContext, InputRead, OperatorProgress } from '../batch-context.js';
 import type { BatchPlan } from './batch-plan.js';
+import type { CommitParticipant } from './commit.js';
 import type { Executor } from './executor.js';
 
 /** The {@link BatchContext} of one run of one batch. */
@@ -9,6 +10,8 @@ export class BatchContextImpl implements BatchContext {
   readonly batchId: number;
   readonly batchTime: BatchPlan['batchTime'];
   readonly processingTime: BatchPlan['processingTime'];
+  readonly watermark: BatchPlan['watermark'];
+  readonly participants: CommitParticipant[] = [];
   readonly executor: Executor;
   readonly logger: Logger;
   readonly defaultParallelism: number;
@@ -20,10 +23,15 @@ export class BatchContextImpl implements BatchContext {
     this.batchId = plan.batchId;
     this.batchTime = plan.batchTime;
     this.processingTime = plan.processingTime;
+    this.watermark = plan.watermark;
     this.executor = deps.executor;
     this.logger = deps.logger;
     this.defaultParallelism = deps.defaultParallelism;
     this.#inputs = inputs;
+  }
+
+  onCommit(participant: CommitParticipant): void {
+    if (!this.participants.includes(participant)) this.participants.push(participant);
   }
 
   reportOperator(progress: OperatorProgress): void {

@@ -17,5 +17,7 @@ export interface BatchPlan {
   readonly batchTime: Time;
   /** The processing time read from the clock when the batch was planned. */
   readonly processingTime: Time;
+  /** The event-time watermark the batch uses (none until a stream defines one). */
+  readonly watermark: Time | undefined;
   readonly ranges: readonly SourceRange[];
 }

@@ -53,7 +53,7 @@ export class BatchRunner {
       );
       ranges.push({ source: input.sourceName, start, end });
     }
-    return { batchId, batchTime, processingTime, ranges };
+    return { batchId, batchTime, processingTime, watermark: undefined, ranges };
   }
 
   /** Whether any source has records in the plan. */
@@ -70,10 +70,12 @@ export class BatchRunner {
   async run(plan: BatchPlan, startedAt: number): Promise<BatchProgress> {
     const { batchId, batchTime } = plan;
     const logger = this.#deps.logger.child({ batchId });
+    let bc: BatchContextImpl | undefined;
     try {
       const reads = await this.#read(plan);
-      const bc = new BatchContextImpl(plan, { ...this.#deps, logger }, reads.inputs);
+      bc = new BatchContextImpl(plan, { ...this.#deps, logger }, reads.inputs);
       for (const output of this.#deps.graph.outputs) await output.run(bc);
+      for (const participant of bc.participants) await participant.commit(batchId);
       await this.#commit(plan, logger);
       const finishedAt = this.#deps.clock.now();
       const schedulingDelayMs = Math.max(0, startedAt - batchTime);
@@ -87,11 +89,12 @@ export class BatchRunner {
         schedulingDelayMs,
         processingTimeMs,
         totalDelayMs: schedulingDelayMs + processingTimeMs,
-        watermark: undefined,
+        watermark: plan.watermark,
         lateRecordsDropped: bc.operators.reduce((n, o) => n + (o.lateRecordsDropped ?? 0), 0),
         operators: bc.operators,
       };
     } catch (error) {
+      for (const participant of bc?.participants ?? []) participant.abort(batchId);
       throw batchFailure(error, plan);
     }
   }
