@@ -1,5 +1,26 @@
 /**
- * `sluice/state`: keyed state operators and state stores. Empty until the keyed-state work lands
- * (see the CHANGELOG); the entry point exists so the package's subpath exports are stable.
+ * `sluice/state`: keyed state operators (`updateStateByKey`, `mapWithState` with timeouts, timers
+ * and TTL), queryable state, the versioned `StateStore` contract with its memory and LevelDB
+ * implementations, and the key and value codecs.
  */
-export {};
+export { decodeKey, encodeKey, encodeKeyPrefix } from './key-codec.js';
+export {
+  LevelStateBackend,
+  LevelStateStore,
+  StateValueDecodeError,
+  type LevelStateBackendOptions,
+  type PreparedStateCommit,
+  type StateBatchOperation,
+  type StoreMeta,
+} from './level-state-store.js';
+export { mapWithState, MapWithStateDStream, StateSnapshotDStream } from './map-with-state.js';
+export { MemoryStateBackend, MemoryStateStore } from './memory-state-store.js';
+export { queryableState, type QueryableState } from './queryable-state.js';
+export { useStateBackend } from './state-backend-service.js';
+export type { State, StateEntry } from './state-handle.js';
+export type { TimeDomain } from './state-layout.js';
+export { StateSpec, stateSpec, type MappingFunction, type StateSpecSettings, type StateTtl, type TimerFunction } from './state-spec.js';
+export type { KeyRange, StateBackend, StateStore, StoreKey, StoreStats } from './state-store.js';
+export { StatefulDStream } from './stateful-dstream.js';
+export { updateStateByKey, type UpdateContext, type UpdateFunction, type UpdateStateOptions } from './update-state-by-key.js';
+export { checkStateValue, decodeValue, encodeValue, registerValueType } from './value-codec.js';

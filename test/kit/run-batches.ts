@@ -8,6 +8,8 @@ export interface RunBatchesOptions {
   readonly numBatches?: number;
   /** Partitions of each input batch and keyed result (default 2, so partitioning is exercised). */
   readonly numPartitions?: number;
+  /** Called with the context before it starts: to choose a state backend, add listeners, ... */
+  readonly configure?: (ctx: StreamingContext) => Promise<void> | void;
 }
 
 /**
@@ -60,6 +62,7 @@ async function runOnManualClock<U>(
   const streams = inputs.map((batches, i) => ctx.queueStream(batches.map((b) => [...b]), { name: `input-${i}` }));
   const outputs: U[][] = [];
   build(streams).pipe(foreachBatch<U>((records) => void outputs.push([...records])));
+  await options.configure?.(ctx);
   let failure: Error | undefined;
   ctx.awaitTermination().catch((error: unknown) => {
     failure = error instanceof Error ? error : new Error(String(error));

@@ -1,0 +1,30 @@
+import { Batch, type Key, type Pair, type StaticDataset } from 'sluice';
+import { encodeKey } from './key-codec.js';
+import { entryKey } from './state-layout.js';
+import type { StateStore } from './state-store.js';
+import { checkStateValue } from './value-codec.js';
+
+/**
+ * Writes an operator's initial state into a store that has never committed (version 0), so a
+ * restart on existing state does not apply it again. Keys that already have staged state keep it.
+ *
+ * @throws TypeError for a key or value that cannot be stored.
+ */
+export async function applyInitialState<K extends Key, S>(
+  store: StateStore,
+  data: StaticDataset<Pair<K, S>>,
+  operator: string,
+  toEntry: (state: S) => unknown,
+): Promise<void> {
+  if (store.version !== 0 || applied.has(store)) return;
+  applied.add(store);
+  const pairs = data instanceof Batch ? data.toArray() : data;
+  const rows = pairs.map(([key, state]) => {
+    checkStateValue(state, `initial state of ${operator}`);
+    return [entryKey(encodeKey(key)), state] as const;
+  });
+  await store.load(rows.map(([row]) => row));
+  for (const [row, state] of rows) if (!store.has(row)) store.put(row, toEntry(state));
+}
+
+const applied = new WeakSet<StateStore>();

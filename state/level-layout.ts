@@ -1,0 +1,92 @@
+import type { Level } from 'level';
+import type { StoreKey } from './state-store.js';
+
+/*
+ * Where the LevelDB backend keeps state: the rows of operator `id` in sublevel `state` → `id`
+ * (keys are the store keys' bytes, values the value codec's bytes), and its meta entry (version,
+ * row count, byte count) as JSON under key `id` of sublevel `state-meta`. Sublevel names allow
+ * only the bytes `"`..`~`, so an id's other bytes, and `%`, are written `%XX`.
+ */
+
+/** The database a backend writes to, whatever its default encodings (stores use their own). */
+export type StateDatabase = Level<unknown, unknown>;
+
+/** A put or delete of a prepared state commit, for `batch` on the backend's database. */
+export interface StateBatchOperation {
+  readonly type: 'put' | 'del';
+  /** The sublevel of the backend's database that the operation writes to. */
+  readonly sublevel: object;
+  readonly key: Uint8Array | string;
+  readonly value?: Uint8Array | StoreMeta;
+}
+
+/** What a store's meta entry records about its committed version. */
+export interface StoreMeta {
+  readonly version: number;
+  readonly rows: number;
+  /** Sum of the byte lengths of the committed keys and encoded values. */
+  readonly bytes: number;
+}
+
+/** The sublevel of one operator's rows. */
+export type RowsDb = ReturnType<typeof rowsOf>;
+/** The sublevel of the meta entries. */
+export type MetaDb = ReturnType<typeof metaOf>;
+
+/** A stored value that cannot be decoded: the state is corrupt or was written by an incompatible version. */
+export class StateValueDecodeError extends Error {
+  /** The operator whose store holds the value. */
+  readonly operatorId: string;
+  /** The key of the value. */
+  readonly key: StoreKey;
+
+  constructor(operatorId: string, key: StoreKey, cause: unknown) {
+    super(`State store '${operatorId}': the value of key 0x${hex(key)} cannot be decoded (corrupt or incompatible state).`, { cause });
+    this.name = 'StateValueDecodeError';
+    this.operatorId = operatorId;
+    this.key = key;
+  }
+}
+
+/** The meta entry of a store that was never committed. */
+export const EMPTY_META: StoreMeta = { version: 0, rows: 0, bytes: 0 };
+
+/** The bytes of a store key (one char, one byte). */
+export const toBytes = (key: StoreKey): Buffer => Buffer.from(key, 'latin1');
+/** A store key in hex, for messages. */
+export const hex = (key: StoreKey): string => toBytes(key).toString('hex');
+
+/** The sublevel of the rows of `operatorId`. */
+export function rowsOf(db: StateDatabase, operatorId: string) {
+  return db.sublevel<Buffer, Uint8Array>(['state', sublevelName(operatorId)], { keyEncoding: 'buffer', valueEncoding: 'view' });
+}
+
+/** The sublevel of the meta entries, keyed by operator id. */
+export function metaOf(db: StateDatabase) {
+  return db.sublevel<string, StoreMeta>('state-meta', { keyEncoding: 'utf8', valueEncoding: 'json' });
+}
+
+/** A sublevel name for any operator id: bytes LevelDB sublevel names allow pass, others become `%XX`. */
+function sublevelName(operatorId: string): string {
+  let name = '';
+  for (const byte of Buffer.from(operatorId, 'utf8')) {
+    name += byte > 0x21 && byte < 0x7f && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return name;
+}
+
+/** Writes operations that name their sublevels in one atomic batch. */
+export function writeBatch(db: StateDatabase, operations: readonly StateBatchOperation[]): Promise<void> {
+  // Each operation is typed by the encodings of its own sublevel, which the root's type cannot express.
+  return db.batch(operations as never);
+}
+
+/** Checks a meta entry read back; an Error naming the operator when it is corrupt. */
+export function checkMeta(operatorId: string, meta: unknown): StoreMeta {
+  const m = meta as Partial<Record<keyof StoreMeta, unknown>> | null;
+  const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (typeof m !== 'object' || m === null || !count(m.version) || !count(m.rows) || !count(m.bytes)) {
+    throw new Error(`State store '${operatorId}': its meta entry is corrupt (${JSON.stringify(meta)}).`);
+  }
+  return { version: m.version, rows: m.rows, bytes: m.bytes };
+}

@@ -1,0 +1,240 @@
+import {
+  Batch,
+  combineByKeyBatch,
+  DStream,
+  partitionOf,
+  userFunctionFailed,
+  type BatchContext,
+  type Key,
+  type Pair,
+  type Time,
+} from 'sluice';
+import { decodeKey, encodeKey } from './key-codec.js';
+import { applyInitialState } from './initial-state.js';
+import { StateHandle, type StateEntry } from './state-handle.js';
+import { deadlinesBefore, DEADLINE_KIND, entryKey, eventDeadlinesBefore, NS, parseDeadlineKey, parseEventDeadlineKey, parseTimerKey, timersUpTo, type TimeDomain } from './state-layout.js';
+import type { StateSpec } from './state-spec.js';
+import type { StateStore, StoreKey } from './state-store.js';
+import { StatefulDStream } from './stateful-dstream.js';
+
+/** A timer due in this batch. */
+interface DueTimer {
+  readonly row: StoreKey;
+  readonly key: StoreKey;
+  readonly time: number;
+  readonly domain: TimeDomain;
+}
+
+/** What is due in a batch besides its records, found by range scans before the batch runs. */
+interface DueWork {
+  readonly timers: DueTimer[];
+  readonly timeouts: StoreKey[];
+}
+
+/**
+ * The stream `mapWithState` returns: the mapped records, and the state through
+ * {@link MapWithStateDStream.stateSnapshots}.
+ */
+export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream<M> {
+  readonly #parent: DStream<Pair<K, V>>;
+  readonly #spec: StateSpec<K, V, S, M>;
+  #snapshots: DStream<Pair<K, S>> | undefined;
+
+  constructor(parent: DStream<Pair<K, V>>, spec: StateSpec<K, V, S, M>) {
+    super({ kind: 'mapWithState', graph: parent.graph, parents: [parent], name: spec.settings.name });
+    this.#parent = parent;
+    this.#spec = spec;
+  }
+
+  /** Every `[key, state]` after each batch (Spark's `stateSnapshots()`), in key order. */
+  stateSnapshots(): DStream<Pair<K, S>> {
+    this.#snapshots ??= new StateSnapshotDStream<K, S>(this);
+    return this.#snapshots;
+  }
+
+  override stateOf(entry: unknown): unknown {
+    return (entry as StateEntry)[0];
+  }
+
+  protected override async compute(bc: BatchContext): Promise<Batch<M>> {
+    const input = (await this.#parent.getOrCompute(bc)) ?? Batch.empty<Pair<K, V>>();
+    const store = this.storeFor(bc);
+    const operator = this.describe;
+    const { settings } = this.#spec;
+    const numPartitions = settings.numPartitions ?? bc.defaultParallelism;
+    if (settings.initialState !== undefined) await applyInitialState(store, settings.initialState, operator, (state) => [state, bc.batchTime, bc.batchTime, bc.watermark ?? null] satisfies StateEntry);
+    await this.#expireTtl(store, bc);
+    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, numPartitions, GROUP, operator);
+    const due = await this.#dueWork(store, bc);
+    const keysOf = grouped.partitions.map((partition) => partition.map(([key]) => encodeKey(key)));
+    await store.load([...[...keysOf.flat(), ...due.timers.map((t) => t.key), ...due.timeouts].map(entryKey), ...due.timers.map((t) => t.row)]);
+    const timersByPartition = byPartition(due.timers, (t) => t.key, numPartitions);
+    const timeoutsByPartition = byPartition(due.timeouts, (k) => k, numPartitions);
+    const partitions = await bc.executor.run(
+      grouped.partitions.map((partition, p) => () => {
+        const out: M[] = [];
+        const handle = new StateHandle<S>({ timeout: settings.timeout, ttl: settings.ttl, hasTimerFunction: settings.onTimer !== undefined });
+        try {
+          this.#processRecords(store, handle, partition, keysOf[p] ?? [], bc, out);
+          this.#fireTimers(store, handle, timersByPartition[p] ?? [], bc, out);
+          this.#timeOut(store, handle, timeoutsByPartition[p] ?? [], bc, out);
+        } catch (error) {
+          throw userFunctionFailed(operator, error);
+        }
+        return out;
+      }),
+    );
+    const stats = store.stats();
+    bc.reportOperator({ operator, stateRows: stats.rows, ...(stats.bytes === undefined ? {} : { stateBytes: stats.bytes }) });
+    return new Batch(partitions);
+  }
+
+  #processRecords(store: StateStore, handle: StateHandle<S>, partition: readonly Pair<K, V[]>[], keys: readonly StoreKey[], bc: BatchContext, out: M[]): void {
+    const fn = this.#spec.fn;
+    for (let i = 0; i < partition.length; i++) {
+      const [key, values] = partition[i] as Pair<K, V[]>;
+      handle.bind(store, keys[i] as StoreKey, this.describe, false);
+      for (const value of values) {
+        handle.touch();
+        const mapped = fn(key, value, handle);
+        if (mapped !== undefined) out.push(mapped);
+      }
+      handle.flush(bc.batchTime, bc.watermark);
+    }
+  }
+
+  #fireTimers(store: StateStore, handle: StateHandle<S>, timers: readonly DueTimer[], bc: BatchContext, out: M[]): void {
+    const onTimer = this.#spec.settings.onTimer;
+    for (const timer of timers) {
+      if (!store.has(timer.row) || onTimer === undefined) continue;
+      store.delete(timer.row);
+      handle.bind(store, timer.key, this.describe, false);
+      const mapped = onTimer(decodeKey(timer.key) as K, { time: timer.time, domain: timer.domain }, handle);
+      if (mapped !== undefined) out.push(mapped);
+      handle.flush(bc.batchTime, bc.watermark);
+    }
+  }
+
+  #timeOut(store: StateStore, handle: StateHandle<S>, keys: readonly StoreKey[], bc: BatchContext, out: M[]): void {
+    const timeout = this.#spec.settings.timeout;
+    if (timeout === undefined) return;
+    for (const key of keys) {
+      const entry = store.get(entryKey(key)) as StateEntry | undefined;
+      // Still idle? A record in this batch (or a timer's update) has moved its deadline on.
+      if (entry === undefined || entry[1] + timeout >= bc.batchTime) continue;
+      handle.bind(store, key, this.describe, true);
+      const mapped = this.#spec.fn(decodeKey(key) as K, undefined, handle);
+      if (mapped !== undefined) out.push(mapped);
+      handle.flush(bc.batchTime, bc.watermark);
+    }
+  }
+
+  /** Timers due and keys idle past the timeout, found before any record is processed. */
+  async #dueWork(store: StateStore, bc: BatchContext): Promise<DueWork> {
+    const timers: DueTimer[] = [];
+    const timeouts: StoreKey[] = [];
+    if (this.#spec.settings.onTimer !== undefined) {
+      const domains: [TimeDomain, Time | undefined][] = [['processing', bc.batchTime], ['event', bc.watermark]];
+      for (const [domain, upTo] of domains) {
+        if (upTo === undefined) continue;
+        for await (const [row] of store.scan(timersUpTo(domain, upTo))) {
+          const timer = parseTimerKey(row);
+          timers.push({ row, key: timer.key, time: timer.time, domain });
+        }
+      }
+    }
+    if (this.#spec.settings.timeout !== undefined) {
+      for await (const [row] of store.scan(deadlinesBefore(bc.batchTime))) {
+        const deadline = parseDeadlineKey(row);
+        if (deadline.kind === DEADLINE_KIND.timeout) timeouts.push(deadline.key);
+      }
+    }
+    return { timers, timeouts };
+  }
+
+  /** Removes the entries whose time to live has passed, before the batch's records see them. */
+  async #expireTtl(store: StateStore, bc: BatchContext): Promise<void> {
+    const ttl = this.#spec.settings.ttl;
+    if (ttl === undefined) return;
+    const expired: StoreKey[] = [];
+    if (ttl.timeDomain === 'processing') {
+      for await (const [row] of store.scan(deadlinesBefore(bc.batchTime))) {
+        const deadline = parseDeadlineKey(row);
+        if (deadline.kind === DEADLINE_KIND.ttl) expired.push(deadline.key);
+      }
+    } else if (bc.watermark !== undefined) {
+      for await (const [row] of store.scan(eventDeadlinesBefore(bc.watermark))) expired.push(parseEventDeadlineKey(row).key);
+    }
+    if (expired.length === 0) return;
+    await store.load(expired.map(entryKey));
+    const handle = new StateHandle<S>({ timeout: this.#spec.settings.timeout, ttl, hasTimerFunction: false });
+    for (const key of expired) {
+      handle.bind(store, key, this.describe, false);
+      handle.remove();
+      handle.flush(bc.batchTime, bc.watermark);
+    }
+  }
+}
+
+/** Groups a key's values in arrival order. */
+const GROUP = {
+  create: <V>(v: V): V[] => [v],
+  mergeValue: <V>(values: V[], v: V): V[] => {
+    values.push(v);
+    return values;
+  },
+  mergeCombiners: <V>(a: V[], b: V[]): V[] => {
+    for (const v of b) a.push(v);
+    return a;
+  },
+};
+
+function byPartition<T>(items: readonly T[], keyOf: (item: T) => StoreKey, numPartitions: number): T[][] {
+  const out: T[][] = Array.from({ length: numPartitions }, () => []);
+  for (const item of items) (out[partitionOf(decodeKey(keyOf(item)), numPartitions)] as T[]).push(item);
+  return out;
+}
+
+/** Every `[key, state]` of a stateful operator after each batch, in key order. */
+export class StateSnapshotDStream<K extends Key, S> extends DStream<Pair<K, S>> {
+  readonly #owner: StatefulDStream<unknown>;
+
+  constructor(owner: StatefulDStream<unknown>) {
+    super({ kind: 'stateSnapshots', graph: owner.graph, parents: [owner] });
+    this.#owner = owner;
+  }
+
+  protected override async compute(bc: BatchContext): Promise<Batch<Pair<K, S>>> {
+    await this.#owner.getOrCompute(bc);
+    const out: Pair<K, S>[] = [];
+    for await (const [row, entry] of this.#owner.store.scan({ prefix: NS.entry })) {
+      out.push([decodeKey(row.slice(1)) as K, this.#owner.stateOf(entry) as S]);
+    }
+    return Batch.of(out, bc.defaultParallelism);
+  }
+}
+
+/**
+ * Keeps state per key and maps each record with it (Spark's `mapWithState`): for every record
+ * `[key, value]`, calls the spec's function with the key's {@link State}, emitting what it
+ * returns. Keys idle past the spec's timeout get one last call and are removed; timers and a TTL
+ * are available through the spec.
+ *
+ * Within a batch, for each partition: records grouped by key in arrival order, then due timers
+ * in time order, then timeouts. State changes commit with the batch.
+ *
+ * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when the function throws, updates a
+ * timing-out key, or stores a value that is not storable.
+ * @example
+ * clicks.pipe(
+ *   keyBy((c) => c.user),
+ *   mapWithState(stateSpec((user: string, click: Click | undefined, state: State<number>) => {
+ *     const count = (state.getOption() ?? 0) + 1;
+ *     if (!state.isTimingOut()) state.update(count);
+ *     return [user, count] as const;
+ *   }).timeout('30m')),
+ * )
+ */
+export function mapWithState<K extends Key, V, S, M>(spec: StateSpec<K, V, S, M>): (stream: DStream<Pair<K, V>>) => MapWithStateDStream<K, V, S, M> {
+  return (stream) => new MapWithStateDStream(stream, spec);
+}

@@ -1,0 +1,194 @@
+import type { Time } from 'sluice';
+import { deadlineKey, DEADLINE_KIND, entryKey, eventDeadlineKey, timerKey, type TimeDomain } from './state-layout.js';
+import type { StateTtl } from './state-spec.js';
+import type { StateStore, StoreKey } from './state-store.js';
+import { checkStateValue } from './value-codec.js';
+
+/**
+ * The state of one key, as the function of `mapWithState` sees it (Spark's `State`).
+ */
+export interface State<S> {
+  /** Whether the key has state. */
+  exists(): boolean;
+  /**
+   * The key's state.
+   *
+   * @throws Error when the key has none (check `exists()` first, or use `getOption()`).
+   */
+  get(): S;
+  /** The key's state, or `undefined` when it has none. */
+  getOption(): S | undefined;
+  /**
+   * Sets the key's state. The value must be state-storable (see `checkStateValue`) and must not
+   * be mutated afterwards.
+   *
+   * @throws Error when the key is timing out; TypeError for a value that cannot be stored.
+   */
+  update(value: S): void;
+  /** Removes the key's state. */
+  remove(): void;
+  /** Whether this call is the key's timeout call (value undefined, state removed afterwards). */
+  isTimingOut(): boolean;
+  /**
+   * Sets a timer for this key at `time` (ms): a processing-time timer fires in the first batch
+   * whose batch time is at or after it; an event-time timer in the first batch whose watermark is
+   * at or after it. A timer set for a time already reached fires in the next batch.
+   *
+   * @throws TypeError when the spec has no `onTimer` function.
+   */
+  setTimer(time: number, domain?: TimeDomain): void;
+  /** Deletes this key's timer at `time` in `domain`, if there is one. */
+  deleteTimer(time: number, domain?: TimeDomain): void;
+}
+
+/** How a key's entry is stored: `[state, lastRecordTime, lastWriteTime, lastWriteWatermark]`. */
+export type StateEntry = readonly [state: unknown, touchedAt: number, writtenAt: number, writtenWatermark: number | null];
+
+/** The timing settings a handle needs to keep deadline rows in step with entries. */
+export interface Deadlines {
+  readonly timeout: number | undefined;
+  readonly ttl: StateTtl | undefined;
+  readonly hasTimerFunction: boolean;
+}
+
+/**
+ * The one mutable {@link State} an operator reuses for every key of a task: bound to a key,
+ * used by the user function, then flushed into the store.
+ */
+export class StateHandle<S> implements State<S> {
+  readonly #deadlines: Deadlines;
+  #store!: StateStore;
+  #key: StoreKey = '';
+  #operator = '';
+  #before: StateEntry | undefined;
+  #value: S | undefined;
+  #exists = false;
+  #updated = false;
+  #removed = false;
+  #touched = false;
+  #timingOut = false;
+
+  constructor(deadlines: Deadlines) {
+    this.#deadlines = deadlines;
+  }
+
+  /** Binds the handle to `key` in `store` (its entry must be loaded). */
+  bind(store: StateStore, key: StoreKey, operator: string, timingOut: boolean): void {
+    this.#store = store;
+    this.#key = key;
+    this.#operator = operator;
+    this.#before = store.get(entryKey(key)) as StateEntry | undefined;
+    this.#exists = this.#before !== undefined;
+    this.#value = this.#before?.[0] as S | undefined;
+    this.#updated = false;
+    this.#removed = false;
+    this.#touched = false;
+    this.#timingOut = timingOut;
+  }
+
+  /** Marks that a record of the key arrived (refreshes the idle timeout). */
+  touch(): void {
+    this.#touched = true;
+  }
+
+  exists(): boolean {
+    return this.#exists;
+  }
+
+  get(): S {
+    if (!this.#exists) throw new Error(`The state of this key does not exist in ${this.#operator}; check state.exists() or use state.getOption().`);
+    return this.#value as S;
+  }
+
+  getOption(): S | undefined {
+    return this.#exists ? this.#value : undefined;
+  }
+
+  update(value: S): void {
+    if (this.#timingOut) {
+      throw new Error(`Cannot update the state of a key that is timing out in ${this.#operator}: its state is removed after this call. Return the final result instead.`);
+    }
+    if (value === undefined) throw new TypeError(`state.update(undefined) in ${this.#operator}: use state.remove() to remove a key's state.`);
+    checkStateValue(value, 'state value');
+    this.#value = value;
+    this.#exists = true;
+    this.#updated = true;
+    this.#removed = false;
+  }
+
+  remove(): void {
+    this.#value = undefined;
+    this.#exists = false;
+    this.#removed = true;
+    this.#updated = false;
+  }
+
+  isTimingOut(): boolean {
+    return this.#timingOut;
+  }
+
+  setTimer(time: number, domain: TimeDomain = 'processing'): void {
+    this.#checkTimer(time, domain);
+    this.#store.put(timerKey(domain, time, this.#key), 1);
+  }
+
+  deleteTimer(time: number, domain: TimeDomain = 'processing'): void {
+    this.#checkTimer(time, domain);
+    this.#store.delete(timerKey(domain, time, this.#key));
+  }
+
+  /**
+   * Writes what the function did to the store: the entry, and its deadline rows moved with it.
+   * A timing-out key is always removed.
+   */
+  flush(batchTime: Time, watermark: Time | undefined): void {
+    const store = this.#store;
+    const before = this.#before;
+    if (this.#timingOut || this.#removed) {
+      if (before !== undefined) {
+        store.delete(entryKey(this.#key));
+        this.#deleteDeadlines(before);
+      }
+      return;
+    }
+    const refresh = this.#touched && this.#exists && this.#deadlines.timeout !== undefined;
+    if (!this.#updated && !refresh) return;
+    const written = this.#updated || before === undefined;
+    const entry: StateEntry = [
+      this.#value,
+      this.#touched || this.#updated ? batchTime : (before?.[1] ?? batchTime),
+      written ? batchTime : before[2],
+      written ? (watermark ?? null) : before[3],
+    ];
+    if (before !== undefined) this.#deleteDeadlines(before);
+    store.put(entryKey(this.#key), entry);
+    this.#putDeadlines(entry);
+  }
+
+  #putDeadlines(entry: StateEntry): void {
+    this.#forDeadlines(entry, (row) => {
+      this.#store.put(row, 1);
+    });
+  }
+
+  #deleteDeadlines(entry: StateEntry): void {
+    this.#forDeadlines(entry, (row) => {
+      this.#store.delete(row);
+    });
+  }
+
+  #forDeadlines(entry: StateEntry, visit: (row: StoreKey) => void): void {
+    const { timeout, ttl } = this.#deadlines;
+    if (timeout !== undefined) visit(deadlineKey(entry[1] + timeout, DEADLINE_KIND.timeout, this.#key));
+    if (ttl?.timeDomain === 'processing') visit(deadlineKey(entry[2] + ttl.duration, DEADLINE_KIND.ttl, this.#key));
+    if (ttl?.timeDomain === 'event' && entry[3] !== null) visit(eventDeadlineKey(entry[3] + ttl.duration, this.#key));
+  }
+
+  #checkTimer(time: number, domain: TimeDomain): void {
+    if (!this.#deadlines.hasTimerFunction) {
+      throw new TypeError(`${this.#operator}: a timer was set but the state spec has no onTimer function; add .onTimer((key, timer, state) => ...).`);
+    }
+    if (typeof time !== 'number' || !Number.isFinite(time)) throw new TypeError(`${this.#operator}: a timer time must be a finite number of ms, got ${String(time)}.`);
+    if (domain !== 'processing' && domain !== 'event') throw new TypeError(`${this.#operator}: a timer domain is 'processing' or 'event', got ${String(domain)}.`);
+  }
+}

@@ -1,0 +1,139 @@
+import { Batch, combineByKeyBatch, partitionOf, userFunctionFailed, type BatchContext, type DStream, type Key, type Pair, type StaticDataset, type Time } from 'sluice';
+import { decodeKey, encodeKey } from './key-codec.js';
+import { applyInitialState } from './initial-state.js';
+import { entryKey, NS } from './state-layout.js';
+import { StatefulDStream } from './stateful-dstream.js';
+import { checkStateValue } from './value-codec.js';
+
+/** What the update function of {@link updateStateByKey} knows besides values and state. */
+export interface UpdateContext<K extends Key> {
+  readonly key: K;
+  readonly batchTime: Time;
+}
+
+/**
+ * Computes a key's new state from the values that arrived for it in the batch (in arrival order,
+ * possibly none) and its previous state (`undefined` for a new key). Returning `undefined`
+ * removes the key; returning the previous state object itself means "unchanged" (not rewritten).
+ */
+export type UpdateFunction<K extends Key, V, S> = (values: V[], state: S | undefined, context: UpdateContext<K>) => S | undefined;
+
+/** Options of {@link updateStateByKey}. */
+export interface UpdateStateOptions<K extends Key, S> {
+  /** State to start from on a first run. */
+  readonly initialState?: StaticDataset<Pair<K, S>>;
+  /** Partitions of the state (default: the context's default parallelism). */
+  readonly numPartitions?: number;
+  /** The operator's stable name: its state is stored and queried under it. */
+  readonly name?: string;
+}
+
+/**
+ * Keeps a state per key across batches (Spark's `updateStateByKey`): every batch, `update` is
+ * called for every key that has state or new values, and the result is a stream of every
+ * `[key, state]` after the batch, each partition in key order.
+ *
+ * @throws RangeError at once for a bad `numPartitions`; SluiceError `USER_FUNCTION_FAILED` (failing
+ * the batch) when `update` throws or returns a value that cannot be stored.
+ * @example
+ * words.pipe(
+ *   mapToPair((w) => [w, 1]),
+ *   updateStateByKey((ones: number[], total: number | undefined) => (total ?? 0) + ones.length),
+ * )
+ */
+export function updateStateByKey<K extends Key, V, S>(
+  update: UpdateFunction<K, V, S>,
+  options: UpdateStateOptions<K, S> = {},
+): (stream: DStream<Pair<K, V>>) => DStream<Pair<K, S>> {
+  if (typeof update !== 'function') throw new TypeError('updateStateByKey: pass the update function (values, state) => newState.');
+  const { numPartitions } = options;
+  if (numPartitions !== undefined && !(Number.isInteger(numPartitions) && numPartitions >= 1)) {
+    throw new RangeError(`updateStateByKey: numPartitions must be a positive integer, got ${numPartitions}.`);
+  }
+  return (stream) => new UpdateStateDStream(stream, update, options);
+}
+
+interface KeyWork<K, V> {
+  key: K;
+  values: V[];
+  state: unknown;
+  had: boolean;
+}
+
+class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>> {
+  readonly #parent: DStream<Pair<K, V>>;
+  readonly #update: UpdateFunction<K, V, S>;
+  readonly #options: UpdateStateOptions<K, S>;
+
+  constructor(parent: DStream<Pair<K, V>>, update: UpdateFunction<K, V, S>, options: UpdateStateOptions<K, S>) {
+    super({ kind: 'updateStateByKey', graph: parent.graph, parents: [parent], name: options.name });
+    this.#parent = parent;
+    this.#update = update;
+    this.#options = options;
+  }
+
+  override stateOf(entry: unknown): unknown {
+    return entry;
+  }
+
+  protected override async compute(bc: BatchContext): Promise<Batch<Pair<K, S>>> {
+    const input = (await this.#parent.getOrCompute(bc)) ?? Batch.empty<Pair<K, V>>();
+    const store = this.storeFor(bc);
+    const operator = this.describe;
+    const n = this.#options.numPartitions ?? bc.defaultParallelism;
+    if (this.#options.initialState !== undefined) await applyInitialState(store, this.#options.initialState, operator, (state) => state);
+    const work = Array.from({ length: n }, () => new Map<string, KeyWork<K, V>>());
+    for await (const [row, state] of store.scan({ prefix: NS.entry })) {
+      const key = decodeKey(row.slice(1)) as K;
+      (work[partitionOf(key, n)] as Map<string, KeyWork<K, V>>).set(row.slice(1), { key, values: [], state, had: true });
+    }
+    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, n, GROUP, operator);
+    grouped.partitions.forEach((partition, p) => {
+      const keys = work[p] as Map<string, KeyWork<K, V>>;
+      for (const [key, values] of partition) {
+        const encoded = encodeKey(key);
+        const known = keys.get(encoded);
+        if (known === undefined) keys.set(encoded, { key, values, state: undefined, had: false });
+        else known.values = values;
+      }
+    });
+    const partitions = await bc.executor.run(
+      work.map((keys) => () => {
+        const out: Pair<K, S>[] = [];
+        try {
+          for (const encoded of [...keys.keys()].sort()) {
+            const item = keys.get(encoded) as KeyWork<K, V>;
+            const next = this.#update(item.values, item.state as S | undefined, { key: item.key, batchTime: bc.batchTime });
+            if (next === undefined) {
+              if (item.had) store.delete(entryKey(encoded));
+              continue;
+            }
+            if (next !== item.state) {
+              checkStateValue(next, 'state value');
+              store.put(entryKey(encoded), next);
+            }
+            out.push([item.key, next]);
+          }
+        } catch (error) {
+          throw userFunctionFailed(operator, error);
+        }
+        return out;
+      }),
+    );
+    const stats = store.stats();
+    bc.reportOperator({ operator, stateRows: stats.rows, ...(stats.bytes === undefined ? {} : { stateBytes: stats.bytes }) });
+    return new Batch(partitions);
+  }
+}
+
+const GROUP = {
+  create: <V>(v: V): V[] => [v],
+  mergeValue: <V>(values: V[], v: V): V[] => {
+    values.push(v);
+    return values;
+  },
+  mergeCombiners: <V>(a: V[], b: V[]): V[] => {
+    for (const v of b) a.push(v);
+    return a;
+  },
+};

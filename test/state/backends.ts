@@ -1,0 +1,26 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StreamingContext } from 'sluice';
+import { LevelStateBackend, useStateBackend } from 'sluice/state';
+
+/** The state backends every state operator test runs over: memory, and LevelDB with a tiny cache. */
+export const BACKENDS = ['memory', 'leveldb'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+const dirs: string[] = [];
+
+/** A `configure` for `runBatches` that puts the context's state on `backend`. */
+export function configureBackend(backend: BackendName): ((ctx: StreamingContext) => Promise<void>) | undefined {
+  if (backend === 'memory') return undefined;
+  return async (ctx) => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-state-'));
+    dirs.push(dir);
+    useStateBackend(ctx, await LevelStateBackend.open(dir, { cacheSize: 2 }));
+  };
+}
+
+/** Removes the LevelDB directories made so far (call in afterAll). */
+export async function removeBackendDirs(): Promise<void> {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+}
