@@ -3,7 +3,7 @@
  * and TTL), queryable state, the versioned `StateStore` contract with its memory and LevelDB
  * implementations, and the key and value codecs.
  */
-export { decodeKey, encodeKey, encodeKeyPrefix } from './key-codec.js';
+export { bytesToStoreKey, decodeKey, encodeKey, encodeKeyPrefix, storeKeyToBytes } from './key-codec.js';
 export {
   LevelStateBackend,
   LevelStateStore,
@@ -23,4 +23,4 @@ export { StateSpec, stateSpec, type MappingFunction, type StateSpecSettings, typ
 export type { KeyRange, StateBackend, StateStore, StoreKey, StoreStats } from './state-store.js';
 export { StatefulDStream } from './stateful-dstream.js';
 export { updateStateByKey, type UpdateContext, type UpdateFunction, type UpdateStateOptions } from './update-state-by-key.js';
-export { checkStateValue, decodeValue, encodeValue, registerValueType } from './value-codec.js';
+export { checkStateValue, decodeValue, encodeValue, registerValueType, type ValueType } from './value-codec.js';
