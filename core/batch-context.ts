@@ -37,6 +37,13 @@ export interface BatchContext {
   /** The default number of partitions for keyed operators. */
   readonly defaultParallelism: number;
   /**
+   * The watermark of the watermarked streams with these node ids, as planned for this batch: the
+   * minimum over the active ones (all idle: the maximum); `undefined` before they have seen events.
+   */
+  watermarkOf(ids: readonly number[]): Time | undefined;
+  /** Records the largest event time a watermarked stream saw in this batch (`null`: no record). */
+  observeEventTime(id: number, maxEventTime: number | null): void;
+  /**
    * Registers a participant in the batch's commit: it commits after every output has succeeded,
    * or is aborted if the batch fails. Registering the same participant twice has no effect.
    */

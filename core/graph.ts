@@ -1,5 +1,6 @@
 import type { BatchContext } from './batch-context.js';
 import { Services } from './services.js';
+import { WatermarkTracker } from './watermark-tracker.js';
 import type { Duration } from './time.js';
 
 /** The life-cycle state of a streaming context. */
@@ -27,6 +28,8 @@ export class DStreamGraph {
   readonly batchInterval: Duration;
   /** The services extensions registered on this context (state backends, checkpoints). */
   readonly services = new Services();
+  /** The event-time watermarks of the watermarked streams (see `withWatermark`). */
+  readonly watermarks = new WatermarkTracker();
   #state: ContextState = 'initialized';
   #nodes: GraphNode[] = [];
   #consumers = new Map<number, number>();

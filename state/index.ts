@@ -18,7 +18,7 @@ export { MemoryStateBackend, MemoryStateStore } from './memory-state-store.js';
 export { queryableState, type QueryableState } from './queryable-state.js';
 export { useStateBackend } from './state-backend-service.js';
 export type { State, StateEntry } from './state-handle.js';
-export type { TimeDomain } from './state-layout.js';
+export { after as encodedTimeAfter, decodeTime, encodeTime, type TimeDomain } from './state-layout.js';
 export { StateSpec, stateSpec, type MappingFunction, type StateSpecSettings, type StateTtl, type TimerFunction } from './state-spec.js';
 export type { KeyRange, StateBackend, StateStore, StoreKey, StoreStats } from './state-store.js';
 export { StatefulDStream } from './stateful-dstream.js';

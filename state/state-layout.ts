@@ -46,7 +46,7 @@ export function decodeTime(encoded: string): number {
 }
 
 /** The smallest 8-char time encoding above `encoded`, so `< after(enc(t))` means `<= t`. */
-function after(encoded: string): string {
+export function after(encoded: string): string {
   const codes = Array.from({ length: encoded.length }, (_, i) => encoded.charCodeAt(i));
   for (let i = codes.length - 1; i >= 0; i--) {
     if ((codes[i] as number) < 0xff) {

@@ -3,3 +3,4 @@
  * (see the CHANGELOG); the entry point exists so the package's subpath exports are stable.
  */
 export {};
+export * from './event-time/index.js';

@@ -4,6 +4,8 @@ import type { BatchContext, InputRead, OperatorProgress } from '../batch-context
 import type { BatchPlan } from './batch-plan.js';
 import type { CommitParticipant } from './commit.js';
 import type { Executor } from './executor.js';
+import { combineWatermarks, type WatermarkTracker } from '../watermark-tracker.js';
+import type { Time } from '../time.js';
 
 /** The {@link BatchContext} of one run of one batch. */
 export class BatchContextImpl implements BatchContext {
@@ -18,8 +20,16 @@ export class BatchContextImpl implements BatchContext {
   readonly operators: OperatorProgress[] = [];
   readonly #memo = new Map<number, Promise<Batch<unknown> | undefined>>();
   readonly #inputs: ReadonlyMap<number, InputRead>;
+  readonly #plan: BatchPlan;
+  readonly #tracker: WatermarkTracker;
 
-  constructor(plan: BatchPlan, deps: { readonly executor: Executor; readonly logger: Logger; readonly defaultParallelism: number }, inputs: ReadonlyMap<number, InputRead>) {
+  constructor(
+    plan: BatchPlan,
+    deps: { readonly executor: Executor; readonly logger: Logger; readonly defaultParallelism: number; readonly watermarks: WatermarkTracker },
+    inputs: ReadonlyMap<number, InputRead>,
+  ) {
+    this.#plan = plan;
+    this.#tracker = deps.watermarks;
     this.batchId = plan.batchId;
     this.batchTime = plan.batchTime;
     this.processingTime = plan.processingTime;
@@ -28,6 +38,18 @@ export class BatchContextImpl implements BatchContext {
     this.logger = deps.logger;
     this.defaultParallelism = deps.defaultParallelism;
     this.#inputs = inputs;
+  }
+
+  watermarkOf(ids: readonly number[]): Time | undefined {
+    const planned = ids.flatMap((id) => {
+      const w = this.#plan.watermarks[String(id)];
+      return w === undefined ? [] : [w];
+    });
+    return combineWatermarks(planned) as Time | undefined;
+  }
+
+  observeEventTime(id: number, maxEventTime: number | null): void {
+    this.#tracker.observe(id, maxEventTime, this.processingTime);
   }
 
   onCommit(participant: CommitParticipant): void {

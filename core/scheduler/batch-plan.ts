@@ -1,5 +1,6 @@
 import type { Offset } from '../sources/source.js';
 import type { Time } from '../time.js';
+import type { PlannedWatermark } from '../watermark-tracker.js';
 
 /** The range one source contributes to a batch. */
 export interface SourceRange {
@@ -17,7 +18,9 @@ export interface BatchPlan {
   readonly batchTime: Time;
   /** The processing time read from the clock when the batch was planned. */
   readonly processingTime: Time;
-  /** The event-time watermark the batch uses (none until a stream defines one). */
+  /** The global event-time watermark: the minimum over the watermarked streams (none until one has). */
   readonly watermark: Time | undefined;
+  /** Each watermarked stream's watermark, by node id. */
+  readonly watermarks: Readonly<Record<string, PlannedWatermark>>;
   readonly ranges: readonly SourceRange[];
 }

@@ -53,7 +53,9 @@ export class BatchRunner {
       );
       ranges.push({ source: input.sourceName, start, end });
     }
-    return { batchId, batchTime, processingTime, watermark: undefined, ranges };
+    const zeroTime = batchTime - (batchId + 1) * this.#deps.graph.batchInterval;
+    const { watermarks, global } = this.#deps.graph.watermarks.plan(processingTime, zeroTime);
+    return { batchId, batchTime, processingTime, watermark: global, watermarks, ranges };
   }
 
   /** Whether any source has records in the plan. */
@@ -73,9 +75,10 @@ export class BatchRunner {
     let bc: BatchContextImpl | undefined;
     try {
       const reads = await this.#read(plan);
-      bc = new BatchContextImpl(plan, { ...this.#deps, logger }, reads.inputs);
+      bc = new BatchContextImpl(plan, { ...this.#deps, logger, watermarks: this.#deps.graph.watermarks }, reads.inputs);
       for (const output of this.#deps.graph.outputs) await output.run(bc);
       for (const participant of bc.participants) await participant.commit(batchId);
+      this.#deps.graph.watermarks.commit();
       await this.#commit(plan, logger);
       const finishedAt = this.#deps.clock.now();
       const schedulingDelayMs = Math.max(0, startedAt - batchTime);
@@ -95,6 +98,7 @@ export class BatchRunner {
       };
     } catch (error) {
       for (const participant of bc?.participants ?? []) participant.abort(batchId);
+      this.#deps.graph.watermarks.abort();
       throw batchFailure(error, plan);
     }
   }

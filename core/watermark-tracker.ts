@@ -1,0 +1,120 @@
+import type { Time } from './time.js';
+
+/** How a stream's watermark follows its event times (set by `withWatermark`). */
+export interface WatermarkPolicy {
+  /** How far behind the largest event time seen the watermark stays, in ms. */
+  readonly delay: number;
+  /** After this long (ms of processing time) without records, the input is idle: it no longer holds the watermark back. */
+  readonly idleTimeout: number | undefined;
+}
+
+/** One watermarked stream's watermark as recorded in a batch plan. */
+export interface PlannedWatermark {
+  /** The watermark in ms, or null before the stream has seen an event. */
+  readonly value: number | null;
+  /** Whether the stream is idle (excluded from minimums while others are active). */
+  readonly idle: boolean;
+}
+
+interface Tracked {
+  readonly policy: WatermarkPolicy;
+  /** Committed: the largest event time seen, the watermark, when records last arrived. */
+  maxEventTime: number | null;
+  watermark: number | null;
+  lastDataAt: number | null;
+  /** Staged by the running batch. */
+  stagedMax: number | null;
+  stagedData: boolean;
+  stagedProcessingTime: number | null;
+}
+
+/**
+ * The event-time watermarks of a context (ARCHITECTURE section 6): for each watermarked stream,
+ * `W = max event time seen - delay`, computed at the end of batch k and used by batch k + 1,
+ * never decreasing; an input without records for its idle timeout stops holding the minimum back.
+ * What a batch uses is fixed in its plan, so a replay sees the same watermarks.
+ */
+export class WatermarkTracker {
+  readonly #tracked = new Map<number, Tracked>();
+  #global: number | null = null;
+
+  /** Registers the watermarked stream with node id `id`. */
+  register(id: number, policy: WatermarkPolicy): void {
+    this.#tracked.set(id, { policy, maxEventTime: null, watermark: null, lastDataAt: null, stagedMax: null, stagedData: false, stagedProcessingTime: null });
+  }
+
+  /** Whether any stream of the context has a watermark. */
+  get active(): boolean {
+    return this.#tracked.size > 0;
+  }
+
+  /** Whether node `id` is a watermarked stream. */
+  has(id: number): boolean {
+    return this.#tracked.has(id);
+  }
+
+  /** The watermarks for a batch planned at `processingTime`, and the global one (the minimum). */
+  plan(processingTime: number, zeroTime: number): { readonly watermarks: Readonly<Record<string, PlannedWatermark>>; readonly global: Time | undefined } {
+    const watermarks: Record<string, PlannedWatermark> = {};
+    for (const [id, t] of this.#tracked) {
+      const timeout = t.policy.idleTimeout;
+      const idle = timeout !== undefined && processingTime - (t.lastDataAt ?? zeroTime) >= timeout;
+      watermarks[String(id)] = { value: t.watermark, idle };
+    }
+    const combined = combineWatermarks(Object.values(watermarks));
+    if (combined !== undefined) this.#global = Math.max(this.#global ?? combined, combined);
+    return { watermarks, global: (this.#global ?? undefined) as Time | undefined };
+  }
+
+  /** Stages the largest event time of a batch's records for node `id` (none: `null`). */
+  observe(id: number, maxEventTime: number | null, processingTime: number): void {
+    const t = this.#tracked.get(id);
+    if (t === undefined) return;
+    if (maxEventTime !== null) t.stagedMax = Math.max(t.stagedMax ?? maxEventTime, maxEventTime);
+    t.stagedData ||= maxEventTime !== null;
+    if (t.stagedData) t.stagedProcessingTime = processingTime;
+  }
+
+  /** The batch committed: its observations move the watermarks (never backwards). */
+  commit(): void {
+    for (const t of this.#tracked.values()) {
+      if (t.stagedMax !== null) {
+        t.maxEventTime = Math.max(t.maxEventTime ?? t.stagedMax, t.stagedMax);
+        const next = t.maxEventTime - t.policy.delay;
+        t.watermark = Math.max(t.watermark ?? next, next);
+      }
+      if (t.stagedData) t.lastDataAt = t.stagedProcessingTime ?? t.lastDataAt;
+      t.stagedMax = null;
+      t.stagedData = false;
+      t.stagedProcessingTime = null;
+    }
+  }
+
+  /** The batch failed: its observations are dropped. */
+  abort(): void {
+    for (const t of this.#tracked.values()) {
+      t.stagedMax = null;
+      t.stagedData = false;
+      t.stagedProcessingTime = null;
+    }
+  }
+}
+
+/**
+ * The watermark of several inputs: the minimum over the active ones; when all are idle, the
+ * maximum; `undefined` while an active input has seen no event.
+ */
+export function combineWatermarks(inputs: readonly PlannedWatermark[]): number | undefined {
+  if (inputs.length === 0) return undefined;
+  const active = inputs.filter((w) => !w.idle);
+  if (active.length === 0) {
+    const known = inputs.flatMap((w) => (w.value === null ? [] : [w.value]));
+    return known.length === 0 ? undefined : Math.max(...known);
+  }
+  let min = Number.POSITIVE_INFINITY;
+  for (const w of active) {
+    if (w.value === null) return undefined;
+    min = Math.min(min, w.value);
+  }
+  return min;
+}

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { foreachBatch, keyBy, ManualClock, StreamingContext, union, type DStream } from 'sluice';
+import { collect, count, eventTimeWindow, session, sliding, sum, tumbling, withWatermark, type EventTimeWindowOptions, type WindowResult } from 'sluice/windows';
+import { runBatches } from 'sluice/testing';
+
+interface Ev {
+  readonly key: string;
+  readonly t: number;
+  readonly n?: number;
+}
+const ev = (key: string, t: number, n = 1): Ev => ({ key, t, n });
+type Row = [string, number, number, unknown];
+const rows = (out: WindowResult<string, unknown>[][]): Row[][] => out.map((batch) => batch.map((r) => [r.key, r.window.start, r.window.end, r.value]));
+
+const counts = (options: EventTimeWindowOptions<Ev> = {}, delay = 0) => (s: DStream<Ev>) =>
+  s.pipe(withWatermark((e: Ev) => e.t, delay), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), count(), options));
+
+describe('eventTimeWindow', () => {
+  it('append mode emits each window once, when the watermark of the previous batch has passed its end', async () => {
+    const input = [[ev('a', 1), ev('a', 5), ev('b', 12)], [ev('a', 15)], [], [ev('b', 25)], []];
+    const out = await runBatches(input, counts(), { numPartitions: 1 });
+    expect(rows(out)).toEqual([[], [['a', 0, 10, 2]], [], [], [['a', 10, 20, 1], ['b', 10, 20, 1]]]);
+  });
+
+  it('update mode emits the windows that changed in each batch', async () => {
+    const input = [[ev('a', 1), ev('a', 5), ev('b', 12)], [ev('a', 13)], [ev('b', 30)], [ev('a', 8)]];
+    const out = await runBatches(input, counts({ outputMode: 'update' }), { numPartitions: 1 });
+    expect(rows(out)).toEqual([[['a', 0, 10, 2], ['b', 10, 20, 1]], [['a', 10, 20, 1]], [['b', 30, 40, 1]], []]);
+  });
+
+  it('complete mode emits every live window each batch; closed windows are evicted', async () => {
+    const input = [[ev('a', 1), ev('b', 12)], [ev('a', 25)], []];
+    const out = await runBatches(input, counts({ outputMode: 'complete' }), { numPartitions: 1 });
+    expect(rows(out)).toEqual([
+      [['a', 0, 10, 1], ['b', 10, 20, 1]],
+      [['b', 10, 20, 1], ['a', 20, 30, 1]],
+      [['a', 20, 30, 1]],
+    ]);
+  });
+
+  it('drops late records and counts them in the progress event', async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, defaultParallelism: 1 });
+    const dropped: number[] = [];
+    ctx.addListener((e) => {
+      if (e.type === 'batchCompleted') dropped.push((e.progress).lateRecordsDropped);
+    });
+    const results: Row[][] = [];
+    counts()(ctx.queueStream([[ev('a', 1), ev('a', 22)], [ev('a', 3), ev('a', 15), ev('a', 21)]])).pipe(foreachBatch((r) => void results.push(rows([[...r]])[0] ?? [])));
+    await ctx.start();
+    await clock.advance(3000);
+    await ctx.stop();
+    // After batch 0 the watermark is 22: [0,10) and [10,20) are closed for batch 1; a@3 and a@15 are late.
+    expect(dropped).toEqual([0, 2, 0]);
+    expect(results).toEqual([[], [['a', 0, 10, 1]], []]);
+  });
+
+  it('sends late records to the side output, exactly those', async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, defaultParallelism: 1 });
+    const windowed = ctx
+      .queueStream([[ev('a', 1), ev('b', 40)], [ev('a', 2), ev('b', 41), ev('c', 5)]])
+      .pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), count(), { late: 'sideOutput' }));
+    const late: unknown[] = [];
+    windowed.lateRecords().pipe(foreachBatch((r) => void late.push(r.map(([k, e]) => [k, e.t]))));
+    windowed.pipe(foreachBatch(() => undefined));
+    await ctx.start();
+    await clock.advance(2000);
+    await ctx.stop();
+    expect(late).toEqual([[], [['a', 2], ['c', 5]]]);
+    expect(() => ctx.graph.nodes.length).not.toThrow();
+  });
+
+  it('allowed lateness keeps a window open and, in update mode, re-emits it with late records', async () => {
+    const input = [[ev('a', 1), ev('a', 14)], [ev('a', 2)], [ev('a', 30)], [ev('a', 3)]];
+    const out = await runBatches(input, counts({ outputMode: 'update', allowedLateness: 5 }), { numPartitions: 1 });
+    // Watermark 14 before batch 1: [0,10) closes at 10 + 5 = 15 > 14, so a@2 still counts; at 30 it has closed.
+    expect(rows(out)).toEqual([[['a', 0, 10, 1], ['a', 10, 20, 1]], [['a', 0, 10, 2]], [['a', 30, 40, 1]], []]);
+  });
+
+  it('sliding windows count each record in size/slide windows', async () => {
+    // Watermark 12 before batch 1 closes [0,10); 100 before batch 2 closes [5,15) and [10,20).
+    const input = [[ev('a', 7), ev('a', 12)], [ev('a', 100)], []];
+    const out = await runBatches(
+      input,
+      (s) => s.pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), eventTimeWindow(sliding(10, 5), count())),
+      { numPartitions: 1 },
+    );
+    expect(rows(out)).toEqual([[], [['a', 0, 10, 1]], [['a', 5, 15, 2], ['a', 10, 20, 1]]]);
+  });
+
+  it('session windows merge when a record bridges two sessions', async () => {
+    const input = [[ev('u', 0), ev('u', 20)], [ev('u', 10)], [ev('u', 100)], []];
+    const out = await runBatches(
+      input,
+      (s) => s.pipe(withWatermark((e: Ev) => e.t, 50), keyBy((e: Ev) => e.key), eventTimeWindow(session(10), collect<Ev>())),
+      { numPartitions: 1 },
+    );
+    const sessions = out.map((batch) => batch.map((r) => [r.window.start, r.window.end, r.value.map((e) => e.t).sort((a, b) => a - b)]));
+    expect(sessions).toEqual([[], [], [], [[0, 30, [0, 10, 20]]]]);
+  });
+
+  it('uses the minimum watermark of a union, and an idle input stops holding it back', async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, defaultParallelism: 1 });
+    const fast = ctx.queueStream([[ev('a', 50)], [ev('a', 60)], [], [], []]).pipe(withWatermark((e: Ev) => e.t, 0));
+    const slow = ctx.queueStream([[ev('a', 5)]]).pipe(withWatermark((e: Ev) => e.t, 0, { idleTimeout: 2500 }));
+    const results: Row[][] = [];
+    fast
+      .pipe(union(slow), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), count()))
+      .pipe(foreachBatch((r) => void results.push(rows([[...r]])[0] ?? [])));
+    await ctx.start();
+    await clock.advance(5000);
+    await ctx.stop();
+    // min(60, 5) = 5 holds [50,60) back until the slow input, last fed at 1000, has been idle 2.5 s.
+    expect(results).toEqual([[], [], [], [['a', 0, 10, 1], ['a', 50, 60, 1]], []]);
+  });
+
+  it('evicts the state of closed windows: state stays bounded over a long stream', async () => {
+    const input = Array.from({ length: 60 }, (_, b) => Array.from({ length: 20 }, (_, i) => ev(`k${i % 5}`, b * 10 + (i % 10))));
+    let rowsSeen = 0;
+    const out = await runBatches(input, counts({}, 0), {
+      numPartitions: 1,
+      configure: (ctx) => {
+        ctx.addListener((e) => {
+          if (e.type === 'batchCompleted') rowsSeen = Math.max(rowsSeen, ...e.progress.operators.map((o) => o.stateRows ?? 0));
+        });
+      },
+    });
+    // Batch b's windows close two batches later: by the last batch, those of batches 0..57.
+    expect(out.flat().reduce((n, r) => n + (r.value), 0)).toBe(58 * 20);
+    expect(rowsSeen).toBeLessThan(40);
+  });
+
+  it('needs a watermark upstream and a finite event time', async () => {
+    const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock() });
+    expect(() => ctx.queueStream<Ev>().pipe(keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), count()))).toThrow(/withWatermark/);
+    await expect(runBatches([[ev('a', Number.NaN)]], counts())).rejects.toMatchObject({ code: 'USER_FUNCTION_FAILED' });
+    expect(() => eventTimeWindow(tumbling(10), sum(), { outputMode: 'sometimes' as 'append' })).toThrow(TypeError);
+  });
+});

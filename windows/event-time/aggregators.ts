@@ -1,0 +1,114 @@
+import type { Aggregator } from './aggregator.js';
+
+/**
+ * The number of values. Exact (integers up to 2^53) and invertible.
+ *
+ * @example const c = count(); c.result(c.add(c.add(c.create(), 'a'), 'b')) // 2
+ */
+export function count(): Aggregator<unknown, number, number> {
+  return {
+    create: () => 0,
+    add: (acc) => acc + 1,
+    merge: (a, b) => a + b,
+    result: (acc) => acc,
+    inverse: (acc, removed) => acc - removed,
+  };
+}
+
+/**
+ * The sum of `of(value)`, 0 when empty. Invertible: exact for integers up to 2^53 in magnitude;
+ * with fractions, floating-point rounding makes `inverse` drift from a recomputed sum (by a few
+ * units in the last place per step), so a long-lived sliding sum of fractions can end slightly off.
+ *
+ * @param of - the number to add for a value; the value itself by default (a TypeError when it is
+ *   not a number).
+ * @example sum((order: Order) => order.amount)
+ */
+export function sum<V = number>(of: (v: V) => number = asNumber): Aggregator<V, number, number> {
+  return {
+    create: () => 0,
+    add: (acc, value) => acc + numberOf(of, value, 'sum'),
+    merge: (a, b) => a + b,
+    result: (acc) => acc,
+    inverse: (acc, removed) => acc - removed,
+  };
+}
+
+/**
+ * The smallest `of(value)`, `null` when empty. Not invertible (a minimum cannot forget a value).
+ * A NaN makes the minimum NaN, as `Math.min`.
+ *
+ * @param of - the number to compare for a value; the value itself by default.
+ */
+export function min<V = number>(of: (v: V) => number = asNumber): Aggregator<V, number | null, number | null> {
+  return extreme(of, Math.min, 'min');
+}
+
+/**
+ * The largest `of(value)`, `null` when empty. Not invertible. A NaN makes the maximum NaN, as `Math.max`.
+ *
+ * @param of - the number to compare for a value; the value itself by default.
+ */
+export function max<V = number>(of: (v: V) => number = asNumber): Aggregator<V, number | null, number | null> {
+  return extreme(of, Math.max, 'max');
+}
+
+/**
+ * The arithmetic mean of `of(value)`, `null` when empty. The accumulator is a new
+ * `{ sum, count }` object at each step. Invertible, with the drift of {@link sum} for fractions
+ * (exact for integers); an accumulator whose count returns to 0 is reset to `{ sum: 0, count: 0 }`.
+ *
+ * @param of - the number to average for a value; the value itself by default.
+ */
+export function mean<V = number>(of: (v: V) => number = asNumber): Aggregator<V, { sum: number; count: number }, number | null> {
+  return {
+    create: () => ({ sum: 0, count: 0 }),
+    add: (acc, value) => ({ sum: acc.sum + numberOf(of, value, 'mean'), count: acc.count + 1 }),
+    merge: (a, b) => ({ sum: a.sum + b.sum, count: a.count + b.count }),
+    result: (acc) => (acc.count === 0 ? null : acc.sum / acc.count),
+    inverse: (acc, removed) => {
+      const left = acc.count - removed.count;
+      return left === 0 ? { sum: 0, count: 0 } : { sum: acc.sum - removed.sum, count: left };
+    },
+  };
+}
+
+/**
+ * Every value, in the order added (and, for a merge, `a`'s then `b`'s). Not invertible. `add`
+ * and `merge` return a new array (or, merging with an empty one, the other argument) and never
+ * change their arguments, so each add costs the accumulator's length: meant for windows of
+ * modest size. `result` returns a copy, so downstream code may change it without touching state.
+ * The values must themselves be state values.
+ */
+export function collect<V>(): Aggregator<V, V[], V[]> {
+  return {
+    create: () => [],
+    add: (acc, value) => [...acc, value],
+    merge: (a, b) => (b.length === 0 ? a : a.length === 0 ? b : [...a, ...b]),
+    result: (acc) => acc.slice(),
+  };
+}
+
+function extreme<V>(of: (v: V) => number, pick: (a: number, b: number) => number, name: string): Aggregator<V, number | null, number | null> {
+  return {
+    create: () => null,
+    add: (acc, value) => {
+      const x = numberOf(of, value, name);
+      return acc === null ? x : pick(acc, x);
+    },
+    merge: (a, b) => (a === null ? b : b === null ? a : pick(a, b)),
+    result: (acc) => acc,
+  };
+}
+
+function asNumber<V>(value: V): number {
+  return value as number;
+}
+
+function numberOf<V>(of: (v: V) => number, value: V, name: string): number {
+  const x = of(value);
+  if (typeof x !== 'number') {
+    throw new TypeError(`${name}: expected a number, got ${typeof x} (${String(x)}); pass a function that picks the number, such as ${name}((v) => v.amount).`);
+  }
+  return x;
+}

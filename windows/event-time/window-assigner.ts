@@ -1,0 +1,18 @@
+import type { CalendarWindows } from './calendar-windows.js';
+import type { SessionWindows } from './session-windows.js';
+import type { SlidingWindows } from './sliding-windows.js';
+import type { TumblingWindows } from './tumbling-windows.js';
+
+export { calendar, type CalendarUnit, type CalendarWindows } from './calendar-windows.js';
+export { session, type SessionWindows } from './session-windows.js';
+export { sliding, type SlidingWindows } from './sliding-windows.js';
+export { tumbling, type TumblingWindows } from './tumbling-windows.js';
+
+/**
+ * How an event-time aggregation assigns records to windows, discriminated on `kind`: switch on
+ * it exhaustively. Tumbling and calendar assigners give one window per record, sliding assigners
+ * several (through panes), and session windows depend on the key's other records (see
+ * `addToSessions`). Assigners are immutable values made by {@link tumbling}, {@link sliding},
+ * {@link session} and {@link calendar}.
+ */
+export type WindowAssigner = TumblingWindows | SlidingWindows | SessionWindows | CalendarWindows;
