@@ -1,0 +1,122 @@
+import { DStream, SluiceError, type Batch, type BatchContext, type CommitParticipant, type Duration } from 'sluice';
+import { WindowBuffer } from './window-buffer.js';
+import type { WindowGeometry } from './window-geometry.js';
+
+/** What a windowed stream produces at a slide time. */
+export interface WindowSlide<T> {
+  /** The window's batch. */
+  readonly batch: Batch<T>;
+  /** Moves the operator's own state forward; called only when the batch commits. */
+  readonly commit?: () => void;
+}
+
+/** What one batch changed, made permanent when the batch commits and undone when it fails. */
+interface Staged {
+  readonly batchId: number;
+  readonly time: number;
+  readonly lastSlideTime: number;
+  commit: (() => void) | undefined;
+}
+
+/**
+ * The shared body of the batch-time window family. Every batch it computes its input (the engine
+ * cannot compute a past batch later), keeps what `prepare` makes of it in a {@link WindowBuffer},
+ * and at slide times (batch times `t` where `t - zeroTime` is a multiple of the slide) hands the
+ * buffer to `slide`; at other batch times it produces nothing. The buffer and the operator's
+ * state move forward only when the batch commits.
+ *
+ * The buffer lives in memory: after a restart the checkpoint work rebuilds it by replaying the
+ * batches of the last window.
+ */
+export abstract class WindowedDStream<I, B, T> extends DStream<T> {
+  /** The window length. */
+  readonly length: Duration;
+  /** The held (prepared) input batches, by batch time. */
+  protected readonly buffer = new WindowBuffer<B>();
+  readonly #input: DStream<I>;
+  #lastBatchId: number | undefined;
+  #staged: Staged | undefined;
+  readonly #participant: CommitParticipant = {
+    commit: (batchId) => this.#commit(batchId),
+    abort: (batchId) => this.#abort(batchId),
+  };
+
+  protected constructor(kind: string, input: DStream<I>, geometry: WindowGeometry, name?: string) {
+    super({ kind, graph: input.graph, parents: [input], name, slideDuration: geometry.slide });
+    this.#input = input;
+    this.length = geometry.length;
+  }
+
+  /** Turns one input batch into what the buffer holds (itself, or its per-key reduction). */
+  protected abstract prepare(input: Batch<I>, bc: BatchContext): Promise<Batch<B>> | Batch<B>;
+
+  /** Computes the window ending at batch time `time` from the buffer. */
+  protected abstract slide(bc: BatchContext, time: number): Promise<WindowSlide<T>> | WindowSlide<T>;
+
+  /**
+   * After the batch at `time` commits, held batches at or before the returned time are dropped.
+   * By default, those no later window covers; an incremental operator keeps those it must still
+   * take out of its state at the next slide.
+   */
+  protected horizon(time: number, _lastSlideTime: number): number {
+    return time - this.length;
+  }
+
+  /** Records the operator holds, for the batch's progress event. */
+  protected stateRows(): number {
+    return this.buffer.rows;
+  }
+
+  protected override async compute(bc: BatchContext): Promise<Batch<T> | undefined> {
+    const input = await this.#input.getOrCompute(bc);
+    this.#checkContiguous(bc);
+    const time = bc.batchTime as number;
+    const sinceLastSlide = ((bc.batchId + 1) * this.graph.batchInterval) % this.slideDuration;
+    const staged: Staged = { batchId: bc.batchId, time, lastSlideTime: time - sinceLastSlide, commit: undefined };
+    if (input !== undefined) {
+      const prepared = await this.prepare(input, bc);
+      this.buffer.push(time, prepared);
+    }
+    this.#staged = staged;
+    bc.onCommit(this.#participant);
+    let output: Batch<T> | undefined;
+    if (sinceLastSlide === 0) {
+      const result = await this.slide(bc, time);
+      staged.commit = result.commit;
+      output = result.batch;
+    }
+    bc.reportOperator({ operator: this.describe, stateRows: this.stateRows() });
+    return output;
+  }
+
+  /**
+   * A window built from a stream that missed batches would be silently wrong, so a gap fails the
+   * batch instead (a consumer that does not compute this stream every batch causes it).
+   */
+  #checkContiguous(bc: BatchContext): void {
+    const last = this.#lastBatchId;
+    if (last === undefined || bc.batchId === last + 1) return;
+    const missed = bc.batchId - 1 === last + 1 ? `batch ${last + 1}` : `batches ${last + 1} to ${bc.batchId - 1}`;
+    throw new SluiceError(
+      'BATCH_FAILED',
+      `it was not computed in ${missed}, so its windows would miss that input. A windowed stream must be computed every batch, also between slides; every consumer of it must ask for its batch each batch`,
+      { operator: this.describe },
+    );
+  }
+
+  #commit(batchId: number): void {
+    const staged = this.#staged;
+    if (staged?.batchId !== batchId) return;
+    staged.commit?.();
+    this.buffer.dropThrough(this.horizon(staged.time, staged.lastSlideTime));
+    this.#lastBatchId = batchId;
+    this.#staged = undefined;
+  }
+
+  #abort(batchId: number): void {
+    const staged = this.#staged;
+    if (staged?.batchId !== batchId) return;
+    this.buffer.removeNewest(staged.time);
+    this.#staged = undefined;
+  }
+}
