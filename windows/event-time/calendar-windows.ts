@@ -56,7 +56,8 @@ export function calendar(options: { unit: CalendarUnit; zone: string }): Calenda
     windowOf(t: number): TimeWindow {
       checkEventTime(t, 'calendar window');
       if (windowContains(last, t)) return last;
-      const start = DateTime.fromMillis(t, { zone }).startOf(unit);
+      // Boundaries are whole milliseconds, and luxon would truncate -0.5 towards zero: floor first.
+      const start = DateTime.fromMillis(Math.floor(t), { zone }).startOf(unit);
       if (!start.isValid) throw new RangeError(`calendar window: event time ${t} is outside the dates luxon supports (±8.64e15 ms).`);
       // startOf again after plus: where the next unit's midnight does not exist, `plus` keeps
       // the start's 01:00 wall time, but the next window starts at the next unit's first instant.

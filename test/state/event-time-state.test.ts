@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { keyBy } from 'sluice';
+import { mapWithState, stateSpec, type State } from 'sluice/state';
+import { runBatches } from 'sluice/testing';
+import { withWatermark } from 'sluice/windows';
+
+interface Ev {
+  readonly key: string;
+  readonly t: number;
+}
+
+describe('mapWithState on event time', () => {
+  it('fires an event-time timer in the first batch whose watermark has reached it', async () => {
+    const spec = stateSpec((_key: string, ev: Ev | undefined, state: State<number>) => {
+      if (ev !== undefined && !state.exists()) {
+        state.update(ev.t);
+        state.setTimer(ev.t + 100, 'event');
+      }
+      return undefined;
+    }).onTimer((key, timer, state) => `${key}: timer ${timer.time} (${timer.domain}) for ${state.get()}`);
+    // Watermarks (delay 0) used by batches 1..4: 10, 50, 109, 110.
+    const input: Ev[][] = [[{ key: 'a', t: 10 }], [{ key: 'b', t: 50 }], [{ key: 'b', t: 109 }], [{ key: 'b', t: 110 }], []];
+    const out = await runBatches(input, (s) => s.pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), mapWithState(spec)), { numPartitions: 1 });
+    expect(out).toEqual([[], [], [], [], ['a: timer 110 (event) for 10']]);
+  });
+
+  it('expires state on an event-time TTL measured on the watermark', async () => {
+    const spec = stateSpec((key: string, _ev: Ev | undefined, state: State<number>) => {
+      const n = (state.getOption() ?? 0) + 1;
+      state.update(n);
+      return `${key}=${n}`;
+    }).ttl(100, { timeDomain: 'event' });
+    // 'a' is written under watermark 10 (batch 1) and expires once the watermark (111 before batch 3)
+    // is past 10 + 100. 'x' was written before there was any watermark, so it has no deadline yet.
+    const input: Ev[][] = [[{ key: 'x', t: 10 }], [{ key: 'a', t: 20 }], [{ key: 'x', t: 111 }], [{ key: 'a', t: 112 }]];
+    const out = await runBatches(input, (s) => s.pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), mapWithState(spec)), { numPartitions: 1 });
+    expect(out).toEqual([['x=1'], ['a=1'], ['x=2'], ['a=1']]);
+  });
+});
