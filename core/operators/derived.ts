@@ -30,13 +30,12 @@ export class DerivedDStream<T> extends DStream<T> {
   }
 
   protected override async compute(bc: BatchContext): Promise<Batch<T> | undefined> {
-    const inputs: Batch<unknown>[] = [];
-    for (const parent of this.parents) {
-      const batch = await parent.getOrCompute(bc);
-      if (batch === undefined) return undefined;
-      inputs.push(batch);
-    }
-    return this.#derive(inputs, bc, this.describe);
+    // Every parent computes every batch, even when another has nothing at this time: a windowed
+    // parent must see each batch to keep its window.
+    const inputs: (Batch<unknown> | undefined)[] = [];
+    for (const parent of this.parents) inputs.push(await parent.getOrCompute(bc));
+    if (inputs.some((batch) => batch === undefined)) return undefined;
+    return this.#derive(inputs as Batch<unknown>[], bc, this.describe);
   }
 }
 

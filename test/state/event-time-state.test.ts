@@ -11,7 +11,7 @@ interface Ev {
 
 describe('mapWithState on event time', () => {
   it('fires an event-time timer in the first batch whose watermark has reached it', async () => {
-    const spec = stateSpec((_key: string, ev: Ev | undefined, state: State<number>) => {
+    const spec = stateSpec((_key: string, ev: Ev | undefined, state: State<number>): string | undefined => {
       if (ev !== undefined && !state.exists()) {
         state.update(ev.t);
         state.setTimer(ev.t + 100, 'event');

@@ -14,6 +14,13 @@ export class WindowBuffer<T> {
     return this.#rows;
   }
 
+  /** The number of records in the held batches with times after `time`. */
+  rowsAfter(time: number): number {
+    let rows = this.#rows;
+    for (let i = 0; i < this.#times.length && (this.#times[i] as number) <= time; i++) rows -= (this.#batches[i] as Batch<T>).size;
+    return rows;
+  }
+
   /** Appends the batch of batch time `time` (later than every held one). */
   push(time: number, batch: Batch<T>): void {
     this.#times.push(time);

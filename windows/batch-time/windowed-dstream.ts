@@ -37,8 +37,12 @@ export abstract class WindowedDStream<I, B, T> extends DStream<T> {
   #lastBatchId: number | undefined;
   #staged: Staged | undefined;
   readonly #participant: CommitParticipant = {
-    commit: (batchId) => this.#commit(batchId),
-    abort: (batchId) => this.#abort(batchId),
+    commit: (batchId) => {
+      this.#commit(batchId);
+    },
+    abort: (batchId) => {
+      this.#abort(batchId);
+    },
   };
 
   protected constructor(kind: string, input: DStream<I>, geometry: WindowGeometry, name?: string) {
@@ -62,9 +66,9 @@ export abstract class WindowedDStream<I, B, T> extends DStream<T> {
     return time - this.length;
   }
 
-  /** Records the operator holds, for the batch's progress event. */
-  protected stateRows(): number {
-    return this.buffer.rows;
+  /** Rows of state besides the held batches (such as an incremental window's keys), for progress events. */
+  protected stateKeys(): number {
+    return 0;
   }
 
   protected override async compute(bc: BatchContext): Promise<Batch<T> | undefined> {
@@ -85,7 +89,8 @@ export abstract class WindowedDStream<I, B, T> extends DStream<T> {
       staged.commit = result.commit;
       output = result.batch;
     }
-    bc.reportOperator({ operator: this.describe, stateRows: this.stateRows() });
+    const held = this.buffer.rowsAfter(this.horizon(time, staged.lastSlideTime));
+    bc.reportOperator({ operator: this.describe, stateRows: held + this.stateKeys() });
     return output;
   }
 

@@ -144,11 +144,14 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     return watermark;
   }
 
-  /** Emits (in append mode) and evicts every window that ends at or before `closedUpTo`. */
+  /** Emits (in append mode) and evicts every window that ends at or before `closedUpTo` and is final (see `isClosed`). */
   async #close(store: StateStore, closedUpTo: number, out: WindowResult<K, R>[]): Promise<void> {
     if (closedUpTo === Number.NEGATIVE_INFINITY) return;
     const closing: KeyedWindow[] = [];
-    for await (const [row] of store.scan(endingUpTo(closedUpTo))) closing.push(parseIndexRow(row));
+    for await (const [row] of store.scan(endingUpTo(closedUpTo))) {
+      const live = parseIndexRow(row);
+      if (this.#strategy.isClosed(live.window, closedUpTo)) closing.push(live);
+    }
     if (closing.length === 0) return;
     await store.load(closing.flatMap(({ key, window }) => this.#strategy.rowsForWindow(key, window)));
     for (const { key, window } of closing) {
@@ -170,14 +173,17 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     await bc.executor.run(
       work.map((items) => () => {
         for (const { key, encoded, values, times } of items) {
+          // Lateness is decided on the state the batch found (a session may make a record that
+          // joins it not late), before any record is added: it never depends on the records' order.
+          const isLate = times.map((t) => this.#strategy.isLate(store, encoded, key, t, closedUpTo));
           for (let i = 0; i < values.length; i++) {
             const value = values[i] as V;
             const t = times[i] as number;
-            if (this.#strategy.isLate(store, encoded, key, t, closedUpTo)) {
+            if (isLate[i] === true) {
               late.push([key, value]);
               continue;
             }
-            this.#strategy.add(store, encoded, key, t, value, (window) => {
+            this.#strategy.add(store, encoded, key, t, value, closedUpTo, (window) => {
               const id = `${encoded}\u0000${window.start}\u0000${window.end}`;
               if (!changed.has(id)) changed.set(id, { key: encoded, window });
             });
@@ -237,8 +243,9 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * `groupBy(window(...))`): each record `[key, value]` is added, by its event time, to its
  * windows from `assigner` (`tumbling`, `sliding`, `session`, `calendar`) with `aggregator`
  * (`count()`, `sum()`, `min()`, `max()`, `mean()`, `collect()` or your own). Windows close when
- * the watermark (from `withWatermark` upstream) passes their end plus the allowed lateness; their
- * state is then evicted, so state stays bounded.
+ * the watermark (from `withWatermark` upstream) reaches their end plus the allowed lateness (session
+ * windows: passes it, as a record at a session's end still joins it); their state is then
+ * evicted, so state stays bounded.
  *
  * Within a batch: windows closed by the batch's watermark are emitted (append mode) and evicted
  * first, then the batch's records are added (a record whose windows have all closed is late),

@@ -17,11 +17,17 @@ export interface WindowStrategy {
   rowsForRecord(key: StoreKey, t: number): StoreKey[];
   /**
    * Whether every window a record of `key` at `t` would belong to has closed (`end <=
-   * closedUpTo`). Called after the closed windows were evicted and the record's rows loaded.
+   * closedUpTo`). Called after the closed windows were evicted and the record's rows loaded, and
+   * before any record of the batch is added.
    */
   isLate(store: StateStore, key: StoreKey, decodedKey: Key, t: number, closedUpTo: number): boolean;
-  /** Adds `value` (at `t`) and reports every window whose result changed. */
-  add(store: StateStore, key: StoreKey, decodedKey: Key, t: number, value: unknown, changed: (w: TimeWindow) => void): void;
+  /**
+   * Adds `value` (at `t`, not late) to its windows still open at `closedUpTo` and reports every
+   * window whose result changed.
+   */
+  add(store: StateStore, key: StoreKey, decodedKey: Key, t: number, value: unknown, closedUpTo: number, changed: (w: TimeWindow) => void): void;
+  /** Whether live window `w` is final at `closedUpTo` (to emit and evict), given that `w.end <= closedUpTo`. */
+  isClosed(w: TimeWindow, closedUpTo: number): boolean;
   /** The rows to load to read or evict window `w` of `key`. */
   rowsForWindow(key: StoreKey, w: TimeWindow): StoreKey[];
   /** The accumulator of window `w` of `key` (rows loaded). */
@@ -42,7 +48,7 @@ export function fixedWindows(windowOf: (t: number) => TimeWindow, agg: Agg): Win
   return {
     rowsForRecord: (key, t) => [windowRow(key, windowOf(t))],
     isLate: (_store, _key, _decoded, t, closedUpTo) => windowOf(t).end <= closedUpTo,
-    add(store, key, _decoded, t, value, changed) {
+    add(store, key, _decoded, t, value, _closedUpTo, changed) {
       const w = windowOf(t);
       const row = windowRow(key, w);
       const before = store.get(row);
@@ -50,6 +56,7 @@ export function fixedWindows(windowOf: (t: number) => TimeWindow, agg: Agg): Win
       put(store, row, agg.add(before ?? agg.create(), value));
       changed(w);
     },
+    isClosed: () => true,
     rowsForWindow: (key, w) => [windowRow(key, w)],
     accumulatorOf: (store, key, w) => store.get(windowRow(key, w)),
     evict(store, key, w) {
@@ -65,15 +72,17 @@ export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' 
   return {
     rowsForRecord: (key, t) => [paneRow(key, assigner.paneOf(t))],
     isLate: (_store, _key, _decoded, t, closedUpTo) => assigner.windowsOf(t).every((w) => w.end <= closedUpTo),
-    add(store, key, _decoded, t, value, changed) {
+    add(store, key, _decoded, t, value, closedUpTo, changed) {
       const pane = assigner.paneOf(t);
       const row = paneRow(key, pane);
       const before = store.get(row);
-      const windows = assigner.windowsOfPane(pane);
+      // The pane's closed windows were emitted and evicted already: the record is in the open ones only.
+      const windows = assigner.windowsOfPane(pane).filter((w) => w.end > closedUpTo);
       if (before === undefined) for (const w of windows) store.put(indexRow(key, w), 1);
       put(store, row, agg.add(before ?? agg.create(), value));
       for (const w of windows) changed(w);
     },
+    isClosed: () => true,
     rowsForWindow: (key, w) => assigner.panesOf(w).map((pane) => paneRow(key, pane)),
     accumulatorOf: (store, key, w) => combinePanes(assigner.panesOf(w).map((pane) => store.get(paneRow(key, pane))), agg),
     evict(store, key, w) {
@@ -91,10 +100,10 @@ export function sessionWindows(gapOf: (key: Key) => number, agg: Agg): WindowStr
     rowsForRecord: (key) => [sessionRow(key)],
     isLate(store, key, decodedKey, t, closedUpTo) {
       const end = t + gapOf(decodedKey);
-      // Live sessions all end after closedUpTo (closed ones are evicted first): joining one is not late.
+      // Live sessions all end at or after closedUpTo (closed ones are evicted first): joining one is not late.
       return end <= closedUpTo && !sessionsOf(store, key).some((s) => s.window.start <= end && s.window.end >= t);
     },
-    add(store, key, decodedKey, t, value, changed) {
+    add(store, key, decodedKey, t, value, _closedUpTo, changed) {
       const before = sessionsOf(store, key);
       const result = addToSessions(before, t, gapOf(decodedKey), agg.add(agg.create(), value), (a, b) => agg.merge(a, b));
       for (const w of result.merged) store.delete(indexRow(key, w));
@@ -103,6 +112,9 @@ export function sessionWindows(gapOf: (key: Key) => number, agg: Agg): WindowStr
       store.put(sessionRow(key), result.sessions);
       changed(result.window);
     },
+    // A record at t = end still joins a session (touching sessions merge) and is not late while
+    // the watermark is at end: the session is final only once the watermark has passed its end.
+    isClosed: (w, closedUpTo) => w.end < closedUpTo,
     rowsForWindow: (key) => [sessionRow(key)],
     accumulatorOf: (store, key, w) => sessionsOf(store, key).find((s) => s.window.start === w.start && s.window.end === w.end)?.acc,
     evict(store, key, w) {

@@ -1,0 +1,70 @@
+import { Batch, checkNumPartitions, KeyMap, partitionOf, userFunctionFailed, type BatchContext, type DStream, type DurationLike, type Key, type KeyedOptions, type Operator, type Pair } from 'sluice';
+import { KeyedWindowDStream } from './keyed-window-dstream.js';
+import { parseWindowSpec, windowGeometry } from './window-geometry.js';
+import { toPairs } from './window-merge.js';
+
+const add = (a: number, b: number): number => a + b;
+const subtract = (a: number, b: number): number => a - b;
+const nonZero = (pair: Pair<Key, number>): boolean => pair[1] !== 0;
+
+/**
+ * Spark's `countByValueAndWindow`: at every slide time, `[record, count]` for each distinct record
+ * of the window (see `window`), computed incrementally as `reduceByKeyAndWindow(+, -)` with the
+ * records whose count fell to 0 dropped. Records are compared by value, so they must be keys
+ * (strings, numbers, ... or arrays of these); they come out by partition, records of the previous
+ * window first. The held per-batch counts and the previous window's counts live in memory (the
+ * checkpoint work rebuilds them by replay).
+ *
+ * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
+ * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).
+ * @param options - `numPartitions` (default: the context's `defaultParallelism`), `name`.
+ * @throws RangeError when a duration or `numPartitions` is malformed (at once), or a duration is not
+ *   a multiple of the input's slide (when applied to a stream).
+ * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when a record is not a key.
+ * @example
+ * // Every 10 seconds, the page views of the last minute.
+ * pages.pipe(countByValueAndWindow('1m', '10s'))
+ */
+export function countByValueAndWindow<T extends Key>(length: DurationLike, slide?: DurationLike, options: KeyedOptions = {}): Operator<T, Pair<T, number>> {
+  const kind = 'countByValueAndWindow';
+  const spec = parseWindowSpec(kind, length, slide);
+  const numPartitions = checkNumPartitions(kind, options.numPartitions);
+  return (stream: DStream<T>) =>
+    new KeyedWindowDStream<T, T, number>(
+      kind,
+      stream,
+      windowGeometry(spec, stream),
+      { prepare: countValues, merge: { first: (n) => n, add }, inverse: subtract, filter: nonZero },
+      { numPartitions, name: options.name },
+    );
+}
+
+/**
+ * Counts one batch's records per value, hash-partitioned like `combineByKeyBatch` (count within
+ * each input partition, then merge in input-partition order) without making a pair per record.
+ */
+async function countValues<T extends Key>(bc: BatchContext, input: Batch<T>, numPartitions: number, operator: string): Promise<Batch<Pair<T, number>>> {
+  const counted = await bc.executor.run(
+    input.partitions.map((partition) => () => {
+      const buckets = Array.from({ length: numPartitions }, () => new KeyMap<T, number>());
+      try {
+        for (let i = 0; i < partition.length; i++) {
+          const value = partition[i] as T;
+          const bucket = buckets[partitionOf(value, numPartitions)] as KeyMap<T, number>;
+          bucket.set(value, (bucket.get(value) ?? 0) + 1);
+        }
+      } catch (error) {
+        throw userFunctionFailed(operator, error);
+      }
+      return buckets;
+    }),
+  );
+  const merged = await bc.executor.run(
+    Array.from({ length: numPartitions }, (_, p) => () => {
+      const counts = new KeyMap<T, number>();
+      for (const buckets of counted) (buckets[p] as KeyMap<T, number>).forEach((n, value) => counts.set(value, (counts.get(value) ?? 0) + n));
+      return toPairs(counts, undefined);
+    }),
+  );
+  return new Batch(merged);
+}

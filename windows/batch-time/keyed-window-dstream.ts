@@ -1,0 +1,93 @@
+import { Batch, userFunctionFailed, type BatchContext, type DStream, type Key, type KeyMap, type Pair } from 'sluice';
+import { mergePartition, slidePartition, toPairs, type PairFilter, type WindowMerge } from './window-merge.js';
+import type { WindowGeometry } from './window-geometry.js';
+import { WindowedDStream, type WindowSlide } from './windowed-dstream.js';
+
+/** How a {@link KeyedWindowDStream} aggregates. */
+export interface KeyedWindowFunctions<I, K extends Key, V> {
+  /**
+   * Combines one input batch per key into `numPartitions` hash partitions with the core's
+   * partitioning (`combineByKeyBatch`, `partitionOf`), so windows merge partition by partition.
+   */
+  readonly prepare: (bc: BatchContext, input: Batch<I>, numPartitions: number, operator: string) => Promise<Batch<Pair<K, V>>>;
+  /** Merges a key's per-batch values over a window (with an inverse, `add` is the reduce). */
+  readonly merge: WindowMerge<V>;
+  /** Undoes `merge.add`: the window is then computed incrementally from the previous one. */
+  readonly inverse: ((a: V, b: V) => V) | undefined;
+  readonly filter: PairFilter<K, V>;
+}
+
+/**
+ * The stream behind the keyed windows (`reduceByKeyAndWindow`, `countByValueAndWindow`,
+ * `groupByKeyAndWindow`). It holds each batch's per-key result; at a slide it merges the window's
+ * results partition by partition, or, with an inverse, moves the previous window's per-key values
+ * forward by the batches that entered and left (Spark's ReducedWindowedDStream). The held results
+ * and the previous window's values live in memory (the checkpoint work rebuilds them by replay).
+ */
+export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, Pair<K, V>, Pair<K, V>> {
+  readonly #fns: KeyedWindowFunctions<I, K, V>;
+  readonly #numPartitions: number | undefined;
+  /** The previous window's values, one map per partition (incremental only). */
+  #previous: readonly KeyMap<K, V>[] | undefined;
+
+  constructor(
+    kind: string,
+    input: DStream<I>,
+    geometry: WindowGeometry,
+    fns: KeyedWindowFunctions<I, K, V>,
+    options: { readonly numPartitions: number | undefined; readonly name?: string | undefined },
+  ) {
+    super(kind, input, geometry, options.name);
+    this.#fns = fns;
+    this.#numPartitions = options.numPartitions;
+  }
+
+  protected override prepare(input: Batch<I>, bc: BatchContext): Promise<Batch<Pair<K, V>>> {
+    return this.#fns.prepare(bc, input, this.#numPartitions ?? bc.defaultParallelism, this.describe);
+  }
+
+  protected override horizon(time: number, lastSlideTime: number): number {
+    // With an inverse, the batches that leave before the next slide are taken out at that slide.
+    return this.#fns.inverse === undefined ? super.horizon(time, lastSlideTime) : lastSlideTime - this.length;
+  }
+
+  protected override stateKeys(): number {
+    let keys = 0;
+    for (const map of this.#previous ?? []) keys += map.size;
+    return keys;
+  }
+
+  protected override async slide(bc: BatchContext, time: number): Promise<WindowSlide<Pair<K, V>>> {
+    const { merge, inverse, filter } = this.#fns;
+    const operator = this.describe;
+    const partitions = Array.from({ length: this.#numPartitions ?? bc.defaultParallelism }, (_, p) => p);
+    if (inverse === undefined) {
+      const batches = this.buffer.between(time - this.length, time);
+      const merged = await bc.executor.run(partitions.map((p) => () => guard(operator, () => toPairs(mergePartition(batches, p, merge), filter))));
+      return { batch: new Batch(merged) };
+    }
+    const previousTime = time - this.slideDuration;
+    const entered = this.buffer.between(previousTime, time);
+    const left = this.buffer.between(previousTime - this.length, time - this.length);
+    const previous = this.#previous;
+    const fns = { reduce: merge.add, inverse, filter };
+    const slid = await bc.executor.run(
+      partitions.map((p) => () => guard(operator, () => slidePartition(previous?.[p], mergePartition(entered, p, merge), mergePartition(left, p, merge), fns))),
+    );
+    return {
+      batch: new Batch(slid.map((s) => s.pairs)),
+      commit: () => {
+        this.#previous = slid.map((s) => s.next);
+      },
+    };
+  }
+}
+
+/** Runs one partition's task, turning what a user function throws into an error naming the operator. */
+function guard<R>(operator: string, task: () => R): R {
+  try {
+    return task();
+  } catch (error) {
+    throw userFunctionFailed(operator, error);
+  }
+}
