@@ -1,5 +1,20 @@
 /**
- * `sluice/checkpoint`: LevelDB checkpoints and recovery. Empty until the checkpoint work lands
- * (see the CHANGELOG); the entry point exists so the package's subpath exports are stable.
+ * `sluice/checkpoint`: LevelDB checkpoints and exactly-once recovery through lineage replay.
+ * Importing it lets `new StreamingContext({ checkpoint: dir })` work.
  */
-export {};
+import { CHECKPOINTER, registerCheckpointerFactory } from 'sluice';
+import { provideStateBackend } from 'sluice/state';
+import { CHECKPOINT } from './checkpoint-service.js';
+import { LevelCheckpointer } from './level-checkpointer.js';
+
+registerCheckpointerFactory((graph, { directory, interval }) => {
+  const checkpointer = new LevelCheckpointer(directory, interval);
+  graph.services.provide(CHECKPOINTER, checkpointer);
+  graph.services.provide(CHECKPOINT, checkpointer);
+  provideStateBackend(graph, checkpointer.stateBackend);
+  graph.services.onStart(() => checkpointer.open());
+  graph.services.onStop(() => checkpointer.close());
+});
+
+export { getOrCreate } from './get-or-create.js';
+export { LevelCheckpointer, type CheckpointMeta, type CommitEntry, type CommitOperation } from './level-checkpointer.js';

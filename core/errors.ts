@@ -8,6 +8,9 @@ export const ERROR_CODES = {
   SOURCE_FAILED: 'A source could not report or read its data (I/O or protocol error).',
   SINK_FAILED: 'An output operation could not write its results.',
   BATCH_FAILED: 'A batch failed for a reason no other code covers (an operator or the engine itself); the batch was not committed.',
+  CHECKPOINT_INCOMPATIBLE: 'The checkpoint was written by a different program (another graph, batch interval or sources); it names the operator and the difference. Use a new checkpoint directory, or the program that wrote it.',
+  CHECKPOINT_CORRUPT: 'The checkpoint is truncated or damaged and cannot be trusted; nothing was run on it. Restore the directory from a backup or start with a new one.',
+  SOURCE_OFFSET_UNAVAILABLE: 'Recovery needs records a source can no longer give (a source that is not replayable, or data deleted since); nothing was run. Use a replayable source, or a new checkpoint directory.',
   CONTEXT_STOPPED: 'The streaming context was stopped before the operation could finish.',
 } as const;
 

@@ -39,6 +39,8 @@ export { print, type PrintOptions } from './output/print.js';
 export { saveAsTextFiles } from './output/save-as-text-files.js';
 export type { BatchPlan, SourceRange } from './scheduler/batch-plan.js';
 export type { CommitParticipant } from './scheduler/commit.js';
+export { CHECKPOINTER, registerCheckpointerFactory, type CheckpointerFactory, type Checkpointer, type CommitRecord, type GraphFingerprint, type Recovery } from './checkpoint-port.js';
+export { fingerprintOf } from './scheduler/recovery.js';
 export { serviceKey, Services, type LifecycleHook, type ServiceKey } from './services.js';
 export { InlineExecutor, type Executor, type Task } from './scheduler/executor.js';
 export { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.js';
@@ -50,5 +52,5 @@ export { SocketSource, type SocketSourceOptions } from './sources/socket-source.
 export { lineParser, parseLines, type LineFormat } from './sources/line-format.js';
 export { offsetEquals, type BadRecord, type Offset, type Source, type SourceEnvironment, type SourceRead } from './sources/source.js';
 export { StreamingContext, type StopOptions, type StreamingContextOptions } from './streaming-context.js';
-export { combineWatermarks, WatermarkTracker, type PlannedWatermark, type WatermarkPolicy } from './watermark-tracker.js';
+export { combineWatermarks, WatermarkTracker, type PlannedWatermark, type WatermarkPolicy, type WatermarkSnapshot } from './watermark-tracker.js';
 export { parseDuration, parsePositiveDuration, time, type Duration, type DurationLike, type Time } from './time.js';

@@ -5,7 +5,10 @@ import { SluiceError, messageOf } from './errors.js';
 import { ListenerBus, type StreamingListener } from './events.js';
 import { DStreamGraph, type ContextState } from './graph.js';
 import { silentLogger } from './logger.js';
+import { CHECKPOINTER, checkpointerFactory, type Recovery } from './checkpoint-port.js';
+import type { BatchPlan } from './scheduler/batch-plan.js';
 import { BatchRunner } from './scheduler/batch-runner.js';
+import { recover } from './scheduler/recovery.js';
 import { InlineExecutor, type Executor } from './scheduler/executor.js';
 import { JobGenerator } from './scheduler/job-generator.js';
 import { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.js';
@@ -29,6 +32,13 @@ export interface StreamingContextOptions {
   readonly defaultParallelism?: number;
   /** Runs the tasks of a batch (default: inline). */
   readonly executor?: Executor;
+  /**
+   * A checkpoint directory: state, logs and commits go to one LevelDB there, and a restart on it
+   * recovers exactly once (needs `sluice/checkpoint`; see its `getOrCreate`).
+   */
+  readonly checkpoint?: string;
+  /** Persist state every this many batches (default 1); recovery replays the batches since. */
+  readonly checkpointInterval?: number;
 }
 
 /** Options of {@link StreamingContext.stop}. */
@@ -57,6 +67,8 @@ export class StreamingContext {
   readonly logger: Logger;
   /** Default partition count. */
   readonly defaultParallelism: number;
+  /** The checkpoint directory, if the context is checkpointed. */
+  readonly checkpointDirectory: string | undefined;
   readonly #graph: DStreamGraph;
   readonly #executor: Executor;
   readonly #bus: ListenerBus;
@@ -82,6 +94,8 @@ export class StreamingContext {
     this.defaultParallelism = parallelism;
     this.#executor = options.executor ?? new InlineExecutor();
     this.#graph = new DStreamGraph(this.batchInterval);
+    this.checkpointDirectory = options.checkpoint;
+    if (options.checkpoint !== undefined) this.#configureCheckpoint(options.checkpoint, options.checkpointInterval ?? 1);
     this.#bus = new ListenerBus(this.logger);
     this.#termination = new Promise<void>((resolve, reject) => {
       this.#terminate = (error) => {
@@ -90,6 +104,16 @@ export class StreamingContext {
       };
     });
     this.#termination.catch(() => undefined);
+  }
+
+  #configureCheckpoint(directory: string, interval: number): void {
+    if (typeof directory !== 'string' || directory === '') throw new TypeError('StreamingContext: checkpoint must be a directory path.');
+    if (!Number.isInteger(interval) || interval < 1) throw new RangeError(`StreamingContext: checkpointInterval must be a positive integer, got ${interval}.`);
+    const create = checkpointerFactory();
+    if (create === undefined) {
+      throw new TypeError("StreamingContext: checkpoints need the 'sluice/checkpoint' module; import it (for example `import { getOrCreate } from 'sluice/checkpoint'`) before creating the context.");
+    }
+    create(this.#graph, { directory, interval });
   }
 
   /** `'initialized'` until started, `'active'` while running, `'stopped'` after. */
@@ -201,7 +225,8 @@ export class StreamingContext {
       throw new TypeError('StreamingContext.start: no output operations are registered, so nothing would run; end a chain with foreachBatch, print or saveAsTextFiles.');
     }
     this.#graph.state = 'active';
-    const runner = new BatchRunner({ graph: this.#graph, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism });
+    const checkpointer = this.#graph.services.lookup(CHECKPOINTER);
+    const runner = new BatchRunner({ graph: this.#graph, checkpointer, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism });
     this.#runner = runner;
     await this.#startSources(runner);
     try {
@@ -212,16 +237,32 @@ export class StreamingContext {
       throw this.#failStart(error instanceof SluiceError ? error : new SluiceError('BATCH_FAILED', `The streaming context could not start: ${messageOf(error)}`, { cause: error }));
     }
     const now = this.clock.now();
-    this.#zeroTime = time(now - (now % this.batchInterval));
+    let zeroTime = now - (now % this.batchInterval);
+    let recovery: Recovery | undefined;
+    try {
+      recovery = checkpointer === undefined ? undefined : await recover(checkpointer, this.#graph, runner, zeroTime);
+    } catch (error) {
+      await this.#stopSources(runner.inputs);
+      await this.#runStopHooks();
+      throw this.#failStart(error instanceof SluiceError ? error : new SluiceError('CHECKPOINT_CORRUPT', `The checkpoint could not be read: ${messageOf(error)}`, { cause: error }));
+    }
+    zeroTime = recovery?.zeroTime ?? zeroTime;
+    this.#zeroTime = time(zeroTime);
     this.#generator = new JobGenerator({
       clock: this.clock,
       interval: this.batchInterval,
       zeroTime: this.#zeroTime,
-      runBatch: (batchId, batchTime, onlyWithData) => this.#runBatch(runner, batchId, batchTime, onlyWithData),
+      runBatch: (batchId, batchTime, onlyWithData) => this.#runBatch(runner, batchId, batchTime, onlyWithData, undefined),
     });
     this.logger.info({ batchIntervalMs: this.batchInterval, zeroTime: this.#zeroTime, sources: runner.inputs.map((i) => i.sourceName) }, 'streaming context started');
     this.#bus.emit({ type: 'contextStarted', zeroTime: this.#zeroTime, batchIntervalMs: this.batchInterval });
-    this.#generator.start();
+    let next = recovery?.restored === undefined ? 0 : recovery.restored.batchId + 1;
+    for (const plan of recovery?.replay ?? []) {
+      this.logger.info({ batchId: plan.batchId }, 'replaying a logged batch');
+      if (!(await this.#runBatch(runner, plan.batchId, plan.batchTime, false, plan))) return;
+      next = plan.batchId + 1;
+    }
+    this.#generator.start(next);
   }
 
   /**
@@ -297,11 +338,11 @@ export class StreamingContext {
     this.#terminate(this.#failure);
   }
 
-  async #runBatch(runner: BatchRunner, batchId: number, batchTime: Time, onlyWithData: boolean): Promise<boolean> {
+  async #runBatch(runner: BatchRunner, batchId: number, batchTime: Time, onlyWithData: boolean, logged: BatchPlan | undefined): Promise<boolean> {
     if (this.#failure !== undefined) return false;
     const startedAt = this.clock.now();
     try {
-      const plan = await runner.plan(batchId, batchTime);
+      const plan = logged ?? (await runner.plan(batchId, batchTime));
       if (onlyWithData && !BatchRunner.hasData(plan)) return false;
       this.#bus.emit({ type: 'batchStarted', batchId, batchTime, schedulingDelayMs: Math.max(0, startedAt - batchTime) });
       const progress = await runner.run(plan, startedAt);

@@ -8,6 +8,12 @@ export interface WatermarkPolicy {
   readonly idleTimeout: number | undefined;
 }
 
+/** The committed watermark state of a context, for checkpoints: per node id, and the global one. */
+export interface WatermarkSnapshot {
+  readonly streams: Readonly<Record<string, { readonly maxEventTime: number | null; readonly watermark: number | null; readonly lastDataAt: number | null }>>;
+  readonly global: number | null;
+}
+
 /** One watermarked stream's watermark as recorded in a batch plan. */
 export interface PlannedWatermark {
   /** The watermark in ms, or null before the stream has seen an event. */
@@ -41,6 +47,25 @@ export class WatermarkTracker {
   /** Registers the watermarked stream with node id `id`. */
   register(id: number, policy: WatermarkPolicy): void {
     this.#tracked.set(id, { policy, maxEventTime: null, watermark: null, lastDataAt: null, stagedMax: null, stagedData: false, stagedProcessingTime: null });
+  }
+
+  /** The committed state, for a checkpoint's commit record. */
+  snapshot(): WatermarkSnapshot {
+    const streams: Record<string, { maxEventTime: number | null; watermark: number | null; lastDataAt: number | null }> = {};
+    for (const [id, t] of this.#tracked) streams[String(id)] = { maxEventTime: t.maxEventTime, watermark: t.watermark, lastDataAt: t.lastDataAt };
+    return { streams, global: this.#global };
+  }
+
+  /** Restores a {@link WatermarkTracker.snapshot} (streams it does not know are ignored). */
+  restore(snapshot: WatermarkSnapshot): void {
+    for (const [id, saved] of Object.entries(snapshot.streams)) {
+      const t = this.#tracked.get(Number(id));
+      if (t === undefined) continue;
+      t.maxEventTime = saved.maxEventTime;
+      t.watermark = saved.watermark;
+      t.lastDataAt = saved.lastDataAt;
+    }
+    this.#global = snapshot.global;
   }
 
   /** Whether any stream of the context has a watermark. */

@@ -16,7 +16,7 @@ export {
 export { mapWithState, MapWithStateDStream, StateSnapshotDStream } from './map-with-state.js';
 export { MemoryStateBackend, MemoryStateStore } from './memory-state-store.js';
 export { queryableState, type QueryableState } from './queryable-state.js';
-export { useStateBackend } from './state-backend-service.js';
+export { provideStateBackend, useStateBackend } from './state-backend-service.js';
 export type { State, StateEntry } from './state-handle.js';
 export { after as encodedTimeAfter, decodeTime, encodeTime, type TimeDomain } from './state-layout.js';
 export { StateSpec, stateSpec, type MappingFunction, type StateSpecSettings, type StateTtl, type TimerFunction } from './state-spec.js';

@@ -23,6 +23,14 @@ export function useStateBackend(ctx: StreamingContext, backend: StateBackend): v
   register(ctx.graph, backend);
 }
 
+/**
+ * Makes `backend` hold the state of the graph's stateful operators (for extensions such as
+ * checkpoints, before the context starts; applications use {@link useStateBackend}).
+ */
+export function provideStateBackend(graph: DStreamGraph, backend: StateBackend): void {
+  register(graph, backend);
+}
+
 /** The backend registration of `graph`, registering the in-memory backend if there is none. */
 export function backendOf(graph: DStreamGraph): BackendRegistration {
   return graph.services.lookup(STATE_BACKEND) ?? register(graph, new MemoryStateBackend());

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Batch } from '../batch.js';
 import type { InputRead } from '../batch-context.js';
 import type { Clock } from '../clock/clock.js';
+import type { Checkpointer, CommitRecord } from '../checkpoint-port.js';
 import { SluiceError, messageOf } from '../errors.js';
 import type { BatchProgress, SourceProgress } from '../events.js';
 import type { DStreamGraph } from '../graph.js';
@@ -15,6 +16,7 @@ import type { Executor } from './executor.js';
 /** What the runner needs from its context. */
 export interface BatchRunnerDeps {
   readonly graph: DStreamGraph;
+  readonly checkpointer: Checkpointer | undefined;
   readonly clock: Clock;
   readonly executor: Executor;
   readonly logger: Logger;
@@ -40,6 +42,20 @@ export class BatchRunner {
   /** The registered inputs, in registration order. */
   get inputs(): readonly InputDStream<unknown>[] {
     return this.#inputs;
+  }
+
+  /** Sources resume where a checkpoint's commit left them. */
+  restore(record: CommitRecord): void {
+    this.#inputs.forEach((input, i) => {
+      const offset = record.offsets[input.sourceName];
+      if (offset !== undefined) this.#offsets[i] = offset;
+    });
+    this.#deps.graph.watermarks.restore(record.watermarks);
+  }
+
+  /** The offset source `i` stands at. */
+  offsetOf(i: number): Offset {
+    return this.#offsets[i] as Offset;
   }
 
   /** Fixes the batch's offsets and times. */
@@ -73,12 +89,15 @@ export class BatchRunner {
     const { batchId, batchTime } = plan;
     const logger = this.#deps.logger.child({ batchId });
     let bc: BatchContextImpl | undefined;
+    const checkpointer = this.#deps.checkpointer;
     try {
+      await checkpointer?.logPlan(plan);
       const reads = await this.#read(plan);
       bc = new BatchContextImpl(plan, { ...this.#deps, logger, watermarks: this.#deps.graph.watermarks }, reads.inputs);
       for (const output of this.#deps.graph.outputs) await output.run(bc);
       for (const participant of bc.participants) await participant.commit(batchId);
       this.#deps.graph.watermarks.commit();
+      await checkpointer?.commit(plan, { batchId, offsets: Object.fromEntries(plan.ranges.map((r) => [r.source, r.end])), watermarks: this.#deps.graph.watermarks.snapshot() });
       await this.#commit(plan, logger);
       const finishedAt = this.#deps.clock.now();
       const schedulingDelayMs = Math.max(0, startedAt - batchTime);
@@ -99,6 +118,7 @@ export class BatchRunner {
     } catch (error) {
       for (const participant of bc?.participants ?? []) participant.abort(batchId);
       this.#deps.graph.watermarks.abort();
+      checkpointer?.abort(batchId);
       throw batchFailure(error, plan);
     }
   }

@@ -32,8 +32,9 @@ export class JobGenerator {
     return time(this.#zeroTime + (batchId + 1) * this.#interval);
   }
 
-  /** Schedules the first batch. */
-  start(): void {
+  /** Schedules batch `firstBatchId` (0, or the one after the last recovered batch). */
+  start(firstBatchId = 0): void {
+    this.#next = firstBatchId;
     this.#scheduleNext();
   }
 

@@ -1,0 +1,160 @@
+import { Level } from 'level';
+import { SluiceError, type BatchPlan, type Checkpointer, type CommitRecord, type GraphFingerprint, type Recovery } from 'sluice';
+import { decodeValue, encodeValue, LevelStateBackend } from 'sluice/state';
+import { batchIdOf, batchKey, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
+import { corrupt, isCorruption } from './checkpoint-errors.js';
+import { CheckpointStateBackend } from './checkpoint-state-backend.js';
+import { compareFingerprints } from './fingerprint.js';
+
+/** What the checkpoint's meta entry holds. */
+export interface CheckpointMeta {
+  readonly version: number;
+  readonly zeroTime: number;
+  readonly fingerprint: GraphFingerprint;
+}
+
+/** A commit log entry: the record, and whether the state was persisted with it. */
+export interface CommitEntry {
+  readonly record: CommitRecord;
+  readonly persisted: boolean;
+}
+
+/** A write to add to a batch's atomic commit (table sink rows). */
+export interface CommitOperation {
+  readonly type: 'put' | 'del';
+  readonly sublevel: object;
+  readonly key: string;
+  readonly value?: Uint8Array;
+}
+
+/**
+ * The checkpoint of one context in one LevelDB (ARCHITECTURE sections 4 and 7): the plan of every
+ * batch is logged before it computes; its commit record, its state changes (every
+ * `checkpointInterval` batches) and its table-sink rows are written in one atomic batch; recovery
+ * restores the last persisted commit and replays the logged plans after it. Old log entries are
+ * purged once a later state is persisted.
+ */
+export class LevelCheckpointer implements Checkpointer {
+  readonly directory: string;
+  readonly interval: number;
+  readonly stateBackend = new CheckpointStateBackend();
+  #db: CheckpointDb | undefined;
+  #oldestKept = 0;
+  readonly #sinkRows = new Map<number, CommitOperation[]>();
+
+  constructor(directory: string, interval: number) {
+    this.directory = directory;
+    this.interval = interval;
+  }
+
+  /** The open database. */
+  get db(): CheckpointDb {
+    if (this.#db === undefined) throw new Error('The checkpoint is not open.');
+    return this.#db;
+  }
+
+  /** Opens (or creates) the database. */
+  async open(): Promise<void> {
+    const db: CheckpointDb = new Level<string, Uint8Array>(this.directory, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (error) {
+      if (isCorruption(error)) throw corrupt(this.directory, 'LevelDB cannot open it', error);
+      throw new SluiceError('CHECKPOINT_CORRUPT', `The checkpoint at ${this.directory} cannot be opened: ${(error as Error).message}. Is another process using it?`, { cause: error });
+    }
+    this.#db = db;
+    this.stateBackend.attach(LevelStateBackend.fromDatabase(db));
+  }
+
+  async recover(fingerprint: GraphFingerprint, zeroTime: number): Promise<Recovery | undefined> {
+    const { meta, offsets, commits } = sublevels(this.db);
+    const saved = await this.#read<CheckpointMeta>(meta, 'format');
+    if (saved === undefined) {
+      const anything = (await offsets.keys({ limit: 1 }).all()).length + (await commits.keys({ limit: 1 }).all()).length;
+      if (anything > 0) throw corrupt(this.directory, 'its meta entry is missing but it holds batches');
+      await meta.put('format', encodeValue({ version: FORMAT_VERSION, zeroTime, fingerprint } satisfies CheckpointMeta));
+      return undefined;
+    }
+    if (saved.version !== FORMAT_VERSION) {
+      throw new SluiceError('CHECKPOINT_INCOMPATIBLE', `The checkpoint at ${this.directory} has layout version ${saved.version}; this Sluice reads version ${FORMAT_VERSION}. Use a new checkpoint directory.`);
+    }
+    const difference = compareFingerprints(saved.fingerprint, fingerprint);
+    if (difference !== undefined) {
+      throw new SluiceError('CHECKPOINT_INCOMPATIBLE', `The checkpoint at ${this.directory} was written by a different program: ${difference}. Run the program that wrote it, or use a new checkpoint directory.`);
+    }
+    let restored: CommitRecord | undefined;
+    for await (const [key, bytes] of commits.iterator({ reverse: true })) {
+      const entry = this.#decode<CommitEntry>(bytes, `commit ${batchIdOf(key)}`);
+      if (entry.persisted) {
+        restored = entry.record;
+        break;
+      }
+    }
+    const replay: BatchPlan[] = [];
+    const from = restored === undefined ? 0 : restored.batchId + 1;
+    for await (const [key, bytes] of offsets.iterator({ gte: batchKey(from) })) {
+      const plan = this.#decode<BatchPlan>(bytes, `plan ${batchIdOf(key)}`);
+      if (plan.batchId !== from + replay.length) throw corrupt(this.directory, `the offset log skips from batch ${from + replay.length - 1} to ${plan.batchId}`);
+      replay.push(plan);
+    }
+    const first = await offsets.keys({ limit: 1 }).all();
+    this.#oldestKept = first[0] === undefined ? from : batchIdOf(first[0]);
+    return { zeroTime: saved.zeroTime, restored, replay };
+  }
+
+  async logPlan(plan: BatchPlan): Promise<void> {
+    await sublevels(this.db).offsets.put(batchKey(plan.batchId), encodeValue(plan));
+  }
+
+  /** Adds rows to the atomic commit of batch `batchId` (for table sinks). */
+  stage(batchId: number, operations: readonly CommitOperation[]): void {
+    const staged = this.#sinkRows.get(batchId) ?? [];
+    staged.push(...operations);
+    this.#sinkRows.set(batchId, staged);
+  }
+
+  async commit(plan: BatchPlan, record: CommitRecord): Promise<void> {
+    const { offsets, commits } = sublevels(this.db);
+    const persisted = (plan.batchId + 1) % this.interval === 0;
+    const prepared = persisted ? await this.stateBackend.inner.prepareCommit(plan.batchId) : undefined;
+    const operations: object[] = [
+      ...(prepared?.operations ?? []),
+      ...(this.#sinkRows.get(plan.batchId) ?? []),
+      { type: 'put', sublevel: commits, key: batchKey(plan.batchId), value: encodeValue({ record, persisted } satisfies CommitEntry) },
+    ];
+    // Retention: once a state is persisted, the logs before it are never needed again.
+    const purgeTo = persisted ? plan.batchId : this.#oldestKept;
+    for (let id = this.#oldestKept; id < purgeTo; id++) {
+      operations.push({ type: 'del', sublevel: offsets, key: batchKey(id) }, { type: 'del', sublevel: commits, key: batchKey(id) });
+    }
+    await this.db.batch(operations as never);
+    this.#oldestKept = purgeTo;
+    this.#sinkRows.delete(plan.batchId);
+    prepared?.committed();
+  }
+
+  abort(batchId: number): void {
+    this.#sinkRows.delete(batchId);
+  }
+
+  /** Closes the stores and the database. */
+  async close(): Promise<void> {
+    if (this.#db === undefined) return;
+    await this.stateBackend.inner.close();
+    await this.#db.close();
+    this.#db = undefined;
+  }
+
+  async #read<T>(sublevel: { get(key: string): Promise<Uint8Array | undefined> }, key: string): Promise<T | undefined> {
+    const bytes = await sublevel.get(key);
+    return bytes === undefined ? undefined : this.#decode<T>(bytes, `the ${key} entry`);
+  }
+
+  #decode<T>(bytes: Uint8Array, what: string): T {
+    try {
+      return decodeValue(bytes) as T;
+    } catch (error) {
+      throw corrupt(this.directory, `${what} cannot be decoded`, error);
+    }
+  }
+}

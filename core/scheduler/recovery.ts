@@ -1,0 +1,44 @@
+import type { Checkpointer, GraphFingerprint, Recovery } from '../checkpoint-port.js';
+import { SluiceError } from '../errors.js';
+import type { DStreamGraph } from '../graph.js';
+import { offsetEquals } from '../sources/source.js';
+import type { BatchRunner } from './batch-runner.js';
+
+/** The fingerprint of a graph: what a checkpoint checks before it lets a program resume it. */
+export function fingerprintOf(graph: DStreamGraph, runner: BatchRunner): GraphFingerprint {
+  return {
+    batchIntervalMs: graph.batchInterval,
+    operators: graph.nodes.map((node) => ({ id: node.describe, kind: (node as { kind?: string }).kind ?? 'node' })),
+    sources: runner.inputs.map((input) => input.sourceName),
+  };
+}
+
+/**
+ * Asks the checkpoint where to resume, restores the sources' offsets and the watermarks, and
+ * checks that every source can give again what must be replayed.
+ *
+ * @returns the recovery, or `undefined` for a fresh checkpoint.
+ * @throws SluiceError `SOURCE_OFFSET_UNAVAILABLE` when a source that is not replayable would have
+ * to replay data; the checkpointer's own codes for an incompatible or corrupt checkpoint.
+ */
+export async function recover(checkpointer: Checkpointer, graph: DStreamGraph, runner: BatchRunner, zeroTime: number): Promise<Recovery | undefined> {
+  const recovery = await checkpointer.recover(fingerprintOf(graph, runner), zeroTime);
+  if (recovery === undefined) return undefined;
+  if (recovery.restored !== undefined) runner.restore(recovery.restored);
+  runner.inputs.forEach((input, i) => {
+    if (input.source.replayable) return;
+    const moved = !offsetEquals(runner.offsetOf(i), input.source.initialOffset());
+    const replays = recovery.replay.some((plan) => {
+      const range = plan.ranges.find((r) => r.source === input.sourceName);
+      return range !== undefined && !offsetEquals(range.start, range.end);
+    });
+    if (moved || replays) {
+      throw new SluiceError(
+        'SOURCE_OFFSET_UNAVAILABLE',
+        `Source ${input.sourceName} (${input.source.kind}) is not replayable, but recovering this checkpoint needs it to ${replays ? 'give again the records of logged batches' : 'resume after records it has already given'}. Use a replayable source (files, a rate source, a socket with the write-ahead log), or a new checkpoint directory.`,
+        { source: input.sourceName },
+      );
+    }
+  });
+  return recovery;
+}
