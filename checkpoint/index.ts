@@ -16,5 +16,6 @@ registerCheckpointerFactory((graph, { directory, interval }) => {
   graph.services.onStop(() => checkpointer.close());
 });
 
+export { checkpointerOf } from './checkpoint-access.js';
 export { getOrCreate } from './get-or-create.js';
 export { LevelCheckpointer, type CheckpointMeta, type CommitEntry, type CommitOperation } from './level-checkpointer.js';

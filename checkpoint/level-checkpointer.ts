@@ -41,6 +41,8 @@ export class LevelCheckpointer implements Checkpointer {
   #db: CheckpointDb | undefined;
   #oldestKept = 0;
   readonly #sinkRows = new Map<number, CommitOperation[]>();
+  /** Failures to inject, for crash tests: throw just before or just after a batch's atomic write. */
+  readonly faults: { beforeCommit?: (batchId: number) => boolean; afterCommit?: (batchId: number) => boolean } = {};
 
   constructor(directory: string, interval: number) {
     this.directory = directory;
@@ -127,7 +129,9 @@ export class LevelCheckpointer implements Checkpointer {
     for (let id = this.#oldestKept; id < purgeTo; id++) {
       operations.push({ type: 'del', sublevel: offsets, key: batchKey(id) }, { type: 'del', sublevel: commits, key: batchKey(id) });
     }
+    if (this.faults.beforeCommit?.(plan.batchId) === true) throw new Error(`injected crash before the commit of batch ${plan.batchId}`);
     await this.db.batch(operations as never);
+    if (this.faults.afterCommit?.(plan.batchId) === true) throw new Error(`injected crash after the commit of batch ${plan.batchId}`);
     this.#oldestKept = purgeTo;
     this.#sinkRows.delete(plan.batchId);
     prepared?.committed();
