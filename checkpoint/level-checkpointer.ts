@@ -1,10 +1,11 @@
 import { Level } from 'level';
-import { SluiceError, type BatchPlan, type Checkpointer, type CommitRecord, type GraphFingerprint, type Recovery } from 'sluice';
+import { SluiceError, type WriteAheadLog, type BatchPlan, type Checkpointer, type CommitRecord, type GraphFingerprint, type Recovery } from 'sluice';
 import { decodeValue, encodeValue, LevelStateBackend } from 'sluice/state';
 import { batchIdOf, batchKey, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { corrupt, isCorruption } from './checkpoint-errors.js';
 import { CheckpointStateBackend } from './checkpoint-state-backend.js';
 import { compareFingerprints } from './fingerprint.js';
+import { LevelWriteAheadLog } from './level-write-ahead-log.js';
 
 /** What the checkpoint's meta entry holds. */
 export interface CheckpointMeta {
@@ -41,6 +42,7 @@ export class LevelCheckpointer implements Checkpointer {
   #db: CheckpointDb | undefined;
   #oldestKept = 0;
   readonly #sinkRows = new Map<number, CommitOperation[]>();
+  readonly #wals = new Map<string, LevelWriteAheadLog>();
   /** Failures to inject, for crash tests: throw just before or just after a batch's atomic write. */
   readonly faults: { beforeCommit?: (batchId: number) => boolean; afterCommit?: (batchId: number) => boolean } = {};
 
@@ -101,7 +103,7 @@ export class LevelCheckpointer implements Checkpointer {
     }
     const first = await offsets.keys({ limit: 1 }).all();
     this.#oldestKept = first[0] === undefined ? from : batchIdOf(first[0]);
-    return { zeroTime: saved.zeroTime, restored, replay };
+    return { zeroTime: saved.zeroTime, restored, replay: replay.slice(0, Math.max(0, replay.length - 1)) };
   }
 
   async logPlan(plan: BatchPlan): Promise<void> {
@@ -129,12 +131,28 @@ export class LevelCheckpointer implements Checkpointer {
     for (let id = this.#oldestKept; id < purgeTo; id++) {
       operations.push({ type: 'del', sublevel: offsets, key: batchKey(id) }, { type: 'del', sublevel: commits, key: batchKey(id) });
     }
+    if (persisted) {
+      for (const [source, wal] of this.#wals) {
+        const upTo = record.offsets[source];
+        if (typeof upTo === 'number') for (const key of wal.purgeBefore(upTo)) operations.push({ type: 'del', sublevel: wal.sublevel, key });
+      }
+    }
     if (this.faults.beforeCommit?.(plan.batchId) === true) throw new Error(`injected crash before the commit of batch ${plan.batchId}`);
     await this.db.batch(operations as never);
     if (this.faults.afterCommit?.(plan.batchId) === true) throw new Error(`injected crash after the commit of batch ${plan.batchId}`);
     this.#oldestKept = purgeTo;
     this.#sinkRows.delete(plan.batchId);
     prepared?.committed();
+  }
+
+  /** The receiver write-ahead log of push source `source` (a socket), in this checkpoint. */
+  writeAheadLog(source: string): WriteAheadLog {
+    let wal = this.#wals.get(source);
+    if (wal === undefined) {
+      wal = new LevelWriteAheadLog(this.db, source);
+      this.#wals.set(source, wal);
+    }
+    return wal;
   }
 
   abort(batchId: number): void {

@@ -1,7 +1,7 @@
 import type { BatchPlan } from './scheduler/batch-plan.js';
 import type { DStreamGraph } from './graph.js';
 import { serviceKey } from './services.js';
-import type { Offset } from './sources/source.js';
+import type { Offset, WriteAheadLog } from './sources/source.js';
 import type { WatermarkSnapshot } from './watermark-tracker.js';
 
 /** What identifies a program's graph, so a checkpoint is only ever resumed by the same program. */
@@ -48,6 +48,8 @@ export interface Checkpointer {
   commit(plan: BatchPlan, record: CommitRecord): Promise<void>;
   /** A commit failed or the batch failed: drop what was staged for it. */
   abort(batchId: number): void;
+  /** The write-ahead log for the push source `source`, if the checkpoint keeps one. */
+  writeAheadLog?(source: string): WriteAheadLog;
 }
 
 /** The service key under which a context's checkpointer is registered. */

@@ -50,7 +50,7 @@ export { QueueSource, type QueueSourceOptions } from './sources/queue-source.js'
 export { RateSource, type RateRecord, type RateSourceOptions } from './sources/rate-source.js';
 export { SocketSource, type SocketSourceOptions } from './sources/socket-source.js';
 export { lineParser, parseLines, type LineFormat } from './sources/line-format.js';
-export { offsetEquals, type BadRecord, type Offset, type Source, type SourceEnvironment, type SourceRead } from './sources/source.js';
+export { offsetEquals, type WriteAheadLog, type BadRecord, type Offset, type Source, type SourceEnvironment, type SourceRead } from './sources/source.js';
 export { StreamingContext, type StopOptions, type StreamingContextOptions } from './streaming-context.js';
 export { combineWatermarks, WatermarkTracker, type PlannedWatermark, type WatermarkPolicy, type WatermarkSnapshot } from './watermark-tracker.js';
 export { parseDuration, parsePositiveDuration, time, type Duration, type DurationLike, type Time } from './time.js';

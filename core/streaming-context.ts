@@ -5,7 +5,7 @@ import { SluiceError, messageOf } from './errors.js';
 import { ListenerBus, type StreamingListener } from './events.js';
 import { DStreamGraph, type ContextState } from './graph.js';
 import { silentLogger } from './logger.js';
-import { CHECKPOINTER, checkpointerFactory, type Recovery } from './checkpoint-port.js';
+import { CHECKPOINTER, checkpointerFactory, type Checkpointer, type Recovery } from './checkpoint-port.js';
 import type { BatchPlan } from './scheduler/batch-plan.js';
 import { BatchRunner } from './scheduler/batch-runner.js';
 import { recover } from './scheduler/recovery.js';
@@ -228,13 +228,18 @@ export class StreamingContext {
     const checkpointer = this.#graph.services.lookup(CHECKPOINTER);
     const runner = new BatchRunner({ graph: this.#graph, checkpointer, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism });
     this.#runner = runner;
-    await this.#startSources(runner);
+    // Extensions first (a checkpoint's database, state stores): sources may write to the checkpoint.
     try {
       for (const hook of this.#graph.services.startHooks) await hook();
     } catch (error) {
-      await this.#stopSources(runner.inputs);
       await this.#runStopHooks();
       throw this.#failStart(error instanceof SluiceError ? error : new SluiceError('BATCH_FAILED', `The streaming context could not start: ${messageOf(error)}`, { cause: error }));
+    }
+    try {
+      await this.#startSources(runner, checkpointer);
+    } catch (error) {
+      await this.#runStopHooks();
+      throw error;
     }
     const now = this.clock.now();
     let zeroTime = now - (now % this.batchInterval);
@@ -280,11 +285,13 @@ export class StreamingContext {
     return this.#termination;
   }
 
-  async #startSources(runner: BatchRunner): Promise<void> {
+  async #startSources(runner: BatchRunner, checkpointer: Checkpointer | undefined): Promise<void> {
     const started: InputDStream<unknown>[] = [];
     for (const input of runner.inputs) {
       try {
-        await input.source.start?.({ clock: this.clock, logger: this.logger.child({ source: input.sourceName }), name: input.sourceName });
+        const writeAheadLog = checkpointer?.writeAheadLog?.(input.sourceName);
+        const logger = this.logger.child({ source: input.sourceName });
+        await input.source.start?.({ clock: this.clock, logger, name: input.sourceName, ...(writeAheadLog === undefined ? {} : { writeAheadLog }) });
         started.push(input);
       } catch (error) {
         await this.#stopSources(started);

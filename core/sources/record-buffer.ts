@@ -9,6 +9,17 @@ export class RecordBuffer<T> {
   #head = 0;
   #records: T[] = [];
 
+  /** The offset of the first record held. */
+  get base(): number {
+    return this.#base;
+  }
+
+  /** Starts an empty buffer at offset `offset` (records before it live elsewhere). */
+  startAt(offset: number): void {
+    if (this.end !== this.#base) throw new Error('RecordBuffer.startAt: the buffer is not empty.');
+    this.#base = offset;
+  }
+
   /** The offset after the last record held. */
   get end(): number {
     return this.#base + this.#records.length - this.#head;

@@ -3,7 +3,8 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Cancel } from '../clock/clock.js';
 import { parseDuration, type DurationLike } from '../time.js';
 import { lineParser, parseLines, type LineFormat } from './line-format.js';
-import { countOffset, RecordBuffer } from './record-buffer.js';
+import { ReceivedLines } from './received-lines.js';
+import { countOffset } from './record-buffer.js';
 import type { Offset, Source, SourceEnvironment, SourceRead } from './source.js';
 
 /** Options of {@link SocketSource}. */
@@ -37,10 +38,13 @@ export interface SocketSourceOptions<T> {
 export class SocketSource<T = string> implements Source<T> {
   readonly kind = 'socket';
   /**
-   * `false`: received lines live only in memory until committed, so a restart cannot read them
-   * again. The receiver write-ahead log of the checkpoint work will make this source replayable.
+   * Replayable when the context is checkpointed: received lines are then written to the
+   * checkpoint's write-ahead log before they join a batch. Otherwise they live only in memory
+   * until committed, and a restart cannot read them again.
    */
-  readonly replayable = false;
+  get replayable(): boolean {
+    return this.#lines.durable;
+  }
   /** The host connected to. */
   readonly host: string;
   /** The port connected to. */
@@ -50,7 +54,7 @@ export class SocketSource<T = string> implements Source<T> {
   readonly #reconnectDelay: number;
   readonly #encoding: BufferEncoding;
   readonly #highWaterMark: number;
-  readonly #lines = new RecordBuffer<string>();
+  readonly #lines = new ReceivedLines();
   #committed = 0;
   #env: SourceEnvironment | undefined;
   #socket: Socket | undefined;
@@ -102,13 +106,17 @@ export class SocketSource<T = string> implements Source<T> {
    * @param env - the context's clock (for reconnect timers), logger and the source's name.
    * @throws TypeError when the source was already started.
    */
-  start(env: SourceEnvironment): Promise<void> {
+  async start(env: SourceEnvironment): Promise<void> {
     if (this.#env !== undefined) throw new TypeError(`SocketSource ${this.host}:${this.port} was already started; create one source per context.`);
     this.#env = env;
+    if (env.writeAheadLog !== undefined) {
+      await this.#lines.attach(env.writeAheadLog);
+      this.#committed = this.#lines.end;
+    }
     this.#receiving = true;
     const settled = new Promise<void>((resolve) => (this.#settleStart = resolve));
     this.#connect(env);
-    return settled;
+    await settled;
   }
 
   initialOffset(): Offset {
@@ -116,12 +124,13 @@ export class SocketSource<T = string> implements Source<T> {
   }
 
   latestOffset(start: Offset, maxRecords: number): Offset {
+    this.#lines.check();
     return Math.min(this.#lines.end, countOffset(start, 'socket') + maxRecords);
   }
 
-  read(start: Offset, end: Offset): SourceRead<T> {
+  async read(start: Offset, end: Offset): Promise<SourceRead<T>> {
     const from = countOffset(start, 'socket');
-    const lines = this.#lines.slice(from, countOffset(end, 'socket'));
+    const lines = await this.#lines.read(from, countOffset(end, 'socket'));
     const where = `${this.host}:${this.port}#`;
     return parseLines(lines, this.#parse, this.#env?.name ?? this.kind, this.#skipBlank, (i) => `${where}${from + i + 1}`);
   }
@@ -136,8 +145,9 @@ export class SocketSource<T = string> implements Source<T> {
   }
 
   /** Stops reconnecting and closes the connection gracefully; lines received so far stay readable. */
-  stopReceiving(): Promise<void> {
-    return this.#close(true);
+  async stopReceiving(): Promise<void> {
+    await this.#close(true);
+    await this.#lines.flushed();
   }
 
   /** Closes the connection at once and cancels any pending reconnect. */
@@ -170,8 +180,14 @@ export class SocketSource<T = string> implements Source<T> {
   #connect(env: SourceEnvironment): void {
     const socket = connect({ host: this.host, port: this.port });
     const splitter = new LineSplitter(this.#encoding);
+    // Lines of one chunk are received together (one write-ahead log append per chunk).
+    let chunkLines: string[] = [];
     const onLine = (line: string): void => {
-      this.#lines.push(line);
+      chunkLines.push(line);
+    };
+    const receive = (): void => {
+      this.#lines.add(chunkLines);
+      chunkLines = [];
     };
     let connected = false;
     let failure: Error | undefined;
@@ -185,6 +201,7 @@ export class SocketSource<T = string> implements Source<T> {
     });
     socket.on('data', (chunk: Buffer) => {
       splitter.write(chunk, onLine);
+      receive();
       this.#applyBackpressure(socket);
     });
     socket.on('error', (error) => {
@@ -192,6 +209,7 @@ export class SocketSource<T = string> implements Source<T> {
     });
     socket.on('close', () => {
       splitter.end(onLine);
+      receive();
       if (this.#socket === socket) this.#socket = undefined;
       this.#startSettled();
       if (!this.#receiving) return;

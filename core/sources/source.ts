@@ -35,6 +35,25 @@ export interface SourceEnvironment {
   readonly logger: Logger;
   /** The source's name as registered. */
   readonly name: string;
+  /**
+   * Where a push source (one with no offsets of its own, such as a socket) writes what it receives
+   * before the records join a batch, when the context is checkpointed: with it, the source is
+   * replayable after a restart (the receiver write-ahead log).
+   */
+  readonly writeAheadLog?: WriteAheadLog;
+}
+
+/**
+ * A durable, append-only log of the raw records a push source received, indexed from 0 in the
+ * order received (ARCHITECTURE section 3). Appends are durable when the promise resolves.
+ */
+export interface WriteAheadLog {
+  /** The index after the last record logged (what a restarted source resumes at). */
+  end(): Promise<number>;
+  /** Appends records at indexes `end, end + 1, ...`; durable on resolve. */
+  append(records: readonly string[]): Promise<void>;
+  /** The records with indexes in `[from, to)`. */
+  read(from: number, to: number): Promise<string[]>;
 }
 
 /**

@@ -1,0 +1,73 @@
+import { RecordBuffer } from './record-buffer.js';
+import type { WriteAheadLog } from './source.js';
+
+/**
+ * The lines a push source has received, by index: in memory until committed and, when the
+ * context is checkpointed, first written to the receiver write-ahead log, so that a line becomes
+ * visible to batches only once it is durable and a restart can read it again.
+ */
+export class ReceivedLines {
+  readonly #buffer = new RecordBuffer<string>();
+  #wal: WriteAheadLog | undefined;
+  #pending: Promise<void> = Promise.resolve();
+  #failure: Error | undefined;
+
+  /** Whether lines are written ahead to a log (and so can be read again after a restart). */
+  get durable(): boolean {
+    return this.#wal !== undefined;
+  }
+
+  /** Writes lines ahead to `wal`; indexes continue after what it already holds. */
+  async attach(wal: WriteAheadLog): Promise<void> {
+    this.#wal = wal;
+    this.#buffer.startAt(await wal.end());
+  }
+
+  /** The index after the last visible line. */
+  get end(): number {
+    return this.#buffer.end;
+  }
+
+  /** Receives lines: visible at once, or once the write-ahead log holds them. */
+  add(lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    const wal = this.#wal;
+    if (wal === undefined) {
+      for (const line of lines) this.#buffer.push(line);
+      return;
+    }
+    this.#pending = this.#pending
+      .then(() => wal.append(lines))
+      .then(
+        () => {
+          for (const line of lines) this.#buffer.push(line);
+        },
+        (error: unknown) => {
+          this.#failure ??= error instanceof Error ? error : new Error(String(error));
+        },
+      );
+  }
+
+  /** Resolves when every line received so far is visible. */
+  flushed(): Promise<void> {
+    return this.#pending;
+  }
+
+  /** Throws the write-ahead log's failure, if it had one. */
+  check(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /** The lines with indexes in `[from, to)`: from memory, or from the log for lines received before a restart. */
+  read(from: number, to: number): string[] | Promise<string[]> {
+    const base = this.#buffer.base;
+    if (from >= base || this.#wal === undefined) return this.#buffer.slice(from, to);
+    const wal = this.#wal;
+    return wal.read(from, Math.min(to, base)).then((older) => (to > base ? [...older, ...this.#buffer.slice(base, to)] : older));
+  }
+
+  /** Forgets the lines before `index` (committed). */
+  discardBefore(index: number): void {
+    this.#buffer.discardBefore(index);
+  }
+}
