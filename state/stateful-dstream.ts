@@ -1,4 +1,4 @@
-import { DStream, type BatchContext, type DStreamGraph } from 'sluice';
+import { DStream, type BatchContext, type DStreamGraph, type Duration } from 'sluice';
 import { openStore, type OpenedStore } from './state-backend-service.js';
 import type { StateStore } from './state-store.js';
 
@@ -10,7 +10,13 @@ import type { StateStore } from './state-store.js';
 export abstract class StatefulDStream<T> extends DStream<T> {
   #opened: OpenedStore | undefined;
 
-  protected constructor(options: { readonly kind: string; readonly graph: DStreamGraph; readonly parents: readonly DStream<unknown>[]; readonly name?: string | undefined }) {
+  protected constructor(options: {
+    readonly kind: string;
+    readonly graph: DStreamGraph;
+    readonly parents: readonly DStream<unknown>[];
+    readonly name?: string | undefined;
+    readonly slideDuration?: Duration;
+  }) {
     super(options);
     this.graph.services.onStart(async () => {
       this.#opened = await openStore(this.graph, this.describe);

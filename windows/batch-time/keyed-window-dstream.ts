@@ -1,4 +1,4 @@
-import { Batch, userFunctionFailed, type BatchContext, type DStream, type Key, type KeyMap, type Pair } from 'sluice';
+import { Batch, KeyMap, userFunctionFailed, type BatchContext, type DStream, type Key, type Pair } from 'sluice';
 import { mergePartition, slidePartition, toPairs, type PairFilter, type WindowMerge } from './window-merge.js';
 import type { WindowGeometry } from './window-geometry.js';
 import { WindowedDStream, type WindowSlide } from './windowed-dstream.js';
@@ -79,7 +79,20 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
       commit: () => {
         this.#previous = slid.map((s) => s.next);
       },
+      state: slid.map((s) => {
+        const entries: [K, V][] = [];
+        s.next.forEach((value, key) => entries.push([key, value]));
+        return entries;
+      }),
     };
+  }
+
+  protected override restoreState(state: unknown): void {
+    this.#previous = (state as [K, V][][]).map((entries) => {
+      const map = new KeyMap<K, V>();
+      for (const [key, value] of entries) map.set(key, value);
+      return map;
+    });
   }
 }
 

@@ -92,7 +92,12 @@ export class ReduceWindowDStream<I, T> extends WindowedDStream<I, T, T> {
       commit: () => {
         this.#previous = current;
       },
+      state: current === undefined ? null : [current.value],
     };
+  }
+
+  protected override restoreState(state: unknown): void {
+    this.#previous = state === null ? undefined : { value: (state as [T])[0] };
   }
 }
 

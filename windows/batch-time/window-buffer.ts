@@ -46,6 +46,11 @@ export class WindowBuffer<T> {
     return out;
   }
 
+  /** The times of the held batches at or before `time`. */
+  timesThrough(time: number): number[] {
+    return this.#times.filter((t) => t <= time);
+  }
+
   /** Forgets the batches with times at or before `time`. */
   dropThrough(time: number): void {
     let n = 0;

@@ -1,4 +1,5 @@
-import { DStream, SluiceError, type Batch, type BatchContext, type CommitParticipant, type Duration } from 'sluice';
+import { Batch, SluiceError, type BatchContext, type CommitParticipant, type DStream, type Duration } from 'sluice';
+import { encodeTime, decodeTime, StatefulDStream, type StateStore } from 'sluice/state';
 import { WindowBuffer } from './window-buffer.js';
 import type { WindowGeometry } from './window-geometry.js';
 
@@ -8,7 +9,13 @@ export interface WindowSlide<T> {
   readonly batch: Batch<T>;
   /** Moves the operator's own state forward; called only when the batch commits. */
   readonly commit?: () => void;
+  /** The operator's new state in storable form, checkpointed with the batch (see `restoreState`). */
+  readonly state?: unknown;
 }
+
+/** Store rows: `B<time>` a held batch's partitions, `I` the operator's incremental state. */
+const heldRow = (time: number): string => `B${encodeTime(time)}`;
+const STATE_ROW = 'I';
 
 /** What one batch changed, made permanent when the batch commits and undone when it fails. */
 interface Staged {
@@ -25,10 +32,11 @@ interface Staged {
  * buffer to `slide`; at other batch times it produces nothing. The buffer and the operator's
  * state move forward only when the batch commits.
  *
- * The buffer lives in memory: after a restart the checkpoint work rebuilds it by replaying the
- * batches of the last window.
+ * The held batches and the incremental state are also kept in the operator's state store, so a
+ * checkpoint brings them back after a restart (with a LevelDB backend or a checkpoint, the
+ * records of a windowed stream must be storable state values).
  */
-export abstract class WindowedDStream<I, B, T> extends DStream<T> {
+export abstract class WindowedDStream<I, B, T> extends StatefulDStream<T> {
   /** The window length. */
   readonly length: Duration;
   /** The held (prepared) input batches, by batch time. */
@@ -36,6 +44,7 @@ export abstract class WindowedDStream<I, B, T> extends DStream<T> {
   readonly #input: DStream<I>;
   #lastBatchId: number | undefined;
   #staged: Staged | undefined;
+  #restored = false;
   readonly #participant: CommitParticipant = {
     commit: (batchId) => {
       this.#commit(batchId);
@@ -66,6 +75,15 @@ export abstract class WindowedDStream<I, B, T> extends DStream<T> {
     return time - this.length;
   }
 
+  /** Restores the incremental state a slide stored (`WindowSlide.state`) after a restart. */
+  protected restoreState(_state: unknown): void {
+    // Operators without incremental state keep nothing.
+  }
+
+  override stateOf(entry: unknown): unknown {
+    return entry;
+  }
+
   /** Rows of state besides the held batches (such as an incremental window's keys), for progress events. */
   protected stateKeys(): number {
     return 0;
@@ -73,6 +91,8 @@ export abstract class WindowedDStream<I, B, T> extends DStream<T> {
 
   protected override async compute(bc: BatchContext): Promise<Batch<T> | undefined> {
     const input = await this.#input.getOrCompute(bc);
+    const store = this.storeFor(bc);
+    if (!this.#restored) await this.#restore(store);
     this.#checkContiguous(bc);
     const time = bc.batchTime as number;
     const sinceLastSlide = ((bc.batchId + 1) * this.graph.batchInterval) % this.slideDuration;
@@ -80,6 +100,7 @@ export abstract class WindowedDStream<I, B, T> extends DStream<T> {
     if (input !== undefined) {
       const prepared = await this.prepare(input, bc);
       this.buffer.push(time, prepared);
+      store.put(heldRow(time), prepared.partitions);
     }
     this.#staged = staged;
     bc.onCommit(this.#participant);
@@ -88,10 +109,23 @@ export abstract class WindowedDStream<I, B, T> extends DStream<T> {
       const result = await this.slide(bc, time);
       staged.commit = result.commit;
       output = result.batch;
+      if (result.state !== undefined) store.put(STATE_ROW, result.state);
     }
+    for (const dropped of this.buffer.timesThrough(this.horizon(time, staged.lastSlideTime))) store.delete(heldRow(dropped));
     const held = this.buffer.rowsAfter(this.horizon(time, staged.lastSlideTime));
     bc.reportOperator({ operator: this.describe, stateRows: held + this.stateKeys() });
     return output;
+  }
+
+  /** Brings back the held batches and the incremental state a checkpoint kept. */
+  async #restore(store: StateStore): Promise<void> {
+    this.#restored = true;
+    for await (const [row, partitions] of store.scan({ prefix: 'B' })) {
+      this.buffer.push(decodeTime(row.slice(1)), new Batch(partitions as B[][]));
+    }
+    await store.load([STATE_ROW]);
+    const state = store.get(STATE_ROW);
+    if (state !== undefined) this.restoreState(state);
   }
 
   /**
