@@ -5,6 +5,7 @@ import { batchIdOf, batchKey, FORMAT_VERSION, sublevels, type CheckpointDb } fro
 import { corrupt, isCorruption } from './checkpoint-errors.js';
 import { CheckpointStateBackend } from './checkpoint-state-backend.js';
 import { compareFingerprints } from './fingerprint.js';
+import { findLogDamage } from './find-log-damage.js';
 import { LevelWriteAheadLog } from './level-write-ahead-log.js';
 
 /** What the checkpoint's meta entry holds. */
@@ -59,6 +60,9 @@ export class LevelCheckpointer implements Checkpointer {
 
   /** Opens (or creates) the database. */
   async open(): Promise<void> {
+    // LevelDB would skip a damaged block of its log and run on without it: check first.
+    const damage = await findLogDamage(this.directory);
+    if (damage !== undefined) throw corrupt(this.directory, `LevelDB's log ${damage.file} is damaged at byte ${damage.offset} (${damage.reason})`);
     const db: CheckpointDb = new Level<string, Uint8Array>(this.directory, { keyEncoding: 'utf8', valueEncoding: 'view' });
     try {
       await db.open();
@@ -103,7 +107,7 @@ export class LevelCheckpointer implements Checkpointer {
     }
     const first = await offsets.keys({ limit: 1 }).all();
     this.#oldestKept = first[0] === undefined ? from : batchIdOf(first[0]);
-    return { zeroTime: saved.zeroTime, restored, replay: replay.slice(0, Math.max(0, replay.length - 1)) };
+    return { zeroTime: saved.zeroTime, restored, replay };
   }
 
   async logPlan(plan: BatchPlan): Promise<void> {

@@ -1,0 +1,53 @@
+import { messageOf, SluiceError } from 'sluice';
+import { formatInspection, inspectCheckpoint } from './inspect.js';
+
+const USAGE = [
+  'Usage: sluice inspect <checkpoint-directory> [--json]',
+  '',
+  '  inspect   reports where a checkpoint stands: last committed and persisted batches, batches a',
+  '            restart replays, source offsets, watermark and the state size of every operator.',
+  '            The checkpoint must not be in use by a running context.',
+  '  --json    prints the report as JSON.',
+].join('\n');
+
+/**
+ * The `sluice` command: `sluice inspect <dir> [--json]`.
+ *
+ * @param argv - the arguments after the command name.
+ * @param out - where the report (and usage) goes, one line or block per call.
+ * @param err - where error messages go (default: `out`).
+ * @returns the exit code: 0 on success, 1 on an error or bad arguments.
+ */
+export async function main(argv: readonly string[], out: (line: string) => void, err: (line: string) => void = out): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    out(USAGE);
+    return 0;
+  }
+  const parsed = parse(argv);
+  if (typeof parsed === 'string') {
+    err(`sluice: ${parsed}.`);
+    err(USAGE);
+    return 1;
+  }
+  try {
+    const info = await inspectCheckpoint(parsed.directory);
+    // null rather than a missing key for what the checkpoint does not have yet: a stable shape.
+    out(parsed.json ? JSON.stringify(info, (_key, value: unknown) => value ?? null, 2) : formatInspection(info));
+    return 0;
+  } catch (error) {
+    err(`sluice inspect: ${error instanceof SluiceError ? `${error.code}: ` : ''}${messageOf(error)}`);
+    return 1;
+  }
+}
+
+/** The arguments of `inspect`, or what is wrong with them. */
+function parse(argv: readonly string[]): { readonly directory: string; readonly json: boolean } | string {
+  const [command, ...rest] = argv;
+  if (command === undefined) return 'missing command';
+  if (command !== 'inspect') return `unknown command '${command}'`;
+  const unknown = rest.find((arg) => arg.startsWith('-') && arg !== '--json');
+  if (unknown !== undefined) return `unknown option '${unknown}'`;
+  const operands = rest.filter((arg) => arg !== '--json');
+  if (operands.length !== 1) return operands.length === 0 ? 'inspect needs the checkpoint directory' : `inspect takes one directory, got ${operands.length}`;
+  return { directory: operands[0] as string, json: rest.includes('--json') };
+}

@@ -1,0 +1,194 @@
+import { stat } from 'node:fs/promises';
+import { Level } from 'level';
+import { messageOf, SluiceError, type BatchPlan, type Offset } from 'sluice';
+import { decodeValue } from 'sluice/state';
+import { batchIdOf, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
+import { corrupt, isCorruption } from './checkpoint-errors.js';
+import { findLogDamage } from './find-log-damage.js';
+import type { CheckpointMeta, CommitEntry } from './level-checkpointer.js';
+
+/** What {@link inspectCheckpoint} finds in a checkpoint directory. */
+export interface CheckpointInspection {
+  readonly directory: string;
+  /** The layout version of the checkpoint. */
+  readonly format: number;
+  /** The time batch ids count from: batch `k` has time `zeroTime + (k + 1) * batchIntervalMs`. */
+  readonly zeroTime: number;
+  readonly batchIntervalMs: number;
+  /** The last batch whose commit was written, if any. */
+  readonly lastCommitted: { readonly batchId: number; readonly batchTime: number } | undefined;
+  /** The last batch whose state was persisted with its commit (recovery restores it), if any. */
+  readonly lastPersisted: number | undefined;
+  /** Batches whose plan was logged but that did not commit: a restart replays them first. */
+  readonly pending: readonly number[];
+  /** The stateful operators with persisted state: rows and bytes of their last persisted version. */
+  readonly operators: readonly { readonly id: string; readonly kind: string; readonly rows: number; readonly bytes: number }[];
+  /** Where every source stands after the last committed batch. */
+  readonly sources: readonly { readonly name: string; readonly offset: Offset }[];
+  /**
+   * The global event-time watermark the last committed batch ran with (as in its progress event),
+   * if any stream has one; the next batch's is computed from the events up to that batch.
+   */
+  readonly watermark: number | undefined;
+}
+
+/**
+ * Reads a checkpoint directory without running anything: where it stands (last committed and
+ * persisted batches, batches a restart would replay, source offsets, watermark) and the size of
+ * every operator's state. It opens the LevelDB itself and closes it, so it works only on a
+ * checkpoint no context is using.
+ *
+ * @throws Error when the directory holds no checkpoint, or a running context holds it.
+ * @throws SluiceError `CHECKPOINT_CORRUPT` when LevelDB or an entry cannot be read,
+ * `CHECKPOINT_INCOMPATIBLE` when it was written with another layout version.
+ * @example console.log(formatInspection(await inspectCheckpoint('./ckpt')));
+ */
+export async function inspectCheckpoint(directory: string): Promise<CheckpointInspection> {
+  if (typeof directory !== 'string' || directory === '') throw new TypeError('inspectCheckpoint: pass the checkpoint directory.');
+  const found = await stat(directory).catch(() => undefined);
+  if (found === undefined || !found.isDirectory()) throw new Error(`There is no checkpoint at ${directory}: ${found === undefined ? 'no such directory' : 'not a directory'}.`);
+  const damage = await findLogDamage(directory);
+  if (damage !== undefined) throw corrupt(directory, `LevelDB's log ${damage.file} is damaged at byte ${damage.offset} (${damage.reason})`);
+  const db: CheckpointDb = new Level<string, Uint8Array>(directory, { keyEncoding: 'utf8', valueEncoding: 'view', createIfMissing: false });
+  try {
+    await db.open();
+  } catch (error) {
+    throw openFailure(directory, error);
+  }
+  try {
+    return await read(db, directory);
+  } catch (error) {
+    // LevelDB reports a damaged table file as corruption, or as an I/O error for a truncated one.
+    const fromLevel = (error as { code?: unknown }).code;
+    if (isCorruption(error) || (typeof fromLevel === 'string' && fromLevel.startsWith('LEVEL_'))) throw corrupt(directory, 'LevelDB cannot read it', rootCause(error));
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+async function read(db: CheckpointDb, directory: string): Promise<CheckpointInspection> {
+  const { meta, offsets, commits } = sublevels(db);
+  const decode = <T>(bytes: Uint8Array, what: string): T => {
+    try {
+      return decodeValue(bytes) as T;
+    } catch (error) {
+      throw corrupt(directory, `${what} cannot be decoded`, error);
+    }
+  };
+  const metaBytes = await meta.get('format');
+  if (metaBytes === undefined) {
+    const batches = (await offsets.keys({ limit: 1 }).all()).length + (await commits.keys({ limit: 1 }).all()).length;
+    if (batches > 0) throw corrupt(directory, 'its meta entry is missing but it holds batches');
+    throw new Error(`There is no checkpoint at ${directory}: the database holds no checkpoint metadata (no context has started on it).`);
+  }
+  const saved = decode<CheckpointMeta>(metaBytes, 'the format entry');
+  if (typeof saved !== 'object' || saved === null || typeof saved.zeroTime !== 'number' || !Array.isArray(saved.fingerprint?.operators)) {
+    throw corrupt(directory, 'the format entry is not a checkpoint meta entry');
+  }
+  if (saved.version !== FORMAT_VERSION) {
+    throw new SluiceError('CHECKPOINT_INCOMPATIBLE', `The checkpoint at ${directory} has layout version ${saved.version}; this Sluice reads version ${FORMAT_VERSION}.`);
+  }
+  let last: CommitEntry | undefined;
+  let lastPersisted: number | undefined;
+  for await (const [key, bytes] of commits.iterator({ reverse: true })) {
+    const entry = decode<CommitEntry>(bytes, `commit ${batchIdOf(key)}`);
+    const record = entry?.record as Partial<CommitEntry['record']> | undefined;
+    if (record?.batchId !== batchIdOf(key) || typeof record.offsets !== 'object' || typeof record.watermarks !== 'object' || typeof entry.persisted !== 'boolean') {
+      throw corrupt(directory, `commit ${batchIdOf(key)} is not a commit entry of that batch`);
+    }
+    last ??= entry;
+    if (entry.persisted) {
+      lastPersisted = entry.record.batchId;
+      break;
+    }
+  }
+  const pending: number[] = [];
+  for await (const [key, bytes] of offsets.iterator()) {
+    const plan = decode<BatchPlan>(bytes, `plan ${batchIdOf(key)}`);
+    if (plan?.batchId !== batchIdOf(key)) throw corrupt(directory, `plan ${batchIdOf(key)} is not the plan of that batch`);
+    if (last === undefined || plan.batchId > last.record.batchId) pending.push(plan.batchId);
+  }
+  const { batchIntervalMs, operators, sources } = saved.fingerprint;
+  const record = last?.record;
+  return {
+    directory,
+    format: saved.version,
+    zeroTime: saved.zeroTime,
+    batchIntervalMs,
+    lastCommitted: record === undefined ? undefined : { batchId: record.batchId, batchTime: saved.zeroTime + (record.batchId + 1) * batchIntervalMs },
+    lastPersisted,
+    pending,
+    operators: await stateSizes(db, directory, operators),
+    sources: record === undefined ? [] : sources.filter((name) => name in record.offsets).map((name) => ({ name, offset: record.offsets[name] as Offset })),
+    watermark: record?.watermarks.global ?? undefined,
+  };
+}
+
+/**
+ * The rows and bytes of every operator's persisted state, in graph order, from the state stores'
+ * meta entries: JSON under the operator id in sublevel `state-meta` (state/level-layout.ts).
+ */
+async function stateSizes(db: CheckpointDb, directory: string, graph: CheckpointMeta['fingerprint']['operators']): Promise<CheckpointInspection['operators']> {
+  const metas = db.sublevel<string, Uint8Array>('state-meta', { keyEncoding: 'utf8', valueEncoding: 'view' });
+  const sizes = new Map<string, { rows: number; bytes: number }>();
+  for await (const [id, bytes] of metas.iterator()) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    } catch (error) {
+      throw corrupt(directory, `the state meta entry of operator '${id}' cannot be decoded`, error);
+    }
+    const { rows, bytes: size } = (parsed ?? {}) as { rows?: unknown; bytes?: unknown };
+    if (!Number.isSafeInteger(rows) || !Number.isSafeInteger(size)) throw corrupt(directory, `the state meta entry of operator '${id}' is not one (${JSON.stringify(parsed)})`);
+    sizes.set(id, { rows: rows as number, bytes: size as number });
+  }
+  const position = new Map(graph.map((node, i) => [node.id, i]));
+  return [...sizes]
+    .map(([id, size]) => ({ id, kind: graph.find((node) => node.id === id)?.kind ?? 'unknown', ...size }))
+    .sort((a, b) => (position.get(a.id) ?? Infinity) - (position.get(b.id) ?? Infinity));
+}
+
+function openFailure(directory: string, error: unknown): Error {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'LEVEL_LOCKED') {
+      return new Error(`The checkpoint at ${directory} is in use by a running context (LevelDB's lock is held); stop the context first, or inspect a copy of the directory.`, { cause: error });
+    }
+    if (/does not exist/i.test(e.message)) return new Error(`There is no checkpoint at ${directory}: the directory holds no LevelDB database.`, { cause: error });
+  }
+  if (isCorruption(error)) return corrupt(directory, 'LevelDB cannot open it', rootCause(error));
+  return new SluiceError('CHECKPOINT_CORRUPT', `The checkpoint at ${directory} cannot be opened: ${messageOf(rootCause(error))}.`, { cause: error });
+}
+
+/** The innermost cause: abstract-level wraps LevelDB's own message in a generic one. */
+function rootCause(error: unknown): unknown {
+  let e = error;
+  while (e instanceof Error && e.cause !== undefined) e = e.cause;
+  return e;
+}
+
+/**
+ * A short human-readable report of an inspection.
+ *
+ * @example
+ * Checkpoint ./ckpt (format 1, batch interval 1000 ms, zero time 0)
+ *   last committed: batch 7 at 8000 (state persisted at batch 7)
+ *   pending:        none
+ *   watermark:      none
+ *   sources:        rate-0 at 32
+ *   operators:      counts (updateStateByKey): 3 rows, 96 bytes
+ */
+export function formatInspection(info: CheckpointInspection): string {
+  const committed = info.lastCommitted === undefined ? 'none' : `batch ${info.lastCommitted.batchId} at ${info.lastCommitted.batchTime}`;
+  const persisted = info.lastPersisted === undefined ? 'no state persisted' : `state persisted at batch ${info.lastPersisted}`;
+  const list = (items: readonly string[]): string => (items.length === 0 ? 'none' : items.join(`\n${' '.repeat(18)}`));
+  return [
+    `Checkpoint ${info.directory} (format ${info.format}, batch interval ${info.batchIntervalMs} ms, zero time ${info.zeroTime})`,
+    `  last committed: ${committed} (${persisted})`,
+    `  pending:        ${info.pending.length === 0 ? 'none' : `batches ${info.pending.join(', ')} (logged, not committed: replayed on restart)`}`,
+    `  watermark:      ${info.watermark ?? 'none'}`,
+    `  sources:        ${list(info.sources.map((s) => `${s.name} at ${JSON.stringify(s.offset)}`))}`,
+    `  operators:      ${list(info.operators.map((o) => `${o.id} (${o.kind}): ${o.rows} rows, ${o.bytes} bytes`))}`,
+  ].join('\n');
+}

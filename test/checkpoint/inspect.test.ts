@@ -1,0 +1,155 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { foreachBatch, ManualClock, mapToPair, SluiceError, StreamingContext } from 'sluice';
+import { formatInspection, inspectCheckpoint } from 'sluice/checkpoint';
+import { updateStateByKey } from 'sluice/state';
+import { withWatermark } from 'sluice/windows';
+import { main } from '../../checkpoint/cli.js';
+import { runFor, useTempDir } from './checkpoint-harness.js';
+
+const dir = useTempDir();
+const checkpoint = (): string => join(dir(), 'ckpt');
+
+interface Click {
+  readonly key: string;
+  readonly ts: number;
+}
+
+/** Counts per key over 4 records a batch; record i has event time i * 100 ms; the watermark trails by 500 ms. */
+function job(clock: ManualClock, options: { failAt?: number; interval?: number } = {}): StreamingContext {
+  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: checkpoint(), checkpointInterval: options.interval ?? 1 });
+  ctx
+    .rateStream({ name: 'rate', rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 4, generate: (i): Click => ({ key: `k${i % 3}`, ts: i * 100 }) })
+    .pipe(
+      withWatermark((click: Click) => click.ts, 500),
+      mapToPair((click: Click) => [click.key, 1]),
+      updateStateByKey((ones: number[], n: number | undefined) => (n ?? 0) + ones.length, { name: 'counts' }),
+      foreachBatch((_records, { batchId }) => {
+        if (batchId === options.failAt) throw new Error('crash');
+      }),
+    );
+  return ctx;
+}
+
+async function run(batches: number, options: { failAt?: number; interval?: number } = {}): Promise<void> {
+  const clock = new ManualClock();
+  const ctx = job(clock, options);
+  await runFor(ctx, clock, batches);
+  await ctx.stop();
+}
+
+describe('inspectCheckpoint', () => {
+  it('reports the last commit, state sizes, source offsets and watermark after a run', async () => {
+    await run(5);
+    const info = await inspectCheckpoint(checkpoint());
+    expect(info).toMatchObject({
+      directory: checkpoint(),
+      format: 1,
+      zeroTime: 0,
+      batchIntervalMs: 1000,
+      lastCommitted: { batchId: 4, batchTime: 5000 },
+      lastPersisted: 4,
+      pending: [],
+      sources: [{ name: 'rate', offset: 20 }],
+      // Batch 4 ran with the watermark of the 16 records before it: 1500 - 500.
+      watermark: 1000,
+    });
+    expect(info.operators).toEqual([{ id: 'counts', kind: 'updateStateByKey', rows: 3, bytes: expect.any(Number) as unknown }]);
+    expect(info.operators[0]?.bytes).toBeGreaterThan(0);
+  });
+
+  it('lists a batch whose plan was logged but that failed before its commit as pending', async () => {
+    await run(5, { failAt: 3 });
+    const info = await inspectCheckpoint(checkpoint());
+    expect(info.lastCommitted).toEqual({ batchId: 2, batchTime: 3000 });
+    expect(info.pending).toEqual([3]);
+    expect(info.sources).toEqual([{ name: 'rate', offset: 12 }]);
+  });
+
+  it('tells the last persisted state from the last commit with checkpointInterval 3', async () => {
+    await run(5, { interval: 3 });
+    const info = await inspectCheckpoint(checkpoint());
+    expect(info.lastCommitted?.batchId).toBe(4);
+    expect(info.lastPersisted).toBe(2);
+  });
+
+  it('reports an empty checkpoint: nothing committed, no watermark', async () => {
+    await run(0);
+    const info = await inspectCheckpoint(checkpoint());
+    expect(info).toMatchObject({ lastCommitted: undefined, lastPersisted: undefined, pending: [], operators: [], sources: [], watermark: undefined });
+  });
+
+  it('refuses a checkpoint a running context holds, with a plain Error that says so', async () => {
+    const clock = new ManualClock();
+    const ctx = job(clock);
+    await runFor(ctx, clock, 2);
+    const error: unknown = await inspectCheckpoint(checkpoint()).catch((e: unknown) => e);
+    await ctx.stop();
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(SluiceError);
+    expect((error as Error).message).toMatch(/in use by a running context/);
+  });
+
+  it('refuses a directory without a checkpoint', async () => {
+    await expect(inspectCheckpoint(join(dir(), 'missing'))).rejects.toThrow(/no checkpoint at .*no such directory/);
+    await expect(inspectCheckpoint(dir())).rejects.toThrow(/no checkpoint at .*holds no LevelDB database/);
+  });
+
+  it('formats a short report', async () => {
+    await run(5);
+    const report = formatInspection(await inspectCheckpoint(checkpoint()));
+    expect(report.split('\n')).toEqual([
+      `Checkpoint ${checkpoint()} (format 1, batch interval 1000 ms, zero time 0)`,
+      '  last committed: batch 4 at 5000 (state persisted at batch 4)',
+      '  pending:        none',
+      '  watermark:      1000',
+      '  sources:        rate at 20',
+      expect.stringMatching(/^ {2}operators: {6}counts \(updateStateByKey\): 3 rows, \d+ bytes$/) as unknown,
+    ]);
+  });
+});
+
+describe('sluice inspect', () => {
+  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, (line) => out.push(line), (line) => err.push(line));
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  it('prints the report, or JSON with --json, and exits 0', async () => {
+    await run(5);
+    const text = await cli('inspect', checkpoint());
+    expect(text).toMatchObject({ code: 0, err: '' });
+    expect(text.out).toBe(formatInspection(await inspectCheckpoint(checkpoint())));
+    const json = await cli('inspect', '--json', checkpoint());
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out)).toEqual(JSON.parse(JSON.stringify(await inspectCheckpoint(checkpoint()))));
+  });
+
+  it('writes what a checkpoint does not have yet as null in JSON', async () => {
+    await run(0);
+    const { code, out } = await cli('inspect', checkpoint(), '--json');
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ lastCommitted: null, lastPersisted: null, watermark: null, pending: [] });
+  });
+
+  it('exits 1 with a clear message for a missing directory or a checkpoint in use', async () => {
+    expect(await cli('inspect', join(dir(), 'missing'))).toMatchObject({ code: 1, out: '', err: expect.stringMatching(/^sluice inspect: There is no checkpoint at/) as unknown });
+    const clock = new ManualClock();
+    const ctx = job(clock);
+    await runFor(ctx, clock, 1);
+    const busy = await cli('inspect', checkpoint());
+    await ctx.stop();
+    expect(busy).toMatchObject({ code: 1, err: expect.stringMatching(/in use by a running context/) as unknown });
+  });
+
+  it('prints usage for no, unknown or incomplete arguments (exit 1) and for --help (exit 0)', async () => {
+    for (const argv of [[], ['bogus'], ['inspect'], ['inspect', 'a', 'b'], ['inspect', 'a', '--yaml']]) {
+      const result = await cli(...argv);
+      expect(result.code, argv.join(' ')).toBe(1);
+      expect(result.err).toMatch(/^sluice: .+\.\nUsage: sluice inspect <checkpoint-directory> \[--json\]/);
+    }
+    expect(await cli('--help')).toMatchObject({ code: 0, out: expect.stringMatching(/^Usage: sluice inspect/) as unknown });
+  });
+});
