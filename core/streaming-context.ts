@@ -76,6 +76,7 @@ export class StreamingContext {
   #runner: BatchRunner | undefined;
   #zeroTime: Time | undefined;
   #stopping: Promise<void> | undefined;
+  #replaying: Promise<void> = Promise.resolve();
   #failure: SluiceError | undefined;
   readonly #termination: Promise<void>;
   #terminate!: (error?: SluiceError) => void;
@@ -261,13 +262,26 @@ export class StreamingContext {
     });
     this.logger.info({ batchIntervalMs: this.batchInterval, zeroTime: this.#zeroTime, sources: runner.inputs.map((i) => i.sourceName) }, 'streaming context started');
     this.#bus.emit({ type: 'contextStarted', zeroTime: this.#zeroTime, batchIntervalMs: this.batchInterval });
-    let next = recovery?.restored === undefined ? 0 : recovery.restored.batchId + 1;
+    const generator = this.#generator;
+    const replay = this.#replay(runner, recovery, generator);
+    this.#replaying = replay.then(() => undefined);
+    if ((await replay) && this.#stopping === undefined) generator.start();
+  }
+
+  /**
+   * Replays the logged batches of a recovery, and moves the generator past them. A stop requested
+   * meanwhile waits for the replay: a logged batch must run as logged, never be planned anew.
+   *
+   * @returns whether every logged batch succeeded.
+   */
+  async #replay(runner: BatchRunner, recovery: Recovery | undefined, generator: JobGenerator): Promise<boolean> {
+    generator.skipTo(recovery?.restored === undefined ? 0 : recovery.restored.batchId + 1);
     for (const plan of recovery?.replay ?? []) {
       this.logger.info({ batchId: plan.batchId }, 'replaying a logged batch');
-      if (!(await this.#runBatch(runner, plan.batchId, plan.batchTime, false, plan))) return;
-      next = plan.batchId + 1;
+      if (!(await this.#runBatch(runner, plan.batchId, plan.batchTime, false, plan))) return false;
+      generator.skipTo(plan.batchId + 1);
     }
-    this.#generator.start(next);
+    return true;
   }
 
   /**
@@ -334,6 +348,7 @@ export class StreamingContext {
     const wasActive = this.#graph.state === 'active';
     const runner = this.#runner;
     if (wasActive && runner !== undefined) {
+      await this.#replaying;
       if (graceful) for (const input of runner.inputs) await input.source.stopReceiving?.();
       await this.#generator?.stop(graceful && this.#failure === undefined);
       await this.#stopSources(runner.inputs);

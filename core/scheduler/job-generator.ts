@@ -32,9 +32,13 @@ export class JobGenerator {
     return time(this.#zeroTime + (batchId + 1) * this.#interval);
   }
 
-  /** Schedules batch `firstBatchId` (0, or the one after the last recovered batch). */
-  start(firstBatchId = 0): void {
-    this.#next = firstBatchId;
+  /** The next batch to plan is `batchId` (after recovered batches); schedules nothing. */
+  skipTo(batchId: number): void {
+    this.#next = batchId;
+  }
+
+  /** Schedules the next batch (0, or the one after the last recovered batch). */
+  start(): void {
     this.#scheduleNext();
   }
 
