@@ -5,13 +5,16 @@ import { checkEventTime } from './window-duration.js';
 /** The calendar units a {@link CalendarWindows} can cut time into. */
 export type CalendarUnit = 'day' | 'week' | 'month';
 
+const TWO_DAYS = 2 * 86_400_000;
+
 const PLURAL = { day: 'days', week: 'weeks', month: 'months' } as const satisfies Record<CalendarUnit, string>;
 
 /**
  * Windows that follow the calendar of a time zone: one per local day, ISO week (Monday to
  * Monday) or month. Each window runs from the first instant of the unit in the zone to the first
  * instant of the next one, so a day with a daylight-saving change is one window of 23 or 25
- * hours, and consecutive windows tile time with no gap or overlap.
+ * hours (23.5 or 24.5 on Lord Howe Island), and consecutive windows tile time with no gap or
+ * overlap.
  */
 export interface CalendarWindows {
   readonly kind: 'calendar';
@@ -28,9 +31,12 @@ export interface CalendarWindows {
 
 /**
  * Calendar windows in an IANA time zone, computed with luxon: the start is
- * `DateTime.fromMillis(t, { zone }).startOf(unit)`, the end the start of the following unit.
- * Where a zone skips local midnight (America/Havana on its spring change, for instance) a day
- * starts at its first existing instant, 01:00.
+ * `DateTime.fromMillis(t, { zone }).startOf(unit)`, the end the start of the following unit
+ * (`start.plus({ days: 1 }).startOf('day')` for days). Each bound is the first instant of its
+ * unit: where a zone skips local midnight (America/Havana in March) the day starts at 01:00, and
+ * where midnight happens twice (Havana, 2015-11-01) at the first one. The windows tile time, so a
+ * time belongs to the unit whose first instant came last: where clocks went back across midnight
+ * (America/St_Johns until 2011), the repeated late-evening hour falls in the new day's window.
  *
  * @param options.unit - `'day'`, `'week'` (ISO weeks, starting Monday 00:00) or `'month'`.
  * @param options.zone - an IANA zone name such as `'Europe/Berlin'` or `'UTC'`.
@@ -57,13 +63,36 @@ export function calendar(options: { unit: CalendarUnit; zone: string }): Calenda
       checkEventTime(t, 'calendar window');
       if (windowContains(last, t)) return last;
       // Boundaries are whole milliseconds, and luxon would truncate -0.5 towards zero: floor first.
-      const start = DateTime.fromMillis(Math.floor(t), { zone }).startOf(unit);
-      if (!start.isValid) throw new RangeError(`calendar window: event time ${t} is outside the dates luxon supports (±8.64e15 ms).`);
-      // startOf again after plus: where the next unit's midnight does not exist, `plus` keeps
-      // the start's 01:00 wall time, but the next window starts at the next unit's first instant.
-      const end = start.plus(step).startOf(unit);
+      const at = DateTime.fromMillis(Math.floor(t), { zone });
+      if (!at.isValid) throw new RangeError(`calendar window: event time ${t} is outside the dates luxon supports (±8.64e15 ms).`);
+      let start = firstInstant(at, unit);
+      let end = firstInstant(start.plus(step), unit);
+      // Where clocks went back across midnight (America/St_Johns until 2011: 00:01 back to 23:01),
+      // a time can read as the day before after the next day has begun: it belongs to the next one.
+      while (end.toMillis() <= at.toMillis()) {
+        start = end;
+        end = firstInstant(end.plus(step), unit);
+      }
       last = { start: start.toMillis(), end: end.toMillis() };
       return last;
     },
   };
+}
+
+/**
+ * The first instant of the unit (in its zone) that holds `at`. luxon's `startOf` keeps the offset
+ * `at` has, so where the unit's first wall-clock time happens twice (America/Havana, 2015-11-01:
+ * 01:00 back to 00:00) it gives the second time for an instant after it: take the earliest
+ * instant showing that wall-clock time under an offset the zone has within two days.
+ */
+function firstInstant(at: DateTime, unit: CalendarUnit): DateTime {
+  const start = at.startOf(unit);
+  const ms = start.toMillis();
+  let first = start;
+  for (const around of [ms - TWO_DAYS, ms + TWO_DAYS]) {
+    const offset = DateTime.fromMillis(around, { zone: start.zone }).offset;
+    const twin = DateTime.fromMillis(ms + (start.offset - offset) * 60_000, { zone: start.zone });
+    if (twin.offset === offset && twin.toMillis() < first.toMillis()) first = twin;
+  }
+  return first;
 }
