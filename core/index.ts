@@ -14,7 +14,7 @@ export { encodeCompositeKey, hashKey, keyEquals, KeyMap, type Key, type KeyPart,
 export { cogroup } from './keyed/cogroup.js';
 export { combineByKey, type KeyedOptions } from './keyed/combine-by-key.js';
 export { flatMapValues } from './keyed/flat-map-values.js';
-export { groupByKey } from './keyed/group-by-key.js';
+export { groupByKey, groupValues } from './keyed/group-by-key.js';
 export { fullOuterJoin, join, leftOuterJoin, rightOuterJoin, type JoinSide } from './keyed/join.js';
 export { mapValues } from './keyed/map-values.js';
 export { reduceByKey } from './keyed/reduce-by-key.js';

@@ -1,6 +1,7 @@
 import {
   Batch,
   combineByKeyBatch,
+  groupValues,
   DStream,
   partitionOf,
   userFunctionFailed,
@@ -64,7 +65,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     const numPartitions = settings.numPartitions ?? bc.defaultParallelism;
     if (settings.initialState !== undefined) await applyInitialState(store, settings.initialState, operator, (state) => [state, bc.batchTime, bc.batchTime, bc.watermark ?? null] satisfies StateEntry);
     await this.#expireTtl(store, bc);
-    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, numPartitions, GROUP, operator);
+    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, numPartitions, groupValues<V>(), operator);
     const due = await this.#dueWork(store, bc);
     const keysOf = grouped.partitions.map((partition) => partition.map(([key]) => encodeKey(key)));
     await store.load([...[...keysOf.flat(), ...due.timers.map((t) => t.key), ...due.timeouts].map(entryKey), ...due.timers.map((t) => t.row)]);
@@ -84,8 +85,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
         return out;
       }),
     );
-    const stats = store.stats();
-    bc.reportOperator({ operator, stateRows: stats.rows, ...(stats.bytes === undefined ? {} : { stateBytes: stats.bytes }) });
+    this.reportState(bc);
     return new Batch(partitions);
   }
 
@@ -176,18 +176,6 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
   }
 }
 
-/** Groups a key's values in arrival order. */
-const GROUP = {
-  create: <V>(v: V): V[] => [v],
-  mergeValue: <V>(values: V[], v: V): V[] => {
-    values.push(v);
-    return values;
-  },
-  mergeCombiners: <V>(a: V[], b: V[]): V[] => {
-    for (const v of b) a.push(v);
-    return a;
-  },
-};
 
 function byPartition<T>(items: readonly T[], keyOf: (item: T) => StoreKey, numPartitions: number): T[][] {
   const out: T[][] = Array.from({ length: numPartitions }, () => []);

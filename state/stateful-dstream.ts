@@ -38,6 +38,12 @@ export abstract class StatefulDStream<T> extends DStream<T> {
     return store;
   }
 
+  /** Adds the store's size (rows and bytes, as of its last commit) to the batch's progress event. */
+  protected reportState(bc: BatchContext, extra: { readonly lateRecordsDropped?: number } = {}): void {
+    const stats = this.store.stats();
+    bc.reportOperator({ operator: this.describe, stateRows: stats.rows, ...(stats.bytes === undefined ? {} : { stateBytes: stats.bytes }), ...extra });
+  }
+
   /** Decodes a stored entry into the operator's state value (for queryable state). */
   abstract stateOf(entry: unknown): unknown;
 }

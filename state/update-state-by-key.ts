@@ -1,4 +1,4 @@
-import { Batch, combineByKeyBatch, partitionOf, userFunctionFailed, type BatchContext, type DStream, type Key, type Pair, type StaticDataset, type Time } from 'sluice';
+import { Batch, combineByKeyBatch, groupValues, partitionOf, userFunctionFailed, type BatchContext, type DStream, type Key, type Pair, type StaticDataset, type Time } from 'sluice';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { entryKey, NS } from './state-layout.js';
@@ -87,7 +87,7 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
       const key = decodeKey(row.slice(1)) as K;
       (work[partitionOf(key, n)] as Map<string, KeyWork<K, V>>).set(row.slice(1), { key, values: [], state, had: true });
     }
-    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, n, GROUP, operator);
+    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, n, groupValues<V>(), operator);
     grouped.partitions.forEach((partition, p) => {
       const keys = work[p] as Map<string, KeyWork<K, V>>;
       for (const [key, values] of partition) {
@@ -120,20 +120,8 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
         return out;
       }),
     );
-    const stats = store.stats();
-    bc.reportOperator({ operator, stateRows: stats.rows, ...(stats.bytes === undefined ? {} : { stateBytes: stats.bytes }) });
+    this.reportState(bc);
     return new Batch(partitions);
   }
 }
 
-const GROUP = {
-  create: <V>(v: V): V[] => [v],
-  mergeValue: <V>(values: V[], v: V): V[] => {
-    values.push(v);
-    return values;
-  },
-  mergeCombiners: <V>(a: V[], b: V[]): V[] => {
-    for (const v of b) a.push(v);
-    return a;
-  },
-};

@@ -1,6 +1,22 @@
 import type { Operator } from '../dstream.js';
 import type { Key, Pair } from '../key.js';
 import { keyedAggregation, type KeyedOptions } from './combine-by-key.js';
+import type { Combiner } from './shuffle.js';
+
+/** The combiner that groups a key's values into an array, in arrival order (for extensions too). */
+export function groupValues<V>(): Combiner<V, V[]> {
+  return {
+    create: (v) => [v],
+    mergeValue: (values, v) => {
+      values.push(v);
+      return values;
+    },
+    mergeCombiners: (a, b) => {
+      for (const v of b) a.push(v);
+      return a;
+    },
+  };
+}
 
 /**
  * Groups the values of each key within every batch: one `[key, values]` pair per key present in
@@ -9,19 +25,5 @@ import { keyedAggregation, type KeyedOptions } from './combine-by-key.js';
  * @example clicks.pipe(keyBy((c) => c.user), groupByKey())
  */
 export function groupByKey<K extends Key, V>(options: KeyedOptions = {}): Operator<Pair<K, V>, Pair<K, V[]>> {
-  return keyedAggregation<K, V, V[]>(
-    'groupByKey',
-    {
-      create: (v) => [v],
-      mergeValue: (values, v) => {
-        values.push(v);
-        return values;
-      },
-      mergeCombiners: (a, b) => {
-        for (const v of b) a.push(v);
-        return a;
-      },
-    },
-    options,
-  );
+  return keyedAggregation<K, V, V[]>('groupByKey', groupValues<V>(), options);
 }

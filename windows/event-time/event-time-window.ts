@@ -1,6 +1,7 @@
 import {
   Batch,
   combineByKeyBatch,
+  groupValues,
   DStream,
   parseDuration,
   userFunctionFailed,
@@ -127,7 +128,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
         for await (const [row] of store.scan(allWindows)) live.push(parseIndexRow(row));
         await this.#emit(store, live, out);
       }
-      bc.reportOperator({ operator, stateRows: store.stats().rows, lateRecordsDropped: this.#settings.late === 'drop' ? late.length : 0 });
+      this.reportState(bc, { lateRecordsDropped: this.#settings.late === 'drop' ? late.length : 0 });
     } catch (error) {
       throw userFunctionFailed(operator, error);
     }
@@ -163,7 +164,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   /** Adds the batch's records to their windows; returns the windows that changed and the late records. */
   async #add(store: StateStore, bc: BatchContext, input: Batch<Pair<K, V>>, closedUpTo: number): Promise<{ changed: KeyedWindow[]; late: Pair<K, V>[] }> {
     const { eventTime } = this.#settings;
-    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, this.#settings.numPartitions ?? bc.defaultParallelism, GROUP, this.describe);
+    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, this.#settings.numPartitions ?? bc.defaultParallelism, groupValues<V>(), this.describe);
     const work = grouped.partitions.map((partition) =>
       partition.map(([key, values]) => ({ key, encoded: encodeKey(key), values, times: values.map((v) => checkedTime(eventTime(v))) })),
     );
@@ -211,17 +212,6 @@ function checkedTime(t: number): number {
   return t;
 }
 
-const GROUP = {
-  create: <V>(v: V): V[] => [v],
-  mergeValue: <V>(values: V[], v: V): V[] => {
-    values.push(v);
-    return values;
-  },
-  mergeCombiners: <V>(a: V[], b: V[]): V[] => {
-    for (const v of b) a.push(v);
-    return a;
-  },
-};
 
 /** The late records of an event-time window operator, per batch. */
 class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {

@@ -8,9 +8,9 @@ export {
   type OutputMode,
   type WindowResult,
 } from './event-time-window.js';
-export { combinePanes } from './pane-combine.js';
-export { addToSessions, type Session } from './session-merge.js';
-export { compareWindows, windowContains, type TimeWindow } from './time-window.js';
+export { combinePanes, slidePanes } from './pane-combine.js';
+export { addToSessions, type Session, type SessionUpdate } from './session-merge.js';
+export { compareWindows, windowContains, windowStartFor, type TimeWindow } from './time-window.js';
 export {
   calendar,
   session,
