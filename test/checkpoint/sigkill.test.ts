@@ -1,11 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /*
@@ -115,12 +113,7 @@ type Count = [key: string, count: number, index: number];
 let root: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'sluice-sigkill-'));
-  // The child runs compiled JavaScript: build the package (dist/) once, as CI does before tests.
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: repo, timeout: 90_000 }).catch((error: unknown) => {
-    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    throw new Error(`the build the child process needs (tsc -p tsconfig.build.json) failed:\n${stdout}${stderr}`, { cause: error });
-  });
+  // The child runs compiled JavaScript: test/global-setup.ts has built dist/.
 }, 100_000);
 afterAll(async () => {
   for (const child of running.keys()) child.kill('SIGKILL');
