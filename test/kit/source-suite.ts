@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { ManualClock, offsetEquals, StreamingContext, type Clock, type Offset, type Source, type SourceEnvironment, type SourceRead } from 'sluice';
+
+/** A source under test, fresh and with no data yet, with how to give it data. */
+export interface SourceFixture<T> {
+  readonly source: Source<T>;
+  /**
+   * Makes exactly `n` more records available to the source: pushes them, writes a file, or
+   * advances the clock of a generator.
+   */
+  readonly produce: (n: number) => Promise<void> | void;
+  /** The clock the source is started with (default: a `ManualClock` at 0); `produce` may advance it. */
+  readonly clock?: Clock;
+  /**
+   * For a replayable source: a fresh instance over the same data, as after a restart (the suite
+   * starts it). Without it, the replay case is skipped.
+   */
+  readonly reopen?: () => Promise<Source<T>> | Source<T>;
+  readonly cleanup?: () => Promise<void> | void;
+}
+
+/** Options of {@link sourceSuite}. */
+export interface SourceSuiteOptions<T> {
+  /** Registers one case with the test runner (vitest's `it`, node:test's `test`, ...). */
+  readonly test: (name: string, fn: () => Promise<void>) => void;
+  /** Makes a fresh source, with no data yet, for each case. */
+  readonly factory: () => Promise<SourceFixture<T>> | SourceFixture<T>;
+}
+
+/** A started source and what the cases use. */
+interface Started<T> {
+  readonly fixture: SourceFixture<T>;
+  readonly source: Source<T>;
+  readonly env: SourceEnvironment;
+}
+
+/**
+ * The conformance suite of the {@link Source} contract: registers one case per law with `test`,
+ * each on a fresh source from `factory`, started with a clock, a silent logger and the name
+ * `'under-test'`, and stopped after. It imports no test runner: assertions throw `AssertionError`.
+ *
+ * @example
+ * import { it } from 'vitest';
+ * sourceSuite({ test: it, factory: () => { const source = new QueueSource<number>(); return { source, produce: (n) => source.push(range(n)) }; } });
+ */
+export function sourceSuite<T>(options: SourceSuiteOptions<T>): void {
+  const { test, factory } = options;
+  const withSource = (name: string, fn: (s: Started<T>) => Promise<void>): void => {
+    test(`Source: ${name}`, async () => {
+      const fixture = await factory();
+      const clock = fixture.clock ?? new ManualClock(0);
+      const env: SourceEnvironment = { clock, logger: silentLogger(clock), name: 'under-test' };
+      try {
+        await fixture.source.start?.(env);
+        await fn({ fixture, source: fixture.source, env });
+      } finally {
+        await fixture.source.stop?.();
+        await fixture.cleanup?.();
+      }
+    });
+  };
+
+  withSource('latestOffset returns its start when there is nothing new, and a later offset when there is', async ({ fixture, source }) => {
+    const start = source.initialOffset();
+    assertSameOffset(await source.latestOffset(start, Number.POSITIVE_INFINITY), start, 'with no data yet');
+    await fixture.produce(3);
+    const end = await source.latestOffset(start, Number.POSITIVE_INFINITY);
+    assert.ok(!offsetEquals(end, start), 'after 3 records were produced, the offset must move');
+    assert.equal(countOf(await source.read(start, end)), 3);
+    assertSameOffset(await source.latestOffset(end, Number.POSITIVE_INFINITY), end, 'with nothing new after the 3 records');
+  });
+
+  withSource('reading the same range twice gives the same records', async ({ fixture, source }) => {
+    await fixture.produce(5);
+    const start = source.initialOffset();
+    const end = await source.latestOffset(start, Number.POSITIVE_INFINITY);
+    const first = await source.read(start, end);
+    assert.deepStrictEqual(await source.read(start, end), first);
+  });
+
+  withSource('consecutive ranges hold at most maxRecords each, and together the records of the whole range', async ({ fixture, source }) => {
+    await fixture.produce(10);
+    const offsets = await rangesOf(source, source.initialOffset(), 3);
+    const parts = [];
+    for (let i = 1; i < offsets.length; i++) {
+      const read = await source.read(offsets[i - 1] as Offset, offsets[i] as Offset);
+      assert.ok(countOf(read) <= 3, `range ${i} holds ${countOf(read)} records, more than maxRecords 3`);
+      parts.push(...read.records);
+    }
+    assert.equal(parts.length, 10, 'the ranges hold every record produced');
+    assert.deepStrictEqual(parts, [...(await source.read(offsets[0] as Offset, offsets.at(-1) as Offset)).records]);
+  });
+
+  withSource('maxRecords 1 gives one record per range', async ({ fixture, source }) => {
+    await fixture.produce(4);
+    const offsets = await rangesOf(source, source.initialOffset(), 1);
+    assert.equal(offsets.length, 5, 'four ranges of one record');
+    for (let i = 1; i < offsets.length; i++) assert.equal(countOf(await source.read(offsets[i - 1] as Offset, offsets[i] as Offset)), 1);
+  });
+
+  withSource('offsets survive a JSON round trip (they are logged in the batch plan)', async ({ fixture, source }) => {
+    await fixture.produce(4);
+    const start = source.initialOffset();
+    const end = await source.latestOffset(start, Number.POSITIVE_INFINITY);
+    const roundTrip = (o: Offset): Offset => JSON.parse(JSON.stringify(o)) as Offset;
+    assertSameOffset(roundTrip(end), end, 'end');
+    assert.deepStrictEqual(await source.read(roundTrip(start), roundTrip(end)), await source.read(start, end));
+  });
+
+  withSource('after a commit, the later ranges read as before, and new data follows', async ({ fixture, source }) => {
+    await fixture.produce(6);
+    const offsets = await rangesOf(source, source.initialOffset(), 2);
+    const committed = offsets[1] as Offset;
+    const last = offsets.at(-1) as Offset;
+    const later = await source.read(committed, last);
+    await source.commit?.(committed);
+    assert.deepStrictEqual(await source.read(committed, last), later);
+    await fixture.produce(2);
+    const next = await source.latestOffset(last, Number.POSITIVE_INFINITY);
+    assert.equal(countOf(await source.read(last, next)), 2);
+  });
+
+  withSource('a fresh instance (after a restart) gives the same records for the same offsets', async ({ fixture, source, env }) => {
+    if (fixture.reopen === undefined) return;
+    assert.equal(source.replayable, true, 'a source the fixture can reopen must say it is replayable');
+    await fixture.produce(5);
+    const start = source.initialOffset();
+    const offsets = await rangesOf(source, start, 2);
+    const reads = [];
+    for (let i = 1; i < offsets.length; i++) reads.push(await source.read(offsets[i - 1] as Offset, offsets[i] as Offset));
+    await source.commit?.(offsets[1] as Offset);
+    const fresh = await fixture.reopen();
+    try {
+      await fresh.start?.(env);
+      assertSameOffset(fresh.initialOffset(), start, 'initialOffset');
+      for (let i = 2; i < offsets.length; i++) assert.deepStrictEqual(await fresh.read(offsets[i - 1] as Offset, offsets[i] as Offset), reads[i - 1], `range ${i}`);
+    } finally {
+      await fresh.stop?.();
+    }
+  });
+}
+
+/** The offsets of consecutive ranges of at most `maxRecords` from `start` until nothing is new. */
+async function rangesOf<T>(source: Source<T>, start: Offset, maxRecords: number): Promise<Offset[]> {
+  const offsets = [start];
+  for (;;) {
+    const end = await source.latestOffset(offsets.at(-1) as Offset, maxRecords);
+    if (offsetEquals(end, offsets.at(-1) as Offset)) return offsets;
+    offsets.push(end);
+    if (offsets.length > 10_000) throw new assert.AssertionError({ message: 'latestOffset never returned its start: the source never runs out of records', operator: 'sourceSuite' });
+  }
+}
+
+const countOf = (read: SourceRead<unknown>): number => read.records.length + (read.badRecords?.length ?? 0);
+
+function assertSameOffset(actual: Offset, expected: Offset, what: string): void {
+  assert.ok(offsetEquals(actual, expected), `${what}: expected offset ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+
+/** A silent logger, from a context that never starts (the kit imports no logging library). */
+function silentLogger(clock: Clock): SourceEnvironment['logger'] {
+  return new StreamingContext({ batchInterval: 1000, clock }).logger.child({ source: 'under-test' });
+}
