@@ -39,12 +39,20 @@ interface DueWork {
 export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream<M> {
   readonly #parent: DStream<Pair<K, V>>;
   readonly #spec: StateSpec<K, V, S, M>;
+  /** The watermarked streams upstream: event-time timers and TTL follow their watermark. */
+  readonly #watermarkIds: readonly number[];
   #snapshots: DStream<Pair<K, S>> | undefined;
 
   constructor(parent: DStream<Pair<K, V>>, spec: StateSpec<K, V, S, M>) {
     super({ kind: 'mapWithState', graph: parent.graph, parents: [parent], name: spec.settings.name });
     this.#parent = parent;
     this.#spec = spec;
+    this.#watermarkIds = watermarkedUpstream(parent);
+  }
+
+  /** The event-time watermark of this operator's input (the global one when none is upstream). */
+  #watermark(bc: BatchContext): Time | undefined {
+    return this.#watermarkIds.length === 0 ? bc.watermark : bc.watermarkOf(this.#watermarkIds);
   }
 
   /** Every `[key, state]` after each batch (Spark's `stateSnapshots()`), in key order. */
@@ -63,7 +71,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     const operator = this.describe;
     const { settings } = this.#spec;
     const numPartitions = settings.numPartitions ?? bc.defaultParallelism;
-    if (settings.initialState !== undefined) await applyInitialState(store, settings.initialState, operator, (state) => [state, bc.batchTime, bc.batchTime, bc.watermark ?? null] satisfies StateEntry);
+    if (settings.initialState !== undefined) await applyInitialState(store, settings.initialState, operator, (state) => [state, bc.batchTime, bc.batchTime, this.#watermark(bc) ?? null] satisfies StateEntry);
     await this.#expireTtl(store, bc);
     const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, numPartitions, groupValues<V>(), operator);
     const due = await this.#dueWork(store, bc);
@@ -99,7 +107,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
         const mapped = fn(key, value, handle);
         if (mapped !== undefined) out.push(mapped);
       }
-      handle.flush(bc.batchTime, bc.watermark);
+      handle.flush(bc.batchTime, this.#watermark(bc));
     }
   }
 
@@ -111,7 +119,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
       handle.bind(store, timer.key, this.describe, false);
       const mapped = onTimer(decodeKey(timer.key) as K, { time: timer.time, domain: timer.domain }, handle);
       if (mapped !== undefined) out.push(mapped);
-      handle.flush(bc.batchTime, bc.watermark);
+      handle.flush(bc.batchTime, this.#watermark(bc));
     }
   }
 
@@ -125,7 +133,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
       handle.bind(store, key, this.describe, true);
       const mapped = this.#spec.fn(decodeKey(key) as K, undefined, handle);
       if (mapped !== undefined) out.push(mapped);
-      handle.flush(bc.batchTime, bc.watermark);
+      handle.flush(bc.batchTime, this.#watermark(bc));
     }
   }
 
@@ -134,7 +142,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     const timers: DueTimer[] = [];
     const timeouts: StoreKey[] = [];
     if (this.#spec.settings.onTimer !== undefined) {
-      const domains: [TimeDomain, Time | undefined][] = [['processing', bc.batchTime], ['event', bc.watermark]];
+      const domains: [TimeDomain, Time | undefined][] = [['processing', bc.batchTime], ['event', this.#watermark(bc)]];
       for (const [domain, upTo] of domains) {
         if (upTo === undefined) continue;
         for await (const [row] of store.scan(timersUpTo(domain, upTo))) {
@@ -162,8 +170,9 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
         const deadline = parseDeadlineKey(row);
         if (deadline.kind === DEADLINE_KIND.ttl) expired.push(deadline.key);
       }
-    } else if (bc.watermark !== undefined) {
-      for await (const [row] of store.scan(eventDeadlinesBefore(bc.watermark))) expired.push(parseEventDeadlineKey(row).key);
+    } else {
+      const watermark = this.#watermark(bc);
+      if (watermark !== undefined) for await (const [row] of store.scan(eventDeadlinesBefore(watermark))) expired.push(parseEventDeadlineKey(row).key);
     }
     if (expired.length === 0) return;
     await store.load(expired.map(entryKey));
@@ -171,7 +180,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     for (const key of expired) {
       handle.bind(store, key, this.describe, false);
       handle.remove();
-      handle.flush(bc.batchTime, bc.watermark);
+      handle.flush(bc.batchTime, this.#watermark(bc));
     }
   }
 }
@@ -225,4 +234,18 @@ export class StateSnapshotDStream<K extends Key, S> extends DStream<Pair<K, S>> 
  */
 export function mapWithState<K extends Key, V, S, M>(spec: StateSpec<K, V, S, M>): (stream: DStream<Pair<K, V>>) => MapWithStateDStream<K, V, S, M> {
   return (stream) => new MapWithStateDStream(stream, spec);
+}
+
+/** The ids of the watermarked streams upstream of `stream` (the nearest on each path). */
+function watermarkedUpstream(stream: DStream<unknown>): number[] {
+  const ids: number[] = [];
+  const seen = new Set<number>();
+  const visit = (node: DStream<unknown>): void => {
+    if (seen.has(node.id)) return;
+    seen.add(node.id);
+    if (node.graph.watermarks.has(node.id)) ids.push(node.id);
+    else for (const parent of node.parents) visit(parent);
+  };
+  visit(stream);
+  return ids;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyBy } from 'sluice';
+import { foreachBatch, keyBy, ManualClock, StreamingContext } from 'sluice';
 import { mapWithState, stateSpec, type State } from 'sluice/state';
 import { runBatches } from 'sluice/testing';
 import { withWatermark } from 'sluice/windows';
@@ -35,5 +35,27 @@ describe('mapWithState on event time', () => {
     const input: Ev[][] = [[{ key: 'x', t: 10 }], [{ key: 'a', t: 20 }], [{ key: 'x', t: 111 }], [{ key: 'a', t: 112 }]];
     const out = await runBatches(input, (s) => s.pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), mapWithState(spec)), { numPartitions: 1 });
     expect(out).toEqual([['x=1'], ['a=1'], ['x=2'], ['a=1']]);
+  });
+
+  it('follows the watermark of its own input, not a slower stream elsewhere in the program', async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, defaultParallelism: 1 });
+    const spec = stateSpec((_key: string, ev: Ev | undefined, state: State<number>): string | undefined => {
+      if (ev !== undefined && !state.exists()) {
+        state.update(ev.t);
+        state.setTimer(ev.t + 100, 'event');
+      }
+      return undefined;
+    }).onTimer((key, timer) => `${key}: timer ${timer.time}`);
+    const fired: string[] = [];
+    ctx
+      .queueStream<Ev>([[{ key: 'a', t: 10 }], [{ key: 'a', t: 500 }], []])
+      .pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), mapWithState(spec), foreachBatch((r) => void fired.push(...r)));
+    // A second, slow watermarked stream holds the global watermark back at 0.
+    ctx.queueStream<Ev>([[{ key: 'z', t: 0 }]]).pipe(withWatermark((e: Ev) => e.t, 0), foreachBatch(() => undefined));
+    await ctx.start();
+    await clock.advance(3000);
+    await ctx.stop();
+    expect(fired).toEqual(['a: timer 110']);
   });
 });
