@@ -5,7 +5,7 @@ import { keyBy, map, mapToPair, type DStream, type Pair } from 'sluice';
 import { mapWithState, stateSpec, updateStateByKey, type State } from 'sluice/state';
 import { count, eventTimeWindow, tumbling, window, withWatermark, type WindowResult } from 'sluice/windows';
 import { runBatches } from 'sluice/testing';
-import { TestStream, type CrashPoint, type TestStreamOptions } from '../kit/test-stream.js';
+import { TestStream, type TestStreamCrashStep, type TestStreamOptions } from '../kit/test-stream.js';
 
 const open: TestStream<unknown, unknown>[] = [];
 afterEach(async () => {
@@ -202,7 +202,7 @@ test('a crash before the commit replays the batch: the state counts each record 
 });
 
 describe('TestStream: crashAndRestart', () => {
-  const POINTS: readonly CrashPoint[] = ['afterPlan', 'beforeCommit', 'afterCommit'];
+  const POINTS: readonly TestStreamCrashStep[] = ['afterPlan', 'beforeCommit', 'afterCommit'];
 
   it.each(POINTS)('a crash at %s keeps the state and produces each batch\'s output once, as a run that never crashed', async (at) => {
     const input = [['a', 'b'], ['a', 'c'], ['b']];
@@ -267,7 +267,7 @@ describe('TestStream: crashAndRestart', () => {
 
   it('rejects an unknown crash point with a TypeError', async () => {
     const ts = await create((s: DStream<string>) => s, { checkpoint: true });
-    await expect(ts.crashAndRestart({ at: 'midway' as CrashPoint })).rejects.toThrow(/at must be one of afterPlan, beforeCommit, afterCommit/);
+    await expect(ts.crashAndRestart({ at: 'midway' as TestStreamCrashStep })).rejects.toThrow(/at must be one of afterPlan, beforeCommit, afterCommit/);
   });
 
   it('law: a crash at any step of any batch, then a restart, gives the outputs and state of a run that never crashed', async () => {

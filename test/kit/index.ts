@@ -7,7 +7,7 @@
 export { runBatches, runBatches2, type RunBatchesOptions } from './run-batches.js';
 export { assertSameValue } from './same-value.js';
 export { stateStoreSuite, type StateStoreFixture, type StateStoreSuiteOptions } from './state-store-suite.js';
-export { TestStream, type CrashPoint, type OutputBatch, type PendingTimer, type TestStreamOptions } from './test-stream.js';
+export { TestStream, type OutputBatch, type PendingTimer, type TestStreamCrashStep, type TestStreamOptions } from './test-stream.js';
 export {
   batchCuts,
   batched,

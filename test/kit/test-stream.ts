@@ -12,6 +12,7 @@ import {
 import { checkpointerOf } from 'sluice/checkpoint';
 import { decodeKey, decodeTime, MapWithStateDStream, queryableState, type TimeDomain } from 'sluice/state';
 import { AddedRecords } from './added-records.js';
+import type { CrashStep } from './generators.js';
 
 /** Options of {@link TestStream.create}. */
 export interface TestStreamOptions {
@@ -34,10 +35,13 @@ export interface OutputBatch<U> {
   readonly records: readonly U[];
 }
 
-/** Where {@link TestStream.crashAndRestart} makes a batch fail. */
-export type CrashPoint = 'afterPlan' | 'beforeCommit' | 'afterCommit';
+/**
+ * Where {@link TestStream.crashAndRestart} makes a batch fail: the steps of the kit's
+ * {@link CrashStep} that a `TestStream` can inject (see `crashPoints` for all of them).
+ */
+export type TestStreamCrashStep = Extract<CrashStep, 'afterPlan' | 'beforeCommit' | 'afterCommit'>;
 
-const CRASH_POINTS: readonly CrashPoint[] = ['afterPlan', 'beforeCommit', 'afterCommit'];
+const CRASH_POINTS: readonly TestStreamCrashStep[] = ['afterPlan', 'beforeCommit', 'afterCommit'];
 
 /** A timer a `mapWithState` operator has set and that has not fired yet. */
 export interface PendingTimer<K extends Key> {
@@ -70,7 +74,7 @@ export class TestStream<T, U> {
   #ctx: StreamingContext | undefined;
   #clock: ManualClock;
   #failure: SluiceError | undefined;
-  #crash: { readonly at: CrashPoint; readonly batchId: number } | undefined;
+  #crash: { readonly at: TestStreamCrashStep; readonly batchId: number } | undefined;
   #watermarkFloor: number | undefined;
   #closed = false;
 
@@ -232,7 +236,7 @@ export class TestStream<T, U> {
    * batch, and its replay, count once).
    * @throws TypeError without `{ checkpoint: true }`.
    */
-  async crashAndRestart(options: { readonly at?: CrashPoint } = {}): Promise<U[]> {
+  async crashAndRestart(options: { readonly at?: TestStreamCrashStep } = {}): Promise<U[]> {
     this.#assertOpen('crashAndRestart');
     if (this.#directory === undefined) throw new TypeError('TestStream.crashAndRestart: create the stream with { checkpoint: true }, so there is a checkpoint to recover from.');
     const { at } = options;
@@ -325,7 +329,7 @@ export class TestStream<T, U> {
     await ctx.awaitTermination().catch(() => undefined);
   }
 
-  #crashes(at: CrashPoint, batchId: number): boolean {
+  #crashes(at: TestStreamCrashStep, batchId: number): boolean {
     return this.#crash?.at === at && this.#crash.batchId === batchId;
   }
 

@@ -27,7 +27,7 @@ import {
   type KeyedOptions,
   type Pair,
 } from 'sluice';
-import { runBatches, runBatches2 } from 'sluice/testing';
+import { batched, batchingInvariance, runBatches, runBatches2 } from 'sluice/testing';
 
 /** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
 const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
@@ -151,8 +151,10 @@ const shufflingPipelineArb: fc.Arbitrary<Step[]> = fc
     return [...steps.slice(0, i), shuffle, ...steps.slice(i)];
   });
 
-/** Input batches: concatenated, they are the whole input; every cut (empty batches too) is reachable. */
-const batchesArb = fc.array(fc.array(fc.integer({ min: -20, max: 20 }), { maxLength: 8 }), { minLength: 1, maxLength: 6 });
+/** The input records, before the kit cuts them into batches. */
+const recordsArb = fc.array(fc.integer({ min: -20, max: 20 }), { maxLength: 40 });
+/** Input batches (the kit's cuts): concatenated, they are the whole input; every cut (empty batches too) is reachable. */
+const batchesArb = batched(fc, recordsArb, { maxBatches: 6 });
 const numPartitionsArb = fc.integer({ min: 1, max: 4 });
 
 /** The step as a Sluice operator. */
@@ -262,6 +264,19 @@ describe('batching invariance of the stateless operators', () => {
     );
   });
 
+  it("the kit's batchingInvariance law holds for a representative order-preserving pipeline", async () => {
+    const pipeline: readonly OrderedStep[] = [
+      { op: 'map', f: { fn: 'affine', a: 3, b: -1 } },
+      { op: 'filter', p: { fn: 'modNot', m: 3, r: 1 } },
+      { op: 'flatMap', g: { fn: 'pair', a: 2 } },
+      { op: 'mapPartitions', g: { fn: 'dropMultiples', m: 4 } },
+      { op: 'glomFlatten' },
+      { op: 'transform', variant: 'asyncFlatMap', f: { fn: 'abs' }, p: { fn: 'even' }, g: { fn: 'repeat', k: 2 } },
+      { op: 'pairs', keyMod: 3, stringKey: true, f: { fn: 'mod', m: 5 }, g: { fn: 'pair', a: -1 } },
+    ];
+    await fc.assert(batchingInvariance(fc, { build: runPipeline(pipeline), records: recordsArb, maxBatches: 6, numPartitions: 3 }), SEED_ON_FAILURE);
+  });
+
   it('law B: with union or repartition in the pipeline, the concatenation equals the model of the whole input as a multiset', async () => {
     await fc.assert(
       fc.asyncProperty(batchesArb, shufflingPipelineArb, numPartitionsArb, async (batches, steps, numPartitions) => {
@@ -288,9 +303,13 @@ const keyArb: fc.Arbitrary<Key> = fc.oneof(
   fc.tuple(fc.constantFrom('x', 'y'), fc.integer({ min: 0, max: 2 })).map(([s, n]): Key => [s, n]),
 );
 const valueArb = fc.integer({ min: -50, max: 50 });
-const pairBatchesArb = fc.array(fc.array(fc.tuple(keyArb, valueArb), { maxLength: 10 }), { minLength: 1, maxLength: 5 });
-const keyBatchesArb = fc.array(fc.array(keyArb, { maxLength: 10 }), { minLength: 1, maxLength: 5 });
-const rightBatchesArb = fc.array(fc.array(fc.tuple(keyArb, fc.constantFrom('p', 'q', 'r')), { maxLength: 6 }), { maxLength: 5 });
+const pairBatchesArb = batched(fc, fc.array(fc.tuple(keyArb, valueArb), { maxLength: 40 }), { maxBatches: 5 });
+const keyBatchesArb = batched(fc, fc.array(keyArb, { maxLength: 40 }), { maxBatches: 5 });
+/** The right input of the two-input operators: the kit's cuts, or no batch at all (a right stream that never emits). */
+const rightBatchesArb = fc.oneof(
+  { weight: 1, arbitrary: fc.constant<[Key, string][][]>([]) },
+  { weight: 5, arbitrary: batched(fc, fc.array(fc.tuple(keyArb, fc.constantFrom('p', 'q', 'r')), { maxLength: 24 }), { maxBatches: 5 }) },
+);
 const keyedOptionsArb: fc.Arbitrary<KeyedOptions> = fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }).map((n) => (n === undefined ? {} : { numPartitions: n }));
 
 /** A key's identity by value (its own encoding, not Sluice's): `-0` is `0`, `1` is not `'1'`. */

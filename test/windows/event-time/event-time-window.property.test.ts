@@ -18,7 +18,7 @@ import {
   type WindowAssigner,
   type WindowResult,
 } from 'sluice/windows';
-import { runBatches, runBatches2, type RunBatchesOptions } from 'sluice/testing';
+import { lateDataAccounting, runBatches, runBatches2, watermarkMonotonicity, type KeyedEvent, type RunBatchesOptions } from 'sluice/testing';
 
 /** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
 const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose, numRuns: 100 } as const;
@@ -449,6 +449,18 @@ describe('eventTimeWindow laws', () => {
     );
   });
 
+  // The kit's law of late-data accounting, beside the model-based law a above (which also pins the exact windows).
+  it.each([
+    ['tumbling(5)', tumbling(5), 0],
+    ['tumbling(7, 3)', tumbling(7, 3), 2],
+    ['sliding(12, 4)', sliding(12, 4), 0],
+    ['sliding(10, 3, 1)', sliding(10, 3, 1), 3],
+    ['session(6)', session(6), 0],
+    ['session(4)', session(4), 2],
+  ] as const)("a. the kit's lateDataAccounting holds for %s (allowed lateness %i)", async (_name, assigner, allowedLateness) => {
+    await fc.assert(lateDataAccounting(fc, { assigner, delay: 8, allowedLateness, numPartitions: 3 }), SEED_ON_FAILURE);
+  });
+
   it('b. append results of on-time input do not depend on batching or arrival order: they equal brute-force windowing', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -528,6 +540,19 @@ describe('eventTimeWindow laws', () => {
         known.forEach((w, i) => {
           if (i > 0) expect(w).toBeGreaterThanOrEqual(known[i - 1] as number);
         });
+      }),
+      SEED_ON_FAILURE,
+    );
+  });
+});
+
+describe("eventTimeWindow under the kit's watermarkMonotonicity (law e)", () => {
+  it.each([0, 5, 15])('the watermark before and after eventTimeWindow never decreases nor passes the max earlier event time minus the delay %i', async (delay) => {
+    await fc.assert(watermarkMonotonicity(fc, { delay }), SEED_ON_FAILURE);
+    await fc.assert(
+      watermarkMonotonicity(fc, {
+        delay,
+        build: (s: DStream<KeyedEvent>) => s.pipe(keyBy((e: KeyedEvent) => e.key), eventTimeWindow(sliding(10, 5), count(), { outputMode: 'update' })),
       }),
       SEED_ON_FAILURE,
     );
