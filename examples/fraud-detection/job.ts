@@ -1,0 +1,125 @@
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { foreachBatch, StreamingContext } from 'sluice';
+import { fileSink, getOrCreate } from 'sluice/checkpoint';
+import { generateTransactions, type GenerateOptions, type Transaction } from './generate.js';
+import { fraudAlerts, type Alert } from './rules.js';
+
+/** Options of {@link runFraudDetection}. */
+export interface FraudDetectionOptions extends GenerateOptions {
+  /** The checkpoint directory (default: a temporary one, removed at the end). Run again on it to recover. */
+  readonly checkpointDir?: string;
+  /** Where the alert files go, in `alerts/` (default: a temporary directory, removed at the end). */
+  readonly outDir?: string;
+  readonly batchInterval?: string | number;
+  readonly maxRecordsPerBatch?: number;
+  /** Where progress lines go (default: nowhere). */
+  readonly log?: (line: string) => void;
+}
+
+/** What the job raised. */
+export interface FraudDetectionResult {
+  /** Every alert in the sink, in batch order. */
+  readonly alerts: readonly Alert[];
+  /** The generated transactions, in arrival order. */
+  readonly transactions: readonly Transaction[];
+  /** Batch files in the sink (one per batch, empty ones included). */
+  readonly batchFiles: number;
+}
+
+/** The alerts a run wrote under `outDir`, in batch order (file names sort in batch order). */
+export async function readAlerts(outDir: string): Promise<{ alerts: Alert[]; batchFiles: number }> {
+  const dir = join(outDir, 'alerts');
+  const files = (await readdir(dir).catch(() => [])).filter((name) => /^batch-[0-9a-f]+\.ndjson$/.test(name)).sort();
+  const alerts: Alert[] = [];
+  for (const name of files) {
+    for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) if (line !== '') alerts.push(JSON.parse(line) as Alert);
+  }
+  return { alerts, batchFiles: files.length };
+}
+
+/**
+ * The fraud-detection job: a replayable rate source over the generated transactions (startTime 0,
+ * so they all exist at once and batch k always holds the same rows), the three rules of rules.ts,
+ * and their alerts written exactly once through a file sink (one file per batch, rewritten
+ * identically when a batch is replayed). State and progress are checkpointed to LevelDB in
+ * `checkpointDir`: killed and started again on it, the job carries on where it was and the sink
+ * ends the same. It stops gracefully one batch after the last transaction was read (that batch
+ * uses the final watermark, which closes the last windows).
+ */
+export async function runFraudDetection(options: FraudDetectionOptions = {}): Promise<FraudDetectionResult> {
+  const log = options.log ?? (() => undefined);
+  const transactions = generateTransactions(options);
+  const temporary: string[] = [];
+  const dirOf = async (given: string | undefined, prefix: string): Promise<string> => {
+    if (given !== undefined) return given;
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    temporary.push(dir);
+    return dir;
+  };
+  try {
+    const checkpointDir = await dirOf(options.checkpointDir, 'sluice-fraud-ckpt-');
+    const outDir = await dirOf(options.outDir, 'sluice-fraud-out-');
+    await mkdir(join(outDir, 'alerts'), { recursive: true });
+    const total = transactions.length;
+    const alertsPerBatch = new Map<number, number>();
+
+    const ctx = await getOrCreate(checkpointDir, (checkpoint) => {
+      const c = new StreamingContext({ batchInterval: options.batchInterval ?? '50ms', checkpoint });
+      const input = c.rateStream<Transaction>({
+        rowsPerSecond: 1_000_000,
+        startTime: 0,
+        totalRows: total,
+        maxRecordsPerBatch: options.maxRecordsPerBatch ?? 100,
+        generate: (i) => transactions[i] ?? missing(i),
+        name: 'transactions',
+      });
+      const alerts = fraudAlerts(input);
+      alerts.pipe(fileSink<Alert>(join(outDir, 'alerts'), { name: 'alerts' }));
+      alerts.pipe(
+        foreachBatch((batch, { batchId }) => {
+          alertsPerBatch.set(batchId, batch.length);
+        }),
+      );
+      return c;
+    });
+
+    // Stop once a batch has run after the one that read the last rows, but only once start() has
+    // returned (its replays complete batches too).
+    let drainedAt: number | undefined;
+    let started = false;
+    let stopping = false;
+    const stopWhenDone = (lastBatch: number | undefined): void => {
+      if (started && !stopping && drainedAt !== undefined && lastBatch !== undefined && lastBatch > drainedAt) {
+        stopping = true;
+        void ctx.stop({ graceful: true });
+      }
+    };
+    let lastBatch: number | undefined;
+    ctx.addListener((event) => {
+      if (event.type !== 'batchCompleted') return;
+      const p = event.progress;
+      lastBatch = p.batchId;
+      const read = Number(p.sources[0]?.endOffset ?? 0);
+      const watermark = p.watermark === undefined ? 'none' : new Date(p.watermark).toISOString();
+      log(`batch ${p.batchId}: ${p.numInputRecords} transactions (${read}/${total} read), watermark ${watermark}, ${alertsPerBatch.get(p.batchId) ?? 0} alerts`);
+      alertsPerBatch.delete(p.batchId);
+      if (drainedAt === undefined && read >= total) drainedAt = p.batchId;
+      stopWhenDone(lastBatch);
+    });
+    await ctx.start();
+    started = true;
+    stopWhenDone(lastBatch);
+    await ctx.awaitTermination();
+
+    const { alerts, batchFiles } = await readAlerts(outDir);
+    return { alerts, transactions, batchFiles };
+  } finally {
+    for (const dir of temporary) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function missing(index: number): never {
+  throw new RangeError(`no generated transaction ${index}`);
+}
