@@ -1,0 +1,83 @@
+// Scenario 1: stateless and keyed. map, filter, reduceByKey per batch, against a hand-written
+// single-pass loop and RxJS (groupBy/mergeMap/scan, and bufferCount with a reduce).
+import { Subject, bufferCount, filter as rxFilter, groupBy, map as rxMap, mergeMap, scan } from 'rxjs';
+import { filter, map, mapToPair, reduceByKey } from 'sluice';
+import { keyNames, makeBatch, row, runSluice, timeBatches } from './lib.mjs';
+
+/** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */
+
+/** @param {{ scale: number }} o @returns {Promise<import('./lib.mjs').BenchRow[]>} */
+export async function keyedScenario({ scale }) {
+  const S = '1 keyed: map+filter+reduceByKey';
+  const total = Math.round(10_000_000 * scale);
+  const keys = keyNames(Math.round(100_000 * scale));
+  const batchSize = Math.round(500_000 * scale);
+  const numBatches = Math.ceil(total / batchSize);
+  const events = numBatches * batchSize;
+  const batch = (/** @type {number} */ b) => makeBatch({ b, size: batchSize, keys, eventsPerSecond: 100_000 });
+  const double = (/** @type {BenchEvent} */ e) => ({ key: e.key, value: e.value * 2 });
+  const keep = (/** @type {{ value: number }} */ e) => e.value % 3 !== 0;
+
+  let sluiceSum = 0;
+  const sluice = await runSluice({
+    numBatches,
+    batch,
+    build: (input) => input.pipe(map(double), filter(keep), mapToPair((e) => [e.key, e.value]), reduceByKey((a, b) => a + b)),
+    onOutput: (records) => {
+      for (const [, v] of records) sluiceSum += v;
+    },
+  });
+
+  let handSum = 0;
+  const hand = timeBatches({
+    numBatches,
+    batch,
+    step: (_b, evs) => {
+      /** @type {Map<string, number>} */
+      const sums = new Map();
+      for (let i = 0; i < evs.length; i++) {
+        const e = /** @type {BenchEvent} */ (evs[i]);
+        const v = e.value * 2;
+        if (v % 3 !== 0) sums.set(e.key, (sums.get(e.key) ?? 0) + v);
+      }
+      for (const v of sums.values()) handSum += v;
+    },
+  });
+
+  /** @type {Subject<BenchEvent>} */
+  const groupSubject = new Subject();
+  let groupEmissions = 0;
+  groupSubject
+    .pipe(rxMap(double), rxFilter(keep), groupBy((e) => e.key), mergeMap((g) => g.pipe(scan((acc, e) => acc + e.value, 0))))
+    .subscribe(() => void groupEmissions++);
+  const rxGroup = timeBatches({ numBatches, batch, step: (_b, evs) => { for (const e of evs) groupSubject.next(e); }, finish: () => groupSubject.complete() });
+
+  /** @type {Subject<BenchEvent>} */
+  const bufferSubject = new Subject();
+  let rxSum = 0;
+  bufferSubject
+    .pipe(
+      rxMap(double),
+      rxFilter(keep),
+      bufferCount(batchSize),
+      rxMap((buf) => {
+        /** @type {Map<string, number>} */
+        const sums = new Map();
+        for (const e of buf) sums.set(e.key, (sums.get(e.key) ?? 0) + e.value);
+        return sums;
+      }),
+    )
+    .subscribe((sums) => {
+      for (const v of sums.values()) rxSum += v;
+    });
+  const rxBuffer = timeBatches({ numBatches, batch, step: (_b, evs) => { for (const e of evs) bufferSubject.next(e); }, finish: () => bufferSubject.complete() });
+
+  const check = sluiceSum === handSum && handSum === rxSum ? 'sums agree' : `SUMS DIFFER sluice=${sluiceSum} hand=${handSum} rx=${rxSum}`;
+  const rate = (/** @type {number} */ ms) => events / ms;
+  return [
+    row(S, 'sluice', events, sluice.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys; ${check}` }),
+    row(S, 'hand loop', events, hand, { baseline: 'hand loop', ratio: rate(sluice.ms) / rate(hand), target: '>= 0.5' }),
+    row(S, 'rxjs groupBy/mergeMap/scan', events, rxGroup, { baseline: 'rxjs groupBy', ratio: rate(sluice.ms) / rate(rxGroup), target: '>= 10', note: `${groupEmissions} emissions` }),
+    row(S, 'rxjs bufferCount+reduce', events, rxBuffer, { baseline: 'rxjs bufferCount', ratio: rate(sluice.ms) / rate(rxBuffer) }),
+  ];
+}

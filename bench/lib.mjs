@@ -1,0 +1,127 @@
+// Shared helpers of the benchmark suite: deterministic input, timing, and driving a Sluice
+// pipeline on a ManualClock. Benchmarks may read wall time; the engine never does.
+import { performance } from 'node:perf_hooks';
+import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
+
+/**
+ * @typedef {{ key: string, value: number, time: number }} BenchEvent
+ * @typedef {{ scenario: string, variant: string, events: number, ms: number, eventsPerSecond: number,
+ *   baseline?: string, ratio?: number, target?: string, met?: boolean, note?: string }} BenchRow
+ */
+
+/** @param {number} seed @returns {() => number} a seeded PRNG (mulberry32) giving [0, 1). */
+export function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** @param {number} n @returns {string[]} the key names `k0` .. `k{n-1}`. */
+export function keyNames(n) {
+  return Array.from({ length: n }, (_, i) => `k${i}`);
+}
+
+/**
+ * The deterministic input: batch `b` of `size` events, keys uniform over `keys`, values 0..99,
+ * event times `eventsPerSecond` per second from 0, each up to `jitterMs` earlier (out of order).
+ *
+ * @param {{ b: number, size: number, keys: string[], eventsPerSecond: number, jitterMs?: number }} o
+ * @returns {BenchEvent[]}
+ */
+export function makeBatch({ b, size, keys, eventsPerSecond, jitterMs = 0 }) {
+  const rand = prng(0x5eed + b * 7919);
+  /** @type {BenchEvent[]} */
+  const out = new Array(size);
+  const n = keys.length;
+  for (let i = 0; i < size; i++) {
+    const index = b * size + i;
+    const time = Math.floor((index * 1000) / eventsPerSecond) - Math.floor(rand() * jitterMs);
+    out[i] = { key: /** @type {string} */ (keys[Math.floor(rand() * n)]), value: Math.floor(rand() * 100), time: Math.max(0, time) };
+  }
+  return out;
+}
+
+export const now = () => performance.now();
+
+/** @param {() => void} [fn] Runs a full GC when node runs with --expose-gc. */
+export function gc(fn) {
+  const g = /** @type {{ gc?: () => void }} */ (globalThis).gc;
+  if (g !== undefined) {
+    g();
+    g();
+  }
+  fn?.();
+}
+
+/**
+ * Runs a Sluice pipeline over `numBatches` input batches on a ManualClock and times only the
+ * batches (input generation is outside the timing). The sink counts the output records.
+ *
+ * @template T, U
+ * @param {{ numBatches: number, batch: (b: number) => T[], build: (input: import('sluice').DStream<T>) => import('sluice').DStream<U>,
+ *   interval?: number, parallelism?: number, extraBatches?: number, onOutput?: (records: readonly U[]) => void }} o
+ * @returns {Promise<{ ms: number, outputs: number }>}
+ */
+export async function runSluice({ numBatches, batch, build, interval = 1000, parallelism = 2, extraBatches = 0, onOutput }) {
+  const clock = new ManualClock();
+  const ctx = new StreamingContext({ batchInterval: interval, clock, defaultParallelism: parallelism });
+  /** @type {T[][]} */
+  const queue = [];
+  let outputs = 0;
+  build(ctx.queueStream(queue, { name: 'bench-input' })).pipe(
+    foreachBatch((records) => {
+      outputs += records.length;
+      onOutput?.(records);
+    }),
+  );
+  /** @type {unknown} */
+  let failure;
+  ctx.awaitTermination().catch((/** @type {unknown} */ error) => {
+    failure = error;
+  });
+  await ctx.start();
+  let ms = 0;
+  for (let b = 0; b < numBatches + extraBatches && ctx.state === 'active'; b++) {
+    if (b < numBatches) queue.push(batch(b));
+    const t0 = now();
+    await clock.advance(interval);
+    ms += now() - t0;
+  }
+  await ctx.stop();
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  return { ms, outputs };
+}
+
+/**
+ * Times `step(b, events)` over the same batches (generation untimed).
+ *
+ * @template T
+ * @param {{ numBatches: number, batch: (b: number) => T[], step: (b: number, events: T[]) => void, finish?: () => void }} o
+ * @returns {number} the milliseconds spent in `step` and `finish`.
+ */
+export function timeBatches({ numBatches, batch, step, finish }) {
+  let ms = 0;
+  for (let b = 0; b < numBatches; b++) {
+    const events = batch(b);
+    const t0 = now();
+    step(b, events);
+    ms += now() - t0;
+  }
+  const t0 = now();
+  finish?.();
+  return ms + (now() - t0);
+}
+
+/**
+ * @param {string} scenario @param {string} variant @param {number} events @param {number} ms
+ * @param {Partial<BenchRow>} [extra]
+ * @returns {BenchRow}
+ */
+export function row(scenario, variant, events, ms, extra = {}) {
+  return { scenario, variant, events, ms: Math.round(ms * 10) / 10, eventsPerSecond: Math.round((events * 1000) / ms), ...extra };
+}

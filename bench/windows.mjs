@@ -1,0 +1,153 @@
+// Scenario 2: event-time tumbling one-second window count per key with a watermark (append
+// mode) against a hand-written nested-Map loop with the same watermark eviction.
+// Scenario 3: sliding windows of 60 slides, incremental against brute-force recomputation, in
+// event time (panes with an inverse) and in batch time (reduceByKeyAndWindow with an inverse).
+import { mapToPair } from 'sluice';
+import { count, eventTimeWindow, reduceByKeyAndWindow, sliding, tumbling, withWatermark } from 'sluice/windows';
+import { keyNames, makeBatch, row, runSluice, timeBatches } from './lib.mjs';
+
+/** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */
+/** @typedef {import('./lib.mjs').BenchRow} BenchRow */
+
+/**
+ * A hand-written event-time window count with the engine's rules: at the start of a batch the
+ * windows whose end the watermark reached are emitted and evicted, then the batch's records are
+ * added (a record whose windows have all closed is dropped), then the watermark becomes
+ * `max event time - delay`. `windowsOf` lists a time's window starts.
+ *
+ * @param {{ size: number, delay: number, windowsOf: (t: number) => number[] }} o
+ */
+function handWindows({ size, delay, windowsOf }) {
+  /** @type {Map<number, Map<string, number>>} */
+  const windows = new Map();
+  let watermark = -Infinity;
+  let maxTime = -Infinity;
+  let emitted = 0;
+  /** @param {number} _b @param {BenchEvent[]} evs */
+  const step = (_b, evs) => {
+    for (const [start, counts] of windows) {
+      if (start + size <= watermark) {
+        emitted += counts.size;
+        windows.delete(start);
+      }
+    }
+    for (let i = 0; i < evs.length; i++) {
+      const e = /** @type {BenchEvent} */ (evs[i]);
+      if (e.time > maxTime) maxTime = e.time;
+      for (const start of windowsOf(e.time)) {
+        if (start + size <= watermark) continue;
+        let counts = windows.get(start);
+        if (counts === undefined) windows.set(start, (counts = new Map()));
+        counts.set(e.key, (counts.get(e.key) ?? 0) + 1);
+      }
+    }
+    if (maxTime - delay > watermark) watermark = maxTime - delay;
+  };
+  return { step, emitted: () => emitted };
+}
+
+/** @param {{ scale: number }} o @returns {Promise<BenchRow[]>} */
+export async function tumblingScenario({ scale }) {
+  const S = '2 event-time tumbling 1s count';
+  const total = Math.round(10_000_000 * scale);
+  const keys = keyNames(Math.round(100_000 * scale));
+  const batchSize = Math.round(500_000 * scale);
+  const numBatches = Math.ceil(total / batchSize);
+  const events = numBatches * batchSize;
+  const eventsPerSecond = Math.round(100_000 * scale); // 100 s of event time, 100 windows
+  const delay = 1000;
+  const batch = (/** @type {number} */ b) => makeBatch({ b, size: batchSize, keys, eventsPerSecond, jitterMs: 500 });
+
+  const sluice = await runSluice({
+    numBatches,
+    batch,
+    build: (input) =>
+      input.pipe(
+        withWatermark((/** @type {BenchEvent} */ e) => e.time, delay),
+        mapToPair((e) => [e.key, e]),
+        eventTimeWindow(tumbling(1000), count(), { outputMode: 'append' }),
+      ),
+  });
+  const hand = handWindows({ size: 1000, delay, windowsOf: (t) => [Math.floor(t / 1000) * 1000] });
+  const handMs = timeBatches({ numBatches, batch, step: hand.step });
+  const check = sluice.outputs === hand.emitted() ? `outputs agree (${sluice.outputs})` : `OUTPUTS DIFFER sluice=${sluice.outputs} hand=${hand.emitted()}`;
+  return [
+    row(S, 'sluice', events, sluice.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys, watermark delay 1s; ${check}` }),
+    row(S, 'hand nested-Map loop', events, handMs, { baseline: 'hand loop', ratio: handMs / sluice.ms, target: '>= 0.5' }),
+  ];
+}
+
+/** @param {{ scale: number }} o @returns {Promise<BenchRow[]>} */
+export async function slidingScenario({ scale }) {
+  /** @type {BenchRow[]} */
+  const rows = [];
+  // Event time: 60 s windows sliding every second. Smaller than the default 10M/100k input: the
+  // brute-force baseline adds each event to 60 windows.
+  {
+    const S = '3a event-time sliding 60s/1s count';
+    const total = Math.round(1_000_000 * scale);
+    const keys = keyNames(Math.round(10_000 * scale));
+    const batchSize = Math.round(50_000 * scale);
+    const numBatches = Math.ceil(total / batchSize);
+    const events = numBatches * batchSize;
+    const eventsPerSecond = Math.round(10_000 * scale); // 100 s of event time
+    const delay = 1000;
+    const batch = (/** @type {number} */ b) => makeBatch({ b, size: batchSize, keys, eventsPerSecond, jitterMs: 500 });
+    const run = (/** @type {import('sluice/windows').Aggregator<unknown, number, number>} */ agg) =>
+      runSluice({
+        numBatches,
+        batch,
+        build: (input) =>
+          input.pipe(
+            withWatermark((/** @type {BenchEvent} */ e) => e.time, delay),
+            mapToPair((e) => [e.key, e]),
+            eventTimeWindow(sliding(60_000, 1000), agg, { outputMode: 'append' }),
+          ),
+      });
+    const inc = await run(count());
+    const { inverse: _inverse, ...noInverse } = count();
+    const panes = await run(noInverse);
+    const windowsOf = (/** @type {number} */ t) => {
+      const last = Math.floor(t / 1000) * 1000;
+      const starts = [];
+      for (let s = last; s > t - 60_000; s -= 1000) starts.push(s);
+      return starts;
+    };
+    const hand = handWindows({ size: 60_000, delay, windowsOf });
+    const handMs = timeBatches({ numBatches, batch, step: hand.step });
+    const check = inc.outputs === hand.emitted() && panes.outputs === inc.outputs ? `outputs agree (${inc.outputs})` : `OUTPUTS DIFFER inc=${inc.outputs} panes=${panes.outputs} brute=${hand.emitted()}`;
+    rows.push(
+      row(S, 'sluice panes + inverse', events, inc.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys; ${check}` }),
+      row(S, 'sluice panes, recombined (no inverse)', events, panes.ms, { baseline: 'sluice no inverse', ratio: panes.ms / inc.ms }),
+      row(S, 'hand brute force (event into 60 windows)', events, handMs, { baseline: 'brute force', ratio: handMs / inc.ms, target: '>= 5' }),
+    );
+  }
+  // Batch time: reduceByKeyAndWindow over 60 batches sliding every batch, with and without inverse.
+  {
+    const S = '3b batch-time reduceByKeyAndWindow 60 slides';
+    const total = Math.round(10_000_000 * scale);
+    const keys = keyNames(Math.round(100_000 * scale));
+    const numBatches = 120;
+    const batchSize = Math.ceil(total / numBatches);
+    const events = numBatches * batchSize;
+    const batch = (/** @type {number} */ b) => makeBatch({ b, size: batchSize, keys, eventsPerSecond: 100_000 });
+    const run = (/** @type {((a: number, b: number) => number) | undefined} */ inverse) =>
+      runSluice({
+        numBatches,
+        batch,
+        build: (input) =>
+          input.pipe(
+            mapToPair((/** @type {BenchEvent} */ e) => [e.key, 1]),
+            reduceByKeyAndWindow((a, b) => a + b, inverse, 60_000, 1000, { filter: ([, n]) => n !== 0 }),
+          ),
+      });
+    const inc = await run((a, b) => a - b);
+    const brute = await run(undefined);
+    const check = inc.outputs === brute.outputs ? `outputs agree (${inc.outputs})` : `OUTPUTS DIFFER inc=${inc.outputs} brute=${brute.outputs}`;
+    rows.push(
+      row(S, 'sluice with inverse', events, inc.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys; ${check}` }),
+      row(S, 'sluice full recomputation', events, brute.ms, { baseline: 'recomputation', ratio: brute.ms / inc.ms, target: '>= 5' }),
+    );
+  }
+  return rows;
+}
