@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../support/seeded-random.js';
 
 /*
  * Real crashes (STYLE.md, Tests): a child process runs a checkpointed stateful job
@@ -27,17 +28,6 @@ const TIMEOUT_MS = Math.max(120_000, KILLS * 6_000);
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const job = fileURLToPath(new URL('./fixtures/sigkill-job.mjs', import.meta.url));
 
-/** A small seeded generator (mulberry32), so a kill schedule can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Exit {
   readonly code: number | null;
@@ -130,7 +120,7 @@ describe('exactly-once across real crashes (SIGKILL)', () => {
         await Promise.all([
           runToEnd(join(root, 'straight-ckpt'), join(root, 'straight')),
           (async () => {
-            await killRepeatedly(join(root, 'crashed-ckpt'), join(root, 'crashed'), random(SEED), log);
+            await killRepeatedly(join(root, 'crashed-ckpt'), join(root, 'crashed'), seededRandom(SEED), log);
             await runToEnd(join(root, 'crashed-ckpt'), join(root, 'crashed'));
           })(),
         ]);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../support/seeded-random.js';
 import { generateTransactions } from '../../examples/fraud-detection/generate.js';
 import { readAlerts, runFraudDetection } from '../../examples/fraud-detection/job.js';
 import { alertKey, referenceAlerts } from '../../examples/fraud-detection/reference.js';
@@ -20,17 +21,6 @@ const GEN = { seed: 11, cards: 40, hours: 36 } as const;
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/fraud-job.mjs', import.meta.url));
 
-/** mulberry32, for the kill schedule. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sortedKeys = (alerts: readonly { rule: string; card: string; ref: string }[]): string[] => alerts.map((a) => alertKey(a as Parameters<typeof alertKey>[0])).sort();
 
@@ -73,7 +63,7 @@ describe('the fraud-detection example', () => {
   it.skipIf(process.platform === 'win32')(
     'killed with SIGKILL mid-run and restarted on its checkpoint, ends with exactly the reference alerts',
     async () => {
-      const next = random(SEED);
+      const next = seededRandom(SEED);
       const checkpoint = join(root, 'ckpt');
       const out = join(root, 'out');
       const log: string[] = [];

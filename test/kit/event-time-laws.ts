@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type * as FastCheck from 'fast-check';
-import { foreachBatch, keyBy, type BatchProgress, type DStream, type Pair } from 'sluice';
+import { foreachBatch, keyBy, parseDuration, type BatchProgress, type DStream, type DurationLike, type Pair } from 'sluice';
 import {
   collect,
   eventTimeWindow,
@@ -18,8 +18,8 @@ import { runBatches } from './run-batches.js';
 
 /** Options of {@link watermarkMonotonicity}. */
 export interface WatermarkLawOptions<V> extends LawRunOptions {
-  /** The watermark delay (ms) of `withWatermark((e) => e.time, delay)`, applied to the input. */
-  readonly delay: number;
+  /** The watermark delay (ms or `'10s'`) of `withWatermark((e) => e.time, delay)`, applied to the input. */
+  readonly delay: DurationLike;
   /** The events (default: 3 keys, disorder up to `delay`, 10% late, 10% duplicated). */
   readonly events?: FastCheck.Arbitrary<readonly KeyedEvent<V>[]>;
   /** What follows the watermark (default: nothing; the watermarked stream is the output). */
@@ -36,7 +36,8 @@ export interface WatermarkLawOptions<V> extends LawRunOptions {
  * @example await fc.assert(watermarkMonotonicity(fc, { delay: 20, build: (s) => s.pipe(keyBy((e) => e.key), eventTimeWindow(tumbling(10), count())) }))
  */
 export function watermarkMonotonicity<V = number>(fc: FastCheckModule, options: WatermarkLawOptions<V>): FastCheck.IAsyncProperty<[KeyedEvent<V>[][]]> {
-  const { delay, extraBatches = 2 } = options;
+  const { extraBatches = 2 } = options;
+  const delay = parseDuration(options.delay, 'watermarkMonotonicity delay');
   const build = options.build ?? ((s: DStream<KeyedEvent<V>>): DStream<unknown> => s);
   const events = options.events ?? (keyedEvents(fc, { keys: 3, maxDisorder: delay, lateFraction: 0.1, duplicateFraction: 0.1 }) as unknown as FastCheck.Arbitrary<KeyedEvent<V>[]>);
   return fc.asyncProperty(batched(fc, events, options), async (batches) => {
@@ -75,10 +76,10 @@ export type WindowOperator = <V>(
 /** Options of {@link lateDataAccounting}. */
 export interface LateDataLawOptions<V> extends LawRunOptions {
   readonly assigner: WindowAssigner;
-  /** The watermark delay (ms, default 10). */
-  readonly delay?: number;
+  /** The watermark delay (ms or `'10s'`, default 10 ms). */
+  readonly delay?: DurationLike;
   /** Allowed lateness (ms, default 0). */
-  readonly allowedLateness?: number;
+  readonly allowedLateness?: DurationLike;
   /** The late policy (default: both, generated). */
   readonly late?: LatePolicy;
   /** The events (default: 3 keys, disorder up to twice the delay, 20% late, 10% duplicated). */
@@ -105,7 +106,9 @@ export function lateDataAccounting<V = number>(
   fc: FastCheckModule,
   options: LateDataLawOptions<V>,
 ): FastCheck.IAsyncProperty<[KeyedEvent<V>[][], LatePolicy]> {
-  const { assigner, delay = 10, allowedLateness = 0, operator = eventTimeWindow } = options;
+  const { assigner, operator = eventTimeWindow } = options;
+  const delay = parseDuration(options.delay ?? 10, 'lateDataAccounting delay');
+  const allowedLateness = parseDuration(options.allowedLateness ?? 0, 'lateDataAccounting allowedLateness');
   const events = options.events ?? (keyedEvents(fc, { keys: 3, maxDisorder: 2 * delay, lateFraction: 0.2, duplicateFraction: 0.1 }) as unknown as FastCheck.Arbitrary<KeyedEvent<V>[]>);
   const policy = options.late === undefined ? fc.constantFrom<LatePolicy>('drop', 'sideOutput') : fc.constant(options.late);
   return fc.asyncProperty(batched(fc, events, options), policy, async (batches, late) => {
