@@ -67,9 +67,10 @@ export function gc(fn) {
  *   interval?: number, parallelism?: number, extraBatches?: number, onOutput?: (records: readonly U[]) => void }} o
  * @returns {Promise<{ ms: number, outputs: number }>}
  */
-export async function runSluice({ numBatches, batch, build, interval = 1000, parallelism = 2, extraBatches = 0, onOutput }) {
+export async function runSluice({ numBatches, batch, build, interval = 1000, parallelism, extraBatches = 0, onOutput }) {
   const clock = new ManualClock();
-  const ctx = new StreamingContext({ batchInterval: interval, clock, defaultParallelism: parallelism });
+  // Without `parallelism`, the context's default (what a user gets).
+  const ctx = new StreamingContext({ batchInterval: interval, clock, ...(parallelism === undefined ? {} : { defaultParallelism: parallelism }) });
   /** @type {T[][]} */
   const queue = [];
   let outputs = 0;

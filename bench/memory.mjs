@@ -12,7 +12,7 @@ export async function memoryScenario({ scale }) {
   const perBatch = Math.round(250_000 * scale);
   const hasGc = typeof (/** @type {{ gc?: unknown }} */ (globalThis).gc) === 'function';
   const clock = new ManualClock();
-  const ctx = new StreamingContext({ batchInterval: 1000, clock, defaultParallelism: 2 });
+  const ctx = new StreamingContext({ batchInterval: 1000, clock });
   // Integer keys, so the figure is the store's own cost and not that of key strings.
   const spec = stateSpec((/** @type {number} */ _key, /** @type {number | undefined} */ value, /** @type {import('sluice/state').State<{ count: number, sum: number }>} */ state) => {
     const old = state.getOption() ?? { count: 0, sum: 0 };

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { URL } from 'node:url';
 import { keyedScenario } from './keyed.mjs';
+import { latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
 import { slidingScenario, tumblingScenario } from './windows.mjs';
 
@@ -18,6 +19,7 @@ const scenarios = [
   ['keyed', keyedScenario],
   ['tumbling', tumblingScenario],
   ['sliding', slidingScenario],
+  ['latency', latencyScenario],
   ['memory', memoryScenario],
 ];
 

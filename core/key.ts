@@ -90,54 +90,85 @@ function mix32(value: number): number {
   return h >>> 0;
 }
 
+/** One entry of a {@link KeyMap}: its key and its value, which may be changed in place. */
+export interface KeyEntry<K extends Key, V> {
+  readonly key: K;
+  value: V;
+}
+
 /**
  * A map from {@link Key} to values that compares keys by value and keeps first-insertion order.
  * Primitive keys go straight into a `Map` (no allocation per lookup); array keys are encoded.
+ * Each key has one entry object, so reading and then updating a key costs one lookup
+ * ({@link entryOf}, then assign `value`), which the shuffle's per-record loops rely on.
  */
 export class KeyMap<K extends Key, V> {
-  #primitive = new Map<KeyPart, V>();
-  #composite = new Map<string, V>();
-  #order: K[] = [];
+  readonly #primitive = new Map<KeyPart, KeyEntry<K, V>>();
+  #composite: Map<string, KeyEntry<K, V>> | undefined;
+  readonly #entries: KeyEntry<K, V>[] = [];
 
   /** The number of keys. */
   get size(): number {
-    return this.#order.length;
+    return this.#entries.length;
+  }
+
+  /** The entry of `key`, or undefined: assign its `value` to update the key in place. */
+  entryOf(key: K): KeyEntry<K, V> | undefined {
+    return Array.isArray(key) ? this.#composite?.get(encodeCompositeKey(key as readonly KeyPart[])) : this.#primitive.get(key as KeyPart);
   }
 
   get(key: K): V | undefined {
-    return Array.isArray(key)
-      ? this.#composite.get(encodeCompositeKey(key as readonly KeyPart[]))
-      : this.#primitive.get(key as KeyPart);
+    return this.entryOf(key)?.value;
   }
 
   has(key: K): boolean {
-    return Array.isArray(key)
-      ? this.#composite.has(encodeCompositeKey(key as readonly KeyPart[]))
-      : this.#primitive.has(key as KeyPart);
+    return this.entryOf(key) !== undefined;
   }
 
   set(key: K, value: V): this {
-    if (Array.isArray(key)) {
-      const encoded = encodeCompositeKey(key as readonly KeyPart[]);
-      if (!this.#composite.has(encoded)) this.#order.push(key);
-      this.#composite.set(encoded, value);
-    } else {
-      assertKeyPart(key);
-      const primitive = Object.is(key, -0) ? 0 : key;
-      if (!this.#primitive.has(primitive)) this.#order.push(primitive as K);
-      this.#primitive.set(primitive, value);
-    }
+    const entry = this.entryOf(key);
+    if (entry === undefined) this.add(key, value);
+    else entry.value = value;
     return this;
   }
 
+  /**
+   * Adds `key`, which must not be in the map yet (check with {@link entryOf}), and returns its entry.
+   *
+   * @throws TypeError when `key` is not a {@link Key}.
+   */
+  add(key: K, value: V): KeyEntry<K, V> {
+    let entry: KeyEntry<K, V>;
+    if (Array.isArray(key)) {
+      entry = { key, value };
+      (this.#composite ??= new Map()).set(encodeCompositeKey(key as readonly KeyPart[]), entry);
+    } else {
+      assertKeyPart(key);
+      const primitive = Object.is(key, -0) ? 0 : key;
+      entry = { key: primitive as K, value };
+      this.#primitive.set(primitive, entry);
+    }
+    this.#entries.push(entry);
+    return entry;
+  }
+
   /** The keys in first-insertion order. */
-  keys(): readonly K[] {
-    return this.#order;
+  keys(): K[] {
+    return this.#entries.map((e) => e.key);
+  }
+
+  /** The entries in first-insertion order (do not add to or remove from the array). */
+  entries(): readonly KeyEntry<K, V>[] {
+    return this.#entries;
   }
 
   /** Calls `fn` for every entry in first-insertion order. */
   forEach(fn: (value: V, key: K) => void): void {
-    for (const key of this.#order) fn(this.get(key) as V, key);
+    const entries = this.#entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as KeyEntry<K, V>;
+      fn(e.value, e.key);
+    }
   }
 }
 

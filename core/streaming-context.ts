@@ -28,7 +28,11 @@ export interface StreamingContextOptions {
   readonly clock?: Clock;
   /** A pino logger (default: silent). Sluice logs lifecycle at info and batch summaries at debug. */
   readonly logger?: Logger;
-  /** Partitions of input batches and keyed results unless an operator says otherwise (default 2). */
+  /**
+   * Partitions of input batches and keyed results unless an operator says otherwise (default 1:
+   * the inline executor runs every task on the one JavaScript thread, where more partitions only
+   * cost; raise it with an executor that runs tasks in parallel).
+   */
   readonly defaultParallelism?: number;
   /** Runs the tasks of a batch (default: inline). */
   readonly executor?: Executor;
@@ -88,7 +92,7 @@ export class StreamingContext {
     this.batchInterval = parsePositiveDuration(options.batchInterval, 'batchInterval');
     this.clock = options.clock ?? new SystemClock();
     this.logger = (options.logger ?? silentLogger()).child({ component: 'sluice' });
-    const parallelism = options.defaultParallelism ?? 2;
+    const parallelism = options.defaultParallelism ?? 1;
     if (!Number.isInteger(parallelism) || parallelism < 1) {
       throw new RangeError(`defaultParallelism must be a positive integer, got ${parallelism}.`);
     }

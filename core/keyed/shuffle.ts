@@ -1,6 +1,6 @@
 import { Batch } from '../batch.js';
 import type { BatchContext } from '../batch-context.js';
-import { KeyMap, type Key, type Pair } from '../key.js';
+import { KeyMap, type Key, type KeyEntry, type Pair } from '../key.js';
 import { userFunctionFailed } from '../operator-error.js';
 import { partitionOf } from './partitioner.js';
 
@@ -36,9 +36,9 @@ export async function combineByKeyBatch<K extends Key, V, C>(
           const pair = partition[i] as Pair<K, V>;
           const key = pair[0];
           const bucket = buckets[partitionOf(key, numPartitions)] as KeyMap<K, C>;
-          const existing = bucket.get(key);
-          if (existing === undefined && !bucket.has(key)) bucket.set(key, create(pair[1]));
-          else bucket.set(key, mergeValue(existing as C, pair[1]));
+          const entry = bucket.entryOf(key);
+          if (entry === undefined) bucket.add(key, create(pair[1]));
+          else entry.value = mergeValue(entry.value, pair[1]);
         }
       } catch (error) {
         throw userFunctionFailed(operator, error);
@@ -48,23 +48,36 @@ export async function combineByKeyBatch<K extends Key, V, C>(
   );
   const reduced = await bc.executor.run(
     Array.from({ length: numPartitions }, (_, p) => () => {
+      // One map task: its bucket is the result as it is (keys in first-seen order).
+      if (mapOutputs.length === 1) return pairsOf((mapOutputs[0] as KeyMap<K, C>[])[p] as KeyMap<K, C>);
       const merged = new KeyMap<K, C>();
-      const mergeInto = (c: C, key: K): void => {
-        const existing = merged.get(key);
-        if (existing === undefined && !merged.has(key)) merged.set(key, c);
-        else merged.set(key, mergeCombiners(existing as C, c));
-      };
       try {
-        for (const buckets of mapOutputs) (buckets[p] as KeyMap<K, C>).forEach(mergeInto);
+        for (const buckets of mapOutputs) {
+          const entries = (buckets[p] as KeyMap<K, C>).entries();
+          for (let i = 0; i < entries.length; i++) {
+            const { key, value } = entries[i] as KeyEntry<K, C>;
+            const existing = merged.entryOf(key);
+            if (existing === undefined) merged.add(key, value);
+            else existing.value = mergeCombiners(existing.value, value);
+          }
+        }
       } catch (error) {
         throw userFunctionFailed(operator, error);
       }
-      const out: Pair<K, C>[] = [];
-      merged.forEach((c, key) => out.push([key, c]));
-      return out;
+      return pairsOf(merged);
     }),
   );
   return new Batch(reduced);
+}
+
+function pairsOf<K extends Key, C>(map: KeyMap<K, C>): Pair<K, C>[] {
+  const entries = map.entries();
+  const out: Pair<K, C>[] = new Array<Pair<K, C>>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as KeyEntry<K, C>;
+    out[i] = [e.key, e.value];
+  }
+  return out;
 }
 
 /**

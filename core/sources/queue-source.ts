@@ -38,7 +38,7 @@ export class QueueSource<T> implements Source<T> {
     const start = countOffset(startOffset, 'queue');
     if (this.#buffer.end <= start) {
       const take = this.#oneAtATime ? Math.min(1, this.queue.length) : this.queue.length;
-      for (const records of this.queue.splice(0, take)) for (const r of records) this.#buffer.push(r);
+      for (const records of this.queue.splice(0, take)) this.#buffer.pushAll(records);
     }
     return Math.min(this.#buffer.end, start + maxRecords);
   }

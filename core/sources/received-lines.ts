@@ -33,14 +33,14 @@ export class ReceivedLines {
     if (lines.length === 0) return;
     const wal = this.#wal;
     if (wal === undefined) {
-      for (const line of lines) this.#buffer.push(line);
+      this.#buffer.pushAll(lines);
       return;
     }
     this.#pending = this.#pending
       .then(() => wal.append(lines))
       .then(
         () => {
-          for (const line of lines) this.#buffer.push(line);
+          this.#buffer.pushAll(lines);
         },
         (error: unknown) => {
           this.#failure ??= error instanceof Error ? error : new Error(String(error));

@@ -29,6 +29,17 @@ export class RecordBuffer<T> {
     this.#records.push(record);
   }
 
+  /** Appends `records` (copied: the caller may reuse its array). */
+  pushAll(records: readonly T[]): void {
+    if (this.#head === this.#records.length) {
+      // Nothing live: start over from a copy, which is much cheaper than pushing one by one.
+      this.#records = records.slice();
+      this.#head = 0;
+    } else {
+      for (let i = 0; i < records.length; i++) this.#records.push(records[i] as T);
+    }
+  }
+
   /** The records in `[start, end)`. */
   slice(start: number, end: number): T[] {
     if (start < this.#base) {
