@@ -3,9 +3,11 @@
 // `npm test`; a missed target is reported, never a failure.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { URL } from 'node:url';
+import { checkpointScenario } from './checkpoint-cost.mjs';
 import { keyedScenario } from './keyed.mjs';
 import { latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
+import { recoveryScenario } from './recovery.mjs';
 import { slidingScenario, tumblingScenario } from './windows.mjs';
 
 /** @typedef {import('./lib.mjs').BenchRow & { bytesPerEntry?: number }} Row */
@@ -19,6 +21,8 @@ const scenarios = [
   ['keyed', keyedScenario],
   ['tumbling', tumblingScenario],
   ['sliding', slidingScenario],
+  ['checkpoint', checkpointScenario],
+  ['recovery', recoveryScenario],
   ['latency', latencyScenario],
   ['memory', memoryScenario],
 ];
