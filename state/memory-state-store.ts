@@ -3,20 +3,48 @@ import { SortedKeyIndex } from './sorted-key-index.js';
 import { DELETED, mergeStaged, StagedWrites, type StoreEntry } from './staged-writes.js';
 import type { KeyRange, StateBackend, StateStore, StoreKey, StoreStats } from './state-store.js';
 
+/**
+ * A commit keeps the key index up to date only when a scan used it at the version being committed
+ * or at the one before (`version - scannedAt < IDLE_VERSIONS`); otherwise the commit drops the
+ * index, and the next scan builds it again. So the index survives one batch with no scan: an
+ * operator that scans every batch or every other batch never rebuilds it, and one that stops
+ * scanning pays for it in at most two more commits (the second commit in a row with no scan
+ * before it, since the commit before, drops it).
+ */
+const IDLE_VERSIONS = 2;
+
 /** The committed state of one operator in memory: it outlives the store objects opened on it. */
 class MemoryTable {
   readonly values = new Map<StoreKey, unknown>();
-  readonly index = new SortedKeyIndex();
+  /**
+   * The keys of `values` in order, for scans: built by the first scan, kept up to date by commits
+   * while scans use it, dropped by a commit when they stop (see {@link IDLE_VERSIONS}).
+   */
+  index: SortedKeyIndex | undefined = undefined;
+  /** The version at which a scan last started or moved. */
+  scannedAt = 0;
   version = 0;
+
+  /** The key index, built from the keys (one sort) when there is none; marks the table scanned. */
+  indexForScan(): SortedKeyIndex {
+    this.scannedAt = this.version;
+    // The default sort orders strings by UTF-16 code units, as `<` does.
+    return (this.index ??= SortedKeyIndex.fromSorted([...this.values.keys()].sort()));
+  }
 }
 
 /** Opens a store on an operator's table (the backend's way in; set by the store class). */
 let openTable: (table: MemoryTable, onClose: () => void) => MemoryStateStore;
 
 /**
- * A {@link StateStore} that keeps everything in memory: the committed values in a map, their keys
- * in a sorted index for scans, the staged writes in another map. Values are kept as given (never
- * copied or serialized). `load` has nothing to do, so `get` and `has` answer for any key.
+ * A {@link StateStore} that keeps everything in memory: the committed values in a map, the staged
+ * writes in another map. Values are kept as given (never copied or serialized). `load` has nothing
+ * to do, so `get` and `has` answer for any key.
+ *
+ * Scans walk a sorted index of the committed keys, which only scans need: the first scan builds it
+ * (one sort of the keys), commits keep it up to date while scans go on (O(log n + chunk) per key
+ * added or deleted), and a commit drops it once the table goes two commits in a row with no scan before them
+ * (see {@link IDLE_VERSIONS}), so a store that is never scanned pays nothing for it.
  *
  * @example
  * const store = new MemoryStateStore();
@@ -91,17 +119,27 @@ export class MemoryStateStore implements StateStore {
 
   commit(): Promise<number> {
     this.#checkOpen();
-    const { values, index } = this.#table;
-    for (const [key, staged] of this.#staged.entries()) {
-      if (staged === DELETED) {
-        if (values.delete(key)) index.delete(key);
-      } else {
-        if (!values.has(key)) index.add(key);
-        values.set(key, staged);
+    const table = this.#table;
+    const values = table.values;
+    if (table.index !== undefined && table.version - table.scannedAt >= IDLE_VERSIONS) table.index = undefined;
+    const index = table.index;
+    if (index === undefined) {
+      for (const [key, staged] of this.#staged.entries()) {
+        if (staged === DELETED) values.delete(key);
+        else values.set(key, staged);
+      }
+    } else {
+      for (const [key, staged] of this.#staged.entries()) {
+        if (staged === DELETED) {
+          if (values.delete(key)) index.delete(key);
+        } else {
+          if (!values.has(key)) index.add(key);
+          values.set(key, staged);
+        }
       }
     }
     this.#staged.clear();
-    return Promise.resolve(++this.#table.version);
+    return Promise.resolve(++table.version);
   }
 
   abort(): void {
@@ -121,9 +159,39 @@ export class MemoryStateStore implements StateStore {
     return Promise.resolve();
   }
 
+  /**
+   * The committed entries `gte <= key < lt` in key order. Like a walk of the index, a scan paused
+   * across commits goes on from the first key above the last one it gave, in the committed state
+   * at the time it resumes: it never repeats a key nor gives one deleted before it got there, and
+   * it gives the keys committed ahead of it. This holds when a commit dropped the index while the
+   * scan was paused (the third commit it is paused across does, if no other scan ran): the scan
+   * then goes on in the table's current index, which it builds if no other scan did, never in the
+   * dropped one, which commits no longer update. Each step marks the table scanned, so a scan that
+   * moves between commits keeps the index.
+   */
   *#committed(gte: StoreKey | undefined, lt: StoreKey | undefined): Generator<StoreEntry, void, undefined> {
-    const values = this.#table.values;
-    for (const key of this.#table.index.keys(gte, lt)) yield [key, values.get(key)];
+    const table = this.#table;
+    const values = table.values;
+    let index = table.indexForScan();
+    let walk = index.keys(gte, lt);
+    let last: StoreKey | undefined;
+    for (;;) {
+      if (table.index === index) {
+        table.scannedAt = table.version;
+      } else {
+        index = table.indexForScan();
+        walk = index.keys(last ?? gte, lt);
+      }
+      const next = walk.next();
+      if (next.done === true) return;
+      const key = next.value;
+      if (key === last) continue;
+      // The index holds exactly the keys of `values`; a value may be undefined, so ask `has`.
+      const value = values.get(key);
+      if (value === undefined && !values.has(key)) continue;
+      last = key;
+      yield [key, value];
+    }
   }
 
   #checkOpen(): void {

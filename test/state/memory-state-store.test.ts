@@ -1,6 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStateBackend, MemoryStateStore } from '../../state/memory-state-store.js';
+import { SortedKeyIndex } from '../../state/sorted-key-index.js';
+import type { KeyRange, StoreKey } from '../../state/state-store.js';
+import { collect, expectedScan } from '../kit/state-store-model.js';
 import { stateStoreSuite } from '../kit/state-store-suite.js';
+
+/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
+const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
+
+const pad = (n: number): string => `k${String(n).padStart(5, '0')}`;
+const keysOf = async (entries: AsyncIterable<readonly [StoreKey, unknown]>): Promise<StoreKey[]> => (await collect(entries)).map(([key]) => key);
+const sortedKeys = (keys: Iterable<StoreKey>): StoreKey[] => [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
 describe('MemoryStateStore conformance', () => {
   stateStoreSuite({ test: it, factory: () => Promise.resolve({ store: new MemoryStateStore() }) });
@@ -67,6 +78,232 @@ describe('MemoryStateStore', () => {
     expect(seen[700]).toBe('k0700');
     expect(seen[701]).toBe('k0700a');
     expect(seen).not.toContain('k0701');
+  });
+});
+
+describe('MemoryStateStore key index (built by the first scan, dropped by the second commit in a row with no scan before it)', () => {
+  /** Counts the bulk builds of the index: one per scan that found no index. */
+  const spyBuilds = () => vi.spyOn(SortedKeyIndex, 'fromSorted');
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('is built by the first scan, kept by commits while scans go on or after one commit with no scan, and rebuilt after two', async () => {
+    const builds = spyBuilds();
+    const store = new MemoryStateStore();
+    const model = new Set<StoreKey>();
+    const write = async (from: number, to: number): Promise<void> => {
+      for (let i = from; i < to; i++) {
+        store.put(pad(i), i);
+        model.add(pad(i));
+      }
+      if (from > 0) {
+        store.delete(pad(from - 7));
+        model.delete(pad(from - 7));
+      }
+      await store.commit();
+    };
+    await write(0, 1_000);
+    await write(1_000, 2_000);
+    expect(builds).not.toHaveBeenCalled();
+    expect(await keysOf(store.scanCommitted())).toEqual(sortedKeys(model));
+    expect(builds).toHaveBeenCalledTimes(1);
+    for (let b = 2; b < 8; b++) {
+      await write(b * 1_000, (b + 1) * 1_000);
+      expect(await keysOf(store.scan({ gte: pad(b * 500) }))).toEqual(sortedKeys(model).filter((k) => k >= pad(b * 500)));
+    }
+    // The commit after a scan, then one with no scan before it: both keep the index up to date.
+    await write(8_000, 9_000);
+    await write(9_000, 10_000);
+    expect(await keysOf(store.scan())).toEqual(sortedKeys(model));
+    expect(builds).toHaveBeenCalledTimes(1);
+    // The second commit in a row with no scan before it drops the index; the next scan builds it again.
+    await write(10_000, 11_000);
+    await write(11_000, 12_000);
+    await write(12_000, 13_000);
+    expect(await keysOf(store.scan())).toEqual(sortedKeys(model));
+    expect(builds).toHaveBeenCalledTimes(2);
+    await write(13_000, 14_000);
+    expect(await keysOf(store.scanCommitted({ gte: pad(12_990) }))).toEqual(sortedKeys(model).filter((k) => k >= pad(12_990)));
+    expect(builds).toHaveBeenCalledTimes(2);
+  });
+
+  it('a scan after many commits with no scan gives every committed key in order', async () => {
+    const builds = spyBuilds();
+    const store = new MemoryStateStore();
+    const model = new Set<StoreKey>();
+    const order = (i: number): number => (i * 7_919) % 30_000;
+    for (let i = 0; i < 30_000; i++) {
+      store.put(pad(order(i)), i);
+      model.add(pad(order(i)));
+      if (i % 1_000 === 999) await store.commit();
+    }
+    expect(await keysOf(store.scanCommitted({ limit: 3 }))).toEqual(sortedKeys(model).slice(0, 3));
+    for (let b = 0; b < 40; b++) {
+      for (let i = 0; i < 500; i++) {
+        const n = order(b * 500 + i);
+        if (i % 3 === 0) {
+          store.put(pad(n) + 'x', b);
+          model.add(pad(n) + 'x');
+        } else {
+          store.delete(pad(n));
+          model.delete(pad(n));
+        }
+      }
+      await store.commit();
+    }
+    expect(await keysOf(store.scanCommitted())).toEqual(sortedKeys(model));
+    expect(await keysOf(store.scan({ prefix: 'k012' }))).toEqual(sortedKeys(model).filter((k) => k.startsWith('k012')));
+    expect(builds).toHaveBeenCalledTimes(2);
+  });
+
+  it('scans agree with a sorted model whatever the pattern of scans and commits', async () => {
+    const key = fc.integer({ min: 0, max: 1_500 }).map(pad);
+    const range = fc.oneof(
+      fc.constant<KeyRange>({}),
+      fc.tuple(key, key).map(([gte, lt]): KeyRange => ({ gte, lt })),
+      fc.tuple(key, fc.nat(40)).map(([gte, limit]): KeyRange => ({ gte, limit })),
+    );
+    const batch = fc.record({
+      writes: fc.array(fc.tuple(key, fc.boolean()), { maxLength: 400 }),
+      scanStaged: fc.option(range, { freq: 3 }),
+      scanCommitted: fc.option(range, { freq: 3 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(batch, { minLength: 1, maxLength: 12 }), async (batches) => {
+        const store = new MemoryStateStore();
+        const committed = new Map<StoreKey, unknown>();
+        let n = 0;
+        for (const { writes, scanStaged, scanCommitted } of batches) {
+          const view = new Map(committed);
+          for (const [k, put] of writes) {
+            if (put) {
+              store.put(k, ++n);
+              view.set(k, n);
+            } else {
+              store.delete(k);
+              view.delete(k);
+            }
+          }
+          if (scanStaged !== null) expect(await collect(store.scan(scanStaged))).toEqual(expectedScan(view, scanStaged));
+          await store.commit();
+          committed.clear();
+          for (const [k, v] of view) committed.set(k, v);
+          if (scanCommitted !== null) expect(await collect(store.scanCommitted(scanCommitted))).toEqual(expectedScan(committed, scanCommitted));
+        }
+        expect(await collect(store.scanCommitted())).toEqual(expectedScan(committed));
+      }),
+      { ...SEED_ON_FAILURE, numRuns: 60 },
+    );
+  });
+
+  it('a scan paused across commits that drop the index goes on after its last key, without deleted keys or repeats', async () => {
+    const builds = spyBuilds();
+    const store = new MemoryStateStore();
+    for (let i = 0; i < 2_000; i++) store.put(pad(i), i);
+    await store.commit();
+    const walk = store.scanCommitted()[Symbol.asyncIterator]();
+    const seen: StoreKey[] = [];
+    for (let i = 0; i < 700; i++) seen.push(((await walk.next()).value as readonly [StoreKey, unknown])[0]);
+    store.delete(pad(0));
+    store.delete(pad(701));
+    store.put(pad(700) + 'a', -1);
+    await store.commit();
+    store.delete(pad(900));
+    await store.commit();
+    // The second commit in a row with no scan before it: the index is dropped, these go to the map only.
+    store.put(pad(950) + 'a', -2);
+    store.delete(pad(1_999));
+    await store.commit();
+    store.put(pad(1_000) + 'a', -3);
+    store.delete(pad(1_001));
+    await store.commit();
+    for (let next = await walk.next(); next.done !== true; next = await walk.next()) seen.push(next.value[0]);
+    const expected = [
+      ...Array.from({ length: 700 }, (_, i) => pad(i)),
+      ...[pad(700), pad(700) + 'a'],
+      ...Array.from({ length: 1_298 }, (_, i) => pad(i + 702)).filter((k) => ![pad(900), pad(1_001), pad(1_999)].includes(k)),
+      ...[pad(950) + 'a', pad(1_000) + 'a'],
+    ];
+    expect(seen).toEqual(sortedKeys(expected));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(builds).toHaveBeenCalledTimes(2);
+  });
+
+  it('a paused scan goes on in the index another scan rebuilt after the drop', async () => {
+    const builds = spyBuilds();
+    const store = new MemoryStateStore();
+    for (let i = 0; i < 1_000; i++) store.put(pad(i), i);
+    await store.commit();
+    const walk = store.scanCommitted({ gte: pad(100), lt: pad(900) })[Symbol.asyncIterator]();
+    expect((await walk.next()).value).toEqual([pad(100), 100]);
+    for (let b = 0; b < 3; b++) {
+      store.delete(pad(101 + b));
+      await store.commit();
+    }
+    expect(await keysOf(store.scanCommitted({ limit: 1 }))).toEqual([pad(0)]);
+    expect(builds).toHaveBeenCalledTimes(2);
+    store.delete(pad(200));
+    store.put(pad(150) + 'a', 'new');
+    await store.commit();
+    const rest = await keysOf({ [Symbol.asyncIterator]: () => walk });
+    expect(rest).toEqual(sortedKeys([...Array.from({ length: 796 }, (_, i) => pad(i + 104)).filter((k) => k !== pad(200)), pad(150) + 'a']));
+    expect(builds).toHaveBeenCalledTimes(2);
+  });
+
+  it('a scan that moves between commits keeps the index', async () => {
+    const builds = spyBuilds();
+    const store = new MemoryStateStore();
+    for (let i = 0; i < 100; i++) store.put(pad(i), i);
+    await store.commit();
+    const seen: StoreKey[] = [];
+    for await (const [key] of store.scanCommitted()) {
+      seen.push(key);
+      if (seen.length < 60) store.put(pad(seen.length * 2) + 'a', 0);
+      await store.commit();
+    }
+    expect(seen.filter((k) => !k.endsWith('a'))).toEqual(Array.from({ length: 100 }, (_, i) => pad(i)));
+    expect(seen).toHaveLength(159);
+    expect(seen).toEqual(sortedKeys(seen));
+    expect(builds).toHaveBeenCalledTimes(1);
+  });
+
+  it('scans keys whose committed value is undefined, before and after the index is rebuilt', async () => {
+    const store = new MemoryStateStore();
+    store.put('a', undefined);
+    store.put('b', 1);
+    await store.commit();
+    expect(await collect(store.scanCommitted())).toEqual([
+      ['a', undefined],
+      ['b', 1],
+    ]);
+    store.put('c', undefined);
+    await store.commit();
+    store.delete('b');
+    await store.commit();
+    store.put('a0', 2);
+    await store.commit();
+    expect(await collect(store.scan())).toEqual([
+      ['a', undefined],
+      ['a0', 2],
+      ['c', undefined],
+    ]);
+  });
+
+  it('belongs to the table: a store opened again on it uses the index the closed one built', async () => {
+    const builds = spyBuilds();
+    const backend = new MemoryStateBackend();
+    const first = await backend.open('op');
+    for (let i = 0; i < 500; i++) first.put(pad(i), i);
+    await first.commit();
+    expect(await keysOf(first.scan({ limit: 2 }))).toEqual([pad(0), pad(1)]);
+    await first.close();
+    const again = await backend.open('op');
+    again.put(pad(0) + 'a', 0);
+    await again.commit();
+    expect(await keysOf(again.scan({ limit: 2 }))).toEqual([pad(0), pad(0) + 'a']);
+    expect(builds).toHaveBeenCalledTimes(1);
+    await backend.close();
   });
 });
 

@@ -14,8 +14,9 @@ import { decodeKey, encodeKey, StatefulDStream, type StateStore, type StoreKey }
 import type { Aggregator } from './aggregator.js';
 import type { TimeWindow } from './time-window.js';
 import type { WindowAssigner } from './window-assigner.js';
-import { allWindows, endingUpTo, parseIndexRow, WATERMARK_ROW } from './window-rows.js';
-import { strategyFor, type WindowStrategy } from './window-strategy.js';
+import { LiveWindows, type KeyedWindow } from './live-windows.js';
+import { GENERATION_ROW, parseRow, WATERMARK_ROW } from './window-rows.js';
+import { strategyFor, type OnChanged, type WindowStrategy } from './window-strategy.js';
 import { watermarkedAncestors } from './with-watermark.js';
 
 /** Which window results a batch emits. */
@@ -63,12 +64,6 @@ interface Settings<V> {
   readonly numPartitions: number | undefined;
 }
 
-/** A changed or closed window of a key. */
-interface KeyedWindow {
-  readonly key: StoreKey;
-  readonly window: TimeWindow;
-}
-
 /** The stream {@link eventTimeWindow} returns; `lateRecords()` is its side output. */
 export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream<WindowResult<K, R>> {
   readonly #parent: DStream<Pair<K, V>>;
@@ -76,6 +71,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   readonly #strategy: WindowStrategy;
   readonly #settings: Settings<V>;
   readonly #watermarkIds: readonly number[];
+  readonly #live = new LiveWindows();
   #late: { batchId: number; records: Pair<K, V>[] } | undefined;
   #lateStream: DStream<Pair<K, V>> | undefined;
 
@@ -115,19 +111,23 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     const input = (await this.#parent.getOrCompute(bc)) ?? Batch.empty<Pair<K, V>>();
     const store = this.storeFor(bc);
     const operator = this.describe;
-    const watermark = await this.#watermark(store, bc);
-    const closedUpTo = watermark === undefined ? Number.NEGATIVE_INFINITY : watermark - this.#settings.lateness;
+    const live = this.#live;
     const out: WindowResult<K, R>[] = [];
     try {
+      await store.load([WATERMARK_ROW, GENERATION_ROW]);
+      const last = store.get(WATERMARK_ROW) as number | undefined;
+      if (live.generation === undefined || live.generation !== store.get(GENERATION_ROW)) await this.#rebuild(store, last);
+      // Until this batch commits, the live windows reflect no committed state.
+      live.generation = undefined;
+      const watermark = this.#watermark(store, bc, last);
+      const closedUpTo = watermark === undefined ? Number.NEGATIVE_INFINITY : watermark - this.#settings.lateness;
       await this.#close(store, closedUpTo, out);
       const { changed, late } = await this.#add(store, bc, input, closedUpTo);
       this.#late = { batchId: bc.batchId, records: late };
       if (this.#settings.outputMode === 'update') await this.#emit(store, changed, out);
-      if (this.#settings.outputMode === 'complete') {
-        const live: KeyedWindow[] = [];
-        for await (const [row] of store.scan(allWindows)) live.push(parseIndexRow(row));
-        await this.#emit(store, live, out);
-      }
+      if (this.#settings.outputMode === 'complete') await this.#emit(store, live.all(), out);
+      store.put(GENERATION_ROW, bc.batchId);
+      live.generation = bc.batchId;
       this.reportState(bc, { lateRecordsDropped: this.#settings.late === 'drop' ? late.length : 0 });
     } catch (error) {
       throw userFunctionFailed(operator, error);
@@ -135,10 +135,16 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     return Batch.of(out, bc.defaultParallelism);
   }
 
+  /** Rebuilds the live windows from the store's rows (after a start, or a batch that did not commit). */
+  async #rebuild(store: StateStore, lastWatermark: number | undefined): Promise<void> {
+    const live = this.#live;
+    live.clear();
+    const closedUpTo = lastWatermark === undefined ? Number.NEGATIVE_INFINITY : lastWatermark - this.#settings.lateness;
+    for await (const [row, value] of store.scan()) this.#strategy.restore(parseRow(row), value, closedUpTo, live);
+  }
+
   /** This operator's watermark: the planned one of its inputs, never below the last it used. */
-  async #watermark(store: StateStore, bc: BatchContext): Promise<number | undefined> {
-    await store.load([WATERMARK_ROW]);
-    const last = store.get(WATERMARK_ROW) as number | undefined;
+  #watermark(store: StateStore, bc: BatchContext, last: number | undefined): number | undefined {
     const planned = bc.watermarkOf(this.#watermarkIds);
     const watermark = planned === undefined ? last : Math.max(last ?? planned, planned);
     if (watermark !== undefined && watermark !== last) store.put(WATERMARK_ROW, watermark);
@@ -148,47 +154,71 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   /** Emits (in append mode) and evicts every window that ends at or before `closedUpTo` and is final (see `isClosed`). */
   async #close(store: StateStore, closedUpTo: number, out: WindowResult<K, R>[]): Promise<void> {
     if (closedUpTo === Number.NEGATIVE_INFINITY) return;
-    const closing: KeyedWindow[] = [];
-    for await (const [row] of store.scan(endingUpTo(closedUpTo))) {
-      const live = parseIndexRow(row);
-      if (this.#strategy.isClosed(live.window, closedUpTo)) closing.push(live);
-    }
+    const closing = this.#live.endingUpTo(closedUpTo).filter(({ window }) => this.#strategy.isClosed(window, closedUpTo));
     if (closing.length === 0) return;
-    await store.load(closing.flatMap(({ key, window }) => this.#strategy.rowsForWindow(key, window)));
-    for (const { key, window } of closing) {
-      if (this.#settings.outputMode === 'append') this.#push(store, key, window, out);
-      this.#strategy.evict(store, key, window);
-    }
+    const rows = closing.map(({ key, window }) => this.#strategy.rowsForWindow(key, window));
+    await store.load(rows.flat());
+    const append = this.#settings.outputMode === 'append';
+    closing.forEach(({ key, window }, i) => {
+      const windowRows = rows[i] as StoreKey[];
+      if (append) this.#push(store, key, window, windowRows, out);
+      this.#strategy.evict(store, windowRows, window);
+      this.#live.remove(key, window);
+    });
   }
 
-  /** Adds the batch's records to their windows; returns the windows that changed and the late records. */
+  /** Adds the batch's records to their windows; returns the windows that changed (update mode) and the late records. */
   async #add(store: StateStore, bc: BatchContext, input: Batch<Pair<K, V>>, closedUpTo: number): Promise<{ changed: KeyedWindow[]; late: Pair<K, V>[] }> {
     const { eventTime } = this.#settings;
+    const strategy = this.#strategy;
+    const live = this.#live;
     const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, this.#settings.numPartitions ?? bc.defaultParallelism, groupValues<V>(), this.describe);
-    const work = grouped.partitions.map((partition) =>
-      partition.map(([key, values]) => ({ key, encoded: encodeKey(key), values, times: values.map((v) => checkedTime(eventTime(v))) })),
-    );
-    await store.load(work.flat().flatMap(({ encoded, times }) => times.flatMap((t) => this.#strategy.rowsForRecord(encoded, t))));
+    // The event time of every record, in the order of the groups, and the rows they need.
+    let total = 0;
+    for (const partition of grouped.partitions) for (const [, values] of partition) total += values.length;
+    const times = new Float64Array(total);
+    const encodedKeys: StoreKey[] = [];
+    const rows: StoreKey[] = new Array<StoreKey>(total);
+    let r = 0;
+    for (const partition of grouped.partitions) {
+      for (const [key, values] of partition) {
+        const encoded = encodeKey(key);
+        encodedKeys.push(encoded);
+        for (let i = 0; i < values.length; i++, r++) {
+          const t = checkedTime(eventTime(values[i] as V));
+          times[r] = t;
+          rows[r] = strategy.rowForRecord(encoded, t);
+        }
+      }
+    }
+    await store.load(rows);
     const changed = new Map<string, KeyedWindow>();
     const late: Pair<K, V>[] = [];
+    let isLate = new Uint8Array(16);
+    let g = 0;
+    r = 0;
     await bc.executor.run(
-      work.map((items) => () => {
-        for (const { key, encoded, values, times } of items) {
+      grouped.partitions.map((partition) => () => {
+        for (const [key, values] of partition) {
+          const encoded = encodedKeys[g++] as StoreKey;
+          const n = values.length;
+          const onChanged: OnChanged =
+            this.#settings.outputMode === 'update'
+              ? (window) => {
+                  const id = `${encoded}\u0000${window.start}\u0000${window.end}`;
+                  if (!changed.has(id)) changed.set(id, { key: encoded, window });
+                }
+              : undefined;
           // Lateness is decided on the state the batch found (a session may make a record that
           // joins it not late), before any record is added: it never depends on the records' order.
-          const isLate = times.map((t) => this.#strategy.isLate(store, encoded, key, t, closedUpTo));
-          for (let i = 0; i < values.length; i++) {
+          if (isLate.length < n) isLate = new Uint8Array(2 * n);
+          for (let i = 0; i < n; i++) isLate[i] = strategy.isLate(store, encoded, key, times[r + i] as number, closedUpTo) ? 1 : 0;
+          for (let i = 0; i < n; i++) {
             const value = values[i] as V;
-            const t = times[i] as number;
-            if (isLate[i] === true) {
-              late.push([key, value]);
-              continue;
-            }
-            this.#strategy.add(store, encoded, key, t, value, closedUpTo, (window) => {
-              const id = `${encoded}\u0000${window.start}\u0000${window.end}`;
-              if (!changed.has(id)) changed.set(id, { key: encoded, window });
-            });
+            if (isLate[i] === 1) late.push([key, value]);
+            else strategy.add(store, rows[r + i] as StoreKey, encoded, key, times[r + i] as number, value, closedUpTo, live, onChanged);
           }
+          r += n;
         }
       }),
     );
@@ -196,12 +226,13 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   }
 
   async #emit(store: StateStore, windows: readonly KeyedWindow[], out: WindowResult<K, R>[]): Promise<void> {
-    await store.load(windows.flatMap(({ key, window }) => this.#strategy.rowsForWindow(key, window)));
-    for (const { key, window } of windows) this.#push(store, key, window, out);
+    const rows = windows.map(({ key, window }) => this.#strategy.rowsForWindow(key, window));
+    await store.load(rows.flat());
+    windows.forEach(({ key, window }, i) => { this.#push(store, key, window, rows[i] as StoreKey[], out); });
   }
 
-  #push(store: StateStore, key: StoreKey, window: TimeWindow, out: WindowResult<K, R>[]): void {
-    const acc = this.#strategy.accumulatorOf(store, key, window);
+  #push(store: StateStore, key: StoreKey, window: TimeWindow, rows: readonly StoreKey[], out: WindowResult<K, R>[]): void {
+    const acc = this.#strategy.accumulatorOf(store, rows, window);
     if (acc === undefined) return;
     out.push({ key: decodeKey(key) as K, window, value: this.#aggregator.result(acc) });
   }

@@ -1,4 +1,4 @@
-import { decodeTime, encodedTimeAfter, encodeTime, type StoreKey } from 'sluice/state';
+import { decodeTime, encodeTime, type StoreKey } from 'sluice/state';
 import type { TimeWindow } from './time-window.js';
 
 /*
@@ -6,28 +6,55 @@ import type { TimeWindow } from './time-window.js';
  *   A <key> <start> <end>     the accumulator of a window (tumbling, calendar)
  *   P <key> <pane start>      the accumulator of a pane (sliding windows)
  *   S <key>                   the sessions of a key: [start, end, acc][]
- *   X <end> <start> <key>     index of live windows by end, for firing and eviction
  *   M                         the operator's last watermark
- * <key> is the key codec's encoding; times are 8 bytes ordered like the number.
+ *   G                         the id of the last batch that ran the operator (see LiveWindows)
+ * <key> is the key codec's encoding; times are 8 bytes ordered like the number. Which windows
+ * are live is not stored: the operator keeps it in memory and rebuilds it from these rows.
  */
 
 const TIME = 8;
 
-export const windowRow = (key: StoreKey, w: TimeWindow): StoreKey => `A${key}${encodeTime(w.start)}${encodeTime(w.end)}`;
-export const paneRow = (key: StoreKey, paneStart: number): StoreKey => `P${key}${encodeTime(paneStart)}`;
+/** The last encoded times, so a batch does not encode the same window bounds once per record. */
+const timeCodes = new Map<number, string>();
+
+/** {@link encodeTime}, memoized for the few times a batch uses over and over. */
+function timeCode(t: number): string {
+  let code = timeCodes.get(t);
+  if (code === undefined) {
+    if (timeCodes.size >= 4096) timeCodes.clear();
+    code = encodeTime(t);
+    timeCodes.set(t, code);
+  }
+  return code;
+}
+
+export const windowRow = (key: StoreKey, w: TimeWindow): StoreKey => `A${key}${timeCode(w.start)}${timeCode(w.end)}`;
+export const paneRow = (key: StoreKey, paneStart: number): StoreKey => `P${key}${timeCode(paneStart)}`;
 export const sessionRow = (key: StoreKey): StoreKey => `S${key}`;
-export const indexRow = (key: StoreKey, w: TimeWindow): StoreKey => `X${encodeTime(w.end)}${encodeTime(w.start)}${key}`;
 export const WATERMARK_ROW: StoreKey = 'M';
+export const GENERATION_ROW: StoreKey = 'G';
 
-/** Index rows of windows ending at or before `time`. */
-export const endingUpTo = (time: number) => ({ gte: 'X', lt: `X${encodedTimeAfter(encodeTime(time))}` });
-/** Every index row. */
-export const allWindows = { prefix: 'X' } as const;
+/** What a stored row holds, for rebuilding the live windows after a restart. */
+export type ParsedRow =
+  | { readonly kind: 'window'; readonly key: StoreKey; readonly window: TimeWindow }
+  | { readonly kind: 'pane'; readonly key: StoreKey; readonly pane: number }
+  | { readonly kind: 'sessions'; readonly key: StoreKey }
+  | { readonly kind: 'other' };
 
-/** Splits an index row into its window and key. */
-export function parseIndexRow(row: StoreKey): { readonly window: TimeWindow; readonly key: StoreKey } {
-  return {
-    window: { start: decodeTime(row.slice(1 + TIME, 1 + 2 * TIME)), end: decodeTime(row.slice(1, 1 + TIME)) },
-    key: row.slice(1 + 2 * TIME),
-  };
+/** Splits a row of the layout above into its parts. */
+export function parseRow(row: StoreKey): ParsedRow {
+  switch (row[0]) {
+    case 'A':
+      return {
+        kind: 'window',
+        key: row.slice(1, row.length - 2 * TIME),
+        window: { start: decodeTime(row.slice(row.length - 2 * TIME, row.length - TIME)), end: decodeTime(row.slice(row.length - TIME)) },
+      };
+    case 'P':
+      return { kind: 'pane', key: row.slice(1, row.length - TIME), pane: decodeTime(row.slice(row.length - TIME)) };
+    case 'S':
+      return { kind: 'sessions', key: row.slice(1) };
+    default:
+      return { kind: 'other' };
+  }
 }

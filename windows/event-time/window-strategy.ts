@@ -1,20 +1,25 @@
 import { checkStateValue, type StateStore, type StoreKey } from 'sluice/state';
 import type { Key } from 'sluice';
 import type { Aggregator } from './aggregator.js';
+import type { LiveWindows } from './live-windows.js';
 import { combinePanes } from './pane-combine.js';
 import { addToSessions, type Session } from './session-merge.js';
-import type { TimeWindow } from './time-window.js';
+import { windowContains, windowStartFor, type TimeWindow } from './time-window.js';
 import type { WindowAssigner } from './window-assigner.js';
-import { indexRow, paneRow, sessionRow, windowRow } from './window-rows.js';
+import { paneRow, sessionRow, windowRow, type ParsedRow } from './window-rows.js';
+
+/** Called with each window whose result a record changed (update mode only). */
+export type OnChanged = ((w: TimeWindow) => void) | undefined;
 
 /**
  * How one kind of window keeps its accumulators in the store: one row per window (tumbling and
  * calendar), one per pane (sliding: each record touches one pane), or one list of sessions per
- * key. The operator drives it; the strategy knows the rows.
+ * key. The operator drives it; the strategy knows the rows, and tells `live` which windows
+ * opened and which sessions merged away.
  */
 export interface WindowStrategy {
-  /** The rows to load before adding a record of `key` at `t`. */
-  rowsForRecord(key: StoreKey, t: number): StoreKey[];
+  /** The row to load before adding a record of `key` at `t`. */
+  rowForRecord(key: StoreKey, t: number): StoreKey;
   /**
    * Whether every window a record of `key` at `t` would belong to has closed (`end <=
    * closedUpTo`). Called after the closed windows were evicted and the record's rows loaded, and
@@ -22,18 +27,21 @@ export interface WindowStrategy {
    */
   isLate(store: StateStore, key: StoreKey, decodedKey: Key, t: number, closedUpTo: number): boolean;
   /**
-   * Adds `value` (at `t`, not late) to its windows still open at `closedUpTo` and reports every
-   * window whose result changed.
+   * Adds `value` (at `t`, not late) to its windows still open at `closedUpTo`, marks new windows
+   * live, and reports every window whose result changed to `changed` when given. `row` is
+   * `rowForRecord(key, t)`.
    */
-  add(store: StateStore, key: StoreKey, decodedKey: Key, t: number, value: unknown, closedUpTo: number, changed: (w: TimeWindow) => void): void;
+  add(store: StateStore, row: StoreKey, key: StoreKey, decodedKey: Key, t: number, value: unknown, closedUpTo: number, live: LiveWindows, changed: OnChanged): void;
   /** Whether live window `w` is final at `closedUpTo` (to emit and evict), given that `w.end <= closedUpTo`. */
   isClosed(w: TimeWindow, closedUpTo: number): boolean;
   /** The rows to load to read or evict window `w` of `key`. */
   rowsForWindow(key: StoreKey, w: TimeWindow): StoreKey[];
-  /** The accumulator of window `w` of `key` (rows loaded). */
-  accumulatorOf(store: StateStore, key: StoreKey, w: TimeWindow): unknown;
-  /** Removes window `w` of `key` and its index row (rows loaded). */
-  evict(store: StateStore, key: StoreKey, w: TimeWindow): void;
+  /** The accumulator of window `w`, from its `rows` (`rowsForWindow(key, w)`, loaded). */
+  accumulatorOf(store: StateStore, rows: readonly StoreKey[], w: TimeWindow): unknown;
+  /** Removes window `w` from the store, given its `rows` (loaded); the operator forgets it in `live`. */
+  evict(store: StateStore, rows: readonly StoreKey[], w: TimeWindow): void;
+  /** Marks live the windows a stored row stands for, `closedUpTo` being the last batch's. */
+  restore(row: ParsedRow, value: unknown, closedUpTo: number, live: LiveWindows): void;
 }
 
 type Agg = Aggregator<unknown, unknown, unknown>;
@@ -45,83 +53,97 @@ function put(store: StateStore, row: StoreKey, acc: unknown): void {
 
 /** One row per window: tumbling and calendar windows (each time in exactly one window). */
 export function fixedWindows(windowOf: (t: number) => TimeWindow, agg: Agg): WindowStrategy {
+  // Records mostly arrive in order, so most fall in the window of the one before.
+  let last: TimeWindow = { start: 0, end: 0 };
+  const windowFor = (t: number): TimeWindow => (windowContains(last, t) ? last : (last = windowOf(t)));
   return {
-    rowsForRecord: (key, t) => [windowRow(key, windowOf(t))],
-    isLate: (_store, _key, _decoded, t, closedUpTo) => windowOf(t).end <= closedUpTo,
-    add(store, key, _decoded, t, value, _closedUpTo, changed) {
-      const w = windowOf(t);
-      const row = windowRow(key, w);
+    rowForRecord: (key, t) => windowRow(key, windowFor(t)),
+    isLate: (_store, _key, _decoded, t, closedUpTo) => windowFor(t).end <= closedUpTo,
+    add(store, row, key, _decoded, t, value, _closedUpTo, live, changed) {
+      const w = windowFor(t);
       const before = store.get(row);
-      if (before === undefined) store.put(indexRow(key, w), 1);
+      if (before === undefined) live.add(key, w);
       put(store, row, agg.add(before ?? agg.create(), value));
-      changed(w);
+      changed?.(w);
     },
     isClosed: () => true,
     rowsForWindow: (key, w) => [windowRow(key, w)],
-    accumulatorOf: (store, key, w) => store.get(windowRow(key, w)),
-    evict(store, key, w) {
-      store.delete(windowRow(key, w));
-      store.delete(indexRow(key, w));
+    accumulatorOf: (store, rows) => store.get(rows[0] as StoreKey),
+    evict(store, rows) {
+      store.delete(rows[0] as StoreKey);
+    },
+    restore(row, _value, _closedUpTo, live) {
+      if (row.kind === 'window') live.add(row.key, row.window);
     },
   };
 }
 
 /** Sliding windows over panes of gcd(size, slide): a record updates one pane; windows combine panes. */
 export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' }>, agg: Agg): WindowStrategy {
-  const lastEnd = (pane: number): number => Math.max(...assigner.windowsOfPane(pane).map((w) => w.end));
+  const { size, slide, offset } = assigner;
+  /** The end of the last window that holds time `t` (windows are ascending: the last ends latest). */
+  const lastEnd = (t: number): number => windowStartFor(t, offset, slide) + size;
+  const openWindows = (pane: number, closedUpTo: number, each: (w: TimeWindow) => void): void => {
+    for (const w of assigner.windowsOfPane(pane)) if (w.end > closedUpTo) each(w);
+  };
   return {
-    rowsForRecord: (key, t) => [paneRow(key, assigner.paneOf(t))],
-    isLate: (_store, _key, _decoded, t, closedUpTo) => assigner.windowsOf(t).every((w) => w.end <= closedUpTo),
-    add(store, key, _decoded, t, value, closedUpTo, changed) {
+    rowForRecord: (key, t) => paneRow(key, assigner.paneOf(t)),
+    isLate: (_store, _key, _decoded, t, closedUpTo) => lastEnd(t) <= closedUpTo,
+    add(store, row, key, _decoded, t, value, closedUpTo, live, changed) {
       const pane = assigner.paneOf(t);
-      const row = paneRow(key, pane);
       const before = store.get(row);
       // The pane's closed windows were emitted and evicted already: the record is in the open ones only.
-      const windows = assigner.windowsOfPane(pane).filter((w) => w.end > closedUpTo);
-      if (before === undefined) for (const w of windows) store.put(indexRow(key, w), 1);
+      if (before === undefined) openWindows(pane, closedUpTo, (w) => { live.add(key, w); });
       put(store, row, agg.add(before ?? agg.create(), value));
-      for (const w of windows) changed(w);
+      if (changed !== undefined) openWindows(pane, closedUpTo, changed);
     },
     isClosed: () => true,
     rowsForWindow: (key, w) => assigner.panesOf(w).map((pane) => paneRow(key, pane)),
-    accumulatorOf: (store, key, w) => combinePanes(assigner.panesOf(w).map((pane) => store.get(paneRow(key, pane))), agg),
-    evict(store, key, w) {
-      store.delete(indexRow(key, w));
-      // A pane goes with the last window that needs it.
-      for (const pane of assigner.panesOf(w)) if (lastEnd(pane) <= w.end) store.delete(paneRow(key, pane));
+    accumulatorOf: (store, rows) => combinePanes(rows.map((row) => store.get(row)), agg),
+    evict(store, rows, w) {
+      // A pane goes with the last window that needs it (rows are the window's panes, ascending).
+      assigner.panesOf(w).forEach((pane, i) => {
+        if (lastEnd(pane) <= w.end) store.delete(rows[i] as StoreKey);
+      });
+    },
+    restore(row, _value, closedUpTo, live) {
+      if (row.kind === 'pane') openWindows(row.pane, closedUpTo, (w) => { live.add(row.key, w); });
     },
   };
 }
 
 /** Session windows: per key, a sorted list of sessions that a record can extend or bridge. */
 export function sessionWindows(gapOf: (key: Key) => number, agg: Agg): WindowStrategy {
-  const sessionsOf = (store: StateStore, key: StoreKey): Session<unknown>[] => (store.get(sessionRow(key)) as Session<unknown>[] | undefined) ?? [];
+  const sessionsAt = (store: StateStore, rows: readonly StoreKey[]): Session<unknown>[] => (store.get(rows[0] as StoreKey) as Session<unknown>[] | undefined) ?? [];
+  const sessionsOf = (store: StateStore, key: StoreKey): Session<unknown>[] => sessionsAt(store, [sessionRow(key)]);
   return {
-    rowsForRecord: (key) => [sessionRow(key)],
+    rowForRecord: (key) => sessionRow(key),
     isLate(store, key, decodedKey, t, closedUpTo) {
       const end = t + gapOf(decodedKey);
       // Live sessions all end at or after closedUpTo (closed ones are evicted first): joining one is not late.
       return end <= closedUpTo && !sessionsOf(store, key).some((s) => s.window.start <= end && s.window.end >= t);
     },
-    add(store, key, decodedKey, t, value, _closedUpTo, changed) {
+    add(store, _row, key, decodedKey, t, value, _closedUpTo, live, changed) {
       const before = sessionsOf(store, key);
       const result = addToSessions(before, t, gapOf(decodedKey), agg.add(agg.create(), value), (a, b) => agg.merge(a, b));
-      for (const w of result.merged) store.delete(indexRow(key, w));
-      store.put(indexRow(key, result.window), 1);
+      for (const w of result.merged) live.remove(key, w);
+      live.add(key, result.window);
       checkStateValue(result.sessions, 'session accumulators');
       store.put(sessionRow(key), result.sessions);
-      changed(result.window);
+      changed?.(result.window);
     },
     // A record at t = end still joins a session (touching sessions merge) and is not late while
     // the watermark is at end: the session is final only once the watermark has passed its end.
     isClosed: (w, closedUpTo) => w.end < closedUpTo,
     rowsForWindow: (key) => [sessionRow(key)],
-    accumulatorOf: (store, key, w) => sessionsOf(store, key).find((s) => s.window.start === w.start && s.window.end === w.end)?.acc,
-    evict(store, key, w) {
-      const rest = sessionsOf(store, key).filter((s) => s.window.start !== w.start || s.window.end !== w.end);
-      store.delete(indexRow(key, w));
-      if (rest.length === 0) store.delete(sessionRow(key));
-      else store.put(sessionRow(key), rest);
+    accumulatorOf: (store, rows, w) => sessionsAt(store, rows).find((s) => s.window.start === w.start && s.window.end === w.end)?.acc,
+    evict(store, rows, w) {
+      const rest = sessionsAt(store, rows).filter((s) => s.window.start !== w.start || s.window.end !== w.end);
+      if (rest.length === 0) store.delete(rows[0] as StoreKey);
+      else store.put(rows[0] as StoreKey, rest);
+    },
+    restore(row, value, _closedUpTo, live) {
+      if (row.kind === 'sessions') for (const s of value as Session<unknown>[]) live.add(row.key, s.window);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, keyBy, ManualClock, StreamingContext, union, type DStream } from 'sluice';
 import { collect, count, eventTimeWindow, session, sliding, sum, tumbling, withWatermark, type EventTimeWindowOptions, type WindowResult } from 'sluice/windows';
-import { runBatches } from 'sluice/testing';
+import { runBatches, TestStream } from 'sluice/testing';
 
 interface Ev {
   readonly key: string;
@@ -19,7 +19,8 @@ describe('eventTimeWindow', () => {
   it('append mode emits each window once, when the watermark of the previous batch has passed its end', async () => {
     const input = [[ev('a', 1), ev('a', 5), ev('b', 12)], [ev('a', 15)], [], [ev('b', 25)], []];
     const out = await runBatches(input, counts(), { numPartitions: 1 });
-    expect(rows(out)).toEqual([[], [['a', 0, 10, 2]], [], [], [['a', 10, 20, 1], ['b', 10, 20, 1]]]);
+    // Windows closing together come by end, then start, then a hash of the key ('b' before 'a' here).
+    expect(rows(out)).toEqual([[], [['a', 0, 10, 2]], [], [], [['b', 10, 20, 1], ['a', 10, 20, 1]]]);
   });
 
   it('update mode emits the windows that changed in each batch', async () => {
@@ -137,5 +138,40 @@ describe('eventTimeWindow', () => {
     expect(() => ctx.queueStream<Ev>().pipe(keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), count()))).toThrow(/withWatermark/);
     await expect(runBatches([[ev('a', Number.NaN)]], counts())).rejects.toMatchObject({ code: 'USER_FUNCTION_FAILED' });
     expect(() => eventTimeWindow(tumbling(10), sum(), { outputMode: 'sometimes' as 'append' })).toThrow(TypeError);
+  });
+});
+
+describe('eventTimeWindow: the order of results', () => {
+  const many = (t: number): Ev[] => Array.from({ length: 60 }, (_, i) => ev(`user-${(i * 37) % 60}`, t + (i % 7)));
+  const input = [many(0), many(10), many(20), many(30)];
+
+  it('windows closing in one batch come by end, then start, then in a defined key order (a hash), not in arrival order', async () => {
+    const out = await runBatches(input, counts(), { numPartitions: 1 });
+    const closed = out.flat();
+    for (let i = 1; i < closed.length; i++) {
+      const [a, b] = [closed[i - 1]!, closed[i]!];
+      expect(a.window.end < b.window.end || (a.window.end === b.window.end && a.window.start <= b.window.start)).toBe(true);
+    }
+    const keys = out[2]!.map((r) => r.key); // [0, 10) closes at batch 2 (watermark 16 from batch 1)
+    expect(new Set(keys).size).toBe(60);
+    expect(keys).not.toEqual(input[0]!.map((e) => e.key));
+  });
+
+  it.each(['afterPlan', 'beforeCommit', 'afterCommit'] as const)('is the same after a crash at %s and a restart (the live windows are rebuilt from the store)', async (at) => {
+    const straight = await runBatches(input, counts(), { numPartitions: 1 });
+    const ts = await TestStream.create(counts(), { checkpoint: true, numPartitions: 1 });
+    try {
+      ts.addBatch(input[0]!);
+      await ts.runBatch();
+      ts.addBatch(input[1]!);
+      await ts.runBatch();
+      ts.addBatch(input[2]!);
+      await ts.crashAndRestart({ at });
+      ts.addBatch(input[3]!);
+      await ts.runBatch();
+      expect(ts.outputs.map((o) => o.records.map((r) => [r.key, r.window.start, r.value]))).toEqual(straight.map((b) => b.map((r) => [r.key, r.window.start, r.value])));
+    } finally {
+      await ts.close();
+    }
   });
 });
