@@ -1,6 +1,8 @@
-import type { DStream, Operator } from '../dstream.js';
+import type { Batch } from '../batch.js';
+import type { BatchContext } from '../batch-context.js';
+import { DStream, type Operator } from '../dstream.js';
 import type { Key, Pair } from '../key.js';
-import { DerivedDStream } from '../operators/derived.js';
+import { fusableChain } from '../operators/narrow.js';
 import { checkNumPartitions } from './partitioner.js';
 import { combineByKeyBatch, type Combiner } from './shuffle.js';
 
@@ -38,12 +40,30 @@ export function keyedAggregation<K extends Key, V, C>(
   options: KeyedOptions,
 ): Operator<Pair<K, V>, Pair<K, C>> {
   const numPartitions = checkNumPartitions(kind, options.numPartitions);
-  return (stream: DStream<Pair<K, V>>) =>
-    new DerivedDStream<Pair<K, C>>(
-      kind,
-      [stream],
-      ([input], bc, operator) =>
-        combineByKeyBatch(bc, input as never, numPartitions ?? bc.defaultParallelism, combiner, operator),
-      options.name,
-    );
+  return (stream: DStream<Pair<K, V>>) => new KeyedAggregationDStream<K, V, C>(kind, stream, combiner, numPartitions, options.name);
+}
+
+/**
+ * A keyed aggregation of one batch. When its input is a chain of narrow operators that feeds
+ * only it, its map tasks run that chain themselves, in the same pass as the combining: no
+ * intermediate array between the last narrow operator and the shuffle.
+ */
+class KeyedAggregationDStream<K extends Key, V, C> extends DStream<Pair<K, C>> {
+  readonly #parent: DStream<Pair<K, V>>;
+  readonly #combiner: Combiner<V, C>;
+  readonly #numPartitions: number | undefined;
+
+  constructor(kind: string, parent: DStream<Pair<K, V>>, combiner: Combiner<V, C>, numPartitions: number | undefined, name: string | undefined) {
+    super({ kind, graph: parent.graph, parents: [parent], name });
+    this.#parent = parent;
+    this.#combiner = combiner;
+    this.#numPartitions = numPartitions;
+  }
+
+  protected override async compute(bc: BatchContext): Promise<Batch<Pair<K, C>> | undefined> {
+    const chain = fusableChain(this.#parent);
+    const input = await (chain?.root ?? this.#parent).getOrCompute(bc);
+    if (input === undefined) return undefined;
+    return combineByKeyBatch(bc, input as Batch<Pair<K, V>>, this.#numPartitions ?? bc.defaultParallelism, this.#combiner, this.describe, chain?.stages);
+  }
 }

@@ -2,6 +2,7 @@ import { Batch } from '../batch.js';
 import type { BatchContext } from '../batch-context.js';
 import { KeyMap, type Key, type KeyEntry, type Pair } from '../key.js';
 import { userFunctionFailed } from '../operator-error.js';
+import { runStages, type Stage } from '../operators/narrow.js';
 import { partitionOf } from './partitioner.js';
 
 /** How values of one key are combined: Spark's `combineByKey` trio. */
@@ -17,7 +18,9 @@ export interface Combiner<V, C> {
 /**
  * Hash-partitions `input` by key into `numPartitions` and combines the values of each key. Map
  * tasks combine within each input partition; reduce tasks merge those partial results in
- * input-partition order. Keys come out in first-seen order within their partition.
+ * input-partition order. Keys come out in first-seen order within their partition. With
+ * `stages`, `input` is the batch of a fused chain's root and each map task runs the narrow stages
+ * first, in the same pass (see `fusableChain`).
  */
 export async function combineByKeyBatch<K extends Key, V, C>(
   bc: BatchContext,
@@ -25,21 +28,25 @@ export async function combineByKeyBatch<K extends Key, V, C>(
   numPartitions: number,
   combiner: Combiner<V, C>,
   operator: string,
+  stages?: readonly Stage<unknown, unknown>[],
 ): Promise<Batch<Pair<K, C>>> {
   const { create, mergeValue, mergeCombiners } = combiner;
   const mapOutputs = await bc.executor.run(
     input.partitions.map((partition) => () => {
       const buckets = Array.from({ length: numPartitions }, () => new KeyMap<K, C>());
-      // One try around the loop: a throwing combiner or a bad key fails the batch, naming the operator.
+      const combine = (record: unknown): void => {
+        const pair = record as Pair<K, V>;
+        const key = pair[0];
+        const bucket = buckets[partitionOf(key, numPartitions)] as KeyMap<K, C>;
+        const entry = bucket.entryOf(key);
+        if (entry === undefined) bucket.add(key, create(pair[1]));
+        else entry.value = mergeValue(entry.value, pair[1]);
+      };
+      // One try around the loop: a throwing combiner or a bad key fails the batch, naming the
+      // operator; fused stages throw errors that name their own operator, which pass through.
       try {
-        for (let i = 0; i < partition.length; i++) {
-          const pair = partition[i] as Pair<K, V>;
-          const key = pair[0];
-          const bucket = buckets[partitionOf(key, numPartitions)] as KeyMap<K, C>;
-          const entry = bucket.entryOf(key);
-          if (entry === undefined) bucket.add(key, create(pair[1]));
-          else entry.value = mergeValue(entry.value, pair[1]);
-        }
+        if (stages === undefined) for (let i = 0; i < partition.length; i++) combine(partition[i]);
+        else runStages(partition, stages, combine);
       } catch (error) {
         throw userFunctionFailed(operator, error);
       }
