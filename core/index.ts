@@ -10,7 +10,7 @@ export { ERROR_CODES, SluiceError, messageOf, type ErrorContext, type SluiceErro
 export { userFunctionFailed } from './operator-error.js';
 export type { BatchProgress, SourceProgress, StreamingEvent, StreamingListener } from './events.js';
 export type { ContextState, DStreamGraph } from './graph.js';
-export { encodeCompositeKey, hashKey, keyEquals, KeyMap, type Key, type KeyEntry, type KeyPart, type Pair } from './key.js';
+export { encodeCompositeKey, hashKey, keyEquals, KeyMap, type Key, type KeyPart, type Pair } from './key.js';
 export { cogroup } from './keyed/cogroup.js';
 export { combineByKey, type KeyedOptions } from './keyed/combine-by-key.js';
 export { flatMapValues } from './keyed/flat-map-values.js';

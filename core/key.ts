@@ -90,84 +90,158 @@ function mix32(value: number): number {
   return h >>> 0;
 }
 
-/** One entry of a {@link KeyMap}: its key and its value, which may be changed in place. */
-export interface KeyEntry<K extends Key, V> {
-  readonly key: K;
-  value: V;
-}
-
 /**
  * A map from {@link Key} to values that compares keys by value and keeps first-insertion order.
  * Primitive keys go straight into a `Map` (no allocation per lookup); array keys are encoded.
- * Each key has one entry object, so reading and then updating a key costs one lookup
- * ({@link entryOf}, then assign `value`), which the shuffle's per-record loops rely on.
+ *
+ * Each key has a slot: an index into parallel arrays of keys and values. Reading and then
+ * updating a key costs one lookup ({@link slotOf}, then {@link valueAt} and {@link setAt}),
+ * nothing is allocated per key, and changes can be undone ({@link restoreAt}, {@link truncate}):
+ * the shuffle's and the incremental windows' per-record loops rely on this. Deleted keys leave a
+ * hole (`keyAt` gives `undefined`) until {@link compact}.
  */
 export class KeyMap<K extends Key, V> {
-  readonly #primitive = new Map<KeyPart, KeyEntry<K, V>>();
-  #composite: Map<string, KeyEntry<K, V>> | undefined;
-  readonly #entries: KeyEntry<K, V>[] = [];
+  #primitive = new Map<KeyPart, number>();
+  #composite: Map<string, number> | undefined;
+  #keys: (K | undefined)[] = [];
+  #values: (V | undefined)[] = [];
+  #holes = 0;
 
   /** The number of keys. */
   get size(): number {
-    return this.#entries.length;
+    return this.#keys.length - this.#holes;
   }
 
-  /** The entry of `key`, or undefined: assign its `value` to update the key in place. */
-  entryOf(key: K): KeyEntry<K, V> | undefined {
-    return Array.isArray(key) ? this.#composite?.get(encodeCompositeKey(key as readonly KeyPart[])) : this.#primitive.get(key as KeyPart);
+  /** The number of slots, holes included: iterate `0 <= slot < slotCount` with {@link keyAt}. */
+  get slotCount(): number {
+    return this.#keys.length;
+  }
+
+  /** The slot of `key`, or -1 when the map does not have it. */
+  slotOf(key: K): number {
+    const slot = Array.isArray(key) ? this.#composite?.get(encodeCompositeKey(key as readonly KeyPart[])) : this.#primitive.get(key as KeyPart);
+    return slot ?? -1;
+  }
+
+  /** The key in `slot`, or `undefined` for a deleted key's hole. */
+  keyAt(slot: number): K | undefined {
+    return this.#keys[slot];
+  }
+
+  /** The value in `slot` (a slot from {@link slotOf}, {@link add} or {@link keyAt}). */
+  valueAt(slot: number): V {
+    return this.#values[slot] as V;
+  }
+
+  /** Replaces the value in `slot`. */
+  setAt(slot: number, value: V): void {
+    this.#values[slot] = value;
   }
 
   get(key: K): V | undefined {
-    return this.entryOf(key)?.value;
+    const slot = this.slotOf(key);
+    return slot < 0 ? undefined : this.#values[slot];
   }
 
   has(key: K): boolean {
-    return this.entryOf(key) !== undefined;
+    return this.slotOf(key) >= 0;
   }
 
   set(key: K, value: V): this {
-    const entry = this.entryOf(key);
-    if (entry === undefined) this.add(key, value);
-    else entry.value = value;
+    const slot = this.slotOf(key);
+    if (slot < 0) this.add(key, value);
+    else this.#values[slot] = value;
     return this;
   }
 
   /**
-   * Adds `key`, which must not be in the map yet (check with {@link entryOf}), and returns its entry.
+   * Adds `key`, which must not be in the map yet (check with {@link slotOf}), and returns its slot.
    *
    * @throws TypeError when `key` is not a {@link Key}.
    */
-  add(key: K, value: V): KeyEntry<K, V> {
-    let entry: KeyEntry<K, V>;
+  add(key: K, value: V): number {
+    const slot = this.#keys.length;
     if (Array.isArray(key)) {
-      entry = { key, value };
-      (this.#composite ??= new Map()).set(encodeCompositeKey(key as readonly KeyPart[]), entry);
+      (this.#composite ??= new Map()).set(encodeCompositeKey(key as readonly KeyPart[]), slot);
+      this.#keys.push(key);
     } else {
       assertKeyPart(key);
       const primitive = Object.is(key, -0) ? 0 : key;
-      entry = { key: primitive as K, value };
-      this.#primitive.set(primitive, entry);
+      this.#primitive.set(primitive, slot);
+      this.#keys.push(primitive as K);
     }
-    this.#entries.push(entry);
-    return entry;
+    this.#values.push(value);
+    return slot;
+  }
+
+  /** Removes `key`; false when the map did not have it. */
+  delete(key: K): boolean {
+    const slot = this.slotOf(key);
+    if (slot < 0) return false;
+    if (Array.isArray(key)) this.#composite?.delete(encodeCompositeKey(key as readonly KeyPart[]));
+    else this.#primitive.delete(key as KeyPart);
+    this.#keys[slot] = undefined;
+    this.#values[slot] = undefined;
+    this.#holes++;
+    return true;
+  }
+
+  /**
+   * Puts back a key deleted from `slot` (undoing {@link delete}; the slot must still be a hole).
+   *
+   * @throws RangeError when `slot` is not a hole.
+   */
+  restoreAt(slot: number, key: K, value: V): void {
+    if (slot >= this.#keys.length || this.#keys[slot] !== undefined) throw new RangeError(`KeyMap.restoreAt: slot ${slot} is not a hole.`);
+    if (Array.isArray(key)) (this.#composite ??= new Map()).set(encodeCompositeKey(key as readonly KeyPart[]), slot);
+    else this.#primitive.set(key as KeyPart, slot);
+    this.#keys[slot] = key;
+    this.#values[slot] = value;
+    this.#holes--;
+  }
+
+  /** Removes every key in a slot at or after `slotCount` (undoing the {@link add}s made since it was the count). */
+  truncate(slotCount: number): void {
+    for (let slot = this.#keys.length - 1; slot >= slotCount; slot--) {
+      const key = this.#keys[slot];
+      if (key === undefined) this.#holes--;
+      else if (Array.isArray(key)) this.#composite?.delete(encodeCompositeKey(key as readonly KeyPart[]));
+      else this.#primitive.delete(key as KeyPart);
+    }
+    this.#keys.length = Math.min(this.#keys.length, slotCount);
+    this.#values.length = this.#keys.length;
+  }
+
+  /** Drops the holes deleted keys left once they are a quarter of the slots (slots change). */
+  compact(): void {
+    if (this.#holes * 4 <= this.#keys.length) return;
+    const keys = this.#keys;
+    const values = this.#values;
+    this.#primitive.clear();
+    this.#composite?.clear();
+    this.#keys = [];
+    this.#values = [];
+    this.#holes = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (key !== undefined) this.add(key, values[i] as V);
+    }
   }
 
   /** The keys in first-insertion order. */
   keys(): K[] {
-    return this.#entries.map((e) => e.key);
-  }
-
-  /** The entries in first-insertion order (do not add to or remove from the array). */
-  entries(): readonly KeyEntry<K, V>[] {
-    return this.#entries;
+    const out: K[] = [];
+    this.forEach((_value, key) => out.push(key));
+    return out;
   }
 
   /** Calls `fn` for every entry in first-insertion order. */
   forEach(fn: (value: V, key: K) => void): void {
-    const entries = this.#entries;
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i] as KeyEntry<K, V>;
-      fn(e.value, e.key);
+    const keys = this.#keys;
+    const values = this.#values;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (key !== undefined) fn(values[i] as V, key);
     }
   }
 }

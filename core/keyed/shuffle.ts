@@ -1,6 +1,6 @@
 import { Batch } from '../batch.js';
 import type { BatchContext } from '../batch-context.js';
-import { KeyMap, type Key, type KeyEntry, type Pair } from '../key.js';
+import { KeyMap, type Key, type Pair } from '../key.js';
 import { userFunctionFailed } from '../operator-error.js';
 import { runStages, type Stage } from '../operators/narrow.js';
 import { partitionOf } from './partitioner.js';
@@ -38,9 +38,9 @@ export async function combineByKeyBatch<K extends Key, V, C>(
         const pair = record as Pair<K, V>;
         const key = pair[0];
         const bucket = buckets[partitionOf(key, numPartitions)] as KeyMap<K, C>;
-        const entry = bucket.entryOf(key);
-        if (entry === undefined) bucket.add(key, create(pair[1]));
-        else entry.value = mergeValue(entry.value, pair[1]);
+        const slot = bucket.slotOf(key);
+        if (slot < 0) bucket.add(key, create(pair[1]));
+        else bucket.setAt(slot, mergeValue(bucket.valueAt(slot), pair[1]));
       };
       // One try around the loop: a throwing combiner or a bad key fails the batch, naming the
       // operator; fused stages throw errors that name their own operator, which pass through.
@@ -60,12 +60,12 @@ export async function combineByKeyBatch<K extends Key, V, C>(
       const merged = new KeyMap<K, C>();
       try {
         for (const buckets of mapOutputs) {
-          const entries = (buckets[p] as KeyMap<K, C>).entries();
-          for (let i = 0; i < entries.length; i++) {
-            const { key, value } = entries[i] as KeyEntry<K, C>;
-            const existing = merged.entryOf(key);
-            if (existing === undefined) merged.add(key, value);
-            else existing.value = mergeCombiners(existing.value, value);
+          const bucket = buckets[p] as KeyMap<K, C>;
+          for (let i = 0; i < bucket.slotCount; i++) {
+            const key = bucket.keyAt(i) as K;
+            const slot = merged.slotOf(key);
+            if (slot < 0) merged.add(key, bucket.valueAt(i));
+            else merged.setAt(slot, mergeCombiners(merged.valueAt(slot), bucket.valueAt(i)));
           }
         }
       } catch (error) {
@@ -78,12 +78,8 @@ export async function combineByKeyBatch<K extends Key, V, C>(
 }
 
 function pairsOf<K extends Key, C>(map: KeyMap<K, C>): Pair<K, C>[] {
-  const entries = map.entries();
-  const out: Pair<K, C>[] = new Array<Pair<K, C>>(entries.length);
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i] as KeyEntry<K, C>;
-    out[i] = [e.key, e.value];
-  }
+  const out: Pair<K, C>[] = [];
+  map.forEach((value, key) => out.push([key, value]));
   return out;
 }
 

@@ -106,6 +106,62 @@ describe('KeyMap', () => {
     );
   });
 
+  it('deletes, undoes (restoreAt, truncate) and compacts like a map keyed by value, keeping order (model-based)', () => {
+    type Op = { readonly op: 'set' | 'delete'; readonly key: Key; readonly value: number };
+    const opArb = fc.record({ op: fc.constantFrom('set' as const, 'delete' as const), key: keyArb, value: fc.integer() });
+    const entriesOf = (map: KeyMap<Key, number>): string[] => {
+      const out: string[] = [];
+      map.forEach((value, key) => out.push(`${showKey(key)}=${value}`));
+      return out;
+    };
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 30 }), fc.array(opArb, { maxLength: 30 }), (before, during) => {
+        const map = new KeyMap<Key, number>();
+        const model = new Map<string, number>();
+        const apply = (ops: readonly Op[], undo?: { changed: [number, number][]; deleted: [number, Key, number][] }): void => {
+          for (const { op, key, value } of ops) {
+            const id = showKey(key);
+            const slot = map.slotOf(rebuild(key));
+            if (op === 'set') {
+              if (slot >= 0) {
+                undo?.changed.push([slot, map.valueAt(slot)]);
+                map.setAt(slot, value);
+              } else {
+                map.add(rebuild(key), value);
+              }
+              model.set(id, value);
+            } else {
+              if (slot >= 0) undo?.deleted.push([slot, map.keyAt(slot)!, map.valueAt(slot)]);
+              expect(map.delete(rebuild(key))).toBe(model.delete(id));
+            }
+          }
+        };
+        apply(before);
+        expect(map.size).toBe(model.size);
+        expect(entriesOf(map)).toEqual([...model].map(([id, v]) => `${id}=${v}`));
+        const snapshot = entriesOf(map);
+        const slotCount = map.slotCount;
+        const undo = { changed: [] as [number, number][], deleted: [] as [number, Key, number][] };
+        apply(during, undo);
+        // Keys added since go first (one may be a deleted key added again), then the old slots come back.
+        map.truncate(slotCount);
+        for (let i = undo.deleted.length - 1; i >= 0; i--) {
+          const [slot, key, value] = undo.deleted[i]!;
+          if (slot < slotCount) map.restoreAt(slot, key, value);
+        }
+        for (let i = undo.changed.length - 1; i >= 0; i--) {
+          const [slot, value] = undo.changed[i]!;
+          if (slot < slotCount) map.setAt(slot, value);
+        }
+        expect(entriesOf(map)).toEqual(snapshot);
+        map.compact();
+        expect(entriesOf(map)).toEqual(snapshot);
+        for (const entry of snapshot) expect(map.has(rebuild(before.find((o) => entry.startsWith(`${showKey(o.key)}=`))!.key))).toBe(true);
+      }),
+      SEED_ON_FAILURE,
+    );
+  });
+
   it('compares array keys by value', () => {
     const map = new KeyMap<Key, string>();
     map.set(['card-1', 42], 'x');

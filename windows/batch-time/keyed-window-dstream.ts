@@ -1,5 +1,5 @@
 import { Batch, KeyMap, userFunctionFailed, type BatchContext, type DStream, type Key, type Pair } from 'sluice';
-import { mergePartition, slidePartition, toPairs, type PairFilter, type WindowMerge } from './window-merge.js';
+import { mergePartition, slidePartition, toPairs, WindowUndo, type PairFilter, type WindowMerge } from './window-merge.js';
 import type { WindowGeometry } from './window-geometry.js';
 import { WindowedDStream, type WindowSlide } from './windowed-dstream.js';
 
@@ -27,8 +27,11 @@ export interface KeyedWindowFunctions<I, K extends Key, V> {
 export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, Pair<K, V>, Pair<K, V>> {
   readonly #fns: KeyedWindowFunctions<I, K, V>;
   readonly #numPartitions: number | undefined;
-  /** The previous window's values, one map per partition (incremental only). */
-  #previous: readonly KeyMap<K, V>[] | undefined;
+  /**
+   * The window's values, one map per partition (incremental only): the last committed window's,
+   * and while a batch runs the next window's (undone if the batch does not commit).
+   */
+  #window: readonly KeyMap<K, V>[] | undefined;
 
   constructor(
     kind: string,
@@ -53,7 +56,7 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
 
   protected override stateKeys(): number {
     let keys = 0;
-    for (const map of this.#previous ?? []) keys += map.size;
+    for (const map of this.#window ?? []) keys += map.size;
     return keys;
   }
 
@@ -69,26 +72,35 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
     const previousTime = time - this.slideDuration;
     const entered = this.buffer.between(previousTime, time);
     const left = this.buffer.between(previousTime - this.length, time - this.length);
-    const previous = this.#previous;
+    const windows = (this.#window ??= partitions.map(() => new KeyMap<K, V>()));
     const fns = { reduce: merge.add, inverse, filter };
-    const slid = await bc.executor.run(
-      partitions.map((p) => () => guard(operator, () => slidePartition(previous?.[p], mergePartition(entered, p, merge), mergePartition(left, p, merge), fns))),
-    );
+    const undos = windows.map((w) => new WindowUndo(w));
+    let pairs: Pair<K, V>[][];
+    try {
+      pairs = await bc.executor.run(partitions.map((p) => () => guard(operator, () => slidePartition(windows[p] as KeyMap<K, V>, entered, left, p, fns, undos[p] as WindowUndo<K, V>))));
+    } catch (error) {
+      undos.forEach((undo, p) => {
+        undo.undo(windows[p] as KeyMap<K, V>);
+      });
+      throw error;
+    }
     return {
-      batch: new Batch(slid.map((s) => s.pairs)),
+      batch: new Batch(pairs),
       commit: () => {
-        this.#previous = slid.map((s) => s.next);
+        for (const w of windows) w.compact();
       },
-      state: slid.map((s) => {
-        const entries: [K, V][] = [];
-        s.next.forEach((value, key) => entries.push([key, value]));
-        return entries;
-      }),
+      abort: () => {
+        undos.forEach((undo, p) => {
+          undo.undo(windows[p] as KeyMap<K, V>);
+        });
+      },
+      // The pairs are the next window's entries, in order: stored as they are (records are immutable).
+      state: pairs,
     };
   }
 
   protected override restoreState(state: unknown): void {
-    this.#previous = (state as [K, V][][]).map((entries) => {
+    this.#window = (state as [K, V][][]).map((entries) => {
       const map = new KeyMap<K, V>();
       for (const [key, value] of entries) map.set(key, value);
       return map;

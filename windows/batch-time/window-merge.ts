@@ -47,35 +47,100 @@ export interface InverseReduce<K extends Key, V> {
   readonly filter: PairFilter<K, V>;
 }
 
+/** How to take back what {@link slidePartition} did to a window, should its batch not commit. */
+export class WindowUndo<K extends Key, V> {
+  readonly #slotCount: number;
+  readonly #changed: number[] = [];
+  readonly #before: V[] = [];
+  readonly #deleted: [number, K, V][] = [];
+
+  constructor(window: KeyMap<K, V>) {
+    this.#slotCount = window.slotCount;
+  }
+
+  /** Records the value of `slot` before it changes. */
+  changing(slot: number, before: V): void {
+    if (slot < this.#slotCount) {
+      this.#changed.push(slot);
+      this.#before.push(before);
+    }
+  }
+
+  /** Records a key deleted from `slot`. */
+  deleting(slot: number, key: K, value: V): void {
+    this.#deleted.push([slot, key, value]);
+  }
+
+  /** Restores the window as it was when this log started. */
+  undo(window: KeyMap<K, V>): void {
+    // The keys added since go first (one may be a deleted key added again), then the old slots come back.
+    window.truncate(this.#slotCount);
+    for (let i = this.#deleted.length - 1; i >= 0; i--) {
+      const [slot, key, value] = this.#deleted[i] as [number, K, V];
+      if (slot < this.#slotCount) window.restoreAt(slot, key, value);
+    }
+    for (let i = this.#changed.length - 1; i >= 0; i--) window.setAt(this.#changed[i] as number, this.#before[i] as V);
+  }
+}
+
 /**
  * One partition of an incremental window (Spark's ReducedWindowedDStream): each key of the previous
  * window, then each new key in first-seen order, gets `inverse(reduce(previous, entered), left)`,
  * skipping the parts it does not have. A key with only values that left (it was filtered out
- * earlier, so nothing is known to take them from) is dropped.
+ * earlier, so nothing is known to take them from) is dropped. `entered` and `left` are the
+ * hash-partitioned, per-key combined batches that enter and leave the window (oldest first).
  *
- * @returns the next window's values (kept keys only) and its pairs, in that order.
+ * `window` (the previous window's values) becomes the next window's in place, and `undo` records
+ * how to take that back: the work is proportional to the entering and leaving pairs, plus one
+ * filter call and one output pair per key of the window.
+ *
+ * @returns the next window's pairs (kept keys only), in window order.
  */
 export function slidePartition<K extends Key, V>(
-  previous: KeyMap<K, V> | undefined,
-  entered: KeyMap<K, V>,
-  left: KeyMap<K, V>,
+  window: KeyMap<K, V>,
+  entered: readonly Batch<Pair<K, V>>[],
+  left: readonly Batch<Pair<K, V>>[],
+  p: number,
   fns: InverseReduce<K, V>,
-): { readonly next: KeyMap<K, V>; readonly pairs: Pair<K, V>[] } {
+  undo: WindowUndo<K, V>,
+): Pair<K, V>[] {
   const { reduce, inverse, filter } = fns;
-  const next = new KeyMap<K, V>();
+  for (const batch of entered) {
+    const partition = batch.partitions[p] ?? [];
+    for (let i = 0; i < partition.length; i++) {
+      const [key, value] = partition[i] as Pair<K, V>;
+      const slot = window.slotOf(key);
+      if (slot < 0) {
+        window.add(key, value);
+      } else {
+        const before = window.valueAt(slot);
+        undo.changing(slot, before);
+        window.setAt(slot, reduce(before, value));
+      }
+    }
+  }
+  for (const batch of left) {
+    const partition = batch.partitions[p] ?? [];
+    for (let i = 0; i < partition.length; i++) {
+      const [key, value] = partition[i] as Pair<K, V>;
+      const slot = window.slotOf(key);
+      if (slot < 0) continue;
+      const before = window.valueAt(slot);
+      undo.changing(slot, before);
+      window.setAt(slot, inverse(before, value));
+    }
+  }
   const pairs: Pair<K, V>[] = [];
-  const settle = (key: K, value: V): void => {
-    const out = left.has(key) ? inverse(value, left.get(key) as V) : value;
-    const pair: Pair<K, V> = [key, out];
-    if (filter !== undefined && !filter(pair)) return;
-    next.set(key, out);
-    pairs.push(pair);
-  };
-  previous?.forEach((value, key) => {
-    settle(key, entered.has(key) ? reduce(value, entered.get(key) as V) : value);
-  });
-  entered.forEach((value, key) => {
-    if (previous === undefined || !previous.has(key)) settle(key, value);
-  });
-  return { next, pairs };
+  for (let slot = 0; slot < window.slotCount; slot++) {
+    const key = window.keyAt(slot);
+    if (key === undefined) continue;
+    const pair: Pair<K, V> = [key, window.valueAt(slot)];
+    if (filter === undefined || filter(pair)) {
+      pairs.push(pair);
+    } else {
+      undo.deleting(slot, key, pair[1]);
+      window.delete(key);
+    }
+  }
+  return pairs;
 }

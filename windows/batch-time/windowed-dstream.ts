@@ -9,6 +9,8 @@ export interface WindowSlide<T> {
   readonly batch: Batch<T>;
   /** Moves the operator's own state forward; called only when the batch commits. */
   readonly commit?: () => void;
+  /** Takes back what `slide` did to the operator's own state; called when the batch does not commit. */
+  readonly abort?: () => void;
   /** The operator's new state in storable form, checkpointed with the batch (see `restoreState`). */
   readonly state?: unknown;
 }
@@ -23,6 +25,7 @@ interface Staged {
   readonly time: number;
   readonly lastSlideTime: number;
   commit: (() => void) | undefined;
+  abort: (() => void) | undefined;
 }
 
 /**
@@ -96,7 +99,7 @@ export abstract class WindowedDStream<I, B, T> extends StatefulDStream<T> {
     this.#checkContiguous(bc);
     const time = bc.batchTime as number;
     const sinceLastSlide = ((bc.batchId + 1) * this.graph.batchInterval) % this.slideDuration;
-    const staged: Staged = { batchId: bc.batchId, time, lastSlideTime: time - sinceLastSlide, commit: undefined };
+    const staged: Staged = { batchId: bc.batchId, time, lastSlideTime: time - sinceLastSlide, commit: undefined, abort: undefined };
     if (input !== undefined) {
       const prepared = await this.prepare(input, bc);
       this.buffer.push(time, prepared);
@@ -108,6 +111,7 @@ export abstract class WindowedDStream<I, B, T> extends StatefulDStream<T> {
     if (sinceLastSlide === 0) {
       const result = await this.slide(bc, time);
       staged.commit = result.commit;
+      staged.abort = result.abort;
       output = result.batch;
       if (result.state !== undefined) store.put(STATE_ROW, result.state);
     }
@@ -155,6 +159,7 @@ export abstract class WindowedDStream<I, B, T> extends StatefulDStream<T> {
   #abort(batchId: number): void {
     const staged = this.#staged;
     if (staged?.batchId !== batchId) return;
+    staged.abort?.();
     this.buffer.removeNewest(staged.time);
     this.#staged = undefined;
   }
