@@ -149,7 +149,10 @@ export class LevelCheckpointer implements Checkpointer {
     prepared?.committed();
   }
 
-  /** The receiver write-ahead log of push source `source` (a socket), in this checkpoint. */
+  /**
+   * The receiver write-ahead log of source `source`, in this checkpoint. Every source is offered
+   * one; only a push source (a socket) uses it, and the commits purge only what it appended.
+   */
   writeAheadLog(source: string): WriteAheadLog {
     let wal = this.#wals.get(source);
     if (wal === undefined) {

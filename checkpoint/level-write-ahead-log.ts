@@ -45,11 +45,18 @@ export class LevelWriteAheadLog implements WriteAheadLog {
     return lines;
   }
 
-  /** Keys of the lines before `index` not yet deleted, and marks them deleted. */
+  /**
+   * Keys of the lines before `index` that the log holds and that are not yet deleted, and marks
+   * them deleted. Only a push source appends, and it opens its log (reads `end()`) when it starts;
+   * a log never opened (that of a queue, rate or iterable source) holds nothing and gives no key,
+   * however far `index` is.
+   */
   purgeBefore(index: number): string[] {
+    if (this.#end === undefined) return [];
+    const upTo = Math.min(index, this.#end);
     const keys: string[] = [];
-    for (let i = this.#oldest; i < index; i++) keys.push(batchKey(i));
-    this.#oldest = Math.max(this.#oldest, index);
+    for (let i = this.#oldest; i < upTo; i++) keys.push(batchKey(i));
+    this.#oldest = Math.max(this.#oldest, upTo);
     return keys;
   }
 }

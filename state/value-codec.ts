@@ -1,5 +1,5 @@
 import { addExtension, Packr } from 'msgpackr';
-import { walkStateValue } from './value-walk.js';
+import { isPlainStateValue, walkStateValue } from './value-walk.js';
 import { fromWire, Wire } from './value-wire.js';
 
 export { registerValueType, type ValueType } from './value-type-registry.js';
@@ -64,7 +64,7 @@ const packr = new Packr({
  * @throws TypeError naming the path of the first part that cannot be kept.
  */
 export function checkStateValue(value: unknown, what = 'state value'): void {
-  walkStateValue(value, what, 'check');
+  if (!isPlainStateValue(value)) walkStateValue(value, what, 'check');
 }
 
 /**
@@ -75,7 +75,9 @@ export function checkStateValue(value: unknown, what = 'state value'): void {
  * @throws TypeError when a part of the value cannot be kept as state, as {@link checkStateValue}.
  */
 export function encodeValue(value: unknown): Uint8Array {
-  const body = packr.pack(walkStateValue(value, 'state value', 'wire'));
+  // Plain data (most state: numbers, strings, flat objects, entry tuples) is what msgpack keeps
+  // exactly as it is; only other values need the walk that checks them and wraps their parts.
+  const body = packr.pack(isPlainStateValue(value) ? value : walkStateValue(value, 'state value', 'wire'));
   const bytes = new Uint8Array(body.length + 1);
   bytes[0] = ENVELOPE_VERSION;
   bytes.set(body, 1);
@@ -102,7 +104,7 @@ export function decodeValue(bytes: Uint8Array): unknown {
     value = packr.unpack(body, AFTER_VERSION) as unknown;
     // msgpack written by other code can hold types encodeValue never writes (msgpackr's 0xc1, Error,
     // RegExp, typed array extensions).
-    walkStateValue(value, 'the decoded value', 'decoded');
+    if (!isPlainStateValue(value)) walkStateValue(value, 'the decoded value', 'decoded');
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`Cannot decode a state value (envelope version ${ENVELOPE_VERSION}, ${bytes.length} bytes): ${reason}`, { cause: error });

@@ -63,6 +63,55 @@ export function walkStateValue(value: unknown, what: string, walkMode: WalkMode)
   }
 }
 
+/** How deep {@link isPlainStateValue} looks before it leaves a value to the walk (a cycle ends there). */
+const PLAIN_DEPTH = 32;
+
+/**
+ * Whether `value` is plain data, which every mode of {@link walkStateValue} would return as it is
+ * without a throw: primitives (but `-0` and strings with a lone surrogate), Dates, Uint8Arrays,
+ * and arrays without holes and plain objects (prototype `Object.prototype`, no own `__proto__` or
+ * `constructor`, well-formed keys) of plain data, at most {@link PLAIN_DEPTH} levels deep.
+ *
+ * The common case, answered without the walk's bookkeeping (module state, cycle and path
+ * tracking, copies): callers skip the walk when it says yes. A `false` only means "walk it": the
+ * walk wraps or rejects what it must, and names the path of a bad part.
+ */
+export function isPlainStateValue(value: unknown): boolean {
+  return isPlain(value, 0);
+}
+
+function isPlain(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'number':
+      return value !== 0 || 1 / value > 0;
+    case 'string':
+      return isWellFormed(value);
+    case 'boolean':
+    case 'bigint':
+    case 'undefined':
+      return true;
+    case 'object': {
+      if (value === null) return true;
+      if (depth === PLAIN_DEPTH) return false;
+      const prototype = Object.getPrototypeOf(value) as object | null;
+      if (prototype === Array.prototype) {
+        const array = value as readonly unknown[];
+        for (let i = 0; i < array.length; i++) if (!(i in array) || !isPlain(array[i], depth + 1)) return false;
+        return true;
+      }
+      if (prototype === Object.prototype) {
+        const object = value as Record<string, unknown>;
+        if (Object.hasOwn(object, '__proto__') || Object.hasOwn(object, 'constructor')) return false;
+        for (const key in object) if (Object.hasOwn(object, key) && (!isWellFormed(key) || !isPlain(object[key], depth + 1))) return false;
+        return true;
+      }
+      return prototype === Date.prototype || prototype === Uint8Array.prototype;
+    }
+    default:
+      return false;
+  }
+}
+
 function visit(value: unknown, toWire: boolean): unknown {
   switch (typeof value) {
     case 'number':

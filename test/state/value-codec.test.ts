@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkStateValue, decodeValue, encodeValue, registerValueType } from '../../state/value-codec.js';
+import { isPlainStateValue, walkStateValue } from '../../state/value-walk.js';
 import { assertSameValue } from '../kit/same-value.js';
 
 /** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
@@ -205,6 +206,39 @@ describe('checkStateValue', () => {
       }),
       SEED_ON_FAILURE,
     );
+  });
+});
+
+describe('isPlainStateValue (the fast path that skips the walk)', () => {
+  it('says yes only for values that every walk returns as they are, without a throw', () => {
+    fc.assert(
+      fc.property(fc.oneof(stateValue, maybeBadValue), (value) => {
+        if (!isPlainStateValue(value)) return;
+        expect(walkStateValue(value, 'state value', 'wire')).toBe(value);
+        expect(walkStateValue(value, 'state value', 'check')).toBe(value);
+        expect(walkStateValue(value, 'state value', 'decoded')).toBe(value);
+      }),
+      { ...SEED_ON_FAILURE, numRuns: 1000 },
+    );
+  });
+
+  it('says yes for the plain data most state is, and no for every part the walk wraps or rejects', () => {
+    const deep: unknown[] = [];
+    let inner = deep;
+    for (let i = 0; i < 40; i++) inner.push((inner = []));
+    const plain = [[{ count: 1, sum: 2.5 }, 1000, 1000, null], 'text', 0, NaN, -Infinity, 2n ** 70n, true, null, undefined, [], {}, { d: new Date(0), b: new Uint8Array(2), s: ['a', 'b'], u: undefined, '😀': '😀' }];
+    for (const value of plain) expect(isPlainStateValue(value)).toBe(true);
+    const cyclic: unknown[] = [];
+    cyclic.push([cyclic]);
+    const wrappedOrBad = [-0, 'a\ud800', { '\udc00': 1 }, new Map(), new Set(), objectOf([], null), objectOf([['__proto__', 1]]), objectOf([['constructor', 1]]), new Point(1, 2), () => 1, Symbol('s'), Buffer.from('a'), new Unregistered(), [1, , 3], cyclic, deep]; // eslint-disable-line no-sparse-arrays
+    for (const value of wrappedOrBad) {
+      expect(isPlainStateValue(value)).toBe(false);
+      expect(isPlainStateValue({ nested: [1, value] })).toBe(false);
+    }
+    // A non-enumerable own constructor: the walk writes the object as entries, so not plain either.
+    const hidden = { a: 1 };
+    Object.defineProperty(hidden, 'constructor', { value: 1, enumerable: false });
+    expect(isPlainStateValue(hidden)).toBe(false);
   });
 });
 

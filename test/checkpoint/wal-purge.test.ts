@@ -1,0 +1,193 @@
+import { join } from 'node:path';
+import { createServer, type Server, type Socket } from 'node:net';
+import { Level } from 'level';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
+import { checkpointerOf } from 'sluice/checkpoint';
+import { batchKey, type CheckpointDb } from '../../checkpoint/checkpoint-layout.js';
+import { LevelWriteAheadLog } from '../../checkpoint/level-write-ahead-log.js';
+import { useTempDir } from './checkpoint-harness.js';
+
+const dir = useTempDir();
+const checkpoint = (): string => join(dir(), 'ckpt');
+
+/** One atomic write of the checkpoint: its operations, and those that go to a write-ahead log. */
+interface Written {
+  readonly operations: number;
+  readonly walDeletes: number;
+}
+
+/** Records every array `batch` on the context's checkpoint database from now on. */
+function spyCommits(ctx: StreamingContext): Written[] {
+  const db = checkpointerOf(ctx).db as unknown as { batch: (...args: unknown[]) => unknown };
+  const batch = db.batch.bind(db);
+  const written: Written[] = [];
+  db.batch = (...args: unknown[]) => {
+    const [operations] = args;
+    if (Array.isArray(operations)) {
+      const ops = operations as readonly { type: string; sublevel?: { prefix?: string } }[];
+      written.push({ operations: ops.length, walDeletes: ops.filter((op) => op.type === 'del' && op.sublevel?.prefix?.startsWith('!wal!') === true).length });
+    }
+    return batch(...args);
+  };
+  return written;
+}
+
+/** The keys of every write-ahead log in the checkpoint (opened after the context stopped). */
+async function walKeys(): Promise<string[]> {
+  const db = new Level<string, Uint8Array>(checkpoint(), { keyEncoding: 'utf8', valueEncoding: 'view' });
+  await db.open();
+  try {
+    return await db.keys({ gte: '!wal!', lt: '!wal"' }).all();
+  } finally {
+    await db.close();
+  }
+}
+
+/** How many write-ahead-log keys the commits deleted in all. */
+const walDeletes = (written: readonly Written[]): number => written.reduce((n, w) => n + w.walDeletes, 0);
+
+const RECORDS_PER_BATCH = 500;
+
+function rateJob(clock: ManualClock): StreamingContext {
+  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: checkpoint() });
+  ctx.rateStream({ name: 'rate', rowsPerSecond: RECORDS_PER_BATCH, startTime: 0, maxRecordsPerBatch: RECORDS_PER_BATCH }).pipe(foreachBatch(() => undefined));
+  return ctx;
+}
+
+describe('LevelWriteAheadLog.purgeBefore', () => {
+  it('gives only keys of lines the log holds: none for a log never opened, and none past its end', async () => {
+    const db: CheckpointDb = new Level<string, Uint8Array>(checkpoint(), { keyEncoding: 'utf8', valueEncoding: 'view' });
+    await db.open();
+    try {
+      const unused = new LevelWriteAheadLog(db, 'queue');
+      expect(unused.purgeBefore(1_000_000)).toEqual([]);
+      const wal = new LevelWriteAheadLog(db, 'lines');
+      await wal.append(['a', 'b', 'c']);
+      expect(wal.purgeBefore(2)).toEqual([batchKey(0), batchKey(1)]);
+      expect(wal.purgeBefore(10)).toEqual([batchKey(2)]);
+      expect(wal.purgeBefore(10)).toEqual([]);
+      await wal.append(['d']);
+      expect(wal.purgeBefore(10)).toEqual([batchKey(3)]);
+      // Reopened on what is left: the oldest line comes from the database.
+      const lines = wal.sublevel as { del(key: string): Promise<void> };
+      await lines.del(batchKey(0));
+      await lines.del(batchKey(1));
+      const reopened = new LevelWriteAheadLog(db, 'lines');
+      expect(reopened.purgeBefore(10)).toEqual([]);
+      expect(await reopened.end()).toBe(4);
+      expect(reopened.purgeBefore(10)).toEqual([batchKey(2), batchKey(3)]);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('the receiver write-ahead logs of sources that do not use one', () => {
+  it('cost a queue source nothing: no commit deletes write-ahead-log keys, and its size does not grow with the records read', async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: checkpoint() });
+    const queue = Array.from({ length: 5 }, (_, b) => Array.from({ length: RECORDS_PER_BATCH }, (_, i) => b * RECORDS_PER_BATCH + i));
+    ctx.queueStream(queue, { name: 'queue' }).pipe(foreachBatch(() => undefined));
+    await ctx.start();
+    const written = spyCommits(ctx);
+    for (let i = 0; i < 5; i++) await clock.advance(1000);
+    await ctx.stop();
+    expect(written).toHaveLength(5);
+    for (const commit of written) {
+      expect(commit.walDeletes).toBe(0);
+      // The commit record and the purge of the previous batch's log entries.
+      expect(commit.operations).toBeLessThan(10);
+    }
+    expect(await walKeys()).toEqual([]);
+  });
+
+  it('cost a rate source nothing after a restart either: the first commit does not delete one key per record read before', async () => {
+    const clock = new ManualClock();
+    const ctx = rateJob(clock);
+    await ctx.start();
+    const written = spyCommits(ctx);
+    for (let i = 0; i < 6; i++) await clock.advance(1000);
+    await ctx.stop();
+
+    const later = new ManualClock(6000);
+    const again = rateJob(later);
+    await again.start();
+    const afterRestart = spyCommits(again);
+    for (let i = 0; i < 2; i++) await later.advance(1000);
+    await again.stop();
+
+    expect(written).toHaveLength(6);
+    expect(afterRestart).toHaveLength(2);
+    for (const commit of [...afterRestart, ...written]) {
+      expect(commit.walDeletes).toBe(0);
+      expect(commit.operations).toBeLessThan(10);
+    }
+    expect(await walKeys()).toEqual([]);
+  });
+});
+
+describe('the receiver write-ahead log of a socket source', () => {
+  let server: Server;
+  let port: number;
+  const clients: Socket[] = [];
+  beforeEach(async () => {
+    server = createServer((socket) => clients.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const until = async (ready: () => boolean): Promise<void> => {
+    for (let i = 0; i < 500 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
+
+  function socketJob(clock: ManualClock, delivered: string[]): StreamingContext {
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: checkpoint(), defaultParallelism: 1 });
+    ctx.socketTextStream('127.0.0.1', port, { name: 'lines' }).pipe(foreachBatch((lines) => void delivered.push(...lines)));
+    return ctx;
+  }
+
+  /** The keys of the socket's write-ahead log, read in the running context's database. */
+  const liveWalKeys = async (ctx: StreamingContext): Promise<number> => (await checkpointerOf(ctx).db.keys({ gte: '!wal!', lt: '!wal"' }).all()).length;
+
+  it('holds received lines until their batch commits, and deletes exactly those lines then, across a restart', async () => {
+    const delivered: string[] = [];
+    const clock = new ManualClock();
+    const first = socketJob(clock, delivered);
+    await first.start();
+    const written = spyCommits(first);
+    await until(() => clients.length === 1);
+    clients[0]?.write('a\nb\nc\n');
+    await settle();
+    expect(await liveWalKeys(first)).toBe(3);
+    await clock.advance(1000);
+    expect(delivered).toEqual(['a', 'b', 'c']);
+    expect(await liveWalKeys(first)).toBe(0);
+    // Lines that arrive after the last commit stay in the log for the next run.
+    clients[0]?.write('d\ne\n');
+    await settle();
+    await first.stop();
+    expect(walDeletes(written)).toBe(3);
+    expect((await walKeys()).length).toBe(2);
+
+    const later = new ManualClock(1000);
+    const second = socketJob(later, delivered);
+    await second.start();
+    const rewritten = spyCommits(second);
+    await until(() => clients.length === 2);
+    clients[1]?.write('f\n');
+    await settle();
+    await later.advance(1000);
+    await later.advance(1000);
+    await second.stop();
+    expect(delivered).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    // Only the three lines the log held (indexes 3 to 5) are deleted, once.
+    expect(walDeletes(rewritten)).toBe(3);
+    expect(await walKeys()).toEqual([]);
+  });
+});
