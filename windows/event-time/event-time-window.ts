@@ -156,13 +156,41 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     if (closedUpTo === Number.NEGATIVE_INFINITY) return;
     const closing = this.#live.endingUpTo(closedUpTo).filter(({ window }) => this.#strategy.isClosed(window, closedUpTo));
     if (closing.length === 0) return;
-    const rows = closing.map(({ key, window }) => this.#strategy.rowsForWindow(key, window));
-    await store.load(rows.flat());
+    const strategy = this.#strategy;
     const append = this.#settings.outputMode === 'append';
+    if (strategy.rowsForRun !== undefined && strategy.closeRun !== undefined) {
+      // Each key's closing windows together (they come ascending by end), in runs of overlapping windows.
+      const runs: { readonly key: StoreKey; readonly run: number[] }[] = [];
+      const current = new Map<StoreKey, number[]>();
+      closing.forEach(({ key, window }, i) => {
+        const run = current.get(key);
+        if (run !== undefined && window.start < (closing[run[run.length - 1] as number] as KeyedWindow).window.end) {
+          run.push(i);
+        } else {
+          const started = [i];
+          current.set(key, started);
+          runs.push({ key, run: started });
+        }
+      });
+      const windowsOf = (run: readonly number[]): TimeWindow[] => run.map((i) => (closing[i] as KeyedWindow).window);
+      const rows = runs.map(({ key, run }) => strategy.rowsForRun?.(key, windowsOf(run)) ?? []);
+      await store.load(rows.flat());
+      const accs: unknown[] = new Array<unknown>(closing.length);
+      runs.forEach(({ run }, r) => {
+        strategy.closeRun?.(store, windowsOf(run), rows[r] as StoreKey[], append ? (i, acc) => (accs[run[i] as number] = acc) : undefined);
+      });
+      closing.forEach(({ key, window }, i) => {
+        if (append && accs[i] !== undefined) out.push({ key: decodeKey(key) as K, window, value: this.#aggregator.result(accs[i]) });
+        this.#live.remove(key, window);
+      });
+      return;
+    }
+    const rows = closing.map(({ key, window }) => strategy.rowsForWindow(key, window));
+    await store.load(rows.flat());
     closing.forEach(({ key, window }, i) => {
       const windowRows = rows[i] as StoreKey[];
       if (append) this.#push(store, key, window, windowRows, out);
-      this.#strategy.evict(store, windowRows, window);
+      strategy.evict(store, windowRows, window);
       this.#live.remove(key, window);
     });
   }

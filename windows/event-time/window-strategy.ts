@@ -2,7 +2,7 @@ import { checkStateValue, type StateStore, type StoreKey } from 'sluice/state';
 import type { Key } from 'sluice';
 import type { Aggregator } from './aggregator.js';
 import type { LiveWindows } from './live-windows.js';
-import { combinePanes } from './pane-combine.js';
+import { combinePanes, slidePanes } from './pane-combine.js';
 import { addToSessions, type Session } from './session-merge.js';
 import { windowContains, windowStartFor, type TimeWindow } from './time-window.js';
 import type { WindowAssigner } from './window-assigner.js';
@@ -42,6 +42,17 @@ export interface WindowStrategy {
   evict(store: StateStore, rows: readonly StoreKey[], w: TimeWindow): void;
   /** Marks live the windows a stored row stands for, `closedUpTo` being the last batch's. */
   restore(row: ParsedRow, value: unknown, closedUpTo: number, live: LiveWindows): void;
+  /**
+   * Optional, for windows that share state (panes): the rows to load to close `windows`, all of
+   * one key and ascending by end, together.
+   */
+  rowsForRun?(key: StoreKey, windows: readonly TimeWindow[]): StoreKey[];
+  /**
+   * Optional, with `rowsForRun`: hands the accumulator of each of `windows` (`rows` loaded) to
+   * `result` when given, then evicts them all; as `accumulatorOf` and `evict` window by window,
+   * with less work.
+   */
+  closeRun?(store: StateStore, windows: readonly TimeWindow[], rows: readonly StoreKey[], result: ((i: number, acc: unknown) => void) | undefined): void;
 }
 
 type Agg = Aggregator<unknown, unknown, unknown>;
@@ -80,7 +91,7 @@ export function fixedWindows(windowOf: (t: number) => TimeWindow, agg: Agg): Win
 
 /** Sliding windows over panes of gcd(size, slide): a record updates one pane; windows combine panes. */
 export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' }>, agg: Agg): WindowStrategy {
-  const { size, slide, offset } = assigner;
+  const { size, slide, offset, pane: paneMs } = assigner;
   /** The end of the last window that holds time `t` (windows are ascending: the last ends latest). */
   const lastEnd = (t: number): number => windowStartFor(t, offset, slide) + size;
   const openWindows = (pane: number, closedUpTo: number, each: (w: TimeWindow) => void): void => {
@@ -108,6 +119,33 @@ export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' 
     },
     restore(row, _value, closedUpTo, live) {
       if (row.kind === 'pane') openWindows(row.pane, closedUpTo, (w) => { live.add(row.key, w); });
+    },
+    // A key's windows closing together overlap: read each pane once, and with an inverse slide
+    // from one window to the next (two panes a slide instead of size / pane).
+    rowsForRun(key, windows) {
+      const rows: StoreKey[] = [];
+      const last = windows[windows.length - 1] as TimeWindow;
+      for (let pane = (windows[0] as TimeWindow).start; pane < last.end; pane += paneMs) rows.push(paneRow(key, pane));
+      return rows;
+    },
+    closeRun(store, windows, rows, result) {
+      const first = (windows[0] as TimeWindow).start;
+      const values = rows.map((row) => store.get(row));
+      const panes = (from: number, to: number): unknown[] => values.slice((from - first) / paneMs, (to - first) / paneMs);
+      let acc: unknown;
+      let previous: TimeWindow | undefined;
+      windows.forEach((w, i) => {
+        if (result !== undefined) {
+          acc =
+            previous !== undefined && agg.inverse !== undefined && w.start > previous.start && w.start < previous.end
+              ? slidePanes(acc, panes(previous.start, w.start), panes(previous.end, w.end), agg)
+              : combinePanes(panes(w.start, w.end), agg);
+          result(i, acc);
+        }
+        // A pane goes with the last window that needs it.
+        for (let pane = w.start; pane < w.end; pane += paneMs) if (lastEnd(pane) <= w.end) store.delete(rows[(pane - first) / paneMs] as StoreKey);
+        previous = w;
+      });
     },
   };
 }
