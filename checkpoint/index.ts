@@ -18,7 +18,7 @@ registerCheckpointerFactory((graph, { directory, interval }) => {
 
 export { checkpointerOf } from './checkpoint-access.js';
 export { fileSink, type FileSinkOptions } from './file-sink.js';
-export { getOrCreate } from './get-or-create.js';
+export { getOrCreate, type GetOrCreateOptions } from './get-or-create.js';
 export { formatInspection, inspectCheckpoint, type CheckpointInspection } from './inspect.js';
-export { LevelCheckpointer, type CheckpointMeta, type CommitEntry, type CommitOperation } from './level-checkpointer.js';
+export { DEFAULT_STATE_CACHE_SIZE, LevelCheckpointer, type CheckpointMeta, type CommitEntry, type CommitOperation } from './level-checkpointer.js';
 export { tableReader, tableSink, type TableReader, type TableSinkOptions } from './table-sink.js';

@@ -1,6 +1,6 @@
 import { Level } from 'level';
 import { SluiceError, type WriteAheadLog, type BatchPlan, type Checkpointer, type CommitRecord, type GraphFingerprint, type Recovery } from 'sluice';
-import { decodeValue, encodeValue, LevelStateBackend } from 'sluice/state';
+import { DEFAULT_CACHE_SIZE, decodeValue, encodeValue, LevelStateBackend } from 'sluice/state';
 import { batchIdOf, batchKey, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { corrupt, isCorruption } from './checkpoint-errors.js';
 import { CheckpointStateBackend } from './checkpoint-state-backend.js';
@@ -19,6 +19,23 @@ export interface CheckpointMeta {
 export interface CommitEntry {
   readonly record: CommitRecord;
   readonly persisted: boolean;
+}
+
+/**
+ * How many state entries each stateful operator of a checkpointed context keeps in memory without
+ * the `stateCacheSize` option (the LevelDB state backend's own default).
+ */
+export const DEFAULT_STATE_CACHE_SIZE = DEFAULT_CACHE_SIZE;
+
+/**
+ * Checks a state cache size; a RangeError naming `option` (as `where: option`) unless it is a
+ * non-negative integer.
+ */
+export function checkStateCacheSize(size: unknown, where: string): number {
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new RangeError(`${where}: stateCacheSize must be a non-negative integer (state entries each operator keeps in memory), got ${String(size)}.`);
+  }
+  return size;
 }
 
 /** A write to add to a batch's atomic commit (table sink rows). */
@@ -41,6 +58,7 @@ export class LevelCheckpointer implements Checkpointer {
   readonly interval: number;
   readonly stateBackend = new CheckpointStateBackend();
   #db: CheckpointDb | undefined;
+  #stateCacheSize = DEFAULT_STATE_CACHE_SIZE;
   #oldestKept = 0;
   readonly #sinkRows = new Map<number, CommitOperation[]>();
   readonly #wals = new Map<string, LevelWriteAheadLog>();
@@ -50,6 +68,24 @@ export class LevelCheckpointer implements Checkpointer {
   constructor(directory: string, interval: number) {
     this.directory = directory;
     this.interval = interval;
+  }
+
+  /**
+   * How many state entries (decoded values, and keys known to be absent) each stateful operator
+   * keeps in memory; the rest are read from the checkpoint's LevelDB when a batch needs them.
+   * Default {@link DEFAULT_STATE_CACHE_SIZE}. Set it before the context starts (`getOrCreate`
+   * does, from its `stateCacheSize` option).
+   *
+   * @throws RangeError when set to anything but a non-negative integer; Error once the checkpoint is open.
+   */
+  get stateCacheSize(): number {
+    return this.#stateCacheSize;
+  }
+
+  set stateCacheSize(size: number) {
+    const checked = checkStateCacheSize(size, 'LevelCheckpointer');
+    if (this.#db !== undefined) throw new Error('LevelCheckpointer: set stateCacheSize before the context starts; the checkpoint is open.');
+    this.#stateCacheSize = checked;
   }
 
   /** The open database. */
@@ -71,7 +107,7 @@ export class LevelCheckpointer implements Checkpointer {
       throw new SluiceError('CHECKPOINT_CORRUPT', `The checkpoint at ${this.directory} cannot be opened: ${(error as Error).message}. Is another process using it?`, { cause: error });
     }
     this.#db = db;
-    this.stateBackend.attach(LevelStateBackend.fromDatabase(db));
+    this.stateBackend.attach(LevelStateBackend.fromDatabase(db, { cacheSize: this.#stateCacheSize }));
   }
 
   async recover(fingerprint: GraphFingerprint, zeroTime: number): Promise<Recovery | undefined> {
@@ -125,11 +161,10 @@ export class LevelCheckpointer implements Checkpointer {
     const { offsets, commits } = sublevels(this.db);
     const persisted = (plan.batchId + 1) % this.interval === 0;
     const prepared = persisted ? await this.stateBackend.inner.prepareCommit(plan.batchId) : undefined;
-    const operations: object[] = [
-      ...(prepared?.operations ?? []),
-      ...(this.#sinkRows.get(plan.batchId) ?? []),
-      { type: 'put', sublevel: commits, key: batchKey(plan.batchId), value: encodeValue({ record, persisted } satisfies CommitEntry) },
-    ];
+    // The state's operations are a new array for this commit: add to it rather than copy it.
+    const operations: object[] = prepared?.operations ?? [];
+    for (const row of this.#sinkRows.get(plan.batchId) ?? []) operations.push(row);
+    operations.push({ type: 'put', sublevel: commits, key: batchKey(plan.batchId), value: encodeValue({ record, persisted } satisfies CommitEntry) });
     // Retention: once a state is persisted, the logs before it are never needed again.
     const purgeTo = persisted ? plan.batchId : this.#oldestKept;
     for (let id = this.#oldestKept; id < purgeTo; id++) {

@@ -5,6 +5,7 @@
  */
 export { bytesToStoreKey, decodeKey, encodeKey, encodeKeyPrefix, storeKeyToBytes } from './key-codec.js';
 export {
+  DEFAULT_CACHE_SIZE,
   LevelStateBackend,
   LevelStateStore,
   StateValueDecodeError,

@@ -14,10 +14,14 @@ export type StateDatabase = Level<unknown, unknown>;
 /** A put or delete of a prepared state commit, for `batch` on the backend's database. */
 export interface StateBatchOperation {
   readonly type: 'put' | 'del';
-  /** The sublevel of the backend's database that the operation writes to. */
+  /** The backend's database, or a sublevel of it, that the operation writes to. */
   readonly sublevel: object;
   readonly key: Uint8Array | string;
   readonly value?: Uint8Array | StoreMeta;
+  /** The key's encoding, when it is not the sublevel's own (rows are written as raw bytes). */
+  readonly keyEncoding?: 'view';
+  /** The value's encoding, when it is not the sublevel's own. */
+  readonly valueEncoding?: 'view';
 }
 
 /** What a store's meta entry records about its committed version. */
@@ -59,6 +63,38 @@ export const hex = (key: StoreKey): string => toBytes(key).toString('hex');
 /** The sublevel of the rows of `operatorId`. */
 export function rowsOf(db: StateDatabase, operatorId: string) {
   return db.sublevel<Buffer, Uint8Array>(['state', sublevelName(operatorId)], { keyEncoding: 'buffer', valueEncoding: 'view' });
+}
+
+/**
+ * The bytes that the sublevel `rows` (of {@link rowsOf}) puts before each key, relative to `db`:
+ * a row written to `db` itself as these bytes followed by the key is the sublevel's row, without
+ * the sublevel prefixing each key of a batch or a bulk read.
+ */
+export function rowsPrefix(db: StateDatabase, rows: RowsDb): Uint8Array {
+  const above = (db as { readonly prefix?: unknown }).prefix;
+  return Buffer.from(rows.prefix.slice(typeof above === 'string' ? above.length : 0), 'utf8');
+}
+
+/**
+ * The bytes of `prefix` followed by each key's (one char, one byte), as views of one buffer:
+ * one allocation for a batch's keys instead of one, or two with a sublevel's prefix, each.
+ */
+export function prefixedKeys(prefix: Uint8Array, keys: readonly StoreKey[]): Uint8Array[] {
+  const p = prefix.length;
+  let total = 0;
+  for (const key of keys) total += p + key.length;
+  const buffer = new ArrayBuffer(total);
+  const bytes = new Uint8Array(buffer);
+  const out = new Array<Uint8Array>(keys.length);
+  let offset = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as StoreKey;
+    const start = offset;
+    for (let j = 0; j < p; j++) bytes[offset++] = prefix[j] as number;
+    for (let j = 0; j < key.length; j++) bytes[offset++] = key.charCodeAt(j);
+    out[i] = new Uint8Array(buffer, start, offset - start);
+  }
+  return out;
 }
 
 /** The sublevel of the meta entries, keyed by operator id. */

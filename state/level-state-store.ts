@@ -3,12 +3,28 @@
  * and the backend's atomic commit of all stores prepare their writes the same way).
  */
 import { Level } from 'level';
-import { checkMeta, EMPTY_META, hex, metaOf, rowsOf, StateValueDecodeError, toBytes, writeBatch, type MetaDb, type RowsDb, type StateBatchOperation, type StateDatabase, type StoreMeta } from './level-layout.js';
+import {
+  checkMeta,
+  EMPTY_META,
+  hex,
+  metaOf,
+  prefixedKeys,
+  rowsOf,
+  rowsPrefix,
+  StateValueDecodeError,
+  toBytes,
+  writeBatch,
+  type MetaDb,
+  type RowsDb,
+  type StateBatchOperation,
+  type StateDatabase,
+  type StoreMeta,
+} from './level-layout.js';
 import { checkStoreKey, keyBounds, type KeyBounds } from './key-range.js';
 import { LruCache } from './lru-cache.js';
 import { DELETED, mergeStaged, StagedWrites, type StoreEntry } from './staged-writes.js';
 import type { KeyRange, StateBackend, StateStore, StoreKey, StoreStats } from './state-store.js';
-import { decodeValue, encodeValue } from './value-codec.js';
+import { decodeValue, encodeValueShared } from './value-codec.js';
 
 export { StateValueDecodeError, type StateBatchOperation, type StoreMeta } from './level-layout.js';
 
@@ -18,38 +34,71 @@ export interface LevelStateBackendOptions {
   readonly cacheSize?: number;
 }
 
+/** The cache size of a {@link LevelStateBackend} without the `cacheSize` option. */
+export const DEFAULT_CACHE_SIZE = 100_000;
+
 /** The writes of a commit, prepared but not yet written (see {@link LevelStateBackend.prepareCommit}). */
 export interface PreparedStateCommit {
-  /** Operations for one `batch` on the backend's database (they name their sublevels). */
-  readonly operations: readonly StateBatchOperation[];
+  /**
+   * Operations for one `batch` on the backend's database (they name their sublevels): a new array
+   * for this commit, to which the caller may add its own operations.
+   */
+  readonly operations: StateBatchOperation[];
   /** Makes the stores reflect the commit; call it once the operations are written. */
   committed(): void;
 }
 
 const SCAN_BATCH = 512;
 
-/** A committed value with its encoded size, or null for a key known to be absent. */
-type Row = { readonly value: unknown; readonly size: number } | null;
+/** `completeAt` of a store that may hold no row and has not looked yet (see {@link probeEmpty}). */
+const UNPROBED = -2;
+/** `completeAt` of a store whose cache is not known to hold every row. */
+const INCOMPLETE = -1;
+
+/** Raw bytes in, raw bytes out: for batches and bulk reads of rows on the backend's database. */
+const VIEWS = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+
+/**
+ * A committed value with its encoded size (and the cache's mark of use), or null for a key known
+ * to be absent. A commit updates the row of a key in place when the row is the cache's.
+ */
+type Row = { value: unknown; size: number; used: boolean } | null;
 
 interface StoreState {
   readonly operatorId: string;
   readonly db: StateDatabase;
+  /** The sublevel of the rows, for scans and single reads. */
   readonly rows: RowsDb;
+  /** The bytes before each row's key in `db`: batches and bulk reads go to `db` itself. */
+  readonly prefix: Uint8Array;
   readonly metas: MetaDb;
   meta: StoreMeta;
   readonly staged: StagedWrites;
   /** Committed rows readable by `get` in the version being built. */
   readonly loaded: Map<StoreKey, Row>;
   readonly cache: LruCache<StoreKey, Row>;
+  /**
+   * The cache's `drops` when `loaded` was last emptied: while they are the same, every row the
+   * version has pinned is still the cache's entry for its key (nothing else replaces one).
+   */
+  pinnedAt: number;
   /** Bumped by every commit, so a read that raced one does not cache what it read. */
   generation: number;
+  /**
+   * The cache's `drops` when it last held every committed row (the database was found to hold no
+   * row of the store), {@link UNPROBED} while that is worth checking, or {@link INCOMPLETE}: while
+   * the cache has dropped nothing since, it still holds them all.
+   */
+  completeAt: number;
+  /** Commits prepared and not yet confirmed written: while any is, the database may hold rows the store does not know. */
+  unconfirmed: number;
   closed: boolean;
   readonly onClose: () => void;
 }
 
 function decodeRow(s: StoreState, key: StoreKey, bytes: Uint8Array): NonNullable<Row> {
   try {
-    return { value: decodeValue(bytes), size: bytes.byteLength };
+    return { value: decodeValue(bytes), size: bytes.byteLength, used: false };
   } catch (error) {
     throw new StateValueDecodeError(s.operatorId, key, error);
   }
@@ -57,17 +106,54 @@ function decodeRow(s: StoreState, key: StoreKey, bytes: Uint8Array): NonNullable
 
 function encodeRow(s: StoreState, key: StoreKey, value: unknown): Uint8Array {
   try {
-    return encodeValue(value);
+    // LevelDB copies the bytes of a batch: they need no array of their own.
+    return encodeValueShared(value);
   } catch (error) {
     if (!(error instanceof TypeError)) throw error;
     throw new TypeError(`State store '${s.operatorId}': the value of key 0x${hex(key)} cannot be stored: ${error.message}`, { cause: error });
   }
 }
 
+/** Empties `loaded` for the next version. */
+function startVersion(s: StoreState): void {
+  s.loaded.clear();
+  s.pinnedAt = s.cache.drops;
+}
+
 /** The committed row of `key` if this version knows it (loaded or cached), else undefined. */
 function knownRow(s: StoreState, key: StoreKey): Row | undefined {
   const row = s.loaded.get(key);
   return row !== undefined ? row : s.cache.get(key);
+}
+
+/**
+ * Whether the store knows every committed row, so that a key it holds no row for has none in the
+ * database: its cache held every row when the database was found to hold none (see
+ * {@link probeEmpty}), has dropped none since, and every commit prepared since was confirmed
+ * written (each puts its rows in the cache). Then reads of other keys need no database read.
+ */
+function knowsEveryRow(s: StoreState): boolean {
+  return s.unconfirmed === 0 && s.completeAt === s.cache.drops;
+}
+
+/**
+ * When the store may hold no row (opened on a meta entry of none, or a commit deleted them all)
+ * and has not looked, looks: one seek into its range. Found empty, with no commit in between or
+ * unconfirmed, the store knows every row from here (none; the cache is emptied of the absent keys
+ * it held). The database is asked, not the meta entry: a row there that the store did not write
+ * is read like any other.
+ */
+async function probeEmpty(s: StoreState): Promise<void> {
+  if (s.completeAt !== UNPROBED || s.unconfirmed !== 0) return;
+  const generation = s.generation;
+  const found = await s.rows.keys({ limit: 1 }).all();
+  if (s.completeAt !== UNPROBED || s.unconfirmed !== 0 || generation !== s.generation || s.closed) return;
+  if (found.length > 0) {
+    s.completeAt = INCOMPLETE;
+  } else {
+    s.cache.clear();
+    s.completeAt = s.cache.drops;
+  }
 }
 
 /** Opens a store on its state, and reads it back (the backend's way in; set by the store class). */
@@ -103,25 +189,44 @@ export class LevelStateStore implements StateStore {
 
   async load(keys: Iterable<StoreKey>): Promise<void> {
     const s = this.#open();
-    const missing = new Set<StoreKey>();
+    if (s.completeAt === UNPROBED) await probeEmpty(s);
+    const { loaded, cache } = s;
+    if (knowsEveryRow(s)) {
+      // A key the store holds no row for has none: no read. Pinning a key twice, or a staged
+      // key (reads see its staged write first), pins the same committed row: no checks for them.
+      for (const key of keys) {
+        let row = cache.get(key);
+        if (row === undefined) {
+          checkStoreKey(key);
+          row = null;
+        }
+        loaded.set(key, row);
+      }
+      return;
+    }
+    const staged = s.staged.size > 0 ? s.staged : undefined;
+    const wanted: StoreKey[] = [];
     for (const key of keys) {
-      if (s.staged.has(key) || s.loaded.has(key) || missing.has(key)) continue;
-      const row = s.cache.get(key);
+      if (loaded.has(key) || staged?.has(key) === true) continue;
+      const row = cache.get(key);
       if (row !== undefined) {
-        s.loaded.set(key, row);
+        loaded.set(key, row);
       } else {
         checkStoreKey(key);
-        missing.add(key);
+        wanted.push(key);
       }
     }
-    if (missing.size === 0) return;
-    const list = [...missing];
+    if (wanted.length === 0) return;
+    // In key order, LevelDB reads each block once for the keys in it: faster than the sort costs.
+    // Sorted, a key listed twice is listed next to itself.
+    wanted.sort();
+    const list = wanted.filter((key, i) => key !== wanted[i - 1]);
     const generation = s.generation;
-    const found = await s.rows.getMany(list.map(toBytes));
+    const found = await s.db.getMany(prefixedKeys(s.prefix, list), VIEWS);
     if (generation !== s.generation) return this.load(list);
     for (let i = 0; i < list.length; i++) {
       const key = list[i] as StoreKey;
-      const bytes = found[i];
+      const bytes = found[i] as Uint8Array | undefined;
       const row = bytes === undefined ? null : decodeRow(s, key, bytes);
       s.loaded.set(key, row);
       s.cache.set(key, row);
@@ -163,6 +268,7 @@ export class LevelStateStore implements StateStore {
     const s = this.#open();
     checkStoreKey(key);
     let row = knownRow(s, key);
+    if (row === undefined && knowsEveryRow(s)) row = null;
     if (row === undefined) {
       const generation = s.generation;
       const bytes = await s.rows.get(toBytes(key));
@@ -181,14 +287,19 @@ export class LevelStateStore implements StateStore {
   async commit(): Promise<number> {
     const s = this.#open();
     const prepared = await prepareCommit(s);
+    s.unconfirmed++;
     await writeBatch(s.db, prepared.operations);
     prepared.committed();
     return s.meta.version;
   }
 
   abort(): void {
-    this.#s.staged.clear();
-    this.#s.loaded.clear();
+    const s = this.#s;
+    s.staged.clear();
+    // A commit prepared and never confirmed may have been written: what the cache holds of the
+    // keys it wrote may be stale. Reads go to the database from here (the store stays unconfirmed).
+    if (s.unconfirmed > 0) s.cache.clear();
+    startVersion(s);
   }
 
   stats(): StoreStats {
@@ -252,50 +363,113 @@ async function* committedEntries(s: StoreState, bounds: KeyBounds, limit: number
 /**
  * Prepares the writes that make the staged writes of `s` its next version, with its meta entry.
  * The rows and bytes of the meta entry stay exact: the previous size of every staged key comes
- * from what the store knows, and the keys it does not know are read in one `getMany`.
+ * from what the store knows, and the keys it does not know are read in one `getMany` (none when
+ * it knows every row). Rows are written to the backend's database as raw bytes (the rows prefix,
+ * then the key), all keys in one buffer and all values in the codec's shared one.
+ *
+ * The caller counts the commit as unconfirmed (`s.unconfirmed`) once it may write it; `committed()`
+ * confirms it.
  */
 async function prepareCommit(s: StoreState): Promise<PreparedStateCommit> {
-  const writes = [...s.staged.entries()];
-  const unknown = writes.filter(([key]) => knownRow(s, key) === undefined).map(([key]) => key);
-  // An empty store has no row to look for.
-  const found = unknown.length === 0 || s.meta.rows === 0 ? [] : await s.rows.getMany(unknown.map(toBytes));
-  const sizeOf = new Map(unknown.map((key, i) => [key, found[i]?.byteLength]));
+  if (s.completeAt === UNPROBED) await probeEmpty(s);
+  const n = s.staged.size;
+  const keys = new Array<StoreKey>(n);
+  const writes = new Array<unknown>(n);
+  /** What the version knows of each key's committed row (undefined: nothing). */
+  const known = new Array<Row | undefined>(n);
+  const absent = knowsEveryRow(s);
+  let unknown: number[] | undefined;
+  let i = 0;
+  s.staged.forEach((write, key) => {
+    keys[i] = key;
+    writes[i] = write;
+    const row = knownRow(s, key);
+    known[i] = row === undefined && absent ? null : row;
+    if (known[i] === undefined) (unknown ??= []).push(i);
+    i++;
+  });
+  /** The encoded size of each unknown key's committed row, by index (absent: none). */
+  let unknownSizes: Map<number, number> | undefined;
+  if (unknown !== undefined) {
+    const found = await s.db.getMany(prefixedKeys(s.prefix, unknown.map((j) => keys[j] as StoreKey)), VIEWS);
+    unknownSizes = new Map();
+    for (const [j, index] of unknown.entries()) {
+      const bytes = found[j] as Uint8Array | undefined;
+      if (bytes !== undefined) unknownSizes.set(index, bytes.byteLength);
+    }
+  }
+  const keyBytes = prefixedKeys(s.prefix, keys);
   let { rows, bytes } = s.meta;
-  const operations: StateBatchOperation[] = [];
-  const after: [StoreKey, Row][] = [];
-  for (const [key, write] of writes) {
-    const known = knownRow(s, key);
-    const oldSize = known === undefined ? sizeOf.get(key) : known === null ? undefined : known.size;
+  const operations = new Array<StateBatchOperation>(n + 1);
+  /** The encoded size of each key's new row (-1: deleted). */
+  const sizes = new Array<number>(n);
+  for (let j = 0; j < n; j++) {
+    const key = keys[j] as StoreKey;
+    const write = writes[j];
+    const row = known[j];
+    const oldSize = row === undefined ? unknownSizes?.get(j) : row === null ? undefined : row.size;
     if (oldSize !== undefined) {
       rows--;
       bytes -= key.length + oldSize;
     }
     if (write === DELETED) {
-      operations.push({ type: 'del', sublevel: s.rows, key: toBytes(key) });
-      after.push([key, null]);
+      operations[j] = { type: 'del', sublevel: s.db, key: keyBytes[j] as Uint8Array, keyEncoding: 'view' };
+      sizes[j] = -1;
     } else {
       const value = encodeRow(s, key, write);
-      operations.push({ type: 'put', sublevel: s.rows, key: toBytes(key), value });
-      after.push([key, { value: write, size: value.byteLength }]);
+      operations[j] = { type: 'put', sublevel: s.db, key: keyBytes[j] as Uint8Array, value, keyEncoding: 'view', valueEncoding: 'view' };
+      sizes[j] = value.byteLength;
       rows++;
       bytes += key.length + value.byteLength;
     }
   }
   const meta: StoreMeta = { version: s.meta.version + 1, rows, bytes };
-  operations.push({ type: 'put', sublevel: s.metas, key: s.operatorId, value: meta });
+  operations[n] = { type: 'put', sublevel: s.metas, key: s.operatorId, value: meta };
+  let confirmed = false;
   return {
     operations,
     committed: () => {
+      if (confirmed) return;
+      confirmed = true;
+      s.unconfirmed--;
       s.meta = meta;
       s.generation++;
-      for (const [key, row] of after) s.cache.set(key, row);
+      const cache = s.cache;
+      // Nothing dropped since the version started: each row it knew is still the cache's entry.
+      const inPlace = cache.drops === s.pinnedAt;
+      for (let j = 0; j < n; j++) {
+        const key = keys[j] as StoreKey;
+        const size = sizes[j] as number;
+        const row = known[j];
+        if (size < 0) {
+          // A cache that holds every row needs no entry to know a deleted key is absent.
+          if (knowsEveryRow(s)) cache.delete(key);
+          else cache.set(key, null);
+        } else if (inPlace && row != null) {
+          row.value = writes[j];
+          row.size = size;
+          row.used = true;
+        } else {
+          cache.set(key, { value: writes[j], size, used: false });
+        }
+      }
+      // No row left: worth looking again whether the cache can stand for the database.
+      if (meta.rows === 0 && s.completeAt !== cache.drops) s.completeAt = UNPROBED;
       s.staged.clear();
-      s.loaded.clear();
+      startVersion(s);
     },
   };
 }
 
-function checkCacheSize({ cacheSize = 100_000 }: LevelStateBackendOptions): number {
+/** The arrays one after the other: the only one itself (no copy of a big batch), else a new one. */
+function joined<T>(arrays: readonly T[][]): T[] {
+  if (arrays.length === 1) return arrays[0] as T[];
+  const out: T[] = [];
+  for (const array of arrays) for (const item of array) out.push(item);
+  return out;
+}
+
+function checkCacheSize({ cacheSize = DEFAULT_CACHE_SIZE }: LevelStateBackendOptions): number {
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new RangeError(`LevelStateBackend: cacheSize must be a non-negative integer, got ${cacheSize}.`);
   return cacheSize;
 }
@@ -325,6 +499,11 @@ export class LevelStateBackend implements StateBackend {
     this.#db = db;
     this.#metas = metaOf(db);
     this.#cacheSize = cacheSize;
+  }
+
+  /** How many committed values each store keeps in memory (the `cacheSize` option). */
+  get cacheSize(): number {
+    return this.#cacheSize;
   }
 
   /**
@@ -375,13 +554,16 @@ export class LevelStateBackend implements StateBackend {
    */
   async prepareCommit(_batchId: number): Promise<PreparedStateCommit> {
     const states = [...this.#stores.values()].map(stateOf);
-    const prepared = await Promise.all(states.filter((s) => s.staged.size > 0).map(prepareCommit));
+    const writing = states.filter((s) => s.staged.size > 0);
+    const prepared = await Promise.all(writing.map(prepareCommit));
+    // From here the caller may write them: until it confirms, the stores trust no absence.
+    for (const s of writing) s.unconfirmed++;
     return {
-      operations: prepared.flatMap((p) => p.operations),
+      operations: joined(prepared.map((p) => p.operations)),
       committed: () => {
         for (const p of prepared) p.committed();
         // Stores without writes keep their version, but their next batch loads afresh.
-        for (const s of states) s.loaded.clear();
+        for (const s of states) startVersion(s);
       },
     };
   }
@@ -415,16 +597,22 @@ export class LevelStateBackend implements StateBackend {
       throw new Error(`State store '${operatorId}': cannot read its meta entry.`, { cause: error });
     }
     if (this.#closed) throw new Error('LevelStateBackend.open: the backend was closed while the store opened.');
+    const rows = rowsOf(this.#db, operatorId);
+    const committed = meta === undefined ? EMPTY_META : checkMeta(operatorId, meta);
     const store = openStore({
       operatorId,
       db: this.#db,
-      rows: rowsOf(this.#db, operatorId),
+      rows,
+      prefix: rowsPrefix(this.#db, rows),
       metas: this.#metas,
-      meta: meta === undefined ? EMPTY_META : checkMeta(operatorId, meta),
+      meta: committed,
       staged: new StagedWrites(),
       loaded: new Map(),
       cache: new LruCache(this.#cacheSize),
+      pinnedAt: 0,
       generation: 0,
+      completeAt: committed.rows === 0 ? UNPROBED : INCOMPLETE,
+      unconfirmed: 0,
       closed: false,
       onClose: () => {
         if (this.#stores.get(operatorId) === store) this.#stores.delete(operatorId);

@@ -51,6 +51,11 @@ export class StagedWrites {
     return this.#writes.entries();
   }
 
+  /** Calls `visit` with every staged write, in staging order (no entry array per write). */
+  forEach(visit: (write: StagedWrite, key: StoreKey) => void): void {
+    this.#writes.forEach(visit);
+  }
+
   /** The staged writes within `bounds` (deletes included), in key order. */
   within(bounds: KeyBounds): StoreEntry[] {
     const out: StoreEntry[] = [];

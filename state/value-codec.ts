@@ -1,4 +1,4 @@
-import { addExtension, Packr } from 'msgpackr';
+import { addExtension, Packr, RESERVE_START_SPACE } from 'msgpackr';
 import { isPlainStateValue, walkStateValue } from './value-walk.js';
 import { fromWire, Wire } from './value-wire.js';
 
@@ -81,6 +81,20 @@ export function encodeValue(value: unknown): Uint8Array {
   const bytes = new Uint8Array(body.length + 1);
   bytes[0] = ENVELOPE_VERSION;
   bytes.set(body, 1);
+  return bytes;
+}
+
+/**
+ * The bytes of {@link encodeValue}, written straight after the encodings before them in msgpackr's
+ * own buffer (one byte reserved for the envelope) instead of copied into an array of their own:
+ * the result is a view of a buffer shared with other results, and keeps all of it alive. For
+ * bytes that are copied, then dropped, such as the values of a LevelDB batch; never mutate them.
+ *
+ * @throws TypeError as {@link encodeValue}.
+ */
+export function encodeValueShared(value: unknown): Uint8Array {
+  const bytes = packr.pack(isPlainStateValue(value) ? value : walkStateValue(value, 'state value', 'wire'), RESERVE_START_SPACE | 1);
+  bytes[0] = ENVELOPE_VERSION;
   return bytes;
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkStateValue, decodeValue, encodeValue, registerValueType } from '../../state/value-codec.js';
+import { checkStateValue, decodeValue, encodeValue, encodeValueShared, registerValueType } from '../../state/value-codec.js';
 import { isPlainStateValue, walkStateValue } from '../../state/value-walk.js';
 import { assertSameValue } from '../kit/same-value.js';
 
@@ -203,6 +203,35 @@ describe('checkStateValue', () => {
         const encoded = errorOf(() => encodeValue(value));
         expect(encoded).toEqual(checked);
         if (checked !== undefined) expect(checked).toBeInstanceOf(TypeError);
+      }),
+      SEED_ON_FAILURE,
+    );
+  });
+});
+
+describe('encodeValueShared (the commit path: views of one buffer)', () => {
+  it('gives the bytes of encodeValue, and earlier results stay intact while more are encoded', () => {
+    fc.assert(
+      fc.property(fc.array(stateValue, { minLength: 1, maxLength: 30 }), (values) => {
+        const shared = values.map((value) => encodeValueShared(value));
+        for (const [i, value] of values.entries()) {
+          expect([...(shared[i] as Uint8Array)]).toEqual([...encodeValue(value)]);
+          assertSameValue(decodeValue(shared[i] as Uint8Array), value);
+        }
+      }),
+      { ...SEED_ON_FAILURE, numRuns: 300 },
+    );
+  });
+
+  it('keeps values larger than msgpackr\'s buffer, and fails as encodeValue does', () => {
+    const big = { text: 'x'.repeat(20_000), list: Array.from({ length: 3_000 }, (_, i) => i * 1.5) };
+    const before = encodeValueShared([1, 2]);
+    const bytes = encodeValueShared(big);
+    expect([...before]).toEqual([...encodeValue([1, 2])]);
+    assertSameValue(decodeValue(bytes), big);
+    fc.assert(
+      fc.property(maybeBadValue, (value) => {
+        expect(errorOf(() => encodeValueShared(value))).toEqual(errorOf(() => encodeValue(value)));
       }),
       SEED_ON_FAILURE,
     );
