@@ -4,16 +4,8 @@
  * implementations, and the key and value codecs.
  */
 export { bytesToStoreKey, decodeKey, encodeKey, encodeKeyPrefix, storeKeyToBytes } from './key-codec.js';
-export {
-  DEFAULT_CACHE_SIZE,
-  LevelStateBackend,
-  LevelStateStore,
-  StateValueDecodeError,
-  type LevelStateBackendOptions,
-  type PreparedStateCommit,
-  type StateBatchOperation,
-  type StoreMeta,
-} from './level-state-store.js';
+export { DEFAULT_CACHE_SIZE, LevelStateBackend, type LevelStateBackendOptions, type PreparedStateCommit } from './level-state-backend.js';
+export { LevelStateStore, StateValueDecodeError, type StateBatchOperation, type StoreMeta } from './level-state-store.js';
 export { mapWithState, MapWithStateDStream, StateSnapshotDStream } from './map-with-state.js';
 export { MemoryStateBackend, MemoryStateStore } from './memory-state-store.js';
 export { queryableState, type QueryableState } from './queryable-state.js';

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LevelStateBackend, type LevelStateStore } from '../../state/level-state-store.js';
+import { LevelStateBackend } from '../../state/level-state-backend.js';
+import type { LevelStateStore } from '../../state/level-state-store.js';
 import { writeBatch } from '../../state/level-layout.js';
 import { encodeValue } from '../../state/value-codec.js';
 

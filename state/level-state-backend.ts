@@ -1,0 +1,193 @@
+/*
+ * The LevelDB state backend: opens the operators' stores on one database and commits them
+ * together. The stores' own code, and the commit path both share, is in level-state-store.ts.
+ */
+import { Level } from 'level';
+import { checkMeta, EMPTY_META, metaOf, rowsOf, rowsPrefix, writeBatch, type MetaDb, type StateBatchOperation, type StateDatabase } from './level-layout.js';
+import { openStore, prepareCommit, stateOf, type LevelStateStore } from './level-state-store.js';
+import { INCOMPLETE, startVersion, UNPROBED } from './level-store-state.js';
+import { LruCache } from './lru-cache.js';
+import { StagedWrites } from './staged-writes.js';
+import type { StateBackend } from './state-store.js';
+
+/** Options of {@link LevelStateBackend}. */
+export interface LevelStateBackendOptions {
+  /** Committed values each store keeps decoded in memory, known-absent keys included (default 100,000). */
+  readonly cacheSize?: number;
+}
+
+/** The cache size of a {@link LevelStateBackend} without the `cacheSize` option. */
+export const DEFAULT_CACHE_SIZE = 100_000;
+
+/** The writes of a commit, prepared but not yet written (see {@link LevelStateBackend.prepareCommit}). */
+export interface PreparedStateCommit {
+  /**
+   * Operations for one `batch` on the backend's database (they name their sublevels): a new array
+   * for this commit, to which the caller may add its own operations.
+   */
+  readonly operations: StateBatchOperation[];
+  /** Makes the stores reflect the commit; call it once the operations are written. */
+  committed(): void;
+}
+
+/** The arrays one after the other: the only one itself (no copy of a big batch), else a new one. */
+function joined<T>(arrays: readonly T[][]): T[] {
+  if (arrays.length === 1) return arrays[0] as T[];
+  const out: T[] = [];
+  for (const array of arrays) for (const item of array) out.push(item);
+  return out;
+}
+
+function checkCacheSize({ cacheSize = DEFAULT_CACHE_SIZE }: LevelStateBackendOptions): number {
+  if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new RangeError(`LevelStateBackend: cacheSize must be a non-negative integer, got ${cacheSize}.`);
+  return cacheSize;
+}
+
+/**
+ * The {@link StateBackend} that keeps every operator's state in one LevelDB database: the rows of
+ * operator `id` in sublevel `state` → `id` (keys are the store keys' bytes, values the value
+ * codec's bytes), its version, row count and byte count as JSON under key `id` of sublevel
+ * `state-meta` (see `level-layout.ts`). A commit writes the staged rows of every store and their
+ * meta entries in one atomic batch; if it fails, no store changes.
+ *
+ * @example
+ * const backend = await LevelStateBackend.open('./state');
+ * const store = await backend.open('counts');
+ */
+export class LevelStateBackend implements StateBackend {
+  readonly kind = 'leveldb';
+  readonly #db: StateDatabase;
+  readonly #metas: MetaDb;
+  readonly #cacheSize: number;
+  readonly #stores = new Map<string, LevelStateStore>();
+  readonly #opening = new Map<string, Promise<LevelStateStore>>();
+  #ownsDb = false;
+  #closed = false;
+
+  private constructor(db: StateDatabase, cacheSize: number) {
+    this.#db = db;
+    this.#metas = metaOf(db);
+    this.#cacheSize = cacheSize;
+  }
+
+  /** How many committed values each store keeps in memory (the `cacheSize` option). */
+  get cacheSize(): number {
+    return this.#cacheSize;
+  }
+
+  /**
+   * A backend on the database at `path`, which it opens (creating it if needed) and closes on
+   * `close()`.
+   *
+   * @throws RangeError when `cacheSize` is not a non-negative integer.
+   */
+  static async open(path: string, options: LevelStateBackendOptions = {}): Promise<LevelStateBackend> {
+    const cacheSize = checkCacheSize(options);
+    const db = new Level<unknown, unknown>(path);
+    const backend = new LevelStateBackend(db, cacheSize);
+    await db.open();
+    backend.#ownsDb = true;
+    return backend;
+  }
+
+  /**
+   * A backend on a database that the caller opened and keeps: `close()` leaves it open. Its
+   * default encodings do not matter.
+   *
+   * @throws RangeError when `cacheSize` is not a non-negative integer.
+   * @example const backend = LevelStateBackend.fromDatabase(checkpointDb);
+   */
+  static fromDatabase<K, V>(db: Level<K, V>, options: LevelStateBackendOptions = {}): LevelStateBackend {
+    return new LevelStateBackend(db as unknown as StateDatabase, checkCacheSize(options));
+  }
+
+  /** The store of `operatorId` (the same object while it is open), at its last committed version. */
+  open(operatorId: string): Promise<LevelStateStore> {
+    if (typeof operatorId !== 'string' || operatorId === '') {
+      return Promise.reject(new TypeError('LevelStateBackend.open: the operator id must be a non-empty string.'));
+    }
+    if (this.#closed) return Promise.reject(new Error('LevelStateBackend.open: the backend is closed.'));
+    const store = this.#stores.get(operatorId);
+    if (store !== undefined) return Promise.resolve(store);
+    let opening = this.#opening.get(operatorId);
+    if (opening === undefined) {
+      opening = this.#openStore(operatorId).finally(() => this.#opening.delete(operatorId));
+      this.#opening.set(operatorId, opening);
+    }
+    return opening;
+  }
+
+  /**
+   * Prepares the commit of every store with staged writes, for a caller that writes the
+   * operations in its own atomic batch on this backend's database (or an ancestor of it).
+   */
+  async prepareCommit(_batchId: number): Promise<PreparedStateCommit> {
+    const states = [...this.#stores.values()].map(stateOf);
+    const writing = states.filter((s) => s.staged.size > 0);
+    const prepared = await Promise.all(writing.map(prepareCommit));
+    // From here the caller may write them: until it confirms, the stores trust no absence.
+    for (const s of writing) s.unconfirmed++;
+    return {
+      operations: joined(prepared.map((p) => p.operations)),
+      committed: () => {
+        for (const p of prepared) p.committed();
+        // Stores without writes keep their version, but their next batch loads afresh.
+        for (const s of states) startVersion(s);
+      },
+    };
+  }
+
+  /** Writes the staged writes of every store, and their meta entries, in one LevelDB batch. */
+  async commit(batchId: number): Promise<void> {
+    if (this.#closed) throw new Error('LevelStateBackend.commit: the backend is closed.');
+    const prepared = await this.prepareCommit(batchId);
+    if (prepared.operations.length > 0) await writeBatch(this.#db, prepared.operations);
+    prepared.committed();
+  }
+
+  abort(_batchId: number): void {
+    for (const store of this.#stores.values()) store.abort();
+  }
+
+  /** Closes every store, and the database if the backend opened it. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled(this.#opening.values());
+    await Promise.all([...this.#stores.values()].map((store) => store.close()));
+    if (this.#ownsDb) await this.#db.close();
+  }
+
+  async #openStore(operatorId: string): Promise<LevelStateStore> {
+    let meta: unknown;
+    try {
+      meta = await this.#metas.get(operatorId);
+    } catch (error) {
+      throw new Error(`State store '${operatorId}': cannot read its meta entry.`, { cause: error });
+    }
+    if (this.#closed) throw new Error('LevelStateBackend.open: the backend was closed while the store opened.');
+    const rows = rowsOf(this.#db, operatorId);
+    const committed = meta === undefined ? EMPTY_META : checkMeta(operatorId, meta);
+    const store = openStore({
+      operatorId,
+      db: this.#db,
+      rows,
+      prefix: rowsPrefix(this.#db, rows),
+      metas: this.#metas,
+      meta: committed,
+      staged: new StagedWrites(),
+      loaded: new Map(),
+      cache: new LruCache(this.#cacheSize),
+      pinnedAt: 0,
+      generation: 0,
+      completeAt: committed.rows === 0 ? UNPROBED : INCOMPLETE,
+      unconfirmed: 0,
+      closed: false,
+      onClose: () => {
+        if (this.#stores.get(operatorId) === store) this.#stores.delete(operatorId);
+      },
+    });
+    this.#stores.set(operatorId, store);
+    return store;
+  }
+}
