@@ -70,6 +70,11 @@ export class MemoryStateStore implements StateStore {
     return this.#table.version;
   }
 
+  /** Always true: nothing survives the process. */
+  get inMemory(): boolean {
+    return true;
+  }
+
   /** Whether writes are staged (the backend commits only such stores). */
   get hasStagedWrites(): boolean {
     return this.#staged.size > 0;

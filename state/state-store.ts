@@ -38,6 +38,12 @@ export interface StoreStats {
 export interface StateStore {
   /** The last committed version: 0 for a new store, N + 1 after committing on version N. */
   readonly version: number;
+  /**
+   * True when the committed state lives only in this process's memory, as with the in-memory
+   * backend. An operator that keeps a working copy of its state in memory anyway (the event-time
+   * window operator does) need not write it to such a store. Absent means false.
+   */
+  readonly inMemory?: boolean;
   /** Makes the committed values of `keys` readable by `get` and `has` (one bulk read). */
   load(keys: Iterable<StoreKey>): Promise<void>;
   /**

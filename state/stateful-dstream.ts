@@ -38,8 +38,11 @@ export abstract class StatefulDStream<T> extends DStream<T> {
     return store;
   }
 
-  /** Adds the store's size (rows and bytes, as of its last commit) to the batch's progress event. */
-  protected reportState(bc: BatchContext, extra: { readonly lateRecordsDropped?: number } = {}): void {
+  /**
+   * Adds the store's size (rows and bytes, as of its last commit) to the batch's progress event;
+   * an operator that knows its state's size after the batch passes `stateRows`.
+   */
+  protected reportState(bc: BatchContext, extra: { readonly lateRecordsDropped?: number; readonly stateRows?: number } = {}): void {
     const stats = this.store.stats();
     bc.reportOperator({ operator: this.describe, stateRows: stats.rows, ...(stats.bytes === undefined ? {} : { stateBytes: stats.bytes }), ...extra });
   }

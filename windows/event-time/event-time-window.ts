@@ -1,6 +1,7 @@
 import {
   Batch,
   combineByKeyBatch,
+  KeyMap,
   groupValues,
   DStream,
   parseDuration,
@@ -10,12 +11,13 @@ import {
   type Key,
   type Pair,
 } from 'sluice';
-import { decodeKey, encodeKey, StatefulDStream, type StateStore, type StoreKey } from 'sluice/state';
+import { encodeKey, StatefulDStream, type StateStore } from 'sluice/state';
 import type { Aggregator } from './aggregator.js';
 import type { TimeWindow } from './time-window.js';
 import type { WindowAssigner } from './window-assigner.js';
-import { LiveWindows, type KeyedWindow } from './live-windows.js';
+import { LiveWindows, orderOf, type KeyedWindow } from './live-windows.js';
 import { GENERATION_ROW, parseRow, WATERMARK_ROW } from './window-rows.js';
+import { WindowTable } from './window-table.js';
 import { strategyFor, type OnChanged, type WindowStrategy } from './window-strategy.js';
 import { watermarkedAncestors } from './with-watermark.js';
 
@@ -72,6 +74,13 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   readonly #settings: Settings<V>;
   readonly #watermarkIds: readonly number[];
   readonly #live = new LiveWindows();
+  readonly #table = new WindowTable();
+  /** Whether the table was loaded from the store once. */
+  #loaded = false;
+  /** The batch whose committed state the table holds (the store's `G` row then). */
+  #committed: number | undefined;
+  /** The batch whose changes the table holds unsettled, until the next batch learns whether it committed. */
+  #pending: number | undefined;
   #late: { batchId: number; records: Pair<K, V>[] } | undefined;
   #lateStream: DStream<Pair<K, V>> | undefined;
 
@@ -111,36 +120,74 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     const input = (await this.#parent.getOrCompute(bc)) ?? Batch.empty<Pair<K, V>>();
     const store = this.storeFor(bc);
     const operator = this.describe;
-    const live = this.#live;
     const out: WindowResult<K, R>[] = [];
     try {
       await store.load([WATERMARK_ROW, GENERATION_ROW]);
       const last = store.get(WATERMARK_ROW) as number | undefined;
-      if (live.generation === undefined || live.generation !== store.get(GENERATION_ROW)) await this.#rebuild(store, last);
-      // Until this batch commits, the live windows reflect no committed state.
-      live.generation = undefined;
+      await this.#sync(store, last);
       const watermark = this.#watermark(store, bc, last);
       const closedUpTo = watermark === undefined ? Number.NEGATIVE_INFINITY : watermark - this.#settings.lateness;
-      await this.#close(store, closedUpTo, out);
-      const { changed, late } = await this.#add(store, bc, input, closedUpTo);
+      this.#close(closedUpTo, out);
+      const { changed, late } = await this.#add(bc, input, closedUpTo);
       this.#late = { batchId: bc.batchId, records: late };
-      if (this.#settings.outputMode === 'update') await this.#emit(store, changed, out);
-      if (this.#settings.outputMode === 'complete') await this.#emit(store, live.all(), out);
+      if (this.#settings.outputMode === 'update') this.#emit(changed, out);
+      if (this.#settings.outputMode === 'complete') this.#emitAll(out);
+      if (store.inMemory !== true) this.#table.changes((slot, key, value) => {
+        const row = this.#strategy.rowOf(slot, key);
+        if (value === undefined) store.delete(row);
+        else store.put(row, value);
+      });
       store.put(GENERATION_ROW, bc.batchId);
-      live.generation = bc.batchId;
-      this.reportState(bc, { lateRecordsDropped: this.#settings.late === 'drop' ? late.length : 0 });
+      this.#pending = bc.batchId;
+      this.reportState(bc, { lateRecordsDropped: this.#settings.late === 'drop' ? late.length : 0, stateRows: this.#table.size });
     } catch (error) {
       throw userFunctionFailed(operator, error);
     }
     return Batch.of(out, bc.defaultParallelism);
   }
 
-  /** Rebuilds the live windows from the store's rows (after a start, or a batch that did not commit). */
-  async #rebuild(store: StateStore, lastWatermark: number | undefined): Promise<void> {
+  /**
+   * Brings the window table and the live windows to the store's last commit. The store holds the
+   * id of the last batch that ran the operator and committed (the `G` row). When the batch the
+   * table last ran is that one, its changes are settled; when not (it did not commit), they are
+   * rolled back. A table that never loaded (a start) or that does not match the store loads from
+   * the store's rows; a store in memory holds no window rows, so there the table is the state.
+   */
+  async #sync(store: StateStore, lastWatermark: number | undefined): Promise<void> {
+    const table = this.#table;
+    const stored = store.get(GENERATION_ROW) as number | undefined;
+    let stale = false;
+    if (this.#pending !== undefined) {
+      if (this.#pending === stored) {
+        table.settle();
+        this.#committed = stored;
+      } else {
+        table.rollback();
+        stale = true;
+      }
+      this.#pending = undefined;
+    }
+    if (!this.#loaded || this.#committed !== stored) {
+      if (this.#loaded && store.inMemory === true) {
+        throw new Error(`${this.describe}: the window state in memory is at batch ${String(this.#committed)} but the store is at batch ${String(stored)}; an in-memory store cannot restore it.`);
+      }
+      table.clear();
+      for await (const [row, value] of store.scan()) {
+        const entry = this.#strategy.entryOf(parseRow(row));
+        if (entry !== undefined) table.set(entry.slot, entry.key, value);
+      }
+      table.settle();
+      this.#loaded = true;
+      this.#committed = stored;
+      stale = true;
+    }
+    if (!stale) return;
     const live = this.#live;
     live.clear();
     const closedUpTo = lastWatermark === undefined ? Number.NEGATIVE_INFINITY : lastWatermark - this.#settings.lateness;
-    for await (const [row, value] of store.scan()) this.#strategy.restore(parseRow(row), value, closedUpTo, live);
+    for (const slot of table.slots()) {
+      table.entriesOf(slot)?.forEach((value, key) => { this.#strategy.restore(slot, key, value, closedUpTo, live); });
+    }
   }
 
   /** This operator's watermark: the planned one of its inputs, never below the last it used. */
@@ -152,16 +199,26 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   }
 
   /** Emits (in append mode) and evicts every window that ends at or before `closedUpTo` and is final (see `isClosed`). */
-  async #close(store: StateStore, closedUpTo: number, out: WindowResult<K, R>[]): Promise<void> {
+  #close(closedUpTo: number, out: WindowResult<K, R>[]): void {
     if (closedUpTo === Number.NEGATIVE_INFINITY) return;
-    const closing = this.#live.endingUpTo(closedUpTo).filter(({ window }) => this.#strategy.isClosed(window, closedUpTo));
-    if (closing.length === 0) return;
     const strategy = this.#strategy;
+    const table = this.#table;
     const append = this.#settings.outputMode === 'append';
-    if (strategy.rowsForRun !== undefined && strategy.closeRun !== undefined) {
+    const { slotWindow } = strategy;
+    if (slotWindow !== undefined) {
+      // One window per slot: close whole slots, in the order of their windows.
+      for (const slot of this.#slotsInOrder((w) => w.end <= closedUpTo)) {
+        const entries = table.takeSlot(slot);
+        if (append && entries !== undefined) this.#pushAll(slotWindow(slot), entries, out);
+      }
+      return;
+    }
+    const closing = this.#live.endingUpTo(closedUpTo).filter(({ window }) => strategy.isClosed(window, closedUpTo));
+    if (closing.length === 0) return;
+    if (strategy.closeRun !== undefined) {
       // Each key's closing windows together (they come ascending by end), in runs of overlapping windows.
-      const runs: { readonly key: StoreKey; readonly run: number[] }[] = [];
-      const current = new Map<StoreKey, number[]>();
+      const runs: { readonly key: Key; readonly run: number[] }[] = [];
+      const current = new KeyMap<Key, number[]>();
       closing.forEach(({ key, window }, i) => {
         const run = current.get(key);
         if (run !== undefined && window.start < (closing[run[run.length - 1] as number] as KeyedWindow).window.end) {
@@ -172,97 +229,116 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
           runs.push({ key, run: started });
         }
       });
-      const windowsOf = (run: readonly number[]): TimeWindow[] => run.map((i) => (closing[i] as KeyedWindow).window);
-      const rows = runs.map(({ key, run }) => strategy.rowsForRun?.(key, windowsOf(run)) ?? []);
-      await store.load(rows.flat());
       const accs: unknown[] = new Array<unknown>(closing.length);
-      runs.forEach(({ run }, r) => {
-        strategy.closeRun?.(store, windowsOf(run), rows[r] as StoreKey[], append ? (i, acc) => (accs[run[i] as number] = acc) : undefined);
-      });
+      for (const { key, run } of runs) {
+        const windows = run.map((i) => (closing[i] as KeyedWindow).window);
+        strategy.closeRun(table, key, windows, append ? (i, acc) => (accs[run[i] as number] = acc) : undefined);
+      }
       closing.forEach(({ key, window }, i) => {
-        if (append && accs[i] !== undefined) out.push({ key: decodeKey(key) as K, window, value: this.#aggregator.result(accs[i]) });
+        if (append && accs[i] !== undefined) out.push({ key: key as K, window, value: this.#aggregator.result(accs[i]) });
         this.#live.remove(key, window);
       });
       return;
     }
-    const rows = closing.map(({ key, window }) => strategy.rowsForWindow(key, window));
-    await store.load(rows.flat());
-    closing.forEach(({ key, window }, i) => {
-      const windowRows = rows[i] as StoreKey[];
-      if (append) this.#push(store, key, window, windowRows, out);
-      strategy.evict(store, windowRows, window);
+    for (const { key, window } of closing) {
+      if (append) this.#push(key, window, out);
+      strategy.evict(table, key, window);
       this.#live.remove(key, window);
+    }
+  }
+
+  /** The slots of a one-window-per-slot strategy whose window passes `test`, ascending (by end, then start). */
+  #slotsInOrder(test: (w: TimeWindow) => boolean): number[] {
+    const slotWindow = this.#strategy.slotWindow as (slot: number) => TimeWindow;
+    return [...this.#table.slots()].filter((slot) => test(slotWindow(slot))).sort((a, b) => a - b);
+  }
+
+  /** Pushes the result of every entry of one window, in the defined key order (see `LiveWindows`). */
+  #pushAll(window: TimeWindow, entries: KeyMap<Key, unknown>, out: WindowResult<K, R>[]): void {
+    const keys: Key[] = [];
+    const accs: unknown[] = [];
+    entries.forEach((acc, key) => {
+      keys.push(key);
+      accs.push(acc);
     });
+    const shared = Object.freeze({ start: window.start, end: window.end });
+    for (const i of orderOf(keys, undefined)) out.push({ key: keys[i] as K, window: shared, value: this.#aggregator.result(accs[i]) });
   }
 
   /** Adds the batch's records to their windows; returns the windows that changed (update mode) and the late records. */
-  async #add(store: StateStore, bc: BatchContext, input: Batch<Pair<K, V>>, closedUpTo: number): Promise<{ changed: KeyedWindow[]; late: Pair<K, V>[] }> {
+  async #add(bc: BatchContext, input: Batch<Pair<K, V>>, closedUpTo: number): Promise<{ changed: KeyedWindow[]; late: Pair<K, V>[] }> {
     const { eventTime } = this.#settings;
     const strategy = this.#strategy;
+    const table = this.#table;
     const live = this.#live;
-    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, this.#settings.numPartitions ?? bc.defaultParallelism, groupValues<V>(), this.describe);
-    // The event time of every record, in the order of the groups, and the rows they need.
-    let total = 0;
-    for (const partition of grouped.partitions) for (const [, values] of partition) total += values.length;
-    const times = new Float64Array(total);
-    const encodedKeys: StoreKey[] = [];
-    const rows: StoreKey[] = new Array<StoreKey>(total);
-    let r = 0;
-    for (const partition of grouped.partitions) {
-      for (const [key, values] of partition) {
-        const encoded = encodeKey(key);
-        encodedKeys.push(encoded);
-        for (let i = 0; i < values.length; i++, r++) {
-          const t = checkedTime(eventTime(values[i] as V));
-          times[r] = t;
-          rows[r] = strategy.rowForRecord(encoded, t);
-        }
-      }
-    }
-    await store.load(rows);
     const changed = new Map<string, KeyedWindow>();
     const late: Pair<K, V>[] = [];
+    const onChanged: OnChanged =
+      this.#settings.outputMode === 'update'
+        ? (key, window) => {
+            const id = `${encodeKey(key)}\u0000${window.start}\u0000${window.end}`;
+            if (!changed.has(id)) changed.set(id, { key, window });
+          }
+        : undefined;
+    if (!strategy.lateNeedsState) {
+      // One pass over the records in arrival order, with no shuffle: lateness needs no state, and
+      // each key's accumulators see its records in the same order as grouped by key.
+      for (const partition of input.partitions) {
+        for (let i = 0; i < partition.length; i++) {
+          const record = partition[i] as Pair<K, V>;
+          const key = record[0];
+          const value = record[1];
+          const t = checkedTime(eventTime(value));
+          if (strategy.isLate(table, key, t, closedUpTo)) late.push(record);
+          else strategy.add(table, key, t, value, closedUpTo, live, onChanged);
+        }
+      }
+      return { changed: [...changed.values()], late };
+    }
+    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, this.#settings.numPartitions ?? bc.defaultParallelism, groupValues<V>(), this.describe);
+    let times = new Float64Array(16);
     let isLate = new Uint8Array(16);
-    let g = 0;
-    r = 0;
     await bc.executor.run(
       grouped.partitions.map((partition) => () => {
         for (const [key, values] of partition) {
-          const encoded = encodedKeys[g++] as StoreKey;
           const n = values.length;
-          const onChanged: OnChanged =
-            this.#settings.outputMode === 'update'
-              ? (window) => {
-                  const id = `${encoded}\u0000${window.start}\u0000${window.end}`;
-                  if (!changed.has(id)) changed.set(id, { key: encoded, window });
-                }
-              : undefined;
+          if (times.length < n) {
+            times = new Float64Array(2 * n);
+            isLate = new Uint8Array(2 * n);
+          }
+          for (let i = 0; i < n; i++) times[i] = checkedTime(eventTime(values[i] as V));
           // Lateness is decided on the state the batch found (a session may make a record that
           // joins it not late), before any record is added: it never depends on the records' order.
-          if (isLate.length < n) isLate = new Uint8Array(2 * n);
-          for (let i = 0; i < n; i++) isLate[i] = strategy.isLate(store, encoded, key, times[r + i] as number, closedUpTo) ? 1 : 0;
+          for (let i = 0; i < n; i++) isLate[i] = strategy.isLate(table, key, times[i] as number, closedUpTo) ? 1 : 0;
           for (let i = 0; i < n; i++) {
             const value = values[i] as V;
             if (isLate[i] === 1) late.push([key, value]);
-            else strategy.add(store, rows[r + i] as StoreKey, encoded, key, times[r + i] as number, value, closedUpTo, live, onChanged);
+            else strategy.add(table, key, times[i] as number, value, closedUpTo, live, onChanged);
           }
-          r += n;
         }
       }),
     );
     return { changed: [...changed.values()], late };
   }
 
-  async #emit(store: StateStore, windows: readonly KeyedWindow[], out: WindowResult<K, R>[]): Promise<void> {
-    const rows = windows.map(({ key, window }) => this.#strategy.rowsForWindow(key, window));
-    await store.load(rows.flat());
-    windows.forEach(({ key, window }, i) => { this.#push(store, key, window, rows[i] as StoreKey[], out); });
+  #emit(windows: readonly KeyedWindow[], out: WindowResult<K, R>[]): void {
+    for (const { key, window } of windows) this.#push(key, window, out);
   }
 
-  #push(store: StateStore, key: StoreKey, window: TimeWindow, rows: readonly StoreKey[], out: WindowResult<K, R>[]): void {
-    const acc = this.#strategy.accumulatorOf(store, rows, window);
+  /** Every live window's result (complete mode), in the defined order. */
+  #emitAll(out: WindowResult<K, R>[]): void {
+    const { slotWindow } = this.#strategy;
+    if (slotWindow === undefined) {
+      this.#emit(this.#live.all(), out);
+      return;
+    }
+    for (const slot of this.#slotsInOrder(() => true)) this.#pushAll(slotWindow(slot), this.#table.entriesOf(slot) as KeyMap<Key, unknown>, out);
+  }
+
+  #push(key: Key, window: TimeWindow, out: WindowResult<K, R>[]): void {
+    const acc = this.#strategy.accumulatorOf(this.#table, key, window);
     if (acc === undefined) return;
-    out.push({ key: decodeKey(key) as K, window, value: this.#aggregator.result(acc) });
+    out.push({ key: key as K, window, value: this.#aggregator.result(acc) });
   }
 }
 

@@ -1,45 +1,39 @@
-import type { StoreKey } from 'sluice/state';
+import { hashKey, KeyMap, type Key } from 'sluice';
+import { encodeKey } from 'sluice/state';
 import type { TimeWindow } from './time-window.js';
 
-/** A live window of a key (the key in the key codec's encoding). */
+/** A live window of a key. */
 export interface KeyedWindow {
-  readonly key: StoreKey;
+  readonly key: Key;
   readonly window: TimeWindow;
 }
 
 /**
  * The live windows of an event-time window operator, by end: what the operator fires and evicts
- * when the watermark passes. Kept in memory (a state-store scan per batch would cost every batch
- * a walk of the index), and rebuilt from the store's rows when it cannot be trusted: after a
- * start, or after a batch that did not commit. `generation` is the id of the batch whose state
- * it reflects; the operator stores the same id in the store with every batch, so a mismatch
- * (a batch aborted, or nothing built yet) means rebuild.
+ * when the watermark passes. Kept next to the operator's window table, and rebuilt from it when
+ * the table was loaded or rolled back (after a start, or after a batch that did not commit).
  *
  * Windows come out in a defined order that does not depend on history (so a replayed batch
- * emits the same records in the same order, ARCHITECTURE section 5): by end, then start, then a
- * hash of the encoded key, then the encoded key. Sorting by a number is several times cheaper
+ * emits the same records in the same order, ARCHITECTURE section 5): by end, then start, then the
+ * key's hash (`hashKey`), then the key's encoding. Sorting by a number is several times cheaper
  * than sorting the key strings.
  */
 export class LiveWindows {
-  /** end → encoded key → start (a key has at most one live window with a given end). */
-  readonly #byEnd = new Map<number, Map<StoreKey, number>>();
+  /** end → key → start (a key has at most one live window with a given end). */
+  readonly #byEnd = new Map<number, KeyMap<Key, number>>();
   /** The ends in `#byEnd`, ascending. */
   #ends: number[] = [];
-  /** The batch whose state this reflects; undefined until built. */
-  generation: number | undefined;
-
   /** Forgets everything (before a rebuild). */
   clear(): void {
     this.#byEnd.clear();
     this.#ends = [];
-    this.generation = undefined;
   }
 
   /** Marks window `w` of `key` live. */
-  add(key: StoreKey, w: TimeWindow): void {
+  add(key: Key, w: TimeWindow): void {
     let keys = this.#byEnd.get(w.end);
     if (keys === undefined) {
-      keys = new Map();
+      keys = new KeyMap();
       this.#byEnd.set(w.end, keys);
       const ends = this.#ends;
       let i = ends.length;
@@ -50,13 +44,15 @@ export class LiveWindows {
   }
 
   /** Forgets window `w` of `key`. */
-  remove(key: StoreKey, w: TimeWindow): void {
+  remove(key: Key, w: TimeWindow): void {
     const keys = this.#byEnd.get(w.end);
     if (keys?.get(key) !== w.start) return;
     keys.delete(key);
     if (keys.size === 0) {
       this.#byEnd.delete(w.end);
       this.#ends.splice(this.#ends.indexOf(w.end), 1);
+    } else {
+      keys.compact();
     }
   }
 
@@ -78,46 +74,36 @@ export class LiveWindows {
   }
 
   #appendEnd(end: number, out: KeyedWindow[]): void {
-    const keys = this.#byEnd.get(end) as Map<StoreKey, number>;
-    const list = [...keys.keys()];
-    const starts = new Float64Array(list.length);
+    const keys = this.#byEnd.get(end) as KeyMap<Key, number>;
+    const list: Key[] = [];
+    const starts = new Float64Array(keys.size);
     let sameStart = true;
-    let i = 0;
     let first = Number.NaN;
-    for (const start of keys.values()) {
-      if (i === 0) first = start;
+    keys.forEach((start, key) => {
+      if (list.length === 0) first = start;
       else if (start !== first) sameStart = false;
-      starts[i++] = start;
-    }
+      starts[list.length] = start;
+      list.push(key);
+    });
     for (const index of orderOf(list, sameStart ? undefined : starts)) {
-      out.push({ key: list[index] as StoreKey, window: { start: starts[index] as number, end } });
+      out.push({ key: list[index] as Key, window: { start: starts[index] as number, end } });
     }
   }
-}
-
-/** FNV-1a of a string, 32 bits. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** Up to this many keys, a key's hash and its index pack exactly into one double (32 + 21 bits). */
 const PACKED_LIMIT = 2 ** 21;
 
 /**
- * The indexes of `keys` in the defined order: by `starts` (when given), then by hash, then by
- * the key itself.
+ * The indexes of `keys` in the defined order: by `starts` (when given), then by the key's hash
+ * (`hashKey`, the same in every process), then by the key's encoding.
  */
-function orderOf(keys: readonly StoreKey[], starts: Float64Array | undefined): Uint32Array | number[] {
+export function orderOf(keys: readonly Key[], starts: Float64Array | undefined): Uint32Array | number[] {
   const n = keys.length;
   if (starts === undefined && n < PACKED_LIMIT) {
     // One start: sort hash * 2^21 + index as plain numbers, then order equal hashes by key.
     const packed = new Float64Array(n);
-    for (let i = 0; i < n; i++) packed[i] = hash32(keys[i] as StoreKey) * PACKED_LIMIT + i;
+    for (let i = 0; i < n; i++) packed[i] = hashKey(keys[i] as Key) * PACKED_LIMIT + i;
     packed.sort();
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = (packed[i] as number) % PACKED_LIMIT;
@@ -125,20 +111,21 @@ function orderOf(keys: readonly StoreKey[], starts: Float64Array | undefined): U
       let j = i + 1;
       const h = Math.floor((packed[i] as number) / PACKED_LIMIT);
       while (j < n && Math.floor((packed[j] as number) / PACKED_LIMIT) === h) j++;
-      if (j - i > 1) order.subarray(i, j).sort((a, b) => compareStrings(keys[a] as StoreKey, keys[b] as StoreKey));
+      if (j - i > 1) order.subarray(i, j).sort((a, b) => compareKeys(keys[a] as Key, keys[b] as Key));
       i = j;
     }
     return order;
   }
-  const hashes = keys.map(hash32);
+  const hashes = keys.map(hashKey);
   return Array.from({ length: n }, (_, i) => i).sort(
     (a, b) =>
       (starts === undefined ? 0 : (starts[a] as number) - (starts[b] as number)) ||
       (hashes[a] as number) - (hashes[b] as number) ||
-      compareStrings(keys[a] as StoreKey, keys[b] as StoreKey),
+      compareKeys(keys[a] as Key, keys[b] as Key),
   );
 }
 
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function compareKeys(a: Key, b: Key): number {
+  const [x, y] = [encodeKey(a), encodeKey(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -1,4 +1,4 @@
-import { checkStateValue, type StateStore, type StoreKey } from 'sluice/state';
+import { checkStateValue, decodeKey, encodeKey, type StoreKey } from 'sluice/state';
 import type { Key } from 'sluice';
 import type { Aggregator } from './aggregator.js';
 import type { LiveWindows } from './live-windows.js';
@@ -6,86 +6,99 @@ import { combinePanes, slidePanes } from './pane-combine.js';
 import { addToSessions, type Session } from './session-merge.js';
 import { windowContains, windowStartFor, type TimeWindow } from './time-window.js';
 import type { WindowAssigner } from './window-assigner.js';
+import type { WindowTable } from './window-table.js';
 import { paneRow, sessionRow, windowRow, type ParsedRow } from './window-rows.js';
 
 /** Called with each window whose result a record changed (update mode only). */
-export type OnChanged = ((w: TimeWindow) => void) | undefined;
+export type OnChanged = ((key: Key, w: TimeWindow) => void) | undefined;
+
+/** Where an entry of the window table lives: its slot and (encoded) key. */
+export interface TableEntry {
+  readonly slot: number;
+  readonly key: Key;
+}
 
 /**
- * How one kind of window keeps its accumulators in the store: one row per window (tumbling and
- * calendar), one per pane (sliding: each record touches one pane), or one list of sessions per
- * key. The operator drives it; the strategy knows the rows, and tells `live` which windows
- * opened and which sessions merged away.
+ * How one kind of window keeps its accumulators in the {@link WindowTable}: one entry per window
+ * (tumbling and calendar: the slot is the window's start), one per pane (sliding: the slot is the
+ * pane's start; each record touches one pane), or one list of sessions per key (slot 0). The
+ * operator drives it; the strategy knows the entries, and tells `live` which windows opened and
+ * which sessions merged away. `rowOf` and `entryOf` map entries to the store's rows and back
+ * (see window-rows.ts), for a store that keeps state on disk.
  */
 export interface WindowStrategy {
-  /** The row to load before adding a record of `key` at `t`. */
-  rowForRecord(key: StoreKey, t: number): StoreKey;
   /**
    * Whether every window a record of `key` at `t` would belong to has closed (`end <=
-   * closedUpTo`). Called after the closed windows were evicted and the record's rows loaded, and
-   * before any record of the batch is added.
+   * closedUpTo`). Called after the closed windows were evicted, and before any record of the
+   * batch is added.
    */
-  isLate(store: StateStore, key: StoreKey, decodedKey: Key, t: number, closedUpTo: number): boolean;
+  isLate(table: WindowTable, key: Key, t: number, closedUpTo: number): boolean;
   /**
    * Adds `value` (at `t`, not late) to its windows still open at `closedUpTo`, marks new windows
-   * live, and reports every window whose result changed to `changed` when given. `row` is
-   * `rowForRecord(key, t)`.
+   * live (unless `slotWindow` is present), and reports every window whose result changed to
+   * `changed` when given.
    */
-  add(store: StateStore, row: StoreKey, key: StoreKey, decodedKey: Key, t: number, value: unknown, closedUpTo: number, live: LiveWindows, changed: OnChanged): void;
+  add(table: WindowTable, key: Key, t: number, value: unknown, closedUpTo: number, live: LiveWindows, changed: OnChanged): void;
   /** Whether live window `w` is final at `closedUpTo` (to emit and evict), given that `w.end <= closedUpTo`. */
   isClosed(w: TimeWindow, closedUpTo: number): boolean;
-  /** The rows to load to read or evict window `w` of `key`. */
-  rowsForWindow(key: StoreKey, w: TimeWindow): StoreKey[];
-  /** The accumulator of window `w`, from its `rows` (`rowsForWindow(key, w)`, loaded). */
-  accumulatorOf(store: StateStore, rows: readonly StoreKey[], w: TimeWindow): unknown;
-  /** Removes window `w` from the store, given its `rows` (loaded); the operator forgets it in `live`. */
-  evict(store: StateStore, rows: readonly StoreKey[], w: TimeWindow): void;
-  /** Marks live the windows a stored row stands for, `closedUpTo` being the last batch's. */
-  restore(row: ParsedRow, value: unknown, closedUpTo: number, live: LiveWindows): void;
+  /** The accumulator of live window `w` of `key`. */
+  accumulatorOf(table: WindowTable, key: Key, w: TimeWindow): unknown;
+  /** Removes window `w` of `key` from the table; the operator forgets it in `live`. */
+  evict(table: WindowTable, key: Key, w: TimeWindow): void;
+  /** Marks live the windows that table entry `[slot, key]` with `value` stands for, `closedUpTo` being the last batch's. */
+  restore(slot: number, key: Key, value: unknown, closedUpTo: number, live: LiveWindows): void;
+  /** The store row of table entry `[slot, key]`. */
+  rowOf(slot: number, key: Key): StoreKey;
+  /** The table entry a store row holds, or `undefined` for a row that is not one of this strategy's entries. */
+  entryOf(row: ParsedRow): TableEntry | undefined;
   /**
-   * Optional, for windows that share state (panes): the rows to load to close `windows`, all of
-   * one key and ascending by end, together.
+   * Optional, for windows that share state (panes): hands the accumulator of each of `windows`
+   * (all of `key`, ascending by end, overlapping one the next) to `result` when given, then
+   * evicts them all; as `accumulatorOf` and `evict` window by window, with less work.
    */
-  rowsForRun?(key: StoreKey, windows: readonly TimeWindow[]): StoreKey[];
+  closeRun?(table: WindowTable, key: Key, windows: readonly TimeWindow[], result: ((i: number, acc: unknown) => void) | undefined): void;
   /**
-   * Optional, with `rowsForRun`: hands the accumulator of each of `windows` (`rows` loaded) to
-   * `result` when given, then evicts them all; as `accumulatorOf` and `evict` window by window,
-   * with less work.
+   * Present when each slot holds one window (tumbling, calendar): the window of `slot`. The
+   * table's slots are then the live windows: `add` does not mark them in `live`, and the
+   * operator closes whole slots.
    */
-  closeRun?(store: StateStore, windows: readonly TimeWindow[], rows: readonly StoreKey[], result: ((i: number, acc: unknown) => void) | undefined): void;
+  readonly slotWindow?: (slot: number) => TimeWindow;
+  /** Whether `isLate` looks at the state (sessions): then a key's records must all be judged before any is added. */
+  readonly lateNeedsState: boolean;
 }
 
 type Agg = Aggregator<unknown, unknown, unknown>;
 
-function put(store: StateStore, row: StoreKey, acc: unknown): void {
+function checked(acc: unknown): unknown {
   checkStateValue(acc, 'window accumulator');
-  store.put(row, acc);
+  return acc;
 }
 
-/** One row per window: tumbling and calendar windows (each time in exactly one window). */
+/** One entry per window, in the slot of its start: tumbling and calendar windows (each time in exactly one window). */
 export function fixedWindows(windowOf: (t: number) => TimeWindow, agg: Agg): WindowStrategy {
   // Records mostly arrive in order, so most fall in the window of the one before.
   let last: TimeWindow = { start: 0, end: 0 };
   const windowFor = (t: number): TimeWindow => (windowContains(last, t) ? last : (last = windowOf(t)));
   return {
-    rowForRecord: (key, t) => windowRow(key, windowFor(t)),
-    isLate: (_store, _key, _decoded, t, closedUpTo) => windowFor(t).end <= closedUpTo,
-    add(store, row, key, _decoded, t, value, _closedUpTo, live, changed) {
+    lateNeedsState: false,
+    isLate: (_table, _key, t, closedUpTo) => windowFor(t).end <= closedUpTo,
+    add(table, key, t, value, _closedUpTo, _live, changed) {
       const w = windowFor(t);
-      const before = store.get(row);
-      if (before === undefined) live.add(key, w);
-      put(store, row, agg.add(before ?? agg.create(), value));
-      changed?.(w);
+      const before = table.get(w.start, key);
+      table.set(w.start, key, checked(agg.add(before ?? agg.create(), value)));
+      changed?.(key, w);
     },
+    slotWindow: (slot) => windowFor(slot),
     isClosed: () => true,
-    rowsForWindow: (key, w) => [windowRow(key, w)],
-    accumulatorOf: (store, rows) => store.get(rows[0] as StoreKey),
-    evict(store, rows) {
-      store.delete(rows[0] as StoreKey);
+    accumulatorOf: (table, key, w) => table.get(w.start, key),
+    evict(table, key, w) {
+      table.delete(w.start, key);
     },
-    restore(row, _value, _closedUpTo, live) {
-      if (row.kind === 'window') live.add(row.key, row.window);
+    restore() {
+      // The table's slots are the live windows.
     },
+    rowOf: (slot, key) => windowRow(encodeKey(key), windowFor(slot)),
+    entryOf: (row) => (row.kind === 'window' ? { slot: row.window.start, key: decodeKey(row.key) } : undefined),
   };
 }
 
@@ -97,40 +110,58 @@ export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' 
   const openWindows = (pane: number, closedUpTo: number, each: (w: TimeWindow) => void): void => {
     for (const w of assigner.windowsOfPane(pane)) if (w.end > closedUpTo) each(w);
   };
+  /**
+   * Marks live the open windows of a key's new pane that no other pane of the key is in: those
+   * starting after the key's nearest pane below (`q`) and at or before `r - size`, `r` being its
+   * nearest pane above. Records mostly come in order, so `q` is usually the pane just below and
+   * there is one window to mark, not `size / slide`. The pane's closed windows were emitted and
+   * evicted already: the record is in the open ones only.
+   */
+  const markNewWindows = (table: WindowTable, key: Key, pane: number, closedUpTo: number, live: LiveWindows): void => {
+    let after = pane - size;
+    for (let q = pane - paneMs; q > pane - size; q -= paneMs) {
+      if (table.get(q, key) !== undefined) {
+        after = q;
+        break;
+      }
+    }
+    let upTo = pane;
+    const highest = Math.min(table.highestSlot, pane + size - paneMs);
+    for (let r = pane + paneMs; r <= highest; r += paneMs) {
+      if (table.get(r, key) !== undefined) {
+        upTo = r - size;
+        break;
+      }
+    }
+    for (let start = windowStartFor(upTo, offset, slide); start > after && start + size > closedUpTo; start -= slide) live.add(key, { start, end: start + size });
+  };
   return {
-    rowForRecord: (key, t) => paneRow(key, assigner.paneOf(t)),
-    isLate: (_store, _key, _decoded, t, closedUpTo) => lastEnd(t) <= closedUpTo,
-    add(store, row, key, _decoded, t, value, closedUpTo, live, changed) {
+    lateNeedsState: false,
+    isLate: (_table, _key, t, closedUpTo) => lastEnd(t) <= closedUpTo,
+    add(table, key, t, value, closedUpTo, live, changed) {
       const pane = assigner.paneOf(t);
-      const before = store.get(row);
-      // The pane's closed windows were emitted and evicted already: the record is in the open ones only.
-      if (before === undefined) openWindows(pane, closedUpTo, (w) => { live.add(key, w); });
-      put(store, row, agg.add(before ?? agg.create(), value));
-      if (changed !== undefined) openWindows(pane, closedUpTo, changed);
+      const before = table.get(pane, key);
+      if (before === undefined) markNewWindows(table, key, pane, closedUpTo, live);
+      table.set(pane, key, checked(agg.add(before ?? agg.create(), value)));
+      if (changed !== undefined) openWindows(pane, closedUpTo, (w) => { changed(key, w); });
     },
     isClosed: () => true,
-    rowsForWindow: (key, w) => assigner.panesOf(w).map((pane) => paneRow(key, pane)),
-    accumulatorOf: (store, rows) => combinePanes(rows.map((row) => store.get(row)), agg),
-    evict(store, rows, w) {
-      // A pane goes with the last window that needs it (rows are the window's panes, ascending).
-      assigner.panesOf(w).forEach((pane, i) => {
-        if (lastEnd(pane) <= w.end) store.delete(rows[i] as StoreKey);
-      });
+    accumulatorOf: (table, key, w) => combinePanes(assigner.panesOf(w).map((pane) => table.get(pane, key)), agg),
+    evict(table, key, w) {
+      // A pane goes with the last window that needs it.
+      for (const pane of assigner.panesOf(w)) if (lastEnd(pane) <= w.end) table.delete(pane, key);
     },
-    restore(row, _value, closedUpTo, live) {
-      if (row.kind === 'pane') openWindows(row.pane, closedUpTo, (w) => { live.add(row.key, w); });
+    restore(slot, key, _value, closedUpTo, live) {
+      openWindows(slot, closedUpTo, (w) => { live.add(key, w); });
     },
+    rowOf: (slot, key) => paneRow(encodeKey(key), slot),
+    entryOf: (row) => (row.kind === 'pane' ? { slot: row.pane, key: decodeKey(row.key) } : undefined),
     // A key's windows closing together overlap: read each pane once, and with an inverse slide
     // from one window to the next (two panes a slide instead of size / pane).
-    rowsForRun(key, windows) {
-      const rows: StoreKey[] = [];
-      const last = windows[windows.length - 1] as TimeWindow;
-      for (let pane = (windows[0] as TimeWindow).start; pane < last.end; pane += paneMs) rows.push(paneRow(key, pane));
-      return rows;
-    },
-    closeRun(store, windows, rows, result) {
+    closeRun(table, key, windows, result) {
       const first = (windows[0] as TimeWindow).start;
-      const values = rows.map((row) => store.get(row));
+      const values: unknown[] = [];
+      for (let pane = first; pane < (windows[windows.length - 1] as TimeWindow).end; pane += paneMs) values.push(table.get(pane, key));
       const panes = (from: number, to: number): unknown[] => values.slice((from - first) / paneMs, (to - first) / paneMs);
       let acc: unknown;
       let previous: TimeWindow | undefined;
@@ -143,46 +174,47 @@ export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' 
           result(i, acc);
         }
         // A pane goes with the last window that needs it.
-        for (let pane = w.start; pane < w.end; pane += paneMs) if (lastEnd(pane) <= w.end) store.delete(rows[(pane - first) / paneMs] as StoreKey);
+        for (let pane = w.start; pane < w.end; pane += paneMs) if (lastEnd(pane) <= w.end) table.delete(pane, key);
         previous = w;
       });
     },
   };
 }
 
-/** Session windows: per key, a sorted list of sessions that a record can extend or bridge. */
+/** Session windows: per key (slot 0), a sorted list of sessions that a record can extend or bridge. */
 export function sessionWindows(gapOf: (key: Key) => number, agg: Agg): WindowStrategy {
-  const sessionsAt = (store: StateStore, rows: readonly StoreKey[]): Session<unknown>[] => (store.get(rows[0] as StoreKey) as Session<unknown>[] | undefined) ?? [];
-  const sessionsOf = (store: StateStore, key: StoreKey): Session<unknown>[] => sessionsAt(store, [sessionRow(key)]);
+  const SLOT = 0;
+  const sessionsOf = (table: WindowTable, key: Key): Session<unknown>[] => (table.get(SLOT, key) as Session<unknown>[] | undefined) ?? [];
   return {
-    rowForRecord: (key) => sessionRow(key),
-    isLate(store, key, decodedKey, t, closedUpTo) {
-      const end = t + gapOf(decodedKey);
+    lateNeedsState: true,
+    isLate(table, key, t, closedUpTo) {
+      const end = t + gapOf(key);
       // Live sessions all end at or after closedUpTo (closed ones are evicted first): joining one is not late.
-      return end <= closedUpTo && !sessionsOf(store, key).some((s) => s.window.start <= end && s.window.end >= t);
+      return end <= closedUpTo && !sessionsOf(table, key).some((s) => s.window.start <= end && s.window.end >= t);
     },
-    add(store, _row, key, decodedKey, t, value, _closedUpTo, live, changed) {
-      const before = sessionsOf(store, key);
-      const result = addToSessions(before, t, gapOf(decodedKey), agg.add(agg.create(), value), (a, b) => agg.merge(a, b));
+    add(table, key, t, value, _closedUpTo, live, changed) {
+      const before = sessionsOf(table, key);
+      const result = addToSessions(before, t, gapOf(key), agg.add(agg.create(), value), (a, b) => agg.merge(a, b));
       for (const w of result.merged) live.remove(key, w);
       live.add(key, result.window);
       checkStateValue(result.sessions, 'session accumulators');
-      store.put(sessionRow(key), result.sessions);
-      changed?.(result.window);
+      table.set(SLOT, key, result.sessions);
+      changed?.(key, result.window);
     },
     // A record at t = end still joins a session (touching sessions merge) and is not late while
     // the watermark is at end: the session is final only once the watermark has passed its end.
     isClosed: (w, closedUpTo) => w.end < closedUpTo,
-    rowsForWindow: (key) => [sessionRow(key)],
-    accumulatorOf: (store, rows, w) => sessionsAt(store, rows).find((s) => s.window.start === w.start && s.window.end === w.end)?.acc,
-    evict(store, rows, w) {
-      const rest = sessionsAt(store, rows).filter((s) => s.window.start !== w.start || s.window.end !== w.end);
-      if (rest.length === 0) store.delete(rows[0] as StoreKey);
-      else store.put(rows[0] as StoreKey, rest);
+    accumulatorOf: (table, key, w) => sessionsOf(table, key).find((s) => s.window.start === w.start && s.window.end === w.end)?.acc,
+    evict(table, key, w) {
+      const rest = sessionsOf(table, key).filter((s) => s.window.start !== w.start || s.window.end !== w.end);
+      if (rest.length === 0) table.delete(SLOT, key);
+      else table.set(SLOT, key, rest);
     },
-    restore(row, value, _closedUpTo, live) {
-      if (row.kind === 'sessions') for (const s of value as Session<unknown>[]) live.add(row.key, s.window);
+    restore(_slot, key, value, _closedUpTo, live) {
+      for (const s of value as Session<unknown>[]) live.add(key, s.window);
     },
+    rowOf: (_slot, key) => sessionRow(encodeKey(key)),
+    entryOf: (row) => (row.kind === 'sessions' ? { slot: SLOT, key: decodeKey(row.key) } : undefined),
   };
 }
 

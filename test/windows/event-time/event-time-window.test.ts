@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foreachBatch, keyBy, ManualClock, StreamingContext, union, type DStream } from 'sluice';
+import { foreachBatch, hashKey, keyBy, ManualClock, mapToPair, StreamingContext, union, type DStream } from 'sluice';
 import { collect, count, eventTimeWindow, session, sliding, sum, tumbling, withWatermark, type EventTimeWindowOptions, type WindowResult } from 'sluice/windows';
 import { runBatches, TestStream } from 'sluice/testing';
 
@@ -19,8 +19,9 @@ describe('eventTimeWindow', () => {
   it('append mode emits each window once, when the watermark of the previous batch has passed its end', async () => {
     const input = [[ev('a', 1), ev('a', 5), ev('b', 12)], [ev('a', 15)], [], [ev('b', 25)], []];
     const out = await runBatches(input, counts(), { numPartitions: 1 });
-    // Windows closing together come by end, then start, then a hash of the key ('b' before 'a' here).
-    expect(rows(out)).toEqual([[], [['a', 0, 10, 2]], [], [], [['b', 10, 20, 1], ['a', 10, 20, 1]]]);
+    // Windows closing together come by end, then start, then the key's hash (hashKey('a') < hashKey('b')).
+    expect(hashKey('a')).toBeLessThan(hashKey('b'));
+    expect(rows(out)).toEqual([[], [['a', 0, 10, 2]], [], [], [['a', 10, 20, 1], ['b', 10, 20, 1]]]);
   });
 
   it('update mode emits the windows that changed in each batch', async () => {
@@ -130,7 +131,39 @@ describe('eventTimeWindow', () => {
     });
     // Batch b's windows close two batches later: by the last batch, those of batches 0..57.
     expect(out.flat().reduce((n, r) => n + (r.value), 0)).toBe(58 * 20);
+    // Up to 5 keys in the 2 or 3 windows still open.
+    expect(rowsSeen).toBeGreaterThanOrEqual(10);
     expect(rowsSeen).toBeLessThan(40);
+  });
+
+  it.each([false, true])('compares keys by value (arrays, -0 and 0), also when restarted from a checkpoint (%s)', async (checkpoint) => {
+    interface Tx {
+      readonly card: string;
+      readonly shop: number;
+      readonly t: number;
+    }
+    const build = (s: DStream<Tx>) =>
+      s.pipe(
+        withWatermark((e: Tx) => e.t, 0),
+        mapToPair((e: Tx) => [[e.card, e.shop] as const, e]),
+        eventTimeWindow(tumbling(10), count()),
+      );
+    const input: Tx[][] = [[{ card: 'c1', shop: 0, t: 1 }, { card: 'c1', shop: -0, t: 2 }, { card: 'c1', shop: 1, t: 3 }], [{ card: 'c1', shop: 0, t: 5 }, { card: 'c2', shop: 0, t: 12 }], [{ card: 'c2', shop: 0, t: 25 }], []];
+    const ts = await TestStream.create(build, { checkpoint, numPartitions: 1 });
+    try {
+      ts.addBatch(input[0]!);
+      await ts.runBatch();
+      if (checkpoint) await ts.crashAndRestart({ at: 'afterCommit' });
+      for (const batch of input.slice(1)) {
+        ts.addBatch(batch);
+        await ts.runBatch();
+      }
+      const results = ts.outputs.flatMap((o) => o.records.map((r) => [r.key, r.window.start, r.value]));
+      expect(results).toEqual(expect.arrayContaining([[['c1', 0], 0, 3], [['c1', 1], 0, 1], [['c2', 0], 10, 1]]));
+      expect(results).toHaveLength(3);
+    } finally {
+      await ts.close();
+    }
   });
 
   it('needs a watermark upstream and a finite event time', async () => {

@@ -1,0 +1,185 @@
+import { KeyMap, type Key } from 'sluice';
+
+/** In the undo log: the key had no value before the change. */
+const ABSENT: unique symbol = Symbol('absent');
+/** In the undo log: the change took a whole slot (`takeSlot`); the value is the slot's map. */
+const WHOLE_SLOT: unique symbol = Symbol('whole slot');
+
+/**
+ * The accumulators of an event-time window operator, in memory: slot (a window start, a pane
+ * start, or 0 for sessions) → key → value, as Flink's heap state backend keeps them. Keys are
+ * the stream's own keys, compared by value as `KeyMap` does (no encoding per record). The
+ * strategy decides what a slot is. Every change since {@link WindowTable.settle} is in an undo log,
+ * so a batch that did not commit can be rolled back (`rollback`), and the operator can write the
+ * batch's changes to a store that keeps state on disk (`changes`).
+ *
+ * Values are kept as given, never copied; like store values, they must not be mutated after `set`.
+ */
+export class WindowTable {
+  readonly #slots = new Map<number, KeyMap<Key, unknown>>();
+  // The undo log, in change order: slot, key (or WHOLE_SLOT) and the value before (or ABSENT).
+  #undoSlots: number[] = [];
+  #undoKeys: (Key | typeof WHOLE_SLOT)[] = [];
+  #undoValues: unknown[] = [];
+  // The last slot looked up: records of a batch mostly fall in the same one.
+  #lastSlot = Number.NaN;
+  #lastMap: KeyMap<Key, unknown> | undefined;
+  #size = 0;
+  #highest = Number.NEGATIVE_INFINITY;
+
+  /** An upper bound of the slots that hold entries (the highest slot set since `clear`). */
+  get highestSlot(): number {
+    return this.#highest;
+  }
+
+  /** How many `[slot, key]` entries the table holds. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The value of `key` in `slot`, or `undefined`. */
+  get(slot: number, key: Key): unknown {
+    return this.#slot(slot)?.get(key);
+  }
+
+  /** Sets the value of `key` in `slot` (logged for undo). */
+  set(slot: number, key: Key, value: unknown): void {
+    let map = this.#slot(slot);
+    if (map === undefined) {
+      map = new KeyMap();
+      this.#slots.set(slot, map);
+      if (slot > this.#highest) this.#highest = slot;
+      this.#lastSlot = slot;
+      this.#lastMap = map;
+    }
+    const at = map.slotOf(key);
+    if (at < 0) {
+      this.#log(slot, key, ABSENT);
+      this.#size++;
+      map.add(key, value);
+    } else {
+      this.#log(slot, key, map.valueAt(at));
+      map.setAt(at, value);
+    }
+  }
+
+  /** Removes `key` from `slot` (logged for undo). */
+  delete(slot: number, key: Key): void {
+    const map = this.#slot(slot);
+    const at = map === undefined ? -1 : map.slotOf(key);
+    if (at < 0) return;
+    this.#log(slot, key, (map as KeyMap<Key, unknown>).valueAt(at));
+    (map as KeyMap<Key, unknown>).delete(key);
+    this.#size--;
+    if ((map as KeyMap<Key, unknown>).size === 0) this.#dropSlot(slot);
+    else (map as KeyMap<Key, unknown>).compact();
+  }
+
+  /** Removes a whole slot at once and returns its entries (logged for undo), or `undefined`. */
+  takeSlot(slot: number): KeyMap<Key, unknown> | undefined {
+    const map = this.#slot(slot);
+    if (map === undefined) return undefined;
+    this.#log(slot, WHOLE_SLOT, map);
+    this.#size -= map.size;
+    this.#dropSlot(slot);
+    return map;
+  }
+
+  /** The slots that hold entries, in no particular order. */
+  slots(): IterableIterator<number> {
+    return this.#slots.keys();
+  }
+
+  /** The entries of `slot` (do not change them), or `undefined` when it has none. */
+  entriesOf(slot: number): KeyMap<Key, unknown> | undefined {
+    return this.#slot(slot);
+  }
+
+  /** Calls `visit` with every `[slot, key]` changed since `settle`, with its value now (`undefined` when removed); once each. */
+  changes(visit: (slot: number, key: Key, value: unknown) => void): void {
+    const seen = new Map<number, KeyMap<Key, true>>();
+    const once = (slot: number, key: Key): void => {
+      let keys = seen.get(slot);
+      if (keys === undefined) seen.set(slot, (keys = new KeyMap()));
+      if (keys.slotOf(key) >= 0) return;
+      keys.add(key, true);
+      visit(slot, key, this.get(slot, key));
+    };
+    for (let i = 0; i < this.#undoKeys.length; i++) {
+      const slot = this.#undoSlots[i] as number;
+      const key = this.#undoKeys[i];
+      if (key === WHOLE_SLOT) (this.#undoValues[i] as KeyMap<Key, unknown>).forEach((_value, k) => { once(slot, k); });
+      else once(slot, key as Key);
+    }
+  }
+
+  /** Forgets the undo log: the changes so far are committed. */
+  settle(): void {
+    this.#undoSlots = [];
+    this.#undoKeys = [];
+    this.#undoValues = [];
+  }
+
+  /** Undoes every change since `settle`, last first. */
+  rollback(): void {
+    for (let i = this.#undoKeys.length - 1; i >= 0; i--) {
+      const slot = this.#undoSlots[i] as number;
+      const key = this.#undoKeys[i];
+      const value = this.#undoValues[i];
+      if (key === WHOLE_SLOT) {
+        const map = value as KeyMap<Key, unknown>;
+        this.#slots.set(slot, map);
+        this.#size += map.size;
+        continue;
+      }
+      let map = this.#slots.get(slot);
+      if (value === ABSENT) {
+        if (map?.delete(key as Key) === true) {
+          this.#size--;
+          if (map.size === 0) this.#slots.delete(slot);
+        }
+      } else {
+        if (map === undefined) this.#slots.set(slot, (map = new KeyMap()));
+        if (map.slotOf(key as Key) < 0) this.#size++;
+        map.set(key as Key, value);
+      }
+    }
+    this.#lastSlot = Number.NaN;
+    this.#lastMap = undefined;
+    this.settle();
+  }
+
+  /** Empties the table (before it is loaded again), forgetting the undo log. */
+  clear(): void {
+    this.#slots.clear();
+    this.#size = 0;
+    this.#highest = Number.NEGATIVE_INFINITY;
+    this.#lastSlot = Number.NaN;
+    this.#lastMap = undefined;
+    this.settle();
+  }
+
+  #slot(slot: number): KeyMap<Key, unknown> | undefined {
+    if (slot === this.#lastSlot) return this.#lastMap;
+    const map = this.#slots.get(slot);
+    if (map !== undefined) {
+      this.#lastSlot = slot;
+      this.#lastMap = map;
+    }
+    return map;
+  }
+
+  #dropSlot(slot: number): void {
+    this.#slots.delete(slot);
+    if (slot === this.#lastSlot) {
+      this.#lastSlot = Number.NaN;
+      this.#lastMap = undefined;
+    }
+  }
+
+  #log(slot: number, key: Key | typeof WHOLE_SLOT, before: unknown): void {
+    this.#undoSlots.push(slot);
+    this.#undoKeys.push(key);
+    this.#undoValues.push(before);
+  }
+}
