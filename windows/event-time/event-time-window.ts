@@ -130,6 +130,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
       this.#close(closedUpTo, out);
       const { changed, late } = await this.#add(bc, input, closedUpTo);
       this.#late = { batchId: bc.batchId, records: late };
+      this.#live.compact();
       if (this.#settings.outputMode === 'update') this.#emit(changed, out);
       if (this.#settings.outputMode === 'complete') this.#emitAll(out);
       if (store.inMemory !== true) this.#table.changes((slot, key, value) => {
@@ -182,6 +183,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
       stale = true;
     }
     if (!stale) return;
+    this.#strategy.reset?.();
     const live = this.#live;
     live.clear();
     const closedUpTo = lastWatermark === undefined ? Number.NEGATIVE_INFINITY : lastWatermark - this.#settings.lateness;
@@ -232,7 +234,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
       const accs: unknown[] = new Array<unknown>(closing.length);
       for (const { key, run } of runs) {
         const windows = run.map((i) => (closing[i] as KeyedWindow).window);
-        strategy.closeRun(table, key, windows, append ? (i, acc) => (accs[run[i] as number] = acc) : undefined);
+        strategy.closeRun(table, key, windows, this.#live, append ? (i, acc) => (accs[run[i] as number] = acc) : undefined);
       }
       closing.forEach(({ key, window }, i) => {
         if (append && accs[i] !== undefined) out.push({ key: key as K, window, value: this.#aggregator.result(accs[i]) });

@@ -43,6 +43,11 @@ export class LiveWindows {
     keys.set(key, w.start);
   }
 
+  /** Whether window `w` of `key` is live. */
+  has(key: Key, w: TimeWindow): boolean {
+    return this.#byEnd.get(w.end)?.get(key) === w.start;
+  }
+
   /** Forgets window `w` of `key`. */
   remove(key: Key, w: TimeWindow): void {
     const keys = this.#byEnd.get(w.end);
@@ -51,9 +56,12 @@ export class LiveWindows {
     if (keys.size === 0) {
       this.#byEnd.delete(w.end);
       this.#ends.splice(this.#ends.indexOf(w.end), 1);
-    } else {
-      keys.compact();
     }
+  }
+
+  /** Drops the holes that removed windows left, where they have grown large (once a batch: not per removal). */
+  compact(): void {
+    for (const keys of this.#byEnd.values()) keys.compact();
   }
 
   /** The live windows that end at or before `time`, in the defined order. */

@@ -1,5 +1,5 @@
 import { checkStateValue, decodeKey, encodeKey, type StoreKey } from 'sluice/state';
-import type { Key } from 'sluice';
+import { KeyMap, type Key } from 'sluice';
 import type { Aggregator } from './aggregator.js';
 import type { LiveWindows } from './live-windows.js';
 import { combinePanes, slidePanes } from './pane-combine.js';
@@ -56,7 +56,7 @@ export interface WindowStrategy {
    * (all of `key`, ascending by end, overlapping one the next) to `result` when given, then
    * evicts them all; as `accumulatorOf` and `evict` window by window, with less work.
    */
-  closeRun?(table: WindowTable, key: Key, windows: readonly TimeWindow[], result: ((i: number, acc: unknown) => void) | undefined): void;
+  closeRun?(table: WindowTable, key: Key, windows: readonly TimeWindow[], live: LiveWindows, result: ((i: number, acc: unknown) => void) | undefined): void;
   /**
    * Present when each slot holds one window (tumbling, calendar): the window of `slot`. The
    * table's slots are then the live windows: `add` does not mark them in `live`, and the
@@ -65,9 +65,14 @@ export interface WindowStrategy {
   readonly slotWindow?: (slot: number) => TimeWindow;
   /** Whether `isLate` looks at the state (sessions): then a key's records must all be judged before any is added. */
   readonly lateNeedsState: boolean;
+  /** Optional: forgets what the strategy derived from the table (called when the table was rolled back or loaded). */
+  reset?(): void;
 }
 
 type Agg = Aggregator<unknown, unknown, unknown>;
+
+/** A pane not read from the table yet (see `closeRun`). */
+const UNREAD: unique symbol = Symbol('unread');
 
 function checked(acc: unknown): unknown {
   checkStateValue(acc, 'window accumulator');
@@ -117,6 +122,14 @@ export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' 
    * there is one window to mark, not `size / slide`. The pane's closed windows were emitted and
    * evicted already: the record is in the open ones only.
    */
+  /**
+   * With an inverse, per key the accumulator of its earliest open window, kept up to date as
+   * records arrive: a run of closing windows starts from it instead of combining `size / pane`
+   * panes. Derived from the panes (equal up to the aggregator's rounding), and forgotten when
+   * the table is rolled back or loaded (`reset`); a key's entry goes when its next window has no
+   * records.
+   */
+  let earliest = agg.inverse === undefined ? undefined : new KeyMap<Key, { start: number; acc: unknown }>();
   const markNewWindows = (table: WindowTable, key: Key, pane: number, closedUpTo: number, live: LiveWindows): void => {
     let after = pane - size;
     for (let q = pane - paneMs; q > pane - size; q -= paneMs) {
@@ -143,6 +156,10 @@ export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' 
       const before = table.get(pane, key);
       if (before === undefined) markNewWindows(table, key, pane, closedUpTo, live);
       table.set(pane, key, checked(agg.add(before ?? agg.create(), value)));
+      if (earliest !== undefined) {
+        const e = earliest.get(key);
+        if (e !== undefined && pane >= e.start && pane < e.start + size) e.acc = agg.add(e.acc, value);
+      }
       if (changed !== undefined) openWindows(pane, closedUpTo, (w) => { changed(key, w); });
     },
     isClosed: () => true,
@@ -158,25 +175,52 @@ export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' 
     entryOf: (row) => (row.kind === 'pane' ? { slot: row.pane, key: decodeKey(row.key) } : undefined),
     // A key's windows closing together overlap: read each pane once, and with an inverse slide
     // from one window to the next (two panes a slide instead of size / pane).
-    closeRun(table, key, windows, result) {
+    closeRun(table, key, windows, live, result) {
       const first = (windows[0] as TimeWindow).start;
-      const values: unknown[] = [];
-      for (let pane = first; pane < (windows[windows.length - 1] as TimeWindow).end; pane += paneMs) values.push(table.get(pane, key));
-      const panes = (from: number, to: number): unknown[] => values.slice((from - first) / paneMs, (to - first) / paneMs);
+      const last = windows[windows.length - 1] as TimeWindow;
+      const next = { start: last.start + slide, end: last.end + slide };
+      // The panes from the run's first to the window after it, each read from the table when first needed.
+      const values: unknown[] = new Array<unknown>((next.end - first) / paneMs).fill(UNREAD);
+      const valueOf = (pane: number): unknown => {
+        const i = (pane - first) / paneMs;
+        if (values[i] === UNREAD) values[i] = table.get(pane, key);
+        return values[i];
+      };
+      const panes = (from: number, to: number): unknown[] => {
+        const out: unknown[] = [];
+        for (let pane = from; pane < to; pane += paneMs) out.push(valueOf(pane));
+        return out;
+      };
+      const cached = earliest?.get(key);
       let acc: unknown;
       let previous: TimeWindow | undefined;
-      windows.forEach((w, i) => {
+      for (let i = 0; i < windows.length; i++) {
+        const w = windows[i] as TimeWindow;
         if (result !== undefined) {
-          acc =
-            previous !== undefined && agg.inverse !== undefined && w.start > previous.start && w.start < previous.end
-              ? slidePanes(acc, panes(previous.start, w.start), panes(previous.end, w.end), agg)
-              : combinePanes(panes(w.start, w.end), agg);
+          if (previous === undefined && cached?.start === w.start) acc = cached.acc;
+          else if (previous !== undefined && agg.inverse !== undefined && w.start > previous.start && w.start < previous.end) acc = slidePanes(acc, panes(previous.start, w.start), panes(previous.end, w.end), agg);
+          else acc = combinePanes(panes(w.start, w.end), agg);
           result(i, acc);
         }
-        // A pane goes with the last window that needs it.
-        for (let pane = w.start; pane < w.end; pane += paneMs) if (lastEnd(pane) <= w.end) table.delete(pane, key);
+        // A pane goes with the last window that needs it: the first panes of `w`, up to the next
+        // window's start (read first: a later slide may need them).
+        for (let pane = w.start; pane < w.end && lastEnd(pane) <= w.end; pane += paneMs) {
+          valueOf(pane);
+          table.delete(pane, key);
+        }
         previous = w;
-      });
+      }
+      if (earliest === undefined) return;
+      // The window after the run is now the key's earliest open one, if it has records (is live).
+      if (result === undefined || !live.has(key, next)) {
+        earliest.delete(key);
+        earliest.compact();
+      } else {
+        earliest.set(key, { start: next.start, acc: slidePanes(acc, panes(last.start, next.start), panes(last.end, next.end), agg) });
+      }
+    },
+    reset() {
+      if (earliest !== undefined) earliest = new KeyMap();
     },
   };
 }
