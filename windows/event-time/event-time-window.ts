@@ -236,17 +236,18 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
         const windows = run.map((i) => (closing[i] as KeyedWindow).window);
         strategy.closeRun(table, key, windows, this.#live, append ? (i, acc) => (accs[run[i] as number] = acc) : undefined);
       }
-      closing.forEach(({ key, window }, i) => {
-        if (append && accs[i] !== undefined) out.push({ key: key as K, window, value: this.#aggregator.result(accs[i]) });
-        this.#live.remove(key, window);
-      });
-      return;
+      if (append) {
+        closing.forEach(({ key, window }, i) => {
+          if (accs[i] !== undefined) out.push({ key: key as K, window, value: this.#aggregator.result(accs[i]) });
+        });
+      }
+    } else {
+      for (const { key, window } of closing) {
+        if (append) this.#push(key, window, out);
+        strategy.evict(table, key, window);
+      }
     }
-    for (const { key, window } of closing) {
-      if (append) this.#push(key, window, out);
-      strategy.evict(table, key, window);
-      this.#live.remove(key, window);
-    }
+    this.#live.removeAll(closing);
   }
 
   /** The slots of a one-window-per-slot strategy whose window passes `test`, ascending (by end, then start). */

@@ -59,6 +59,25 @@ export class LiveWindows {
     }
   }
 
+  /**
+   * Forgets `windows`, a list from {@link endingUpTo} (or part of one, in its order): an end all
+   * of whose windows are listed goes at once.
+   */
+  removeAll(windows: readonly KeyedWindow[]): void {
+    for (let i = 0; i < windows.length; ) {
+      const end = (windows[i] as KeyedWindow).window.end;
+      let j = i + 1;
+      while (j < windows.length && (windows[j] as KeyedWindow).window.end === end) j++;
+      if (this.#byEnd.get(end)?.size === j - i) {
+        this.#byEnd.delete(end);
+        this.#ends.splice(this.#ends.indexOf(end), 1);
+      } else {
+        for (let k = i; k < j; k++) this.remove((windows[k] as KeyedWindow).key, (windows[k] as KeyedWindow).window);
+      }
+      i = j;
+    }
+  }
+
   /** Drops the holes that removed windows left, where they have grown large (once a batch: not per removal). */
   compact(): void {
     for (const keys of this.#byEnd.values()) keys.compact();
