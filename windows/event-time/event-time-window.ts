@@ -52,7 +52,10 @@ export interface EventTimeWindowOptions<V> {
   readonly late?: LatePolicy;
   /** How long past its end a window stays open for late records (default 0). */
   readonly allowedLateness?: DurationLike;
-  /** Partitions of the keyed work (default: the context's default parallelism). */
+  /**
+   * Partitions of the keyed work of session windows (default: the context's default parallelism).
+   * Tumbling, sliding and calendar windows add a batch's records in one pass, without a shuffle.
+   */
   readonly numPartitions?: number;
   /** The operator's stable name. */
   readonly name?: string;

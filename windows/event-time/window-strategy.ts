@@ -12,7 +12,7 @@ import { paneRow, sessionRow, windowRow, type ParsedRow } from './window-rows.js
 /** Called with each window whose result a record changed (update mode only). */
 export type OnChanged = ((key: Key, w: TimeWindow) => void) | undefined;
 
-/** Where an entry of the window table lives: its slot and (encoded) key. */
+/** Where an entry of the window table lives: its slot and key. */
 export interface TableEntry {
   readonly slot: number;
   readonly key: Key;
