@@ -82,6 +82,7 @@ function checked(acc: unknown): unknown {
 /** One entry per window, in the slot of its start: tumbling and calendar windows (each time in exactly one window). */
 export function fixedWindows(windowOf: (t: number) => TimeWindow, agg: Agg): WindowStrategy {
   // Records mostly arrive in order, so most fall in the window of the one before.
+  const addTo = (before: unknown, value: unknown): unknown => checked(agg.add(before ?? agg.create(), value));
   let last: TimeWindow = { start: 0, end: 0 };
   const windowFor = (t: number): TimeWindow => (windowContains(last, t) ? last : (last = windowOf(t)));
   return {
@@ -89,8 +90,7 @@ export function fixedWindows(windowOf: (t: number) => TimeWindow, agg: Agg): Win
     isLate: (_table, _key, t, closedUpTo) => windowFor(t).end <= closedUpTo,
     add(table, key, t, value, _closedUpTo, _live, changed) {
       const w = windowFor(t);
-      const before = table.get(w.start, key);
-      table.set(w.start, key, checked(agg.add(before ?? agg.create(), value)));
+      table.merge(w.start, key, value, addTo);
       changed?.(key, w);
     },
     slotWindow: (slot) => windowFor(slot),

@@ -63,6 +63,33 @@ export class WindowTable {
     }
   }
 
+  /**
+   * Sets the value of `key` in `slot` to `merge(before, value)`, `before` being its value or
+   * `undefined` (logged for undo): one lookup where `get` then `set` take two.
+   */
+  merge<V>(slot: number, key: Key, value: V, merge: (before: unknown, value: V) => unknown): void {
+    let map = this.#slot(slot);
+    if (map === undefined) {
+      map = new KeyMap();
+      this.#slots.set(slot, map);
+      if (slot > this.#highest) this.#highest = slot;
+      this.#lastSlot = slot;
+      this.#lastMap = map;
+    }
+    const at = map.slotOf(key);
+    if (at < 0) {
+      const next = merge(undefined, value);
+      this.#log(slot, key, ABSENT);
+      this.#size++;
+      map.add(key, next);
+    } else {
+      const before = map.valueAt(at);
+      const next = merge(before, value);
+      this.#log(slot, key, before);
+      map.setAt(at, next);
+    }
+  }
+
   /** Removes `key` from `slot` (logged for undo). */
   delete(slot: number, key: Key): void {
     const map = this.#slot(slot);

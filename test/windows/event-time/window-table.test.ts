@@ -14,13 +14,21 @@ function contents(table: WindowTable): [number, string, unknown][] {
   return out.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
 }
 
-type Op = { readonly op: 'set'; readonly slot: number; readonly key: Key; readonly value: number } | { readonly op: 'delete'; readonly slot: number; readonly key: Key } | { readonly op: 'take'; readonly slot: number };
+type Op =
+  | { readonly op: 'set'; readonly slot: number; readonly key: Key; readonly value: number }
+  | { readonly op: 'merge'; readonly slot: number; readonly key: Key; readonly value: number }
+  | { readonly op: 'delete'; readonly slot: number; readonly key: Key }
+  | { readonly op: 'take'; readonly slot: number };
+
+/** What `merge` ops merge with: a sum, absent counting as 0. */
+const plus = (before: unknown, value: number): number => ((before as number | undefined) ?? 0) + value;
 
 const keys = fc.oneof(fc.constantFrom<Key>('a', 'b', 0, -0, 1, ['a', 1], ['a', '1'], true), fc.string({ maxLength: 2 }));
 const slots = fc.integer({ min: 0, max: 3 });
 const ops = fc.array(
   fc.oneof(
     fc.record({ op: fc.constant('set' as const), slot: slots, key: keys, value: fc.integer() }),
+    fc.record({ op: fc.constant('merge' as const), slot: slots, key: keys, value: fc.integer({ min: -100, max: 100 }) }),
     fc.record({ op: fc.constant('delete' as const), slot: slots, key: keys }),
     fc.record({ op: fc.constant('take' as const), slot: slots }),
   ),
@@ -30,6 +38,7 @@ const ops = fc.array(
 function apply(table: WindowTable, list: readonly Op[]): void {
   for (const o of list) {
     if (o.op === 'set') table.set(o.slot, o.key, o.value);
+    else if (o.op === 'merge') table.merge(o.slot, o.key, o.value, plus);
     else if (o.op === 'delete') table.delete(o.slot, o.key);
     else table.takeSlot(o.slot);
   }
@@ -39,7 +48,9 @@ function apply(table: WindowTable, list: readonly Op[]): void {
 function model(list: readonly Op[]): [number, string, unknown][] {
   const m = new Map<string, [number, string, unknown]>();
   for (const o of list) {
-    if (o.op === 'set') m.set(`${o.slot}/${encodeKey(o.key)}`, [o.slot, encodeKey(o.key), o.value]);
+    const id = o.op === 'take' ? '' : `${o.slot}/${encodeKey(o.key)}`;
+    if (o.op === 'set') m.set(id, [o.slot, encodeKey(o.key), o.value]);
+    else if (o.op === 'merge') m.set(id, [o.slot, encodeKey(o.key), plus(m.get(id)?.[2], o.value)]);
     else if (o.op === 'delete') m.delete(`${o.slot}/${encodeKey(o.key)}`);
     else for (const [id, entry] of m) if (entry[0] === o.slot) m.delete(id);
   }
@@ -64,7 +75,7 @@ describe('WindowTable', () => {
     expect(table.size).toBe(1);
   });
 
-  it('acts as a map of maps under any sequence of sets, deletes and whole-slot takes', () => {
+  it('acts as a map of maps under any sequence of sets, merges, deletes and whole-slot takes', () => {
     fc.assert(
       fc.property(ops, (list) => {
         const table = new WindowTable();
