@@ -1,13 +1,7 @@
 export type { Aggregator } from './aggregator.js';
 export { collect, count, max, mean, min, sum } from './aggregators.js';
-export {
-  eventTimeWindow,
-  EventTimeWindowDStream,
-  type EventTimeWindowOptions,
-  type LatePolicy,
-  type OutputMode,
-  type WindowResult,
-} from './event-time-window.js';
+export { eventTimeWindow, EventTimeWindowDStream } from './event-time-window.js';
+export type { EventTimeWindowOptions, LatePolicy, OutputMode, WindowResult } from './window-options.js';
 export { combinePanes, slidePanes } from './pane-combine.js';
 export { addToSessions, type Session, type SessionUpdate } from './session-merge.js';
 export { compareWindows, windowContains, windowStartFor, type TimeWindow } from './time-window.js';

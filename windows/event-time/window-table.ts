@@ -44,14 +44,7 @@ export class WindowTable {
 
   /** Sets the value of `key` in `slot` (logged for undo). */
   set(slot: number, key: Key, value: unknown): void {
-    let map = this.#slot(slot);
-    if (map === undefined) {
-      map = new KeyMap();
-      this.#slots.set(slot, map);
-      if (slot > this.#highest) this.#highest = slot;
-      this.#lastSlot = slot;
-      this.#lastMap = map;
-    }
+    const map = this.#slotToWrite(slot);
     const at = map.slotOf(key);
     if (at < 0) {
       this.#log(slot, key, ABSENT);
@@ -68,14 +61,7 @@ export class WindowTable {
    * `undefined` (logged for undo): one lookup where `get` then `set` take two.
    */
   merge<V>(slot: number, key: Key, value: V, merge: (before: unknown, value: V) => unknown): void {
-    let map = this.#slot(slot);
-    if (map === undefined) {
-      map = new KeyMap();
-      this.#slots.set(slot, map);
-      if (slot > this.#highest) this.#highest = slot;
-      this.#lastSlot = slot;
-      this.#lastMap = map;
-    }
+    const map = this.#slotToWrite(slot);
     const at = map.slotOf(key);
     if (at < 0) {
       const next = merge(undefined, value);
@@ -190,6 +176,19 @@ export class WindowTable {
     if (slot === this.#lastSlot) return this.#lastMap;
     const map = this.#slots.get(slot);
     if (map !== undefined) {
+      this.#lastSlot = slot;
+      this.#lastMap = map;
+    }
+    return map;
+  }
+
+  /** The map of `slot`, created when it has none. */
+  #slotToWrite(slot: number): KeyMap<Key, unknown> {
+    let map = this.#slot(slot);
+    if (map === undefined) {
+      map = new KeyMap();
+      this.#slots.set(slot, map);
+      if (slot > this.#highest) this.#highest = slot;
       this.#lastSlot = slot;
       this.#lastMap = map;
     }

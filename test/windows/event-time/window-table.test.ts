@@ -44,6 +44,15 @@ function apply(table: WindowTable, list: readonly Op[]): void {
   }
 }
 
+/** A table with `committed` applied and settled, then `pending` applied. */
+function pendingOver(committed: readonly Op[], pending: readonly Op[]): WindowTable {
+  const table = new WindowTable();
+  apply(table, committed);
+  table.settle();
+  apply(table, pending);
+  return table;
+}
+
 /** A model: one map per slot, keyed by the key's encoding. */
 function model(list: readonly Op[]): [number, string, unknown][] {
   const m = new Map<string, [number, string, unknown]>();
@@ -90,10 +99,7 @@ describe('WindowTable', () => {
   it('rolls back every change since settle, and settle keeps them', () => {
     fc.assert(
       fc.property(ops, ops, (committed, pending) => {
-        const table = new WindowTable();
-        apply(table, committed);
-        table.settle();
-        apply(table, pending);
+        const table = pendingOver(committed, pending);
         table.rollback();
         expect(contents(table)).toEqual(model(committed));
         expect(table.size).toBe(model(committed).length);
@@ -110,10 +116,7 @@ describe('WindowTable', () => {
   it('lists each entry changed since settle once, with its value now (undefined when removed)', () => {
     fc.assert(
       fc.property(ops, ops, (committed, pending) => {
-        const table = new WindowTable();
-        apply(table, committed);
-        table.settle();
-        apply(table, pending);
+        const table = pendingOver(committed, pending);
         const seen = new Map<string, unknown>();
         table.changes((slot, key, value) => {
           const id = `${slot}/${encodeKey(key)}`;

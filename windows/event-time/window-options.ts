@@ -1,0 +1,51 @@
+import type { DurationLike, Key } from 'sluice';
+import type { TimeWindow } from './time-window.js';
+
+/** Which window results a batch emits. */
+export type OutputMode = 'append' | 'update' | 'complete';
+
+/** What happens to a record whose windows have all closed. */
+export type LatePolicy = 'drop' | 'sideOutput';
+
+/** One window's result for one key. */
+export interface WindowResult<K extends Key, R> {
+  readonly key: K;
+  /** The window, `[start, end)` in ms. */
+  readonly window: TimeWindow;
+  readonly value: R;
+}
+
+/** Options of `eventTimeWindow`. */
+export interface EventTimeWindowOptions<V> {
+  /**
+   * A value's event time in ms. Default: the event-time function of the nearest `withWatermark`
+   * upstream, applied to the value (right when the value is that record, as after `keyBy`).
+   */
+  readonly eventTime?: (value: V) => number;
+  /**
+   * `'append'` (default): each window once, when the watermark passes its end plus the allowed
+   * lateness. `'update'`: the windows whose result changed in the batch. `'complete'`: every live
+   * window, every batch.
+   */
+  readonly outputMode?: OutputMode;
+  /** Records whose windows have all closed: `'drop'` (default; counted) or `'sideOutput'` (see `lateRecords()`). */
+  readonly late?: LatePolicy;
+  /** How long past its end a window stays open for late records (default 0). */
+  readonly allowedLateness?: DurationLike;
+  /**
+   * Partitions of the keyed work of session windows (default: the context's default parallelism).
+   * Tumbling, sliding and calendar windows add a batch's records in one pass, without a shuffle.
+   */
+  readonly numPartitions?: number;
+  /** The operator's stable name. */
+  readonly name?: string;
+}
+
+/** The options of `eventTimeWindow` once checked, with their defaults. */
+export interface Settings<V> {
+  readonly eventTime: (value: V) => number;
+  readonly outputMode: OutputMode;
+  readonly late: LatePolicy;
+  readonly lateness: number;
+  readonly numPartitions: number | undefined;
+}
