@@ -48,8 +48,11 @@ export interface BatchContext {
    * or is aborted if the batch fails. Registering the same participant twice has no effect.
    */
   onCommit(participant: CommitParticipant): void;
-  /** Adds an operator's figures to the batch's progress event. */
-  reportOperator(progress: OperatorProgress): void;
+  /**
+   * Adds an operator's figures to the batch's progress event. A function is called once the
+   * batch has committed, for figures only known then (the state rows after the commit).
+   */
+  reportOperator(progress: OperatorProgress | (() => OperatorProgress)): void;
   /** Returns the batch a stream produced for this batch, computing it once (internal memo). */
   memo<T>(id: number, compute: () => Promise<Batch<T> | undefined>): Promise<Batch<T> | undefined>;
   /** The input read from the source with this id (internal). */

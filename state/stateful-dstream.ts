@@ -39,12 +39,14 @@ export abstract class StatefulDStream<T> extends DStream<T> {
   }
 
   /**
-   * Adds the store's size (rows and bytes, as of its last commit) to the batch's progress event;
-   * an operator that knows its state's size after the batch passes `stateRows`.
+   * Adds the store's size once the batch has committed (rows and bytes) to the batch's progress
+   * event; an operator that knows its state's size after the batch passes `stateRows`.
    */
   protected reportState(bc: BatchContext, extra: { readonly lateRecordsDropped?: number; readonly stateRows?: number } = {}): void {
-    const stats = this.store.stats();
-    bc.reportOperator({ operator: this.describe, stateRows: stats.rows, ...(stats.bytes === undefined ? {} : { stateBytes: stats.bytes }), ...extra });
+    bc.reportOperator(() => {
+      const stats = this.store.stats();
+      return { operator: this.describe, stateRows: stats.rows, ...(stats.bytes === undefined ? {} : { stateBytes: stats.bytes }), ...extra };
+    });
   }
 
   /** Decodes a stored entry into the operator's state value (for queryable state). */

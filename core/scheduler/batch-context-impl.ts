@@ -17,7 +17,7 @@ export class BatchContextImpl implements BatchContext {
   readonly executor: Executor;
   readonly logger: Logger;
   readonly defaultParallelism: number;
-  readonly operators: OperatorProgress[] = [];
+  readonly operators: (OperatorProgress | (() => OperatorProgress))[] = [];
   readonly #memo = new Map<number, Promise<Batch<unknown> | undefined>>();
   readonly #inputs: ReadonlyMap<number, InputRead>;
   readonly #plan: BatchPlan;
@@ -56,7 +56,7 @@ export class BatchContextImpl implements BatchContext {
     if (!this.participants.includes(participant)) this.participants.push(participant);
   }
 
-  reportOperator(progress: OperatorProgress): void {
+  reportOperator(progress: OperatorProgress | (() => OperatorProgress)): void {
     this.operators.push(progress);
   }
 

@@ -99,6 +99,7 @@ export class BatchRunner {
       this.#deps.graph.watermarks.commit();
       await checkpointer?.commit(plan, { batchId, offsets: Object.fromEntries(plan.ranges.map((r) => [r.source, r.end])), watermarks: this.#deps.graph.watermarks.snapshot() });
       await this.#commit(plan, logger);
+      const operators = bc.operators.map((o) => (typeof o === 'function' ? o() : o));
       const finishedAt = this.#deps.clock.now();
       const schedulingDelayMs = Math.max(0, startedAt - batchTime);
       const processingTimeMs = Math.max(0, finishedAt - startedAt);
@@ -112,8 +113,8 @@ export class BatchRunner {
         processingTimeMs,
         totalDelayMs: schedulingDelayMs + processingTimeMs,
         watermark: plan.watermark,
-        lateRecordsDropped: bc.operators.reduce((n, o) => n + (o.lateRecordsDropped ?? 0), 0),
-        operators: bc.operators,
+        lateRecordsDropped: operators.reduce((n, o) => n + (o.lateRecordsDropped ?? 0), 0),
+        operators,
       };
     } catch (error) {
       for (const participant of bc?.participants ?? []) participant.abort(batchId);

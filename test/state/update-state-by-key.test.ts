@@ -24,6 +24,21 @@ describe.each(BACKENDS)('updateStateByKey on the %s backend', (backend) => {
     ]);
   });
 
+  it('reports the state rows after each batch (after its commit) in the progress event', async () => {
+    const rows: number[] = [];
+    const dropIdle = (values: number[], state: number | undefined): number | undefined => (values.length === 0 ? undefined : (state ?? 0) + values.length);
+    await runOnMemory([['b', 'a', 'b'], ['c'], []], (s) => pairs(s).pipe(updateStateByKey(dropIdle, { name: 'counts' })), {
+      configure: async (ctx) => {
+        await configure?.(ctx);
+        ctx.addListener((e) => {
+          if (e.type === 'batchCompleted') for (const o of e.progress.operators) if (o.operator === 'counts') rows.push(o.stateRows ?? -1);
+        });
+      },
+    });
+    // a and b; then c alone (a and b got no values); then none.
+    expect(rows).toEqual([2, 1, 0]);
+  });
+
   it('calls update with the batch values in arrival order and the previous state', async () => {
     const calls: unknown[] = [];
     await runBatches([[['k', 1], ['k', 2]], [], [['k', 3]]] as Pair<string, number>[][], (s) =>
