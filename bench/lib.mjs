@@ -59,6 +59,37 @@ export function gc(fn) {
 }
 
 /**
+ * Runs each of `variants` `rounds` times, interleaved (all variants once, then all again, ...),
+ * each after a full GC, and gives each variant's median time with the result of its first run.
+ * Interleaving makes a slow spell of the machine hit every variant alike; the median drops the
+ * odd run that a garbage collection or a neighbour made slow.
+ *
+ * @template {Record<string, () => Promise<{ ms: number }> | { ms: number }>} V
+ * @param {number} rounds
+ * @param {V} variants
+ * @returns {Promise<{ [K in keyof V]: Awaited<ReturnType<V[K]>> & { runs: number[] } }>}
+ */
+export async function medianOf(rounds, variants) {
+  /** @type {Record<string, { first: { ms: number }, runs: number[] }>} */
+  const seen = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, run] of Object.entries(variants)) {
+      gc();
+      const result = await run();
+      const entry = (seen[name] ??= { first: result, runs: [] });
+      entry.runs.push(result.ms);
+    }
+  }
+  /** @type {Record<string, unknown>} */
+  const out = {};
+  for (const [name, { first, runs }] of Object.entries(seen)) {
+    const sorted = [...runs].sort((a, b) => a - b);
+    out[name] = { ...first, ms: /** @type {number} */ (sorted[Math.floor(sorted.length / 2)]), runs };
+  }
+  return /** @type {never} */ (out);
+}
+
+/**
  * Runs a Sluice pipeline over `numBatches` input batches on a ManualClock and times only the
  * batches (input generation is outside the timing). The sink counts the output records.
  *

@@ -4,7 +4,18 @@
 // event time (panes with an inverse) and in batch time (reduceByKeyAndWindow with an inverse).
 import { mapToPair } from 'sluice';
 import { count, eventTimeWindow, reduceByKeyAndWindow, sliding, tumbling, withWatermark } from 'sluice/windows';
-import { keyNames, makeBatch, row, runSluice, timeBatches } from './lib.mjs';
+import { keyNames, makeBatch, medianOf, row, runSluice, timeBatches } from './lib.mjs';
+
+/**
+ * The note on the runs behind the medians, when there was more than one.
+ *
+ * @param {{ runs: number[] }} sluice @param {{ runs: number[] }} baseline
+ */
+function runsNote(sluice, baseline) {
+  if (sluice.runs.length < 2) return '';
+  const ms = (/** @type {number[]} */ runs) => runs.map((t) => t.toFixed(0)).join(', ');
+  return `; median of ${sluice.runs.length} interleaved runs (sluice ${ms(sluice.runs)} ms; baseline ${ms(baseline.runs)} ms)`;
+}
 
 /** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */
 /** @typedef {import('./lib.mjs').BenchRow} BenchRow */
@@ -46,8 +57,8 @@ function handWindows({ size, delay, windowsOf }) {
   return { step, emitted: () => emitted };
 }
 
-/** @param {{ scale: number }} o @returns {Promise<BenchRow[]>} */
-export async function tumblingScenario({ scale }) {
+/** @param {{ scale: number, rounds?: number }} o @returns {Promise<BenchRow[]>} */
+export async function tumblingScenario({ scale, rounds = 1 }) {
   const S = '2 event-time tumbling 1s count';
   const total = Math.round(10_000_000 * scale);
   const keys = keyNames(Math.round(100_000 * scale));
@@ -58,27 +69,32 @@ export async function tumblingScenario({ scale }) {
   const delay = 1000;
   const batch = (/** @type {number} */ b) => makeBatch({ b, size: batchSize, keys, eventsPerSecond, jitterMs: 500 });
 
-  const sluice = await runSluice({
-    numBatches,
-    batch,
-    build: (input) =>
-      input.pipe(
-        withWatermark((/** @type {BenchEvent} */ e) => e.time, delay),
-        mapToPair((e) => [e.key, e]),
-        eventTimeWindow(tumbling(1000), count(), { outputMode: 'append' }),
-      ),
+  const { sluice, hand } = await medianOf(rounds, {
+    sluice: () =>
+      runSluice({
+        numBatches,
+        batch,
+        build: (input) =>
+          input.pipe(
+            withWatermark((/** @type {BenchEvent} */ e) => e.time, delay),
+            mapToPair((e) => [e.key, e]),
+            eventTimeWindow(tumbling(1000), count(), { outputMode: 'append' }),
+          ),
+      }),
+    hand: () => {
+      const loop = handWindows({ size: 1000, delay, windowsOf: (t) => [Math.floor(t / 1000) * 1000] });
+      return { ms: timeBatches({ numBatches, batch, step: loop.step }), emitted: loop.emitted() };
+    },
   });
-  const hand = handWindows({ size: 1000, delay, windowsOf: (t) => [Math.floor(t / 1000) * 1000] });
-  const handMs = timeBatches({ numBatches, batch, step: hand.step });
-  const check = sluice.outputs === hand.emitted() ? `outputs agree (${sluice.outputs})` : `OUTPUTS DIFFER sluice=${sluice.outputs} hand=${hand.emitted()}`;
+  const check = sluice.outputs === hand.emitted ? `outputs agree (${sluice.outputs})` : `OUTPUTS DIFFER sluice=${sluice.outputs} hand=${hand.emitted}`;
   return [
-    row(S, 'sluice', events, sluice.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys, watermark delay 1s; ${check}` }),
-    row(S, 'hand nested-Map loop', events, handMs, { baseline: 'hand loop', ratio: handMs / sluice.ms, target: '>= 0.5' }),
+    row(S, 'sluice', events, sluice.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys, watermark delay 1s; ${check}${runsNote(sluice, hand)}` }),
+    row(S, 'hand nested-Map loop', events, hand.ms, { baseline: 'hand loop', ratio: hand.ms / sluice.ms, target: '>= 0.5' }),
   ];
 }
 
-/** @param {{ scale: number }} o @returns {Promise<BenchRow[]>} */
-export async function slidingScenario({ scale }) {
+/** @param {{ scale: number, rounds?: number }} o @returns {Promise<BenchRow[]>} */
+export async function slidingScenario({ scale, rounds = 1 }) {
   /** @type {BenchRow[]} */
   const rows = [];
   // Event time: 60 s windows sliding every second. Smaller than the default 10M/100k input: the
@@ -104,22 +120,26 @@ export async function slidingScenario({ scale }) {
             eventTimeWindow(sliding(60_000, 1000), agg, { outputMode: 'append' }),
           ),
       });
-    const inc = await run(count());
     const { inverse: _inverse, ...noInverse } = count();
-    const panes = await run(noInverse);
     const windowsOf = (/** @type {number} */ t) => {
       const last = Math.floor(t / 1000) * 1000;
       const starts = [];
       for (let s = last; s > t - 60_000; s -= 1000) starts.push(s);
       return starts;
     };
-    const hand = handWindows({ size: 60_000, delay, windowsOf });
-    const handMs = timeBatches({ numBatches, batch, step: hand.step });
-    const check = inc.outputs === hand.emitted() && panes.outputs === inc.outputs ? `outputs agree (${inc.outputs})` : `OUTPUTS DIFFER inc=${inc.outputs} panes=${panes.outputs} brute=${hand.emitted()}`;
+    const { inc, panes, brute } = await medianOf(rounds, {
+      inc: () => run(count()),
+      panes: () => run(noInverse),
+      brute: () => {
+        const loop = handWindows({ size: 60_000, delay, windowsOf });
+        return { ms: timeBatches({ numBatches, batch, step: loop.step }), emitted: loop.emitted() };
+      },
+    });
+    const check = inc.outputs === brute.emitted && panes.outputs === inc.outputs ? `outputs agree (${inc.outputs})` : `OUTPUTS DIFFER inc=${inc.outputs} panes=${panes.outputs} brute=${brute.emitted}`;
     rows.push(
-      row(S, 'sluice panes + inverse', events, inc.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys; ${check}` }),
+      row(S, 'sluice panes + inverse', events, inc.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys; ${check}${runsNote(inc, brute)}` }),
       row(S, 'sluice panes, recombined (no inverse)', events, panes.ms, { baseline: 'sluice no inverse', ratio: panes.ms / inc.ms }),
-      row(S, 'hand brute force (event into 60 windows)', events, handMs, { baseline: 'brute force', ratio: handMs / inc.ms, target: '>= 5' }),
+      row(S, 'hand brute force (event into 60 windows)', events, brute.ms, { baseline: 'brute force', ratio: brute.ms / inc.ms, target: '>= 5' }),
     );
   }
   // Batch time: reduceByKeyAndWindow over 60 batches sliding every batch, with and without inverse.
