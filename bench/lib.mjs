@@ -90,6 +90,17 @@ export async function medianOf(rounds, variants) {
 }
 
 /**
+ * The note on the runs behind the medians, when there was more than one.
+ *
+ * @param {{ runs: number[] }} sluice @param {{ runs: number[] }} baseline
+ */
+export function runsNote(sluice, baseline) {
+  if (sluice.runs.length < 2) return '';
+  const ms = (/** @type {number[]} */ runs) => runs.map((t) => t.toFixed(0)).join(', ');
+  return `; median of ${sluice.runs.length} interleaved runs (sluice ${ms(sluice.runs)} ms; baseline ${ms(baseline.runs)} ms)`;
+}
+
+/**
  * Runs a Sluice pipeline over `numBatches` input batches on a ManualClock and times only the
  * batches (input generation is outside the timing). The sink counts the output records.
  *

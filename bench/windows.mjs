@@ -4,18 +4,7 @@
 // event time (panes with an inverse) and in batch time (reduceByKeyAndWindow with an inverse).
 import { mapToPair } from 'sluice';
 import { count, eventTimeWindow, reduceByKeyAndWindow, sliding, tumbling, withWatermark } from 'sluice/windows';
-import { keyNames, makeBatch, medianOf, row, runSluice, timeBatches } from './lib.mjs';
-
-/**
- * The note on the runs behind the medians, when there was more than one.
- *
- * @param {{ runs: number[] }} sluice @param {{ runs: number[] }} baseline
- */
-function runsNote(sluice, baseline) {
-  if (sluice.runs.length < 2) return '';
-  const ms = (/** @type {number[]} */ runs) => runs.map((t) => t.toFixed(0)).join(', ');
-  return `; median of ${sluice.runs.length} interleaved runs (sluice ${ms(sluice.runs)} ms; baseline ${ms(baseline.runs)} ms)`;
-}
+import { keyNames, makeBatch, medianOf, row, runsNote, runSluice, timeBatches } from './lib.mjs';
 
 /** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */
 /** @typedef {import('./lib.mjs').BenchRow} BenchRow */
@@ -161,11 +150,10 @@ export async function slidingScenario({ scale, rounds = 1 }) {
             reduceByKeyAndWindow((a, b) => a + b, inverse, 60_000, 1000, { filter: ([, n]) => n !== 0 }),
           ),
       });
-    const inc = await run((a, b) => a - b);
-    const brute = await run(undefined);
+    const { inc, brute } = await medianOf(rounds, { inc: () => run((a, b) => a - b), brute: () => run(undefined) });
     const check = inc.outputs === brute.outputs ? `outputs agree (${inc.outputs})` : `OUTPUTS DIFFER inc=${inc.outputs} brute=${brute.outputs}`;
     rows.push(
-      row(S, 'sluice with inverse', events, inc.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys; ${check}` }),
+      row(S, 'sluice with inverse', events, inc.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys; ${check}${runsNote(inc, brute)}` }),
       row(S, 'sluice full recomputation', events, brute.ms, { baseline: 'recomputation', ratio: brute.ms / inc.ms, target: '>= 5' }),
     );
   }
