@@ -46,6 +46,36 @@ function handWindows({ size, delay, windowsOf }) {
   return { step, emitted: () => emitted };
 }
 
+/**
+ * The Sluice job of scenarios 2 and 3a: `withWatermark`, `mapToPair` by key, `eventTimeWindow` in
+ * append mode.
+ *
+ * @param {{ numBatches: number, batch: (b: number) => BenchEvent[], delay: number, assigner: import('sluice/windows').WindowAssigner,
+ *   agg: import('sluice/windows').Aggregator<unknown, number, number> }} o
+ */
+function windowJob({ numBatches, batch, delay, assigner, agg }) {
+  return runSluice({
+    numBatches,
+    batch,
+    build: (input) =>
+      input.pipe(
+        withWatermark((/** @type {BenchEvent} */ e) => e.time, delay),
+        mapToPair((e) => [e.key, e]),
+        eventTimeWindow(assigner, agg, { outputMode: 'append' }),
+      ),
+  });
+}
+
+/**
+ * Times a fresh {@link handWindows} over the batches.
+ *
+ * @param {{ numBatches: number, batch: (b: number) => BenchEvent[], size: number, delay: number, windowsOf: (t: number) => number[] }} o
+ */
+function timeHandWindows({ numBatches, batch, size, delay, windowsOf }) {
+  const loop = handWindows({ size, delay, windowsOf });
+  return { ms: timeBatches({ numBatches, batch, step: loop.step }), emitted: loop.emitted() };
+}
+
 /** @param {{ scale: number, rounds?: number }} o @returns {Promise<BenchRow[]>} */
 export async function tumblingScenario({ scale, rounds = 1 }) {
   const S = '2 event-time tumbling 1s count';
@@ -59,21 +89,8 @@ export async function tumblingScenario({ scale, rounds = 1 }) {
   const batch = (/** @type {number} */ b) => makeBatch({ b, size: batchSize, keys, eventsPerSecond, jitterMs: 500 });
 
   const { sluice, hand } = await medianOf(rounds, {
-    sluice: () =>
-      runSluice({
-        numBatches,
-        batch,
-        build: (input) =>
-          input.pipe(
-            withWatermark((/** @type {BenchEvent} */ e) => e.time, delay),
-            mapToPair((e) => [e.key, e]),
-            eventTimeWindow(tumbling(1000), count(), { outputMode: 'append' }),
-          ),
-      }),
-    hand: () => {
-      const loop = handWindows({ size: 1000, delay, windowsOf: (t) => [Math.floor(t / 1000) * 1000] });
-      return { ms: timeBatches({ numBatches, batch, step: loop.step }), emitted: loop.emitted() };
-    },
+    sluice: () => windowJob({ numBatches, batch, delay, assigner: tumbling(1000), agg: count() }),
+    hand: () => timeHandWindows({ numBatches, batch, size: 1000, delay, windowsOf: (t) => [Math.floor(t / 1000) * 1000] }),
   });
   const check = sluice.outputs === hand.emitted ? `outputs agree (${sluice.outputs})` : `OUTPUTS DIFFER sluice=${sluice.outputs} hand=${hand.emitted}`;
   return [
@@ -98,17 +115,7 @@ export async function slidingScenario({ scale, rounds = 1 }) {
     const eventsPerSecond = Math.round(10_000 * scale); // 100 s of event time
     const delay = 1000;
     const batch = (/** @type {number} */ b) => makeBatch({ b, size: batchSize, keys, eventsPerSecond, jitterMs: 500 });
-    const run = (/** @type {import('sluice/windows').Aggregator<unknown, number, number>} */ agg) =>
-      runSluice({
-        numBatches,
-        batch,
-        build: (input) =>
-          input.pipe(
-            withWatermark((/** @type {BenchEvent} */ e) => e.time, delay),
-            mapToPair((e) => [e.key, e]),
-            eventTimeWindow(sliding(60_000, 1000), agg, { outputMode: 'append' }),
-          ),
-      });
+    const run = (/** @type {import('sluice/windows').Aggregator<unknown, number, number>} */ agg) => windowJob({ numBatches, batch, delay, assigner: sliding(60_000, 1000), agg });
     const { inverse: _inverse, ...noInverse } = count();
     const windowsOf = (/** @type {number} */ t) => {
       const last = Math.floor(t / 1000) * 1000;
@@ -119,10 +126,7 @@ export async function slidingScenario({ scale, rounds = 1 }) {
     const { inc, panes, brute } = await medianOf(rounds, {
       inc: () => run(count()),
       panes: () => run(noInverse),
-      brute: () => {
-        const loop = handWindows({ size: 60_000, delay, windowsOf });
-        return { ms: timeBatches({ numBatches, batch, step: loop.step }), emitted: loop.emitted() };
-      },
+      brute: () => timeHandWindows({ numBatches, batch, size: 60_000, delay, windowsOf }),
     });
     const check = inc.outputs === brute.emitted && panes.outputs === inc.outputs ? `outputs agree (${inc.outputs})` : `OUTPUTS DIFFER inc=${inc.outputs} panes=${panes.outputs} brute=${brute.emitted}`;
     rows.push(
