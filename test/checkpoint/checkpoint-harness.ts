@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
@@ -16,6 +17,41 @@ export function useTempDir(): () => string {
   return () => {
     if (dir === undefined) throw new Error('useTempDir: no test is running.');
     return dir;
+  };
+}
+
+/** A TCP server on 127.0.0.1 for socket sources to connect to: its port, and the sockets of the clients it accepted. */
+export interface LineServer {
+  readonly port: number;
+  /** Accepted connections, in order; write lines to them. */
+  readonly clients: readonly Socket[];
+  /** Waits (polling real time, up to 2.5 s) until `n` clients have connected. */
+  connected(n: number): Promise<void>;
+}
+
+/** A fresh {@link LineServer} for every test of the file (or describe block), closed after it. */
+export function useLineServer(): LineServer {
+  let server: Server | undefined;
+  let port = 0;
+  const clients: Socket[] = [];
+  beforeEach(async () => {
+    const started = createServer((socket) => clients.push(socket));
+    await new Promise<void>((resolve) => started.listen(0, '127.0.0.1', resolve));
+    server = started;
+    port = (started.address() as { port: number }).port;
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+  return {
+    get port() {
+      return port;
+    },
+    clients,
+    async connected(n) {
+      for (let i = 0; i < 500 && clients.length < n; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
   };
 }
 

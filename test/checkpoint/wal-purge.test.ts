@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import { createServer, type Server, type Socket } from 'node:net';
 import { Level } from 'level';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
 import { checkpointerOf } from 'sluice/checkpoint';
 import { batchKey, type CheckpointDb } from '../../checkpoint/checkpoint-layout.js';
 import { LevelWriteAheadLog } from '../../checkpoint/level-write-ahead-log.js';
-import { useTempDir } from './checkpoint-harness.js';
+import { useLineServer, useTempDir } from './checkpoint-harness.js';
 
 const dir = useTempDir();
 const checkpoint = (): string => join(dir(), 'ckpt');
@@ -128,28 +127,23 @@ describe('the receiver write-ahead logs of sources that do not use one', () => {
 });
 
 describe('the receiver write-ahead log of a socket source', () => {
-  let server: Server;
-  let port: number;
-  const clients: Socket[] = [];
-  beforeEach(async () => {
-    server = createServer((socket) => clients.push(socket));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as { port: number }).port;
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-
-  const until = async (ready: () => boolean): Promise<void> => {
-    for (let i = 0; i < 500 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  };
+  const server = useLineServer();
   const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
 
   function socketJob(clock: ManualClock, delivered: string[]): StreamingContext {
     const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: checkpoint(), defaultParallelism: 1 });
-    ctx.socketTextStream('127.0.0.1', port, { name: 'lines' }).pipe(foreachBatch((lines) => void delivered.push(...lines)));
+    ctx.socketTextStream('127.0.0.1', server.port, { name: 'lines' }).pipe(foreachBatch((lines) => void delivered.push(...lines)));
     return ctx;
+  }
+
+  /** Starts `ctx`, spies on its commits, and sends `text` once it is the `nth` client to connect. */
+  async function startAndSend(ctx: StreamingContext, nth: number, text: string): Promise<Written[]> {
+    await ctx.start();
+    const written = spyCommits(ctx);
+    await server.connected(nth);
+    server.clients[nth - 1]?.write(text);
+    await settle();
+    return written;
   }
 
   /** The keys of the socket's write-ahead log, read in the running context's database. */
@@ -159,17 +153,13 @@ describe('the receiver write-ahead log of a socket source', () => {
     const delivered: string[] = [];
     const clock = new ManualClock();
     const first = socketJob(clock, delivered);
-    await first.start();
-    const written = spyCommits(first);
-    await until(() => clients.length === 1);
-    clients[0]?.write('a\nb\nc\n');
-    await settle();
+    const written = await startAndSend(first, 1, 'a\nb\nc\n');
     expect(await liveWalKeys(first)).toBe(3);
     await clock.advance(1000);
     expect(delivered).toEqual(['a', 'b', 'c']);
     expect(await liveWalKeys(first)).toBe(0);
     // Lines that arrive after the last commit stay in the log for the next run.
-    clients[0]?.write('d\ne\n');
+    server.clients[0]?.write('d\ne\n');
     await settle();
     await first.stop();
     expect(walDeletes(written)).toBe(3);
@@ -177,11 +167,7 @@ describe('the receiver write-ahead log of a socket source', () => {
 
     const later = new ManualClock(1000);
     const second = socketJob(later, delivered);
-    await second.start();
-    const rewritten = spyCommits(second);
-    await until(() => clients.length === 2);
-    clients[1]?.write('f\n');
-    await settle();
+    const rewritten = await startAndSend(second, 2, 'f\n');
     await later.advance(1000);
     await later.advance(1000);
     await second.stop();
