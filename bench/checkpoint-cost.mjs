@@ -9,7 +9,7 @@ import { Level } from 'level'; // level's Level is classic-level's ClassicLevel,
 import { foreachBatch, ManualClock, mapToPair, StreamingContext } from 'sluice';
 import { checkpointerOf } from 'sluice/checkpoint';
 import { encodeKey, encodeValue, mapWithState, queryableState, stateSpec } from 'sluice/state';
-import { gc, keyNames, makeBatch, now, row } from './lib.mjs';
+import { countBatchOperations, gc, keyNames, makeBatch, now, row, timeCommits } from './lib.mjs';
 
 /** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */
 /** @typedef {{ count: number, sum: number }} Totals */
@@ -48,21 +48,12 @@ async function runJob({ numBatches, batch, checkpoint }) {
   ctx
     .queueStream(queue, { name: 'bench-input' })
     .pipe(mapToPair((/** @type {BenchEvent} */ e) => [e.key, e.value]), mapWithState(countsSpec()), foreachBatch(() => undefined));
-  let commitMs = 0;
   let writeMs = 0;
-  let commits = 0;
+  /** @type {{ ms: number, commits: number } | undefined} */
+  let timed;
   if (checkpoint !== undefined) {
     const checkpointer = checkpointerOf(ctx);
-    const commit = checkpointer.commit.bind(checkpointer);
-    checkpointer.commit = async (plan, record) => {
-      const t0 = now();
-      try {
-        await commit(plan, record);
-      } finally {
-        commitMs += now() - t0;
-        commits++;
-      }
-    };
+    timed = timeCommits(checkpointer);
     let writeStart = 0;
     checkpointer.faults.beforeCommit = () => {
       writeStart = now();
@@ -84,15 +75,8 @@ async function runJob({ numBatches, batch, checkpoint }) {
     failure = error;
   });
   await ctx.start();
-  let operations = 0; // what the atomic writes held (counted, not walked: the array's length)
-  if (checkpoint !== undefined) {
-    const db = /** @type {{ batch: (...args: unknown[]) => unknown }} */ (checkpointerOf(ctx).db);
-    const batchOf = db.batch.bind(db);
-    db.batch = (...args) => {
-      if (Array.isArray(args[0])) operations += args[0].length;
-      return batchOf(...args);
-    };
-  }
+  // What the atomic writes held, from the first batch on.
+  const counted = checkpoint === undefined ? undefined : countBatchOperations(checkpointerOf(ctx).db);
   let ms = 0;
   for (let b = 0; b < numBatches && ctx.state === 'active'; b++) {
     queue.push(batch(b));
@@ -100,7 +84,7 @@ async function runJob({ numBatches, batch, checkpoint }) {
     await clock.advance(INTERVAL);
     ms += now() - t0;
   }
-  const timedCommits = { commitMs, writeMs, commits, operations };
+  const timedCommits = { commitMs: timed?.ms ?? 0, writeMs, commits: timed?.commits ?? 0, operations: counted?.operations ?? 0 };
   await clock.advance(INTERVAL); // the empty batch: its progress reports the state after the last data batch
   /** @type {Summary} */
   const summary = { keys: 0, count: 0, sum: 0 };

@@ -59,6 +59,46 @@ export function gc(fn) {
 }
 
 /**
+ * Times every commit of `checkpointer` from now on: `ms` grows by each commit's time, `commits`
+ * by one.
+ *
+ * @param {ReturnType<typeof import('sluice/checkpoint').checkpointerOf>} checkpointer
+ * @returns {{ ms: number, commits: number }} updated as commits run
+ */
+export function timeCommits(checkpointer) {
+  const timed = { ms: 0, commits: 0 };
+  const commit = checkpointer.commit.bind(checkpointer);
+  checkpointer.commit = async (plan, record) => {
+    const t0 = now();
+    try {
+      await commit(plan, record);
+    } finally {
+      timed.ms += now() - t0;
+      timed.commits++;
+    }
+  };
+  return timed;
+}
+
+/**
+ * Counts the operations of every atomic write (`batch([...])`) on `db` from now on (the array's
+ * length, not walked).
+ *
+ * @param {unknown} db a LevelDB database
+ * @returns {{ operations: number }} updated as writes run
+ */
+export function countBatchOperations(db) {
+  const counted = { operations: 0 };
+  const level = /** @type {{ batch: (...args: unknown[]) => unknown }} */ (db);
+  const batchOf = level.batch.bind(level);
+  level.batch = (...args) => {
+    if (Array.isArray(args[0])) counted.operations += args[0].length;
+    return batchOf(...args);
+  };
+  return counted;
+}
+
+/**
  * Runs each of `variants` `rounds` times, interleaved (all variants once, then all again, ...),
  * each after a full GC, and gives each variant's median time with the result of its first run.
  * Interleaving makes a slow spell of the machine hit every variant alike; the median drops the

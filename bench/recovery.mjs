@@ -8,7 +8,7 @@ import { Level } from 'level'; // level's Level is classic-level's ClassicLevel,
 import { foreachBatch, ManualClock, mapToPair, StreamingContext } from 'sluice';
 import { checkpointerOf, getOrCreate } from 'sluice/checkpoint';
 import { mapWithState, queryableState, stateSpec } from 'sluice/state';
-import { gc, keyNames, makeBatch, now, row } from './lib.mjs';
+import { countBatchOperations, gc, keyNames, makeBatch, now, row, timeCommits } from './lib.mjs';
 
 /** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */
 /** @typedef {{ key: string, value: number }} Input */
@@ -137,26 +137,11 @@ export async function recoveryScenario({ scale }) {
     const ctx = await getOrCreate(checkpoint, (dir) => buildJob({ checkpoint: dir, clock: clock2, keys, extra, perBatch, completed }));
     // The new batch's commit, timed, and the size of its atomic write (the array's length).
     const checkpointer = checkpointerOf(ctx);
-    const commit = checkpointer.commit.bind(checkpointer);
-    let commitMs = 0;
-    let operations = 0;
-    checkpointer.commit = async (plan, record) => {
-      const c0 = now();
-      try {
-        await commit(plan, record);
-      } finally {
-        commitMs += now() - c0;
-      }
-    };
+    const timed = timeCommits(checkpointer);
     const failure = failureOf(ctx);
     await ctx.start();
     const startMs = now() - t0;
-    const db = /** @type {{ batch: (...args: unknown[]) => unknown }} */ (checkpointer.db);
-    const batchOf = db.batch.bind(db);
-    db.batch = (...args) => {
-      if (Array.isArray(args[0])) operations += args[0].length;
-      return batchOf(...args);
-    };
+    const counted = countBatchOperations(checkpointer.db);
     await clock2.advance(INTERVAL);
     const recoveryMs = now() - t0;
 
@@ -193,7 +178,7 @@ export async function recoveryScenario({ scale }) {
         note:
           `${keys.length} keys checkpointed in ${buildBatches} batches; timed from new StreamingContext (getOrCreate) to the new batch completed: ` +
           `start() (open, log check, recovery) ${startMs.toFixed(1)} ms, then the batch of ${extra.length} events ${(recoveryMs - startMs).toFixed(1)} ms, ` +
-          `of which its commit ${commitMs.toFixed(1)} ms (an atomic write of ${operations} operations for ${expected.size} state rows); ${check}`,
+          `of which its commit ${timed.ms.toFixed(1)} ms (an atomic write of ${counted.operations} operations for ${expected.size} state rows); ${check}`,
       }),
       row(S, 'classic-level full scan', scan.entries, scan.ms, {
         baseline: 'raw scan',
