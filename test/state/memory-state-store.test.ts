@@ -10,6 +10,14 @@ import { stateStoreSuite } from '../kit/state-store-suite.js';
 const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
 
 const pad = (n: number): string => `k${String(n).padStart(5, '0')}`;
+
+/** A memory store holding `pad(i) -> i` for `0 <= i < n`, committed. */
+async function committedStore(n: number): Promise<MemoryStateStore> {
+  const store = new MemoryStateStore();
+  for (let i = 0; i < n; i++) store.put(pad(i), i);
+  await store.commit();
+  return store;
+}
 const keysOf = async (entries: AsyncIterable<readonly [StoreKey, unknown]>): Promise<StoreKey[]> => (await collect(entries)).map(([key]) => key);
 const sortedKeys = (keys: Iterable<StoreKey>): StoreKey[] => [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
@@ -199,9 +207,7 @@ describe('MemoryStateStore key index (built by the first scan, dropped by the se
 
   it('a scan paused across commits that drop the index goes on after its last key, without deleted keys or repeats', async () => {
     const builds = spyBuilds();
-    const store = new MemoryStateStore();
-    for (let i = 0; i < 2_000; i++) store.put(pad(i), i);
-    await store.commit();
+    const store = await committedStore(2_000);
     const walk = store.scanCommitted()[Symbol.asyncIterator]();
     const seen: StoreKey[] = [];
     for (let i = 0; i < 700; i++) seen.push(((await walk.next()).value as readonly [StoreKey, unknown])[0]);
@@ -232,9 +238,7 @@ describe('MemoryStateStore key index (built by the first scan, dropped by the se
 
   it('a paused scan goes on in the index another scan rebuilt after the drop', async () => {
     const builds = spyBuilds();
-    const store = new MemoryStateStore();
-    for (let i = 0; i < 1_000; i++) store.put(pad(i), i);
-    await store.commit();
+    const store = await committedStore(1_000);
     const walk = store.scanCommitted({ gte: pad(100), lt: pad(900) })[Symbol.asyncIterator]();
     expect((await walk.next()).value).toEqual([pad(100), 100]);
     for (let b = 0; b < 3; b++) {
@@ -253,9 +257,7 @@ describe('MemoryStateStore key index (built by the first scan, dropped by the se
 
   it('a scan that moves between commits keeps the index', async () => {
     const builds = spyBuilds();
-    const store = new MemoryStateStore();
-    for (let i = 0; i < 100; i++) store.put(pad(i), i);
-    await store.commit();
+    const store = await committedStore(100);
     const seen: StoreKey[] = [];
     for await (const [key] of store.scanCommitted()) {
       seen.push(key);
