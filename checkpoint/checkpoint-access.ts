@@ -1,14 +1,22 @@
-import type { StreamingContext } from 'sluice';
-import { CHECKPOINT } from './checkpoint-service.js';
-import type { LevelCheckpointer } from './level-checkpointer.js';
+import type { Checkpointer, DStreamGraph, StreamingContext } from 'sluice';
+import { LevelCheckpointer } from './level-checkpointer.js';
 
 /**
- * The LevelDB checkpointer of a checkpointed context (for its sinks, inspection and crash tests).
+ * The LevelDB checkpointer of a checkpointed context (for its sinks, inspection and tools), found
+ * through any decorators of it (`Checkpointer.inner`).
  *
- * @throws TypeError when the context has no checkpoint.
+ * @throws TypeError when the context has no LevelDB checkpoint.
  */
 export function checkpointerOf(ctx: StreamingContext): LevelCheckpointer {
-  const checkpointer = ctx.graph.services.lookup(CHECKPOINT);
-  if (checkpointer === undefined) throw new TypeError('This streaming context has no checkpoint; create it with { checkpoint: directory }.');
+  const checkpointer = levelCheckpointerOf(ctx.graph);
+  if (checkpointer === undefined) throw new TypeError('This streaming context has no LevelDB checkpoint; create it with { checkpoint: levelCheckpoint(directory) }.');
   return checkpointer;
+}
+
+/** The LevelDB checkpointer of a graph, if its context has one (under any decorators). */
+export function levelCheckpointerOf(graph: DStreamGraph): LevelCheckpointer | undefined {
+  for (let c: Checkpointer | undefined = graph.checkpointer; c !== undefined; c = c.inner) {
+    if (c instanceof LevelCheckpointer) return c;
+  }
+  return undefined;
 }

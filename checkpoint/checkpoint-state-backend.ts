@@ -1,13 +1,15 @@
+import type { PendingCommit } from 'sluice';
 import type { LevelStateBackend, StateBackend, StateStore } from 'sluice/state';
 
 /**
  * The state backend of a checkpointed context: the stores live in the checkpoint's LevelDB, and
- * their changes are written by the checkpoint's own atomic commit (with the commit record and the
- * sink rows), not by the backend. Between persisted batches (`checkpointInterval` > 1) the
- * changes stay staged in the stores.
+ * their changes go into the checkpoint's own atomic write (with the commit record and the sink
+ * rows). The backend exists from the context's construction; its database opens with the
+ * checkpoint at start, so it delegates to a LevelDB backend created then.
  */
 export class CheckpointStateBackend implements StateBackend {
   readonly kind = 'checkpoint';
+  readonly name = "the checkpoint's state backend";
   #inner: LevelStateBackend | undefined;
 
   /** Connects the backend to the checkpoint's database once it is open. */
@@ -17,7 +19,7 @@ export class CheckpointStateBackend implements StateBackend {
 
   /** The LevelDB backend (after the checkpoint opened). */
   get inner(): LevelStateBackend {
-    if (this.#inner === undefined) throw new Error('The checkpoint is not open yet.');
+    if (this.#inner === undefined) throw new TypeError('The checkpoint is not open yet: state is readable once the streaming context has started.');
     return this.#inner;
   }
 
@@ -25,17 +27,22 @@ export class CheckpointStateBackend implements StateBackend {
     return this.inner.open(operatorId);
   }
 
-  /** Nothing here: the checkpoint's commit writes the prepared changes. */
-  commit(): Promise<void> {
-    return Promise.resolve();
+  prepare(commit: PendingCommit): Promise<void> {
+    return this.inner.prepare(commit);
   }
 
-  abort(batchId: number): void {
-    this.#inner?.abort(batchId);
+  committed(batchId: number): void {
+    this.#inner?.committed(batchId);
   }
 
-  /** Nothing here: the checkpoint closes the stores with its database. */
-  close(): Promise<void> {
-    return Promise.resolve();
+  aborted(batchId: number): void {
+    this.#inner?.aborted(batchId);
+  }
+
+  /** Closes the stores (the checkpoint closes the database after them). */
+  async close(): Promise<void> {
+    const inner = this.#inner;
+    this.#inner = undefined;
+    await inner?.close();
   }
 }

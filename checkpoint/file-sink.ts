@@ -1,7 +1,7 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutputOperation, SluiceError, messageOf, type DStream } from 'sluice';
-import { batchKey } from './checkpoint-layout.js';
+import { OutputOperation, SluiceError, messageOf, type CommitParticipant, type DStream } from 'sluice';
+import { batchIdOf, batchKey } from './checkpoint-layout.js';
 
 /** Options of {@link fileSink}. */
 export interface FileSinkOptions<T> {
@@ -14,17 +14,24 @@ export interface FileSinkOptions<T> {
   readonly name?: string;
 }
 
+/** A batch's file until its batch commits: hidden, so a reader listing `batch-*` never sees it. */
+const PENDING = /^\.batch-([0-9a-f]{16})\.(ndjson|txt)\.pending$/;
+
 /**
  * Writes every batch to its own file, `<directory>/batch-<batchId as 16 hex digits>.ndjson`
- * (`.txt` with a custom format), one record per line. The file is written under a temporary name
- * and renamed, so a reader never sees half a batch; a batch replayed after a crash writes the same
- * name again, so for a deterministic job the directory ends up exactly as after a run that never
- * crashed (exactly-once by idempotent overwrite). File names sort in batch order.
+ * (`.txt` with a custom format), one record per line. The batch's output is written to a hidden
+ * pending file (`.batch-<id>.ndjson.pending`), which becomes the batch's file when the batch's
+ * commit is durable (a rename), so a reader sees the files of committed batches only, each whole.
+ * When a crash comes between the commit and the rename, the next start on the checkpoint finishes
+ * the rename; the pending files of batches that did not commit are deleted, and those batches are
+ * replayed. A replayed batch writes the same name again: the directory ends up exactly as after a
+ * run that never crashed (exactly-once). File names sort in batch order.
  *
  * @param directory - where the files go; created if missing.
  * @throws TypeError when `directory` is not a non-empty string or `format` is not `'ndjson'` or a function.
  * @throws SluiceError `SINK_FAILED` (failing the batch) when a file cannot be written or a record
- * cannot be formatted.
+ * cannot be formatted; `POST_COMMIT_FAILED` (stopping the context after the batch committed) when
+ * the pending file cannot be renamed.
  * @example counts.pipe(fileSink('out/counts')) // out/counts/batch-0000000000000000.ndjson, ...
  */
 export function fileSink<T>(directory: string, options: FileSinkOptions<T> = {}): (stream: DStream<T>) => OutputOperation<T> {
@@ -33,12 +40,15 @@ export function fileSink<T>(directory: string, options: FileSinkOptions<T> = {})
   if (format !== 'ndjson' && typeof format !== 'function') throw new TypeError("fileSink: format must be 'ndjson' or a function from a record to a line.");
   const line = format === 'ndjson' ? toJsonLine : format;
   const extension = format === 'ndjson' ? 'ndjson' : 'txt';
+  const final = (batchId: number): string => join(directory, `batch-${batchKey(batchId)}.${extension}`);
+  const pending = (batchId: number): string => join(directory, `.batch-${batchKey(batchId)}.${extension}.pending`);
   return (stream) => {
+    /** The batch whose pending file is written, until its commit. */
+    let written: number | undefined;
     const output: OutputOperation<T> = new OutputOperation<T>(
       'fileSink',
       stream,
       async (batch, { batchId }) => {
-        const path = join(directory, `batch-${batchKey(batchId)}.${extension}`);
         let text = '';
         let index = 0;
         try {
@@ -53,15 +63,44 @@ export function fileSink<T>(directory: string, options: FileSinkOptions<T> = {})
         }
         try {
           await mkdir(directory, { recursive: true });
-          const temporary = `${path}.tmp`;
-          await writeFile(temporary, text);
-          await rename(temporary, path);
+          await writeFile(pending(batchId), text);
         } catch (error) {
-          throw new SluiceError('SINK_FAILED', `${output.describe} could not write ${path}: ${messageOf(error)}. Check that the directory is writable.`, { operator: output.describe, batchId, cause: error });
+          throw new SluiceError('SINK_FAILED', `${output.describe} could not write ${pending(batchId)}: ${messageOf(error)}. Check that the directory is writable.`, { operator: output.describe, batchId, cause: error });
         }
+        written = batchId;
       },
       options.name,
     );
+    const participant: CommitParticipant = {
+      name: output.describe,
+      // Publishes the files of committed batches a crash left pending, and deletes the others.
+      initialize: async (restored) => {
+        let names: string[];
+        try {
+          names = await readdir(directory);
+        } catch {
+          return;
+        }
+        for (const name of names) {
+          const match = PENDING.exec(name);
+          if (match?.[2] !== extension) continue;
+          const batchId = batchIdOf(match[1] as string);
+          if (restored !== undefined && batchId <= restored) await rename(pending(batchId), final(batchId));
+          else await rm(pending(batchId), { force: true });
+        }
+      },
+      prepare: () => undefined,
+      committed: async (batchId) => {
+        if (written !== batchId) return;
+        written = undefined;
+        await rename(pending(batchId), final(batchId));
+      },
+      aborted: () => {
+        // A pending file left behind is rewritten by the replay, or deleted at the next start.
+        written = undefined;
+      },
+    };
+    stream.graph.addCommitParticipant(participant);
     return output;
   };
 }

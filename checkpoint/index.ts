@@ -1,24 +1,12 @@
 /**
  * `sluice/checkpoint`: LevelDB checkpoints and exactly-once recovery through lineage replay.
- * Importing it lets `new StreamingContext({ checkpoint: dir })` work.
+ * Pass `levelCheckpoint(directory)` as a context's `checkpoint` option, or build the context with
+ * `getOrCreate`. Importing this module changes nothing by itself.
  */
-import { CHECKPOINTER, registerCheckpointerFactory } from 'sluice';
-import { provideStateBackend } from 'sluice/state';
-import { CHECKPOINT } from './checkpoint-service.js';
-import { LevelCheckpointer } from './level-checkpointer.js';
-
-registerCheckpointerFactory((graph, { directory, interval }) => {
-  const checkpointer = new LevelCheckpointer(directory, interval);
-  graph.services.provide(CHECKPOINTER, checkpointer);
-  graph.services.provide(CHECKPOINT, checkpointer);
-  provideStateBackend(graph, checkpointer.stateBackend);
-  graph.services.onStart(() => checkpointer.open());
-  graph.services.onStop(() => checkpointer.close());
-});
-
 export { checkpointerOf } from './checkpoint-access.js';
 export { fileSink, type FileSinkOptions } from './file-sink.js';
 export { getOrCreate, type GetOrCreateOptions } from './get-or-create.js';
 export { formatInspection, inspectCheckpoint, type CheckpointInspection } from './inspect.js';
-export { DEFAULT_STATE_CACHE_SIZE, LevelCheckpointer, type CheckpointMeta, type CommitEntry, type CommitOperation } from './level-checkpointer.js';
+export { levelCheckpoint, type LevelCheckpointOptions, type LevelCheckpointStorage } from './level-checkpoint.js';
+export { LevelCheckpointer, type CheckpointMeta, type CommitEntry, type CommitOperation } from './level-checkpointer.js';
 export { tableReader, tableSink, type TableReader, type TableSinkOptions } from './table-sink.js';

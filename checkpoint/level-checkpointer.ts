@@ -1,6 +1,6 @@
 import { Level } from 'level';
-import { SluiceError, type WriteAheadLog, type BatchPlan, type Checkpointer, type CommitRecord, type GraphFingerprint, type Recovery } from 'sluice';
-import { DEFAULT_CACHE_SIZE, decodeValue, encodeValue, LevelStateBackend } from 'sluice/state';
+import { SluiceError, type BatchPlan, type Checkpointer, type CommitRecord, type GraphFingerprint, type PendingCommit, type Recovery, type WriteAheadLog } from 'sluice';
+import { decodeValue, encodeValue, inCheckpoint } from 'sluice/state';
 import { batchIdOf, batchKey, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { corrupt, isCorruption } from './checkpoint-errors.js';
 import { CheckpointStateBackend } from './checkpoint-state-backend.js';
@@ -21,23 +21,6 @@ export interface CommitEntry {
   readonly persisted: boolean;
 }
 
-/**
- * How many state entries each stateful operator of a checkpointed context keeps in memory without
- * the `stateCacheSize` option (the LevelDB state backend's own default).
- */
-export const DEFAULT_STATE_CACHE_SIZE = DEFAULT_CACHE_SIZE;
-
-/**
- * Checks a state cache size; a RangeError naming `option` (as `where: option`) unless it is a
- * non-negative integer.
- */
-export function checkStateCacheSize(size: unknown, where: string): number {
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-    throw new RangeError(`${where}: stateCacheSize must be a non-negative integer (state entries each operator keeps in memory), got ${String(size)}.`);
-  }
-  return size;
-}
-
 /** A write to add to a batch's atomic commit (table sink rows). */
 export interface CommitOperation {
   readonly type: 'put' | 'del';
@@ -47,50 +30,40 @@ export interface CommitOperation {
 }
 
 /**
- * The checkpoint of one context in one LevelDB (ARCHITECTURE sections 4 and 7): the plan of every
- * batch is logged before it computes; its commit record, its state changes (every
- * `checkpointInterval` batches) and its table-sink rows are written in one atomic batch; recovery
- * restores the last persisted commit and replays the logged plans after it. Old log entries are
- * purged once a later state is persisted.
+ * The checkpoint of one context in one LevelDB (ARCHITECTURE sections 4, 7 and 11): the plan of
+ * every batch is logged before it computes; its commit record, its participants' operations
+ * (state changes every `interval` batches, table-sink rows, write-ahead-log purges) and the purge
+ * of log entries a persisted state makes unnecessary are written in one atomic batch; recovery
+ * restores the last persisted commit and replays the logged plans after it.
  */
 export class LevelCheckpointer implements Checkpointer {
+  readonly name = 'the LevelDB checkpoint';
+  /** The checkpoint directory. */
   readonly directory: string;
+  /** State is persisted every this many batches. */
   readonly interval: number;
+  /** How many state entries each stateful operator keeps in memory (see `levelCheckpoint`). */
+  readonly stateCacheSize: number;
   readonly stateBackend = new CheckpointStateBackend();
   #db: CheckpointDb | undefined;
-  #stateCacheSize = DEFAULT_STATE_CACHE_SIZE;
   #oldestKept = 0;
-  readonly #sinkRows = new Map<number, CommitOperation[]>();
+  /** The oldest log entry kept once the batch being committed has committed. */
+  #pendingOldest: { readonly batchId: number; readonly oldest: number } | undefined;
   readonly #wals = new Map<string, LevelWriteAheadLog>();
-  /** Failures to inject, for crash tests: throw just before or just after a batch's atomic write. */
-  readonly faults: { beforeCommit?: (batchId: number) => boolean; afterCommit?: (batchId: number) => boolean } = {};
 
-  constructor(directory: string, interval: number) {
+  constructor(directory: string, options: { readonly interval: number; readonly stateCacheSize: number }) {
     this.directory = directory;
-    this.interval = interval;
+    this.interval = options.interval;
+    this.stateCacheSize = options.stateCacheSize;
   }
 
-  /**
-   * How many state entries (decoded values, and keys known to be absent) each stateful operator
-   * keeps in memory; the rest are read from the checkpoint's LevelDB when a batch needs them.
-   * Default {@link DEFAULT_STATE_CACHE_SIZE}. Set it before the context starts (`getOrCreate`
-   * does, from its `stateCacheSize` option).
-   *
-   * @throws RangeError when set to anything but a non-negative integer; Error once the checkpoint is open.
-   */
-  get stateCacheSize(): number {
-    return this.#stateCacheSize;
-  }
-
-  set stateCacheSize(size: number) {
-    const checked = checkStateCacheSize(size, 'LevelCheckpointer');
-    if (this.#db !== undefined) throw new Error('LevelCheckpointer: set stateCacheSize before the context starts; the checkpoint is open.');
-    this.#stateCacheSize = checked;
+  get location(): string {
+    return this.directory;
   }
 
   /** The open database. */
   get db(): CheckpointDb {
-    if (this.#db === undefined) throw new Error('The checkpoint is not open.');
+    if (this.#db === undefined) throw new TypeError(`The checkpoint at ${this.directory} is not open: it is open while its streaming context runs, from start() to stop().`);
     return this.#db;
   }
 
@@ -107,7 +80,7 @@ export class LevelCheckpointer implements Checkpointer {
       throw new SluiceError('CHECKPOINT_CORRUPT', `The checkpoint at ${this.directory} cannot be opened: ${(error as Error).message}. Is another process using it?`, { cause: error });
     }
     this.#db = db;
-    this.stateBackend.attach(LevelStateBackend.fromDatabase(db, { cacheSize: this.#stateCacheSize }));
+    this.stateBackend.attach(inCheckpoint(db, { cacheSize: this.stateCacheSize }));
   }
 
   async recover(fingerprint: GraphFingerprint, zeroTime: number): Promise<Recovery | undefined> {
@@ -150,38 +123,38 @@ export class LevelCheckpointer implements Checkpointer {
     await sublevels(this.db).offsets.put(batchKey(plan.batchId), encodeValue(plan));
   }
 
-  /** Adds rows to the atomic commit of batch `batchId` (for table sinks). */
-  stage(batchId: number, operations: readonly CommitOperation[]): void {
-    const staged = this.#sinkRows.get(batchId) ?? [];
-    staged.push(...operations);
-    this.#sinkRows.set(batchId, staged);
+  persistsState(batchId: number): boolean {
+    return (batchId + 1) % this.interval === 0;
   }
 
-  async commit(plan: BatchPlan, record: CommitRecord): Promise<void> {
+  /** The write-ahead logs' purges. */
+  prepare(commit: PendingCommit): void {
+    for (const wal of this.#wals.values()) wal.prepare(commit);
+  }
+
+  async write(plan: BatchPlan, record: CommitRecord, operations: object[]): Promise<void> {
     const { offsets, commits } = sublevels(this.db);
-    const persisted = (plan.batchId + 1) % this.interval === 0;
-    const prepared = persisted ? await this.stateBackend.inner.prepareCommit(plan.batchId) : undefined;
-    // The state's operations are a new array for this commit: add to it rather than copy it.
-    const operations: object[] = prepared?.operations ?? [];
-    for (const row of this.#sinkRows.get(plan.batchId) ?? []) operations.push(row);
+    const persisted = this.persistsState(plan.batchId);
+    // The participants' operations are a new array for this commit: add to it rather than copy it.
     operations.push({ type: 'put', sublevel: commits, key: batchKey(plan.batchId), value: encodeValue({ record, persisted } satisfies CommitEntry) });
     // Retention: once a state is persisted, the logs before it are never needed again.
     const purgeTo = persisted ? plan.batchId : this.#oldestKept;
     for (let id = this.#oldestKept; id < purgeTo; id++) {
       operations.push({ type: 'del', sublevel: offsets, key: batchKey(id) }, { type: 'del', sublevel: commits, key: batchKey(id) });
     }
-    if (persisted) {
-      for (const [source, wal] of this.#wals) {
-        const upTo = record.offsets[source];
-        if (typeof upTo === 'number') for (const key of wal.purgeBefore(upTo)) operations.push({ type: 'del', sublevel: wal.sublevel, key });
-      }
-    }
-    if (this.faults.beforeCommit?.(plan.batchId) === true) throw new Error(`injected crash before the commit of batch ${plan.batchId}`);
     await this.db.batch(operations as never);
-    if (this.faults.afterCommit?.(plan.batchId) === true) throw new Error(`injected crash after the commit of batch ${plan.batchId}`);
-    this.#oldestKept = purgeTo;
-    this.#sinkRows.delete(plan.batchId);
-    prepared?.committed();
+    this.#pendingOldest = { batchId: plan.batchId, oldest: purgeTo };
+  }
+
+  committed(batchId: number): void {
+    if (this.#pendingOldest?.batchId === batchId) this.#oldestKept = this.#pendingOldest.oldest;
+    this.#pendingOldest = undefined;
+    for (const wal of this.#wals.values()) wal.committed(batchId);
+  }
+
+  aborted(): void {
+    this.#pendingOldest = undefined;
+    for (const wal of this.#wals.values()) wal.aborted();
   }
 
   /**
@@ -197,14 +170,10 @@ export class LevelCheckpointer implements Checkpointer {
     return wal;
   }
 
-  abort(batchId: number): void {
-    this.#sinkRows.delete(batchId);
-  }
-
   /** Closes the stores and the database. */
   async close(): Promise<void> {
     if (this.#db === undefined) return;
-    await this.stateBackend.inner.close();
+    await this.stateBackend.close();
     await this.#db.close();
     this.#db = undefined;
   }

@@ -1,26 +1,30 @@
-import type { WriteAheadLog } from 'sluice';
+import type { CommitParticipant, PendingCommit, WriteAheadLog } from 'sluice';
 import { batchIdOf, batchKey, type CheckpointDb } from './checkpoint-layout.js';
 
-/**
- * The receiver write-ahead log of one push source, in the checkpoint's LevelDB (`wal/<source>`):
- * received lines under 16-hex-digit indexes. Appends are serialized and each is one atomic batch.
- */
+/** The sublevel of the write-ahead log of `source`. */
 function walOf(db: CheckpointDb, source: string) {
   return db.sublevel(['wal', encodeURIComponent(source).replaceAll('%', '~')], { keyEncoding: 'utf8', valueEncoding: 'utf8' });
 }
 
-export class LevelWriteAheadLog implements WriteAheadLog {
+/**
+ * The receiver write-ahead log of one push source, in the checkpoint's LevelDB (`wal/<source>`):
+ * received lines under 16-hex-digit indexes. Appends are serialized and each is one atomic batch.
+ * It takes part in the checkpoint's commits: a commit that persists state deletes, in its atomic
+ * write, the lines before the batch's end offset, which no replay needs any more.
+ */
+export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
+  readonly name: string;
+  readonly #source: string;
   readonly #db: ReturnType<typeof walOf>;
   #end: number | undefined;
   #oldest = 0;
+  /** The oldest line kept once the batch being committed has committed. */
+  #pending: { readonly batchId: number; readonly oldest: number } | undefined;
 
   constructor(db: CheckpointDb, source: string) {
+    this.#source = source;
+    this.name = `the write-ahead log of source ${source}`;
     this.#db = walOf(db, source);
-  }
-
-  /** The sublevel, for deletions in the checkpoint's commit. */
-  get sublevel(): object {
-    return this.#db;
   }
 
   async end(): Promise<number> {
@@ -46,17 +50,28 @@ export class LevelWriteAheadLog implements WriteAheadLog {
   }
 
   /**
-   * Keys of the lines before `index` that the log holds and that are not yet deleted, and marks
-   * them deleted. Only a push source appends, and it opens its log (reads `end()`) when it starts;
-   * a log never opened (that of a queue, rate or iterable source) holds nothing and gives no key,
-   * however far `index` is.
+   * Deletes the lines before the batch's end offset, when the commit persists state. Only a push
+   * source appends, and it opens its log (reads `end()`) when it starts; a log never opened (that
+   * of a queue, rate or iterable source) holds nothing and deletes nothing, however far the offset.
    */
-  purgeBefore(index: number): string[] {
-    if (this.#end === undefined) return [];
-    const upTo = Math.min(index, this.#end);
-    const keys: string[] = [];
-    for (let i = this.#oldest; i < upTo; i++) keys.push(batchKey(i));
-    this.#oldest = Math.max(this.#oldest, upTo);
-    return keys;
+  prepare(commit: PendingCommit): void {
+    this.#pending = undefined;
+    const upTo = commit.plan.ranges.find((range) => range.source === this.#source)?.end;
+    if (!commit.persistsState || this.#end === undefined || typeof upTo !== 'number') return;
+    const end = Math.min(upTo, this.#end);
+    if (end <= this.#oldest) return;
+    const operations: object[] = [];
+    for (let i = this.#oldest; i < end; i++) operations.push({ type: 'del', sublevel: this.#db, key: batchKey(i) });
+    commit.write(operations);
+    this.#pending = { batchId: commit.batchId, oldest: end };
+  }
+
+  committed(batchId: number): void {
+    if (this.#pending?.batchId === batchId) this.#oldest = this.#pending.oldest;
+    this.#pending = undefined;
+  }
+
+  aborted(): void {
+    this.#pending = undefined;
   }
 }

@@ -1,8 +1,8 @@
-import { OutputOperation, SluiceError, messageOf, serviceKey, userFunctionFailed, type DStream, type DStreamGraph, type Key, type StreamingContext } from 'sluice';
+import { OutputOperation, SluiceError, messageOf, serviceKey, userFunctionFailed, type CommitParticipant, type DStream, type DStreamGraph, type Key, type StreamingContext } from 'sluice';
 import { checkStateValue, decodeKey, decodeValue, encodeKey, encodeValue } from 'sluice/state';
 import { batchKey, sublevels, type CheckpointDb } from './checkpoint-layout.js';
+import { levelCheckpointerOf } from './checkpoint-access.js';
 import { corrupt } from './checkpoint-errors.js';
-import { CHECKPOINT } from './checkpoint-service.js';
 import type { CommitOperation, LevelCheckpointer } from './level-checkpointer.js';
 
 /*
@@ -61,13 +61,28 @@ export function tableSink<T>(name: string, options: TableSinkOptions<T> = {}): (
   const key = options.key;
   if (key !== undefined && typeof key !== 'function') throw new TypeError('tableSink: key must be a function from a record to its key.');
   return (stream) => {
-    const checkpointer = stream.graph.services.lookup(CHECKPOINT);
+    const checkpointer = levelCheckpointerOf(stream.graph);
     if (checkpointer === undefined) {
-      throw new TypeError(`tableSink '${name}': its rows are committed with the checkpoint, and this context has none; create it with { checkpoint: directory }.`);
+      throw new TypeError(`tableSink '${name}': its rows are committed with the checkpoint, and this context has none; create it with { checkpoint: levelCheckpoint(directory) }.`);
     }
     const tables = tablesOf(stream.graph);
     if (tables.has(name)) throw new TypeError(`tableSink: a table named '${name}' is already defined in this context; give each table a unique name.`);
     tables.set(name, { keyed: key !== undefined, checkpointer });
+    // The rows a batch wrote, until its commit writes them in its atomic write.
+    let staged: { readonly batchId: number; readonly rows: CommitOperation[] } | undefined;
+    const participant: CommitParticipant = {
+      name: `tableSink '${name}'`,
+      prepare: (commit) => {
+        if (staged?.batchId === commit.batchId) commit.write(staged.rows);
+      },
+      committed: () => {
+        staged = undefined;
+      },
+      aborted: () => {
+        staged = undefined;
+      },
+    };
+    stream.graph.addCommitParticipant(participant);
     const output: OutputOperation<T> = new OutputOperation<T>('tableSink', stream, async (batch, { batchId }) => {
       const db = checkpointer.db;
       // A replay of a batch that did commit (with checkpointInterval > 1): its rows are already
@@ -83,7 +98,7 @@ export function tableSink<T>(name: string, options: TableSinkOptions<T> = {}): (
           index++;
         }
       }
-      checkpointer.stage(batchId, operations);
+      staged = { batchId, rows: operations };
     }, `tableSink '${name}'`);
     return output;
   };

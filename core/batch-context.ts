@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Batch } from './batch.js';
-import type { CommitParticipant } from './scheduler/commit.js';
 import type { Executor } from './scheduler/executor.js';
 import type { BadRecord } from './sources/source.js';
 import type { Time } from './time.js';
@@ -43,11 +42,6 @@ export interface BatchContext {
   watermarkOf(ids: readonly number[]): Time | undefined;
   /** Records the largest event time a watermarked stream saw in this batch (`null`: no record). */
   observeEventTime(id: number, maxEventTime: number | null): void;
-  /**
-   * Registers a participant in the batch's commit: it commits after every output has succeeded,
-   * or is aborted if the batch fails. Registering the same participant twice has no effect.
-   */
-  onCommit(participant: CommitParticipant): void;
   /**
    * Adds an operator's figures to the batch's progress event. A function is called once the
    * batch has committed, for figures only known then (the state rows after the commit).

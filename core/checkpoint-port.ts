@@ -1,7 +1,7 @@
+import type { CommitParticipant } from './commit/commit-participant.js';
 import type { BatchPlan } from './scheduler/batch-plan.js';
-import type { DStreamGraph } from './graph.js';
-import { serviceKey } from './services.js';
 import type { Offset, WriteAheadLog } from './sources/source.js';
+import type { StateBackend } from './state-port.js';
 import type { WatermarkSnapshot } from './watermark-tracker.js';
 
 /** What identifies a program's graph, so a checkpoint is only ever resumed by the same program. */
@@ -31,41 +31,58 @@ export interface Recovery {
 }
 
 /**
- * The port through which a checkpoint takes part in the batch life cycle (ARCHITECTURE section 4).
- * The core calls it; `sluice/checkpoint` implements it on LevelDB.
+ * The port through which a checkpoint takes part in the batch life cycle (ARCHITECTURE sections 4
+ * and 11). The core calls it; `sluice/checkpoint` implements it on LevelDB. It is itself a commit
+ * participant: it prepares its own operations (log retention, write-ahead-log purges) after the
+ * other participants, does the batch's one atomic write, and hears `committed` first.
  */
-export interface Checkpointer {
+export interface Checkpointer extends Omit<CommitParticipant, 'initialize'> {
+  /** Where the checkpoint lives, for messages (a directory). */
+  readonly location: string;
   /**
-   * Opens the checkpoint for a program with this fingerprint and says where to resume
-   * (`undefined`: a fresh checkpoint).
+   * The backend that keeps operator state in this checkpoint, so that the state commits in the
+   * checkpoint's atomic write. A checkpointed context keeps every operator's state there.
+   */
+  readonly stateBackend: StateBackend;
+  /**
+   * The checkpointer this one decorates, if it is a decorator (fault injection in tests, metrics):
+   * extensions that work with one implementation (a LevelDB table sink) find it through this chain.
+   */
+  readonly inner?: Checkpointer;
+  /** Opens the checkpoint's storage when the context starts, before anything reads it. */
+  open(): Promise<void>;
+  /**
+   * Says where a program with this fingerprint resumes (`undefined`: a fresh checkpoint).
    *
    * @throws SluiceError `CHECKPOINT_INCOMPATIBLE` or `CHECKPOINT_CORRUPT`.
    */
   recover(fingerprint: GraphFingerprint, zeroTime: number): Promise<Recovery | undefined>;
   /** Makes the batch's plan durable before it computes (the offset log). */
   logPlan(plan: BatchPlan): Promise<void>;
-  /** Commits the batch atomically: its commit record with every staged state change and sink row. */
-  commit(plan: BatchPlan, record: CommitRecord): Promise<void>;
-  /** A commit failed or the batch failed: drop what was staged for it. */
-  abort(batchId: number): void;
+  /** Whether the commit of `batchId` persists state (see {@link PendingCommit.persistsState}). */
+  persistsState(batchId: number): boolean;
+  /**
+   * The batch's one atomic write: its commit record with every operation the participants gave
+   * (`operations`, in the order given: an array the checkpointer may extend). Durable when it
+   * resolves; nothing of it is when it rejects.
+   */
+  write(plan: BatchPlan, record: CommitRecord, operations: object[]): Promise<void>;
   /** The write-ahead log for the push source `source`, if the checkpoint keeps one. */
   writeAheadLog?(source: string): WriteAheadLog;
+  /** Closes the storage when the context stops. */
+  close(): Promise<void>;
 }
 
-/** The service key under which a context's checkpointer is registered. */
-export const CHECKPOINTER = serviceKey<Checkpointer>('checkpointer');
-
-/** Builds a checkpointer for a context, given its checkpoint options (registered by `sluice/checkpoint`). */
-export type CheckpointerFactory = (graph: DStreamGraph, options: { readonly directory: string; readonly interval: number }) => void;
-
-let factory: CheckpointerFactory | undefined;
-
-/** Registers how `new StreamingContext({ checkpoint })` creates its checkpointer (done by `sluice/checkpoint`). */
-export function registerCheckpointerFactory(create: CheckpointerFactory): void {
-  factory = create;
-}
-
-/** The registered factory, if `sluice/checkpoint` was loaded. */
-export function checkpointerFactory(): CheckpointerFactory | undefined {
-  return factory;
+/**
+ * Where and how a context checkpoints: given as the `checkpoint` option of a `StreamingContext`,
+ * which creates its checkpointer from it. `levelCheckpoint(directory, options)` of
+ * `sluice/checkpoint` is the built-in one. One storage can serve several contexts one after the
+ * other (each creates its own checkpointer); two running at once on one storage is an error of
+ * the storage's own.
+ */
+export interface CheckpointStorage {
+  /** Where the checkpoint lives, for messages (a directory). */
+  readonly location: string;
+  /** Creates the checkpointer of one context. */
+  createCheckpointer(): Checkpointer;
 }

@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   CHECKPOINT_CORRUPT: 'The checkpoint is truncated or damaged and cannot be trusted; nothing was run on it. Restore the directory from a backup or start with a new one.',
   SOURCE_OFFSET_UNAVAILABLE: 'Recovery needs records a source can no longer give (a source that is not replayable, or data deleted since); nothing was run. Use a replayable source, or a new checkpoint directory.',
   CONTEXT_STOPPED: 'The streaming context was stopped before the operation could finish.',
+  COMMIT_FAILED: "A batch's commit could not be prepared or written (a participant failed to prepare, or the checkpoint's atomic write failed); nothing of the batch was committed and the context stopped. A restart replays the batch.",
+  POST_COMMIT_FAILED: "A batch's commit was durable, but a participant failed to complete it afterwards (releasing, acknowledging, publishing files); the batch stays committed and the context stopped. A restart resumes after the batch and completes it.",
 } as const;
 
 /** A stable error code; see {@link ERROR_CODES}. */

@@ -1,5 +1,8 @@
 import type { BatchContext } from './batch-context.js';
+import type { Checkpointer } from './checkpoint-port.js';
+import type { CommitParticipant } from './commit/commit-participant.js';
 import { Services } from './services.js';
+import type { StateBackend } from './state-port.js';
 import { WatermarkTracker } from './watermark-tracker.js';
 import type { Duration } from './time.js';
 
@@ -26,17 +29,41 @@ export interface GraphOutput {
  */
 export class DStreamGraph {
   readonly batchInterval: Duration;
-  /** The services extensions registered on this context (state backends, checkpoints). */
+  /** The services extensions registered on this context (opened state stores, table sinks). */
   readonly services = new Services();
   /** The event-time watermarks of the watermarked streams (see `withWatermark`). */
   readonly watermarks = new WatermarkTracker();
+  /** The context's checkpointer, if it is checkpointed. */
+  readonly checkpointer: Checkpointer | undefined;
+  /**
+   * The backend of the stateful operators that do not choose their own: the context's
+   * `stateBackend` option, or the checkpoint's; `undefined` means in memory.
+   */
+  readonly stateBackend: StateBackend | undefined;
   #state: ContextState = 'initialized';
   #nodes: GraphNode[] = [];
   #consumers = new Map<number, number>();
   #outputs: GraphOutput[] = [];
+  readonly #participants: CommitParticipant[] = [this.watermarks];
 
-  constructor(batchInterval: Duration) {
+  constructor(batchInterval: Duration, options: { readonly checkpointer?: Checkpointer | undefined; readonly stateBackend?: StateBackend | undefined } = {}) {
     this.batchInterval = batchInterval;
+    this.checkpointer = options.checkpointer;
+    this.stateBackend = options.stateBackend;
+  }
+
+  /**
+   * Makes `participant` take part in the commit of every batch from the next one on (see
+   * {@link CommitParticipant}), after those registered before it. Registering it again has no
+   * effect. Operators register at construction; state backends when their first store opens.
+   */
+  addCommitParticipant(participant: CommitParticipant): void {
+    if (!this.#participants.includes(participant)) this.#participants.push(participant);
+  }
+
+  /** The commit participants, in registration order (the watermark tracker first). */
+  get commitParticipants(): readonly CommitParticipant[] {
+    return this.#participants;
   }
 
   get state(): ContextState {

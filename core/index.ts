@@ -38,8 +38,9 @@ export { OutputOperation, type BatchInfo, type OutputWriter } from './output/out
 export { print, type PrintOptions } from './output/print.js';
 export { saveAsTextFiles } from './output/save-as-text-files.js';
 export type { BatchPlan, SourceRange } from './scheduler/batch-plan.js';
-export type { CommitParticipant } from './scheduler/commit.js';
-export { CHECKPOINTER, registerCheckpointerFactory, type CheckpointerFactory, type Checkpointer, type CommitRecord, type GraphFingerprint, type Recovery } from './checkpoint-port.js';
+export type { CommitParticipant, PendingCommit } from './commit/commit-participant.js';
+export type { KeyRange, StateBackend, StateStore, StoreKey, StoreStats } from './state-port.js';
+export { type CheckpointStorage, type Checkpointer, type CommitRecord, type GraphFingerprint, type Recovery } from './checkpoint-port.js';
 export { fingerprintOf } from './scheduler/recovery.js';
 export { serviceKey, Services, type LifecycleHook, type ServiceKey } from './services.js';
 export { InlineExecutor, type Executor, type Task } from './scheduler/executor.js';

@@ -5,7 +5,7 @@ import { SluiceError, messageOf } from './errors.js';
 import { ListenerBus, type StreamingListener } from './events.js';
 import { DStreamGraph, type ContextState } from './graph.js';
 import { silentLogger } from './logger.js';
-import { CHECKPOINTER, checkpointerFactory, type Checkpointer, type Recovery } from './checkpoint-port.js';
+import type { CheckpointStorage, Checkpointer, Recovery } from './checkpoint-port.js';
 import type { BatchPlan } from './scheduler/batch-plan.js';
 import { BatchRunner } from './scheduler/batch-runner.js';
 import { recover } from './scheduler/recovery.js';
@@ -18,6 +18,7 @@ import { QueueSource, type QueueSourceOptions } from './sources/queue-source.js'
 import { RateSource, type RateRecord, type RateSourceOptions } from './sources/rate-source.js';
 import { SocketSource, type SocketSourceOptions } from './sources/socket-source.js';
 import type { Source } from './sources/source.js';
+import type { StateBackend } from './state-port.js';
 import { parsePositiveDuration, time, type Duration, type DurationLike, type Time } from './time.js';
 
 /** Options of a {@link StreamingContext}. */
@@ -37,12 +38,18 @@ export interface StreamingContextOptions {
   /** Runs the tasks of a batch (default: inline). */
   readonly executor?: Executor;
   /**
-   * A checkpoint directory: state, logs and commits go to one LevelDB there, and a restart on it
-   * recovers exactly once (needs `sluice/checkpoint`; see its `getOrCreate`).
+   * Where the context checkpoints: state, logs and commits go there, and a restart on it
+   * recovers exactly once. `levelCheckpoint(directory, { interval, stateCacheSize })` from
+   * `sluice/checkpoint` keeps them in one LevelDB; its `getOrCreate` builds a context on one.
+   * A checkpointed context keeps its operators' state in the checkpoint.
    */
-  readonly checkpoint?: string;
-  /** Persist state every this many batches (default 1); recovery replays the batches since. */
-  readonly checkpointInterval?: number;
+  readonly checkpoint?: CheckpointStorage;
+  /**
+   * Where stateful operators keep their state unless one chooses its own (default: in memory;
+   * `LevelStateBackend` from `sluice/state` keeps it on disk). Not with a `checkpoint`, which
+   * keeps the state itself so that a restart restores it exactly once.
+   */
+  readonly stateBackend?: StateBackend;
 }
 
 /** Options of {@link StreamingContext.stop}. */
@@ -71,8 +78,8 @@ export class StreamingContext {
   readonly logger: Logger;
   /** Default partition count. */
   readonly defaultParallelism: number;
-  /** The checkpoint directory, if the context is checkpointed. */
-  readonly checkpointDirectory: string | undefined;
+  /** The checkpoint storage the context was created with, if it is checkpointed. */
+  readonly checkpoint: CheckpointStorage | undefined;
   readonly #graph: DStreamGraph;
   readonly #executor: Executor;
   readonly #bus: ListenerBus;
@@ -98,9 +105,9 @@ export class StreamingContext {
     }
     this.defaultParallelism = parallelism;
     this.#executor = options.executor ?? new InlineExecutor();
-    this.#graph = new DStreamGraph(this.batchInterval);
-    this.checkpointDirectory = options.checkpoint;
-    if (options.checkpoint !== undefined) this.#configureCheckpoint(options.checkpoint, options.checkpointInterval ?? 1);
+    this.checkpoint = options.checkpoint;
+    const checkpointer = checkpointerOf(options);
+    this.#graph = new DStreamGraph(this.batchInterval, { checkpointer, stateBackend: checkpointer?.stateBackend ?? options.stateBackend });
     this.#bus = new ListenerBus(this.logger);
     this.#termination = new Promise<void>((resolve, reject) => {
       this.#terminate = (error) => {
@@ -111,19 +118,17 @@ export class StreamingContext {
     this.#termination.catch(() => undefined);
   }
 
-  #configureCheckpoint(directory: string, interval: number): void {
-    if (typeof directory !== 'string' || directory === '') throw new TypeError('StreamingContext: checkpoint must be a directory path.');
-    if (!Number.isInteger(interval) || interval < 1) throw new RangeError(`StreamingContext: checkpointInterval must be a positive integer, got ${interval}.`);
-    const create = checkpointerFactory();
-    if (create === undefined) {
-      throw new TypeError("StreamingContext: checkpoints need the 'sluice/checkpoint' module; import it (for example `import { getOrCreate } from 'sluice/checkpoint'`) before creating the context.");
-    }
-    create(this.#graph, { directory, interval });
-  }
-
   /** `'initialized'` until started, `'active'` while running, `'stopped'` after. */
   get state(): ContextState {
     return this.#graph.state;
+  }
+
+  /**
+   * The error that stopped the context, or is stopping it, if one did: set as soon as a batch
+   * fails (or a committed batch cannot be completed), before the context has finished stopping.
+   */
+  get failure(): SluiceError | undefined {
+    return this.#failure;
   }
 
   /** The time batch ids count from, fixed at start: batch `k` has time `zeroTime + (k + 1) * batchInterval`. */
@@ -230,11 +235,12 @@ export class StreamingContext {
       throw new TypeError('StreamingContext.start: no output operations are registered, so nothing would run; end a chain with foreachBatch, print or saveAsTextFiles.');
     }
     this.#graph.state = 'active';
-    const checkpointer = this.#graph.services.lookup(CHECKPOINTER);
-    const runner = new BatchRunner({ graph: this.#graph, checkpointer, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism });
+    const checkpointer = this.#graph.checkpointer;
+    const runner = new BatchRunner({ graph: this.#graph, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism });
     this.#runner = runner;
-    // Extensions first (a checkpoint's database, state stores): sources may write to the checkpoint.
+    // The checkpoint, then the extensions (state stores): sources may write to the checkpoint.
     try {
+      await checkpointer?.open();
       for (const hook of this.#graph.services.startHooks) await hook();
     } catch (error) {
       await this.#runStopHooks();
@@ -251,6 +257,7 @@ export class StreamingContext {
     let recovery: Recovery | undefined;
     try {
       recovery = checkpointer === undefined ? undefined : await recover(checkpointer, this.#graph, runner, zeroTime);
+      for (const participant of this.#graph.commitParticipants) await participant.initialize?.(recovery?.restored?.batchId);
     } catch (error) {
       await this.#stopSources(runner.inputs);
       await this.#runStopHooks();
@@ -329,7 +336,10 @@ export class StreamingContext {
   }
 
   async #runStopHooks(): Promise<void> {
-    for (const hook of this.#graph.services.stopHooks) {
+    const hooks = [...this.#graph.services.stopHooks];
+    const checkpointer = this.#graph.checkpointer;
+    if (checkpointer !== undefined) hooks.push(() => checkpointer.close());
+    for (const hook of hooks) {
       try {
         await hook();
       } catch (error) {
@@ -371,18 +381,42 @@ export class StreamingContext {
       const plan = logged ?? (await runner.plan(batchId, batchTime));
       if (onlyWithData && !BatchRunner.hasData(plan)) return false;
       this.#bus.emit({ type: 'batchStarted', batchId, batchTime, schedulingDelayMs: Math.max(0, startedAt - batchTime) });
-      const progress = await runner.run(plan, startedAt);
+      const { progress, postCommitFailure } = await runner.run(plan, startedAt);
       this.logger.debug({ batchId, batchTime, records: progress.numInputRecords, processingTimeMs: progress.processingTimeMs, schedulingDelayMs: progress.schedulingDelayMs }, 'batch completed');
       this.#bus.emit({ type: 'batchCompleted', progress });
-      return true;
+      if (postCommitFailure === undefined) return true;
+      this.#fail(postCommitFailure, 'a batch committed, but completing its commit failed; stopping the streaming context');
+      return false;
     } catch (error) {
       const failure = error instanceof SluiceError ? error : new SluiceError('BATCH_FAILED', String(error), { batchId, batchTime, cause: error });
-      this.#failure = failure;
-      this.logger.error({ err: failure, batchId, code: failure.code }, 'batch failed; stopping the streaming context');
       this.#bus.emit({ type: 'batchFailed', batchId, batchTime, error: failure });
-      this.#generator?.halt();
-      void this.stop();
+      this.#fail(failure, 'batch failed; stopping the streaming context');
       return false;
     }
   }
+
+  /** Stops the context after a failure: no further batch, and `awaitTermination()` rejects with it. */
+  #fail(failure: SluiceError, message: string): void {
+    this.#failure = failure;
+    this.logger.error({ err: failure, batchId: failure.batchId, code: failure.code }, message);
+    this.#generator?.halt();
+    void this.stop();
+  }
+}
+
+/**
+ * The checkpointer of a context with these options, after checking them.
+ *
+ * @throws TypeError when `checkpoint` is not a checkpoint storage, or comes with a `stateBackend`.
+ */
+function checkpointerOf(options: StreamingContextOptions): Checkpointer | undefined {
+  const { checkpoint, stateBackend } = options;
+  if (checkpoint === undefined) return undefined;
+  if (typeof checkpoint !== 'object' || checkpoint === null || typeof (checkpoint as Partial<CheckpointStorage>).createCheckpointer !== 'function') {
+    throw new TypeError(`StreamingContext: checkpoint must be a checkpoint storage such as levelCheckpoint(directory) from 'sluice/checkpoint', got ${typeof checkpoint === 'string' ? JSON.stringify(checkpoint) : typeof checkpoint}.`);
+  }
+  if (stateBackend !== undefined) {
+    throw new TypeError("StreamingContext: a checkpointed context keeps its operators' state in the checkpoint, so that a restart restores it exactly once; remove the stateBackend option (or the checkpoint).");
+  }
+  return checkpoint.createCheckpointer();
 }

@@ -1,3 +1,4 @@
+import type { CommitParticipant } from './commit/commit-participant.js';
 import type { Time } from './time.js';
 
 /** How a stream's watermark follows its event times (set by `withWatermark`). */
@@ -39,8 +40,12 @@ interface Tracked {
  * `W = max event time seen - delay`, computed at the end of batch k and used by batch k + 1,
  * never decreasing; an input without records for its idle timeout stops holding the minimum back.
  * What a batch uses is fixed in its plan, so a replay sees the same watermarks.
+ *
+ * It takes part in every batch's commit: what a batch observed moves the watermarks when the
+ * batch has committed, and is dropped when it fails.
  */
-export class WatermarkTracker {
+export class WatermarkTracker implements CommitParticipant {
+  readonly name = 'watermarks';
   readonly #tracked = new Map<number, Tracked>();
   #global: number | null = null;
 
@@ -49,10 +54,17 @@ export class WatermarkTracker {
     this.#tracked.set(id, { policy, maxEventTime: null, watermark: null, lastDataAt: null, stagedMax: null, stagedData: false, stagedProcessingTime: null });
   }
 
-  /** The committed state, for a checkpoint's commit record. */
+  /** The committed state. */
   snapshot(): WatermarkSnapshot {
     const streams: Record<string, { maxEventTime: number | null; watermark: number | null; lastDataAt: number | null }> = {};
     for (const [id, t] of this.#tracked) streams[String(id)] = { maxEventTime: t.maxEventTime, watermark: t.watermark, lastDataAt: t.lastDataAt };
+    return { streams, global: this.#global };
+  }
+
+  /** The state as it will be once the running batch commits: what its commit record carries. */
+  pendingSnapshot(): WatermarkSnapshot {
+    const streams: Record<string, { maxEventTime: number | null; watermark: number | null; lastDataAt: number | null }> = {};
+    for (const [id, t] of this.#tracked) streams[String(id)] = next(t);
     return { streams, global: this.#global };
   }
 
@@ -100,29 +112,44 @@ export class WatermarkTracker {
     if (t.stagedData) t.stagedProcessingTime = processingTime;
   }
 
+  /** Nothing to write: the watermarks go in the commit record ({@link WatermarkTracker.pendingSnapshot}). */
+  prepare(): void {
+    // The commit record carries the pending snapshot.
+  }
+
   /** The batch committed: its observations move the watermarks (never backwards). */
-  commit(): void {
+  committed(): void {
     for (const t of this.#tracked.values()) {
-      if (t.stagedMax !== null) {
-        t.maxEventTime = Math.max(t.maxEventTime ?? t.stagedMax, t.stagedMax);
-        const next = t.maxEventTime - t.policy.delay;
-        t.watermark = Math.max(t.watermark ?? next, next);
-      }
-      if (t.stagedData) t.lastDataAt = t.stagedProcessingTime ?? t.lastDataAt;
-      t.stagedMax = null;
-      t.stagedData = false;
-      t.stagedProcessingTime = null;
+      const moved = next(t);
+      t.maxEventTime = moved.maxEventTime;
+      t.watermark = moved.watermark;
+      t.lastDataAt = moved.lastDataAt;
+      clearStaged(t);
     }
   }
 
   /** The batch failed: its observations are dropped. */
-  abort(): void {
-    for (const t of this.#tracked.values()) {
-      t.stagedMax = null;
-      t.stagedData = false;
-      t.stagedProcessingTime = null;
-    }
+  aborted(): void {
+    for (const t of this.#tracked.values()) clearStaged(t);
   }
+}
+
+/** A stream's committed state once its staged observations are applied. */
+function next(t: Tracked): { maxEventTime: number | null; watermark: number | null; lastDataAt: number | null } {
+  let { maxEventTime, watermark, lastDataAt } = t;
+  if (t.stagedMax !== null) {
+    maxEventTime = Math.max(maxEventTime ?? t.stagedMax, t.stagedMax);
+    const moved = maxEventTime - t.policy.delay;
+    watermark = Math.max(watermark ?? moved, moved);
+  }
+  if (t.stagedData) lastDataAt = t.stagedProcessingTime ?? lastDataAt;
+  return { maxEventTime, watermark, lastDataAt };
+}
+
+function clearStaged(t: Tracked): void {
+  t.stagedMax = null;
+  t.stagedData = false;
+  t.stagedProcessingTime = null;
 }
 
 /**

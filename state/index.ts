@@ -4,12 +4,11 @@
  * implementations, and the key and value codecs.
  */
 export { bytesToStoreKey, decodeKey, encodeKey, encodeKeyPrefix, storeKeyToBytes } from './key-codec.js';
-export { DEFAULT_CACHE_SIZE, LevelStateBackend, type LevelStateBackendOptions, type PreparedStateCommit } from './level-state-backend.js';
+export { DEFAULT_STATE_CACHE_SIZE, inCheckpoint, LevelStateBackend, type LevelStateBackendOptions } from './level-state-backend.js';
 export { LevelStateStore, StateValueDecodeError, type StateBatchOperation, type StoreMeta } from './level-state-store.js';
 export { mapWithState, MapWithStateDStream, StateSnapshotDStream } from './map-with-state.js';
 export { MemoryStateBackend, MemoryStateStore } from './memory-state-store.js';
 export { queryableState, type QueryableState } from './queryable-state.js';
-export { provideStateBackend, useStateBackend } from './state-backend-service.js';
 export type { State, StateEntry } from './state-handle.js';
 export { after as encodedTimeAfter, decodeTime, encodeTime, type TimeDomain } from './state-layout.js';
 export { StateSpec, stateSpec, type MappingFunction, type StateSpecSettings, type StateTtl, type TimerFunction } from './state-spec.js';

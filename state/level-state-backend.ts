@@ -3,6 +3,7 @@
  * together. The stores' own code, and the commit path both share, is in level-state-store.ts.
  */
 import { Level } from 'level';
+import type { PendingCommit } from 'sluice';
 import { checkMeta, EMPTY_META, metaOf, rowsOf, rowsPrefix, writeBatch, type MetaDb, type StateBatchOperation, type StateDatabase } from './level-layout.js';
 import { openStore, prepareCommit, stateOf, type LevelStateStore } from './level-state-store.js';
 import { INCOMPLETE, startVersion, UNPROBED } from './level-store-state.js';
@@ -17,9 +18,9 @@ export interface LevelStateBackendOptions {
 }
 
 /** The cache size of a {@link LevelStateBackend} without the `cacheSize` option. */
-export const DEFAULT_CACHE_SIZE = 100_000;
+export const DEFAULT_STATE_CACHE_SIZE = 100_000;
 
-/** The writes of a commit, prepared but not yet written (see {@link LevelStateBackend.prepareCommit}). */
+/** The writes of a commit, prepared but not yet written. */
 export interface PreparedStateCommit {
   /**
    * Operations for one `batch` on the backend's database (they name their sublevels): a new array
@@ -38,7 +39,10 @@ function joined<T>(arrays: readonly T[][]): T[] {
   return out;
 }
 
-function checkCacheSize({ cacheSize = DEFAULT_CACHE_SIZE }: LevelStateBackendOptions): number {
+/** A backend on a checkpoint's database whose commits go into the checkpoint's atomic write (for `sluice/checkpoint`). */
+export let inCheckpoint: <K, V>(db: Level<K, V>, options: LevelStateBackendOptions) => LevelStateBackend;
+
+function checkCacheSize({ cacheSize = DEFAULT_STATE_CACHE_SIZE }: LevelStateBackendOptions): number {
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new RangeError(`LevelStateBackend: cacheSize must be a non-negative integer, got ${cacheSize}.`);
   return cacheSize;
 }
@@ -47,8 +51,10 @@ function checkCacheSize({ cacheSize = DEFAULT_CACHE_SIZE }: LevelStateBackendOpt
  * The {@link StateBackend} that keeps every operator's state in one LevelDB database: the rows of
  * operator `id` in sublevel `state` → `id` (keys are the store keys' bytes, values the value
  * codec's bytes), its version, row count and byte count as JSON under key `id` of sublevel
- * `state-meta` (see `level-layout.ts`). A commit writes the staged rows of every store and their
- * meta entries in one atomic batch; if it fails, no store changes.
+ * `state-meta` (see `level-layout.ts`). A batch's commit writes the staged rows of every store and
+ * their meta entries in one atomic batch (in `prepare`; the stores move to the new version when
+ * told `committed`); if it fails, no store changes. In a checkpoint the same operations go into
+ * the checkpoint's own atomic write instead.
  *
  * @example
  * const backend = await LevelStateBackend.open('./state');
@@ -56,18 +62,27 @@ function checkCacheSize({ cacheSize = DEFAULT_CACHE_SIZE }: LevelStateBackendOpt
  */
 export class LevelStateBackend implements StateBackend {
   readonly kind = 'leveldb';
+  readonly name = 'the LevelDB state backend';
   readonly #db: StateDatabase;
   readonly #metas: MetaDb;
   readonly #cacheSize: number;
   readonly #stores = new Map<string, LevelStateStore>();
   readonly #opening = new Map<string, Promise<LevelStateStore>>();
+  /** Whether the batch's atomic write (a checkpoint's) writes the operations, rather than the backend. */
+  readonly #inCommitWrite: boolean;
+  #prepared: { readonly batchId: number; readonly commit: PreparedStateCommit } | undefined;
   #ownsDb = false;
   #closed = false;
 
-  private constructor(db: StateDatabase, cacheSize: number) {
+  private constructor(db: StateDatabase, cacheSize: number, inCommitWrite: boolean) {
     this.#db = db;
     this.#metas = metaOf(db);
     this.#cacheSize = cacheSize;
+    this.#inCommitWrite = inCommitWrite;
+  }
+
+  static {
+    inCheckpoint = (db, options) => new LevelStateBackend(db as unknown as StateDatabase, checkCacheSize(options), true);
   }
 
   /** How many committed values each store keeps in memory (the `cacheSize` option). */
@@ -84,7 +99,7 @@ export class LevelStateBackend implements StateBackend {
   static async open(path: string, options: LevelStateBackendOptions = {}): Promise<LevelStateBackend> {
     const cacheSize = checkCacheSize(options);
     const db = new Level<unknown, unknown>(path);
-    const backend = new LevelStateBackend(db, cacheSize);
+    const backend = new LevelStateBackend(db, cacheSize, false);
     await db.open();
     backend.#ownsDb = true;
     return backend;
@@ -98,7 +113,7 @@ export class LevelStateBackend implements StateBackend {
    * @example const backend = LevelStateBackend.fromDatabase(checkpointDb);
    */
   static fromDatabase<K, V>(db: Level<K, V>, options: LevelStateBackendOptions = {}): LevelStateBackend {
-    return new LevelStateBackend(db as unknown as StateDatabase, checkCacheSize(options));
+    return new LevelStateBackend(db as unknown as StateDatabase, checkCacheSize(options), false);
   }
 
   /** The store of `operatorId` (the same object while it is open), at its last committed version. */
@@ -118,10 +133,35 @@ export class LevelStateBackend implements StateBackend {
   }
 
   /**
-   * Prepares the commit of every store with staged writes, for a caller that writes the
-   * operations in its own atomic batch on this backend's database (or an ancestor of it).
+   * Prepares the staged writes of every store, and their meta entries, as one atomic batch: in a
+   * checkpoint they go into its atomic write, otherwise the backend writes them itself here. On a
+   * commit that does not persist state they stay staged.
    */
-  async prepareCommit(_batchId: number): Promise<PreparedStateCommit> {
+  async prepare(commit: PendingCommit): Promise<void> {
+    if (this.#closed) throw new Error('LevelStateBackend: the backend is closed.');
+    if (!commit.persistsState) return;
+    const prepared = await this.#prepareCommit();
+    this.#prepared = { batchId: commit.batchId, commit: prepared };
+    if (prepared.operations.length === 0) return;
+    if (this.#inCommitWrite) commit.write(prepared.operations);
+    else await writeBatch(this.#db, prepared.operations);
+  }
+
+  /** The stores move to the version the batch wrote. */
+  committed(batchId: number): void {
+    const prepared = this.#prepared;
+    if (prepared?.batchId !== batchId) return;
+    this.#prepared = undefined;
+    prepared.commit.committed();
+  }
+
+  /** Drops the staged writes of every store (the batch failed). */
+  aborted(_batchId: number): void {
+    this.#prepared = undefined;
+    for (const store of this.#stores.values()) store.abort();
+  }
+
+  async #prepareCommit(): Promise<PreparedStateCommit> {
     const states = [...this.#stores.values()].map(stateOf);
     const writing = states.filter((s) => s.staged.size > 0);
     const prepared = await Promise.all(writing.map(prepareCommit));
@@ -135,18 +175,6 @@ export class LevelStateBackend implements StateBackend {
         for (const s of states) startVersion(s);
       },
     };
-  }
-
-  /** Writes the staged writes of every store, and their meta entries, in one LevelDB batch. */
-  async commit(batchId: number): Promise<void> {
-    if (this.#closed) throw new Error('LevelStateBackend.commit: the backend is closed.');
-    const prepared = await this.prepareCommit(batchId);
-    if (prepared.operations.length > 0) await writeBatch(this.#db, prepared.operations);
-    prepared.committed();
-  }
-
-  abort(_batchId: number): void {
-    for (const store of this.#stores.values()) store.abort();
   }
 
   /** Closes every store, and the database if the backend opened it. */

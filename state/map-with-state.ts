@@ -44,7 +44,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
   #snapshots: DStream<Pair<K, S>> | undefined;
 
   constructor(parent: DStream<Pair<K, V>>, spec: StateSpec<K, V, S, M>) {
-    super({ kind: 'mapWithState', graph: parent.graph, parents: [parent], name: spec.settings.name });
+    super({ kind: 'mapWithState', graph: parent.graph, parents: [parent], name: spec.settings.name, stateBackend: spec.settings.stateBackend });
     this.#parent = parent;
     this.#spec = spec;
     this.#watermarkIds = watermarkedUpstream(parent);
@@ -67,7 +67,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
 
   protected override async compute(bc: BatchContext): Promise<Batch<M>> {
     const input = (await this.#parent.getOrCompute(bc)) ?? Batch.empty<Pair<K, V>>();
-    const store = this.storeFor(bc);
+    const store = this.store;
     const operator = this.describe;
     const { settings } = this.#spec;
     const numPartitions = settings.numPartitions ?? bc.defaultParallelism;

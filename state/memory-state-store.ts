@@ -124,6 +124,11 @@ export class MemoryStateStore implements StateStore {
 
   commit(): Promise<number> {
     this.#checkOpen();
+    return Promise.resolve(this.commitStaged());
+  }
+
+  /** {@link MemoryStateStore.commit}, synchronously: the staged writes become the next version, returned. */
+  commitStaged(): number {
     const table = this.#table;
     const values = table.values;
     if (table.index !== undefined && table.version - table.scannedAt >= IDLE_VERSIONS) table.index = undefined;
@@ -144,7 +149,7 @@ export class MemoryStateStore implements StateStore {
       }
     }
     this.#staged.clear();
-    return Promise.resolve(++table.version);
+    return ++table.version;
   }
 
   abort(): void {
@@ -206,10 +211,12 @@ export class MemoryStateStore implements StateStore {
 
 /**
  * The in-memory {@link StateBackend} (the default): each operator's committed state lives as long
- * as the backend, so a store closed and opened again finds it. Nothing survives the process.
+ * as the backend, so a store closed and opened again finds it. Nothing survives the process. A
+ * batch's staged writes become the stores' next version when the batch has committed.
  */
 export class MemoryStateBackend implements StateBackend {
   readonly kind = 'memory';
+  readonly name = 'the in-memory state backend';
   readonly #tables = new Map<string, MemoryTable>();
   readonly #open = new Map<string, MemoryStateStore>();
   #closed = false;
@@ -232,12 +239,18 @@ export class MemoryStateBackend implements StateBackend {
     return Promise.resolve(store);
   }
 
-  async commit(_batchId: number): Promise<void> {
-    if (this.#closed) throw new Error('MemoryStateBackend.commit: the backend is closed.');
-    for (const store of this.#open.values()) if (store.hasStagedWrites) await store.commit();
+  /** Nothing to write: the state lives in memory. */
+  prepare(): void {
+    if (this.#closed) throw new Error('MemoryStateBackend: the backend is closed.');
   }
 
-  abort(_batchId: number): void {
+  /** The staged writes of every store become its next version. */
+  committed(_batchId: number): void {
+    for (const store of this.#open.values()) if (store.hasStagedWrites) store.commitStaged();
+  }
+
+  /** Drops the staged writes of every store. */
+  aborted(_batchId: number): void {
     for (const store of this.#open.values()) store.abort();
   }
 

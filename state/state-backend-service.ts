@@ -1,83 +1,65 @@
-import { serviceKey, type CommitParticipant, type DStreamGraph, type StreamingContext } from 'sluice';
+import { serviceKey, type DStreamGraph } from 'sluice';
 import { MemoryStateBackend } from './memory-state-store.js';
 import type { StateBackend, StateStore } from './state-store.js';
 
-/** The state backend of a context, with the stores it has opened. */
-interface BackendRegistration {
-  readonly backend: StateBackend;
-  readonly participant: CommitParticipant;
-  readonly opened: Map<string, Promise<StateStore>>;
+/** The state backends of a context: the in-memory default (created when needed) and the stores opened. */
+interface ContextBackends {
+  memory: MemoryStateBackend | undefined;
+  /** Every backend a store was opened on: each commits with the batches and closes with the context. */
+  readonly used: Set<StateBackend>;
+  /** The operator ids whose stores were opened, so two operators never share one. */
+  readonly opened: Set<string>;
 }
 
-const STATE_BACKEND = serviceKey<BackendRegistration>('state backend');
+const BACKENDS = serviceKey<ContextBackends>('state backends');
 
-/**
- * Makes `backend` hold the state of every stateful operator of `ctx` (the default, without one,
- * is in memory). Call it before `start()`; the context closes the backend when it stops.
- *
- * @throws TypeError when the context has already started.
- * @example useStateBackend(ctx, await LevelStateBackend.open('./state'))
- */
-export function useStateBackend(ctx: StreamingContext, backend: StateBackend): void {
-  if (ctx.state !== 'initialized') throw new TypeError('useStateBackend: call it before the streaming context starts.');
-  register(ctx.graph, backend);
-}
-
-/**
- * Makes `backend` hold the state of the graph's stateful operators (for extensions such as
- * checkpoints, before the context starts; applications use {@link useStateBackend}).
- */
-export function provideStateBackend(graph: DStreamGraph, backend: StateBackend): void {
-  register(graph, backend);
-}
-
-/** The backend registration of `graph`, registering the in-memory backend if there is none. */
-export function backendOf(graph: DStreamGraph): BackendRegistration {
-  return graph.services.lookup(STATE_BACKEND) ?? register(graph, new MemoryStateBackend());
-}
-
-function register(graph: DStreamGraph, backend: StateBackend): BackendRegistration {
-  const previous = graph.services.lookup(STATE_BACKEND);
-  if (previous !== undefined && previous.opened.size > 0) {
-    throw new TypeError('useStateBackend: stores were already opened on another backend.');
-  }
-  const registration: BackendRegistration = {
-    backend,
-    participant: {
-      commit: (batchId) => backend.commit(batchId),
-      abort: (batchId) => {
-        backend.abort(batchId);
-      },
-    },
-    opened: new Map(),
-  };
-  graph.services.provide(STATE_BACKEND, registration);
-  if (previous === undefined) {
+function backendsOf(graph: DStreamGraph): ContextBackends {
+  let backends = graph.services.lookup(BACKENDS);
+  if (backends === undefined) {
+    const created: ContextBackends = { memory: undefined, used: new Set(), opened: new Set() };
+    backends = created;
+    graph.services.provide(BACKENDS, created);
     graph.services.onStop(async () => {
-      const current = graph.services.lookup(STATE_BACKEND);
-      await current?.backend.close();
+      // The checkpoint closes its own backend, after its stores, with its database.
+      const own = graph.checkpointer?.stateBackend;
+      await Promise.all([...created.used].filter((b) => b !== own).map((b) => b.close()));
     });
   }
-  return registration;
-}
-
-/** An operator's open store and the participant that commits it with the batch. */
-export interface OpenedStore {
-  readonly store: StateStore;
-  readonly participant: CommitParticipant;
+  return backends;
 }
 
 /**
- * Opens the store of the stateful operator `operatorId` on the context's backend, once.
+ * Checks the `stateBackend` option of the stateful operator `operator`: with a checkpoint, only
+ * the checkpoint's own backend (or none) is allowed, since the checkpoint keeps the state that a
+ * restart restores.
+ *
+ * @throws TypeError when the context is checkpointed and `backend` is another one.
+ */
+export function checkStateBackendOption(graph: DStreamGraph, operator: string, backend: StateBackend | undefined): void {
+  const checkpointer = graph.checkpointer;
+  if (backend === undefined || checkpointer === undefined || backend === checkpointer.stateBackend) return;
+  throw new TypeError(
+    `${operator}: this context is checkpointed, and a checkpointed context keeps every operator's state in its checkpoint so that a restart restores it exactly once; remove the stateBackend option of ${operator} (or the checkpoint).`,
+  );
+}
+
+/**
+ * Opens the store of the stateful operator `operatorId` on `backend` (the operator's own), or on
+ * the context's default backend (its `stateBackend` option, its checkpoint's, or one in memory).
+ * The backend takes part in every batch's commit from then on, and closes when the context stops.
  *
  * @throws TypeError when two stateful operators share a name.
  */
-export async function openStore(graph: DStreamGraph, operatorId: string): Promise<OpenedStore> {
-  const registration = backendOf(graph);
-  if (registration.opened.has(operatorId)) {
+export async function openStore(graph: DStreamGraph, operatorId: string, backend: StateBackend | undefined): Promise<StateStore> {
+  const backends = backendsOf(graph);
+  if (backends.opened.has(operatorId)) {
     throw new TypeError(`Two stateful operators are named '${operatorId}'; give each a unique name, since its state is stored under it.`);
   }
-  const store = registration.backend.open(operatorId);
-  registration.opened.set(operatorId, store);
-  return { store: await store, participant: registration.participant };
+  backends.opened.add(operatorId);
+  const chosen = backend ?? graph.stateBackend ?? (backends.memory ??= new MemoryStateBackend());
+  if (!backends.used.has(chosen)) {
+    backends.used.add(chosen);
+    graph.addCommitParticipant(chosen);
+  }
+  return chosen.open(operatorId);
 }

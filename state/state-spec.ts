@@ -1,4 +1,4 @@
-import { parsePositiveDuration, type Duration, type DurationLike, type Key, type StaticDataset, type Pair } from 'sluice';
+import { parsePositiveDuration, type Duration, type DurationLike, type Key, type StaticDataset, type Pair, type StateBackend } from 'sluice';
 import type { State } from './state-handle.js';
 import type { TimeDomain } from './state-layout.js';
 
@@ -27,6 +27,7 @@ export interface StateSpecSettings<K extends Key, S, M> {
   readonly numPartitions: number | undefined;
   readonly name: string | undefined;
   readonly onTimer: TimerFunction<K, S, M> | undefined;
+  readonly stateBackend: StateBackend | undefined;
 }
 
 /**
@@ -54,6 +55,7 @@ export class StateSpec<K extends Key, V, S, M> {
       numPartitions: settings.numPartitions,
       name: settings.name,
       onTimer: settings.onTimer,
+      stateBackend: settings.stateBackend,
     };
   }
 
@@ -98,6 +100,15 @@ export class StateSpec<K extends Key, V, S, M> {
   name(name: string): StateSpec<K, V, S, M> {
     if (typeof name !== 'string' || name === '') throw new TypeError('stateSpec name: must be a non-empty string.');
     return this.#with({ name });
+  }
+
+  /**
+   * Keeps this operator's state on `backend` rather than on the context's default backend (not
+   * with a checkpoint, which keeps every operator's state).
+   */
+  stateBackend(backend: StateBackend): StateSpec<K, V, S, M> {
+    if (typeof backend !== 'object' || backend === null || typeof backend.open !== 'function') throw new TypeError('stateSpec stateBackend: pass a state backend such as new MemoryStateBackend() or await LevelStateBackend.open(path).');
+    return this.#with({ stateBackend: backend });
   }
 
   /** What to do when a key's timer fires (see `State.setTimer`). */

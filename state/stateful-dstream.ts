@@ -1,41 +1,41 @@
 import { DStream, type BatchContext, type DStreamGraph, type Duration } from 'sluice';
-import { openStore, type OpenedStore } from './state-backend-service.js';
-import type { StateStore } from './state-store.js';
+import { checkStateBackendOption, openStore } from './state-backend-service.js';
+import type { StateBackend, StateStore } from './state-store.js';
 
 /**
- * A stream whose operator keeps keyed state in a {@link StateStore}: the store is opened on the
- * context's state backend when the context starts, under the operator's stable id (its `name`,
- * or `kind#position`), and every batch that touches it commits with the batch.
+ * A stream whose operator keeps keyed state in a {@link StateStore}: the store is opened when the
+ * context starts, under the operator's stable id (its `name`, or `kind#position`), on the
+ * operator's own `stateBackend` or the context's default one; the backend commits it with every
+ * batch.
  */
 export abstract class StatefulDStream<T> extends DStream<T> {
-  #opened: OpenedStore | undefined;
+  #store: StateStore | undefined;
 
+  /**
+   * @throws TypeError when the context is checkpointed and `stateBackend` is not the checkpoint's.
+   */
   protected constructor(options: {
     readonly kind: string;
     readonly graph: DStreamGraph;
     readonly parents: readonly DStream<unknown>[];
     readonly name?: string | undefined;
     readonly slideDuration?: Duration;
+    readonly stateBackend?: StateBackend | undefined;
   }) {
     super(options);
+    const backend = options.stateBackend;
+    checkStateBackendOption(this.graph, this.describe, backend);
     this.graph.services.onStart(async () => {
-      this.#opened = await openStore(this.graph, this.describe);
+      this.#store = await openStore(this.graph, this.describe, backend);
     });
   }
 
-  /** The operator's store, for queryable state (throws before the context has started). */
+  /** The operator's store: its backend commits it with every batch (throws before the context has started). */
   get store(): StateStore {
-    if (this.#opened === undefined) {
+    if (this.#store === undefined) {
       throw new TypeError(`The state of ${this.describe} is not open: start the streaming context first.`);
     }
-    return this.#opened.store;
-  }
-
-  /** The store, registered to commit (or abort) with the batch in `bc`. */
-  protected storeFor(bc: BatchContext): StateStore {
-    const store = this.store;
-    bc.onCommit((this.#opened as OpenedStore).participant);
-    return store;
+    return this.#store;
   }
 
   /**

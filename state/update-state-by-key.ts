@@ -1,4 +1,4 @@
-import { Batch, combineByKeyBatch, groupValues, partitionOf, userFunctionFailed, type BatchContext, type DStream, type Key, type Pair, type StaticDataset, type Time } from 'sluice';
+import { Batch, combineByKeyBatch, groupValues, partitionOf, userFunctionFailed, type BatchContext, type DStream, type Key, type Pair, type StateBackend, type StaticDataset, type Time } from 'sluice';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { entryKey, NS } from './state-layout.js';
@@ -26,6 +26,11 @@ export interface UpdateStateOptions<K extends Key, S> {
   readonly numPartitions?: number;
   /** The operator's stable name: its state is stored and queried under it. */
   readonly name?: string;
+  /**
+   * Keeps this operator's state on this backend rather than on the context's default backend
+   * (not with a checkpoint, which keeps every operator's state).
+   */
+  readonly stateBackend?: StateBackend;
 }
 
 /**
@@ -66,7 +71,7 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
   readonly #options: UpdateStateOptions<K, S>;
 
   constructor(parent: DStream<Pair<K, V>>, update: UpdateFunction<K, V, S>, options: UpdateStateOptions<K, S>) {
-    super({ kind: 'updateStateByKey', graph: parent.graph, parents: [parent], name: options.name });
+    super({ kind: 'updateStateByKey', graph: parent.graph, parents: [parent], name: options.name, stateBackend: options.stateBackend });
     this.#parent = parent;
     this.#update = update;
     this.#options = options;
@@ -78,7 +83,7 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
 
   protected override async compute(bc: BatchContext): Promise<Batch<Pair<K, S>>> {
     const input = (await this.#parent.getOrCompute(bc)) ?? Batch.empty<Pair<K, V>>();
-    const store = this.storeFor(bc);
+    const store = this.store;
     const operator = this.describe;
     const n = this.#options.numPartitions ?? bc.defaultParallelism;
     if (this.#options.initialState !== undefined) await applyInitialState(store, this.#options.initialState, operator, (state) => state);

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Batch } from '../batch.js';
 import type { BatchContext, InputRead, OperatorProgress } from '../batch-context.js';
 import type { BatchPlan } from './batch-plan.js';
-import type { CommitParticipant } from './commit.js';
 import type { Executor } from './executor.js';
 import { combineWatermarks, type WatermarkTracker } from '../watermark-tracker.js';
 import type { Time } from '../time.js';
@@ -13,7 +12,6 @@ export class BatchContextImpl implements BatchContext {
   readonly batchTime: BatchPlan['batchTime'];
   readonly processingTime: BatchPlan['processingTime'];
   readonly watermark: BatchPlan['watermark'];
-  readonly participants: CommitParticipant[] = [];
   readonly executor: Executor;
   readonly logger: Logger;
   readonly defaultParallelism: number;
@@ -50,10 +48,6 @@ export class BatchContextImpl implements BatchContext {
 
   observeEventTime(id: number, maxEventTime: number | null): void {
     this.#tracker.observe(id, maxEventTime, this.processingTime);
-  }
-
-  onCommit(participant: CommitParticipant): void {
-    if (!this.participants.includes(participant)) this.participants.push(participant);
   }
 
   reportOperator(progress: OperatorProgress | (() => OperatorProgress)): void {

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { Batch } from '../batch.js';
 import type { InputRead } from '../batch-context.js';
 import type { Clock } from '../clock/clock.js';
-import type { Checkpointer, CommitRecord } from '../checkpoint-port.js';
+import type { CommitRecord } from '../checkpoint-port.js';
+import { abortBatch, commitBatch } from '../commit/commit-batch.js';
 import { SluiceError, messageOf } from '../errors.js';
 import type { BatchProgress, SourceProgress } from '../events.js';
 import type { DStreamGraph } from '../graph.js';
@@ -13,10 +14,15 @@ import { BatchContextImpl } from './batch-context-impl.js';
 import type { BatchPlan } from './batch-plan.js';
 import type { Executor } from './executor.js';
 
+/** What a batch read from its sources. */
+interface BatchReads {
+  readonly inputs: Map<number, InputRead>;
+  readonly sources: SourceProgress[];
+}
+
 /** What the runner needs from its context. */
 export interface BatchRunnerDeps {
   readonly graph: DStreamGraph;
-  readonly checkpointer: Checkpointer | undefined;
   readonly clock: Clock;
   readonly executor: Executor;
   readonly logger: Logger;
@@ -82,49 +88,55 @@ export class BatchRunner {
   /**
    * Reads, computes, outputs and commits a planned batch.
    *
-   * @returns the batch's progress.
-   * @throws SluiceError naming the batch (and the operator, where one failed).
+   * @returns the batch's progress, and the error that stopped the participants' `committed` calls
+   * if one did (the batch is committed all the same, and the context must stop).
+   * @throws SluiceError naming the batch (and the operator, where one failed) when the batch was
+   * not committed.
    */
-  async run(plan: BatchPlan, startedAt: number): Promise<BatchProgress> {
+  async run(plan: BatchPlan, startedAt: number): Promise<{ readonly progress: BatchProgress; readonly postCommitFailure: SluiceError | undefined }> {
     const { batchId, batchTime } = plan;
     const logger = this.#deps.logger.child({ batchId });
-    let bc: BatchContextImpl | undefined;
-    const checkpointer = this.#deps.checkpointer;
+    const graph = this.#deps.graph;
+    let reads: BatchReads;
+    let bc: BatchContextImpl;
     try {
-      await checkpointer?.logPlan(plan);
-      const reads = await this.#read(plan);
-      bc = new BatchContextImpl(plan, { ...this.#deps, logger, watermarks: this.#deps.graph.watermarks }, reads.inputs);
-      for (const output of this.#deps.graph.outputs) await output.run(bc);
-      for (const participant of bc.participants) await participant.commit(batchId);
-      this.#deps.graph.watermarks.commit();
-      await checkpointer?.commit(plan, { batchId, offsets: Object.fromEntries(plan.ranges.map((r) => [r.source, r.end])), watermarks: this.#deps.graph.watermarks.snapshot() });
-      await this.#commit(plan, logger);
-      const operators = bc.operators.map((o) => (typeof o === 'function' ? o() : o));
-      const finishedAt = this.#deps.clock.now();
-      const schedulingDelayMs = Math.max(0, startedAt - batchTime);
-      const processingTimeMs = Math.max(0, finishedAt - startedAt);
-      return {
-        batchId,
-        batchTime,
-        numInputRecords: reads.sources.reduce((n, s) => n + s.inputRecords, 0),
-        numBadRecords: reads.sources.reduce((n, s) => n + s.badRecords, 0),
-        sources: reads.sources,
-        schedulingDelayMs,
-        processingTimeMs,
-        totalDelayMs: schedulingDelayMs + processingTimeMs,
-        watermark: plan.watermark,
-        lateRecordsDropped: operators.reduce((n, o) => n + (o.lateRecordsDropped ?? 0), 0),
-        operators,
-      };
+      await graph.checkpointer?.logPlan(plan);
+      reads = await this.#read(plan);
+      bc = new BatchContextImpl(plan, { ...this.#deps, logger, watermarks: graph.watermarks }, reads.inputs);
+      for (const output of graph.outputs) await output.run(bc);
     } catch (error) {
-      for (const participant of bc?.participants ?? []) participant.abort(batchId);
-      this.#deps.graph.watermarks.abort();
-      checkpointer?.abort(batchId);
+      // Nothing was prepared: the participants only drop what the batch staged.
+      abortBatch(graph, batchId);
       throw batchFailure(error, plan);
     }
+    let postCommitFailure: SluiceError | undefined;
+    try {
+      postCommitFailure = await commitBatch(graph, plan);
+    } catch (error) {
+      throw batchFailure(error, plan);
+    }
+    if (postCommitFailure === undefined) await this.#commitSources(plan, logger);
+    const operators = bc.operators.map((o) => (typeof o === 'function' ? o() : o));
+    const finishedAt = this.#deps.clock.now();
+    const schedulingDelayMs = Math.max(0, startedAt - batchTime);
+    const processingTimeMs = Math.max(0, finishedAt - startedAt);
+    const progress: BatchProgress = {
+      batchId,
+      batchTime,
+      numInputRecords: reads.sources.reduce((n, s) => n + s.inputRecords, 0),
+      numBadRecords: reads.sources.reduce((n, s) => n + s.badRecords, 0),
+      sources: reads.sources,
+      schedulingDelayMs,
+      processingTimeMs,
+      totalDelayMs: schedulingDelayMs + processingTimeMs,
+      watermark: plan.watermark,
+      lateRecordsDropped: operators.reduce((n, o) => n + (o.lateRecordsDropped ?? 0), 0),
+      operators,
+    };
+    return { progress, postCommitFailure };
   }
 
-  async #read(plan: BatchPlan): Promise<{ inputs: Map<number, InputRead>; sources: SourceProgress[] }> {
+  async #read(plan: BatchPlan): Promise<BatchReads> {
     const inputs = new Map<number, InputRead>();
     const sources: SourceProgress[] = [];
     for (const [i, input] of this.#inputs.entries()) {
@@ -149,11 +161,11 @@ export class BatchRunner {
   }
 
   /**
-   * Moves every source's offset to the batch's end (the commit point), then lets the sources
-   * forget what they no longer need. A source that fails to forget is logged, not fatal: the
-   * batch is already committed.
+   * Once the batch is committed: moves every source's offset to the batch's end, then lets the
+   * sources forget (or acknowledge) what they no longer need. A source that fails to forget is
+   * logged, not fatal: the batch is already committed.
    */
-  async #commit(plan: BatchPlan, logger: Logger): Promise<void> {
+  async #commitSources(plan: BatchPlan, logger: Logger): Promise<void> {
     plan.ranges.forEach((range, i) => {
       this.#offsets[i] = range.end;
     });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, mapToPair, StreamingContext } from 'sluice';
-import { inspectCheckpoint } from 'sluice/checkpoint';
+import { inspectCheckpoint, levelCheckpoint } from 'sluice/checkpoint';
 import { encodeValue, updateStateByKey } from 'sluice/state';
 import { batchKey, sublevels, type CheckpointDb } from '../../checkpoint/checkpoint-layout.js';
 import { runFor, useTempDir } from './checkpoint-harness.js';
@@ -16,7 +16,7 @@ const RUN = 20;
 type Outputs = Map<number, number>;
 
 function job(path: string, clock: ManualClock, outputs: Outputs): StreamingContext {
-  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: path });
+  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(path) });
   ctx
     // Long keys, so the second run's LevelDB log spans several 32 KiB blocks.
     .rateStream({ rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 10, generate: (i) => `key-${i}-`.padEnd(200, '.') })

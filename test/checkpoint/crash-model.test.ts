@@ -18,8 +18,9 @@ import {
   type Pair,
   type StreamingEvent,
 } from 'sluice';
-import { checkpointerOf } from 'sluice/checkpoint';
-import { mapWithState, queryableState, StatefulDStream, stateSpec, updateStateByKey, type State } from 'sluice/state';
+import { levelCheckpoint } from 'sluice/checkpoint';
+import { mapWithState, queryableState, stateSpec, updateStateByKey, type State } from 'sluice/state';
+import { committedState, faultyCheckpoint } from 'sluice/testing';
 import { count, countByWindow, eventTimeWindow, reduceByKeyAndWindow, tumbling, window, withWatermark, type WindowResult } from 'sluice/windows';
 
 /*
@@ -28,8 +29,10 @@ import { count, countByWindow, eventTimeWindow, reduceByKeyAndWindow, tumbling, 
  *   afterPlan     the plan is logged, then the first output throws (before any sink wrote);
  *   compute       a user function (a map right after the source) throws on one record;
  *   betweenSinks  the first of two outputs has written, the second throws;
- *   beforeCommit  everything ran; the atomic commit is never written;
- *   afterCommit   the atomic commit is written, then the batch fails.
+ *   beforeCommit      everything ran and every participant prepared; the atomic commit is never written;
+ *   afterCommit       the atomic commit is written, then the context fails before any participant
+ *                     (state backend, windows, sinks, sources) hears that the batch committed;
+ *   betweenCommitted  the checkpoint heard it, then the context fails before the other participants do.
  * A restart on the same checkpoint (same graph, a fresh ManualClock at the failed batch's time, or
  * later when the batching cannot depend on it) recovers and runs to the end; a second crash may hit
  * the restart, often in its replay. Sinks are Maps batchId -> records, overwritten on replay: an
@@ -42,7 +45,7 @@ import { count, countByWindow, eventTimeWindow, reduceByKeyAndWindow, tumbling, 
  */
 
 const INTERVAL = 1000;
-const STEPS = ['afterPlan', 'compute', 'betweenSinks', 'beforeCommit', 'afterCommit'] as const;
+const STEPS = ['afterPlan', 'compute', 'betweenSinks', 'beforeCommit', 'afterCommit', 'betweenCommitted'] as const;
 type Step = (typeof STEPS)[number];
 const KINDS = ['stateless', 'updateStateByKey', 'mapWithState', 'eventTimeWindow', 'batchTimeWindow'] as const;
 type Kind = (typeof KINDS)[number];
@@ -169,8 +172,13 @@ function pipeline(s: Scenario, input: DStream<Ev>): DStream<unknown> {
 
 /** The job: the same graph on every run; `crash` arms the faults of the first run only. */
 function build(directory: string, clock: ManualClock, s: Scenario, sinks: Sinks, crash: Crash | undefined): StreamingContext {
-  const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, checkpoint: directory, checkpointInterval: s.checkpointInterval });
   const at = (step: Step, batchId: number): boolean => crash?.step === step && crash.batch === batchId;
+  const checkpoint = faultyCheckpoint(levelCheckpoint(directory, { interval: s.checkpointInterval }), {
+    beforeWrite: (batchId) => at('beforeCommit', batchId),
+    afterWrite: (batchId) => at('afterCommit', batchId),
+    betweenCommitted: (batchId) => at('betweenCommitted', batchId),
+  });
+  const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, checkpoint });
   const input = ctx
     .rateStream<Ev>({
       rowsPerSecond: s.rowsPerSecond,
@@ -199,22 +207,7 @@ function build(directory: string, clock: ManualClock, s: Scenario, sinks: Sinks,
       sinks.second.set(batchId, records.map((r) => ['second', r]));
     }),
   );
-  const { faults } = checkpointerOf(ctx);
-  faults.beforeCommit = (batchId) => at('beforeCommit', batchId);
-  faults.afterCommit = (batchId) => at('afterCommit', batchId);
   return ctx;
-}
-
-/** Every committed row of every stateful operator, by operator, decoded. */
-async function committedState(ctx: StreamingContext): Promise<Record<string, unknown[]>> {
-  const state: Record<string, unknown[]> = {};
-  for (const node of ctx.graph.nodes) {
-    if (!(node instanceof StatefulDStream)) continue;
-    const rows: unknown[] = [];
-    for await (const row of node.store.scanCommitted()) rows.push(row);
-    state[node.describe] = rows;
-  }
-  return state;
 }
 
 type RunResult = { readonly failure: SluiceError } | { readonly failure?: undefined; readonly state: Record<string, unknown[]> };
@@ -229,7 +222,7 @@ async function run(directory: string, s: Scenario, sinks: Sinks, crash: Crash | 
   });
   await ctx.start();
   await clock.advanceTo(until);
-  if (failed) {
+  if (failed || ctx.failure !== undefined) {
     // Rejects once the context stopped and closed its checkpoint, so a restart can open it.
     const failure = await ctx.awaitTermination().then(
       () => undefined,
@@ -375,7 +368,7 @@ describe('exactly-once under a crash at any step (checkpoint recovery)', () => {
         if (e.type === 'batchStarted') replayed.push(e.batchId);
       });
       await ctx.start();
-      expect(replayed, step).toEqual(step === 'afterCommit' ? [] : [2]);
+      expect(replayed, step).toEqual(step === 'afterCommit' || step === 'betweenCommitted' ? [] : [2]);
       expect(await queryableState<string, { n: number; sum: number }>(ctx, 'totals').get('k0'), step).toEqual({ n: 3, sum: 8 });
       await ctx.stop();
       await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, mapToPair, SluiceError, StreamingContext } from 'sluice';
-import { formatInspection, inspectCheckpoint } from 'sluice/checkpoint';
+import { formatInspection, inspectCheckpoint, levelCheckpoint } from 'sluice/checkpoint';
 import { updateStateByKey } from 'sluice/state';
 import { withWatermark } from 'sluice/windows';
 import { main } from '../../checkpoint/cli.js';
@@ -17,7 +17,7 @@ interface Click {
 
 /** Counts per key over 4 records a batch; record i has event time i * 100 ms; the watermark trails by 500 ms. */
 function job(clock: ManualClock, options: { failAt?: number; interval?: number } = {}): StreamingContext {
-  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: checkpoint(), checkpointInterval: options.interval ?? 1 });
+  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(checkpoint(), { interval: options.interval ?? 1 }) });
   ctx
     .rateStream({ name: 'rate', rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 4, generate: (i): Click => ({ key: `k${i % 3}`, ts: i * 100 }) })
     .pipe(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, mapToPair, StreamingContext, SluiceError, type Pair } from 'sluice';
-import { getOrCreate } from 'sluice/checkpoint';
+import { getOrCreate, levelCheckpoint } from 'sluice/checkpoint';
 import { updateStateByKey } from 'sluice/state';
 
 let dir: string;
@@ -22,7 +22,7 @@ interface Run {
 async function job(checkpoint: string, run: Run, options: { failAt?: number; interval?: number; clock?: ManualClock } = {}) {
   const clock = options.clock ?? new ManualClock();
   const ctx = await getOrCreate(checkpoint, (cp) => {
-    const c = new StreamingContext({ batchInterval: 1000, clock, checkpoint: cp, checkpointInterval: options.interval ?? 1 });
+    const c = new StreamingContext({ batchInterval: 1000, clock, checkpoint: cp });
     c.rateStream({ rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 4, totalRows: 40, generate: (i) => `k${i % 3}` })
       .pipe(
         mapToPair((k: string) => [k, 1]),
@@ -33,7 +33,7 @@ async function job(checkpoint: string, run: Run, options: { failAt?: number; int
         }),
       );
     return c;
-  });
+  }, { interval: options.interval ?? 1 });
   return { ctx, clock };
 }
 
@@ -82,7 +82,7 @@ describe('checkpoint recovery', () => {
   it('refuses a checkpoint written by a different program with CHECKPOINT_INCOMPATIBLE naming the operator', async () => {
     await (await runBatches(2, { outputs: new Map() }, { dir })).stop();
     const clock = new ManualClock();
-    const other = new StreamingContext({ batchInterval: 1000, clock, checkpoint: dir });
+    const other = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(dir) });
     other
       .rateStream({ rowsPerSecond: 1000, startTime: 0, generate: (i) => `k${i}` })
       .pipe(mapToPair((k: string) => [k, 1]), updateStateByKey((v: number[], n: number | undefined) => (n ?? 0) + v.length, { name: 'totals' }), foreachBatch(() => undefined));
@@ -91,7 +91,7 @@ describe('checkpoint recovery', () => {
 
   it('refuses to recover a non-replayable source that must replay, with SOURCE_OFFSET_UNAVAILABLE', async () => {
     const build = (clock: ManualClock) => {
-      const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: dir });
+      const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(dir) });
       ctx.queueStream([['a'], ['b']], { name: 'q' }).pipe(foreachBatch(() => undefined));
       return ctx;
     };
@@ -103,7 +103,11 @@ describe('checkpoint recovery', () => {
     await expect(build(new ManualClock()).start()).rejects.toMatchObject({ code: 'SOURCE_OFFSET_UNAVAILABLE', source: 'q' });
   });
 
-  it('needs the checkpoint module for a checkpoint option, and getOrCreate checks the directory', async () => {
-    await expect(getOrCreate(dir, () => new StreamingContext({ batchInterval: 1000 }))).rejects.toThrow(/checkpoint/);
+  it('takes a checkpoint storage as the checkpoint option, and getOrCreate checks the context uses the one it gave', async () => {
+    expect(() => new StreamingContext({ batchInterval: 1000, checkpoint: dir as never })).toThrow(new TypeError(`StreamingContext: checkpoint must be a checkpoint storage such as levelCheckpoint(directory) from 'sluice/checkpoint', got ${JSON.stringify(dir)}.`));
+    await expect(getOrCreate(dir, () => new StreamingContext({ batchInterval: 1000 }))).rejects.toThrow(/must be created with the checkpoint build receives.*no checkpoint/);
+    await expect(getOrCreate(dir, () => new StreamingContext({ batchInterval: 1000, checkpoint: levelCheckpoint(dir) }))).rejects.toThrow(/must be created with the checkpoint build receives/);
+    expect(() => levelCheckpoint('')).toThrow(TypeError);
+    expect(() => levelCheckpoint(dir, { interval: 0 })).toThrow(RangeError);
   });
 });

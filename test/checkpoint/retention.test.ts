@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, mapToPair, StreamingContext } from 'sluice';
-import { inspectCheckpoint } from 'sluice/checkpoint';
+import { inspectCheckpoint, levelCheckpoint } from 'sluice/checkpoint';
 import { updateStateByKey } from 'sluice/state';
 import { sublevels } from '../../checkpoint/checkpoint-layout.js';
 import { runFor, useTempDir } from './checkpoint-harness.js';
@@ -13,7 +13,7 @@ const checkpoint = (): string => join(dir(), 'ckpt');
 /** Runs `batches` batches of a running count over 5 keys, from batch `from` on (a restart after the first run). */
 async function run(from: number, batches: number, interval: number): Promise<void> {
   const clock = new ManualClock(from * 1000);
-  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: checkpoint(), checkpointInterval: interval });
+  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(checkpoint(), { interval }) });
   ctx
     .rateStream({ rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 4, generate: (i) => `k${i % 5}` })
     .pipe(

@@ -2,7 +2,8 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, map, mapToPair, StreamingContext, type Pair } from 'sluice';
-import { checkpointerOf, fileSink, inspectCheckpoint, tableReader, tableSink } from 'sluice/checkpoint';
+import { fileSink, inspectCheckpoint, levelCheckpoint, tableReader, tableSink } from 'sluice/checkpoint';
+import { faultyCheckpoint, type CheckpointFaults } from 'sluice/testing';
 import { updateStateByKey } from 'sluice/state';
 import { runFor, useTempDir } from './checkpoint-harness.js';
 
@@ -15,6 +16,8 @@ interface JobOptions {
   readonly interval?: number;
   /** Runs in every batch (replays included) after the sinks, before the commit. */
   readonly observe?: (ctx: StreamingContext, batchId: number) => Promise<void>;
+  /** Where the job's checkpoint fails (a crash). */
+  readonly faults?: CheckpointFaults;
 }
 
 /**
@@ -22,7 +25,8 @@ interface JobOptions {
  * to a file sink, a keyed table 'counts' and an appended table 'log'.
  */
 function countsJob(clock: ManualClock, options: JobOptions = {}): StreamingContext {
-  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: join(dir(), 'ckpt'), checkpointInterval: options.interval ?? 1 });
+  const checkpoint = levelCheckpoint(join(dir(), 'ckpt'), { interval: options.interval ?? 1 });
+  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: faultyCheckpoint(checkpoint, options.faults ?? {}) });
   const counts = ctx
     .rateStream({ name: 'rate', rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 4, totalRows: 40, generate: (i) => `k${i % 3}` })
     .pipe(
@@ -65,11 +69,13 @@ async function finish(ctx: StreamingContext, clock: ManualClock, n: number): Pro
   return { files: await files(join(dir(), 'out')), counts, log };
 }
 
-/** The job crashes at batch `at` (just before or after its atomic commit), then restarts where it stopped. */
-async function crashAndResume(fault: 'beforeCommit' | 'afterCommit', at: number, options: JobOptions = {}): Promise<Result> {
+/**
+ * The job crashes at batch `at` (just before or after its atomic commit, or after the checkpoint
+ * heard the commit and before the sinks did), then restarts where it stopped.
+ */
+async function crashAndResume(fault: keyof CheckpointFaults, at: number, options: JobOptions = {}): Promise<Result> {
   const clock = new ManualClock();
-  const first = countsJob(clock, options);
-  checkpointerOf(first).faults[fault] = (batchId) => batchId === at;
+  const first = countsJob(clock, { ...options, faults: { [fault]: (batchId: number) => batchId === at } });
   await runFor(first, clock, BATCHES);
   await expect(first.awaitTermination()).rejects.toThrow(/injected crash/);
   const restart = new ManualClock((at + 1) * 1000);
@@ -100,11 +106,13 @@ describe('fileSink', () => {
   });
 
   it.each([
-    ['beforeCommit', 4, 1],
-    ['afterCommit', 4, 1],
-    ['beforeCommit', 7, 3],
-    ['afterCommit', 7, 3],
-  ] as const)('after a crash %s batch %i (checkpointInterval %i), the replay leaves the same files as an uninterrupted run', async (fault, at, interval) => {
+    ['beforeWrite', 4, 1],
+    ['afterWrite', 4, 1],
+    ['betweenCommitted', 4, 1],
+    ['beforeWrite', 7, 3],
+    ['afterWrite', 7, 3],
+    ['betweenCommitted', 7, 3],
+  ] as const)('after a crash %s batch %i (checkpoint interval %i), the replay leaves the same files as an uninterrupted run', async (fault, at, interval) => {
     const crashed = await crashAndResume(fault, at, { interval });
     const straight = await straightRun({ interval });
     expect(crashed.files).toEqual(straight.files);
@@ -152,11 +160,13 @@ describe('tableSink', () => {
   });
 
   it.each([
-    ['beforeCommit', 4, 1],
-    ['afterCommit', 4, 1],
-    ['beforeCommit', 7, 3],
-    ['afterCommit', 7, 3],
-  ] as const)('holds every row exactly once after a crash %s batch %i (checkpointInterval %i)', async (fault, at, interval) => {
+    ['beforeWrite', 4, 1],
+    ['afterWrite', 4, 1],
+    ['betweenCommitted', 4, 1],
+    ['beforeWrite', 7, 3],
+    ['afterWrite', 7, 3],
+    ['betweenCommitted', 7, 3],
+  ] as const)('holds every row exactly once after a crash %s batch %i (checkpoint interval %i)', async (fault, at, interval) => {
     const crashed = await crashAndResume(fault, at, { interval });
     const straight = await straightRun({ interval });
     expect(crashed.log).toEqual(straight.log);
@@ -169,13 +179,13 @@ describe('tableSink', () => {
       reads.push((await tableReader<Count>(ctx, 'counts').get('k1'))?.[1] ?? 0);
     };
     // State persisted at batch 5; batches 6 and 7 committed their rows, then the job crashed: 6 and 7 are replayed.
-    await crashAndResume('afterCommit', 7, { interval: 3, observe });
+    await crashAndResume('afterWrite', 7, { interval: 3, observe });
     expect(reads).toEqual([...reads].sort((a, b) => a - b));
   });
 
   it('upserts keyed rows: the last record of a batch with a key wins', async () => {
     const clock = new ManualClock();
-    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: join(dir(), 'ckpt') });
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(join(dir(), 'ckpt')) });
     ctx
       .rateStream({ rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 5, totalRows: 10, numPartitions: 1, generate: (i) => ({ key: `k${i % 2}`, i }) })
       .pipe(tableSink('latest', { key: (r: { key: string; i: number }) => r.key }));
@@ -188,7 +198,7 @@ describe('tableSink', () => {
 
   it('fails the batch with SINK_FAILED naming the record and its bad part, and commits nothing of it', async () => {
     const clock = new ManualClock();
-    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: join(dir(), 'ckpt') });
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(join(dir(), 'ckpt')) });
     ctx.queueStream([[1, 2]]).pipe(
       map((n: number) => (n === 2 ? { n, callback: () => n } : { n })),
       tableSink('bad'),
@@ -205,7 +215,7 @@ describe('tableSink', () => {
 
   it('fails the batch with USER_FUNCTION_FAILED when the key function throws', async () => {
     const clock = new ManualClock();
-    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: join(dir(), 'ckpt') });
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(join(dir(), 'ckpt')) });
     ctx.queueStream([['a']]).pipe(tableSink('t', { key: () => { throw new Error('no key'); } }));
     await runFor(ctx, clock, 1);
     await expect(ctx.awaitTermination()).rejects.toMatchObject({ code: 'USER_FUNCTION_FAILED', operator: "tableSink 't'", message: expect.stringMatching(/no key/) as unknown });
@@ -213,9 +223,9 @@ describe('tableSink', () => {
 
   it('needs a checkpointed context, a valid and unique name: a TypeError when applied', () => {
     const plain = new StreamingContext({ batchInterval: 1000, clock: new ManualClock() });
-    expect(() => plain.queueStream([['a']]).pipe(tableSink('t'))).toThrow(/create it with \{ checkpoint: directory \}/);
+    expect(() => plain.queueStream([['a']]).pipe(tableSink('t'))).toThrow(/create it with \{ checkpoint: levelCheckpoint\(directory\) \}/);
     expect(() => plain.queueStream([['a']]).pipe(tableSink('t'))).toThrow(TypeError);
-    const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock(), checkpoint: join(dir(), 'ckpt') });
+    const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock(), checkpoint: levelCheckpoint(join(dir(), 'ckpt')) });
     const input = ctx.queueStream([['a']]);
     input.pipe(tableSink('t'));
     expect(() => input.pipe(tableSink('t'))).toThrow(/already defined/);
@@ -224,7 +234,7 @@ describe('tableSink', () => {
   });
 
   it('tableReader needs a defined table, and a running context to read it', async () => {
-    const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock(), checkpoint: join(dir(), 'ckpt') });
+    const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock(), checkpoint: levelCheckpoint(join(dir(), 'ckpt')) });
     ctx.queueStream([['a']]).pipe(tableSink('t'));
     expect(() => tableReader(ctx, 'other')).toThrow(TypeError);
     await expect(tableReader(ctx, 't').get('x')).rejects.toThrow(/only while the context runs/);

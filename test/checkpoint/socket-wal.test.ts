@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
-import 'sluice/checkpoint';
+import { levelCheckpoint } from 'sluice/checkpoint';
 import { useLineServer, useTempDir } from './checkpoint-harness.js';
 
 const dir = useTempDir();
 const lines = useLineServer();
 
 function job(clock: ManualClock, delivered: string[], failOnce: { armed: boolean }): StreamingContext {
-  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: dir(), defaultParallelism: 1 });
+  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(dir()), defaultParallelism: 1 });
   ctx.socketTextStream('127.0.0.1', lines.port, { name: 'lines' }).pipe(
     foreachBatch((batch) => {
       if (batch.length > 0 && failOnce.armed) {

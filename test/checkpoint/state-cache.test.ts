@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, mapToPair, StreamingContext, type Pair } from 'sluice';
-import { checkpointerOf, DEFAULT_STATE_CACHE_SIZE, getOrCreate, LevelCheckpointer } from 'sluice/checkpoint';
-import { queryableState, updateStateByKey } from 'sluice/state';
+import { checkpointerOf, getOrCreate, levelCheckpoint, type LevelCheckpointStorage } from 'sluice/checkpoint';
+import { DEFAULT_STATE_CACHE_SIZE, queryableState, updateStateByKey } from 'sluice/state';
 import { useTempDir } from './checkpoint-harness.js';
 
 const dir = useTempDir();
 
 /** A checkpointed running count per key: 50 keys, 20 records a batch from a replayable source. */
 function build(outputs: Map<number, Pair<string, number>[]>, clock: ManualClock) {
-  return (checkpoint: string): StreamingContext => {
+  return (checkpoint: LevelCheckpointStorage): StreamingContext => {
     const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint });
     ctx
       .rateStream({ rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 20, totalRows: 200, generate: (i) => `k${(i * 7) % 50}` })
@@ -36,7 +36,7 @@ async function run(checkpoint: string, batches: number, from: number, stateCache
 }
 
 describe('the state cache of a checkpoint', () => {
-  it('is sized by the stateCacheSize option of getOrCreate, and by default holds DEFAULT_STATE_CACHE_SIZE entries per store', async () => {
+  it('is sized by the stateCacheSize option of the checkpoint, and by default holds DEFAULT_STATE_CACHE_SIZE entries per store', async () => {
     const ctx = await getOrCreate(`${dir()}/a`, build(new Map(), new ManualClock()), { stateCacheSize: 7 });
     expect(checkpointerOf(ctx).stateCacheSize).toBe(7);
     await ctx.start();
@@ -44,27 +44,16 @@ describe('the state cache of a checkpoint', () => {
     await ctx.stop();
     const plain = await getOrCreate(`${dir()}/b`, build(new Map(), new ManualClock()));
     expect(checkpointerOf(plain).stateCacheSize).toBe(DEFAULT_STATE_CACHE_SIZE);
-    expect(new LevelCheckpointer(`${dir()}/c`, 1).stateCacheSize).toBe(DEFAULT_STATE_CACHE_SIZE);
+    expect(levelCheckpoint(`${dir()}/c`).stateCacheSize).toBe(DEFAULT_STATE_CACHE_SIZE);
   });
 
   it('rejects a stateCacheSize that is not a non-negative integer, naming the option', async () => {
     for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number]) {
       await expect(getOrCreate(dir(), build(new Map(), new ManualClock()), { stateCacheSize: bad })).rejects.toThrow(
-        new RangeError(`getOrCreate: stateCacheSize must be a non-negative integer (state entries each operator keeps in memory), got ${String(bad)}.`),
+        new RangeError(`levelCheckpoint: stateCacheSize must be a non-negative integer (state entries each operator keeps in memory), got ${String(bad)}.`),
       );
     }
-    expect(() => {
-      new LevelCheckpointer(dir(), 1).stateCacheSize = -2;
-    }).toThrow(RangeError);
-  });
-
-  it('cannot be resized once the checkpoint is open', async () => {
-    const ctx = await getOrCreate(dir(), build(new Map(), new ManualClock()));
-    await ctx.start();
-    expect(() => {
-      checkpointerOf(ctx).stateCacheSize = 10;
-    }).toThrow(/before the context starts/);
-    await ctx.stop();
+    expect(() => levelCheckpoint(dir(), { stateCacheSize: -2 })).toThrow(RangeError);
   });
 
   it('gives the same results and state with any cache size, across a restart', async () => {

@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
-import { checkpointerOf } from 'sluice/checkpoint';
+import { checkpointerOf, levelCheckpoint } from 'sluice/checkpoint';
 import { batchKey, type CheckpointDb } from '../../checkpoint/checkpoint-layout.js';
 import { LevelWriteAheadLog } from '../../checkpoint/level-write-ahead-log.js';
+import { pendingCommit } from '../support/commit-backend.js';
 import { useLineServer, useTempDir } from './checkpoint-harness.js';
 
 const dir = useTempDir();
@@ -49,33 +50,50 @@ const walDeletes = (written: readonly Written[]): number => written.reduce((n, w
 const RECORDS_PER_BATCH = 500;
 
 function rateJob(clock: ManualClock): StreamingContext {
-  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: checkpoint() });
+  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(checkpoint()) });
   ctx.rateStream({ name: 'rate', rowsPerSecond: RECORDS_PER_BATCH, startTime: 0, maxRecordsPerBatch: RECORDS_PER_BATCH }).pipe(foreachBatch(() => undefined));
   return ctx;
 }
 
-describe('LevelWriteAheadLog.purgeBefore', () => {
-  it('gives only keys of lines the log holds: none for a log never opened, and none past its end', async () => {
+/**
+ * The keys a write-ahead log of source `source` deletes in the commit of a batch that read up to
+ * `upTo` (with `outcome`, the batch then commits or is aborted).
+ */
+function purge(wal: LevelWriteAheadLog, source: string, upTo: number, outcome: 'committed' | 'aborted' = 'committed', persistsState = true): string[] {
+  const base = pendingCommit(7, { persistsState });
+  const keys: string[] = [];
+  wal.prepare({ ...base, plan: { ...base.plan, ranges: [{ source, start: 0, end: upTo }] }, write: (operations) => void keys.push(...operations.map((op) => (op as { key: string }).key)) });
+  if (outcome === 'committed') wal.committed(7);
+  else wal.aborted();
+  return keys;
+}
+
+describe('LevelWriteAheadLog in a commit', () => {
+  it('deletes only lines the log holds, once each, when the commit persists state: none for a log never opened, none past its end', async () => {
     const db: CheckpointDb = new Level<string, Uint8Array>(checkpoint(), { keyEncoding: 'utf8', valueEncoding: 'view' });
     await db.open();
     try {
       const unused = new LevelWriteAheadLog(db, 'queue');
-      expect(unused.purgeBefore(1_000_000)).toEqual([]);
+      expect(purge(unused, 'queue', 1_000_000)).toEqual([]);
       const wal = new LevelWriteAheadLog(db, 'lines');
       await wal.append(['a', 'b', 'c']);
-      expect(wal.purgeBefore(2)).toEqual([batchKey(0), batchKey(1)]);
-      expect(wal.purgeBefore(10)).toEqual([batchKey(2)]);
-      expect(wal.purgeBefore(10)).toEqual([]);
+      expect(purge(wal, 'lines', 2, 'committed', false)).toEqual([]);
+      expect(purge(wal, 'other', 2)).toEqual([]);
+      expect(purge(wal, 'lines', 2)).toEqual([batchKey(0), batchKey(1)]);
+      // An aborted commit deleted nothing: the next one deletes the same lines.
+      expect(purge(wal, 'lines', 10, 'aborted')).toEqual([batchKey(2)]);
+      expect(purge(wal, 'lines', 10)).toEqual([batchKey(2)]);
+      expect(purge(wal, 'lines', 10)).toEqual([]);
       await wal.append(['d']);
-      expect(wal.purgeBefore(10)).toEqual([batchKey(3)]);
+      expect(purge(wal, 'lines', 10)).toEqual([batchKey(3)]);
       // Reopened on what is left: the oldest line comes from the database.
-      const lines = wal.sublevel as { del(key: string): Promise<void> };
+      const lines = db.sublevel(['wal', 'lines'], { keyEncoding: 'utf8', valueEncoding: 'utf8' });
       await lines.del(batchKey(0));
       await lines.del(batchKey(1));
       const reopened = new LevelWriteAheadLog(db, 'lines');
-      expect(reopened.purgeBefore(10)).toEqual([]);
+      expect(purge(reopened, 'lines', 10)).toEqual([]);
       expect(await reopened.end()).toBe(4);
-      expect(reopened.purgeBefore(10)).toEqual([batchKey(2), batchKey(3)]);
+      expect(purge(reopened, 'lines', 10)).toEqual([batchKey(2), batchKey(3)]);
     } finally {
       await db.close();
     }
@@ -85,7 +103,7 @@ describe('LevelWriteAheadLog.purgeBefore', () => {
 describe('the receiver write-ahead logs of sources that do not use one', () => {
   it('cost a queue source nothing: no commit deletes write-ahead-log keys, and its size does not grow with the records read', async () => {
     const clock = new ManualClock();
-    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: checkpoint() });
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(checkpoint()) });
     const queue = Array.from({ length: 5 }, (_, b) => Array.from({ length: RECORDS_PER_BATCH }, (_, i) => b * RECORDS_PER_BATCH + i));
     ctx.queueStream(queue, { name: 'queue' }).pipe(foreachBatch(() => undefined));
     await ctx.start();
@@ -131,7 +149,7 @@ describe('the receiver write-ahead log of a socket source', () => {
   const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
 
   function socketJob(clock: ManualClock, delivered: string[]): StreamingContext {
-    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: checkpoint(), defaultParallelism: 1 });
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(checkpoint()), defaultParallelism: 1 });
     ctx.socketTextStream('127.0.0.1', server.port, { name: 'lines' }).pipe(foreachBatch((lines) => void delivered.push(...lines)));
     return ctx;
   }

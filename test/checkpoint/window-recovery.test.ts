@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, mapToPair, StreamingContext, type DStream, type Pair } from 'sluice';
-import 'sluice/checkpoint';
+import { levelCheckpoint } from 'sluice/checkpoint';
 import { countByWindow, reduceByKeyAndWindow, window } from 'sluice/windows';
 
 let dir: string;
@@ -18,7 +18,7 @@ type Outputs = Map<string, unknown[]>;
 
 /** Three windowed outputs over a deterministic rate source: plain, incremental keyed, incremental count. */
 function build(checkpoint: string, clock: ManualClock, out: Outputs, failAt: number | undefined): StreamingContext {
-  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint, defaultParallelism: 1 });
+  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(checkpoint), defaultParallelism: 1 });
   const words: DStream<string> = ctx.rateStream({ rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 3, totalRows: 60, generate: (i) => `w${i % 4}` });
   const record = (name: string) =>
     foreachBatch<unknown>((records, { batchId }) => {

@@ -20,8 +20,8 @@ function trackerOf(...policies: WatermarkPolicy[]): WatermarkTracker {
 function batch(tracker: WatermarkTracker, processingTime: number, observed: Record<number, number | null>, outcome: 'commit' | 'abort' = 'commit') {
   const planned = tracker.plan(processingTime, 0);
   for (const [id, max] of Object.entries(observed)) tracker.observe(Number(id), max, processingTime);
-  if (outcome === 'commit') tracker.commit();
-  else tracker.abort();
+  if (outcome === 'commit') tracker.committed();
+  else tracker.aborted();
   return planned;
 }
 
@@ -103,7 +103,7 @@ describe('WatermarkTracker', () => {
     tracker.observe(1, 9, 1000);
     tracker.observe(1, null, 1000);
     tracker.observe(1, 4, 1000);
-    tracker.commit();
+    tracker.committed();
     expect(tracker.plan(2000, 0).global).toBe(9);
   });
 
@@ -197,10 +197,10 @@ describe('WatermarkTracker (property)', () => {
             if (i < policies.length) tracker.observe(i + 1, m, now);
           });
           if (outcome === 'abort') {
-            tracker.abort();
+            tracker.aborted();
             continue;
           }
-          tracker.commit();
+          tracker.committed();
           observed.forEach((m, i) => {
             if (i >= policies.length) return;
             withoutAborts.observe(i + 1, m, now);
@@ -208,7 +208,7 @@ describe('WatermarkTracker (property)', () => {
             max[i] = Math.max(max[i] ?? m, m);
             lastData[i] = now;
           });
-          withoutAborts.commit();
+          withoutAborts.committed();
         }
       }),
       SEED_ON_FAILURE,

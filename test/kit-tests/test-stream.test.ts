@@ -95,7 +95,7 @@ describe('TestStream: batches, time and outputs', () => {
 
   it('close stops the stream, removes its checkpoint directory and may be called twice', async () => {
     const ts = await TestStream.create((s: DStream<string>) => s, { checkpoint: true });
-    const directory = ts.context.checkpointDirectory!;
+    const directory = ts.context.checkpoint!.location;
     expect(existsSync(directory)).toBe(true);
     await ts.close();
     await ts.close();

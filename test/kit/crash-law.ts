@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as FastCheck from 'fast-check';
 import { foreachBatch, ManualClock, map, parsePositiveDuration, SluiceError, StreamingContext, type DStream } from 'sluice';
-import { checkpointerOf } from 'sluice/checkpoint';
-import { StatefulDStream } from 'sluice/state';
+import { levelCheckpoint } from 'sluice/checkpoint';
+import { committedState } from './committed-state.js';
+import { faultyCheckpoint } from './faulty-checkpoint.js';
 import { batched, crashPoints, type Crash, type FastCheckModule } from './generators.js';
 import { holds, same, type LawRunOptions } from './law-support.js';
 import { ScriptedSource, type Indexed } from './scripted-source.js';
@@ -141,8 +142,11 @@ async function run<T, U>(job: Job<T, U>, crash: Crash | undefined, from: number,
   const ctx = new StreamingContext({
     batchInterval: job.interval,
     clock,
-    checkpoint: join(job.directory, 'checkpoint'),
-    checkpointInterval: options.checkpointInterval ?? 1,
+    checkpoint: faultyCheckpoint(levelCheckpoint(join(job.directory, 'checkpoint'), { interval: options.checkpointInterval ?? 1 }), {
+      beforeWrite: (batchId) => at('beforeCommit', batchId),
+      afterWrite: (batchId) => at('afterCommit', batchId),
+      betweenCommitted: (batchId) => at('betweenCommitted', batchId),
+    }),
     defaultParallelism: options.numPartitions ?? 2,
   });
   let injected = false;
@@ -177,16 +181,13 @@ async function run<T, U>(job: Job<T, U>, crash: Crash | undefined, from: number,
       result.last.set(batchId, [...records]);
     }),
   );
-  const { faults } = checkpointerOf(ctx);
-  faults.beforeCommit = (batchId) => at('beforeCommit', batchId);
-  faults.afterCommit = (batchId) => at('afterCommit', batchId);
   let failed = false;
   ctx.addListener((e) => {
     if (e.type === 'batchFailed') failed = true;
   });
   await ctx.start();
   await clock.advanceTo(until);
-  if (failed || ctx.state !== 'active') {
+  if (failed || ctx.failure !== undefined || ctx.state !== 'active') {
     // Rejects once the context stopped and closed its checkpoint, so a restart can open it.
     const failure = await ctx.awaitTermination().then(
       () => undefined,
@@ -209,18 +210,6 @@ function crashRecord(batches: readonly (readonly unknown[])[], crash: Crash | un
   let start = 0;
   for (let k = 0; k < crash.batch; k++) start += batches[k]?.length ?? 0;
   return start + (crash.record % size);
-}
-
-/** Every committed row of every stateful operator, by operator. */
-async function committedState(ctx: StreamingContext): Promise<Record<string, unknown[]>> {
-  const state: Record<string, unknown[]> = {};
-  for (const node of ctx.graph.nodes) {
-    if (!(node instanceof StatefulDStream)) continue;
-    const rows: unknown[] = [];
-    for await (const row of node.store.scanCommitted()) rows.push(row);
-    state[node.describe] = rows;
-  }
-  return state;
 }
 
 const sorted = <U>(outputs: Map<number, U[]>): [number, U[]][] => [...outputs].sort((a, b) => a[0] - b[0]);

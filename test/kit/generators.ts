@@ -167,15 +167,18 @@ export function batched<T>(fc: FastCheckModule, records: FastCheck.Arbitrary<rea
 }
 
 /** The steps of a batch's life where a crash can be injected (see `exactlyOnceUnderCrash`). */
-export const CRASH_STEPS = ['afterPlan', 'midCompute', 'betweenSinks', 'beforeCommit', 'afterCommit'] as const;
+export const CRASH_STEPS = ['afterPlan', 'midCompute', 'betweenSinks', 'beforeCommit', 'afterCommit', 'betweenCommitted'] as const;
 
 /**
  * Where a batch crashes:
  * - `afterPlan`: the plan is logged, then the first output throws before any output wrote;
  * - `midCompute`: a function right after the source throws on a record of the batch;
  * - `betweenSinks`: the first outputs wrote, then the last one throws;
- * - `beforeCommit`: everything ran; the atomic commit is not written;
- * - `afterCommit`: the commit is written, then the batch fails.
+ * - `beforeCommit`: everything ran and the participants prepared; the atomic commit is not written;
+ * - `afterCommit`: the atomic commit is written, then the context fails before any participant
+ *   hears `committed`;
+ * - `betweenCommitted`: the checkpoint heard `committed`, then the context fails before the other
+ *   participants (state stores, windows, sinks, sources) do.
  */
 export type CrashStep = (typeof CRASH_STEPS)[number];
 

@@ -24,6 +24,8 @@ export {
 export { batchingInvariance, incrementalEqualsRecomputed, inverseLaw, replayDeterminism, type IncrementalWindowOptions, type InverseLawOptions, type StreamLawOptions } from './laws.js';
 export type { Compare, LawRunOptions } from './law-support.js';
 export { lateDataAccounting, watermarkMonotonicity, type Arrival, type LateDataLawOptions, type WatermarkLawOptions, type WindowOperator } from './event-time-laws.js';
+export { committedState } from './committed-state.js';
+export { faultyCheckpoint, type CheckpointFaults } from './faulty-checkpoint.js';
 export { exactlyOnceUnderCrash, type CrashLawOutput, type CrashScenario, type ExactlyOnceOptions } from './crash-law.js';
 export { sourceSuite, type SourceFixture, type SourceSuiteOptions } from './source-suite.js';
 export { sinkSuite, type SinkFixture, type SinkSuiteOptions } from './sink-suite.js';

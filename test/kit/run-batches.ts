@@ -1,4 +1,4 @@
-import { foreachBatch, ManualClock, parsePositiveDuration, StreamingContext, type DStream, type DurationLike } from 'sluice';
+import { foreachBatch, ManualClock, parsePositiveDuration, StreamingContext, type DStream, type DurationLike, type StateBackend } from 'sluice';
 
 /** Options of {@link runBatches}. */
 export interface RunBatchesOptions {
@@ -8,7 +8,12 @@ export interface RunBatchesOptions {
   readonly numBatches?: number;
   /** Partitions of each input batch and keyed result (default 2, so partitioning is exercised). */
   readonly numPartitions?: number;
-  /** Called with the context before it starts: to choose a state backend, add listeners, ... */
+  /**
+   * Creates the state backend of the run's context (default: in memory), such as
+   * `() => LevelStateBackend.open(dir)`; the context closes it when the run ends.
+   */
+  readonly stateBackend?: () => StateBackend | Promise<StateBackend>;
+  /** Called with the context before it starts: to add listeners, ... */
   readonly configure?: (ctx: StreamingContext) => Promise<void> | void;
 }
 
@@ -58,7 +63,8 @@ async function runOnManualClock<U>(
   const interval = parsePositiveDuration(options.batchInterval ?? 1000, 'batchInterval');
   const numBatches = options.numBatches ?? inputBatches;
   const clock = new ManualClock();
-  const ctx = new StreamingContext({ batchInterval: interval, clock, defaultParallelism: options.numPartitions ?? 2 });
+  const stateBackend = await options.stateBackend?.();
+  const ctx = new StreamingContext({ batchInterval: interval, clock, defaultParallelism: options.numPartitions ?? 2, ...(stateBackend === undefined ? {} : { stateBackend }) });
   const streams = inputs.map((batches, i) => ctx.queueStream(batches.map((b) => [...b]), { name: `input-${i}` }));
   const outputs: U[][] = [];
   build(streams).pipe(foreachBatch<U>((records) => void outputs.push([...records])));

@@ -9,9 +9,10 @@ import {
   combineWatermarks, foreachBatch, ManualClock, parseDuration, parsePositiveDuration, StreamingContext,
   type BatchProgress, type DStream, type DurationLike, type Key, type Pair, type SluiceError, type StreamingEvent, type Time,
 } from 'sluice';
-import { checkpointerOf } from 'sluice/checkpoint';
+import { levelCheckpoint } from 'sluice/checkpoint';
 import { decodeKey, decodeTime, MapWithStateDStream, queryableState, type TimeDomain } from 'sluice/state';
 import { AddedRecords } from './added-records.js';
+import { faultyCheckpoint } from './faulty-checkpoint.js';
 import type { CrashStep } from './generators.js';
 
 /** Options of {@link TestStream.create}. */
@@ -39,9 +40,9 @@ export interface OutputBatch<U> {
  * Where {@link TestStream.crashAndRestart} makes a batch fail: the steps of the kit's
  * {@link CrashStep} that a `TestStream` can inject (see `crashPoints` for all of them).
  */
-export type TestStreamCrashStep = Extract<CrashStep, 'afterPlan' | 'beforeCommit' | 'afterCommit'>;
+export type TestStreamCrashStep = Extract<CrashStep, 'afterPlan' | 'beforeCommit' | 'afterCommit' | 'betweenCommitted'>;
 
-const CRASH_POINTS: readonly TestStreamCrashStep[] = ['afterPlan', 'beforeCommit', 'afterCommit'];
+const CRASH_POINTS: readonly TestStreamCrashStep[] = ['afterPlan', 'beforeCommit', 'afterCommit', 'betweenCommitted'];
 
 /** A timer a `mapWithState` operator has set and that has not fired yet. */
 export interface PendingTimer<K extends Key> {
@@ -229,7 +230,8 @@ export class TestStream<T, U> {
    * the same directory, `build` run again, a manual clock at the time the crash happened. With
    * `at`, the next batch fails at that point first: `'afterPlan'` (its plan is logged, no output
    * has written), `'beforeCommit'` (every output has written, the commit is not), `'afterCommit'`
-   * (the commit is written). The restart replays what the checkpoint logged and did not commit.
+   * (the commit is written, no participant has heard so), `'betweenCommitted'` (the checkpoint
+   * heard the commit, the state stores and sinks did not). The restart replays what the checkpoint logged and did not commit.
    * Without `at`, it stops between batches (or after a batch failed) and restarts.
    *
    * @returns the records the stream under test produced in the batches that ran (the crashed
@@ -249,6 +251,7 @@ export class TestStream<T, U> {
       this.#crash = { at, batchId };
       await this.#clock.advanceTo(time);
       this.#crash = undefined;
+      this.#failure ??= ctx.failure;
       if (this.#failure === undefined) throw new Error(`TestStream.crashAndRestart: the crash at ${at} of batch ${batchId} did not happen.`);
     }
     await this.#stop();
@@ -274,7 +277,15 @@ export class TestStream<T, U> {
       batchInterval: this.#options.batchInterval ?? 1000,
       clock,
       defaultParallelism: this.#options.numPartitions ?? 2,
-      ...(directory === undefined ? {} : { checkpoint: directory }),
+      ...(directory === undefined
+        ? {}
+        : {
+            checkpoint: faultyCheckpoint(levelCheckpoint(directory), {
+              beforeWrite: (batchId) => this.#crashes('beforeCommit', batchId),
+              afterWrite: (batchId) => this.#crashes('afterCommit', batchId),
+              betweenCommitted: (batchId) => this.#crashes('betweenCommitted', batchId),
+            }),
+          }),
     });
     this.#ctx = ctx;
     this.#failure = undefined;
@@ -288,9 +299,6 @@ export class TestStream<T, U> {
       input.pipe(foreachBatch((_, { batchId }) => {
         if (this.#crashes('afterPlan', batchId)) throw new Error(`injected crash after the plan of batch ${batchId}`);
       }, { name: 'testStream.crash' }));
-      const { faults } = checkpointerOf(ctx);
-      faults.beforeCommit = (batchId) => this.#crashes('beforeCommit', batchId);
-      faults.afterCommit = (batchId) => this.#crashes('afterCommit', batchId);
     }
     this.#build(input).pipe(foreachBatch((records, { batchId, batchTime }) => {
       this.#outputs.set(batchId, { batchId, batchTime, records });
@@ -316,7 +324,7 @@ export class TestStream<T, U> {
 
   /** After a failed batch: waits until the context has stopped (its checkpoint closed), then throws. */
   async #throwFailure(): Promise<void> {
-    const failure = this.#failure;
+    const failure = (this.#failure ??= this.#ctx?.failure);
     if (failure === undefined) return;
     await this.#ctx?.awaitTermination().catch(() => undefined);
     throw failure;

@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StreamingContext } from 'sluice';
-import { LevelStateBackend, useStateBackend } from 'sluice/state';
+import { LevelStateBackend, type StateBackend } from 'sluice/state';
 
 /** The state backends every state operator test runs over: memory, and LevelDB with a tiny cache. */
 export const BACKENDS = ['memory', 'leveldb'] as const;
@@ -10,13 +9,13 @@ export type BackendName = (typeof BACKENDS)[number];
 
 const dirs: string[] = [];
 
-/** A `configure` for `runBatches` that puts the context's state on `backend`. */
-export function configureBackend(backend: BackendName): ((ctx: StreamingContext) => Promise<void>) | undefined {
+/** A `stateBackend` factory for `runBatches` that puts the context's state on `backend` (in a new directory each run). */
+export function backendFactory(backend: BackendName): (() => Promise<StateBackend>) | undefined {
   if (backend === 'memory') return undefined;
-  return async (ctx) => {
+  return async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-state-'));
     dirs.push(dir);
-    useStateBackend(ctx, await LevelStateBackend.open(dir, { cacheSize: 2 }));
+    return LevelStateBackend.open(dir, { cacheSize: 2 });
   };
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Pair } from 'sluice';
-import { LevelStateBackend, mapWithState, stateSpec, updateStateByKey, useStateBackend, type State } from 'sluice/state';
+import { LevelStateBackend, mapWithState, stateSpec, updateStateByKey, type State } from 'sluice/state';
 import { runBatches } from 'sluice/testing';
 
 /** 6 batches of 1,500 events over 2,000 keys: the state is 20 times the LevelDB cache of 100. */
@@ -32,16 +32,11 @@ describe('state larger than the LevelDB cache', () => {
       const mapped = await runBatches(input, (s) => s.pipe(mapWithState(running)), {
         ...build,
         numBatches: 9,
-        configure: async (ctx) => {
-          backend = await LevelStateBackend.open(join(dir, 'a'), { cacheSize: 100 });
-          useStateBackend(ctx, backend);
-        },
+        stateBackend: async () => (backend = await LevelStateBackend.open(join(dir, 'a'), { cacheSize: 100 })),
       });
       const totals = await runBatches(input, (s) => s.pipe(updateStateByKey((v: number[], t: number | undefined) => (t ?? 0) + v.reduce((a, b) => a + b, 0))), {
         ...build,
-        configure: async (ctx) => {
-          useStateBackend(ctx, await LevelStateBackend.open(join(dir, 'b'), { cacheSize: 100 }));
-        },
+        stateBackend: () => LevelStateBackend.open(join(dir, 'b'), { cacheSize: 100 }),
       });
       expect(backend).toBeDefined();
       expect(mapped).toEqual(expectedMapped);

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LevelStateBackend } from '../../state/level-state-backend.js';
+import { inCheckpoint, LevelStateBackend } from '../../state/level-state-backend.js';
 import type { LevelStateStore } from '../../state/level-state-store.js';
 import { writeBatch } from '../../state/level-layout.js';
 import { encodeValue } from '../../state/value-codec.js';
+import { commitBackend, pendingCommit } from '../support/commit-backend.js';
 
 /*
  * The LevelDB store answers reads of keys it has no row for without asking the database when it
@@ -131,11 +132,10 @@ describe('LevelStateStore reads of absent keys', () => {
     const backend = LevelStateBackend.fromDatabase(db, { cacheSize: 1_000 });
     const store = await backend.open('op');
     store.put('a', 1);
-    await backend.commit(0);
+    await commitBackend(backend, 0);
     store.put('b', 2);
-    const prepared = await backend.prepareCommit(1);
-    await writeBatch(db as never, prepared.operations); // written, but `committed()` is never called
-    backend.abort(1);
+    await backend.prepare(pendingCommit(1)); // written, but `committed()` is never called
+    backend.aborted(1);
     const reads = spyReads(db);
     await store.load(['a', 'b', 'c']);
     expect(reads.getMany).toHaveBeenCalledTimes(1);
@@ -148,12 +148,11 @@ describe('LevelStateStore reads of absent keys', () => {
     const store = await backend.open('op');
     store.put('a', 0);
     store.put('b', 0);
-    await backend.commit(0);
+    await commitBackend(backend, 0);
     store.delete('a');
     store.put('b', 1);
-    const prepared = await backend.prepareCommit(1);
-    await writeBatch(db as never, prepared.operations);
-    backend.abort(1);
+    await backend.prepare(pendingCommit(1));
+    backend.aborted(1);
     await store.load(['a', 'b']);
     expect([store.has('a'), store.get('b'), await store.getCommitted('b')]).toEqual([false, 1, 1]);
   });
@@ -178,13 +177,15 @@ describe('LevelStateStore rows written as raw bytes', () => {
     const outer = root.sublevel('outer');
     // fromDatabase takes any abstract-level database; its type names the root class.
     const outerDb = outer as unknown as Level;
-    const backend = LevelStateBackend.fromDatabase(outerDb, { cacheSize: 1 });
+    // In a checkpoint: the backend gives its operations to the checkpoint's atomic write.
+    const backend = inCheckpoint(outerDb, { cacheSize: 1 });
     const store = await backend.open('op é');
     store.put('k\u00ff\u0000', { a: 1 });
     store.put('plain', [1, 2]);
-    const prepared = await backend.prepareCommit(0);
-    await writeBatch(root as never, prepared.operations);
-    prepared.committed();
+    const operations: object[] = [];
+    await backend.prepare({ ...pendingCommit(0), write: (ops) => void operations.push(...ops) });
+    await writeBatch(root as never, operations as never);
+    backend.committed(0);
     const rows = outer.sublevel<Buffer, Uint8Array>(['state', 'op%20%C3%A9'], { keyEncoding: 'buffer', valueEncoding: 'view' });
     const written = await rows.iterator().all();
     expect(written.map(([k]) => k.toString('latin1'))).toEqual(['k\u00ff\u0000', 'plain']);
@@ -262,22 +263,21 @@ describe('LevelStateStore (model)', () => {
                 confirm();
                 break;
               case 'backendCommit':
-                await backend.commit(0);
+                await commitBackend(backend, 0);
                 confirm();
                 break;
               case 'failedWrite': {
                 const batch = vi.spyOn(db, 'batch').mockRejectedValueOnce(new Error('disk full'));
-                if (staged.size > 0) await expect(backend.commit(0)).rejects.toThrow('disk full');
+                if (staged.size > 0) await expect(commitBackend(backend, 0)).rejects.toThrow('disk full');
                 batch.mockRestore();
-                backend.abort(0);
+                backend.aborted(0);
                 staged.clear();
                 break;
               }
               case 'unconfirmedWrite': {
                 // The write lands but the store is never told (a crash right after the write).
-                const prepared = await backend.prepareCommit(0);
-                await writeBatch(db as never, prepared.operations);
-                backend.abort(0);
+                await backend.prepare(pendingCommit(0));
+                backend.aborted(0);
                 confirm();
                 // Reads must still find what the database holds...
                 const all = range(0, KEYS);

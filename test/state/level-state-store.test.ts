@@ -9,6 +9,7 @@ import { MemoryStateStore } from '../../state/memory-state-store.js';
 import type { StateStore } from '../../state/state-store.js';
 import { encodeValue } from '../../state/value-codec.js';
 import { stateStoreSuite } from '../kit/state-store-suite.js';
+import { commitBackend } from '../support/commit-backend.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -175,15 +176,15 @@ describe('LevelStateBackend', () => {
     const b = await backend.open('b');
     a.put('x', 1);
     b.put('y', 1);
-    await backend.commit(0);
+    await commitBackend(backend, 0);
     a.put('x', 2);
     a.put('x2', 2);
     b.delete('y');
     vi.spyOn(db, 'batch').mockRejectedValueOnce(new Error('disk full'));
-    await expect(backend.commit(1)).rejects.toThrow('disk full');
+    await expect(commitBackend(backend, 1)).rejects.toThrow('disk full');
     expect([a.version, b.version, a.stats().rows, b.stats().rows]).toEqual([1, 1, 1, 1]);
     expect([await a.getCommitted('x'), await a.getCommitted('x2'), await b.getCommitted('y')]).toEqual([1, undefined, 1]);
-    backend.abort(1);
+    backend.aborted(1);
     const reopened = LevelStateBackend.fromDatabase(db);
     await backend.close();
     const [a2, b2] = [await reopened.open('a'), await reopened.open('b')];
@@ -197,14 +198,14 @@ describe('LevelStateBackend', () => {
     const a = await backend.open('a');
     const b = await backend.open('b');
     a.put('x', 1);
-    await backend.commit(0);
+    await commitBackend(backend, 0);
     const batch = vi.spyOn(db, 'batch');
     a.put('x', 2);
     b.put('bad', () => 1);
-    await expect(backend.commit(1)).rejects.toThrow(/'b'.*0x626164/);
+    await expect(commitBackend(backend, 1)).rejects.toThrow(/'b'.*0x626164/);
     expect(batch).not.toHaveBeenCalled();
     expect([a.version, b.version, await a.getCommitted('x'), a.get('x')]).toEqual([1, 0, 1, 2]);
-    backend.abort(1);
+    backend.aborted(1);
     expect(a.get('x')).toBe(1);
   });
 
@@ -216,12 +217,12 @@ describe('LevelStateBackend', () => {
     const a = await backend.open('a');
     const b = await backend.open('b');
     a.put('x', 1);
-    await backend.commit(0);
+    await commitBackend(backend, 0);
     await b.load(['y']);
     a.put('x', 2);
     b.put('y', 2);
     await db.close();
-    await expect(backend.commit(1)).rejects.toThrow();
+    await expect(commitBackend(backend, 1)).rejects.toThrow();
     expect([a.version, b.version, a.stats().rows, b.stats().rows, a.get('x'), b.get('y')]).toEqual([1, 0, 1, 0, 2, 2]);
     await backend.close();
     const again = await LevelStateBackend.open(dir);
@@ -230,7 +231,7 @@ describe('LevelStateBackend', () => {
     await Promise.all([a2.load(['x']), b2.load(['y'])]);
     expect([a2.version, a2.get('x'), b2.version, b2.has('y')]).toEqual([1, 1, 0, false]);
     await again.close();
-    await expect(again.commit(2)).rejects.toThrow(/closed/);
+    await expect(commitBackend(again, 2)).rejects.toThrow(/closed/);
   });
 
   it('commits only the stores with staged writes, in one batch with their meta entries', async () => {
@@ -242,10 +243,10 @@ describe('LevelStateBackend', () => {
     const batch = vi.spyOn(db, 'batch');
     a.put('x', 1);
     b.delete('y');
-    await backend.commit(0);
+    await commitBackend(backend, 0);
     expect(batch).toHaveBeenCalledTimes(1);
     expect([a.version, b.version, c.version]).toEqual([1, 1, 0]);
-    await backend.commit(1);
+    await commitBackend(backend, 1);
     expect(batch).toHaveBeenCalledTimes(1);
   });
 
@@ -254,7 +255,7 @@ describe('LevelStateBackend', () => {
     const backend = LevelStateBackend.fromDatabase(db);
     const store = await backend.open('op');
     store.put('a', 1);
-    await backend.commit(0);
+    await commitBackend(backend, 0);
     await backend.close();
     expect(db.status).toBe('open');
     await db.put('still', 'usable');
@@ -276,7 +277,7 @@ describe('LevelStateBackend', () => {
     const ids = ['a b', 'a%20b', 'a!b', 'a', 'é/ü', '!', '%', 'state'];
     let backend = await LevelStateBackend.open(dir);
     for (const [i, id] of ids.entries()) (await backend.open(id)).put('k', i);
-    await backend.commit(0);
+    await commitBackend(backend, 0);
     await backend.close();
     backend = await LevelStateBackend.open(dir);
     cleanups.push(() => backend.close());

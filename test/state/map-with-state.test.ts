@@ -3,7 +3,7 @@ import { ManualClock, StreamingContext, foreachBatch, keyBy, type DStream, type 
 import { mapWithState, queryableState, stateSpec, type State } from 'sluice/state';
 import { runBatches as runOnMemory, type RunBatchesOptions } from 'sluice/testing';
 import { afterAll } from 'vitest';
-import { BACKENDS, configureBackend, removeBackendDirs } from './backends.js';
+import { BACKENDS, backendFactory, removeBackendDirs } from './backends.js';
 
 type Out = readonly [string, string | number];
 
@@ -19,9 +19,9 @@ const byWord = (s: DStream<string>): DStream<Pair<string, string>> => s.pipe(key
 afterAll(removeBackendDirs);
 
 describe.each(BACKENDS)('mapWithState on the %s backend', (backend) => {
-  const configure = configureBackend(backend);
+  const stateBackend = backendFactory(backend);
   const runBatches: typeof runOnMemory = (input, build, options?: RunBatchesOptions) =>
-    runOnMemory(input, build, configure === undefined ? options : { ...options, configure });
+    runOnMemory(input, build, stateBackend === undefined ? options : { ...options, stateBackend });
 
   it('maps every record with its key state and emits what the function returns', async () => {
     const out = await runBatches([['a', 'b', 'a'], [], ['a']], (s) => byWord(s).pipe(mapWithState(counting)), { numPartitions: 1 });

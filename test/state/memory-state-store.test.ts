@@ -5,6 +5,7 @@ import { SortedKeyIndex } from '../../state/sorted-key-index.js';
 import type { KeyRange, StoreKey } from '../../state/state-store.js';
 import { collect, expectedScan } from '../kit/state-store-model.js';
 import { stateStoreSuite } from '../kit/state-store-suite.js';
+import { commitBackend } from '../support/commit-backend.js';
 
 /** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
 const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
@@ -315,12 +316,12 @@ describe('MemoryStateBackend', () => {
     const a = await backend.open('a');
     const b = await backend.open('b');
     a.put('x', 1);
-    await backend.commit(0);
+    await commitBackend(backend, 0);
     expect([a.version, b.version]).toEqual([1, 0]);
     a.put('x', 2);
     b.put('y', 3);
-    backend.abort(1);
-    await backend.commit(1);
+    backend.aborted(1);
+    await commitBackend(backend, 1);
     expect([a.version, b.version, a.get('x'), b.has('y')]).toEqual([1, 0, 1, false]);
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Pair } from 'sluice';
-import { LevelStateBackend, updateStateByKey, useStateBackend } from 'sluice/state';
+import { LevelStateBackend, updateStateByKey } from 'sluice/state';
 import { batched, runBatches } from 'sluice/testing';
 
 type Event = Pair<string, number>;
@@ -48,9 +48,7 @@ describe('updateStateByKey (law)', () => {
         const dir = await mkdtemp(join(tmpdir(), 'sluice-usbk-'));
         try {
           const out = await runBatches(input, (s) => s.pipe(updateStateByKey(update)), {
-            configure: async (ctx) => {
-              useStateBackend(ctx, await LevelStateBackend.open(dir, { cacheSize: 2 }));
-            },
+            stateBackend: () => LevelStateBackend.open(dir, { cacheSize: 2 }),
           });
           expect(new Map(out.at(-1) ?? [])).toEqual(foldHistory(input.flat()));
         } finally {

@@ -3,7 +3,7 @@ import { ManualClock, mapToPair, StreamingContext, foreachBatch, type DStream, t
 import { queryableState, updateStateByKey } from 'sluice/state';
 import { runBatches as runOnMemory, type RunBatchesOptions } from 'sluice/testing';
 import { afterAll } from 'vitest';
-import { BACKENDS, configureBackend, removeBackendDirs } from './backends.js';
+import { BACKENDS, backendFactory, removeBackendDirs } from './backends.js';
 
 const count = (values: number[], state: number | undefined): number => (state ?? 0) + values.length;
 const pairs = (s: DStream<string>): DStream<Pair<string, number>> => s.pipe(mapToPair((w: string) => [w, 1]));
@@ -11,9 +11,9 @@ const pairs = (s: DStream<string>): DStream<Pair<string, number>> => s.pipe(mapT
 afterAll(removeBackendDirs);
 
 describe.each(BACKENDS)('updateStateByKey on the %s backend', (backend) => {
-  const configure = configureBackend(backend);
+  const stateBackend = backendFactory(backend);
   const runBatches: typeof runOnMemory = (input, build, options?: RunBatchesOptions) =>
-    runOnMemory(input, build, configure === undefined ? options : { ...options, configure });
+    runOnMemory(input, build, stateBackend === undefined ? options : { ...options, stateBackend });
 
   it('emits every key with state after each batch, even keys without new values, in key order', async () => {
     const out = await runBatches([['b', 'a', 'b'], ['c'], []], (s) => pairs(s).pipe(updateStateByKey(count)), { numPartitions: 1 });
@@ -28,8 +28,8 @@ describe.each(BACKENDS)('updateStateByKey on the %s backend', (backend) => {
     const rows: number[] = [];
     const dropIdle = (values: number[], state: number | undefined): number | undefined => (values.length === 0 ? undefined : (state ?? 0) + values.length);
     await runOnMemory([['b', 'a', 'b'], ['c'], []], (s) => pairs(s).pipe(updateStateByKey(dropIdle, { name: 'counts' })), {
-      configure: async (ctx) => {
-        await configure?.(ctx);
+      ...(stateBackend === undefined ? {} : { stateBackend }),
+      configure: (ctx) => {
         ctx.addListener((e) => {
           if (e.type === 'batchCompleted') for (const o of e.progress.operators) if (o.operator === 'counts') rows.push(o.stateRows ?? -1);
         });

@@ -1,5 +1,6 @@
-import { Batch, checkNumPartitions, KeyMap, partitionOf, userFunctionFailed, type BatchContext, type DStream, type DurationLike, type Key, type KeyedOptions, type Operator, type Pair } from 'sluice';
+import { Batch, checkNumPartitions, KeyMap, partitionOf, userFunctionFailed, type BatchContext, type DStream, type DurationLike, type Key, type Operator, type Pair } from 'sluice';
 import { KeyedWindowDStream } from './keyed-window-dstream.js';
+import type { KeyedWindowOptions } from './windowed-dstream.js';
 import { parseWindowSpec, windowGeometry } from './window-geometry.js';
 import { toPairs } from './window-merge.js';
 
@@ -17,7 +18,7 @@ const nonZero = (pair: Pair<Key, number>): boolean => pair[1] !== 0;
  *
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).
- * @param options - `numPartitions` (default: the context's `defaultParallelism`), `name`.
+ * @param options - `numPartitions` (default: the context's `defaultParallelism`), `name`, `stateBackend`.
  * @throws RangeError when a duration or `numPartitions` is malformed (at once), or a duration is not
  *   a multiple of the input's slide (when applied to a stream).
  * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when a record is not a key.
@@ -25,7 +26,7 @@ const nonZero = (pair: Pair<Key, number>): boolean => pair[1] !== 0;
  * // Every 10 seconds, the page views of the last minute.
  * pages.pipe(countByValueAndWindow('1m', '10s'))
  */
-export function countByValueAndWindow<T extends Key>(length: DurationLike, slide?: DurationLike, options: KeyedOptions = {}): Operator<T, Pair<T, number>> {
+export function countByValueAndWindow<T extends Key>(length: DurationLike, slide?: DurationLike, options: KeyedWindowOptions = {}): Operator<T, Pair<T, number>> {
   const kind = 'countByValueAndWindow';
   const spec = parseWindowSpec(kind, length, slide);
   const numPartitions = checkNumPartitions(kind, options.numPartitions);
@@ -35,7 +36,7 @@ export function countByValueAndWindow<T extends Key>(length: DurationLike, slide
       stream,
       windowGeometry(spec, stream),
       { prepare: countValues, merge: { first: (n) => n, add }, inverse: subtract, filter: nonZero },
-      { numPartitions, name: options.name },
+      { ...options, numPartitions },
     );
 }
 

@@ -1,5 +1,6 @@
-import { checkNumPartitions, combineByKeyBatch, type Combiner, type DStream, type DurationLike, type Key, type KeyedOptions, type Operator, type Pair } from 'sluice';
+import { checkNumPartitions, combineByKeyBatch, type Combiner, type DStream, type DurationLike, type Key, type Operator, type Pair } from 'sluice';
 import { KeyedWindowDStream } from './keyed-window-dstream.js';
+import type { KeyedWindowOptions } from './windowed-dstream.js';
 import { parseWindowSpec, windowGeometry } from './window-geometry.js';
 import type { WindowMerge } from './window-merge.js';
 
@@ -30,7 +31,7 @@ const concat: WindowMerge<unknown[]> = { first: (values) => values.slice(), add:
  *
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).
- * @param options - `numPartitions` (default: the context's `defaultParallelism`), `name`.
+ * @param options - `numPartitions` (default: the context's `defaultParallelism`), `name`, `stateBackend`.
  * @throws RangeError when a duration or `numPartitions` is malformed (at once), or a duration is not
  *   a multiple of the input's slide (when applied to a stream).
  * @example
@@ -40,7 +41,7 @@ const concat: WindowMerge<unknown[]> = { first: (values) => values.slice(), add:
 export function groupByKeyAndWindow<K extends Key, V>(
   length: DurationLike,
   slide?: DurationLike,
-  options: KeyedOptions = {},
+  options: KeyedWindowOptions = {},
 ): Operator<Pair<K, V>, Pair<K, V[]>> {
   const kind = 'groupByKeyAndWindow';
   const spec = parseWindowSpec(kind, length, slide);
@@ -56,6 +57,6 @@ export function groupByKeyAndWindow<K extends Key, V>(
         inverse: undefined,
         filter: undefined,
       },
-      { numPartitions, name: options.name },
+      { ...options, numPartitions },
     );
 }

@@ -1,7 +1,7 @@
 import { Batch, KeyMap, userFunctionFailed, type BatchContext, type DStream, type Key, type Pair } from 'sluice';
 import { mergePartition, slidePartition, toPairs, WindowUndo, type PairFilter, type WindowMerge } from './window-merge.js';
 import type { WindowGeometry } from './window-geometry.js';
-import { WindowedDStream, type WindowSlide } from './windowed-dstream.js';
+import { WindowedDStream, type KeyedWindowOptions, type WindowSlide } from './windowed-dstream.js';
 
 /** How a {@link KeyedWindowDStream} aggregates. */
 export interface KeyedWindowFunctions<I, K extends Key, V> {
@@ -38,9 +38,9 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
     input: DStream<I>,
     geometry: WindowGeometry,
     fns: KeyedWindowFunctions<I, K, V>,
-    options: { readonly numPartitions: number | undefined; readonly name?: string | undefined },
+    options: KeyedWindowOptions,
   ) {
-    super(kind, input, geometry, options.name);
+    super(kind, input, geometry, options);
     this.#fns = fns;
     this.#numPartitions = options.numPartitions;
   }

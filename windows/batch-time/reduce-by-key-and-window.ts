@@ -1,9 +1,10 @@
-import { checkNumPartitions, combineByKeyBatch, type DStream, type DurationLike, type Key, type KeyedOptions, type Operator, type Pair } from 'sluice';
+import { checkNumPartitions, combineByKeyBatch, type DStream, type DurationLike, type Key, type Operator, type Pair } from 'sluice';
 import { KeyedWindowDStream } from './keyed-window-dstream.js';
+import type { KeyedWindowOptions } from './windowed-dstream.js';
 import { parseWindowSpec, windowGeometry } from './window-geometry.js';
 
 /** Options of {@link reduceByKeyAndWindow}. */
-export interface ReduceByKeyAndWindowOptions<K extends Key, V> extends KeyedOptions {
+export interface ReduceByKeyAndWindowOptions<K extends Key, V> extends KeyedWindowOptions {
   /**
    * Keeps only the result pairs it accepts. With an inverse, a rejected key is also forgotten:
    * use it to drop keys with nothing left in the window (`([, n]) => n !== 0` for counts), which
@@ -33,7 +34,7 @@ const identity = <V>(value: V): V => value;
  * @param inverse - undoes `reduce`, or `undefined` to merge every window in full.
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).
- * @param options - `numPartitions` (default: the context's `defaultParallelism`), `filter`, `name`.
+ * @param options - `numPartitions` (default: the context's `defaultParallelism`), `filter`, `name`, `stateBackend`.
  * @throws RangeError when a duration or `numPartitions` is malformed (at once), or a duration is not
  *   a multiple of the input's slide (when applied to a stream).
  * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when `reduce`, `inverse` or
@@ -67,6 +68,6 @@ export function reduceByKeyAndWindow<K extends Key, V>(
         inverse,
         filter: options.filter,
       },
-      { numPartitions, name: options.name },
+      { ...options, numPartitions },
     );
 }

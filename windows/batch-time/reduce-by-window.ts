@@ -1,6 +1,6 @@
 import { Batch, userFunctionFailed, type DStream, type DurationLike, type Operator } from 'sluice';
 import { parseWindowSpec, windowGeometry, type WindowGeometry } from './window-geometry.js';
-import { WindowedDStream, type WindowSlide } from './windowed-dstream.js';
+import { WindowedDStream, type WindowSlide, type WindowStateOptions } from './windowed-dstream.js';
 
 /**
  * Spark's `reduceByWindow`: at every slide time, the records of the window (see `window`) reduced
@@ -18,6 +18,7 @@ import { WindowedDStream, type WindowSlide } from './windowed-dstream.js';
  * @param inverse - undoes `reduce`, or `undefined` to reduce every window in full.
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced; a multiple of the input's slide.
+ * @param options - `name` (the operator's stable name: its state is stored under it), `stateBackend`.
  * @throws RangeError when a duration is malformed or not positive (at once), or is not a multiple
  *   of the input's slide (when applied to a stream).
  * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when `reduce` or `inverse` throws.
@@ -30,6 +31,7 @@ export function reduceByWindow<T>(
   inverse: ((a: T, b: T) => T) | undefined,
   length: DurationLike,
   slide: DurationLike,
+  options: WindowStateOptions = {},
 ): Operator<T, T> {
   const spec = parseWindowSpec('reduceByWindow', length, slide);
   return (stream: DStream<T>) =>
@@ -40,7 +42,7 @@ export function reduceByWindow<T>(
       },
       reduce,
       inverse,
-    });
+    }, options);
 }
 
 /** How a {@link ReduceWindowDStream} reduces. */
@@ -57,8 +59,8 @@ export class ReduceWindowDStream<I, T> extends WindowedDStream<I, T, T> {
   /** The previous window's value (with an inverse only); `undefined` before the first record. */
   #previous: { readonly value: T } | undefined;
 
-  constructor(kind: string, input: DStream<I>, geometry: WindowGeometry, fns: ReduceWindowFunctions<I, T>) {
-    super(kind, input, geometry);
+  constructor(kind: string, input: DStream<I>, geometry: WindowGeometry, fns: ReduceWindowFunctions<I, T>, options: WindowStateOptions) {
+    super(kind, input, geometry, options);
     this.#fns = fns;
   }
 

@@ -1,6 +1,6 @@
 import { Batch, type BatchContext, type DStream, type DurationLike, type Operator } from 'sluice';
 import { parseWindowSpec, windowGeometry, type WindowGeometry } from './window-geometry.js';
-import { WindowedDStream, type WindowSlide } from './windowed-dstream.js';
+import { WindowedDStream, type WindowSlide, type WindowStateOptions } from './windowed-dstream.js';
 
 /**
  * Spark's `window`: a stream whose batch at every slide time `t` holds the records of the input's
@@ -14,20 +14,21 @@ import { WindowedDStream, type WindowSlide } from './windowed-dstream.js';
  *
  * @param length - the window length: milliseconds or a duration such as `'30s'` or `'PT1M'`.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).
+ * @param options - `name` (the operator's stable name: its held batches are stored under it), `stateBackend`.
  * @throws RangeError when a duration is malformed or not positive (at once), or is not a multiple
  *   of the input's slide (when applied to a stream).
  * @example
  * // Every 10 seconds, the clicks of the last minute.
  * clicks.pipe(window('1m', '10s'), foreachBatch((records) => report(records)))
  */
-export function window<T>(length: DurationLike, slide?: DurationLike): Operator<T, T> {
+export function window<T>(length: DurationLike, slide?: DurationLike, options: WindowStateOptions = {}): Operator<T, T> {
   const spec = parseWindowSpec('window', length, slide);
-  return (stream: DStream<T>) => new WindowDStream(stream, windowGeometry(spec, stream));
+  return (stream: DStream<T>) => new WindowDStream(stream, windowGeometry(spec, stream), options);
 }
 
 class WindowDStream<T> extends WindowedDStream<T, T, T> {
-  constructor(input: DStream<T>, geometry: WindowGeometry) {
-    super('window', input, geometry);
+  constructor(input: DStream<T>, geometry: WindowGeometry, options: WindowStateOptions) {
+    super('window', input, geometry, options);
   }
 
   protected override prepare(input: Batch<T>): Batch<T> {

@@ -1,4 +1,4 @@
-import { Batch, SluiceError, type BatchContext, type CommitParticipant, type DStream, type Duration } from 'sluice';
+import { Batch, SluiceError, type BatchContext, type CommitParticipant, type DStream, type Duration, type StateBackend } from 'sluice';
 import { encodeTime, decodeTime, StatefulDStream, type StateStore } from 'sluice/state';
 import { WindowBuffer } from './window-buffer.js';
 import type { WindowGeometry } from './window-geometry.js';
@@ -13,6 +13,23 @@ export interface WindowSlide<T> {
   readonly abort?: () => void;
   /** The operator's new state in storable form, checkpointed with the batch (see `restoreState`). */
   readonly state?: unknown;
+}
+
+/** What every stateful batch-time window operator takes besides its geometry. */
+export interface WindowStateOptions {
+  /** The operator's stable name: its state is stored under it (default `kind#position`). */
+  readonly name?: string | undefined;
+  /**
+   * Keeps the window's state on this backend rather than on the context's default backend (not
+   * with a checkpoint, which keeps every operator's state).
+   */
+  readonly stateBackend?: StateBackend | undefined;
+}
+
+/** Options of the keyed batch-time windows (`reduceByKeyAndWindow`, `countByValueAndWindow`, `groupByKeyAndWindow`). */
+export interface KeyedWindowOptions extends WindowStateOptions {
+  /** Partitions of the result (default: the context's `defaultParallelism`). */
+  readonly numPartitions?: number | undefined;
 }
 
 /** Store rows: `B<time>` a held batch's partitions, `I` the operator's incremental state. */
@@ -48,19 +65,23 @@ export abstract class WindowedDStream<I, B, T> extends StatefulDStream<T> {
   #lastBatchId: number | undefined;
   #staged: Staged | undefined;
   #restored = false;
-  readonly #participant: CommitParticipant = {
-    commit: (batchId) => {
-      this.#commit(batchId);
-    },
-    abort: (batchId) => {
-      this.#abort(batchId);
-    },
-  };
-
-  protected constructor(kind: string, input: DStream<I>, geometry: WindowGeometry, name?: string) {
-    super({ kind, graph: input.graph, parents: [input], name, slideDuration: geometry.slide });
+  protected constructor(kind: string, input: DStream<I>, geometry: WindowGeometry, options: WindowStateOptions = {}) {
+    super({ kind, graph: input.graph, parents: [input], name: options.name, stateBackend: options.stateBackend, slideDuration: geometry.slide });
     this.#input = input;
     this.length = geometry.length;
+    // The buffer and the operator's own state move forward when a batch has committed, and are
+    // undone when it did not.
+    const participant: CommitParticipant = {
+      name: this.describe,
+      prepare: () => undefined,
+      committed: (batchId) => {
+        this.#commit(batchId);
+      },
+      aborted: (batchId) => {
+        this.#abort(batchId);
+      },
+    };
+    this.graph.addCommitParticipant(participant);
   }
 
   /** Turns one input batch into what the buffer holds (itself, or its per-key reduction). */
@@ -94,7 +115,7 @@ export abstract class WindowedDStream<I, B, T> extends StatefulDStream<T> {
 
   protected override async compute(bc: BatchContext): Promise<Batch<T> | undefined> {
     const input = await this.#input.getOrCompute(bc);
-    const store = this.storeFor(bc);
+    const store = this.store;
     if (!this.#restored) await this.#restore(store);
     this.#checkContiguous(bc);
     const time = bc.batchTime as number;
@@ -106,7 +127,6 @@ export abstract class WindowedDStream<I, B, T> extends StatefulDStream<T> {
       store.put(heldRow(time), prepared.partitions);
     }
     this.#staged = staged;
-    bc.onCommit(this.#participant);
     let output: Batch<T> | undefined;
     if (sinceLastSlide === 0) {
       const result = await this.slide(bc, time);

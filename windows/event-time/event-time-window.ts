@@ -7,6 +7,8 @@ import {
   parseDuration,
   userFunctionFailed,
   type BatchContext,
+  type CommitParticipant,
+  type StateBackend,
   type Key,
   type Pair,
 } from 'sluice';
@@ -16,7 +18,7 @@ import type { EventTimeWindowOptions, Settings, WindowResult } from './window-op
 import type { TimeWindow } from './time-window.js';
 import type { WindowAssigner } from './window-assigner.js';
 import { LiveWindows, orderOf, type KeyedWindow } from './live-windows.js';
-import { GENERATION_ROW, parseRow, WATERMARK_ROW } from './window-rows.js';
+import { parseRow, WATERMARK_ROW } from './window-rows.js';
 import { WindowTable } from './window-table.js';
 import { strategyFor, type OnChanged, type WindowStrategy } from './window-strategy.js';
 import { watermarkedAncestors } from './with-watermark.js';
@@ -32,20 +34,37 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   readonly #table = new WindowTable();
   /** Whether the table was loaded from the store once. */
   #loaded = false;
-  /** The batch whose committed state the table holds (the store's `G` row then). */
-  #committed: number | undefined;
-  /** The batch whose changes the table holds unsettled, until the next batch learns whether it committed. */
+  /** The batch whose changes the table holds unsettled, until it commits (settled) or not (rolled back). */
   #pending: number | undefined;
+  /** Whether the live windows must be rebuilt from the table (after a load or a rollback). */
+  #stale = false;
   #late: { batchId: number; records: Pair<K, V>[] } | undefined;
   #lateStream: DStream<Pair<K, V>> | undefined;
 
-  constructor(parent: DStream<Pair<K, V>>, assigner: WindowAssigner, aggregator: Aggregator<V, unknown, R>, settings: Settings<V>, name: string | undefined) {
-    super({ kind: 'eventTimeWindow', graph: parent.graph, parents: [parent], name });
+  constructor(parent: DStream<Pair<K, V>>, assigner: WindowAssigner, aggregator: Aggregator<V, unknown, R>, settings: Settings<V>, options: { readonly name: string | undefined; readonly stateBackend: StateBackend | undefined }) {
+    super({ kind: 'eventTimeWindow', graph: parent.graph, parents: [parent], name: options.name, stateBackend: options.stateBackend });
     this.#parent = parent;
     this.#aggregator = aggregator;
     this.#strategy = strategyFor(assigner, aggregator);
     this.#settings = settings;
     this.#watermarkIds = watermarkedAncestors(parent as DStream<unknown>).map((w) => w.id);
+    // The window table's changes of a batch settle when it has committed and roll back when not.
+    const participant: CommitParticipant = {
+      name: this.describe,
+      prepare: () => undefined,
+      committed: (batchId) => {
+        if (this.#pending !== batchId) return;
+        this.#table.settle();
+        this.#pending = undefined;
+      },
+      aborted: (batchId) => {
+        if (this.#pending !== batchId) return;
+        this.#table.rollback();
+        this.#pending = undefined;
+        this.#stale = true;
+      },
+    };
+    this.graph.addCommitParticipant(participant);
   }
 
   override stateOf(entry: unknown): unknown {
@@ -73,11 +92,11 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
 
   protected override async compute(bc: BatchContext): Promise<Batch<WindowResult<K, R>>> {
     const input = (await this.#parent.getOrCompute(bc)) ?? Batch.empty<Pair<K, V>>();
-    const store = this.storeFor(bc);
+    const store = this.store;
     const operator = this.describe;
     const out: WindowResult<K, R>[] = [];
     try {
-      await store.load([WATERMARK_ROW, GENERATION_ROW]);
+      await store.load([WATERMARK_ROW]);
       const last = store.get(WATERMARK_ROW) as number | undefined;
       await this.#sync(store, last);
       const watermark = this.#watermark(store, bc, last);
@@ -93,7 +112,6 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
         if (value === undefined) store.delete(row);
         else store.put(row, value);
       });
-      store.put(GENERATION_ROW, bc.batchId);
       this.#pending = bc.batchId;
       this.reportState(bc, { lateRecordsDropped: this.#settings.late === 'drop' ? late.length : 0, stateRows: this.#table.size });
     } catch (error) {
@@ -103,30 +121,13 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   }
 
   /**
-   * Brings the window table and the live windows to the store's last commit. The store holds the
-   * id of the last batch that ran the operator and committed (the `G` row). When the batch the
-   * table last ran is that one, its changes are settled; when not (it did not commit), they are
-   * rolled back. A table that never loaded (a start) or that does not match the store loads from
-   * the store's rows; a store in memory holds no window rows, so there the table is the state.
+   * Loads the window table from the store's rows at the first batch (a store in memory holds no
+   * window rows: the table is the state), and rebuilds the live windows from the table after a
+   * load or a rollback.
    */
   async #sync(store: StateStore, lastWatermark: number | undefined): Promise<void> {
     const table = this.#table;
-    const stored = store.get(GENERATION_ROW) as number | undefined;
-    let stale = false;
-    if (this.#pending !== undefined) {
-      if (this.#pending === stored) {
-        table.settle();
-        this.#committed = stored;
-      } else {
-        table.rollback();
-        stale = true;
-      }
-      this.#pending = undefined;
-    }
-    if (!this.#loaded || this.#committed !== stored) {
-      if (this.#loaded && store.inMemory === true) {
-        throw new Error(`${this.describe}: the window state in memory is at batch ${String(this.#committed)} but the store is at batch ${String(stored)}; an in-memory store cannot restore it.`);
-      }
+    if (!this.#loaded) {
       table.clear();
       for await (const [row, value] of store.scan()) {
         const entry = this.#strategy.entryOf(parseRow(row));
@@ -134,10 +135,10 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
       }
       table.settle();
       this.#loaded = true;
-      this.#committed = stored;
-      stale = true;
+      this.#stale = true;
     }
-    if (!stale) return;
+    if (!this.#stale) return;
+    this.#stale = false;
     this.#strategy.reset?.();
     const live = this.#live;
     live.clear();
@@ -363,6 +364,6 @@ export function eventTimeWindow<K extends Key, V, A, R>(
       throw new TypeError('eventTimeWindow: no watermark upstream; apply withWatermark((record) => eventTime, delay) to the stream first.');
     }
     const eventTime = options.eventTime ?? ((value: V) => (nearest).eventTime(value));
-    return new EventTimeWindowDStream<K, V, R>(stream, assigner, aggregator as Aggregator<V, unknown, R>, { eventTime, outputMode, late, lateness, numPartitions }, options.name);
+    return new EventTimeWindowDStream<K, V, R>(stream, assigner, aggregator as Aggregator<V, unknown, R>, { eventTime, outputMode, late, lateness, numPartitions }, { name: options.name, stateBackend: options.stateBackend });
   };
 }

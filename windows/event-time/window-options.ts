@@ -1,4 +1,4 @@
-import type { DurationLike, Key } from 'sluice';
+import type { DurationLike, Key, StateBackend } from 'sluice';
 import type { TimeWindow } from './time-window.js';
 
 /** Which window results a batch emits. */
@@ -37,8 +37,13 @@ export interface EventTimeWindowOptions<V> {
    * Tumbling, sliding and calendar windows add a batch's records in one pass, without a shuffle.
    */
   readonly numPartitions?: number;
-  /** The operator's stable name. */
+  /** The operator's stable name: its state is stored under it (default `eventTimeWindow#position`). */
   readonly name?: string;
+  /**
+   * Keeps the operator's state on this backend rather than on the context's default backend (not
+   * with a checkpoint, which keeps every operator's state).
+   */
+  readonly stateBackend?: StateBackend;
 }
 
 /** The options of `eventTimeWindow` once checked, with their defaults. */

@@ -7,7 +7,6 @@ import type { TimeWindow } from './time-window.js';
  *   P <key> <pane start>      the accumulator of a pane (sliding windows)
  *   S <key>                   the sessions of a key: [start, end, acc][]
  *   M                         the operator's last watermark
- *   G                         the id of the last batch that ran the operator (see LiveWindows)
  * <key> is the key codec's encoding; times are 8 bytes ordered like the number. Which windows
  * are live is not stored: the operator keeps it in memory and rebuilds it from these rows.
  */
@@ -32,7 +31,6 @@ export const windowRow = (key: StoreKey, w: TimeWindow): StoreKey => `A${key}${t
 export const paneRow = (key: StoreKey, paneStart: number): StoreKey => `P${key}${timeCode(paneStart)}`;
 export const sessionRow = (key: StoreKey): StoreKey => `S${key}`;
 export const WATERMARK_ROW: StoreKey = 'M';
-export const GENERATION_ROW: StoreKey = 'G';
 
 /** What a stored row holds, for rebuilding the live windows after a restart. */
 export type ParsedRow =

@@ -1,0 +1,70 @@
+import type { CheckpointStorage } from 'sluice';
+import { DEFAULT_STATE_CACHE_SIZE } from 'sluice/state';
+import { LevelCheckpointer } from './level-checkpointer.js';
+
+/** Options of {@link levelCheckpoint}. */
+export interface LevelCheckpointOptions {
+  /**
+   * Persist state every this many batches (default 1: every batch). Between them a batch commits
+   * only its commit record and sink rows, and recovery replays the batches since the last state
+   * persisted (Spark's checkpoint interval).
+   */
+  readonly interval?: number;
+  /**
+   * How many state entries each stateful operator keeps in memory (decoded values, and keys known
+   * to be absent), the rest being read from the checkpoint's LevelDB in one bulk read per batch.
+   * Default `DEFAULT_STATE_CACHE_SIZE` (100,000). When every key's entry fits, a batch reads
+   * nothing from LevelDB: size it to the operator's key count if memory allows.
+   */
+  readonly stateCacheSize?: number;
+}
+
+/** The checkpoint storage {@link levelCheckpoint} returns. */
+export interface LevelCheckpointStorage extends CheckpointStorage {
+  /** The checkpoint directory. */
+  readonly directory: string;
+  /** State is persisted every this many batches. */
+  readonly interval: number;
+  /** State entries each stateful operator keeps in memory. */
+  readonly stateCacheSize: number;
+}
+
+/**
+ * A checkpoint in one LevelDB in `directory` (created if missing), for the `checkpoint` option of
+ * a `StreamingContext`: every batch's plan is logged before it computes, and its commit record,
+ * state changes and sink rows are written in one atomic batch, so a restart on the directory
+ * recovers exactly once (the state at the last commit, then a replay of the logged batches after
+ * it). The context keeps every stateful operator's state in it.
+ *
+ * @throws TypeError when `directory` is not a non-empty string.
+ * @throws RangeError when `interval` is not a positive integer or `stateCacheSize` not a non-negative one.
+ * @example
+ * const ctx = new StreamingContext({ batchInterval: '1s', checkpoint: levelCheckpoint('./ckpt', { interval: 5 }) });
+ */
+export function levelCheckpoint(directory: string, options: LevelCheckpointOptions = {}): LevelCheckpointStorage {
+  if (typeof directory !== 'string' || directory === '') throw new TypeError(`levelCheckpoint: directory must be a non-empty path, got ${JSON.stringify(directory)}.`);
+  const { interval = 1, stateCacheSize = DEFAULT_STATE_CACHE_SIZE } = options;
+  if (!Number.isSafeInteger(interval) || interval < 1) {
+    throw new RangeError(`levelCheckpoint: interval must be a positive integer (persist state every this many batches), got ${String(interval)}.`);
+  }
+  checkStateCacheSize(stateCacheSize, 'levelCheckpoint');
+  return Object.freeze({
+    location: directory,
+    directory,
+    interval,
+    stateCacheSize,
+    createCheckpointer: () => new LevelCheckpointer(directory, { interval, stateCacheSize }),
+  });
+}
+
+/**
+ * Checks a state cache size.
+ *
+ * @throws RangeError naming `where` unless it is a non-negative integer.
+ */
+export function checkStateCacheSize(size: unknown, where: string): number {
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new RangeError(`${where}: stateCacheSize must be a non-negative integer (state entries each operator keeps in memory), got ${String(size)}.`);
+  }
+  return size;
+}

@@ -1,0 +1,101 @@
+import type { CommitParticipant } from './commit/commit-participant.js';
+
+/*
+ * The state port: the contract of the stores that keep operators' state and of the backends that
+ * open them. Declared in the core so that a context can be given a backend (`stateBackend`) and a
+ * checkpoint can bring its own; implemented in `sluice/state` (memory and LevelDB).
+ */
+
+/**
+ * A key of a state store: an order-preserving binary string, one byte (0..255) per character, so
+ * that JavaScript's string order is the byte order. Build keys with the key codec
+ * (`encodeKey`), never by hand.
+ */
+export type StoreKey = string;
+
+/** A range of keys, in key order: `gte <= key < lt`, and only keys starting with `prefix`. */
+export interface KeyRange {
+  readonly prefix?: StoreKey;
+  readonly gte?: StoreKey;
+  readonly lt?: StoreKey;
+  /** At most this many entries. */
+  readonly limit?: number;
+}
+
+/** How big a store is, for progress events. */
+export interface StoreStats {
+  /** Committed rows. */
+  readonly rows: number;
+  /** Approximate bytes of the committed rows, where the store knows it. */
+  readonly bytes: number | undefined;
+}
+
+/**
+ * The versioned key-value store behind one stateful operator (ARCHITECTURE section 3).
+ *
+ * A store is opened at its last committed version N. While a batch runs, the operator loads the
+ * keys it needs in one bulk call (`load`), reads them synchronously (`get`, `has`), and stages
+ * writes (`put`, `delete`); reads see the staged writes. `commit()` makes the staged writes
+ * version N + 1; `abort()` drops them. `scan` walks a key range in key order, staged writes
+ * included; `getCommitted` and `scanCommitted` see only the last committed version (what
+ * queryable state serves while a batch runs).
+ *
+ * Values are the state values of {@link checkStateValue}: the store keeps them exactly (a store
+ * that serializes uses the value codec). Callers never mutate a value after `put`.
+ */
+export interface StateStore {
+  /** The last committed version: 0 for a new store, N + 1 after committing on version N. */
+  readonly version: number;
+  /**
+   * True when the committed state lives only in this process's memory, as with the in-memory
+   * backend. An operator that keeps a working copy of its state in memory anyway (the event-time
+   * window operator does) need not write it to such a store. Absent means false.
+   */
+  readonly inMemory?: boolean;
+  /** Makes the committed values of `keys` readable by `get` and `has` (one bulk read). */
+  load(keys: Iterable<StoreKey>): Promise<void>;
+  /**
+   * The value of `key` in the version being built (staged writes first), or `undefined`.
+   *
+   * @throws Error when the key was neither loaded nor written in this version (a store that
+   * keeps state on disk cannot answer synchronously).
+   */
+  get(key: StoreKey): unknown;
+  /** Whether `key` has a value in the version being built; same loading rule as `get`. */
+  has(key: StoreKey): boolean;
+  /** Stages `value` for `key`. */
+  put(key: StoreKey, value: unknown): void;
+  /** Stages the removal of `key`. */
+  delete(key: StoreKey): void;
+  /** Entries in key order within `range`, staged writes included. */
+  scan(range?: KeyRange): AsyncIterable<readonly [StoreKey, unknown]>;
+  /** The committed value of `key`, ignoring staged writes. */
+  getCommitted(key: StoreKey): Promise<unknown>;
+  /** Committed entries in key order within `range`, ignoring staged writes. */
+  scanCommitted(range?: KeyRange): AsyncIterable<readonly [StoreKey, unknown]>;
+  /** Makes the staged writes the next version; resolves with it. */
+  commit(): Promise<number>;
+  /** Drops the staged writes. */
+  abort(): void;
+  /** Committed size. */
+  stats(): StoreStats;
+  /** Releases the store (not the database it lives in). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the stores of a context's stateful operators and commits them together: the backend is
+ * the commit participant of all its stores (see {@link CommitParticipant}). Its `prepare` gives the
+ * stores' staged writes to the batch's atomic write (a backend that lives in the checkpoint) or
+ * writes them itself; its `committed` makes them the stores' next version; its `aborted` drops
+ * them. With a checkpoint that persists state every few batches, the writes stay staged until a
+ * commit that persists state (`PendingCommit.persistsState`).
+ */
+export interface StateBackend extends CommitParticipant {
+  /** A short name for logs (`'memory'`, `'leveldb'`). */
+  readonly kind: string;
+  /** Opens (or creates) the store of the operator with this stable id, at its last committed version. */
+  open(operatorId: string): Promise<StateStore>;
+  /** Closes every store and the backend's database. */
+  close(): Promise<void>;
+}
