@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level'; // level's Level is classic-level's ClassicLevel, nothing around it
 import { foreachBatch, ManualClock, mapToPair, StreamingContext } from 'sluice';
-import { checkpointerOf } from 'sluice/checkpoint';
+import { checkpointerOf, levelCheckpoint } from 'sluice/checkpoint';
 import { encodeKey, encodeValue, mapWithState, queryableState, stateSpec } from 'sluice/state';
 import { countBatchOperations, gc, keyNames, makeBatch, now, row, timeCommits } from './lib.mjs';
 
@@ -42,28 +42,13 @@ function countsSpec() {
  */
 async function runJob({ numBatches, batch, checkpoint }) {
   const clock = new ManualClock();
-  const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, ...(checkpoint === undefined ? {} : { checkpoint, checkpointInterval: 1 }) });
+  const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, ...(checkpoint === undefined ? {} : { checkpoint: levelCheckpoint(checkpoint) }) });
   /** @type {BenchEvent[][]} */
   const queue = [];
   ctx
     .queueStream(queue, { name: 'bench-input' })
     .pipe(mapToPair((/** @type {BenchEvent} */ e) => [e.key, e.value]), mapWithState(countsSpec()), foreachBatch(() => undefined));
-  let writeMs = 0;
-  /** @type {{ ms: number, commits: number } | undefined} */
-  let timed;
-  if (checkpoint !== undefined) {
-    const checkpointer = checkpointerOf(ctx);
-    timed = timeCommits(checkpointer);
-    let writeStart = 0;
-    checkpointer.faults.beforeCommit = () => {
-      writeStart = now();
-      return false;
-    };
-    checkpointer.faults.afterCommit = () => {
-      writeMs += now() - writeStart;
-      return false;
-    };
-  }
+  const timed = checkpoint === undefined ? undefined : timeCommits(ctx);
   /** @type {import('sluice').OperatorProgress | undefined} */
   let lastReport;
   ctx.addListener((event) => {
@@ -84,7 +69,7 @@ async function runJob({ numBatches, batch, checkpoint }) {
     await clock.advance(INTERVAL);
     ms += now() - t0;
   }
-  const timedCommits = { commitMs: timed?.ms ?? 0, writeMs, commits: timed?.commits ?? 0, operations: counted?.operations ?? 0 };
+  const timedCommits = { commitMs: timed?.ms ?? 0, writeMs: timed?.writeMs ?? 0, commits: timed?.commits ?? 0, operations: counted?.operations ?? 0 };
   await clock.advance(INTERVAL); // the empty batch: its progress reports the state after the last data batch
   /** @type {Summary} */
   const summary = { keys: 0, count: 0, sum: 0 };

@@ -23,12 +23,12 @@ const SCAN_BATCH = 1000;
  * with value `i % 100`, so the first `numKeys` records give every key state once; the records
  * after are `extra`), mapWithState keeping `{ count, sum }` per key, checkpointed every batch.
  *
- * @param {{ checkpoint: string, clock: ManualClock, keys: string[], extra: BenchEvent[], perBatch: number, completed: import('sluice').BatchProgress[] }} o
+ * @param {{ checkpoint: import('sluice').CheckpointStorage, clock: ManualClock, keys: string[], extra: BenchEvent[], perBatch: number, completed: import('sluice').BatchProgress[] }} o
  */
 function buildJob({ checkpoint, clock, keys, extra, perBatch, completed }) {
   const numKeys = keys.length;
   const total = numKeys + extra.length;
-  const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, checkpoint, checkpointInterval: 1 });
+  const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, checkpoint });
   const spec = stateSpec((/** @type {string} */ _key, /** @type {number | undefined} */ value, /** @type {import('sluice/state').State<Totals>} */ state) => {
     const old = state.getOption() ?? { count: 0, sum: 0 };
     state.update({ count: old.count + 1, sum: old.sum + (value ?? 0) });
@@ -137,7 +137,7 @@ export async function recoveryScenario({ scale }) {
     const ctx = await getOrCreate(checkpoint, (dir) => buildJob({ checkpoint: dir, clock: clock2, keys, extra, perBatch, completed }));
     // The new batch's commit, timed, and the size of its atomic write (the array's length).
     const checkpointer = checkpointerOf(ctx);
-    const timed = timeCommits(checkpointer);
+    const timed = timeCommits(ctx);
     const failure = failureOf(ctx);
     await ctx.start();
     const startMs = now() - t0;
