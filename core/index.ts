@@ -53,5 +53,6 @@ export { SocketSource, type SocketSourceOptions } from './sources/socket-source.
 export { lineParser, parseLines, type LineFormat } from './sources/line-format.js';
 export { offsetEquals, type WriteAheadLog, type BadRecord, type Offset, type Source, type SourceEnvironment, type SourceRead } from './sources/source.js';
 export { StreamingContext, type StopOptions, type StreamingContextOptions } from './streaming-context.js';
+export { watermarkedAncestors } from './watermarked-ancestors.js';
 export { combineWatermarks, WatermarkTracker, type PlannedWatermark, type WatermarkPolicy, type WatermarkSnapshot } from './watermark-tracker.js';
 export { parseDuration, parsePositiveDuration, time, type Duration, type DurationLike, type Time } from './time.js';

@@ -5,6 +5,7 @@ import {
   DStream,
   partitionOf,
   userFunctionFailed,
+  watermarkedAncestors,
   type BatchContext,
   type Key,
   type Pair,
@@ -47,7 +48,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     super({ kind: 'mapWithState', graph: parent.graph, parents: [parent], name: spec.settings.name, stateBackend: spec.settings.stateBackend });
     this.#parent = parent;
     this.#spec = spec;
-    this.#watermarkIds = watermarkedUpstream(parent);
+    this.#watermarkIds = watermarkedAncestors(parent as DStream<unknown>).map((node) => node.id);
   }
 
   /** The event-time watermark of this operator's input (the global one when none is upstream). */
@@ -234,18 +235,4 @@ export class StateSnapshotDStream<K extends Key, S> extends DStream<Pair<K, S>> 
  */
 export function mapWithState<K extends Key, V, S, M>(spec: StateSpec<K, V, S, M>): (stream: DStream<Pair<K, V>>) => MapWithStateDStream<K, V, S, M> {
   return (stream) => new MapWithStateDStream(stream, spec);
-}
-
-/** The ids of the watermarked streams upstream of `stream` (the nearest on each path). */
-function watermarkedUpstream(stream: DStream<unknown>): number[] {
-  const ids: number[] = [];
-  const seen = new Set<number>();
-  const visit = (node: DStream<unknown>): void => {
-    if (seen.has(node.id)) return;
-    seen.add(node.id);
-    if (node.graph.watermarks.has(node.id)) ids.push(node.id);
-    else for (const parent of node.parents) visit(parent);
-  };
-  visit(stream);
-  return ids;
 }

@@ -21,7 +21,7 @@ import { LiveWindows, orderOf, type KeyedWindow } from './live-windows.js';
 import { parseRow, WATERMARK_ROW } from './window-rows.js';
 import { WindowTable } from './window-table.js';
 import { strategyFor, type OnChanged, type WindowStrategy } from './window-strategy.js';
-import { watermarkedAncestors } from './with-watermark.js';
+import { watermarkedStreams } from './with-watermark.js';
 
 /** The stream {@link eventTimeWindow} returns; `lateRecords()` is its side output. */
 export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream<WindowResult<K, R>> {
@@ -47,7 +47,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     this.#aggregator = aggregator;
     this.#strategy = strategyFor(assigner, aggregator);
     this.#settings = settings;
-    this.#watermarkIds = watermarkedAncestors(parent as DStream<unknown>).map((w) => w.id);
+    this.#watermarkIds = watermarkedStreams(parent as DStream<unknown>).map((w) => w.id);
     // The window table's changes of a batch settle when it has committed and roll back when not.
     const participant: CommitParticipant = {
       name: this.describe,
@@ -359,7 +359,7 @@ export function eventTimeWindow<K extends Key, V, A, R>(
     throw new RangeError(`eventTimeWindow: numPartitions must be a positive integer, got ${numPartitions}.`);
   }
   return (stream) => {
-    const nearest = watermarkedAncestors(stream)[0];
+    const nearest = watermarkedStreams(stream)[0];
     if (nearest === undefined) {
       throw new TypeError('eventTimeWindow: no watermark upstream; apply withWatermark((record) => eventTime, delay) to the stream first.');
     }

@@ -17,4 +17,4 @@ export {
   type TumblingWindows,
   type WindowAssigner,
 } from './window-assigner.js';
-export { watermarkedAncestors, WatermarkedDStream, withWatermark, type WatermarkOptions } from './with-watermark.js';
+export { watermarkedStreams, WatermarkedDStream, withWatermark, type WatermarkOptions } from './with-watermark.js';

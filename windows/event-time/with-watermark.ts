@@ -1,4 +1,4 @@
-import { DStream, parseDuration, userFunctionFailed, type Batch, type BatchContext, type DurationLike, type Operator } from 'sluice';
+import { DStream, parseDuration, userFunctionFailed, watermarkedAncestors, type Batch, type BatchContext, type DurationLike, type Operator } from 'sluice';
 
 /** Options of {@link withWatermark}. */
 export interface WatermarkOptions {
@@ -65,19 +65,7 @@ export function withWatermark<T>(eventTime: (record: T) => number, delay: Durati
   return (stream) => new WatermarkedDStream(stream, eventTime, delayMs, idle);
 }
 
-/** The watermarked streams upstream of `stream` (itself included), nearest first. */
-export function watermarkedAncestors(stream: DStream<unknown>): WatermarkedDStream<unknown>[] {
-  const found: WatermarkedDStream<unknown>[] = [];
-  const seen = new Set<number>();
-  const visit = (node: DStream<unknown>): void => {
-    if (seen.has(node.id)) return;
-    seen.add(node.id);
-    if (node instanceof WatermarkedDStream) {
-      found.push(node);
-      return;
-    }
-    for (const parent of node.parents) visit(parent);
-  };
-  visit(stream);
-  return found;
+/** The `withWatermark` streams upstream of `stream` (itself included), nearest first (see the core's `watermarkedAncestors`). */
+export function watermarkedStreams(stream: DStream<unknown>): WatermarkedDStream<unknown>[] {
+  return watermarkedAncestors(stream).filter((node): node is WatermarkedDStream<unknown> => node instanceof WatermarkedDStream);
 }
