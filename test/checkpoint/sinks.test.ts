@@ -88,6 +88,32 @@ async function straightRun(options: JobOptions = {}): Promise<Result> {
 }
 
 describe('fileSink', () => {
+  it("shows a batch's file only once the batch committed: until then it is a hidden pending file", async () => {
+    const out = join(dir(), 'out');
+    const seen: string[][] = [];
+    const clock = new ManualClock();
+    // The observing output runs after the file sink, before the commit.
+    const observe = async (_ctx: StreamingContext, batchId: number): Promise<void> => {
+      if (batchId < 2) seen.push((await readdir(out)).sort());
+    };
+    await finish(countsJob(clock, { observe }), clock, 2);
+    expect(seen).toEqual([['.batch-0000000000000000.ndjson.pending'], ['.batch-0000000000000001.ndjson.pending', 'batch-0000000000000000.ndjson']]);
+  });
+
+  it('at a restart, publishes the pending file of a batch whose commit is durable and deletes those of batches that did not commit', async () => {
+    const out = join(dir(), 'out');
+    const clock = new ManualClock();
+    const crashed = countsJob(clock, { faults: { betweenCommitted: (batchId) => batchId === 1 } });
+    await runFor(crashed, clock, 3);
+    await expect(crashed.awaitTermination()).rejects.toMatchObject({ code: 'POST_COMMIT_FAILED', batchId: 1 });
+    expect((await readdir(out)).sort()).toEqual(['.batch-0000000000000001.ndjson.pending', 'batch-0000000000000000.ndjson']);
+    await writeFile(join(out, '.batch-0000000000000005.ndjson.pending'), 'a batch that never committed\n');
+    const restart = countsJob(new ManualClock(2000));
+    await restart.start();
+    expect((await readdir(out)).sort()).toEqual(['batch-0000000000000000.ndjson', 'batch-0000000000000001.ndjson']);
+    await restart.stop();
+  });
+
   it('writes each batch to batch-<16 hex digit id>.ndjson, one JSON record per line, and leaves no temporary file', async () => {
     const { files: written } = await straightRun();
     expect(Object.keys(written)).toEqual(Array.from({ length: BATCHES }, (_, i) => `batch-${i.toString(16).padStart(16, '0')}.ndjson`));
