@@ -3,11 +3,13 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
- * The folder dependency direction of ARCHITECTURE section 2: `state` depends on no other folder,
- * `core` only on `state`'s contracts, `windows` and `checkpoint` on `core` and `state`, and every
- * cross-folder import goes through the folder's `index.ts`.
+ * The folder dependency direction of docs/architecture.md: `core` depends on no other folder,
+ * `state` on `core`, `windows` and `checkpoint` on `core` and `state`, and every cross-folder import
+ * goes through one of the folder's barrels: `index.ts` (the application API, imported by package
+ * name), `extend.ts` (the extension API) or `internal.ts` (what the package's other folders use).
  */
-const crossFolder = (folder) => [`../${folder}/*`, `!../${folder}/index.js`, `../../${folder}/*`, `!../../${folder}/index.js`, `../../../${folder}/*`, `!../../../${folder}/index.js`];
+const BARRELS = ['index.js', 'extend.js', 'internal.js'];
+const crossFolder = (folder) => ['../', '../../', '../../../'].flatMap((up) => [`${up}${folder}/*`, ...BARRELS.map((b) => `!${up}${folder}/${b}`)]);
 const forbid = (...folders) => folders.flatMap((f) => [`../${f}/**`, `../../${f}/**`, `../../../${f}/**`, `../${f}/index.js`, `../../${f}/index.js`, `../../../${f}/index.js`]);
 const rule = (message, group) => ['error', { patterns: [{ group, message }] }];
 
@@ -36,7 +38,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         { group: forbid('windows', 'checkpoint', 'test', 'examples'), message: 'state/ depends on core only (docs/architecture.md).' },
-        { group: [...forbid('core'), '!../core/index.js', '!../../core/index.js'], message: 'state/ imports core only through "sluice" (its index).' },
+        { group: crossFolder('core'), message: 'state/ imports core only through its barrels ("sluice", core/extend.js, core/internal.js).' },
       ] }],
     },
   },

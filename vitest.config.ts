@@ -8,6 +8,7 @@ export default defineConfig({
     alias: [
       { find: /^sluice$/, replacement: here('./core/index.ts') },
       { find: /^sluice\/state$/, replacement: here('./state/index.ts') },
+      { find: /^sluice\/extend$/, replacement: here('./state/extend.ts') },
       { find: /^sluice\/windows$/, replacement: here('./windows/index.ts') },
       { find: /^sluice\/checkpoint$/, replacement: here('./checkpoint/index.ts') },
       { find: /^sluice\/testing$/, replacement: here('./test/kit/index.ts') },

@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level'; // level's Level is classic-level's ClassicLevel, nothing around it
 import { foreachBatch, ManualClock, mapToPair, StreamingContext } from 'sluice';
-import { checkpointerOf, levelCheckpoint } from 'sluice/checkpoint';
-import { encodeKey, encodeValue, mapWithState, queryableState, stateSpec } from 'sluice/state';
+import { levelCheckpoint } from 'sluice/checkpoint';
+import { mapWithState, queryableState, stateSpec } from 'sluice/state';
+import { checkpointerOf } from '../checkpoint/internal.js';
+import { encodeKey, encodeValue } from 'sluice/extend';
 import { countBatchOperations, gc, keyNames, makeBatch, now, row, timeCommits } from './lib.mjs';
 
 /** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */

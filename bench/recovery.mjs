@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level'; // level's Level is classic-level's ClassicLevel, nothing around it
 import { foreachBatch, ManualClock, mapToPair, StreamingContext } from 'sluice';
-import { checkpointerOf, getOrCreate } from 'sluice/checkpoint';
+import { getOrCreate } from 'sluice/checkpoint';
 import { mapWithState, queryableState, stateSpec } from 'sluice/state';
+import { checkpointerOf } from '../checkpoint/internal.js';
 import { countBatchOperations, gc, keyNames, makeBatch, now, row, timeCommits } from './lib.mjs';
 
 /** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */

@@ -3,7 +3,7 @@
 // Scenario 3: sliding windows of 60 slides, incremental against brute-force recomputation, in
 // event time (panes with an inverse) and in batch time (reduceByKeyAndWindow with an inverse).
 import { mapToPair } from 'sluice';
-import { count, eventTimeWindow, reduceByKeyAndWindow, sliding, tumbling, withWatermark } from 'sluice/windows';
+import { agg, eventTimeWindow, reduceByKeyAndWindow, sliding, tumbling, withWatermark } from 'sluice/windows';
 import { keyNames, makeBatch, medianOf, row, runsNote, runSluice, timeBatches } from './lib.mjs';
 
 /** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */
@@ -89,7 +89,7 @@ export async function tumblingScenario({ scale, rounds = 1 }) {
   const batch = (/** @type {number} */ b) => makeBatch({ b, size: batchSize, keys, eventsPerSecond, jitterMs: 500 });
 
   const { sluice, hand } = await medianOf(rounds, {
-    sluice: () => windowJob({ numBatches, batch, delay, assigner: tumbling(1000), agg: count() }),
+    sluice: () => windowJob({ numBatches, batch, delay, assigner: tumbling(1000), agg: agg.count() }),
     hand: () => timeHandWindows({ numBatches, batch, size: 1000, delay, windowsOf: (t) => [Math.floor(t / 1000) * 1000] }),
   });
   const check = sluice.outputs === hand.emitted ? `outputs agree (${sluice.outputs})` : `OUTPUTS DIFFER sluice=${sluice.outputs} hand=${hand.emitted}`;
@@ -116,7 +116,7 @@ export async function slidingScenario({ scale, rounds = 1 }) {
     const delay = 1000;
     const batch = (/** @type {number} */ b) => makeBatch({ b, size: batchSize, keys, eventsPerSecond, jitterMs: 500 });
     const run = (/** @type {import('sluice/windows').Aggregator<unknown, number, number>} */ agg) => windowJob({ numBatches, batch, delay, assigner: sliding(60_000, 1000), agg });
-    const { inverse: _inverse, ...noInverse } = count();
+    const { inverse: _inverse, ...noInverse } = agg.count();
     const windowsOf = (/** @type {number} */ t) => {
       const last = Math.floor(t / 1000) * 1000;
       const starts = [];
@@ -124,7 +124,7 @@ export async function slidingScenario({ scale, rounds = 1 }) {
       return starts;
     };
     const { inc, panes, brute } = await medianOf(rounds, {
-      inc: () => run(count()),
+      inc: () => run(agg.count()),
       panes: () => run(noInverse),
       brute: () => timeHandWindows({ numBatches, batch, size: 60_000, delay, windowsOf }),
     });

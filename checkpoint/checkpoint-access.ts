@@ -1,4 +1,5 @@
-import type { Checkpointer, DStreamGraph, StreamingContext } from 'sluice';
+import type { Checkpointer, DStreamGraph } from 'sluice/extend';
+import type { StreamingContext } from 'sluice';
 import { LevelCheckpointer } from './level-checkpointer.js';
 
 /**

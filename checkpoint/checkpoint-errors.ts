@@ -1,4 +1,5 @@
-import { messageOf, SluiceError } from 'sluice';
+import { messageOf } from '../core/internal.js';
+import { SluiceError } from 'sluice';
 
 /** A `CHECKPOINT_CORRUPT` error for the checkpoint at `directory`. */
 export function corrupt(directory: string, what: string, cause?: unknown): SluiceError {

@@ -1,5 +1,5 @@
-import type { PendingCommit } from 'sluice';
-import type { LevelStateBackend, StateBackend, StateStore } from 'sluice/state';
+import type { PendingCommit, StateBackend, StateStore } from 'sluice/extend';
+import type { LevelStateBackend } from 'sluice/state';
 
 /**
  * The state backend of a checkpointed context: the stores live in the checkpoint's LevelDB, and

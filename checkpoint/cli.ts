@@ -1,4 +1,5 @@
-import { messageOf, SluiceError } from 'sluice';
+import { messageOf } from '../core/internal.js';
+import { SluiceError } from 'sluice';
 import { formatInspection, inspectCheckpoint } from './inspect.js';
 
 const USAGE = [

@@ -1,6 +1,8 @@
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutputOperation, SluiceError, messageOf, type CommitParticipant, type DStream } from 'sluice';
+import { OutputOperation, type CommitParticipant } from 'sluice/extend';
+import { SluiceError, type DStream } from 'sluice';
+import { messageOf } from '../core/internal.js';
 import { batchIdOf, batchKey } from './checkpoint-layout.js';
 
 /** Options of {@link fileSink}. */

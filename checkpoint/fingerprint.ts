@@ -1,4 +1,4 @@
-import type { GraphFingerprint } from 'sluice';
+import type { GraphFingerprint } from 'sluice/extend';
 
 /**
  * The first difference between the fingerprint a checkpoint was written with and the program's,

@@ -1,12 +1,11 @@
 /**
  * `sluice/checkpoint`: LevelDB checkpoints and exactly-once recovery through lineage replay.
  * Pass `levelCheckpoint(directory)` as a context's `checkpoint` option, or build the context with
- * `getOrCreate`. Importing this module changes nothing by itself.
+ * `getOrCreate`; write results exactly once with `fileSink` and `tableSink`. Importing this module
+ * changes nothing by itself.
  */
-export { checkpointerOf } from './checkpoint-access.js';
 export { fileSink, type FileSinkOptions } from './file-sink.js';
 export { getOrCreate, type GetOrCreateOptions } from './get-or-create.js';
 export { formatInspection, inspectCheckpoint, type CheckpointInspection } from './inspect.js';
 export { levelCheckpoint, type LevelCheckpointOptions, type LevelCheckpointStorage } from './level-checkpoint.js';
-export { LevelCheckpointer, type CheckpointMeta, type CommitEntry, type CommitOperation } from './level-checkpointer.js';
 export { tableReader, tableSink, type TableReader, type TableSinkOptions } from './table-sink.js';

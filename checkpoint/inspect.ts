@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { Level } from 'level';
-import { messageOf, SluiceError, type BatchPlan, type Offset } from 'sluice';
-import { decodeValue } from 'sluice/state';
+import { messageOf } from '../core/internal.js';
+import { SluiceError } from 'sluice';
+import { decodeValue, type BatchPlan, type Offset } from 'sluice/extend';
 import { batchIdOf, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { corrupt, isCorruption } from './checkpoint-errors.js';
 import { findLogDamage } from './find-log-damage.js';

@@ -1,4 +1,4 @@
-import type { CheckpointStorage } from 'sluice';
+import type { CheckpointStorage } from 'sluice/extend';
 import { DEFAULT_STATE_CACHE_SIZE } from 'sluice/state';
 import { LevelCheckpointer } from './level-checkpointer.js';
 

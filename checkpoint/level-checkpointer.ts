@@ -1,6 +1,7 @@
 import { Level } from 'level';
-import { SluiceError, type BatchPlan, type Checkpointer, type CommitRecord, type GraphFingerprint, type PendingCommit, type Recovery, type WriteAheadLog } from 'sluice';
-import { decodeValue, encodeValue, inCheckpoint } from 'sluice/state';
+import { SluiceError } from 'sluice';
+import { decodeValue, encodeValue, type BatchPlan, type Checkpointer, type CommitRecord, type GraphFingerprint, type PendingCommit, type Recovery, type WriteAheadLog } from 'sluice/extend';
+import { inCheckpoint } from '../state/internal.js';
 import { batchIdOf, batchKey, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { corrupt, isCorruption } from './checkpoint-errors.js';
 import { CheckpointStateBackend } from './checkpoint-state-backend.js';

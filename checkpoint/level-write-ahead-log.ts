@@ -1,4 +1,4 @@
-import type { CommitParticipant, PendingCommit, WriteAheadLog } from 'sluice';
+import type { CommitParticipant, PendingCommit, WriteAheadLog } from 'sluice/extend';
 import { batchIdOf, batchKey, type CheckpointDb } from './checkpoint-layout.js';
 
 /** The sublevel of the write-ahead log of `source`. */

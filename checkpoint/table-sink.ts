@@ -1,5 +1,6 @@
-import { OutputOperation, SluiceError, messageOf, serviceKey, userFunctionFailed, type CommitParticipant, type DStream, type DStreamGraph, type Key, type StreamingContext } from 'sluice';
-import { checkStateValue, decodeKey, decodeValue, encodeKey, encodeValue } from 'sluice/state';
+import { checkStateValue, decodeKey, decodeValue, encodeKey, encodeValue, OutputOperation, serviceKey, userFunctionFailed, type CommitParticipant, type DStreamGraph } from 'sluice/extend';
+import { SluiceError, type DStream, type Key, type StreamingContext } from 'sluice';
+import { messageOf } from '../core/internal.js';
 import { batchKey, sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { levelCheckpointerOf } from './checkpoint-access.js';
 import { corrupt } from './checkpoint-errors.js';

@@ -1,58 +1,44 @@
 /**
- * `sluice`: the core engine. Streams, operators, sources, output operations, the clock and the
- * streaming context. Every public name is listed here on purpose.
+ * `sluice`: the application API of the core engine. Streams and their operators, sources, output
+ * operations, the clock, the streaming context, events and errors. Every name is listed here on
+ * purpose; the API for authors of operators, sources, sinks and state stores is `sluice/extend`.
  */
 export { Batch, type BatchLike } from './batch.js';
-export type { BatchContext, InputRead, OperatorProgress } from './batch-context.js';
+export type { OperatorProgress } from './batch-context.js';
 export { ManualClock, SystemClock, type Cancel, type Clock } from './clock/index.js';
 export { DStream, type Operator, type UnaryFunction } from './dstream.js';
-export { ERROR_CODES, SluiceError, messageOf, type ErrorContext, type SluiceErrorCode } from './errors.js';
-export { userFunctionFailed } from './operator-error.js';
+export { ERROR_CODES, SluiceError, type ErrorContext, type SluiceErrorCode } from './errors.js';
 export type { BatchProgress, SourceProgress, StreamingEvent, StreamingListener } from './events.js';
-export type { ContextState, DStreamGraph } from './graph.js';
-export { encodeCompositeKey, hashKey, keyEquals, KeyMap, type Key, type KeyPart, type Pair } from './key.js';
+export type { ContextState } from './graph.js';
+export type { Key, KeyPart, Pair } from './key.js';
 export { cogroup } from './keyed/cogroup.js';
 export { combineByKey, type KeyedOptions } from './keyed/combine-by-key.js';
 export { flatMapValues } from './keyed/flat-map-values.js';
-export { groupByKey, groupValues } from './keyed/group-by-key.js';
+export { groupByKey } from './keyed/group-by-key.js';
 export { fullOuterJoin, join, leftOuterJoin, rightOuterJoin, type JoinSide } from './keyed/join.js';
 export { mapValues } from './keyed/map-values.js';
 export { reduceByKey } from './keyed/reduce-by-key.js';
-export { checkNumPartitions, partitionOf } from './keyed/partitioner.js';
-export { cogroupBatches, combineByKeyBatch, type Combiner } from './keyed/shuffle.js';
 export type { StaticDataset } from './operators/constant.js';
 export { count, countByValue, reduce } from './operators/count.js';
-export { DerivedDStream, type DeriveBatch } from './operators/derived.js';
 export { filter } from './operators/filter.js';
 export { flatMap } from './operators/flat-map.js';
 export { glom, mapPartitions } from './operators/map-partitions.js';
 export { keyBy, mapToPair } from './operators/map-to-pair.js';
 export { map } from './operators/map.js';
-export { NarrowDStream, type Emit, type Stage } from './operators/narrow.js';
 export { repartition } from './operators/repartition.js';
 export { transform, transformWith } from './operators/transform.js';
 export { union } from './operators/union.js';
 export { foreachBatch } from './output/foreach-batch.js';
-export { formatRecord } from './output/format-record.js';
-export { OutputOperation, type BatchInfo, type OutputWriter } from './output/output-operation.js';
+export type { BatchInfo } from './output/output-operation.js';
 export { print, type PrintOptions } from './output/print.js';
 export { saveAsTextFiles } from './output/save-as-text-files.js';
-export type { BatchPlan, SourceRange } from './scheduler/batch-plan.js';
-export type { CommitParticipant, PendingCommit } from './commit/commit-participant.js';
-export type { KeyRange, StateBackend, StateStore, StoreKey, StoreStats } from './state-port.js';
-export { type CheckpointStorage, type Checkpointer, type CommitRecord, type GraphFingerprint, type Recovery } from './checkpoint-port.js';
-export { fingerprintOf } from './scheduler/recovery.js';
-export { serviceKey, Services, type LifecycleHook, type ServiceKey } from './services.js';
-export { InlineExecutor, type Executor, type Task } from './scheduler/executor.js';
 export { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.js';
 export { InputDStream, type BadRecordPolicy, type InputOptions } from './sources/input-dstream.js';
 export { IterableSource, type IterableSourceOptions } from './sources/iterable-source.js';
 export { QueueSource, type QueueSourceOptions } from './sources/queue-source.js';
 export { RateSource, type RateRecord, type RateSourceOptions } from './sources/rate-source.js';
 export { SocketSource, type SocketSourceOptions } from './sources/socket-source.js';
-export { lineParser, parseLines, type LineFormat } from './sources/line-format.js';
-export { offsetEquals, type WriteAheadLog, type BadRecord, type Offset, type Source, type SourceEnvironment, type SourceRead } from './sources/source.js';
+export type { LineFormat } from './sources/line-format.js';
+export type { BadRecord } from './sources/source.js';
 export { StreamingContext, type StopOptions, type StreamingContextOptions } from './streaming-context.js';
-export { watermarkedAncestors } from './watermarked-ancestors.js';
-export { combineWatermarks, WatermarkTracker, type PlannedWatermark, type WatermarkPolicy, type WatermarkSnapshot } from './watermark-tracker.js';
-export { parseDuration, parsePositiveDuration, time, type Duration, type DurationLike, type Time } from './time.js';
+export type { Duration, DurationLike, Time } from './time.js';

@@ -3,7 +3,7 @@
  * together. The stores' own code, and the commit path both share, is in level-state-store.ts.
  */
 import { Level } from 'level';
-import type { PendingCommit } from 'sluice';
+import type { PendingCommit } from '../core/extend.js';
 import { checkMeta, EMPTY_META, metaOf, rowsOf, rowsPrefix, writeBatch, type MetaDb, type StateBatchOperation, type StateDatabase } from './level-layout.js';
 import { openStore, prepareCommit, stateOf, type LevelStateStore } from './level-state-store.js';
 import { INCOMPLETE, startVersion, UNPROBED } from './level-store-state.js';

@@ -1,16 +1,6 @@
-import {
-  Batch,
-  combineByKeyBatch,
-  groupValues,
-  DStream,
-  partitionOf,
-  userFunctionFailed,
-  watermarkedAncestors,
-  type BatchContext,
-  type Key,
-  type Pair,
-  type Time,
-} from 'sluice';
+import { Batch, DStream, type Key, type Pair, type Time } from 'sluice';
+import { combineByKeyBatch, groupValues, partitionOf, watermarkedAncestors } from '../core/internal.js';
+import { userFunctionFailed, type BatchContext } from '../core/extend.js';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { StateHandle, type StateEntry } from './state-handle.js';

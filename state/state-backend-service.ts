@@ -1,4 +1,4 @@
-import { serviceKey, type DStreamGraph } from 'sluice';
+import { serviceKey, type DStreamGraph } from '../core/extend.js';
 import { MemoryStateBackend } from './memory-state-store.js';
 import type { StateBackend, StateStore } from './state-store.js';
 

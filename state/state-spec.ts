@@ -1,4 +1,5 @@
-import { parsePositiveDuration, type Duration, type DurationLike, type Key, type StaticDataset, type Pair, type StateBackend } from 'sluice';
+import { parsePositiveDuration, type StateBackend } from '../core/extend.js';
+import type { Duration, DurationLike, Key, Pair, StaticDataset } from 'sluice';
 import type { State } from './state-handle.js';
 import type { TimeDomain } from './state-layout.js';
 

@@ -1,4 +1,5 @@
-import { DStream, type BatchContext, type DStreamGraph, type Duration } from 'sluice';
+import { DStream, type Duration } from 'sluice';
+import type { BatchContext, DStreamGraph } from '../core/extend.js';
 import { checkStateBackendOption, openStore } from './state-backend-service.js';
 import type { StateBackend, StateStore } from './state-store.js';
 

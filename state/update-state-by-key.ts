@@ -1,4 +1,6 @@
-import { Batch, combineByKeyBatch, groupValues, partitionOf, userFunctionFailed, type BatchContext, type DStream, type Key, type Pair, type StateBackend, type StaticDataset, type Time } from 'sluice';
+import { Batch, type DStream, type Key, type Pair, type StaticDataset, type Time } from 'sluice';
+import { combineByKeyBatch, groupValues, partitionOf } from '../core/internal.js';
+import { userFunctionFailed, type BatchContext, type StateBackend } from '../core/extend.js';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { entryKey, NS } from './state-layout.js';

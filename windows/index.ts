@@ -4,8 +4,9 @@
  * - Batch time (Spark Streaming's `window`, `reduceByWindow`, `countByWindow`,
  *   `reduceByKeyAndWindow`, `countByValueAndWindow`, `groupByKeyAndWindow`): the window at batch
  *   time `t` covers the input's batches in `(t - length, t]` and is produced every `slide`.
- * - Event time (`withWatermark`, `eventTimeWindow` with tumbling, sliding, session and calendar
- *   windows): see `./event-time/index.ts`.
+ * - Event time (`withWatermark`, `eventTimeWindow` with `tumbling`, `sliding`, `session` and
+ *   `calendar` windows, the aggregators of `agg`): windows by the records' own times, closed by
+ *   the watermark.
  */
 export { countByValueAndWindow } from './batch-time/count-by-value-and-window.js';
 export { countByWindow } from './batch-time/count-by-window.js';
@@ -13,4 +14,22 @@ export { groupByKeyAndWindow } from './batch-time/group-by-key-and-window.js';
 export { reduceByKeyAndWindow, type ReduceByKeyAndWindowOptions } from './batch-time/reduce-by-key-and-window.js';
 export { reduceByWindow } from './batch-time/reduce-by-window.js';
 export { window } from './batch-time/window.js';
-export * from './event-time/index.js';
+export type { KeyedWindowOptions, WindowStateOptions } from './batch-time/windowed-dstream.js';
+export type { Aggregator } from './event-time/aggregator.js';
+export { agg } from './event-time/aggregators.js';
+export { eventTimeWindow, EventTimeWindowDStream } from './event-time/event-time-window.js';
+export type { TimeWindow } from './event-time/time-window.js';
+export {
+  calendar,
+  session,
+  sliding,
+  tumbling,
+  type CalendarUnit,
+  type CalendarWindows,
+  type SessionWindows,
+  type SlidingWindows,
+  type TumblingWindows,
+  type WindowAssigner,
+} from './event-time/window-assigner.js';
+export type { EventTimeWindowOptions, LatePolicy, OutputMode, WindowResult } from './event-time/window-options.js';
+export { withWatermark, type WatermarkedDStream, type WatermarkOptions } from './event-time/with-watermark.js';

@@ -1,6 +1,6 @@
 import { filter, keyBy, map, union, type DStream } from 'sluice';
 import { mapWithState, stateSpec, type State } from 'sluice/state';
-import { count, eventTimeWindow, sliding, withWatermark } from 'sluice/windows';
+import { agg, eventTimeWindow, sliding, withWatermark } from 'sluice/windows';
 import type { Transaction } from './generate.js';
 
 /*
@@ -103,7 +103,7 @@ export function fraudAlerts(transactions: DStream<Transaction>): DStream<Alert> 
   );
 
   const velocity = byCard.pipe(
-    eventTimeWindow(sliding(VELOCITY_WINDOW_MS, VELOCITY_SLIDE_MS), count(), { name: 'velocity' }),
+    eventTimeWindow(sliding(VELOCITY_WINDOW_MS, VELOCITY_SLIDE_MS), agg.count(), { name: 'velocity' }),
     filter((w) => w.value > VELOCITY_MAX),
     map((w): Alert => velocityAlert(w.key, w.window.start, w.window.end, w.value) ?? unreachable()),
   );

@@ -1,5 +1,5 @@
 import { StreamingContext, filter, foreachBatch, keyBy, map, union, type Clock, type DStream } from 'sluice';
-import { calendar, count, eventTimeWindow, max, mean, withWatermark, type Aggregator } from 'sluice/windows';
+import { agg, calendar, eventTimeWindow, withWatermark, type Aggregator } from 'sluice/windows';
 import { DEVICES, FLUSH_DEVICE, generateReadings, type Reading } from './generate.js';
 
 /** One device's local calendar day. */
@@ -76,7 +76,7 @@ export async function runIotRollups(options: IotOptions = {}): Promise<IotResult
     return watermarked.pipe(
       filter((r) => devices.has(r.device)),
       keyBy((r) => r.device),
-      eventTimeWindow(calendar({ unit: 'day', zone }), together(count(), mean((r: Reading) => r.celsius), max((r: Reading) => r.celsius)), { name: `rollups-${zone}` }),
+      eventTimeWindow(calendar({ unit: 'day', zone }), together(agg.count(), agg.mean((r: Reading) => r.celsius), agg.max((r: Reading) => r.celsius)), { name: `rollups-${zone}` }),
       map(({ key, window, value: [readingCount, avg, highest] }): Rollup => ({
         device: key,
         zone,

@@ -4,7 +4,8 @@ import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, mapToPair, StreamingContext } from 'sluice';
 import { inspectCheckpoint, levelCheckpoint } from 'sluice/checkpoint';
-import { encodeValue, updateStateByKey } from 'sluice/state';
+import { updateStateByKey } from 'sluice/state';
+import { encodeValue } from 'sluice/extend';
 import { batchKey, sublevels, type CheckpointDb } from '../../checkpoint/checkpoint-layout.js';
 import { runFor, useTempDir } from './checkpoint-harness.js';
 

@@ -20,8 +20,8 @@ import {
 } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
 import { mapWithState, queryableState, stateSpec, updateStateByKey, type State } from 'sluice/state';
+import { agg, countByWindow, eventTimeWindow, reduceByKeyAndWindow, tumbling, window, withWatermark, type WindowResult } from 'sluice/windows';
 import { committedState, faultyCheckpoint } from 'sluice/testing';
-import { count, countByWindow, eventTimeWindow, reduceByKeyAndWindow, tumbling, window, withWatermark, type WindowResult } from 'sluice/windows';
 
 /*
  * The exactly-once law of ARCHITECTURE section 4, checked by crashing a checkpointed job at every
@@ -147,7 +147,7 @@ function pipeline(s: Scenario, input: DStream<Ev>): DStream<unknown> {
       return input.pipe(
         withWatermark((e: Ev) => e.t, s.delayMs),
         keyBy((e: Ev) => e.key),
-        eventTimeWindow(tumbling(s.windowMs), count(), { name: 'windows' }),
+        eventTimeWindow(tumbling(s.windowMs), agg.count(), { name: 'windows' }),
         map((r: WindowResult<string, number>) => [r.key, r.window.start, r.window.end, r.value]),
       );
     case 'batchTimeWindow': {

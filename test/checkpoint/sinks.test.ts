@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, map, mapToPair, StreamingContext, type Pair } from 'sluice';
 import { fileSink, inspectCheckpoint, levelCheckpoint, tableReader, tableSink } from 'sluice/checkpoint';
-import { faultyCheckpoint, type CheckpointFaults } from 'sluice/testing';
 import { updateStateByKey } from 'sluice/state';
+import { faultyCheckpoint, type CheckpointFaults } from 'sluice/testing';
 import { runFor, useTempDir } from './checkpoint-harness.js';
 
 const dir = useTempDir();

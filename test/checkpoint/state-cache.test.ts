@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, mapToPair, StreamingContext, type Pair } from 'sluice';
-import { checkpointerOf, getOrCreate, levelCheckpoint, type LevelCheckpointStorage } from 'sluice/checkpoint';
+import { getOrCreate, levelCheckpoint, type LevelCheckpointStorage } from 'sluice/checkpoint';
 import { DEFAULT_STATE_CACHE_SIZE, queryableState, updateStateByKey } from 'sluice/state';
+import { checkpointerOf } from '../../checkpoint/internal.js';
 import { useTempDir } from './checkpoint-harness.js';
 
 const dir = useTempDir();

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeCompositeKey, hashKey, keyEquals, KeyMap, type Key, type KeyPart } from 'sluice';
+import { encodeCompositeKey } from '../../core/internal.js';
+import { hashKey, keyEquals, KeyMap } from 'sluice/extend';
+import type { Key, KeyPart } from 'sluice';
 
 /** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
 const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;

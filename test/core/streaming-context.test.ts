@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import {
-  ManualClock,
-  SluiceError,
-  StreamingContext,
-  SystemClock,
-  foreachBatch,
-  map,
-  type BatchInfo,
-  type Source,
-  type StreamingEvent,
-} from 'sluice';
+import { foreachBatch, ManualClock, map, SluiceError, StreamingContext, SystemClock, type BatchInfo, type StreamingEvent } from 'sluice';
+import type { Source } from 'sluice/extend';
 
 function manualContext(start = 0, interval: number | string = 1000) {
   const clock = new ManualClock(start);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parsePositiveDuration, type DurationLike } from 'sluice';
+import { parseDuration, parsePositiveDuration } from 'sluice/extend';
+import type { DurationLike } from 'sluice';
 
 /** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
 const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;

@@ -1,37 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import {
-  cogroup,
-  combineByKey,
-  count,
-  countByValue,
-  filter,
-  flatMap,
-  flatMapValues,
-  foreachBatch,
-  fullOuterJoin,
-  glom,
-  groupByKey,
-  join,
-  keyBy,
-  leftOuterJoin,
-  ManualClock,
-  map,
-  mapPartitions,
-  mapToPair,
-  mapValues,
-  reduce,
-  reduceByKey,
-  repartition,
-  rightOuterJoin,
-  StreamingContext,
-  transform,
-  transformWith,
-  union,
-  type Batch,
-  type DStream,
-  type OutputOperation,
-  type Pair,
-} from 'sluice';
+import { cogroup, combineByKey, count, countByValue, filter, flatMap, flatMapValues, foreachBatch, fullOuterJoin, glom, groupByKey, join, keyBy, leftOuterJoin, ManualClock, map, mapPartitions, mapToPair, mapValues, reduce, reduceByKey, repartition, rightOuterJoin, StreamingContext, transform, transformWith, union, type Batch, type DStream, type Pair } from 'sluice';
+import type { OutputOperation } from 'sluice/extend';
 
 interface Payment {
   readonly user: string;

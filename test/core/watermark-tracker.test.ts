@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { combineWatermarks, WatermarkTracker, type PlannedWatermark, type WatermarkPolicy } from 'sluice';
+import { combineWatermarks, type PlannedWatermark, type WatermarkPolicy } from 'sluice/extend';
+import { WatermarkTracker } from '../../core/watermark-tracker.js';
 
 /** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
 const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { filter, foreachBatch, keyBy, map, mapToPair, union, type DStream, type Pair } from 'sluice';
 import { fileSink } from 'sluice/checkpoint';
 import { mapWithState, stateSpec, updateStateByKey, type State } from 'sluice/state';
-import { count, eventTimeWindow, tumbling, withWatermark, type WindowResult } from 'sluice/windows';
+import { agg, eventTimeWindow, tumbling, withWatermark, type WindowResult } from 'sluice/windows';
 import { exactlyOnceUnderCrash, type CrashLawOutput } from '../kit/crash-law.js';
 import { keyedEvents, type KeyedEvent } from '../kit/generators.js';
 import { expectLawToFail } from './law-failure.js';
@@ -50,7 +50,7 @@ describe('exactlyOnceUnderCrash', () => {
       const windows = s.pipe(
         withWatermark((e: KeyedEvent) => e.time, 5),
         keyBy((e: KeyedEvent) => e.key),
-        eventTimeWindow(tumbling(20), count(), { name: 'windows' }),
+        eventTimeWindow(tumbling(20), agg.count(), { name: 'windows' }),
         map((r: WindowResult<string, number>): unknown => [r.key, r.window.start, r.value]),
       );
       return counted.pipe(map((r): unknown => r), union(windows));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { filter, keyBy, type DStream, type Pair } from 'sluice';
-import { count, eventTimeWindow, session, sliding, tumbling, type Aggregator, type EventTimeWindowOptions, type WindowAssigner } from 'sluice/windows';
+import { agg, eventTimeWindow, session, sliding, tumbling, type Aggregator, type EventTimeWindowOptions, type WindowAssigner } from 'sluice/windows';
 import { lateDataAccounting, watermarkMonotonicity, type Arrival, type WindowOperator } from '../kit/event-time-laws.js';
 import { keyedEvents, type KeyedEvent } from '../kit/generators.js';
 import { expectLawToFail } from './law-failure.js';
@@ -14,7 +14,7 @@ describe('watermarkMonotonicity', () => {
   });
 
   it('holds for withWatermark followed by an event-time window, delay 0', async () => {
-    const build = (s: DStream<KeyedEvent>) => s.pipe(keyBy((e: KeyedEvent) => e.key), eventTimeWindow(tumbling(10), count()));
+    const build = (s: DStream<KeyedEvent>) => s.pipe(keyBy((e: KeyedEvent) => e.key), eventTimeWindow(tumbling(10), agg.count()));
     await fc.assert(watermarkMonotonicity(fc, { delay: 0, build, events: keyedEvents(fc, { keys: 2, maxDisorder: 30, lateFraction: 0.3 }) }), PARAMS);
   });
 });

@@ -2,8 +2,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Batch, StreamingContext, type BatchContext } from 'sluice';
+import { Batch, StreamingContext } from 'sluice';
 import { fileSink } from 'sluice/checkpoint';
+import type { BatchContext } from 'sluice/extend';
 import { sinkSuite, type SinkFixture } from '../kit/sink-suite.js';
 
 /**

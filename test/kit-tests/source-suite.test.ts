@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, QueueSource, RateSource, type Offset, type SourceRead } from 'sluice';
+import { ManualClock, QueueSource, RateSource } from 'sluice';
+import type { Offset, SourceRead } from 'sluice/extend';
 import { sourceSuite, type SourceFixture } from '../kit/source-suite.js';
 
 /** Pushes `n` records made by `make(index)`, indexes counting on from earlier pushes. */

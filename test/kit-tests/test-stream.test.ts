@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it, test } from 'vitest';
 import { keyBy, map, mapToPair, type DStream, type Pair } from 'sluice';
 import { mapWithState, stateSpec, updateStateByKey, type State } from 'sluice/state';
-import { count, eventTimeWindow, tumbling, window, withWatermark, type WindowResult } from 'sluice/windows';
+import { agg, eventTimeWindow, tumbling, window, withWatermark, type WindowResult } from 'sluice/windows';
 import { runBatches } from 'sluice/testing';
 import { TestStream, type TestStreamCrashStep, type TestStreamOptions } from '../kit/test-stream.js';
 
@@ -143,7 +143,7 @@ describe('TestStream: state, timers and the watermark', () => {
       s.pipe(
         withWatermark((e) => e.t, '1h'),
         keyBy((e) => e.key),
-        eventTimeWindow(tumbling(10), count()),
+        eventTimeWindow(tumbling(10), agg.count()),
         map((r: WindowResult<string, number>) => [r.key, r.window.start, r.value]),
       ),
     );

@@ -1,4 +1,4 @@
-import type { Offset, Source, SourceRead } from 'sluice';
+import type { Offset, Source, SourceRead } from 'sluice/extend';
 
 /** The input of a test stream: every record added so far, by offset; it outlives each context, so it replays. */
 export class AddedRecords<T> implements Source<T> {

@@ -1,5 +1,5 @@
 import type { StreamingContext } from 'sluice';
-import { StatefulDStream } from 'sluice/state';
+import { StatefulDStream } from 'sluice/extend';
 
 /**
  * Every committed row of every stateful operator of a running context, by operator id (its name

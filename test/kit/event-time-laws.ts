@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import type * as FastCheck from 'fast-check';
-import { foreachBatch, keyBy, parseDuration, type BatchProgress, type DStream, type DurationLike, type Pair } from 'sluice';
-import {
-  collect,
-  eventTimeWindow,
-  withWatermark,
-  type Aggregator,
-  type EventTimeWindowDStream,
-  type EventTimeWindowOptions,
-  type LatePolicy,
-  type WindowAssigner,
-  type WindowResult,
-} from 'sluice/windows';
+import { foreachBatch, keyBy, type BatchProgress, type DStream, type DurationLike, type Pair } from 'sluice';
+import { agg, eventTimeWindow, withWatermark, type Aggregator, type EventTimeWindowDStream, type EventTimeWindowOptions, type LatePolicy, type WindowAssigner, type WindowResult } from 'sluice/windows';
+import { parseDuration } from 'sluice/extend';
 import { batched, keyedEvents, type FastCheckModule, type KeyedEvent } from './generators.js';
 import { holds, progressInto, runOptions, type LawRunOptions } from './law-support.js';
 import { runBatches } from './run-batches.js';
@@ -124,7 +115,7 @@ export function lateDataAccounting<V = number>(
         const windowed = s.pipe(
           withWatermark((a: Arrival<V>) => a.event.time, delay),
           keyBy((a: Arrival<V>) => a.event.key),
-          operator<Arrival<V>>(assigner, collect<Arrival<V>>(), { late, allowedLateness, outputMode: 'append' }),
+          operator<Arrival<V>>(assigner, agg.collect<Arrival<V>>(), { late, allowedLateness, outputMode: 'append' }),
         );
         if (late === 'sideOutput') windowed.lateRecords().pipe(foreachBatch((records, { batchId }) => void (sideOutput[batchId] = records.map(([, a]) => a))));
         return windowed;

@@ -1,4 +1,4 @@
-import type { BatchPlan, CheckpointStorage, Checkpointer, CommitRecord, GraphFingerprint, PendingCommit, Recovery, WriteAheadLog } from 'sluice';
+import type { BatchPlan, Checkpointer, CheckpointStorage, CommitRecord, GraphFingerprint, PendingCommit, Recovery, WriteAheadLog } from 'sluice/extend';
 
 /**
  * Where {@link faultyCheckpoint} makes a batch's commit fail, each asked with the batch's id

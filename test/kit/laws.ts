@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type * as FastCheck from 'fast-check';
-import { foreachBatch, parsePositiveDuration, type DStream, type DurationLike, type Pair, type StreamingContext } from 'sluice';
+import { foreachBatch, type DStream, type DurationLike, type Pair, type StreamingContext } from 'sluice';
 import { reduceByKeyAndWindow } from 'sluice/windows';
+import { parsePositiveDuration } from 'sluice/extend';
 import { batched, type FastCheckModule } from './generators.js';
 import { runOptions, same, type Compare, type LawRunOptions } from './law-support.js';
 import { runBatches } from './run-batches.js';

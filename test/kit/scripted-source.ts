@@ -1,4 +1,5 @@
-import type { Clock, Offset, Source, SourceEnvironment, SourceRead } from 'sluice';
+import type { Clock } from 'sluice';
+import type { Offset, Source, SourceEnvironment, SourceRead } from 'sluice/extend';
 
 /** A record of a {@link ScriptedSource}: its index in the whole input, and the record. */
 export interface Indexed<T> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ManualClock, offsetEquals, StreamingContext, type Clock, type Offset, type Source, type SourceEnvironment, type SourceRead } from 'sluice';
+import { ManualClock, StreamingContext, type Clock } from 'sluice';
+import { offsetEquals, type Offset, type Source, type SourceEnvironment, type SourceRead } from 'sluice/extend';
 
 /** A source under test, fresh and with no data yet, with how to give it data. */
 export interface SourceFixture<T> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type * as FastCheck from 'fast-check';
-import type { KeyRange, StateStore, StoreKey } from 'sluice/state';
+import type { KeyRange, StateStore, StoreKey } from 'sluice/extend';
 import { assertSameValue } from './same-value.js';
 import type { StateStoreFixture } from './state-store-suite.js';
 

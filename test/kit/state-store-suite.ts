@@ -2,7 +2,7 @@
  * Over 200 lines: the suite is one list of cases, each a short law about the StateStore contract.
  */
 import assert from 'node:assert/strict';
-import type { KeyRange, StateStore, StoreKey } from 'sluice/state';
+import type { KeyRange, StateStore, StoreKey } from 'sluice/extend';
 import { assertSameValue } from './same-value.js';
 import { collect as entries, expectedScan, stateStoreModelTest } from './state-store-model.js';
 

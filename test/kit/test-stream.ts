@@ -5,12 +5,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  combineWatermarks, foreachBatch, ManualClock, parseDuration, parsePositiveDuration, StreamingContext,
-  type BatchProgress, type DStream, type DurationLike, type Key, type Pair, type SluiceError, type StreamingEvent, type Time,
-} from 'sluice';
+import { combineWatermarks, decodeKey, decodeTime, parseDuration, parsePositiveDuration } from 'sluice/extend';
+import { foreachBatch, ManualClock, StreamingContext, type BatchProgress, type DStream, type DurationLike, type Key, type Pair, type SluiceError, type StreamingEvent, type Time } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
-import { decodeKey, decodeTime, MapWithStateDStream, queryableState, type TimeDomain } from 'sluice/state';
+import { MapWithStateDStream, queryableState, type TimeDomain } from 'sluice/state';
 import { AddedRecords } from './added-records.js';
 import { faultyCheckpoint } from './faulty-checkpoint.js';
 import type { CrashStep } from './generators.js';

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LevelStateBackend, type StateBackend } from 'sluice/state';
+import { LevelStateBackend } from 'sluice/state';
+import type { StateBackend } from 'sluice/extend';
 
 /** The state backends every state operator test runs over: memory, and LevelDB with a tiny cache. */
 export const BACKENDS = ['memory', 'leveldb'] as const;

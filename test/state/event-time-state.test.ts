@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, keyBy, ManualClock, StreamingContext } from 'sluice';
 import { mapWithState, stateSpec, type State } from 'sluice/state';
-import { runBatches } from 'sluice/testing';
 import { withWatermark } from 'sluice/windows';
+import { runBatches } from 'sluice/testing';
 
 interface Ev {
   readonly key: string;

@@ -20,7 +20,7 @@ afterAll(removeBackendDirs);
 
 describe.each(BACKENDS)('mapWithState on the %s backend', (backend) => {
   const stateBackend = backendFactory(backend);
-  const runBatches: typeof runOnMemory = (input, build, options?: RunBatchesOptions) =>
+  const runBatches = <T, U>(input: readonly (readonly T[])[], build: (s: DStream<T>) => DStream<U>, options?: RunBatchesOptions): Promise<U[][]> =>
     runOnMemory(input, build, stateBackend === undefined ? options : { ...options, stateBackend });
 
   it('maps every record with its key state and emits what the function returns', async () => {

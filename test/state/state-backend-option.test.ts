@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { foreachBatch, keyBy, ManualClock, mapToPair, StreamingContext, type Pair } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
 import { LevelStateBackend, MemoryStateBackend, mapWithState, stateSpec, updateStateByKey, type State } from 'sluice/state';
-import { count, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
+import { agg, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
 
 let dir: string;
 beforeEach(async () => {
@@ -74,7 +74,7 @@ describe('choosing a state backend by an option', () => {
       return undefined;
     });
     keyed.pipe(mapWithState(seen.name('seen').stateBackend(backend)), foreachBatch(() => undefined));
-    keyed.pipe(eventTimeWindow(tumbling(1000), count(), { name: 'windows', stateBackend: backend }), foreachBatch(() => undefined));
+    keyed.pipe(eventTimeWindow(tumbling(1000), agg.count(), { name: 'windows', stateBackend: backend }), foreachBatch(() => undefined));
     await ctx.start();
     await clock.advance(2000);
     await ctx.stop();

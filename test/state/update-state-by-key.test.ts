@@ -12,7 +12,7 @@ afterAll(removeBackendDirs);
 
 describe.each(BACKENDS)('updateStateByKey on the %s backend', (backend) => {
   const stateBackend = backendFactory(backend);
-  const runBatches: typeof runOnMemory = (input, build, options?: RunBatchesOptions) =>
+  const runBatches = <T, U>(input: readonly (readonly T[])[], build: (s: DStream<T>) => DStream<U>, options?: RunBatchesOptions): Promise<U[][]> =>
     runOnMemory(input, build, stateBackend === undefined ? options : { ...options, stateBackend });
 
   it('emits every key with state after each batch, even keys without new values, in key order', async () => {

@@ -1,4 +1,4 @@
-import type { BatchPlan, PendingCommit, StateBackend } from 'sluice';
+import type { BatchPlan, PendingCommit, StateBackend } from 'sluice/extend';
 
 /** A {@link PendingCommit} of batch `batchId` with no checkpoint to write operations to (as in a context without one). */
 export function pendingCommit(batchId: number, options: { readonly persistsState?: boolean } = {}): PendingCommit {

@@ -1,4 +1,6 @@
-import { Batch, checkNumPartitions, KeyMap, partitionOf, userFunctionFailed, type BatchContext, type DStream, type DurationLike, type Key, type Operator, type Pair } from 'sluice';
+import { Batch, type DStream, type DurationLike, type Key, type Operator, type Pair } from 'sluice';
+import { checkNumPartitions, partitionOf } from '../../core/internal.js';
+import { KeyMap, userFunctionFailed, type BatchContext } from 'sluice/extend';
 import { KeyedWindowDStream } from './keyed-window-dstream.js';
 import type { KeyedWindowOptions } from './windowed-dstream.js';
 import { parseWindowSpec, windowGeometry } from './window-geometry.js';

@@ -1,4 +1,5 @@
-import { Batch, KeyMap, userFunctionFailed, type BatchContext, type DStream, type Key, type Pair } from 'sluice';
+import { Batch, type DStream, type Key, type Pair } from 'sluice';
+import { KeyMap, userFunctionFailed, type BatchContext } from 'sluice/extend';
 import { mergePartition, slidePartition, toPairs, WindowUndo, type PairFilter, type WindowMerge } from './window-merge.js';
 import type { WindowGeometry } from './window-geometry.js';
 import { WindowedDStream, type KeyedWindowOptions, type WindowSlide } from './windowed-dstream.js';

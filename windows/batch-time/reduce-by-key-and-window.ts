@@ -1,4 +1,5 @@
-import { checkNumPartitions, combineByKeyBatch, type DStream, type DurationLike, type Key, type Operator, type Pair } from 'sluice';
+import { checkNumPartitions, combineByKeyBatch } from '../../core/internal.js';
+import type { DStream, DurationLike, Key, Operator, Pair } from 'sluice';
 import { KeyedWindowDStream } from './keyed-window-dstream.js';
 import type { KeyedWindowOptions } from './windowed-dstream.js';
 import { parseWindowSpec, windowGeometry } from './window-geometry.js';

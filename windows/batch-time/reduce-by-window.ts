@@ -1,4 +1,5 @@
-import { Batch, userFunctionFailed, type DStream, type DurationLike, type Operator } from 'sluice';
+import { Batch, type DStream, type DurationLike, type Operator } from 'sluice';
+import { userFunctionFailed } from 'sluice/extend';
 import { parseWindowSpec, windowGeometry, type WindowGeometry } from './window-geometry.js';
 import { WindowedDStream, type WindowSlide, type WindowStateOptions } from './windowed-dstream.js';
 

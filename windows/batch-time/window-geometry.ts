@@ -1,4 +1,5 @@
-import { parsePositiveDuration, type DStream, type Duration, type DurationLike } from 'sluice';
+import { parsePositiveDuration } from 'sluice/extend';
+import type { DStream, Duration, DurationLike } from 'sluice';
 
 /** A batch-time window's length and slide, checked against the stream it windows. */
 export interface WindowGeometry {

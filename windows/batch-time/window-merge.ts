@@ -1,4 +1,5 @@
-import { KeyMap, type Batch, type Key, type Pair } from 'sluice';
+import { KeyMap } from 'sluice/extend';
+import type { Batch, Key, Pair } from 'sluice';
 
 /** How the per-batch values of a key are merged over a window. */
 export interface WindowMerge<C> {

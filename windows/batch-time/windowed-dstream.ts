@@ -1,5 +1,5 @@
-import { Batch, SluiceError, type BatchContext, type CommitParticipant, type DStream, type Duration, type StateBackend } from 'sluice';
-import { encodeTime, decodeTime, StatefulDStream, type StateStore } from 'sluice/state';
+import { Batch, SluiceError, type DStream, type Duration } from 'sluice';
+import { decodeTime, encodeTime, StatefulDStream, type BatchContext, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
 import { WindowBuffer } from './window-buffer.js';
 import type { WindowGeometry } from './window-geometry.js';
 

@@ -3,7 +3,7 @@ import type { Aggregator } from './aggregator.js';
 /**
  * The number of values. Exact (integers up to 2^53) and invertible.
  *
- * @example const c = count(); c.result(c.add(c.add(c.create(), 'a'), 'b')) // 2
+ * @example const c = agg.count(); c.result(c.add(c.add(c.create(), 'a'), 'b')) // 2
  */
 export function count(): Aggregator<unknown, number, number> {
   return {
@@ -22,7 +22,7 @@ export function count(): Aggregator<unknown, number, number> {
  *
  * @param of - the number to add for a value; the value itself by default (a TypeError when it is
  *   not a number).
- * @example sum((order: Order) => order.amount)
+ * @example agg.sum((order: Order) => order.amount)
  */
 export function sum<V = number>(of: (v: V) => number = asNumber): Aggregator<V, number, number> {
   return {
@@ -112,3 +112,13 @@ function numberOf<V>(of: (v: V) => number, value: V, name: string): number {
   }
   return x;
 }
+
+/**
+ * The built-in aggregators of `eventTimeWindow`, in one namespace (as Spark's `functions`), so
+ * they never clash with the stream operators of the same name (`count()` of `sluice` counts a
+ * batch's records): `agg.count()`, `agg.sum(of)`, `agg.min(of)`, `agg.max(of)`, `agg.mean(of)`,
+ * `agg.collect()`. An aggregator of your own is any {@link Aggregator}.
+ *
+ * @example clicks.pipe(withWatermark((c) => c.time, '10s'), keyBy((c) => c.page), eventTimeWindow(tumbling('1m'), agg.count()))
+ */
+export const agg = Object.freeze({ count, sum, min, max, mean, collect });

@@ -1,18 +1,6 @@
-import {
-  Batch,
-  combineByKeyBatch,
-  KeyMap,
-  groupValues,
-  DStream,
-  parseDuration,
-  userFunctionFailed,
-  type BatchContext,
-  type CommitParticipant,
-  type StateBackend,
-  type Key,
-  type Pair,
-} from 'sluice';
-import { encodeKey, StatefulDStream, type StateStore } from 'sluice/state';
+import { Batch, DStream, type Key, type Pair } from 'sluice';
+import { combineByKeyBatch, groupValues } from '../../core/internal.js';
+import { encodeKey, KeyMap, parseDuration, StatefulDStream, userFunctionFailed, type BatchContext, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
 import type { Aggregator } from './aggregator.js';
 import type { EventTimeWindowOptions, Settings, WindowResult } from './window-options.js';
 import type { TimeWindow } from './time-window.js';
@@ -326,7 +314,7 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * Aggregates a keyed stream in event-time windows (Flink's `window(...).aggregate(...)`, Spark's
  * `groupBy(window(...))`): each record `[key, value]` is added, by its event time, to its
  * windows from `assigner` (`tumbling`, `sliding`, `session`, `calendar`) with `aggregator`
- * (`count()`, `sum()`, `min()`, `max()`, `mean()`, `collect()` or your own). Windows close when
+ * (`agg.count()`, `agg.sum()`, `agg.min()`, `agg.max()`, `agg.mean()`, `agg.collect()` or your own). Windows close when
  * the watermark (from `withWatermark` upstream) reaches their end plus the allowed lateness (session
  * windows: passes it, as a record at a session's end still joins it); their state is then
  * evicted, so state stays bounded.
@@ -341,7 +329,7 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * clicks.pipe(
  *   withWatermark((c) => c.time, '10s'),
  *   keyBy((c) => c.page),
- *   eventTimeWindow(tumbling('1m'), count(), { outputMode: 'append', late: 'sideOutput' }),
+ *   eventTimeWindow(tumbling('1m'), agg.count(), { outputMode: 'append', late: 'sideOutput' }),
  * )
  */
 export function eventTimeWindow<K extends Key, V, A, R>(

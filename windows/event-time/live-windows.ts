@@ -1,5 +1,5 @@
-import { hashKey, KeyMap, type Key } from 'sluice';
-import { encodeKey } from 'sluice/state';
+import { encodeKey, hashKey, KeyMap } from 'sluice/extend';
+import type { Key } from 'sluice';
 import type { TimeWindow } from './time-window.js';
 
 /** A live window of a key. */

@@ -1,4 +1,5 @@
-import { parsePositiveDuration, type DurationLike, type Key } from 'sluice';
+import { parsePositiveDuration } from 'sluice/extend';
+import type { DurationLike, Key } from 'sluice';
 
 /**
  * Session windows: a key's records closer than the gap to each other share one window, which

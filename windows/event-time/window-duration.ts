@@ -1,4 +1,5 @@
-import { parseDuration, parsePositiveDuration, type DurationLike } from 'sluice';
+import { parseDuration, parsePositiveDuration } from 'sluice/extend';
+import type { DurationLike } from 'sluice';
 
 /**
  * Parses the size or slide of a time window: a positive whole number of milliseconds, so window

@@ -1,4 +1,5 @@
-import type { DurationLike, Key, StateBackend } from 'sluice';
+import type { DurationLike, Key } from 'sluice';
+import type { StateBackend } from 'sluice/extend';
 import type { TimeWindow } from './time-window.js';
 
 /** Which window results a batch emits. */

@@ -1,4 +1,4 @@
-import { decodeTime, encodeTime, type StoreKey } from 'sluice/state';
+import { decodeTime, encodeTime, type StoreKey } from 'sluice/extend';
 import type { TimeWindow } from './time-window.js';
 
 /*

@@ -1,5 +1,5 @@
-import { checkStateValue, decodeKey, encodeKey, type StoreKey } from 'sluice/state';
-import { KeyMap, type Key } from 'sluice';
+import { checkStateValue, decodeKey, encodeKey, KeyMap, type StoreKey } from 'sluice/extend';
+import type { Key } from 'sluice';
 import type { Aggregator } from './aggregator.js';
 import type { LiveWindows } from './live-windows.js';
 import { combinePanes, slidePanes } from './pane-combine.js';

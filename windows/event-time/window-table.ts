@@ -1,4 +1,5 @@
-import { KeyMap, type Key } from 'sluice';
+import { KeyMap } from 'sluice/extend';
+import type { Key } from 'sluice';
 
 /** In the undo log: the key had no value before the change. */
 const ABSENT: unique symbol = Symbol('absent');

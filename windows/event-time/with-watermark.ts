@@ -1,4 +1,6 @@
-import { DStream, parseDuration, userFunctionFailed, watermarkedAncestors, type Batch, type BatchContext, type DurationLike, type Operator } from 'sluice';
+import { DStream, type Batch, type DurationLike, type Operator } from 'sluice';
+import { parseDuration, userFunctionFailed, type BatchContext } from 'sluice/extend';
+import { watermarkedAncestors } from '../../core/internal.js';
 
 /** Options of {@link withWatermark}. */
 export interface WatermarkOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Batch, cogroup, glom, ManualClock, StreamingContext, transform, type DStream, type Key, type Pair } from 'sluice';
-import { runBatches, runBatches2 } from 'sluice/testing';
+import { runBatches } from 'sluice/testing';
 import { sortBatches } from '../sort-records.js';
 
 type Left = DStream<Pair<string, number>>;
@@ -24,7 +24,7 @@ describe('cogroup', () => {
       ],
       [],
     ] as Pair<string, string>[][];
-    const out = await runBatches2(left, right, (l: Left, r: Right) => l.pipe(cogroup(r)), { numPartitions: 1 });
+    const out = await runBatches({ left, right }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(cogroup(r)), { numPartitions: 1 });
     expect(out).toEqual([
       [
         ['a', [[1, 3], ['x', 'z']]],
@@ -36,12 +36,12 @@ describe('cogroup', () => {
   });
 
   it('gives an empty batch when both sides are empty, batch by batch', async () => {
-    const out = await runBatches2([[], [['a', 1]], []] as Pair<string, number>[][], [[], [], []] as Pair<string, string>[][], (l: Left, r: Right) => l.pipe(cogroup(r)));
+    const out = await runBatches({ left: [[], [['a', 1]], []] as Pair<string, number>[][], right: [[], [], []] as Pair<string, string>[][] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(cogroup(r)));
     expect(out).toEqual([[], [['a', [[1], []]]], []]);
   });
 
   it('groups each batch on its own: values never carry over between batches', async () => {
-    const out = await runBatches2([[['a', 1]], []] as Pair<string, number>[][], [[], [['a', 'x']]] as Pair<string, string>[][], (l: Left, r: Right) => l.pipe(cogroup(r)));
+    const out = await runBatches({ left: [[['a', 1]], []] as Pair<string, number>[][], right: [[], [['a', 'x']]] as Pair<string, string>[][] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(cogroup(r)));
     expect(out).toEqual([[['a', [[1], []]]], [['a', [[], ['x']]]]]);
   });
 
@@ -64,7 +64,7 @@ describe('cogroup', () => {
         ['__proto__', 'R5'],
       ],
     ] as Pair<Key, string>[][];
-    const out = await runBatches2(left, right, (l: DStream<Pair<Key, string>>, r: DStream<Pair<Key, string>>) => l.pipe(cogroup(r)), { numPartitions: 1 });
+    const out = await runBatches({ left, right }, ({ left: l, right: r }: { left: DStream<Pair<Key, string>>; right: DStream<Pair<Key, string>> }) => l.pipe(cogroup(r)), { numPartitions: 1 });
     expect(out).toEqual([
       [
         [['card-1', 42], [['L1'], ['R1']]],
@@ -109,17 +109,17 @@ describe('cogroup', () => {
   it('gives the same multiset with 3 partitions as with 1', async () => {
     const left = ['a', 'b', 'c', 'a', 'd', 'e', 'b'].map((k, i): Pair<string, number> => [k, i]);
     const right = ['b', 'e', 'f', 'a', 'g'].map((k): Pair<string, string> => [k, k.toUpperCase()]);
-    const one = await runBatches2([left, []], [right, right], (l: Left, r: Right) => l.pipe(cogroup(r)), { numPartitions: 1 });
-    const three = await runBatches2([left, []], [right, right], (l: Left, r: Right) => l.pipe(cogroup(r)), { numPartitions: 3 });
+    const one = await runBatches({ left: [left, []], right: [right, right] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(cogroup(r)), { numPartitions: 1 });
+    const three = await runBatches({ left: [left, []], right: [right, right] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(cogroup(r)), { numPartitions: 3 });
     expect(sortBatches(three)).toEqual(sortBatches(one));
   });
 
   it('has as many partitions as its numPartitions option says', async () => {
-    const out = await runBatches2([[['a', 1]], []] as Pair<string, number>[][], [[['b', 'x']], []] as Pair<string, string>[][], (l: Left, r: Right) =>
+    const out = await runBatches({ left: [[['a', 1]], []] as Pair<string, number>[][], right: [[['b', 'x']], []] as Pair<string, string>[][] }, ({ left: l, right: r }: { left: Left; right: Right }) =>
       l.pipe(cogroup(r, { numPartitions: 5 }), transform((batch) => [batch.numPartitions])),
     );
     expect(out).toEqual([[5], [5]]);
-    const partitions = await runBatches2([[['a', 1]]] as Pair<string, number>[][], [[['a', 'x']]] as Pair<string, string>[][], (l: Left, r: Right) => l.pipe(cogroup(r, { numPartitions: 2 }), glom()));
+    const partitions = await runBatches({ left: [[['a', 1]]] as Pair<string, number>[][], right: [[['a', 'x']]] as Pair<string, string>[][] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(cogroup(r, { numPartitions: 2 }), glom()));
     expect(partitions[0]).toHaveLength(2);
   });
 

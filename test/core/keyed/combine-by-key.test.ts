@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { combineByKey, foreachBatch, glom, transform, type Combiner, type DStream, type Pair } from 'sluice';
+import { combineByKey, foreachBatch, glom, transform, type DStream, type Pair } from 'sluice';
+import type { Combiner } from 'sluice/extend';
 import { runBatches } from 'sluice/testing';
 import { expectUserFunctionFailed, rejectionOf, runManually } from '../run-manually.js';
 import { sortBatches } from '../sort-records.js';

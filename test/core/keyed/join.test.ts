@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Batch, foreachBatch, fullOuterJoin, glom, join, leftOuterJoin, ManualClock, rightOuterJoin, StreamingContext, transform, type DStream, type Key, type Pair } from 'sluice';
-import { runBatches, runBatches2 } from 'sluice/testing';
+import { runBatches } from 'sluice/testing';
 import { runManually } from '../run-manually.js';
 import { sortBatches } from '../sort-records.js';
 import { EverySecondBatch } from '../operators/every-second-batch.js';
@@ -33,7 +33,7 @@ const joins = { join, leftOuterJoin, rightOuterJoin, fullOuterJoin } as const;
 
 describe('join', () => {
   it('pairs every left value with every right value of the same key, within each batch', async () => {
-    const out = await runBatches2(left, right, (l: Left, r: Right) => l.pipe(join(r)), { numPartitions: 1 });
+    const out = await runBatches({ left, right }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(join(r)), { numPartitions: 1 });
     expect(out).toEqual([
       [
         ['a', [1, 'x']],
@@ -48,12 +48,12 @@ describe('join', () => {
   });
 
   it('joins each batch on its own: a key seen on the other side in another batch does not match', async () => {
-    const out = await runBatches2([[['a', 1]], []] as Pair<string, number>[][], [[], [['a', 'x']]] as Pair<string, string>[][], (l: Left, r: Right) => l.pipe(join(r)));
+    const out = await runBatches({ left: [[['a', 1]], []] as Pair<string, number>[][], right: [[], [['a', 'x']]] as Pair<string, string>[][] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(join(r)));
     expect(out).toEqual([[], []]);
   });
 
   it('runs every batch when the sides have different numbers of input batches', async () => {
-    const out = await runBatches2([[['a', 1]], [['a', 2]], [['a', 3]]] as Pair<string, number>[][], [[['a', 'x']]] as Pair<string, string>[][], (l: Left, r: Right) => l.pipe(join(r)));
+    const out = await runBatches({ left: [[['a', 1]], [['a', 2]], [['a', 3]]] as Pair<string, number>[][], right: [[['a', 'x']]] as Pair<string, string>[][] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(join(r)));
     expect(out).toEqual([[['a', [1, 'x']]], [], []]);
   });
 
@@ -91,7 +91,7 @@ describe('join', () => {
         ['true', 'R6'],
       ],
     ] as Pair<Key, string>[][];
-    const out = await runBatches2(l, r, (a: DStream<Pair<Key, string>>, b: DStream<Pair<Key, string>>) => a.pipe(join(b)), { numPartitions: 1 });
+    const out = await runBatches({ left: l, right: r }, ({ left: a, right: b }: { left: DStream<Pair<Key, string>>; right: DStream<Pair<Key, string>> }) => a.pipe(join(b)), { numPartitions: 1 });
     expect(out).toEqual([
       [
         [['card-1', 42], ['L1', 'R1']],
@@ -139,7 +139,7 @@ describe('join', () => {
 
 describe('leftOuterJoin', () => {
   it('keeps every left value; one with no right value of its key is paired with undefined', async () => {
-    const out = await runBatches2(left, right, (l: Left, r: Right) => l.pipe(leftOuterJoin(r)), { numPartitions: 1 });
+    const out = await runBatches({ left, right }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(leftOuterJoin(r)), { numPartitions: 1 });
     expect(out).toEqual([
       [
         ['a', [1, 'x']],
@@ -157,7 +157,7 @@ describe('leftOuterJoin', () => {
 
 describe('rightOuterJoin', () => {
   it('keeps every right value; one with no left value of its key is paired with undefined', async () => {
-    const out = await runBatches2(left, right, (l: Left, r: Right) => l.pipe(rightOuterJoin(r)), { numPartitions: 1 });
+    const out = await runBatches({ left, right }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(rightOuterJoin(r)), { numPartitions: 1 });
     expect(out).toEqual([
       [
         ['a', [1, 'x']],
@@ -175,7 +175,7 @@ describe('rightOuterJoin', () => {
 
 describe('fullOuterJoin', () => {
   it('keeps every value of either side, pairing one with no partner with undefined', async () => {
-    const out = await runBatches2(left, right, (l: Left, r: Right) => l.pipe(fullOuterJoin(r)), { numPartitions: 1 });
+    const out = await runBatches({ left, right }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(fullOuterJoin(r)), { numPartitions: 1 });
     expect(out).toEqual([
       [
         ['a', [1, 'x']],
@@ -197,19 +197,19 @@ describe.each(Object.entries(joins))('%s', (name, joinOp) => {
   const bigRight = ['b', 'e', 'f', 'a', 'g', 'b'].map((k, i): Pair<string, string> => [k, `${k}${i}`]);
 
   it('gives an empty batch when both sides are empty', async () => {
-    expect(await runBatches2([[], []] as Pair<string, number>[][], [[], []] as Pair<string, string>[][], (l: Left, r: Right) => l.pipe(joinOp(r)))).toEqual([[], []]);
+    expect(await runBatches({ left: [[], []] as Pair<string, number>[][], right: [[], []] as Pair<string, string>[][] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(joinOp(r)))).toEqual([[], []]);
   });
 
   it('gives the same multiset with 3 partitions as with 1', async () => {
-    const one = await runBatches2([bigLeft, [], bigLeft], [bigRight, bigRight, []], (l: Left, r: Right) => l.pipe(joinOp(r)), { numPartitions: 1 });
-    const three = await runBatches2([bigLeft, [], bigLeft], [bigRight, bigRight, []], (l: Left, r: Right) => l.pipe(joinOp(r)), { numPartitions: 3 });
+    const one = await runBatches({ left: [bigLeft, [], bigLeft], right: [bigRight, bigRight, []] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(joinOp(r)), { numPartitions: 1 });
+    const three = await runBatches({ left: [bigLeft, [], bigLeft], right: [bigRight, bigRight, []] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(joinOp(r)), { numPartitions: 3 });
     expect(sortBatches(three)).toEqual(sortBatches(one));
   });
 
   it('has as many partitions as its numPartitions option says', async () => {
-    const counts = await runBatches2([bigLeft, []], [bigRight, []], (l: Left, r: Right) => l.pipe(joinOp(r, { numPartitions: 4 }), transform((batch) => [batch.numPartitions])));
+    const counts = await runBatches({ left: [bigLeft, []], right: [bigRight, []] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(joinOp(r, { numPartitions: 4 }), transform((batch) => [batch.numPartitions])));
     expect(counts).toEqual([[4], [4]]);
-    const partitions = await runBatches2([bigLeft], [bigRight], (l: Left, r: Right) => l.pipe(joinOp(r, { numPartitions: 3 }), glom()));
+    const partitions = await runBatches({ left: [bigLeft], right: [bigRight] }, ({ left: l, right: r }: { left: Left; right: Right }) => l.pipe(joinOp(r, { numPartitions: 3 }), glom()));
     expect(partitions[0]).toHaveLength(3);
   });
 

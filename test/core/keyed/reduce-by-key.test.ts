@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { foreachBatch, glom, keyEquals, reduceByKey, transform, type DStream, type Key, type Pair } from 'sluice';
+import { foreachBatch, glom, reduceByKey, transform, type DStream, type Key, type Pair } from 'sluice';
+import { keyEquals } from 'sluice/extend';
 import { runBatches } from 'sluice/testing';
 import { expectUserFunctionFailed, rejectionOf, runManually } from '../run-manually.js';
 import { sortBatches } from '../sort-records.js';

@@ -1,4 +1,5 @@
-import { DStream, type Batch, type BatchContext, type Duration } from 'sluice';
+import { DStream, type Batch, type Duration } from 'sluice';
+import type { BatchContext } from 'sluice/extend';
 
 /**
  * A stream that slides at twice its parent's interval, producing its parent's batch every second

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Batch, glom, ManualClock, StreamingContext, transform, transformWith, type Pair } from 'sluice';
-import { runBatches, runBatches2 } from 'sluice/testing';
+import { runBatches } from 'sluice/testing';
 import { expectUserFunctionFailed, rejectionOf } from '../run-manually.js';
 import { EverySecondBatch } from './every-second-batch.js';
 
@@ -65,7 +65,7 @@ describe('transform', () => {
 
 describe('transformWith', () => {
   it('applies a function to the pair of batches of two streams, batch by batch', async () => {
-    const out = await runBatches2([[1, 2], [3], []], [['a'], [], ['b']], (a, b) =>
+    const out = await runBatches({ left: [[1, 2], [3], []], right: [['a'], [], ['b']] }, ({ left: a, right: b }) =>
       a.pipe(transformWith(b, (left: Batch<number>, right: Batch<string>) => [`${left.toArray().join('')}|${right.toArray().join('')}`])),
     );
     expect(out).toEqual([['12|a'], ['3|'], ['|b']]);
@@ -107,7 +107,7 @@ describe('transformWith', () => {
   });
 
   it('receives the batch time', async () => {
-    const out = await runBatches2([[], []], [[], []], (a, b) => a.pipe(transformWith(b, (_x: Batch<never>, _y: Batch<never>, batchTime) => [batchTime])));
+    const out = await runBatches({ left: [[], []], right: [[], []] }, ({ left: a, right: b }) => a.pipe(transformWith(b, (_x: Batch<never>, _y: Batch<never>, batchTime) => [batchTime])));
     expect(out).toEqual([[1000], [2000]]);
   });
 

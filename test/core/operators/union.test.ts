@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { glom, ManualClock, map, StreamingContext, transform, union } from 'sluice';
-import { runBatches, runBatches2 } from 'sluice/testing';
+import { runBatches } from 'sluice/testing';
 import { EverySecondBatch } from './every-second-batch.js';
 
 describe('union', () => {
   it('merges two streams batch by batch: the first stream’s records, then the other’s', async () => {
-    const out = await runBatches2([[1, 2], [3], []], [[10], [], [], [40]], (a, b) => a.pipe(union(b)));
+    const out = await runBatches({ left: [[1, 2], [3], []], right: [[10], [], [], [40]] }, ({ left: a, right: b }) => a.pipe(union(b)));
     expect(out).toEqual([[1, 2, 10], [3], [], [40]]);
   });
 
   it('merges any number of streams in the order given', async () => {
-    const out = await runBatches2([['a'], ['b']], [['x'], ['y']], (a, b) => a.pipe(union(b, a.pipe(map((s: string) => s.toUpperCase())))));
+    const out = await runBatches({ left: [['a'], ['b']], right: [['x'], ['y']] }, ({ left: a, right: b }) => a.pipe(union(b, a.pipe(map((s: string) => s.toUpperCase())))));
     expect(out).toEqual([
       ['a', 'x', 'A'],
       ['b', 'y', 'B'],
@@ -18,9 +18,9 @@ describe('union', () => {
   });
 
   it('keeps every partition of every input (no shuffle): the counts add up', async () => {
-    const out = await runBatches2([[1, 2, 3]], [[4]], (a, b) => a.pipe(union(b), glom()), { numPartitions: 2 });
+    const out = await runBatches({ left: [[1, 2, 3]], right: [[4]] }, ({ left: a, right: b }) => a.pipe(union(b), glom()), { numPartitions: 2 });
     expect(out).toEqual([[[1, 2], [3], [4], []]]);
-    const counts = await runBatches2([[]], [[]], (a, b) => a.pipe(union(b), transform((batch) => [batch.numPartitions])), { numPartitions: 3 });
+    const counts = await runBatches({ left: [[]], right: [[]] }, ({ left: a, right: b }) => a.pipe(union(b), transform((batch) => [batch.numPartitions])), { numPartitions: 3 });
     expect(counts).toEqual([[6]]);
   });
 

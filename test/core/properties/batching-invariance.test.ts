@@ -27,7 +27,7 @@ import {
   type KeyedOptions,
   type Pair,
 } from 'sluice';
-import { batched, batchingInvariance, runBatches, runBatches2 } from 'sluice/testing';
+import { batched, batchingInvariance, runBatches } from 'sluice/testing';
 
 /** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
 const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
@@ -470,7 +470,7 @@ function joinModel(keep: { readonly left: boolean; readonly right: boolean }) {
 const oneInput = (build: (s: DStream<LeftPair>) => DStream<readonly [Key, unknown]>): KeyedCase['run'] => (left, _right, numPartitions) =>
   runBatches(left, build, { numPartitions });
 const twoInputs = (build: (l: DStream<LeftPair>, r: DStream<RightPair>) => DStream<readonly [Key, unknown]>): KeyedCase['run'] => (left, right, numPartitions) =>
-  runBatches2(left, right, build, { numPartitions });
+  runBatches({ left, right }, ({ left: l, right: r }) => build(l, r), { numPartitions });
 
 const keyedCases: readonly KeyedCase[] = [
   {

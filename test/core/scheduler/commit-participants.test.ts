@@ -2,8 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { foreachBatch, ManualClock, StreamingContext, serviceKey, type CheckpointStorage, type CommitParticipant, type PendingCommit, type StreamingEvent } from 'sluice';
-import { checkpointerOf, levelCheckpoint } from 'sluice/checkpoint';
+import { foreachBatch, ManualClock, StreamingContext, type StreamingEvent } from 'sluice';
+import { levelCheckpoint } from 'sluice/checkpoint';
+import { serviceKey, type CheckpointStorage, type CommitParticipant, type PendingCommit } from 'sluice/extend';
+import { checkpointerOf } from '../../../checkpoint/internal.js';
 import { faultyCheckpoint, type CheckpointFaults } from 'sluice/testing';
 
 /** A participant that logs every call; `fail` makes one phase of one batch throw. */

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { foreachBatch, ManualClock, SluiceError, StreamingContext, type BadRecord, type BatchProgress, type InputDStream, type InputOptions, type Offset } from 'sluice';
-import { DirectorySource, type DirectorySourceOptions } from 'sluice';
+import { DirectorySource, foreachBatch, ManualClock, SluiceError, StreamingContext, type BadRecord, type BatchProgress, type DirectorySourceOptions, type InputDStream, type InputOptions } from 'sluice';
+import type { Offset } from 'sluice/extend';
 
 let dir: string;
 

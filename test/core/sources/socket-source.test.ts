@@ -1,8 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { foreachBatch, ManualClock, SluiceError, StreamingContext, type BadRecord, type InputOptions } from 'sluice';
-import { SocketSource, type SocketSourceOptions } from 'sluice';
+import { foreachBatch, ManualClock, SluiceError, SocketSource, StreamingContext, type BadRecord, type InputOptions, type SocketSourceOptions } from 'sluice';
 
 const cleanups: (() => Promise<void>)[] = [];
 

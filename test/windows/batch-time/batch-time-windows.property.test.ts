@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { map, type DStream, type Pair } from 'sluice';
-import { incrementalEqualsRecomputed, runBatches } from 'sluice/testing';
 import { countByValueAndWindow, countByWindow, reduceByKeyAndWindow, window } from 'sluice/windows';
+import { incrementalEqualsRecomputed, runBatches } from 'sluice/testing';
 import { sortBatches, sortRecords } from '../../core/sort-records.js';
 
 type Event = Pair<string, number>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { glom, type Key } from 'sluice';
-import { runBatches } from 'sluice/testing';
 import { countByValueAndWindow } from 'sluice/windows';
+import { runBatches } from 'sluice/testing';
 import { rejectionOf } from '../../core/run-manually.js';
 import { sortBatches } from '../../core/sort-records.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, type DStream, type Pair } from 'sluice';
-import { runBatches } from 'sluice/testing';
 import { groupByKeyAndWindow } from 'sluice/windows';
+import { runBatches } from 'sluice/testing';
 import { runManually } from '../../core/run-manually.js';
 import { sortBatches } from '../../core/sort-records.js';
 

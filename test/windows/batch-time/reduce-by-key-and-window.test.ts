@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { glom, reduceByKey, type DStream, type Pair } from 'sluice';
-import { runBatches } from 'sluice/testing';
 import { reduceByKeyAndWindow } from 'sluice/windows';
+import { runBatches } from 'sluice/testing';
 import { expectUserFunctionFailed, rejectionOf } from '../../core/run-manually.js';
 import { sortBatches } from '../../core/sort-records.js';
 

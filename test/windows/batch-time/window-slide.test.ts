@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Batch, KeyMap, type Pair } from 'sluice';
+import { Batch, type Pair } from 'sluice';
+import { KeyMap } from 'sluice/extend';
 import { slidePartition, WindowUndo } from '../../../windows/batch-time/window-merge.js';
 
 const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, glom, ManualClock, map, StreamingContext, transform, union, type StreamingEvent } from 'sluice';
-import { runBatches } from 'sluice/testing';
 import { window } from 'sluice/windows';
+import { runBatches } from 'sluice/testing';
 import { rejectionOf } from '../../core/run-manually.js';
 import { EverySecondBatch } from '../../core/operators/every-second-batch.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkStateValue, decodeValue, encodeValue } from 'sluice/state';
+import { checkStateValue, decodeValue, encodeValue } from 'sluice/extend';
 import { assertSameValue } from 'sluice/testing';
 import type { Aggregator } from '../../../windows/event-time/aggregator.js';
 

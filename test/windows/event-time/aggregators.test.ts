@@ -92,3 +92,12 @@ describe('aggregators', () => {
     expect(foldAll(max(), [1, Number.NaN])).toBeNaN();
   });
 });
+
+describe('agg', () => {
+  it('gathers the built-in aggregators in one namespace, apart from the stream operators of the same names', async () => {
+    const windows = await import('sluice/windows');
+    expect(Object.keys(windows.agg).sort()).toEqual(['collect', 'count', 'max', 'mean', 'min', 'sum']);
+    expect(windows.agg.count).toBe(count);
+    expect('count' in windows).toBe(false);
+  });
+});

@@ -1,24 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, keyBy, union, type BatchProgress, type DStream } from 'sluice';
-import {
-  calendar,
-  collect,
-  count,
-  eventTimeWindow,
-  session,
-  sliding,
-  sum,
-  tumbling,
-  withWatermark,
-  type Aggregator,
-  type CalendarUnit,
-  type LatePolicy,
-  type OutputMode,
-  type WindowAssigner,
-  type WindowResult,
-} from 'sluice/windows';
-import { lateDataAccounting, runBatches, runBatches2, watermarkMonotonicity, type KeyedEvent, type RunBatchesOptions } from 'sluice/testing';
+import { agg, calendar, eventTimeWindow, session, sliding, tumbling, withWatermark, type Aggregator, type CalendarUnit, type LatePolicy, type OutputMode, type WindowAssigner, type WindowResult } from 'sluice/windows';
+import { lateDataAccounting, runBatches, watermarkMonotonicity, type KeyedEvent, type RunBatchesOptions } from 'sluice/testing';
 
 /** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
 const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose, numRuns: 100 } as const;
@@ -92,11 +76,11 @@ function aggregatorOf(kind: AggKind): Aggregator<Ev, unknown, unknown> {
   const erased = <A, R>(agg: Aggregator<Ev, A, R>) => agg as unknown as Aggregator<Ev, unknown, unknown>;
   switch (kind) {
     case 'count':
-      return erased(count());
+      return erased(agg.count());
     case 'sum':
-      return erased(sum((e: Ev) => e.n));
+      return erased(agg.sum((e: Ev) => e.n));
     case 'collect':
-      return erased(collect<Ev>());
+      return erased(agg.collect<Ev>());
   }
 }
 
@@ -552,7 +536,7 @@ describe("eventTimeWindow under the kit's watermarkMonotonicity (law e)", () => 
     await fc.assert(
       watermarkMonotonicity(fc, {
         delay,
-        build: (s: DStream<KeyedEvent>) => s.pipe(keyBy((e: KeyedEvent) => e.key), eventTimeWindow(sliding(10, 5), count(), { outputMode: 'update' })),
+        build: (s: DStream<KeyedEvent>) => s.pipe(keyBy((e: KeyedEvent) => e.key), eventTimeWindow(sliding(10, 5), agg.count(), { outputMode: 'update' })),
       }),
       SEED_ON_FAILURE,
     );
@@ -615,15 +599,13 @@ describe('eventTimeWindow over a union (law f)', () => {
         const [lb, rb] = ((all) => [all.slice(0, length), all.slice(length)])(numbered([...timed(l), ...timed(r)]));
         const progress: BatchProgress[] = [];
         const numBatches = length + 2;
-        const out = await runBatches2(
-          lb,
-          rb,
-          (a: DStream<Ev>, b: DStream<Ev>) =>
+        const out = await runBatches({ left: lb, right: rb },
+          ({ left: a, right: b }: { left: DStream<Ev>; right: DStream<Ev> }) =>
             a.pipe(
               withWatermark((e: Ev) => e.t, left.delay, left.idleTimeout === undefined ? {} : { idleTimeout: left.idleTimeout }),
               union(b.pipe(withWatermark((e: Ev) => e.t, right.delay, right.idleTimeout === undefined ? {} : { idleTimeout: right.idleTimeout }))),
               keyBy((e: Ev) => e.key),
-              eventTimeWindow(tumbling(5), collect<Ev>()),
+              eventTimeWindow(tumbling(5), agg.collect<Ev>()),
             ),
           { numPartitions: 2, numBatches, configure: progressInto(progress) },
         );
@@ -652,11 +634,9 @@ describe('eventTimeWindow over a union (law f)', () => {
   it('keeps its watermark when an idle input wakes up with old events', async () => {
     const ev = (id: number, t: number): Ev => ({ id, key: 'a', t, n: 1 });
     const progress: BatchProgress[] = [];
-    const out = await runBatches2(
-      [[ev(1, 50)], [ev(2, 60)], [], [], [ev(3, 70)], []],
-      [[ev(4, 5)], [], [], [], [ev(5, 8)], []],
-      (a: DStream<Ev>, b: DStream<Ev>) =>
-        a.pipe(withWatermark((e: Ev) => e.t, 0), union(b.pipe(withWatermark((e: Ev) => e.t, 0, { idleTimeout: 2000 }))), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), count())),
+    const out = await runBatches({ left: [[ev(1, 50)], [ev(2, 60)], [], [], [ev(3, 70)], []], right: [[ev(4, 5)], [], [], [], [ev(5, 8)], []] },
+      ({ left: a, right: b }: { left: DStream<Ev>; right: DStream<Ev> }) =>
+        a.pipe(withWatermark((e: Ev) => e.t, 0), union(b.pipe(withWatermark((e: Ev) => e.t, 0, { idleTimeout: 2000 }))), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), agg.count())),
       { numPartitions: 1, configure: progressInto(progress) },
     );
     // min(50, 5); the slow input, last fed at 1000, is idle from 3000 (batch 2): 60. It wakes up
@@ -729,7 +709,7 @@ describe('eventTimeWindow with calendar windows', () => {
 describe('eventTimeWindow regressions', () => {
   const ev = (id: number, key: string, t: number): Ev => ({ id, key, t, n: 1 });
   const countRows = (spec: Spec, batches: Ev[][], mode: OutputMode = 'append', numBatches = batches.length) =>
-    runBatches(batches, (s: DStream<Ev>) => s.pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), eventTimeWindow(assignerOf(spec), count(), { outputMode: mode })), {
+    runBatches(batches, (s: DStream<Ev>) => s.pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), eventTimeWindow(assignerOf(spec), agg.count(), { outputMode: mode })), {
       numPartitions: 1,
       numBatches,
     }).then((out) => out.map((batch) => sortRows(batch.map((r) => rowOf('count', r)))));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { foreachBatch, hashKey, keyBy, ManualClock, mapToPair, StreamingContext, union, type DStream } from 'sluice';
-import { collect, count, eventTimeWindow, session, sliding, sum, tumbling, withWatermark, type EventTimeWindowOptions, type WindowResult } from 'sluice/windows';
+import { foreachBatch, keyBy, ManualClock, mapToPair, StreamingContext, union, type DStream } from 'sluice';
+import { agg, eventTimeWindow, session, sliding, tumbling, withWatermark, type EventTimeWindowOptions, type WindowResult } from 'sluice/windows';
+import { hashKey } from 'sluice/extend';
 import { runBatches, TestStream } from 'sluice/testing';
 
 interface Ev {
@@ -13,7 +14,7 @@ type Row = [string, number, number, unknown];
 const rows = (out: WindowResult<string, unknown>[][]): Row[][] => out.map((batch) => batch.map((r) => [r.key, r.window.start, r.window.end, r.value]));
 
 const counts = (options: EventTimeWindowOptions<Ev> = {}, delay = 0) => (s: DStream<Ev>) =>
-  s.pipe(withWatermark((e: Ev) => e.t, delay), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), count(), options));
+  s.pipe(withWatermark((e: Ev) => e.t, delay), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), agg.count(), options));
 
 describe('eventTimeWindow', () => {
   it('append mode emits each window once, when the watermark of the previous batch has passed its end', async () => {
@@ -62,7 +63,7 @@ describe('eventTimeWindow', () => {
     const ctx = new StreamingContext({ batchInterval: 1000, clock, defaultParallelism: 1 });
     const windowed = ctx
       .queueStream([[ev('a', 1), ev('b', 40)], [ev('a', 2), ev('b', 41), ev('c', 5)]])
-      .pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), count(), { late: 'sideOutput' }));
+      .pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), agg.count(), { late: 'sideOutput' }));
     const late: unknown[] = [];
     windowed.lateRecords().pipe(foreachBatch((r) => void late.push(r.map(([k, e]) => [k, e.t]))));
     windowed.pipe(foreachBatch(() => undefined));
@@ -85,7 +86,7 @@ describe('eventTimeWindow', () => {
     const input = [[ev('a', 7), ev('a', 12)], [ev('a', 100)], []];
     const out = await runBatches(
       input,
-      (s) => s.pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), eventTimeWindow(sliding(10, 5), count())),
+      (s) => s.pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), eventTimeWindow(sliding(10, 5), agg.count())),
       { numPartitions: 1 },
     );
     expect(rows(out)).toEqual([[], [['a', 0, 10, 1]], [['a', 5, 15, 2], ['a', 10, 20, 1]]]);
@@ -95,7 +96,7 @@ describe('eventTimeWindow', () => {
     const input = [[ev('u', 0), ev('u', 20)], [ev('u', 10)], [ev('u', 100)], []];
     const out = await runBatches(
       input,
-      (s) => s.pipe(withWatermark((e: Ev) => e.t, 50), keyBy((e: Ev) => e.key), eventTimeWindow(session(10), collect<Ev>())),
+      (s) => s.pipe(withWatermark((e: Ev) => e.t, 50), keyBy((e: Ev) => e.key), eventTimeWindow(session(10), agg.collect<Ev>())),
       { numPartitions: 1 },
     );
     const sessions = out.map((batch) => batch.map((r) => [r.window.start, r.window.end, r.value.map((e) => e.t).sort((a, b) => a - b)]));
@@ -109,7 +110,7 @@ describe('eventTimeWindow', () => {
     const slow = ctx.queueStream([[ev('a', 5)]]).pipe(withWatermark((e: Ev) => e.t, 0, { idleTimeout: 2500 }));
     const results: Row[][] = [];
     fast
-      .pipe(union(slow), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), count()))
+      .pipe(union(slow), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), agg.count()))
       .pipe(foreachBatch((r) => void results.push(rows([[...r]])[0] ?? [])));
     await ctx.start();
     await clock.advance(5000);
@@ -146,7 +147,7 @@ describe('eventTimeWindow', () => {
       s.pipe(
         withWatermark((e: Tx) => e.t, 0),
         mapToPair((e: Tx) => [[e.card, e.shop] as const, e]),
-        eventTimeWindow(tumbling(10), count()),
+        eventTimeWindow(tumbling(10), agg.count()),
       );
     const input: Tx[][] = [[{ card: 'c1', shop: 0, t: 1 }, { card: 'c1', shop: -0, t: 2 }, { card: 'c1', shop: 1, t: 3 }], [{ card: 'c1', shop: 0, t: 5 }, { card: 'c2', shop: 0, t: 12 }], [{ card: 'c2', shop: 0, t: 25 }], []];
     const ts = await TestStream.create(build, { checkpoint, numPartitions: 1 });
@@ -168,9 +169,9 @@ describe('eventTimeWindow', () => {
 
   it('needs a watermark upstream and a finite event time', async () => {
     const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock() });
-    expect(() => ctx.queueStream<Ev>().pipe(keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), count()))).toThrow(/withWatermark/);
+    expect(() => ctx.queueStream<Ev>().pipe(keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), agg.count()))).toThrow(/withWatermark/);
     await expect(runBatches([[ev('a', Number.NaN)]], counts())).rejects.toMatchObject({ code: 'USER_FUNCTION_FAILED' });
-    expect(() => eventTimeWindow(tumbling(10), sum(), { outputMode: 'sometimes' as 'append' })).toThrow(TypeError);
+    expect(() => eventTimeWindow(tumbling(10), agg.sum(), { outputMode: 'sometimes' as 'append' })).toThrow(TypeError);
   });
 });
 

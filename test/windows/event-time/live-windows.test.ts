@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashKey, type Key } from '../../../core/index.js';
-import { encodeKey } from '../../../state/index.js';
+import type { Key } from 'sluice';
+import { encodeKey, hashKey } from 'sluice/extend';
 import { LiveWindows, orderOf } from '../../../windows/event-time/live-windows.js';
 
 /** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeKey } from '../../../state/index.js';
+import { encodeKey } from 'sluice/extend';
 import { WindowTable } from '../../../windows/event-time/window-table.js';
-import type { Key } from '../../../core/index.js';
+import type { Key } from 'sluice';
 
 /** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
 const REPLAY = { verbose: fc.VerbosityLevel.Verbose } as const;

@@ -1,0 +1,23 @@
+/**
+ * The core's part of `sluice/extend`: what authors of operators, sources, sinks, state stores and
+ * checkpoints build on (the `DStream` subclasses and the batch context, the source, sink, commit,
+ * state and checkpoint contracts). `state/extend.ts` re-exports it with the state codecs.
+ */
+export type { BatchContext, InputRead } from './batch-context.js';
+export type { CheckpointStorage, Checkpointer, CommitRecord, GraphFingerprint, Recovery } from './checkpoint-port.js';
+export type { CommitParticipant, PendingCommit } from './commit/commit-participant.js';
+export type { DStreamGraph } from './graph.js';
+export { hashKey, keyEquals, KeyMap } from './key.js';
+export type { Combiner } from './keyed/shuffle.js';
+export { userFunctionFailed } from './operator-error.js';
+export { DerivedDStream, type DeriveBatch } from './operators/derived.js';
+export { NarrowDStream, type Emit, type Stage } from './operators/narrow.js';
+export { OutputOperation, type OutputWriter } from './output/output-operation.js';
+export type { BatchPlan, SourceRange } from './scheduler/batch-plan.js';
+export { InlineExecutor, type Executor, type Task } from './scheduler/executor.js';
+export { serviceKey, type LifecycleHook, type ServiceKey, type Services } from './services.js';
+export { lineParser, parseLines } from './sources/line-format.js';
+export { offsetEquals, type Offset, type Source, type SourceEnvironment, type SourceRead, type WriteAheadLog } from './sources/source.js';
+export type { KeyRange, StateBackend, StateStore, StoreKey, StoreStats } from './state-port.js';
+export { parseDuration, parsePositiveDuration, time } from './time.js';
+export { combineWatermarks, type PlannedWatermark, type WatermarkPolicy, type WatermarkSnapshot, type WatermarkTracker } from './watermark-tracker.js';

@@ -1,0 +1,12 @@
+/**
+ * The core's internals that the package's other folders (state, windows, checkpoint) use: not a
+ * public entry point (nothing in `package.json` exports it), reachable only from inside the package.
+ */
+export { messageOf } from './errors.js';
+export { encodeCompositeKey } from './key.js';
+export { groupValues } from './keyed/group-by-key.js';
+export { checkNumPartitions, partitionOf } from './keyed/partitioner.js';
+export { cogroupBatches, combineByKeyBatch } from './keyed/shuffle.js';
+export { formatRecord } from './output/format-record.js';
+export { fingerprintOf } from './scheduler/recovery.js';
+export { watermarkedAncestors } from './watermarked-ancestors.js';
