@@ -94,7 +94,7 @@ export class BatchRunner {
    * not committed.
    */
   async run(plan: BatchPlan, startedAt: number): Promise<{ readonly progress: BatchProgress; readonly postCommitFailure: SluiceError | undefined }> {
-    const { batchId, batchTime } = plan;
+    const { batchId } = plan;
     const logger = this.#deps.logger.child({ batchId });
     const graph = this.#deps.graph;
     let reads: BatchReads;
@@ -116,13 +116,18 @@ export class BatchRunner {
       throw batchFailure(error, plan);
     }
     if (postCommitFailure === undefined) await this.#commitSources(plan, logger);
+    return { progress: this.#progress(plan, reads, bc, startedAt), postCommitFailure };
+  }
+
+  /** The progress event of a batch that committed (operators' figures read after the commit). */
+  #progress(plan: BatchPlan, reads: BatchReads, bc: BatchContextImpl, startedAt: number): BatchProgress {
     const operators = bc.operators.map((o) => (typeof o === 'function' ? o() : o));
     const finishedAt = this.#deps.clock.now();
-    const schedulingDelayMs = Math.max(0, startedAt - batchTime);
+    const schedulingDelayMs = Math.max(0, startedAt - plan.batchTime);
     const processingTimeMs = Math.max(0, finishedAt - startedAt);
-    const progress: BatchProgress = {
-      batchId,
-      batchTime,
+    return {
+      batchId: plan.batchId,
+      batchTime: plan.batchTime,
       numInputRecords: reads.sources.reduce((n, s) => n + s.inputRecords, 0),
       numBadRecords: reads.sources.reduce((n, s) => n + s.badRecords, 0),
       sources: reads.sources,
@@ -133,7 +138,6 @@ export class BatchRunner {
       lateRecordsDropped: operators.reduce((n, o) => n + (o.lateRecordsDropped ?? 0), 0),
       operators,
     };
-    return { progress, postCommitFailure };
   }
 
   async #read(plan: BatchPlan): Promise<BatchReads> {
