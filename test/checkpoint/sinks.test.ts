@@ -9,6 +9,8 @@ import { runFor, useTempDir } from './checkpoint-harness.js';
 
 const dir = useTempDir();
 const BATCHES = 10;
+/** Where the crash tests crash: each fault of the checkpoint, at a batch, with a checkpoint interval. */
+const CRASHES = (['beforeWrite', 'afterWrite', 'betweenCommitted'] as const).flatMap((fault) => [[fault, 4, 1], [fault, 7, 3]] as const);
 
 type Count = Pair<string, number>;
 
@@ -131,14 +133,7 @@ describe('fileSink', () => {
     expect(await files(join(dir(), 'out'))).toEqual({ 'batch-0000000000000000.txt': 'n=1\nn=2\n', 'batch-0000000000000001.txt': 'n=3\n' });
   });
 
-  it.each([
-    ['beforeWrite', 4, 1],
-    ['afterWrite', 4, 1],
-    ['betweenCommitted', 4, 1],
-    ['beforeWrite', 7, 3],
-    ['afterWrite', 7, 3],
-    ['betweenCommitted', 7, 3],
-  ] as const)('after a crash %s batch %i (checkpoint interval %i), the replay leaves the same files as an uninterrupted run', async (fault, at, interval) => {
+  it.each(CRASHES)('after a crash %s batch %i (checkpoint interval %i), the replay leaves the same files as an uninterrupted run', async (fault, at, interval) => {
     const crashed = await crashAndResume(fault, at, { interval });
     const straight = await straightRun({ interval });
     expect(crashed.files).toEqual(straight.files);
@@ -185,14 +180,7 @@ describe('tableSink', () => {
     expect(log.slice(0, 4).map(([key]) => key)).toEqual(['000000000000000000000000', '000000000000000000000001', '000000000000000000000002', '000000000000000100000000']);
   });
 
-  it.each([
-    ['beforeWrite', 4, 1],
-    ['afterWrite', 4, 1],
-    ['betweenCommitted', 4, 1],
-    ['beforeWrite', 7, 3],
-    ['afterWrite', 7, 3],
-    ['betweenCommitted', 7, 3],
-  ] as const)('holds every row exactly once after a crash %s batch %i (checkpoint interval %i)', async (fault, at, interval) => {
+  it.each(CRASHES)('holds every row exactly once after a crash %s batch %i (checkpoint interval %i)', async (fault, at, interval) => {
     const crashed = await crashAndResume(fault, at, { interval });
     const straight = await straightRun({ interval });
     expect(crashed.log).toEqual(straight.log);
