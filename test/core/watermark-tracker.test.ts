@@ -2,9 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { combineWatermarks, WatermarkTracker, type PlannedWatermark, type WatermarkPolicy } from 'sluice';
 
-/** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 const wm = (value: number | null, idle = false): PlannedWatermark => ({ value, idle });
 
 /** A tracker with streams 1, 2, ... registered with these policies. */
@@ -66,7 +63,6 @@ describe('combineWatermarks', () => {
         expect(got).toBe(expected);
         expect(combineWatermarks([...inputs].reverse())).toBe(got);
       }),
-      SEED_ON_FAILURE,
     );
   });
 });
@@ -211,7 +207,6 @@ describe('WatermarkTracker (property)', () => {
           withoutAborts.commit();
         }
       }),
-      SEED_ON_FAILURE,
     );
   });
 });
