@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { ManualClock, StreamingContext } from 'sluice';
+import { until } from '../support/until.js';
 
 /** A fresh temporary directory for every test of the file, removed after it. */
 export function useTempDir(): () => string {
@@ -25,7 +26,7 @@ export interface LineServer {
   readonly port: number;
   /** Accepted connections, in order; write lines to them. */
   readonly clients: readonly Socket[];
-  /** Waits (polling real time, up to 2.5 s) until `n` clients have connected. */
+  /** Waits, turn by turn of the event loop, until `n` clients have connected. */
   connected(n: number): Promise<void>;
 }
 
@@ -49,8 +50,8 @@ export function useLineServer(): LineServer {
       return port;
     },
     clients,
-    async connected(n) {
-      for (let i = 0; i < 500 && clients.length < n; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    connected(n) {
+      return until(() => clients.length >= n, `${n} clients to connect to the line server`);
     },
   };
 }

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, SluiceError, StreamingContext, type BadRecord, type InputOptions } from 'sluice';
 import { SocketSource, type SocketSourceOptions } from 'sluice';
+import { until } from '../../support/until.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -64,15 +65,6 @@ async function freePort(): Promise<number> {
   const port = server.port;
   await server.close();
   return port;
-}
-
-/** Waits (polling real time, never a fixed sleep) until `ready()` holds. */
-async function until(ready: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + 5000;
-  while (!ready()) {
-    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 }
 
 interface Harness<T> {
