@@ -19,6 +19,7 @@ export default defineConfig({
     testTimeout: 20_000,
     pool: 'forks',
     globalSetup: ['./test/global-setup.ts'],
+    setupFiles: ['./test/support/fast-check-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });

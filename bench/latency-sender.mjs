@@ -6,7 +6,8 @@
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers';
-import { keyNames, prng } from './lib.mjs';
+import { seededRandom } from 'sluice/testing';
+import { keyNames } from './lib.mjs';
 
 /**
  * @typedef {{ type: 'go', rate: number, durationMs: number, keys: number } | { type: 'ping' } | { type: 'exit' }} ToSender
@@ -57,7 +58,7 @@ process.on('message', (/** @type {ToSender} */ message) => {
  */
 function run(s, { rate, durationMs, keys }) {
   const names = keyNames(keys);
-  const rand = prng(0x1a7e);
+  const rand = seededRandom(0x1a7e);
   const total = Math.round((rate * durationMs) / 1000);
   const t0 = performance.now();
   const startedAt = performance.timeOrigin + t0;

@@ -2,24 +2,13 @@
 // pipeline on a ManualClock. Benchmarks may read wall time; the engine never does.
 import { performance } from 'node:perf_hooks';
 import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
+import { seededRandom } from 'sluice/testing';
 
 /**
  * @typedef {{ key: string, value: number, time: number }} BenchEvent
  * @typedef {{ scenario: string, variant: string, events: number, ms: number, eventsPerSecond: number,
  *   baseline?: string, ratio?: number, target?: string, met?: boolean, note?: string }} BenchRow
  */
-
-/** @param {number} seed @returns {() => number} a seeded PRNG (mulberry32) giving [0, 1). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** @param {number} n @returns {string[]} the key names `k0` .. `k{n-1}`. */
 export function keyNames(n) {
@@ -34,7 +23,7 @@ export function keyNames(n) {
  * @returns {BenchEvent[]}
  */
 export function makeBatch({ b, size, keys, eventsPerSecond, jitterMs = 0 }) {
-  const rand = prng(0x5eed + b * 7919);
+  const rand = seededRandom(0x5eed + b * 7919);
   /** @type {BenchEvent[]} */
   const out = new Array(size);
   const n = keys.length;

@@ -1,3 +1,5 @@
+import { seededRandom } from 'sluice/testing';
+
 /** One card transaction of the fraud-detection demo. */
 export interface Transaction {
   /** Unique, in arrival order (`t000042`). */
@@ -31,18 +33,6 @@ const COUNTRIES = ['FR', 'DE', 'ES', 'IT', 'NL', 'GB', 'US', 'PT', 'BE', 'CH'] a
 const MERCHANTS = ['grocer', 'bakery', 'fuel', 'pharmacy', 'books', 'cinema', 'restaurant', 'taxi', 'hotel', 'electronics', 'clothes', 'online-shop'] as const;
 const MINUTE = 60_000;
 
-/** A small seeded generator (mulberry32), so every run makes the same transactions. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Draft {
   readonly card: string;
   readonly merchant: string;
@@ -67,7 +57,7 @@ export function generateTransactions(options: GenerateOptions = {}): Transaction
   const cards = options.cards ?? 60;
   const hours = options.hours ?? 48;
   const disorder = options.maxDisorderMs ?? 90_000;
-  const next = random(options.seed ?? 7);
+  const next = seededRandom(options.seed ?? 7);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const end = START_TIME + hours * 60 * MINUTE;
   const drafts: Draft[] = [];

@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { ManualClock, StreamingContext } from 'sluice';
+import { LineServer } from '../support/line-server.js';
 
 /** A fresh temporary directory for every test of the file, removed after it. */
 export function useTempDir(): () => string {
@@ -21,36 +22,37 @@ export function useTempDir(): () => string {
 }
 
 /** A TCP server on 127.0.0.1 for socket sources to connect to: its port, and the sockets of the clients it accepted. */
-export interface LineServer {
+export interface UsedLineServer {
   readonly port: number;
   /** Accepted connections, in order; write lines to them. */
   readonly clients: readonly Socket[];
-  /** Waits (polling real time, up to 2.5 s) until `n` clients have connected. */
+  /** Resolves once `n` clients have connected. */
   connected(n: number): Promise<void>;
 }
 
 /** A fresh {@link LineServer} for every test of the file (or describe block), closed after it. */
-export function useLineServer(): LineServer {
-  let server: Server | undefined;
-  let port = 0;
-  const clients: Socket[] = [];
+export function useLineServer(): UsedLineServer {
+  let server: LineServer | undefined;
   beforeEach(async () => {
-    const started = createServer((socket) => clients.push(socket));
-    await new Promise<void>((resolve) => started.listen(0, '127.0.0.1', resolve));
-    server = started;
-    port = (started.address() as { port: number }).port;
+    server = await LineServer.listen();
   });
   afterEach(async () => {
-    for (const c of clients.splice(0)) c.destroy();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
+    server = undefined;
   });
+  const current = (): LineServer => {
+    if (server === undefined) throw new Error('useLineServer: no test is running.');
+    return server;
+  };
   return {
     get port() {
-      return port;
+      return current().port;
     },
-    clients,
+    get clients() {
+      return current().connections;
+    },
     async connected(n) {
-      for (let i = 0; i < 500 && clients.length < n; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      await current().connection(n);
     },
   };
 }

@@ -341,8 +341,8 @@ const crashPoint: fc.Arbitrary<CrashPoint> = fc.record({
   again: fc.option(fc.record({ step, back: fc.integer({ min: 0, max: 3 }), recordSeed: fc.nat() }), { freq: 3 }),
 });
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and the counterexample. */
-const PROPERTY = { numRuns: 30, verbose: fc.VerbosityLevel.Verbose } as const;
+/** The shared fast-check configuration (test/support/fast-check-setup.ts) prints every failure's seed and path. */
+const PROPERTY = { numRuns: 30 } as const;
 
 describe('exactly-once under a crash at any step (checkpoint recovery)', () => {
   it.each(KINDS)('%s: a run crashed at any batch and step (and again in its recovery), then recovered, gives the sinks and state of a run that never crashed', async (kind) => {

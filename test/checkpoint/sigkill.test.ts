@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../support/seeded-random.js';
+import { seededRandom } from 'sluice/testing';
 
 /*
  * Real crashes (STYLE.md, Tests): a child process runs a checkpointed stateful job

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
-import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
+import { foreachBatch, ManualClock, SocketSource, StreamingContext } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
 import { checkpointerOf } from '../../checkpoint/internal.js';
 import { batchKey, type CheckpointDb } from '../../checkpoint/checkpoint-layout.js';
 import { LevelWriteAheadLog } from '../../checkpoint/level-write-ahead-log.js';
 import { pendingCommit } from '../support/commit-backend.js';
+import { until } from '../support/until.js';
 import { useLineServer, useTempDir } from './checkpoint-harness.js';
 
 const dir = useTempDir();
@@ -147,21 +148,32 @@ describe('the receiver write-ahead logs of sources that do not use one', () => {
 
 describe('the receiver write-ahead log of a socket source', () => {
   const server = useLineServer();
-  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
 
-  function socketJob(clock: ManualClock, delivered: string[]): StreamingContext {
-    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(checkpoint()), defaultParallelism: 1 });
-    ctx.socketTextStream('127.0.0.1', server.port, { name: 'lines' }).pipe(foreachBatch((lines) => void delivered.push(...lines)));
-    return ctx;
+  interface SocketJob {
+    readonly ctx: StreamingContext;
+    readonly source: SocketSource;
   }
 
-  /** Starts `ctx`, spies on its commits, and sends `text` once it is the `nth` client to connect. */
-  async function startAndSend(ctx: StreamingContext, nth: number, text: string): Promise<Written[]> {
-    await ctx.start();
-    const written = spyCommits(ctx);
-    await server.connected(nth);
+  function socketJob(clock: ManualClock, delivered: string[]): SocketJob {
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(checkpoint()), defaultParallelism: 1 });
+    const source = new SocketSource('127.0.0.1', server.port);
+    ctx.source(source, { name: 'lines' }).pipe(foreachBatch((lines) => void delivered.push(...lines)));
+    return { ctx, source };
+  }
+
+  /** Sends `text` (whole lines) to the `nth` client and waits until its source holds them in the write-ahead log. */
+  async function send({ source }: SocketJob, nth: number, text: string): Promise<void> {
+    const expected = source.received + text.split('\n').length - 1;
     server.clients[nth - 1]?.write(text);
-    await settle();
+    await until(() => source.received === expected, `${JSON.stringify(text)} in the write-ahead log`);
+  }
+
+  /** Starts the job, spies on its commits, and sends `text` once it is the `nth` client to connect. */
+  async function startAndSend(job: SocketJob, nth: number, text: string): Promise<Written[]> {
+    await job.ctx.start();
+    const written = spyCommits(job.ctx);
+    await server.connected(nth);
+    await send(job, nth, text);
     return written;
   }
 
@@ -173,14 +185,13 @@ describe('the receiver write-ahead log of a socket source', () => {
     const clock = new ManualClock();
     const first = socketJob(clock, delivered);
     const written = await startAndSend(first, 1, 'a\nb\nc\n');
-    expect(await liveWalKeys(first)).toBe(3);
+    expect(await liveWalKeys(first.ctx)).toBe(3);
     await clock.advance(1000);
     expect(delivered).toEqual(['a', 'b', 'c']);
-    expect(await liveWalKeys(first)).toBe(0);
+    expect(await liveWalKeys(first.ctx)).toBe(0);
     // Lines that arrive after the last commit stay in the log for the next run.
-    server.clients[0]?.write('d\ne\n');
-    await settle();
-    await first.stop();
+    await send(first, 1, 'd\ne\n');
+    await first.ctx.stop();
     expect(walDeletes(written)).toBe(3);
     expect((await walKeys()).length).toBe(2);
 
@@ -189,7 +200,7 @@ describe('the receiver write-ahead log of a socket source', () => {
     const rewritten = await startAndSend(second, 2, 'f\n');
     await later.advance(1000);
     await later.advance(1000);
-    await second.stop();
+    await second.ctx.stop();
     expect(delivered).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     // Only the three lines the log held (indexes 3 to 5) are deleted, once.
     expect(walDeletes(rewritten)).toBe(3);

@@ -2,9 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Batch } from 'sluice';
 
-/** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 const recordsArb = fc.array(fc.integer({ min: -100, max: 100 }), { maxLength: 60 });
 const numPartitionsArb = fc.integer({ min: 1, max: 8 });
 const sizes = <T>(batch: Batch<T>): number[] => batch.partitions.map((p) => p.length);
@@ -23,7 +20,6 @@ describe('Batch.of', () => {
         // Near-equal and contiguous: the larger slices come first.
         expect([...s].sort((a, b) => b - a)).toEqual(s);
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -36,7 +32,6 @@ describe('Batch.of', () => {
         expect(Batch.of(gen(), n).toArray()).toEqual(records);
         expect(Batch.of(new Set(records), n).toArray()).toEqual([...new Set(records)]);
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -95,7 +90,6 @@ describe('Batch.map, filter and flatMap', () => {
         const out = new Batch(partitions).map(f);
         expect(out.partitions).toEqual(partitions.map((p) => p.map(f)));
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -106,7 +100,6 @@ describe('Batch.map, filter and flatMap', () => {
         const out = new Batch(partitions).filter(keep);
         expect(out.partitions).toEqual(partitions.map((p) => p.filter(keep)));
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -119,7 +112,6 @@ describe('Batch.map, filter and flatMap', () => {
         // Any iterable is accepted, not only arrays.
         expect(new Batch(partitions).flatMap((x) => new Set(f(x))).partitions).toEqual(partitions.map((p) => p.flatMap((x) => [...new Set(f(x))])));
       }),
-      SEED_ON_FAILURE,
     );
   });
 

@@ -4,9 +4,6 @@ import { encodeCompositeKey } from '../../core/internal.js';
 import { hashKey, keyEquals, KeyMap } from 'sluice/extend';
 import type { Key, KeyPart } from 'sluice';
 
-/** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 /** The test's own notion of key equality, written without Sluice: same type, `===`, or both NaN. */
 function samePart(a: KeyPart, b: KeyPart): boolean {
   return typeof a === typeof b && (a === b || (a !== a && b !== b));
@@ -104,7 +101,6 @@ describe('KeyMap', () => {
           expect(map.get(probe)).toBe(model.get(showKey(probe))?.value);
         }
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -160,7 +156,6 @@ describe('KeyMap', () => {
         expect(entriesOf(map)).toEqual(snapshot);
         for (const entry of snapshot) expect(map.has(rebuild(before.find((o) => entry.startsWith(`${showKey(o.key)}=`))!.key))).toBe(true);
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -267,7 +262,6 @@ describe('hashKey', () => {
         expect(Number.isInteger(h) && h >= 0 && h < 2 ** 32).toBe(true);
         expect(hashKey(rebuild(key))).toBe(h);
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -278,7 +272,6 @@ describe('hashKey', () => {
         expect(sameKey(key, other)).toBe(true);
         expect(hashKey(other)).toBe(hashKey(key));
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -316,7 +309,7 @@ describe('hashKey', () => {
       fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 2000, maxLength: 2000 }), (keys) => {
         expect(Math.max(...spread(keys, 8))).toBeLessThanOrEqual(2 * (keys.length / 8));
       }),
-      { ...SEED_ON_FAILURE, numRuns: 20 },
+      { numRuns: 20 },
     );
   });
 });
@@ -327,7 +320,7 @@ describe('encodeCompositeKey', () => {
       fc.property(keyPairArb, ([a, b]) => {
         expect(encodeCompositeKey(a) === encodeCompositeKey(b)).toBe(sameKey(a, b));
       }),
-      { ...SEED_ON_FAILURE, numRuns: 1000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -336,7 +329,6 @@ describe('encodeCompositeKey', () => {
       fc.property(fc.oneof(keyPairArb, fc.tuple(keyArb, keyArb)), ([a, b]) => {
         expect(keyEquals(a, b)).toBe(sameKey(a, b));
       }),
-      SEED_ON_FAILURE,
     );
   });
 

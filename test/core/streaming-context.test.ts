@@ -10,6 +10,20 @@ function manualContext(start = 0, interval: number | string = 1000) {
   return { clock, ctx };
 }
 
+/** Resolves when batch `batchId` of `ctx` has completed. */
+function completedBatch(ctx: StreamingContext, batchId: number): Promise<void> {
+  return new Promise((resolve) => {
+    ctx.addListener((e) => {
+      if (e.type === 'batchCompleted' && e.progress.batchId === batchId) resolve();
+    });
+  });
+}
+
+/** Resolves once `clock.now()` is past `time` (on the clock's own timers, checked against its reading). */
+async function clockPast(clock: SystemClock, time: number): Promise<void> {
+  while (clock.now() <= time) await new Promise<void>((resolve) => clock.schedule(time + 1, resolve));
+}
+
 describe('StreamingContext', () => {
   it('numbers batches from 0 with batchTime = zeroTime + (k + 1) * interval', async () => {
     const { clock, ctx } = manualContext(1500);
@@ -242,9 +256,11 @@ describe('StreamingContext', () => {
   });
 
   it('on the system clock, a slow batch delays the next (scheduling delay) and no batch is skipped', async () => {
-    const ctx = new StreamingContext({ batchInterval: 40, clock: new SystemClock() });
+    const clock = new SystemClock();
+    const ctx = new StreamingContext({ batchInterval: 40, clock });
     const delays: number[] = [];
     const times: number[] = [];
+    const batch2Completed = completedBatch(ctx, 2);
     ctx.addListener((e) => {
       if (e.type === 'batchCompleted') {
         delays.push(e.progress.schedulingDelayMs);
@@ -252,18 +268,20 @@ describe('StreamingContext', () => {
       }
     });
     ctx.queueStream<number>().pipe(
-      foreachBatch(async (_, { batchId }) => {
-        if (batchId === 0) await new Promise((resolve) => setTimeout(resolve, 150));
+      foreachBatch(async (_, { batchId, batchTime }) => {
+        // Batch 0 runs until batch 2's time has passed on the clock: batches 1 and 2 are overdue.
+        if (batchId === 0) await clockPast(clock, batchTime + 2 * 40);
       }),
     );
     await ctx.start();
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await batch2Completed;
     await ctx.stop();
     expect(times.length).toBeGreaterThanOrEqual(3);
     times.forEach((t, i) => {
       expect(t).toBe((ctx.zeroTime ?? 0) + (i + 1) * 40);
     });
-    expect(delays[1]).toBeGreaterThan(0);
+    expect(delays[1]).toBeGreaterThan(40);
+    expect(delays[2]).toBeGreaterThan(0);
   });
 
   it('a source that fails to start stops the sources already started and rejects start with SOURCE_FAILED', async () => {
@@ -299,8 +317,13 @@ describe('StreamingContext', () => {
     const ctx = new StreamingContext({ batchInterval: 20, clock: new SystemClock() });
     let total = 0;
     ctx.rateStream({ rowsPerSecond: 1000, maxRecordsPerBatch: 5 }).pipe(foreachBatch((r) => void (total += r.length)));
+    const firstRecords = new Promise<void>((resolve) => {
+      ctx.addListener((e) => {
+        if (e.type === 'batchCompleted' && e.progress.numInputRecords > 0) resolve();
+      });
+    });
     await ctx.start();
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await firstRecords;
     await ctx.stop({ graceful: true });
     expect(total).toBeGreaterThan(0);
     expect(ctx.state).toBe('stopped');

@@ -3,9 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { parseDuration, parsePositiveDuration } from 'sluice/extend';
 import type { DurationLike } from 'sluice';
 
-/** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 describe('parseDuration', () => {
   it.each<[DurationLike, number]>([
     [0, 0],
@@ -66,7 +63,6 @@ describe('parseDuration', () => {
         expect(parseDuration(`${n}ms`)).toBe(n);
         expect(parseDuration(n)).toBe(n);
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -82,7 +78,6 @@ describe('parseDuration', () => {
           expect(parseDuration(`PT${h}H${m}M${s}S`)).toBe(((h * 60 + m) * 60 + s) * 1000);
         },
       ),
-      SEED_ON_FAILURE,
     );
   });
 });

@@ -3,9 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { combineWatermarks, type PlannedWatermark, type WatermarkPolicy } from 'sluice/extend';
 import { WatermarkTracker } from '../../core/watermark-tracker.js';
 
-/** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 const wm = (value: number | null, idle = false): PlannedWatermark => ({ value, idle });
 
 /** A tracker with streams 1, 2, ... registered with these policies. */
@@ -67,7 +64,6 @@ describe('combineWatermarks', () => {
         expect(got).toBe(expected);
         expect(combineWatermarks([...inputs].reverse())).toBe(got);
       }),
-      SEED_ON_FAILURE,
     );
   });
 });
@@ -212,7 +208,6 @@ describe('WatermarkTracker (property)', () => {
           withoutAborts.committed();
         }
       }),
-      SEED_ON_FAILURE,
     );
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../support/seeded-random.js';
+import { seededRandom } from 'sluice/testing';
 import { generateTransactions } from '../../examples/fraud-detection/generate.js';
 import { readAlerts, runFraudDetection } from '../../examples/fraud-detection/job.js';
 import { alertKey, referenceAlerts } from '../../examples/fraud-detection/reference.js';

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, QueueSource, RateSource } from 'sluice';
+import { QueueSource } from 'sluice';
 import type { Offset, SourceRead } from 'sluice/extend';
 import { sourceSuite, type SourceFixture } from '../kit/source-suite.js';
+
+// The suite over every built-in source, which must pass it, is test/core/sources/source-conformance.test.ts.
 
 /** Pushes `n` records made by `make(index)`, indexes counting on from earlier pushes. */
 function pushing<T>(source: QueueSource<T>, make: (index: number) => T): (n: number) => void {
@@ -10,27 +12,6 @@ function pushing<T>(source: QueueSource<T>, make: (index: number) => T): (n: num
     source.push(Array.from({ length: n }, () => make(next++)));
   };
 }
-
-describe('sourceSuite over the rate source (replayable)', () => {
-  sourceSuite({
-    test: it,
-    factory: (): SourceFixture<unknown> => {
-      const clock = new ManualClock(0);
-      const options = { rowsPerSecond: 10, startTime: 0 };
-      return { source: new RateSource(options), clock, produce: (n) => clock.advance(n * 100), reopen: () => new RateSource(options) };
-    },
-  });
-});
-
-describe('sourceSuite over the queue source (not replayable: no reopen)', () => {
-  sourceSuite({
-    test: it,
-    factory: (): SourceFixture<number> => {
-      const source = new QueueSource<number>();
-      return { source, produce: pushing(source, (i) => i) };
-    },
-  });
-});
 
 /** A queue source that ignores maxRecords. */
 class GreedySource extends QueueSource<number> {

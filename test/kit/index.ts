@@ -1,11 +1,12 @@
 /**
  * `sluice/testing`: the test kit. Harnesses that run operators on a manual clock (`runBatches`,
  * `TestStream`), fast-check generators and laws (each takes the user's fast-check
- * module), and conformance suites for state stores, sources and sinks (`{ test, factory }`, no
- * test runner imported).
+ * module), conformance suites for state stores, sources and sinks (`{ test, factory }`, no
+ * test runner imported), and `seededRandom` for reproducible data.
  */
 export { runBatches, type InputStreams, type NamedInputs, type RunBatchesOptions } from './run-batches.js';
 export { assertSameValue } from './same-value.js';
+export { seededRandom } from './seeded-random.js';
 export { stateStoreSuite, type StateStoreFixture, type StateStoreSuiteOptions } from './state-store-suite.js';
 export { TestStream, type OutputBatch, type PendingTimer, type TestStreamCrashStep, type TestStreamOptions } from './test-stream.js';
 export {

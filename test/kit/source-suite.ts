@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ManualClock, StreamingContext, type Clock } from 'sluice';
-import { offsetEquals, type Offset, type Source, type SourceEnvironment, type SourceRead } from 'sluice/extend';
+import { offsetEquals, type Offset, type Source, type SourceEnvironment, type SourceRead, type WriteAheadLog } from 'sluice/extend';
 
 /** A source under test, fresh and with no data yet, with how to give it data. */
 export interface SourceFixture<T> {
@@ -12,6 +12,11 @@ export interface SourceFixture<T> {
   readonly produce: (n: number) => Promise<void> | void;
   /** The clock the source is started with (default: a `ManualClock` at 0); `produce` may advance it. */
   readonly clock?: Clock;
+  /**
+   * The receiver write-ahead log the source is started with, as a checkpointed context gives one
+   * to a push source (default: none). `reopen`'s source is started with the same log.
+   */
+  readonly writeAheadLog?: WriteAheadLog;
   /**
    * For a replayable source: a fresh instance over the same data, as after a restart (the suite
    * starts it). Without it, the replay case is skipped.
@@ -37,8 +42,9 @@ interface Started<T> {
 
 /**
  * The conformance suite of the {@link Source} contract: registers one case per law with `test`,
- * each on a fresh source from `factory`, started with a clock, a silent logger and the name
- * `'under-test'`, and stopped after. It imports no test runner: assertions throw `AssertionError`.
+ * each on a fresh source from `factory`, started with a clock, a silent logger, the name
+ * `'under-test'` and the fixture's write-ahead log if it has one, and stopped after. It imports
+ * no test runner: assertions throw `AssertionError`.
  *
  * @example
  * import { it } from 'vitest';
@@ -50,7 +56,8 @@ export function sourceSuite<T>(options: SourceSuiteOptions<T>): void {
     test(`Source: ${name}`, async () => {
       const fixture = await factory();
       const clock = fixture.clock ?? new ManualClock(0);
-      const env: SourceEnvironment = { clock, logger: silentLogger(clock), name: 'under-test' };
+      const wal = fixture.writeAheadLog;
+      const env: SourceEnvironment = { clock, logger: silentLogger(clock), name: 'under-test', ...(wal === undefined ? {} : { writeAheadLog: wal }) };
       try {
         await fixture.source.start?.(env);
         await fn({ fixture, source: fixture.source, env });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import type { KeyRange, StateStore, StoreKey } from 'sluice/extend';
 import { assertSameValue } from './same-value.js';
+import { seededRandom } from './seeded-random.js';
 import { collect as entries, expectedScan, stateStoreModelTest } from './state-store-model.js';
 
 /** A store under test, fresh and empty, with how to reopen it and clean it up. */
@@ -260,14 +261,6 @@ export function stateStoreSuite(options: StateStoreSuiteOptions): void {
 }
 
 const key = (i: number): StoreKey => `k${String(i).padStart(4, '0')}`;
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 function randomKey(random: () => number, maxLength: number): StoreKey {
   let out = '';

@@ -3,9 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { Key, KeyPart } from 'sluice';
 import { bytesToStoreKey, decodeKey, encodeKey, encodeKeyPrefix, storeKeyToBytes } from '../../state/key-codec.js';
 
-/** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 /** Strings from a small alphabet, so that equal strings, prefixes and '\0' come up often. */
 const smallString = fc.string({ unit: fc.constantFrom('\0', '\x01', '\x02', 'a', 'b', '\x7f', '\x80', 'é', '\uffff', '😀', '\ud800', '\udc00', '\udbff'), maxLength: 5 });
 /** Any UTF-16 code units, lone surrogates included. */
@@ -89,7 +86,6 @@ describe('encodeKey and decodeKey', () => {
         expect(sameKey(decoded, key)).toBe(true);
         if (Object.is(key, -0)) expect(Object.is(decoded, 0)).toBe(true);
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -98,7 +94,6 @@ describe('encodeKey and decodeKey', () => {
       fc.property(keyArb, (key) => {
         for (const c of encodeKey(key)) expect(c.charCodeAt(0)).toBeLessThanOrEqual(0xff);
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -107,7 +102,7 @@ describe('encodeKey and decodeKey', () => {
       fc.property(sameShapePair, ([a, b]) => {
         expect(compareStrings(encodeKey(a), encodeKey(b))).toBe(compareKeys(a, b));
       }),
-      { ...SEED_ON_FAILURE, numRuns: 2000 },
+      { numRuns: 2000 },
     );
   });
 
@@ -116,7 +111,7 @@ describe('encodeKey and decodeKey', () => {
       fc.property(keyArb, keyArb, (a, b) => {
         expect(compareStrings(encodeKey(a), encodeKey(b))).toBe(compareKeys(a, b));
       }),
-      { ...SEED_ON_FAILURE, numRuns: 2000 },
+      { numRuns: 2000 },
     );
   });
 
@@ -129,7 +124,6 @@ describe('encodeKey and decodeKey', () => {
         expect(Buffer.compare(bx, by)).toBe(compareStrings(x, y));
         expect(bytesToStoreKey(bx)).toBe(x);
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -164,7 +158,6 @@ describe('encodeKeyPrefix', () => {
       fc.property(fc.array(partArb, { maxLength: 5 }), fc.nat({ max: 5 }), (key, n) => {
         expect(encodeKey(key).startsWith(encodeKeyPrefix(key.slice(0, n)))).toBe(true);
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -176,7 +169,7 @@ describe('encodeKeyPrefix', () => {
         const startsWith = Array.isArray(key) && key.length >= prefix.length && prefix.every((part, i) => sameKey(part, (key as readonly KeyPart[])[i]));
         expect(encodeKey(key).startsWith(encodeKeyPrefix(prefix))).toBe(startsWith);
       }),
-      { ...SEED_ON_FAILURE, numRuns: 2000 },
+      { numRuns: 2000 },
     );
   });
 
@@ -267,7 +260,7 @@ describe('key codec errors', () => {
         }
         expect(encodeKey(decoded)).toBe(encoded);
       }),
-      { ...SEED_ON_FAILURE, numRuns: 3000 },
+      { numRuns: 3000 },
     );
   });
 

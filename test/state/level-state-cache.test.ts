@@ -18,8 +18,6 @@ import { commitBackend, pendingCommit } from '../support/commit-backend.js';
  * it does, it reads what the database holds.
  */
 
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -313,7 +311,7 @@ describe('LevelStateStore (model)', () => {
           await rm(dir, { recursive: true, force: true });
         }
       }),
-      { ...SEED_ON_FAILURE, numRuns: 80 },
+      { numRuns: 80 },
     );
   });
 });

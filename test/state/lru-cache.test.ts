@@ -2,8 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LruCache } from '../../state/lru-cache.js';
 
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 interface Entry {
   used: boolean;
   readonly n: number;
@@ -74,7 +72,7 @@ describe('LruCache (CLOCK)', () => {
           expect(cache.size).toBe(added - deleted - cache.drops);
         }
       }),
-      { ...SEED_ON_FAILURE, numRuns: 300 },
+      { numRuns: 300 },
     );
   });
 });

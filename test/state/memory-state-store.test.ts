@@ -7,9 +7,6 @@ import { collect, expectedScan } from '../kit/state-store-model.js';
 import { stateStoreSuite } from '../kit/state-store-suite.js';
 import { commitBackend } from '../support/commit-backend.js';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 const pad = (n: number): string => `k${String(n).padStart(5, '0')}`;
 
 /** A memory store holding `pad(i) -> i` for `0 <= i < n`, committed. */
@@ -202,7 +199,7 @@ describe('MemoryStateStore key index (built by the first scan, dropped by the se
         }
         expect(await collect(store.scanCommitted())).toEqual(expectedScan(committed));
       }),
-      { ...SEED_ON_FAILURE, numRuns: 60 },
+      { numRuns: 60 },
     );
   });
 

@@ -2,9 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SortedKeyIndex } from '../../state/sorted-key-index.js';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 const sorted = (keys: Iterable<string>): string[] => [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 const key36 = (n: number): string => n.toString(36);
 
@@ -30,7 +27,7 @@ describe('SortedKeyIndex', () => {
           expect([...index.keys(gte, lt)]).toEqual(sorted(model).filter((k) => k >= gte && k < lt));
         },
       ),
-      { ...SEED_ON_FAILURE, numRuns: 50 },
+      { numRuns: 50 },
     );
   });
 
@@ -70,7 +67,7 @@ describe('SortedKeyIndex', () => {
           check();
         },
       ),
-      { ...SEED_ON_FAILURE, numRuns: 50 },
+      { numRuns: 50 },
     );
   });
 

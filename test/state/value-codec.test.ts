@@ -4,9 +4,6 @@ import { checkStateValue, decodeValue, encodeValue, encodeValueShared, registerV
 import { isPlainStateValue, walkStateValue } from '../../state/value-walk.js';
 import { assertSameValue } from '../kit/same-value.js';
 
-/** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 const ADVICE = 'store plain data (objects, arrays, strings, numbers, bigints, booleans, null, Map, Set, Date, Uint8Array) or register the class with registerValueType';
 
 class Point {
@@ -87,7 +84,7 @@ describe('encodeValue and decodeValue', () => {
         expect(Object.getPrototypeOf(bytes)).toBe(Uint8Array.prototype);
         assertSameValue(decodeValue(bytes), value);
       }),
-      { ...SEED_ON_FAILURE, numRuns: 1000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -204,7 +201,6 @@ describe('checkStateValue', () => {
         expect(encoded).toEqual(checked);
         if (checked !== undefined) expect(checked).toBeInstanceOf(TypeError);
       }),
-      SEED_ON_FAILURE,
     );
   });
 });
@@ -219,7 +215,7 @@ describe('encodeValueShared (the commit path: views of one buffer)', () => {
           assertSameValue(decodeValue(shared[i] as Uint8Array), value);
         }
       }),
-      { ...SEED_ON_FAILURE, numRuns: 300 },
+      { numRuns: 300 },
     );
   });
 
@@ -233,7 +229,6 @@ describe('encodeValueShared (the commit path: views of one buffer)', () => {
       fc.property(maybeBadValue, (value) => {
         expect(errorOf(() => encodeValueShared(value))).toEqual(errorOf(() => encodeValue(value)));
       }),
-      SEED_ON_FAILURE,
     );
   });
 });
@@ -247,7 +242,7 @@ describe('isPlainStateValue (the fast path that skips the walk)', () => {
         expect(walkStateValue(value, 'state value', 'check')).toBe(value);
         expect(walkStateValue(value, 'state value', 'decoded')).toBe(value);
       }),
-      { ...SEED_ON_FAILURE, numRuns: 1000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -331,7 +326,6 @@ describe('decodeValue errors', () => {
         const error = errorOf(() => decodeValue(bytes.subarray(0, cut % bytes.length)));
         expect(error).toBeInstanceOf(Error);
       }),
-      SEED_ON_FAILURE,
     );
   });
 });

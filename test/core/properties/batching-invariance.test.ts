@@ -29,9 +29,6 @@ import {
 } from 'sluice';
 import { batched, batchingInvariance, runBatches } from 'sluice/testing';
 
-/** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 /*
  * Batching invariance: a stream cut into batches in any way gives, for the stateless operators,
  * the same records as the operators applied to the whole input at once; the per-batch keyed
@@ -260,7 +257,6 @@ describe('batching invariance of the stateless operators', () => {
           expect(records).toEqual(modelPipeline(steps, batches[i] ?? []));
         });
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -274,7 +270,7 @@ describe('batching invariance of the stateless operators', () => {
       { op: 'transform', variant: 'asyncFlatMap', f: { fn: 'abs' }, p: { fn: 'even' }, g: { fn: 'repeat', k: 2 } },
       { op: 'pairs', keyMod: 3, stringKey: true, f: { fn: 'mod', m: 5 }, g: { fn: 'pair', a: -1 } },
     ];
-    await fc.assert(batchingInvariance(fc, { build: runPipeline(pipeline), records: recordsArb, maxBatches: 6, numPartitions: 3 }), SEED_ON_FAILURE);
+    await fc.assert(batchingInvariance(fc, { build: runPipeline(pipeline), records: recordsArb, maxBatches: 6, numPartitions: 3 }));
   });
 
   it('law B: with union or repartition in the pipeline, the concatenation equals the model of the whole input as a multiset', async () => {
@@ -287,7 +283,6 @@ describe('batching invariance of the stateless operators', () => {
           expect(ascending(records)).toEqual(ascending(modelPipeline(steps, batches[i] ?? [])));
         });
       }),
-      SEED_ON_FAILURE,
     );
   });
 });
@@ -373,7 +368,6 @@ describe('batching laws of the per-batch keyed operators', () => {
           });
           expect(showPairs(foldByKey(out.flat(), fn))).toEqual(showPairs(foldByKey(batches.flat(), fn)));
         }),
-        SEED_ON_FAILURE,
       );
     },
   );
@@ -389,7 +383,6 @@ describe('batching laws of the per-batch keyed operators', () => {
         });
         expect(showPairs(foldByKey(out.flat(), reducers.sum))).toEqual(showPairs(countsOf(batches.flat())));
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -404,7 +397,6 @@ describe('batching laws of the per-batch keyed operators', () => {
           expect(showPairs(records)).toEqual(showPairs(expected));
         });
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -430,7 +422,6 @@ describe('batching laws of the per-batch keyed operators', () => {
         });
         expect(showPairs(foldByKey<readonly [number, number]>(out.flat(), merge))).toEqual(showPairs(sumCount(batches.flat())));
       }),
-      SEED_ON_FAILURE,
     );
   });
 });
@@ -536,7 +527,6 @@ describe('law D: keyed results do not depend on the number of partitions', () =>
           expect(showPairs(records)).toEqual(showPairs(c.model(left[i] ?? [], c.twoInputs ? (right[i] ?? []) : [])));
         });
       }),
-      SEED_ON_FAILURE,
     );
   });
 });

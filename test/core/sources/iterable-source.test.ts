@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, StreamingContext, foreachBatch } from 'sluice';
+import { until } from '../../support/until.js';
 
 describe('iterable source', () => {
   it('takes up to maxRecordsPerBatch from a sync iterable each batch', async () => {
@@ -28,37 +29,41 @@ describe('iterable source', () => {
   });
 
   it('reads an async iterable ahead and drains it on a graceful stop', async () => {
+    let exhausted = false;
     async function* letters(): AsyncGenerator<string> {
       for (const l of 'abcdefg') {
         await new Promise((resolve) => setImmediate(resolve));
         yield l;
       }
+      exhausted = true;
     }
     const clock = new ManualClock();
     const ctx = new StreamingContext({ batchInterval: 1000, clock });
     const seen: string[] = [];
     ctx.fromIterable(letters(), { maxRecordsPerBatch: 3 }).pipe(foreachBatch((r) => void seen.push(...r)));
     await ctx.start();
-    while (seen.length === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      await clock.advance(1000);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Read ahead: the source takes the whole iterable before any batch asks for it.
+    await until(() => exhausted, 'the source to read the iterable to its end');
+    await clock.advance(1000);
+    expect(seen).toEqual(['a', 'b', 'c']);
     await ctx.stop({ graceful: true });
     expect(seen.join('')).toBe('abcdefg');
   });
 
   it('fails the batch with SOURCE_FAILED when the async iterable throws', async () => {
+    let thrown = false;
     async function* failing(): AsyncGenerator<number> {
       yield 1;
       await Promise.resolve();
+      thrown = true;
       throw new Error('upstream broke');
     }
     const clock = new ManualClock();
     const ctx = new StreamingContext({ batchInterval: 1000, clock });
     ctx.fromIterable(failing(), { name: 'up' }).pipe(foreachBatch(() => undefined));
     await ctx.start();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The source's read-ahead sees the error in the same turn (microtasks) as the throw.
+    await until(() => thrown, 'the async iterable to throw');
     await clock.advance(1000);
     await expect(ctx.awaitTermination()).rejects.toMatchObject({ code: 'SOURCE_FAILED', source: 'up' });
   });

@@ -1,7 +1,8 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, SluiceError, SocketSource, StreamingContext, type BadRecord, type InputOptions, type SocketSourceOptions } from 'sluice';
+import { LineServer } from '../../support/line-server.js';
+import { until } from '../../support/until.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -9,52 +10,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A line server on 127.0.0.1 that the test writes to, like `nc -lk`. */
-class LineServer {
-  readonly connections: Socket[] = [];
-  readonly #server: Server;
-  #waiting: ((socket: Socket) => void)[] = [];
-
-  private constructor(server: Server) {
-    this.#server = server;
-    server.on('connection', (socket) => {
-      socket.on('error', () => undefined);
-      this.connections.push(socket);
-      for (const wake of this.#waiting.splice(0)) wake(socket);
-    });
-  }
-
-  static async listen(port = 0): Promise<LineServer> {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', resolve);
-    });
-    const lineServer = new LineServer(server);
-    cleanups.push(() => lineServer.close());
-    return lineServer;
-  }
-
-  get port(): number {
-    const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new Error('not listening');
-    return address.port;
-  }
-
-  /** The `n`th connection (from 1), once accepted. */
-  async connection(n = 1): Promise<Socket> {
-    while (this.connections.length < n) await new Promise<Socket>((resolve) => this.#waiting.push(resolve));
-    return this.connections[n - 1]!;
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.connections) socket.destroy();
-    await new Promise<void>((resolve) => {
-      this.#server.close(() => {
-        resolve();
-      });
-    });
-  }
+/** A {@link LineServer}, closed after the test. */
+async function listen(port = 0): Promise<LineServer> {
+  const server = await LineServer.listen(port);
+  cleanups.push(() => server.close());
+  return server;
 }
 
 /** A port nothing listens on (a server that is not up yet). */
@@ -63,15 +23,6 @@ async function freePort(): Promise<number> {
   const port = server.port;
   await server.close();
   return port;
-}
-
-/** Waits (polling real time, never a fixed sleep) until `ready()` holds. */
-async function until(ready: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + 5000;
-  while (!ready()) {
-    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 }
 
 interface Harness<T> {
@@ -105,7 +56,7 @@ const warnings = (logs: readonly { level: number }[]): number => logs.filter((l)
 
 describe('SocketSource', () => {
   it('delivers received lines in order, one batch per interval', async () => {
-    const server = await LineServer.listen();
+    const server = await listen();
     const { ctx, clock, batches, received } = harness(server.port);
     await ctx.start();
     const peer = await server.connection();
@@ -120,7 +71,7 @@ describe('SocketSource', () => {
   });
 
   it('joins a line split across writes and drops the trailing carriage return', async () => {
-    const server = await LineServer.listen();
+    const server = await listen();
     const { ctx, clock, batches, received } = harness(server.port);
     await ctx.start();
     const peer = await server.connection();
@@ -134,7 +85,7 @@ describe('SocketSource', () => {
   });
 
   it('decodes a multibyte character split across writes', async () => {
-    const server = await LineServer.listen();
+    const server = await listen();
     const { ctx, clock, batches, received } = harness(server.port);
     await ctx.start();
     const peer = await server.connection();
@@ -151,7 +102,7 @@ describe('SocketSource', () => {
   });
 
   it('spreads lines over batches with maxRecordsPerBatch', async () => {
-    const server = await LineServer.listen();
+    const server = await listen();
     const { ctx, clock, batches, received } = harness(server.port, {}, { maxRecordsPerBatch: 2 });
     await ctx.start();
     (await server.connection()).write('a\nb\nc\nd\ne\n');
@@ -167,7 +118,7 @@ describe('SocketSource', () => {
     expect(warnings(logs)).toBe(1);
     await clock.advance(500);
     await until(() => warnings(logs) === 2, 'the second failed attempt');
-    const server = await LineServer.listen(port);
+    const server = await listen(port);
     await clock.advance(500);
     const peer = await server.connection();
     peer.write('up\n');
@@ -178,7 +129,7 @@ describe('SocketSource', () => {
   });
 
   it('reconnects after the server closes the connection and keeps the lines of both', async () => {
-    const server = await LineServer.listen();
+    const server = await listen();
     const { ctx, clock, batches, logs, received } = harness(server.port);
     await ctx.start();
     (await server.connection(1)).end('a\npartial');
@@ -193,7 +144,7 @@ describe('SocketSource', () => {
   });
 
   it('pauses the socket above highWaterMark and resumes on commit', async () => {
-    const server = await LineServer.listen();
+    const server = await listen();
     const { ctx, clock, source, batches, received } = harness(server.port, { highWaterMark: 2 });
     await ctx.start();
     const peer = await server.connection();
@@ -209,7 +160,7 @@ describe('SocketSource', () => {
   });
 
   it("fails the batch with BAD_RECORD for a bad NDJSON line under badRecords: 'fail'", async () => {
-    const server = await LineServer.listen();
+    const server = await listen();
     const port = server.port;
     const { ctx, clock, received } = harness<unknown>(port, { format: 'ndjson' });
     await ctx.start();
@@ -226,7 +177,7 @@ describe('SocketSource', () => {
   });
 
   it("routes a bad NDJSON line to deadLetters under badRecords: 'deadLetter'", async () => {
-    const server = await LineServer.listen();
+    const server = await listen();
     const port = server.port;
     const { ctx, clock, batches, deadLetters, received } = harness<unknown>(port, { format: 'ndjson' }, { badRecords: 'deadLetter' });
     await ctx.start();
@@ -238,7 +189,7 @@ describe('SocketSource', () => {
   });
 
   it('drains received lines, including a partial last line, on a graceful stop', async () => {
-    const server = await LineServer.listen();
+    const server = await listen();
     const { ctx, clock, batches, received } = harness(server.port, {}, { maxRecordsPerBatch: 2 });
     await ctx.start();
     const peer = await server.connection();
@@ -259,7 +210,7 @@ describe('SocketSource', () => {
     const { ctx, clock, logs } = harness(port);
     await ctx.start();
     await ctx.stop();
-    const server = await LineServer.listen(port);
+    const server = await listen(port);
     await clock.advance(5000);
     expect(server.connections).toHaveLength(0);
     expect(warnings(logs)).toBe(1);

@@ -4,7 +4,6 @@ import { Batch, type Pair } from 'sluice';
 import { KeyMap } from 'sluice/extend';
 import { slidePartition, WindowUndo } from '../../../windows/batch-time/window-merge.js';
 
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose } as const;
 const sum = (a: number, b: number): number => a + b;
 const minus = (a: number, b: number): number => a - b;
 const keyArb = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f');
@@ -38,7 +37,6 @@ describe('slidePartition (the incremental window slide, in place)', () => {
         expect(entriesOf(window)).toEqual(before);
         for (const [k, v] of before) expect(window.get(k)).toBe(v);
       }),
-      SEED_ON_FAILURE,
     );
   });
 });

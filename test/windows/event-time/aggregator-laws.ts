@@ -4,9 +4,6 @@ import { checkStateValue, decodeValue, encodeValue } from 'sluice/extend';
 import { assertSameValue } from 'sluice/testing';
 import type { Aggregator } from '../../../windows/event-time/aggregator.js';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const REPLAY = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 /** Deep-freezes plain objects and arrays, so an aggregator that mutates its arguments throws. */
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
@@ -50,7 +47,6 @@ export function describeAggregatorLaws<V, A, R>(name: string, make: () => Aggreg
           const merged = split(vs, cuts).reduce((acc, part) => deepFreeze(agg.merge(acc, fold(agg, part))), deepFreeze(agg.create()));
           expect(merged).toEqual(fold(agg, vs));
         }),
-        REPLAY,
       );
     });
 
@@ -63,7 +59,6 @@ export function describeAggregatorLaws<V, A, R>(name: string, make: () => Aggreg
           expect(agg.merge(deepFreeze(agg.create()), a)).toEqual(a);
           expect(agg.merge(a, deepFreeze(agg.create()))).toEqual(a);
         }),
-        REPLAY,
       );
     });
 
@@ -74,7 +69,6 @@ export function describeAggregatorLaws<V, A, R>(name: string, make: () => Aggreg
           checkStateValue(acc);
           assertSameValue(decodeValue(encodeValue(acc)), acc);
         }),
-        REPLAY,
       );
     });
 
@@ -86,7 +80,6 @@ export function describeAggregatorLaws<V, A, R>(name: string, make: () => Aggreg
             const [a, b] = [fold(agg, xs), fold(agg, ys)];
             expect(agg.inverse?.(deepFreeze(agg.merge(a, b)), b)).toEqual(a);
           }),
-          REPLAY,
         );
       });
     }

@@ -4,9 +4,6 @@ import { collect, count, max, mean, min, sum } from '../../../windows/event-time
 import type { Aggregator } from '../../../windows/event-time/aggregator.js';
 import { describeAggregatorLaws } from './aggregator-laws.js';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const REPLAY = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 const integers = fc.integer({ min: -(10 ** 9), max: 10 ** 9 });
 const doubles = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map((x) => x + 0); // no -0
 const order = fc.record({ id: fc.string(), amount: integers });
@@ -37,7 +34,6 @@ describe('aggregators', () => {
         expect(foldAll(mean(), vs)).toBe(vs.reduce((a, b) => a + b, 0) / vs.length);
         expect(foldAll(collect<number>(), vs)).toEqual(vs);
       }),
-      REPLAY,
     );
   });
 

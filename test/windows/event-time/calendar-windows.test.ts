@@ -4,9 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { calendar, type CalendarUnit } from '../../../windows/event-time/calendar-windows.js';
 import { windowContains } from '../../../windows/event-time/time-window.js';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const REPLAY = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 const HOUR = 3_600_000;
 const local = (iso: string, zone: string): number => DateTime.fromISO(iso, { zone }).toMillis();
 const hours = (w: { start: number; end: number }): number => (w.end - w.start) / HOUR;
@@ -97,7 +94,7 @@ describe('calendar', () => {
         expect(a.windowOf(w.start - 1).end).toBe(w.start);
         expect(a.windowOf(w.start)).toEqual(w);
       }),
-      { ...REPLAY, numRuns: 500 },
+      { numRuns: 500 },
     );
   });
 
@@ -113,7 +110,7 @@ describe('calendar', () => {
         expect(a.windowOf(w.start - 1).end).toBe(w.start);
         expect(DateTime.fromMillis(w.start, { zone }).startOf(unit).toMillis()).toBe(w.start);
       }),
-      { ...REPLAY, numRuns: 500 },
+      { numRuns: 500 },
     );
   });
 
@@ -154,7 +151,6 @@ describe('calendar', () => {
         const shared = calendar({ unit, zone });
         for (const t of times) expect(shared.windowOf(t)).toEqual(calendar({ unit, zone }).windowOf(t));
       }),
-      REPLAY,
     );
   });
 

@@ -4,9 +4,6 @@ import { foreachBatch, keyBy, union, type BatchProgress, type DStream } from 'sl
 import { agg, calendar, eventTimeWindow, session, sliding, tumbling, withWatermark, type Aggregator, type CalendarUnit, type LatePolicy, type OutputMode, type WindowAssigner, type WindowResult } from 'sluice/windows';
 import { lateDataAccounting, runBatches, watermarkMonotonicity, type KeyedEvent, type RunBatchesOptions } from 'sluice/testing';
 
-/** Failures print the seed, the path and every failing value met while shrinking: replay with `{ seed, path }`. */
-const SEED_ON_FAILURE = { verbose: fc.VerbosityLevel.Verbose, numRuns: 100 } as const;
-
 /*
  * Laws of eventTimeWindow, checked against models that never touch Sluice:
  *   a. accounting: every record is in exactly the results of its windows that were open when it
@@ -389,7 +386,6 @@ describe('eventTimeWindow laws', () => {
           expect(got.results).toEqual(simulate(sc).results);
         },
       ),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -429,7 +425,6 @@ describe('eventTimeWindow laws', () => {
           expect(got.results).toEqual(expected.results);
         },
       ),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -442,7 +437,7 @@ describe('eventTimeWindow laws', () => {
     ['session(6)', session(6), 0],
     ['session(4)', session(4), 2],
   ] as const)("a. the kit's lateDataAccounting holds for %s (allowed lateness %i)", async (_name, assigner, allowedLateness) => {
-    await fc.assert(lateDataAccounting(fc, { assigner, delay: 8, allowedLateness, numPartitions: 3 }), SEED_ON_FAILURE);
+    await fc.assert(lateDataAccounting(fc, { assigner, delay: 8, allowedLateness, numPartitions: 3 }));
   });
 
   it('b. append results of on-time input do not depend on batching or arrival order: they equal brute-force windowing', async () => {
@@ -459,7 +454,6 @@ describe('eventTimeWindow laws', () => {
           expect(emitted(got.results)).toEqual(reference(spec, agg, events));
         },
       ),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -484,7 +478,6 @@ describe('eventTimeWindow laws', () => {
           expect(got.dropped).toEqual(expected.late.map((l) => l.length));
         },
       ),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -510,7 +503,6 @@ describe('eventTimeWindow laws', () => {
           expect(got.dropped).toEqual(expected.late.map((l) => l.length));
         },
       ),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -525,20 +517,18 @@ describe('eventTimeWindow laws', () => {
           if (i > 0) expect(w).toBeGreaterThanOrEqual(known[i - 1] as number);
         });
       }),
-      SEED_ON_FAILURE,
     );
   });
 });
 
 describe("eventTimeWindow under the kit's watermarkMonotonicity (law e)", () => {
   it.each([0, 5, 15])('the watermark before and after eventTimeWindow never decreases nor passes the max earlier event time minus the delay %i', async (delay) => {
-    await fc.assert(watermarkMonotonicity(fc, { delay }), SEED_ON_FAILURE);
+    await fc.assert(watermarkMonotonicity(fc, { delay }));
     await fc.assert(
       watermarkMonotonicity(fc, {
         delay,
         build: (s: DStream<KeyedEvent>) => s.pipe(keyBy((e: KeyedEvent) => e.key), eventTimeWindow(sliding(10, 5), agg.count(), { outputMode: 'update' })),
       }),
-      SEED_ON_FAILURE,
     );
   });
 });
@@ -627,7 +617,6 @@ describe('eventTimeWindow over a union (law f)', () => {
         expect(out.map((batch) => sortRows(batch.map((row) => rowOf('collect', row))))).toEqual(expected.results);
         expect(progress.map((p) => p.lateRecordsDropped)).toEqual(expected.late.map((ids) => ids.length));
       }),
-      SEED_ON_FAILURE,
     );
   });
 
@@ -700,7 +689,6 @@ describe('eventTimeWindow with calendar windows', () => {
           expect(rows.map(([key, start, , value]) => `${key} ${localUnit(start, zone, unit)} ${JSON.stringify(value)}`).sort()).toEqual(expected);
         },
       ),
-      SEED_ON_FAILURE,
     );
   });
 });

@@ -4,9 +4,6 @@ import type { Key } from 'sluice';
 import { encodeKey, hashKey } from 'sluice/extend';
 import { LiveWindows, orderOf } from '../../../windows/event-time/live-windows.js';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const REPLAY = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 /** The defined order by comparison: by start (when given), then hashKey, then the key's encoding. */
 function reference(keys: readonly Key[], starts?: readonly number[]): number[] {
   const enc = keys.map((k) => encodeKey(k));
@@ -24,13 +21,12 @@ describe('orderOf', () => {
       fc.property(distinct(0, 60), (keys) => {
         expect([...orderOf(keys as Key[], undefined)]).toEqual(reference(keys as Key[]));
       }),
-      REPLAY,
     );
     fc.assert(
       fc.property(distinct(4096, 5000), (keys) => {
         expect([...orderOf(keys as Key[], undefined)]).toEqual(reference(keys as Key[]));
       }),
-      { ...REPLAY, numRuns: 5 },
+      { numRuns: 5 },
     );
   });
 
@@ -39,7 +35,6 @@ describe('orderOf', () => {
       fc.property(distinct(1, 40).chain((keys) => fc.tuple(fc.constant(keys), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: keys.length, maxLength: keys.length }))), ([keys, starts]) => {
         expect([...orderOf(keys as Key[], Float64Array.from(starts))]).toEqual(reference(keys as Key[], starts));
       }),
-      REPLAY,
     );
   });
 });

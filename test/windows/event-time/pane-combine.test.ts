@@ -6,9 +6,6 @@ import { combinePanes, slidePanes } from '../../../windows/event-time/pane-combi
 import { sliding } from '../../../windows/event-time/sliding-windows.js';
 import { windowContains } from '../../../windows/event-time/time-window.js';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const REPLAY = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 type Agg = Aggregator<number, unknown, unknown>;
 
 const assigners = fc
@@ -67,7 +64,6 @@ describe('slidePanes', () => {
           expect(agg.result(acc)).toEqual(agg.result(bruteForce));
         }
       }),
-      REPLAY,
     );
   });
 });

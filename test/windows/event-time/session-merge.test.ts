@@ -4,9 +4,6 @@ import { collect, count } from '../../../windows/event-time/aggregators.js';
 import { addToSessions, type Session } from '../../../windows/event-time/session-merge.js';
 import { compareWindows, windowContains, type TimeWindow } from '../../../windows/event-time/time-window.js';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const REPLAY = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 const add = (a: number, b: number): number => a + b;
 const s = (start: number, end: number, acc: number): Session<number> => ({ window: { start, end }, acc });
 
@@ -120,7 +117,6 @@ describe('addToSessions', () => {
         expect(bySessionCount).toEqual(expected.map((e) => ({ window: e.window, acc: e.times.length })));
         expect(bySessionValues.map((e) => ({ window: e.window, acc: [...e.acc].sort((a, b) => a - b) }))).toEqual(expected.map((e) => ({ window: e.window, acc: e.times })));
       }),
-      REPLAY,
     );
   });
 
@@ -147,7 +143,6 @@ describe('addToSessions', () => {
           sessions = frozen(out.sessions);
         }
       }),
-      REPLAY,
     );
   });
 });

@@ -3,9 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { sliding, type SlidingWindows } from '../../../windows/event-time/sliding-windows.js';
 import { windowContains } from '../../../windows/event-time/time-window.js';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const REPLAY = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 const mod = (a: number, b: number): number => ((a % b) + b) % b;
 
 /** Sliding assigners: a slide, a size at least the slide (a multiple of it or not), an offset below the slide. */
@@ -79,7 +76,6 @@ describe('sliding', () => {
         expect(windowContains({ start: first, end: first + a.size }, t)).toBe(false);
         expect(windowContains({ start: last, end: last + a.size }, t)).toBe(false);
       }),
-      REPLAY,
     );
   });
 
@@ -91,7 +87,6 @@ describe('sliding', () => {
         expect(mod(pane - a.offset, a.pane)).toBe(0);
         expect(a.windowsOfPane(pane)).toEqual(a.windowsOf(t));
       }),
-      REPLAY,
     );
   });
 
@@ -109,7 +104,6 @@ describe('sliding', () => {
           });
         }
       }),
-      REPLAY,
     );
   });
 

@@ -2,9 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareWindows, windowContains, windowStartFor } from '../../../windows/event-time/time-window.js';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const REPLAY = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 describe('TimeWindow', () => {
   it('is half-open: holds its start, not its end', () => {
     const w = { start: 10, end: 20 };
@@ -34,7 +31,6 @@ describe('TimeWindow', () => {
         expect(Math.sign(compareWindows(a, b)) + Math.sign(compareWindows(b, a))).toBe(0);
         expect(compareWindows(a, b) === 0).toBe(a.start === b.start && a.end === b.end);
       }),
-      REPLAY,
     );
   });
 
@@ -58,7 +54,6 @@ describe('TimeWindow', () => {
           expect((((start - offset) % step) + step) % step).toBe(0);
         },
       ),
-      REPLAY,
     );
   });
 });

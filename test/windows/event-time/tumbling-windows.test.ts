@@ -3,9 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { windowContains } from '../../../windows/event-time/time-window.js';
 import { tumbling } from '../../../windows/event-time/tumbling-windows.js';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const REPLAY = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 /** A size and an offset in [0, size). */
 const sizeAndOffset = fc.integer({ min: 1, max: 10 ** 8 }).chain((size) => fc.tuple(fc.constant(size), fc.integer({ min: 0, max: size - 1 })));
 /** Event times, negative and fractional included. */
@@ -49,7 +46,6 @@ describe('tumbling', () => {
         expect(windowContains({ start: w.start - size, end: w.start }, t)).toBe(false);
         expect(windowContains({ start: w.end, end: w.end + size }, t)).toBe(false);
       }),
-      REPLAY,
     );
   });
 
@@ -63,7 +59,6 @@ describe('tumbling', () => {
         expect(assigner.windowOf(w.end).start).toBe(w.end);
         expect(assigner.windowOf(w.start - 1).end).toBe(w.start);
       }),
-      REPLAY,
     );
   });
 

@@ -4,9 +4,6 @@ import { encodeKey } from 'sluice/extend';
 import { WindowTable } from '../../../windows/event-time/window-table.js';
 import type { Key } from 'sluice';
 
-/** Failures print the seed and path (replay with `{ seed, path }`) and every failing value met while shrinking. */
-const REPLAY = { verbose: fc.VerbosityLevel.Verbose } as const;
-
 /** The table's entries as sorted `[slot, encoded key, value]` triples. */
 function contents(table: WindowTable): [number, string, unknown][] {
   const out: [number, string, unknown][] = [];
@@ -92,7 +89,6 @@ describe('WindowTable', () => {
         expect(contents(table)).toEqual(model(list));
         expect(table.size).toBe(model(list).length);
       }),
-      REPLAY,
     );
   });
 
@@ -109,7 +105,6 @@ describe('WindowTable', () => {
         table.rollback();
         expect(contents(table)).toEqual(model([...committed, ...pending]));
       }),
-      REPLAY,
     );
   });
 
@@ -131,7 +126,6 @@ describe('WindowTable', () => {
         }
         expect(new Map(model([...committed, ...pending]).map(([slot, key, value]) => [`${slot}/${key}`, value]))).toEqual(after);
       }),
-      REPLAY,
     );
   });
 });
