@@ -4,8 +4,8 @@ import { messageOf } from '../core/internal.js';
 import { SluiceError } from 'sluice';
 import { decodeValue, type BatchPlan, type Offset } from 'sluice/extend';
 import { batchIdOf, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
-import { corrupt, isCorruption } from './checkpoint-errors.js';
-import { findLogDamage } from './find-log-damage.js';
+import { corrupt, isCorruption, isLocked, rootCause, unavailable } from './checkpoint-errors.js';
+import { findLogDamage, type LogDamage } from './find-log-damage.js';
 import type { CheckpointMeta, CommitEntry } from './level-checkpointer.js';
 
 /** What {@link inspectCheckpoint} finds in a checkpoint directory. */
@@ -39,16 +39,22 @@ export interface CheckpointInspection {
  * every operator's state. It opens the LevelDB itself and closes it, so it works only on a
  * checkpoint no context is using.
  *
- * @throws Error when the directory holds no checkpoint, or a running context holds it.
- * @throws SluiceError `CHECKPOINT_CORRUPT` when LevelDB or an entry cannot be read,
- * `CHECKPOINT_INCOMPATIBLE` when it was written with another layout version.
+ * @throws TypeError when `directory` is not a non-empty string.
+ * @throws SluiceError `CHECKPOINT_UNAVAILABLE` when the directory holds no checkpoint, cannot be
+ * read, or a running context holds it; `CHECKPOINT_CORRUPT` when LevelDB or an entry cannot be
+ * read; `CHECKPOINT_INCOMPATIBLE` when it was written with another layout version.
  * @example console.log(formatInspection(await inspectCheckpoint('./ckpt')));
  */
 export async function inspectCheckpoint(directory: string): Promise<CheckpointInspection> {
   if (typeof directory !== 'string' || directory === '') throw new TypeError('inspectCheckpoint: pass the checkpoint directory.');
   const found = await stat(directory).catch(() => undefined);
-  if (found === undefined || !found.isDirectory()) throw new Error(`There is no checkpoint at ${directory}: ${found === undefined ? 'no such directory' : 'not a directory'}.`);
-  const damage = await findLogDamage(directory);
+  if (found === undefined || !found.isDirectory()) throw noCheckpoint(directory, found === undefined ? 'no such directory' : 'not a directory');
+  let damage: LogDamage | undefined;
+  try {
+    damage = await findLogDamage(directory);
+  } catch (error) {
+    throw unavailable(directory, `cannot be read: ${messageOf(error)}. Check the path and its permissions.`, error);
+  }
   if (damage !== undefined) throw corrupt(directory, `LevelDB's log ${damage.file} is damaged at byte ${damage.offset} (${damage.reason})`);
   const db: CheckpointDb = new Level<string, Uint8Array>(directory, { keyEncoding: 'utf8', valueEncoding: 'view', createIfMissing: false });
   try {
@@ -59,6 +65,7 @@ export async function inspectCheckpoint(directory: string): Promise<CheckpointIn
   try {
     return await read(db, directory);
   } catch (error) {
+    if (error instanceof SluiceError) throw error;
     // LevelDB reports a damaged table file as corruption, or as an I/O error for a truncated one.
     const fromLevel = (error as { code?: unknown }).code;
     if (isCorruption(error) || (typeof fromLevel === 'string' && fromLevel.startsWith('LEVEL_'))) throw corrupt(directory, 'LevelDB cannot read it', rootCause(error));
@@ -81,7 +88,7 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
   if (metaBytes === undefined) {
     const batches = (await offsets.keys({ limit: 1 }).all()).length + (await commits.keys({ limit: 1 }).all()).length;
     if (batches > 0) throw corrupt(directory, 'its meta entry is missing but it holds batches');
-    throw new Error(`There is no checkpoint at ${directory}: the database holds no checkpoint metadata (no context has started on it).`);
+    throw noCheckpoint(directory, 'the database holds no checkpoint metadata (no context has started on it)');
   }
   const saved = decode<CheckpointMeta>(metaBytes, 'the format entry');
   if (typeof saved !== 'object' || saved === null || typeof saved.zeroTime !== 'number' || !Array.isArray(saved.fingerprint?.operators)) {
@@ -150,23 +157,18 @@ async function stateSizes(db: CheckpointDb, directory: string, graph: Checkpoint
     .sort((a, b) => (position.get(a.id) ?? Infinity) - (position.get(b.id) ?? Infinity));
 }
 
-function openFailure(directory: string, error: unknown): Error {
+function openFailure(directory: string, error: unknown): SluiceError {
+  if (isLocked(error)) return unavailable(directory, "is in use by a running context (LevelDB's lock is held); stop the context first, or inspect a copy of the directory.", error);
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 'LEVEL_LOCKED') {
-      return new Error(`The checkpoint at ${directory} is in use by a running context (LevelDB's lock is held); stop the context first, or inspect a copy of the directory.`, { cause: error });
-    }
-    if (/does not exist/i.test(e.message)) return new Error(`There is no checkpoint at ${directory}: the directory holds no LevelDB database.`, { cause: error });
+    if (/does not exist/i.test(e.message)) return noCheckpoint(directory, 'the directory holds no LevelDB database', error);
   }
   if (isCorruption(error)) return corrupt(directory, 'LevelDB cannot open it', rootCause(error));
-  return new SluiceError('CHECKPOINT_CORRUPT', `The checkpoint at ${directory} cannot be opened: ${messageOf(rootCause(error))}.`, { cause: error });
+  return unavailable(directory, `cannot be opened: ${messageOf(rootCause(error))}. Check the path and its permissions.`, error);
 }
 
-/** The innermost cause: abstract-level wraps LevelDB's own message in a generic one. */
-function rootCause(error: unknown): unknown {
-  let e = error;
-  while (e instanceof Error && e.cause !== undefined) e = e.cause;
-  return e;
+/** The `CHECKPOINT_UNAVAILABLE` error of a directory that holds no checkpoint, and `why`. */
+function noCheckpoint(directory: string, why: string, cause?: unknown): SluiceError {
+  return new SluiceError('CHECKPOINT_UNAVAILABLE', `There is no checkpoint at ${directory}: ${why}. Check the path.`, cause === undefined ? {} : { cause });
 }
 
 /**

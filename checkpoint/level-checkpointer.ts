@@ -1,12 +1,13 @@
 import { Level } from 'level';
 import { SluiceError } from 'sluice';
 import { decodeValue, encodeValue, type BatchPlan, type Checkpointer, type CommitRecord, type GraphFingerprint, type PendingCommit, type Recovery, type WriteAheadLog } from 'sluice/extend';
+import { messageOf } from '../core/internal.js';
 import { inCheckpoint } from '../state/internal.js';
 import { batchIdOf, batchKey, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
-import { corrupt, isCorruption } from './checkpoint-errors.js';
+import { corrupt, isCorruption, isLocked, rootCause, unavailable } from './checkpoint-errors.js';
 import { CheckpointStateBackend } from './checkpoint-state-backend.js';
 import { compareFingerprints } from './fingerprint.js';
-import { findLogDamage } from './find-log-damage.js';
+import { findLogDamage, type LogDamage } from './find-log-damage.js';
 import { LevelWriteAheadLog } from './level-write-ahead-log.js';
 
 /** What the checkpoint's meta entry holds. */
@@ -68,17 +69,29 @@ export class LevelCheckpointer implements Checkpointer {
     return this.#db;
   }
 
-  /** Opens (or creates) the database. */
+  /**
+   * Opens (or creates) the database.
+   *
+   * @throws SluiceError `CHECKPOINT_CORRUPT` when LevelDB's log or files are damaged,
+   * `CHECKPOINT_UNAVAILABLE` when the directory cannot be read or opened (permissions, another
+   * process or context holding it).
+   */
   async open(): Promise<void> {
     // LevelDB would skip a damaged block of its log and run on without it: check first.
-    const damage = await findLogDamage(this.directory);
+    let damage: LogDamage | undefined;
+    try {
+      damage = await findLogDamage(this.directory);
+    } catch (error) {
+      throw unavailable(this.directory, `cannot be read: ${messageOf(error)}. Check the path and its permissions.`, error);
+    }
     if (damage !== undefined) throw corrupt(this.directory, `LevelDB's log ${damage.file} is damaged at byte ${damage.offset} (${damage.reason})`);
     const db: CheckpointDb = new Level<string, Uint8Array>(this.directory, { keyEncoding: 'utf8', valueEncoding: 'view' });
     try {
       await db.open();
     } catch (error) {
       if (isCorruption(error)) throw corrupt(this.directory, 'LevelDB cannot open it', error);
-      throw new SluiceError('CHECKPOINT_CORRUPT', `The checkpoint at ${this.directory} cannot be opened: ${(error as Error).message}. Is another process using it?`, { cause: error });
+      if (isLocked(error)) throw unavailable(this.directory, "is in use by another process or context (LevelDB's lock is held). Stop it first, or give this context another directory.", error);
+      throw unavailable(this.directory, `cannot be opened: ${messageOf(rootCause(error))}. Check the path and its permissions.`, error);
     }
     this.#db = db;
     this.stateBackend.attach(inCheckpoint(db, { cacheSize: this.stateCacheSize }));

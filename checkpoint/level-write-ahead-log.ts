@@ -1,5 +1,6 @@
 import type { CommitParticipant, PendingCommit, WriteAheadLog } from 'sluice/extend';
 import { batchIdOf, batchKey, type CheckpointDb } from './checkpoint-layout.js';
+import { corruptInUse } from './checkpoint-errors.js';
 
 /** The sublevel of the write-ahead log of `source`. */
 function walOf(db: CheckpointDb, source: string) {
@@ -14,6 +15,7 @@ function walOf(db: CheckpointDb, source: string) {
  */
 export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
   readonly name: string;
+  readonly #directory: string;
   readonly #source: string;
   readonly #db: ReturnType<typeof walOf>;
   #end: number | undefined;
@@ -22,6 +24,7 @@ export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
   #pending: { readonly batchId: number; readonly oldest: number } | undefined;
 
   constructor(db: CheckpointDb, source: string) {
+    this.#directory = db.location;
     this.#source = source;
     this.name = `the write-ahead log of source ${source}`;
     this.#db = walOf(db, source);
@@ -43,9 +46,17 @@ export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
     this.#end = index;
   }
 
+  /**
+   * The lines `from` to `to - 1`.
+   *
+   * @throws SluiceError `CHECKPOINT_CORRUPT` when the log lacks some of them: the commits delete
+   * only lines no replay needs, so a missing one was lost.
+   */
   async read(from: number, to: number): Promise<string[]> {
     const lines = await this.#db.values({ gte: batchKey(from), lt: batchKey(to) }).all();
-    if (lines.length !== to - from) throw new Error(`the write-ahead log holds ${lines.length} of the lines ${from} to ${to - 1}`);
+    if (lines.length !== to - from) {
+      throw corruptInUse(this.#directory, `the write-ahead log of source ${this.#source} holds ${lines.length} of the lines ${from} to ${to - 1}`);
+    }
     return lines;
   }
 

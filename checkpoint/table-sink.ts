@@ -3,7 +3,7 @@ import { SluiceError, type DStream, type Key, type StreamingContext } from 'slui
 import { messageOf } from '../core/internal.js';
 import { batchKey, sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { levelCheckpointerOf } from './checkpoint-access.js';
-import { corrupt } from './checkpoint-errors.js';
+import { corruptInUse, isCorruption, rootCause, unavailable } from './checkpoint-errors.js';
 import type { CommitOperation, LevelCheckpointer } from './level-checkpointer.js';
 
 /*
@@ -110,35 +110,65 @@ export function tableSink<T>(name: string, options: TableSinkOptions<T> = {}): (
  * embeds it: a row appears once its batch commits, never before (a LevelDB snapshot per call, so
  * `entries()` sees one commit).
  *
- * @throws TypeError when the context has no table sink named `name`.
- * @throws Error from `get`/`entries` when the context is not running (its database is closed);
- * SluiceError `CHECKPOINT_CORRUPT` when a row cannot be decoded.
+ * @throws TypeError when the context has no table sink named `name`, and from `get`/`entries`
+ * before the context has started.
+ * @throws SluiceError from `get`/`entries`: `CONTEXT_STOPPED` once the context has stopped (its
+ * database is closed), `CHECKPOINT_CORRUPT` when a row cannot be decoded or LevelDB finds the
+ * table damaged, `CHECKPOINT_UNAVAILABLE` when LevelDB cannot read it.
  * @example const table = tableReader<Pair<string, number>>(ctx, 'counts'); await table.get('spark');
  */
 export function tableReader<T>(ctx: StreamingContext, name: string): TableReader<T> {
   const table = ctx.graph.services.lookup(TABLES)?.get(name);
   if (table === undefined) throw new TypeError(`tableReader: this context has no table sink named '${name}'; define it with stream.pipe(tableSink('${name}')).`);
   const { keyed, checkpointer } = table;
+  const directory = checkpointer.directory;
+  const stopped = (): SluiceError =>
+    new SluiceError('CONTEXT_STOPPED', `tableReader '${name}': the context has stopped; the table can be read only while the context runs (its checkpoint database is open from start() to stop()).`);
   const open = (): CheckpointDb => {
-    if (ctx.state !== 'active') throw new Error(`tableReader '${name}': the table can be read only while the context runs (its checkpoint database is open from start() to stop()).`);
+    if (ctx.state === 'stopped') throw stopped();
+    if (ctx.state !== 'active') throw new TypeError(`tableReader '${name}': the table can be read only while the context runs (its checkpoint database is open from start() to stop()); start the context first.`);
     return checkpointer.db;
+  };
+  /** What a failed LevelDB read of the table means. */
+  const readFailure = (error: unknown): SluiceError => {
+    if (error instanceof SluiceError) return error;
+    if (ctx.state === 'stopped') return stopped();
+    if (isCorruption(error)) return corruptInUse(directory, `table '${name}' cannot be read`, rootCause(error));
+    return unavailable(directory, `cannot be read (table '${name}'): ${messageOf(rootCause(error))}.`, error);
   };
   const decode = (bytes: Uint8Array, rowKey: string): T => {
     try {
       return decodeValue(bytes) as T;
     } catch (error) {
-      throw corrupt(checkpointer.directory, `row ${JSON.stringify(rowKey)} of table '${name}' cannot be decoded`, error);
+      throw corruptInUse(directory, `row ${JSON.stringify(rowKey)} of table '${name}' cannot be decoded`, error);
+    }
+  };
+  const decodeRowKey = (rowKey: string): Key | string => {
+    if (!keyed) return rowKey;
+    try {
+      return decodeKey(rowKey);
+    } catch (error) {
+      throw corruptInUse(directory, `the key of row ${JSON.stringify(rowKey)} of table '${name}' cannot be decoded`, error);
     }
   };
   return {
     async get(key: Key): Promise<T | undefined> {
       const rowKey = keyed ? encodeKey(key) : String(key);
-      const bytes = await rowsOf(open(), name).get(rowKey);
+      const rows = rowsOf(open(), name);
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = await rows.get(rowKey);
+      } catch (error) {
+        throw readFailure(error);
+      }
       return bytes === undefined ? undefined : decode(bytes, rowKey);
     },
     async *entries(): AsyncIterable<readonly [Key | string, T]> {
-      for await (const [rowKey, bytes] of rowsOf(open(), name).iterator()) {
-        yield [keyed ? decodeKey(rowKey) : rowKey, decode(bytes, rowKey)];
+      const rows = rowsOf(open(), name);
+      try {
+        for await (const [rowKey, bytes] of rows.iterator()) yield [decodeRowKey(rowKey), decode(bytes, rowKey)];
+      } catch (error) {
+        throw readFailure(error);
       }
     },
   };

@@ -1,6 +1,7 @@
 import type { Batch } from './batch.js';
 import type { BatchContext } from './batch-context.js';
 import type { DStreamGraph } from './graph.js';
+import { namingOperator } from './operator-error.js';
 import type { Duration } from './time.js';
 
 /** A function from one value to another: an operator is one from a stream to a stream. */
@@ -62,9 +63,19 @@ export abstract class DStream<T> {
    */
   protected abstract compute(bc: BatchContext): Promise<Batch<T> | undefined> | Batch<T> | undefined;
 
-  /** This stream's batch for `bc`, computed once per batch and shared by every consumer. */
+  /**
+   * This stream's batch for `bc`, computed once per batch and shared by every consumer. A
+   * `SluiceError` the computation throws that names no operator (a state store's, a decoder's)
+   * is made to name this one.
+   */
   getOrCompute(bc: BatchContext): Promise<Batch<T> | undefined> {
-    return bc.memo(this.id, async () => this.compute(bc));
+    return bc.memo(this.id, async () => {
+      try {
+        return await this.compute(bc);
+      } catch (error) {
+        throw namingOperator(error, this.describe);
+      }
+    });
   }
 
   /** Applies operators left to right: `stream.pipe(map(f), filter(p))`. */

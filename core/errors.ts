@@ -9,11 +9,15 @@ export const ERROR_CODES = {
   SINK_FAILED: 'An output operation could not write its results.',
   BATCH_FAILED: 'A batch failed for a reason no other code covers (an operator or the engine itself); the batch was not committed.',
   CHECKPOINT_INCOMPATIBLE: 'The checkpoint was written by a different program (another graph, batch interval or sources); it names the operator and the difference. Use a new checkpoint directory, or the program that wrote it.',
-  CHECKPOINT_CORRUPT: 'The checkpoint is truncated or damaged and cannot be trusted; nothing was run on it. Restore the directory from a backup or start with a new one.',
+  CHECKPOINT_CORRUPT: 'The checkpoint is truncated or damaged and cannot be trusted. Damage found at start stops it before anything runs; damage found later (lines missing from a write-ahead log a replay needs, a table row) fails that batch or read. Restore the directory from a backup or start with a new one.',
   SOURCE_OFFSET_UNAVAILABLE: 'Recovery needs records a source can no longer give (a source that is not replayable, or data deleted since); nothing was run. Use a replayable source, or a new checkpoint directory.',
-  CONTEXT_STOPPED: 'The streaming context was stopped before the operation could finish.',
-  COMMIT_FAILED: "A batch's commit could not be prepared or written (a participant failed to prepare, or the checkpoint's atomic write failed); nothing of the batch was committed and the context stopped. A restart replays the batch.",
+  CONTEXT_STOPPED: 'The streaming context was stopped before the operation could finish, or the operation needs a running context (reading a table sink after stop()).',
+  COMMIT_FAILED: "A batch's commit could not be prepared or written (a participant failed to prepare, the checkpoint's atomic write failed, or a LevelDB state backend of its own failed to write the batch's state); nothing of the batch was committed and the context stopped. A restart on the checkpoint replays the batch.",
   POST_COMMIT_FAILED: "A batch's commit was durable, but a participant failed to complete it afterwards (releasing, acknowledging, publishing files); the batch stays committed and the context stopped. A restart resumes after the batch and completes it.",
+  STATE_IO_FAILED: "A state store could not read or write an operator's state: LevelDB failed (disk, permissions, a database closed under it), or the store or its backend was closed while still in use; it names the operator. The batch was not committed and the context stopped. See the cause; check the disk, and keep a backend given as stateBackend open while the context runs.",
+  STATE_CORRUPT: "Stored state cannot be decoded: a value, key or meta entry of an operator's store is damaged, or was written by an incompatible version of Sluice or with a value type not registered in this process; it names the operator (and the key). Register the value type if the message names one; otherwise restore the state directory (or the checkpoint) from a backup, or start with new state.",
+  CHECKPOINT_UNAVAILABLE: 'The checkpoint directory cannot be used: it does not exist or holds no checkpoint (inspection), cannot be read, or another process (a running context) holds its lock. Nothing was run on it. Check the path and permissions; stop the other context, or inspect a copy.',
+  INTERNAL_ERROR: 'Sluice broke one of its own invariants: a bug in Sluice, not in your program. The batch was not committed and the context stopped. Please report it with the message and the cause.',
 } as const;
 
 /** A stable error code; see {@link ERROR_CODES}. */

@@ -3,8 +3,22 @@ import { SluiceError, messageOf } from './errors.js';
 /**
  * The error an operator raises when the user function it runs throws. The batch runner adds the
  * batch id and time when it fails the batch.
+ *
+ * Wrap only calls into user code with it. A {@link SluiceError} the function threw (from a nested
+ * context, a state store it used, a fused stage downstream) keeps its own code: it is returned as
+ * it is, naming `operator` if it named no operator.
  */
 export function userFunctionFailed(operator: string, cause: unknown): SluiceError {
-  if (cause instanceof SluiceError && cause.code === 'USER_FUNCTION_FAILED') return cause;
+  if (cause instanceof SluiceError) return namingOperator(cause, operator);
   return new SluiceError('USER_FUNCTION_FAILED', `Operator ${operator} threw: ${messageOf(cause)}`, { operator, cause });
+}
+
+/**
+ * What an operator's computation threw, naming the operator: a {@link SluiceError} that names no
+ * operator yet gets `operator` filled in (the same error, so its class, stack and cause stay);
+ * anything else is returned as it is.
+ */
+export function namingOperator<E>(error: E, operator: string): E {
+  if (error instanceof SluiceError && error.operator === undefined) (error as { operator: string | undefined }).operator = operator;
+  return error;
 }

@@ -42,6 +42,10 @@ export interface StoreStats {
  *
  * Values are the state values of {@link checkStateValue}: the store keeps them exactly (a store
  * that serializes uses the value codec). Callers never mutate a value after `put`.
+ *
+ * Operational failures are SluiceErrors that name the operator (the store's id): `STATE_IO_FAILED`
+ * when a read or write fails or the store is closed, `STATE_CORRUPT` when what it holds cannot be
+ * decoded. A store of your own should throw the same, so that a failing batch says what failed.
  */
 export interface StateStore {
   /** The last committed version: 0 for a new store, N + 1 after committing on version N. */
@@ -57,7 +61,7 @@ export interface StateStore {
   /**
    * The value of `key` in the version being built (staged writes first), or `undefined`.
    *
-   * @throws Error when the key was neither loaded nor written in this version (a store that
+   * @throws TypeError when the key was neither loaded nor written in this version (a store that
    * keeps state on disk cannot answer synchronously).
    */
   get(key: StoreKey): unknown;

@@ -1,4 +1,4 @@
-import type { Key, KeyPart } from 'sluice';
+import { SluiceError, type Key, type KeyPart } from 'sluice';
 import { ARRAY, BIGINT, BIGINT_NEGATIVE, describeNonKey, ESCAPE, FALSE, hex2, keyBytesForMessage, LONG_LENGTH, NUMBER, STRING, TRUE } from './key-layout.js';
 import type { StoreKey } from './state-store.js';
 
@@ -10,7 +10,8 @@ const scratch = Buffer.allocUnsafeSlow(8);
 /**
  * Decodes a key made by `encodeKey`; arrays decode as arrays.
  *
- * @throws Error naming the byte and what is wrong when `encoded` is not a canonical encoded key.
+ * @throws TypeError when `encoded` is not a string; SluiceError `STATE_CORRUPT` naming the byte
+ * and what is wrong when it is not a canonical encoded key.
  */
 export function decodeKey(encoded: StoreKey): Key {
   if (typeof encoded !== 'string') throw new TypeError(`decodeKey takes a StoreKey string, not ${describeNonKey(encoded)}.`);
@@ -156,6 +157,6 @@ function byteAt(encoded: string, at: number): number {
   return b;
 }
 
-function malformed(encoded: string, at: number, what: string): Error {
-  return new Error(`Malformed store key at byte ${at}: ${what} (key bytes: ${keyBytesForMessage(encoded)}).`);
+function malformed(encoded: string, at: number, what: string): SluiceError {
+  return new SluiceError('STATE_CORRUPT', `Malformed store key at byte ${at}: ${what} (key bytes: ${keyBytesForMessage(encoded)}).`);
 }

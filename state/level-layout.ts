@@ -1,4 +1,7 @@
 import type { Level } from 'level';
+import { messageOf } from '../core/internal.js';
+import { SluiceError } from 'sluice';
+import { CORRUPT_ADVICE } from './state-errors.js';
 import type { StoreKey } from './state-store.js';
 
 /*
@@ -37,15 +40,19 @@ export type RowsDb = ReturnType<typeof rowsOf>;
 /** The sublevel of the meta entries. */
 export type MetaDb = ReturnType<typeof metaOf>;
 
-/** A stored value that cannot be decoded: the state is corrupt or was written by an incompatible version. */
-export class StateValueDecodeError extends Error {
+/**
+ * A stored value that cannot be decoded: the state is damaged, was written by an incompatible
+ * version, or holds a value type not registered in this process. A `SluiceError` with code
+ * `STATE_CORRUPT` that names the operator; `cause` says what is wrong with the bytes.
+ */
+export class StateValueDecodeError extends SluiceError {
   /** The operator whose store holds the value. */
   readonly operatorId: string;
   /** The key of the value. */
   readonly key: StoreKey;
 
   constructor(operatorId: string, key: StoreKey, cause: unknown) {
-    super(`State store '${operatorId}': the value of key 0x${hex(key)} cannot be decoded (corrupt or incompatible state).`, { cause });
+    super('STATE_CORRUPT', `State store '${operatorId}': the value of key 0x${hex(key)} cannot be decoded: ${messageOf(cause).replace(/\.$/, '')}. ${CORRUPT_ADVICE}.`, { operator: operatorId, cause });
     this.name = 'StateValueDecodeError';
     this.operatorId = operatorId;
     this.key = key;
@@ -117,12 +124,12 @@ export function writeBatch(db: StateDatabase, operations: readonly StateBatchOpe
   return db.batch(operations as never);
 }
 
-/** Checks a meta entry read back; an Error naming the operator when it is corrupt. */
+/** Checks a meta entry read back; a `STATE_CORRUPT` SluiceError naming the operator when it is not one. */
 export function checkMeta(operatorId: string, meta: unknown): StoreMeta {
   const m = meta as Partial<Record<keyof StoreMeta, unknown>> | null;
   const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
   if (typeof m !== 'object' || m === null || !count(m.version) || !count(m.rows) || !count(m.bytes)) {
-    throw new Error(`State store '${operatorId}': its meta entry is corrupt (${JSON.stringify(meta)}).`);
+    throw new SluiceError('STATE_CORRUPT', `State store '${operatorId}': its meta entry is corrupt (${JSON.stringify(meta)}). ${CORRUPT_ADVICE}.`, { operator: operatorId });
   }
   return { version: m.version, rows: m.rows, bytes: m.bytes };
 }

@@ -3,11 +3,14 @@
  * together. The stores' own code, and the commit path both share, is in level-state-store.ts.
  */
 import { Level } from 'level';
+import { SluiceError } from 'sluice';
 import type { PendingCommit } from '../core/extend.js';
+import { messageOf } from '../core/internal.js';
 import { checkMeta, EMPTY_META, metaOf, rowsOf, rowsPrefix, writeBatch, type MetaDb, type StateBatchOperation, type StateDatabase } from './level-layout.js';
 import { openStore, prepareCommit, stateOf, type LevelStateStore } from './level-state-store.js';
 import { INCOMPLETE, startVersion, UNPROBED } from './level-store-state.js';
 import { LruCache } from './lru-cache.js';
+import { backendClosed, capitalized, CORRUPT_ADVICE, isDamage, rootCause, stateIoFailed } from './state-errors.js';
 import { StagedWrites } from './staged-writes.js';
 import type { StateBackend } from './state-store.js';
 
@@ -41,6 +44,18 @@ function joined<T>(arrays: readonly T[][]): T[] {
 
 /** A backend on a checkpoint's database whose commits go into the checkpoint's atomic write (for `sluice/checkpoint`). */
 export let inCheckpoint: <K, V>(db: Level<K, V>, options: LevelStateBackendOptions) => LevelStateBackend;
+
+/** The error of a database at `path` that LevelDB could not open. */
+function openFailed(path: string, error: unknown): SluiceError {
+  const damaged = isDamage(error);
+  return new SluiceError(
+    damaged ? 'STATE_CORRUPT' : 'STATE_IO_FAILED',
+    damaged
+      ? `The state database at ${path} is damaged: ${messageOf(rootCause(error))}. ${CORRUPT_ADVICE}.`
+      : `The state database at ${path} cannot be opened: ${messageOf(rootCause(error))}. Check the path and its permissions, and that no other process has it open.`,
+    { cause: error },
+  );
+}
 
 function checkCacheSize({ cacheSize = DEFAULT_STATE_CACHE_SIZE }: LevelStateBackendOptions): number {
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new RangeError(`LevelStateBackend: cacheSize must be a non-negative integer, got ${cacheSize}.`);
@@ -94,13 +109,19 @@ export class LevelStateBackend implements StateBackend {
    * A backend on the database at `path`, which it opens (creating it if needed) and closes on
    * `close()`.
    *
-   * @throws RangeError when `cacheSize` is not a non-negative integer.
+   * @throws RangeError when `cacheSize` is not a non-negative integer; SluiceError
+   * `STATE_IO_FAILED` when LevelDB cannot open the database (another process holds it, no
+   * permission), `STATE_CORRUPT` when it finds the database damaged.
    */
   static async open(path: string, options: LevelStateBackendOptions = {}): Promise<LevelStateBackend> {
     const cacheSize = checkCacheSize(options);
     const db = new Level<unknown, unknown>(path);
     const backend = new LevelStateBackend(db, cacheSize, false);
-    await db.open();
+    try {
+      await db.open();
+    } catch (error) {
+      throw openFailed(path, error);
+    }
     backend.#ownsDb = true;
     return backend;
   }
@@ -121,7 +142,7 @@ export class LevelStateBackend implements StateBackend {
     if (typeof operatorId !== 'string' || operatorId === '') {
       return Promise.reject(new TypeError('LevelStateBackend.open: the operator id must be a non-empty string.'));
     }
-    if (this.#closed) return Promise.reject(new Error('LevelStateBackend.open: the backend is closed.'));
+    if (this.#closed) return Promise.reject(backendClosed(this.name, `open the store of '${operatorId}'`, operatorId));
     const store = this.#stores.get(operatorId);
     if (store !== undefined) return Promise.resolve(store);
     let opening = this.#opening.get(operatorId);
@@ -136,15 +157,25 @@ export class LevelStateBackend implements StateBackend {
    * Prepares the staged writes of every store, and their meta entries, as one atomic batch: in a
    * checkpoint they go into its atomic write, otherwise the backend writes them itself here. On a
    * commit that does not persist state they stay staged.
+   *
+   * @throws SluiceError `STATE_IO_FAILED` when the backend is closed or a store cannot read what
+   * it needs, `COMMIT_FAILED` when the backend's own atomic write fails (nothing of it is written).
    */
   async prepare(commit: PendingCommit): Promise<void> {
-    if (this.#closed) throw new Error('LevelStateBackend: the backend is closed.');
+    if (this.#closed) throw backendClosed(this.name, `commit the state of batch ${commit.batchId}`);
     if (!commit.persistsState) return;
     const prepared = await this.#prepareCommit();
     this.#prepared = { batchId: commit.batchId, commit: prepared };
     if (prepared.operations.length === 0) return;
-    if (this.#inCommitWrite) commit.write(prepared.operations);
-    else await writeBatch(this.#db, prepared.operations);
+    if (this.#inCommitWrite) {
+      commit.write(prepared.operations);
+      return;
+    }
+    try {
+      await writeBatch(this.#db, prepared.operations);
+    } catch (error) {
+      throw new SluiceError('COMMIT_FAILED', `${capitalized(this.name)} could not write the state of batch ${commit.batchId}: ${messageOf(error)}. Nothing of it was written.`, { batchId: commit.batchId, cause: error });
+    }
   }
 
   /** The stores move to the version the batch wrote. */
@@ -191,9 +222,9 @@ export class LevelStateBackend implements StateBackend {
     try {
       meta = await this.#metas.get(operatorId);
     } catch (error) {
-      throw new Error(`State store '${operatorId}': cannot read its meta entry.`, { cause: error });
+      throw stateIoFailed(operatorId, 'read its meta entry', error);
     }
-    if (this.#closed) throw new Error('LevelStateBackend.open: the backend was closed while the store opened.');
+    if (this.#closed) throw backendClosed(this.name, `open the store of '${operatorId}'`, operatorId);
     const rows = rowsOf(this.#db, operatorId);
     const committed = meta === undefined ? EMPTY_META : checkMeta(operatorId, meta);
     const store = openStore({

@@ -5,6 +5,7 @@
 import { checkStoreKey, keyBounds, type KeyBounds } from './key-range.js';
 import { hex, prefixedKeys, toBytes, writeBatch, type StateBatchOperation, type StoreMeta } from './level-layout.js';
 import type { PreparedStateCommit } from './level-state-backend.js';
+import { stateIoFailed, storeClosed } from './state-errors.js';
 import { DELETED, mergeStaged, type StoreEntry } from './staged-writes.js';
 import type { KeyRange, StateStore, StoreKey, StoreStats } from './state-store.js';
 import { decodeRow, encodeRow, knownRow, knowsEveryRow, probeEmpty, startVersion, UNPROBED, VIEWS, type Row, type StoreState } from './level-store-state.js';
@@ -21,6 +22,11 @@ export { openStore, stateOf };
 /**
  * The {@link StateStore} of one operator in a LevelDB database (see {@link LevelStateBackend}):
  * committed values are read in bulk by `load` and kept decoded in a bounded LRU cache.
+ *
+ * Errors: a read or write that LevelDB fails, or a call on a closed store, throws a SluiceError
+ * `STATE_IO_FAILED`; a stored value or row that cannot be decoded, `STATE_CORRUPT` (a
+ * {@link StateValueDecodeError} for a value); both name the operator. `get` or `has` of a key
+ * not loaded in this version throws a TypeError.
  */
 export class LevelStateStore implements StateStore {
   #s!: StoreState;
@@ -46,7 +52,7 @@ export class LevelStateStore implements StateStore {
   }
 
   async load(keys: Iterable<StoreKey>): Promise<void> {
-    const s = this.#open();
+    const s = this.#open('load keys');
     if (s.completeAt === UNPROBED) await probeEmpty(s);
     const { loaded, cache } = s;
     if (knowsEveryRow(s)) {
@@ -80,11 +86,11 @@ export class LevelStateStore implements StateStore {
     wanted.sort();
     const list = wanted.filter((key, i) => key !== wanted[i - 1]);
     const generation = s.generation;
-    const found = await s.db.getMany(prefixedKeys(s.prefix, list), VIEWS);
+    const found = await readMany(s, list);
     if (generation !== s.generation) return this.load(list);
     for (let i = 0; i < list.length; i++) {
       const key = list[i] as StoreKey;
-      const bytes = found[i] as Uint8Array | undefined;
+      const bytes = found[i];
       const row = bytes === undefined ? null : decodeRow(s, key, bytes);
       s.loaded.set(key, row);
       s.cache.set(key, row);
@@ -107,15 +113,15 @@ export class LevelStateStore implements StateStore {
   }
 
   put(key: StoreKey, value: unknown): void {
-    this.#open().staged.put(key, value);
+    this.#open('stage a write').staged.put(key, value);
   }
 
   delete(key: StoreKey): void {
-    this.#open().staged.delete(key);
+    this.#open('stage a write').staged.delete(key);
   }
 
   scan(range?: KeyRange): AsyncIterable<StoreEntry> {
-    const s = this.#open();
+    const s = this.#open('scan');
     const bounds = keyBounds(range);
     const staged = s.staged.within(bounds);
     // Each staged write hides or replaces at most one committed entry.
@@ -123,13 +129,18 @@ export class LevelStateStore implements StateStore {
   }
 
   async getCommitted(key: StoreKey): Promise<unknown> {
-    const s = this.#open();
+    const s = this.#open('read');
     checkStoreKey(key);
     let row = knownRow(s, key);
     if (row === undefined && knowsEveryRow(s)) row = null;
     if (row === undefined) {
       const generation = s.generation;
-      const bytes = await s.rows.get(toBytes(key));
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = await s.rows.get(toBytes(key));
+      } catch (error) {
+        throw stateIoFailed(s.operatorId, `read key 0x${hex(key)}`, error);
+      }
       row = bytes === undefined ? null : decodeRow(s, key, bytes);
       if (generation === s.generation) s.cache.set(key, row);
     }
@@ -137,16 +148,20 @@ export class LevelStateStore implements StateStore {
   }
 
   scanCommitted(range?: KeyRange): AsyncIterable<StoreEntry> {
-    const s = this.#open();
+    const s = this.#open('scan');
     const bounds = keyBounds(range);
     return committedEntries(s, bounds, bounds.limit);
   }
 
   async commit(): Promise<number> {
-    const s = this.#open();
+    const s = this.#open('commit');
     const prepared = await prepareCommit(s);
     s.unconfirmed++;
-    await writeBatch(s.db, prepared.operations);
+    try {
+      await writeBatch(s.db, prepared.operations);
+    } catch (error) {
+      throw stateIoFailed(s.operatorId, `write version ${s.meta.version + 1}`, error);
+    }
     prepared.committed();
     return s.meta.version;
   }
@@ -183,30 +198,41 @@ export class LevelStateStore implements StateStore {
     if (row !== undefined) return row;
     row = s.cache.get(key);
     if (row === undefined) {
-      throw new Error(`State store '${s.operatorId}': key 0x${hex(key)} was not loaded in this version; call load() with it before get() or has().`);
+      throw new TypeError(`State store '${s.operatorId}': key 0x${hex(key)} was not loaded in this version; call load() with it before get() or has().`);
     }
     // Pin it for the rest of the version: loads of other keys may evict it from the cache.
     s.loaded.set(key, row);
     return row;
   }
 
-  #open(): StoreState {
-    if (this.#s.closed) throw new Error(`State store '${this.#s.operatorId}' is closed.`);
+  /** The store's state, unless it is closed; `what` says what it was asked to do. */
+  #open(what: string): StoreState {
+    if (this.#s.closed) throw storeClosed(this.#s.operatorId, what);
     return this.#s;
+  }
+}
+
+/** The committed rows of `keys` (sorted, distinct) in one bulk read. */
+async function readMany(s: StoreState, keys: readonly StoreKey[]): Promise<(Uint8Array | undefined)[]> {
+  try {
+    return await s.db.getMany(prefixedKeys(s.prefix, keys), VIEWS);
+  } catch (error) {
+    throw stateIoFailed(s.operatorId, `read ${keys.length} key(s)`, error);
   }
 }
 
 /** Committed entries within `bounds` in key order, read from the database in batches. */
 async function* committedEntries(s: StoreState, bounds: KeyBounds, limit: number): AsyncGenerator<StoreEntry, void, undefined> {
   if (limit <= 0 || (bounds.gte !== undefined && bounds.lt !== undefined && bounds.gte >= bounds.lt)) return;
-  const iterator = s.rows.iterator({
-    ...(bounds.gte === undefined ? {} : { gte: toBytes(bounds.gte) }),
-    ...(bounds.lt === undefined ? {} : { lt: toBytes(bounds.lt) }),
-    ...(limit === Infinity ? {} : { limit }),
-  });
+  const iterator = rowsIterator(s, bounds, limit);
   try {
     for (;;) {
-      const entries = await iterator.nextv(SCAN_BATCH);
+      let entries: [Buffer, Uint8Array][];
+      try {
+        entries = await iterator.nextv(SCAN_BATCH);
+      } catch (error) {
+        throw stateIoFailed(s.operatorId, 'scan its rows', error);
+      }
       if (entries.length === 0) return;
       for (const [bytes, value] of entries) {
         const key = bytes.toString('latin1');
@@ -215,6 +241,19 @@ async function* committedEntries(s: StoreState, bounds: KeyBounds, limit: number
     }
   } finally {
     await iterator.close();
+  }
+}
+
+/** An iterator over the rows within `bounds` (a closed database fails at once, not at the first read). */
+function rowsIterator(s: StoreState, bounds: KeyBounds, limit: number) {
+  try {
+    return s.rows.iterator({
+      ...(bounds.gte === undefined ? {} : { gte: toBytes(bounds.gte) }),
+      ...(bounds.lt === undefined ? {} : { lt: toBytes(bounds.lt) }),
+      ...(limit === Infinity ? {} : { limit }),
+    });
+  } catch (error) {
+    throw stateIoFailed(s.operatorId, 'scan its rows', error);
   }
 }
 
@@ -249,10 +288,10 @@ export async function prepareCommit(s: StoreState): Promise<PreparedStateCommit>
   /** The encoded size of each unknown key's committed row, by index (absent: none). */
   let unknownSizes: Map<number, number> | undefined;
   if (unknown !== undefined) {
-    const found = await s.db.getMany(prefixedKeys(s.prefix, unknown.map((j) => keys[j] as StoreKey)), VIEWS);
+    const found = await readMany(s, unknown.map((j) => keys[j] as StoreKey));
     unknownSizes = new Map();
     for (const [j, index] of unknown.entries()) {
-      const bytes = found[j] as Uint8Array | undefined;
+      const bytes = found[j];
       if (bytes !== undefined) unknownSizes.set(index, bytes.byteLength);
     }
   }

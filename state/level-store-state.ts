@@ -5,6 +5,7 @@
 import { hex, StateValueDecodeError, type MetaDb, type RowsDb, type StateDatabase, type StoreMeta } from './level-layout.js';
 import type { LruCache } from './lru-cache.js';
 import type { StagedWrites } from './staged-writes.js';
+import { stateIoFailed } from './state-errors.js';
 import type { StoreKey } from './state-store.js';
 import { decodeValue, encodeValueShared } from './value-codec.js';
 
@@ -104,7 +105,12 @@ export function knowsEveryRow(s: StoreState): boolean {
 export async function probeEmpty(s: StoreState): Promise<void> {
   if (s.completeAt !== UNPROBED || s.unconfirmed !== 0) return;
   const generation = s.generation;
-  const found = await s.rows.keys({ limit: 1 }).all();
+  let found: Buffer[];
+  try {
+    found = await s.rows.keys({ limit: 1 }).all();
+  } catch (error) {
+    throw stateIoFailed(s.operatorId, 'look for rows', error);
+  }
   if (s.completeAt !== UNPROBED || s.unconfirmed !== 0 || generation !== s.generation || s.closed) return;
   if (found.length > 0) {
     s.completeAt = INCOMPLETE;

@@ -74,13 +74,9 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
       grouped.partitions.map((partition, p) => () => {
         const out: M[] = [];
         const handle = new StateHandle<S>({ timeout: settings.timeout, ttl: settings.ttl, hasTimerFunction: settings.onTimer !== undefined });
-        try {
-          this.#processRecords(store, handle, partition, keysOf[p] ?? [], bc, out);
-          this.#fireTimers(store, handle, timersByPartition[p] ?? [], bc, out);
-          this.#timeOut(store, handle, timeoutsByPartition[p] ?? [], bc, out);
-        } catch (error) {
-          throw userFunctionFailed(operator, error);
-        }
+        this.#processRecords(store, handle, partition, keysOf[p] ?? [], bc, out);
+        this.#fireTimers(store, handle, timersByPartition[p] ?? [], bc, out);
+        this.#timeOut(store, handle, timeoutsByPartition[p] ?? [], bc, out);
         return out;
       }),
     );
@@ -95,7 +91,12 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
       handle.bind(store, keys[i] as StoreKey, this.describe, false);
       for (const value of values) {
         handle.touch();
-        const mapped = fn(key, value, handle);
+        let mapped: M | undefined;
+        try {
+          mapped = fn(key, value, handle);
+        } catch (error) {
+          throw userFunctionFailed(this.describe, error);
+        }
         if (mapped !== undefined) out.push(mapped);
       }
       handle.flush(bc.batchTime, this.#watermark(bc));
@@ -108,7 +109,13 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
       if (!store.has(timer.row) || onTimer === undefined) continue;
       store.delete(timer.row);
       handle.bind(store, timer.key, this.describe, false);
-      const mapped = onTimer(decodeKey(timer.key) as K, { time: timer.time, domain: timer.domain }, handle);
+      const key = decodeKey(timer.key) as K;
+      let mapped: M | undefined;
+      try {
+        mapped = onTimer(key, { time: timer.time, domain: timer.domain }, handle);
+      } catch (error) {
+        throw userFunctionFailed(this.describe, error);
+      }
       if (mapped !== undefined) out.push(mapped);
       handle.flush(bc.batchTime, this.#watermark(bc));
     }
@@ -122,7 +129,13 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
       // Still idle? A record in this batch (or a timer's update) has moved its deadline on.
       if (entry === undefined || entry[1] + timeout >= bc.batchTime) continue;
       handle.bind(store, key, this.describe, true);
-      const mapped = this.#spec.fn(decodeKey(key) as K, undefined, handle);
+      const decoded = decodeKey(key) as K;
+      let mapped: M | undefined;
+      try {
+        mapped = this.#spec.fn(decoded, undefined, handle);
+      } catch (error) {
+        throw userFunctionFailed(this.describe, error);
+      }
       if (mapped !== undefined) out.push(mapped);
       handle.flush(bc.batchTime, this.#watermark(bc));
     }
@@ -211,8 +224,9 @@ export class StateSnapshotDStream<K extends Key, S> extends DStream<Pair<K, S>> 
  * Within a batch, for each partition: records grouped by key in arrival order, then due timers
  * in time order, then timeouts. State changes commit with the batch.
  *
- * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when the function throws, updates a
- * timing-out key, or stores a value that is not storable.
+ * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when the function (or `onTimer`)
+ * throws, updates a timing-out key, or stores a value that is not storable; `STATE_IO_FAILED` or
+ * `STATE_CORRUPT` naming the operator when its state store cannot read, write or decode its state.
  * @example
  * clicks.pipe(
  *   keyBy((c) => c.user),

@@ -1,6 +1,8 @@
+import type { PendingCommit } from '../core/extend.js';
 import { keyBounds } from './key-range.js';
 import { SortedKeyIndex } from './sorted-key-index.js';
 import { DELETED, mergeStaged, StagedWrites, type StoreEntry } from './staged-writes.js';
+import { backendClosed, storeClosed } from './state-errors.js';
 import type { KeyRange, StateBackend, StateStore, StoreKey, StoreStats } from './state-store.js';
 
 /**
@@ -34,7 +36,7 @@ class MemoryTable {
 }
 
 /** Opens a store on an operator's table (the backend's way in; set by the store class). */
-let openTable: (table: MemoryTable, onClose: () => void) => MemoryStateStore;
+let openTable: (table: MemoryTable, operatorId: string, onClose: () => void) => MemoryStateStore;
 
 /**
  * A {@link StateStore} that keeps everything in memory: the committed values in a map, the staged
@@ -46,6 +48,8 @@ let openTable: (table: MemoryTable, onClose: () => void) => MemoryStateStore;
  * added or deleted), and a commit drops it once the table goes two commits in a row with no scan before them
  * (see {@link IDLE_VERSIONS}), so a store that is never scanned pays nothing for it.
  *
+ * Staging, scanning or committing on a closed store throws a SluiceError `STATE_IO_FAILED`.
+ *
  * @example
  * const store = new MemoryStateStore();
  * store.put(key, { count: 1 });
@@ -53,14 +57,16 @@ let openTable: (table: MemoryTable, onClose: () => void) => MemoryStateStore;
  */
 export class MemoryStateStore implements StateStore {
   #table = new MemoryTable();
+  #operatorId: string | undefined;
   #onClose: (() => void) | undefined;
   readonly #staged = new StagedWrites();
   #closed = false;
 
   static {
-    openTable = (table, onClose) => {
+    openTable = (table, operatorId, onClose) => {
       const store = new MemoryStateStore();
       store.#table = table;
+      store.#operatorId = operatorId;
       store.#onClose = onClose;
       return store;
     };
@@ -97,17 +103,17 @@ export class MemoryStateStore implements StateStore {
   }
 
   put(key: StoreKey, value: unknown): void {
-    this.#checkOpen();
+    this.#checkOpen('stage a write');
     this.#staged.put(key, value);
   }
 
   delete(key: StoreKey): void {
-    this.#checkOpen();
+    this.#checkOpen('stage a write');
     this.#staged.delete(key);
   }
 
   scan(range?: KeyRange): AsyncIterable<StoreEntry> {
-    this.#checkOpen();
+    this.#checkOpen('scan');
     const bounds = keyBounds(range);
     return mergeStaged(this.#committed(bounds.gte, bounds.lt), this.#staged.within(bounds), bounds.limit);
   }
@@ -117,13 +123,13 @@ export class MemoryStateStore implements StateStore {
   }
 
   scanCommitted(range?: KeyRange): AsyncIterable<StoreEntry> {
-    this.#checkOpen();
+    this.#checkOpen('scan');
     const bounds = keyBounds(range);
     return mergeStaged(this.#committed(bounds.gte, bounds.lt), [], bounds.limit);
   }
 
   commit(): Promise<number> {
-    this.#checkOpen();
+    if (this.#closed) return Promise.reject(storeClosed(this.#operatorId, 'commit'));
     return Promise.resolve(this.commitStaged());
   }
 
@@ -204,8 +210,8 @@ export class MemoryStateStore implements StateStore {
     }
   }
 
-  #checkOpen(): void {
-    if (this.#closed) throw new Error('This state store is closed.');
+  #checkOpen(what: string): void {
+    if (this.#closed) throw storeClosed(this.#operatorId, what);
   }
 }
 
@@ -226,12 +232,12 @@ export class MemoryStateBackend implements StateBackend {
     if (typeof operatorId !== 'string' || operatorId === '') {
       return Promise.reject(new TypeError('MemoryStateBackend.open: the operator id must be a non-empty string.'));
     }
-    if (this.#closed) return Promise.reject(new Error('MemoryStateBackend.open: the backend is closed.'));
+    if (this.#closed) return Promise.reject(backendClosed(this.name, `open the store of '${operatorId}'`, operatorId));
     let store = this.#open.get(operatorId);
     if (store === undefined) {
       let table = this.#tables.get(operatorId);
       if (table === undefined) this.#tables.set(operatorId, (table = new MemoryTable()));
-      const opened: MemoryStateStore = openTable(table, () => {
+      const opened: MemoryStateStore = openTable(table, operatorId, () => {
         if (this.#open.get(operatorId) === opened) this.#open.delete(operatorId);
       });
       this.#open.set(operatorId, (store = opened));
@@ -240,8 +246,8 @@ export class MemoryStateBackend implements StateBackend {
   }
 
   /** Nothing to write: the state lives in memory. */
-  prepare(): void {
-    if (this.#closed) throw new Error('MemoryStateBackend: the backend is closed.');
+  prepare(commit: PendingCommit): void {
+    if (this.#closed) throw backendClosed(this.name, `commit the state of batch ${commit.batchId}`);
   }
 
   /** The staged writes of every store become its next version. */

@@ -19,7 +19,9 @@ export interface QueryableState<K extends Key, S> {
  * services that embed Sluice. Reads never see a batch in progress: they see the state as of the
  * last completed batch.
  *
- * @throws TypeError when no stateful operator has that name; an Error on reads before `start()`.
+ * @throws TypeError when no stateful operator has that name, and on reads before `start()`;
+ * SluiceError `STATE_IO_FAILED` or `STATE_CORRUPT` on reads the operator's store cannot do or
+ * decode (`STATE_IO_FAILED` too for a LevelDB store read after the context stopped, which closed it).
  * @example
  * const fraud = queryableState<string, CardStats>(ctx, 'card-stats');
  * const stats = await fraud.get('card-42');

@@ -13,7 +13,7 @@ export interface State<S> {
   /**
    * The key's state.
    *
-   * @throws Error when the key has none (check `exists()` first, or use `getOption()`).
+   * @throws TypeError when the key has none (check `exists()` first, or use `getOption()`).
    */
   get(): S;
   /** The key's state, or `undefined` when it has none. */
@@ -22,7 +22,7 @@ export interface State<S> {
    * Sets the key's state. The value must be state-storable (see `checkStateValue`) and must not
    * be mutated afterwards.
    *
-   * @throws Error when the key is timing out; TypeError for a value that cannot be stored.
+   * @throws TypeError when the key is timing out, or for a value that cannot be stored.
    */
   update(value: S): void;
   /** Removes the key's state. */
@@ -96,7 +96,7 @@ export class StateHandle<S> implements State<S> {
   }
 
   get(): S {
-    if (!this.#exists) throw new Error(`The state of this key does not exist in ${this.#operator}; check state.exists() or use state.getOption().`);
+    if (!this.#exists) throw new TypeError(`The state of this key does not exist in ${this.#operator}; check state.exists() or use state.getOption().`);
     return this.#value as S;
   }
 
@@ -106,7 +106,7 @@ export class StateHandle<S> implements State<S> {
 
   update(value: S): void {
     if (this.#timingOut) {
-      throw new Error(`Cannot update the state of a key that is timing out in ${this.#operator}: its state is removed after this call. Return the final result instead.`);
+      throw new TypeError(`Cannot update the state of a key that is timing out in ${this.#operator}: its state is removed after this call. Return the final result instead.`);
     }
     if (value === undefined) throw new TypeError(`state.update(undefined) in ${this.#operator}: use state.remove() to remove a key's state.`);
     checkStateValue(value, 'state value');

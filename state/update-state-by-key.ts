@@ -41,7 +41,8 @@ export interface UpdateStateOptions<K extends Key, S> {
  * `[key, state]` after the batch, each partition in key order.
  *
  * @throws RangeError at once for a bad `numPartitions`; SluiceError `USER_FUNCTION_FAILED` (failing
- * the batch) when `update` throws or returns a value that cannot be stored.
+ * the batch) when `update` throws or returns a value that cannot be stored; `STATE_IO_FAILED` or
+ * `STATE_CORRUPT` naming the operator when its state store cannot read, write or decode its state.
  * @example
  * words.pipe(
  *   mapToPair((w) => [w, 1]),
@@ -107,22 +108,22 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
     const partitions = await bc.executor.run(
       work.map((keys) => () => {
         const out: Pair<K, S>[] = [];
-        try {
-          for (const encoded of [...keys.keys()].sort()) {
-            const item = keys.get(encoded) as KeyWork<K, V>;
-            const next = this.#update(item.values, item.state as S | undefined, { key: item.key, batchTime: bc.batchTime });
-            if (next === undefined) {
-              if (item.had) store.delete(entryKey(encoded));
-              continue;
-            }
-            if (next !== item.state) {
-              checkStateValue(next, 'state value');
-              store.put(entryKey(encoded), next);
-            }
-            out.push([item.key, next]);
+        for (const encoded of [...keys.keys()].sort()) {
+          const item = keys.get(encoded) as KeyWork<K, V>;
+          let next: S | undefined;
+          try {
+            next = this.#update(item.values, item.state as S | undefined, { key: item.key, batchTime: bc.batchTime });
+            // What the function returned is its to fix, as what it throws.
+            if (next !== undefined && next !== item.state) checkStateValue(next, 'state value');
+          } catch (error) {
+            throw userFunctionFailed(operator, error);
           }
-        } catch (error) {
-          throw userFunctionFailed(operator, error);
+          if (next === undefined) {
+            if (item.had) store.delete(entryKey(encoded));
+            continue;
+          }
+          if (next !== item.state) store.put(entryKey(encoded), next);
+          out.push([item.key, next]);
         }
         return out;
       }),

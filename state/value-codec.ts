@@ -1,4 +1,6 @@
 import { addExtension, Packr, RESERVE_START_SPACE } from 'msgpackr';
+import { messageOf } from '../core/internal.js';
+import { SluiceError } from 'sluice';
 import { isPlainStateValue, walkStateValue } from './value-walk.js';
 import { fromWire, Wire } from './value-wire.js';
 
@@ -101,15 +103,16 @@ export function encodeValueShared(value: unknown): Uint8Array {
 /**
  * Decodes bytes made by {@link encodeValue}. The result shares no memory with `bytes`.
  *
- * @throws Error saying what was found when the envelope version is unknown or the bytes are not an
- * encoded state value; the error of a registered type's `decode`, or an Error when the type is not
- * registered in this process.
+ * @throws TypeError when `bytes` is not a Uint8Array; SluiceError `STATE_CORRUPT` saying what was
+ * found when the envelope version is unknown, the bytes are not an encoded state value, a value's
+ * type is not registered in this process, or a registered type's `decode` throws (its error is the
+ * `cause`).
  */
 export function decodeValue(bytes: Uint8Array): unknown {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('decodeValue takes the Uint8Array made by encodeValue.');
-  if (bytes.length === 0) throw new Error('Cannot decode a state value: no bytes (expected the envelope version, then msgpack).');
+  if (bytes.length === 0) throw new SluiceError('STATE_CORRUPT', 'Cannot decode a state value: no bytes (expected the envelope version, then msgpack).');
   if (bytes[0] !== ENVELOPE_VERSION) {
-    throw new Error(`Cannot decode a state value: unknown envelope version ${bytes[0]} (this version of sluice reads version ${ENVELOPE_VERSION}).`);
+    throw new SluiceError('STATE_CORRUPT', `Cannot decode a state value: unknown envelope version ${bytes[0]} (this version of sluice reads version ${ENVELOPE_VERSION}).`);
   }
   let value: unknown;
   try {
@@ -120,8 +123,7 @@ export function decodeValue(bytes: Uint8Array): unknown {
     // RegExp, typed array extensions).
     if (!isPlainStateValue(value)) walkStateValue(value, 'the decoded value', 'decoded');
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Cannot decode a state value (envelope version ${ENVELOPE_VERSION}, ${bytes.length} bytes): ${reason}`, { cause: error });
+    throw new SluiceError('STATE_CORRUPT', `Cannot decode a state value (envelope version ${ENVELOPE_VERSION}, ${bytes.length} bytes): ${messageOf(error)}`, { cause: error });
   }
   return value;
 }

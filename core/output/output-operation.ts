@@ -2,6 +2,7 @@ import type { Batch } from '../batch.js';
 import type { BatchContext } from '../batch-context.js';
 import type { DStream } from '../dstream.js';
 import type { GraphOutput } from '../graph.js';
+import { namingOperator } from '../operator-error.js';
 import type { Time } from '../time.js';
 
 /** What an output function learns about the batch it is given. */
@@ -37,6 +38,10 @@ export class OutputOperation<T> implements GraphOutput {
   async run(bc: BatchContext): Promise<void> {
     const batch = await this.stream.getOrCompute(bc);
     if (batch === undefined) return;
-    await this.#write(batch, { batchId: bc.batchId, batchTime: bc.batchTime }, bc);
+    try {
+      await this.#write(batch, { batchId: bc.batchId, batchTime: bc.batchTime }, bc);
+    } catch (error) {
+      throw namingOperator(error, this.describe);
+    }
   }
 }

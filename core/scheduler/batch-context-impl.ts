@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Batch } from '../batch.js';
 import type { BatchContext, InputRead, OperatorProgress } from '../batch-context.js';
+import { SluiceError } from '../errors.js';
 import type { BatchPlan } from './batch-plan.js';
 import type { Executor } from './executor.js';
 import { combineWatermarks, type WatermarkTracker } from '../watermark-tracker.js';
@@ -65,7 +66,9 @@ export class BatchContextImpl implements BatchContext {
 
   input(sourceId: number): InputRead {
     const read = this.#inputs.get(sourceId);
-    if (read === undefined) throw new Error(`No input was read for source node ${sourceId} in batch ${this.batchId}.`);
+    if (read === undefined) {
+      throw new SluiceError('INTERNAL_ERROR', `No input was read for source node ${sourceId} in batch ${this.batchId}. This is a bug in Sluice: please report it.`, { batchId: this.batchId });
+    }
     return read;
   }
 }

@@ -79,20 +79,19 @@ describe('inspectCheckpoint', () => {
     expect(info).toMatchObject({ lastCommitted: undefined, lastPersisted: undefined, pending: [], operators: [], sources: [], watermark: undefined });
   });
 
-  it('refuses a checkpoint a running context holds, with a plain Error that says so', async () => {
+  it('refuses a checkpoint a running context holds: CHECKPOINT_UNAVAILABLE, saying so', async () => {
     const clock = new ManualClock();
     const ctx = job(clock);
     await runFor(ctx, clock, 2);
     const error: unknown = await inspectCheckpoint(checkpoint()).catch((e: unknown) => e);
     await ctx.stop();
-    expect(error).toBeInstanceOf(Error);
-    expect(error).not.toBeInstanceOf(SluiceError);
-    expect((error as Error).message).toMatch(/in use by a running context/);
+    expect(error).toBeInstanceOf(SluiceError);
+    expect(error).toMatchObject({ code: 'CHECKPOINT_UNAVAILABLE', message: expect.stringMatching(/in use by a running context/) as unknown });
   });
 
-  it('refuses a directory without a checkpoint', async () => {
-    await expect(inspectCheckpoint(join(dir(), 'missing'))).rejects.toThrow(/no checkpoint at .*no such directory/);
-    await expect(inspectCheckpoint(dir())).rejects.toThrow(/no checkpoint at .*holds no LevelDB database/);
+  it('refuses a directory without a checkpoint: CHECKPOINT_UNAVAILABLE', async () => {
+    await expect(inspectCheckpoint(join(dir(), 'missing'))).rejects.toMatchObject({ code: 'CHECKPOINT_UNAVAILABLE', message: expect.stringMatching(/no checkpoint at .*no such directory/) as unknown });
+    await expect(inspectCheckpoint(dir())).rejects.toMatchObject({ code: 'CHECKPOINT_UNAVAILABLE', message: expect.stringMatching(/no checkpoint at .*holds no LevelDB database/) as unknown });
   });
 
   it('formats a short report', async () => {
@@ -135,7 +134,7 @@ describe('sluice inspect', () => {
   });
 
   it('exits 1 with a clear message for a missing directory or a checkpoint in use', async () => {
-    expect(await cli('inspect', join(dir(), 'missing'))).toMatchObject({ code: 1, out: '', err: expect.stringMatching(/^sluice inspect: There is no checkpoint at/) as unknown });
+    expect(await cli('inspect', join(dir(), 'missing'))).toMatchObject({ code: 1, out: '', err: expect.stringMatching(/^sluice inspect: CHECKPOINT_UNAVAILABLE: There is no checkpoint at/) as unknown });
     const clock = new ManualClock();
     const ctx = job(clock);
     await runFor(ctx, clock, 1);

@@ -1,3 +1,4 @@
+import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, SocketSource, StreamingContext } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
@@ -47,5 +48,33 @@ describe('socket source with the receiver write-ahead log', () => {
     await later.advance(2000);
     await second.stop();
     expect(delivered).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('socket source replaying from a damaged write-ahead log', () => {
+  it('fails the replayed batch with CHECKPOINT_CORRUPT when the log lost lines the batch needs', async () => {
+    const failOnce = { armed: true };
+    const clock = new ManualClock();
+    const failing = job(clock, [], failOnce);
+    await failing.ctx.start();
+    await lines.connected(1);
+    lines.clients[0]?.write('a\nb\n');
+    await until(() => failing.source.received === 2, 'lines a and b in the write-ahead log');
+    await clock.advance(1000);
+    await expect(failing.ctx.awaitTermination()).rejects.toMatchObject({ code: 'USER_FUNCTION_FAILED' });
+    // Line 0 of the log goes missing, as damage would lose it.
+    const db = new Level<string, string>(dir(), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    const wal = db.sublevel(['wal', 'lines'], { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    const [oldest] = await wal.keys({ limit: 1 }).all();
+    await wal.del(oldest as string);
+    await db.close();
+
+    const second = job(new ManualClock(1000), [], failOnce).ctx;
+    await second.start();
+    await expect(second.awaitTermination()).rejects.toMatchObject({
+      code: 'CHECKPOINT_CORRUPT',
+      batchId: 0,
+      message: expect.stringMatching(/damaged: the write-ahead log of source lines holds 1 of the lines 0 to 1/) as unknown,
+    });
   });
 });

@@ -83,28 +83,33 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     const store = this.store;
     const operator = this.describe;
     const out: WindowResult<K, R>[] = [];
+    // Reading and writing the store stay outside the try below: their failures keep their own
+    // codes (STATE_IO_FAILED, STATE_CORRUPT) rather than read as the user functions'.
+    await store.load([WATERMARK_ROW]);
+    const last = store.get(WATERMARK_ROW) as number | undefined;
+    await this.#sync(store, last);
+    const watermark = this.#watermark(store, bc, last);
+    const closedUpTo = watermark === undefined ? Number.NEGATIVE_INFINITY : watermark - this.#settings.lateness;
+    let late: Pair<K, V>[];
     try {
-      await store.load([WATERMARK_ROW]);
-      const last = store.get(WATERMARK_ROW) as number | undefined;
-      await this.#sync(store, last);
-      const watermark = this.#watermark(store, bc, last);
-      const closedUpTo = watermark === undefined ? Number.NEGATIVE_INFINITY : watermark - this.#settings.lateness;
+      // The aggregator, the event-time extractor and the assigner's functions run in here.
       this.#close(closedUpTo, out);
-      const { changed, late } = await this.#add(bc, input, closedUpTo);
-      this.#late = { batchId: bc.batchId, records: late };
+      const added = await this.#add(bc, input, closedUpTo);
+      late = added.late;
       this.#live.compact();
-      if (this.#settings.outputMode === 'update') this.#emit(changed, out);
+      if (this.#settings.outputMode === 'update') this.#emit(added.changed, out);
       if (this.#settings.outputMode === 'complete') this.#emitAll(out);
-      if (store.inMemory !== true) this.#table.changes((slot, key, value) => {
-        const row = this.#strategy.rowOf(slot, key);
-        if (value === undefined) store.delete(row);
-        else store.put(row, value);
-      });
-      this.#pending = bc.batchId;
-      this.reportState(bc, { lateRecordsDropped: this.#settings.late === 'drop' ? late.length : 0, stateRows: this.#table.size });
     } catch (error) {
       throw userFunctionFailed(operator, error);
     }
+    this.#late = { batchId: bc.batchId, records: late };
+    if (store.inMemory !== true) this.#table.changes((slot, key, value) => {
+      const row = this.#strategy.rowOf(slot, key);
+      if (value === undefined) store.delete(row);
+      else store.put(row, value);
+    });
+    this.#pending = bc.batchId;
+    this.reportState(bc, { lateRecordsDropped: this.#settings.late === 'drop' ? late.length : 0, stateRows: this.#table.size });
     return Batch.of(out, bc.defaultParallelism);
   }
 
@@ -324,7 +329,9 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * then update or complete mode emits. Results come as `{ key, window: { start, end }, value }`.
  *
  * @throws TypeError at once when no `withWatermark` is upstream; SluiceError `USER_FUNCTION_FAILED`
- * (failing the batch) when an event time is not a finite number or an aggregator throws.
+ * (failing the batch) when an event time is not a finite number or an aggregator throws;
+ * `STATE_IO_FAILED` or `STATE_CORRUPT` naming the operator when its state store cannot read,
+ * write or decode the window state.
  * @example
  * clicks.pipe(
  *   withWatermark((c) => c.time, '10s'),
