@@ -40,5 +40,6 @@ export { RateSource, type RateRecord, type RateSourceOptions } from './sources/r
 export { SocketSource, type SocketSourceOptions } from './sources/socket-source.js';
 export type { LineFormat } from './sources/line-format.js';
 export type { BadRecord } from './sources/source.js';
-export { StreamingContext, type StopOptions, type StreamingContextOptions } from './streaming-context.js';
+export type { StopOptions, StreamingContextOptions } from './context-options.js';
+export { StreamingContext } from './streaming-context.js';
 export type { Duration, DurationLike, Time } from './time.js';

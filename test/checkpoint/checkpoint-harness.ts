@@ -1,25 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { ManualClock, StreamingContext } from 'sluice';
 import { LineServer } from '../support/line-server.js';
 
-/** A fresh temporary directory for every test of the file, removed after it. */
-export function useTempDir(): () => string {
-  let dir: string | undefined;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-ckpt-'));
-  });
-  afterEach(async () => {
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
-  return () => {
-    if (dir === undefined) throw new Error('useTempDir: no test is running.');
-    return dir;
-  };
-}
+export { useTempDir } from '../support/temp-dir.js';
 
 /** A TCP server on 127.0.0.1 for socket sources to connect to: its port, and the sockets of the clients it accepted. */
 export interface UsedLineServer {

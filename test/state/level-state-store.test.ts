@@ -10,6 +10,7 @@ import type { StateStore } from '../../state/state-store.js';
 import { encodeValue } from '../../state/value-codec.js';
 import { stateStoreSuite } from '../kit/state-store-suite.js';
 import { commitBackend } from '../support/commit-backend.js';
+import { useTempDirs } from '../support/temp-dir.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -17,11 +18,7 @@ afterEach(async () => {
 });
 
 /** A fresh temporary directory, removed after the test. */
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-level-state-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tempDir = useTempDirs('sluice-level-state-');
 
 /** A fresh database that the test owns, closed after it. */
 async function openDb(): Promise<Level> {

@@ -1,19 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { foreachBatch, keyBy, ManualClock, mapToPair, StreamingContext, type Pair } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
 import { LevelStateBackend, MemoryStateBackend, mapWithState, stateSpec, updateStateByKey, type State } from 'sluice/state';
 import { agg, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
+import { useTempDir } from '../support/temp-dir.js';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sluice-backend-option-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDir('sluice-backend-option-');
 
 interface Click {
   readonly k: string;
@@ -47,7 +40,7 @@ async function rowsIn(path: string, name: string): Promise<number> {
 describe('choosing a state backend by an option', () => {
   it('the context option keeps every operator’s state on that backend, and the context closes it', async () => {
     const clock = new ManualClock();
-    const path = join(dir, 'state');
+    const path = join(tempDir(), 'state');
     const ctx = new StreamingContext({ batchInterval: 1000, clock, stateBackend: await LevelStateBackend.open(path) });
     expect(await run(ctx, clock)).toEqual([[['a', 1], ['b', 1]], [['a', 2], ['b', 1]]]);
     expect([await rowsIn(path, 'counts'), await rowsIn(path, 'other')]).toEqual([2, 2]);
@@ -55,7 +48,7 @@ describe('choosing a state backend by an option', () => {
 
   it('an operator’s own backend overrides the default for that operator only', async () => {
     const clock = new ManualClock();
-    const path = join(dir, 'state');
+    const path = join(tempDir(), 'state');
     const ctx = new StreamingContext({ batchInterval: 1000, clock });
     expect(await run(ctx, clock, await LevelStateBackend.open(path))).toEqual([[['a', 1], ['b', 1]], [['a', 2], ['b', 1]]]);
     expect(await rowsIn(path, 'counts')).toBe(2);
@@ -64,7 +57,7 @@ describe('choosing a state backend by an option', () => {
 
   it('is taken by mapWithState (stateSpec().stateBackend) and eventTimeWindow too', async () => {
     const clock = new ManualClock();
-    const path = join(dir, 'state');
+    const path = join(tempDir(), 'state');
     const backend = await LevelStateBackend.open(path);
     const ctx = new StreamingContext({ batchInterval: 1000, clock });
     const events = ctx.queueStream<Click>([[{ k: 'a', t: 10 }, { k: 'b', t: 20 }], [{ k: 'a', t: 2500 }]]);
@@ -84,7 +77,7 @@ describe('choosing a state backend by an option', () => {
   });
 
   it('refuses a stateBackend with a checkpoint, on the context and on an operator, with a TypeError that says what to change', () => {
-    const checkpoint = levelCheckpoint(join(dir, 'ckpt'));
+    const checkpoint = levelCheckpoint(join(tempDir(), 'ckpt'));
     expect(() => new StreamingContext({ batchInterval: 1000, checkpoint, stateBackend: new MemoryStateBackend() })).toThrow(
       new TypeError("StreamingContext: a checkpointed context keeps its operators' state in the checkpoint, so that a restart restores it exactly once; remove the stateBackend option (or the checkpoint)."),
     );

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Level } from 'level';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SluiceError } from 'sluice';
@@ -8,17 +5,15 @@ import { decodeKey, decodeValue, encodeValue, MemoryStateStore } from 'sluice/ex
 import { LevelStateBackend, MemoryStateBackend } from 'sluice/state';
 import { StateValueDecodeError } from '../../state/internal.js';
 import { commitBackend, pendingCommit } from '../support/commit-backend.js';
+import { useTempDirs } from '../support/temp-dir.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-state-errors-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** A fresh temporary directory, removed after the test. */
+const tempDir = useTempDirs('sluice-state-errors-');
 
 /** A database the test owns (closed after it, if still open), and a backend on it. */
 async function levelBackend(options: { readonly cacheSize?: number } = {}): Promise<{ db: Level; backend: LevelStateBackend }> {

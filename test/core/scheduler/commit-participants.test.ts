@@ -1,12 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, StreamingContext, type StreamingEvent } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
 import { serviceKey, type CheckpointStorage, type CommitParticipant, type PendingCommit } from 'sluice/extend';
 import { checkpointerOf } from '../../../checkpoint/internal.js';
 import { faultyCheckpoint, type CheckpointFaults } from 'sluice/testing';
+import { useTempDir } from '../../support/temp-dir.js';
 
 /** A participant that logs every call; `fail` makes one phase of one batch throw. */
 function recording(log: string[], name: string, fail: { readonly phase?: 'prepare' | 'committed'; readonly batchId?: number } = {}): CommitParticipant {
@@ -43,13 +42,7 @@ function job(log: string[], options: { readonly checkpoint?: CheckpointStorage; 
   return { ctx, clock, events };
 }
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sluice-participants-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDir('sluice-participants-');
 
 describe('the two-phase commit of a batch', () => {
   it('prepares every participant after the outputs, then tells each that the batch committed, in registration order', async () => {
@@ -131,7 +124,7 @@ describe('the two-phase commit on a checkpoint', () => {
     ['afterWrite', ['committed(0): row x', 'aborted(1)'], ['initialize(1)']],
     ['betweenCommitted', ['committed(0): row x'], ['initialize(1)']],
   ])('writes the participants’ operations with the commit record: a crash %s batch 1 leaves it written exactly when the commit is', async (fault, first, restarted) => {
-    const checkpoint = levelCheckpoint(join(dir, 'ckpt'));
+    const checkpoint = levelCheckpoint(join(tempDir(), 'ckpt'));
     const log: string[] = [];
     const crashed = job(log, { checkpoint: faultyCheckpoint(checkpoint, { [fault]: (batchId: number) => batchId === 1 }) });
     crashed.ctx.graph.addCommitParticipant(writer(crashed.ctx, log));
@@ -151,7 +144,7 @@ describe('the two-phase commit on a checkpoint', () => {
 
   it('says which commits persist state: every second one with interval 2', async () => {
     const log: string[] = [];
-    const { ctx, clock } = job(log, { checkpoint: levelCheckpoint(join(dir, 'ckpt'), { interval: 2 }) });
+    const { ctx, clock } = job(log, { checkpoint: levelCheckpoint(join(tempDir(), 'ckpt'), { interval: 2 }) });
     ctx.graph.addCommitParticipant(recording(log, 'a'));
     await ctx.start();
     await clock.advance(2000);

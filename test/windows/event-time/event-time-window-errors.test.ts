@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Level } from 'level';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { foreachBatch, keyBy, ManualClock, StreamingContext, type DStream, type SluiceError } from 'sluice';
@@ -9,6 +6,7 @@ import type { StateBackend } from 'sluice/extend';
 import { agg, eventTimeWindow, tumbling, withWatermark, type Aggregator } from 'sluice/windows';
 import { runBatches } from 'sluice/testing';
 import { rejectionOf } from '../../core/run-manually.js';
+import { useTempDirs } from '../../support/temp-dir.js';
 
 interface Ev {
   readonly key: string;
@@ -21,11 +19,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-window-errors-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** A fresh temporary directory, removed after the test. */
+const tempDir = useTempDirs('sluice-window-errors-');
 
 const windowed = (stateBackend: StateBackend | undefined, aggregator: Aggregator<Ev, number, number> = agg.count()) => (s: DStream<Ev>) =>
   s.pipe(withWatermark((e: Ev) => e.t, 0), keyBy((e: Ev) => e.key), eventTimeWindow(tumbling(10), aggregator, { name: 'per-key', ...(stateBackend === undefined ? {} : { stateBackend }) }));

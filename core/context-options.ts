@@ -1,0 +1,63 @@
+import type { Logger } from 'pino';
+import type { CheckpointStorage, Checkpointer } from './checkpoint-port.js';
+import type { Clock } from './clock/clock.js';
+import type { Executor } from './scheduler/executor.js';
+import type { StateBackend } from './state-port.js';
+import type { DurationLike } from './time.js';
+
+/** Options of a `StreamingContext`. */
+export interface StreamingContextOptions {
+  /** How often a batch is cut: ms or a string such as `'1s'` or `'PT0.5S'`. */
+  readonly batchInterval: DurationLike;
+  /** The clock (default: the wall clock); tests pass a `ManualClock`. */
+  readonly clock?: Clock;
+  /** A pino logger (default: silent). Sluice logs lifecycle at info and batch summaries at debug. */
+  readonly logger?: Logger;
+  /**
+   * Partitions of input batches and keyed results unless an operator says otherwise (default 1:
+   * the inline executor runs every task on the one JavaScript thread, where more partitions only
+   * cost; raise it with an executor that runs tasks in parallel).
+   */
+  readonly defaultParallelism?: number;
+  /** Runs the tasks of a batch (default: inline). */
+  readonly executor?: Executor;
+  /**
+   * Where the context checkpoints: state, logs and commits go there, and a restart on it
+   * recovers exactly once. `levelCheckpoint(directory, { interval, stateCacheSize })` from
+   * `sluice/checkpoint` keeps them in one LevelDB; its `getOrCreate` builds a context on one.
+   * A checkpointed context keeps its operators' state in the checkpoint.
+   */
+  readonly checkpoint?: CheckpointStorage;
+  /**
+   * Where stateful operators keep their state unless one chooses its own (default: in memory;
+   * `LevelStateBackend` from `sluice/state` keeps it on disk). Not with a `checkpoint`, which
+   * keeps the state itself so that a restart restores it exactly once.
+   */
+  readonly stateBackend?: StateBackend;
+}
+
+/** Options of `StreamingContext.stop`. */
+export interface StopOptions {
+  /**
+   * `true` finishes the data already received: sources stop receiving, then batches run back to
+   * back until every source is drained. `false` (default) stops after the running batch.
+   */
+  readonly graceful?: boolean;
+}
+
+/**
+ * The checkpointer of a context with these options, after checking them.
+ *
+ * @throws TypeError when `checkpoint` is not a checkpoint storage, or comes with a `stateBackend`.
+ */
+export function checkpointerOf(options: StreamingContextOptions): Checkpointer | undefined {
+  const { checkpoint, stateBackend } = options;
+  if (checkpoint === undefined) return undefined;
+  if (typeof checkpoint !== 'object' || checkpoint === null || typeof (checkpoint as Partial<CheckpointStorage>).createCheckpointer !== 'function') {
+    throw new TypeError(`StreamingContext: checkpoint must be a checkpoint storage such as levelCheckpoint(directory) from 'sluice/checkpoint', got ${typeof checkpoint === 'string' ? JSON.stringify(checkpoint) : typeof checkpoint}.`);
+  }
+  if (stateBackend !== undefined) {
+    throw new TypeError("StreamingContext: a checkpointed context keeps its operators' state in the checkpoint, so that a restart restores it exactly once; remove the stateBackend option (or the checkpoint).");
+  }
+  return checkpoint.createCheckpointer();
+}
