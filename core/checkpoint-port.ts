@@ -59,7 +59,7 @@ export interface Checkpointer extends Omit<CommitParticipant, 'initialize'> {
   recover(fingerprint: GraphFingerprint, zeroTime: number): Promise<Recovery | undefined>;
   /** Makes the batch's plan durable before it computes (the offset log). */
   logPlan(plan: BatchPlan): Promise<void>;
-  /** Whether the commit of `batchId` persists state (see {@link PendingCommit.persistsState}). */
+  /** Whether the commit of `batchId` persists state (see `PendingCommit.persistsState`). */
   persistsState(batchId: number): boolean;
   /**
    * The batch's one atomic write: its commit record with every operation the participants gave
