@@ -9,7 +9,8 @@ import { Level } from 'level'; // level's Level is classic-level's ClassicLevel,
 import { foreachBatch, ManualClock, mapToPair, StreamingContext } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
 import { mapWithState, queryableState, stateSpec } from 'sluice/state';
-import { checkpointerOf } from '../checkpoint/internal.js';
+// The checkpointer's database, to count the operations of its writes: internal, so from the build.
+import { checkpointerOf } from '../dist/checkpoint/internal.js';
 import { encodeKey, encodeValue } from 'sluice/extend';
 import { countBatchOperations, gc, keyNames, makeBatch, now, row, timeCommits } from './lib.mjs';
 

@@ -8,7 +8,8 @@ import { Level } from 'level'; // level's Level is classic-level's ClassicLevel,
 import { foreachBatch, ManualClock, mapToPair, StreamingContext } from 'sluice';
 import { getOrCreate } from 'sluice/checkpoint';
 import { mapWithState, queryableState, stateSpec } from 'sluice/state';
-import { checkpointerOf } from '../checkpoint/internal.js';
+// The checkpointer's database, to count the operations of its writes: internal, so from the build.
+import { checkpointerOf } from '../dist/checkpoint/internal.js';
 import { countBatchOperations, gc, keyNames, makeBatch, now, row, timeCommits } from './lib.mjs';
 
 /** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */

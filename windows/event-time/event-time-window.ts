@@ -90,6 +90,9 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     await this.#sync(store, last);
     const watermark = this.#watermark(store, bc, last);
     const closedUpTo = watermark === undefined ? Number.NEGATIVE_INFINITY : watermark - this.#settings.lateness;
+    // From here the table holds the batch's changes: settled when it commits, rolled back when not
+    // (also when a function below throws halfway).
+    this.#pending = bc.batchId;
     let late: Pair<K, V>[];
     try {
       // The aggregator, the event-time extractor and the assigner's functions run in here.
@@ -108,7 +111,6 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
       if (value === undefined) store.delete(row);
       else store.put(row, value);
     });
-    this.#pending = bc.batchId;
     this.reportState(bc, { lateRecordsDropped: this.#settings.late === 'drop' ? late.length : 0, stateRows: this.#table.size });
     return Batch.of(out, bc.defaultParallelism);
   }
