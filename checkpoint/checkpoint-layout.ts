@@ -12,7 +12,7 @@ import type { Level } from 'level';
  */
 
 /** The layout version this code writes and reads. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** The checkpoint database: string keys, byte values. */
 export type CheckpointDb = Level<string, Uint8Array>;

@@ -4,6 +4,7 @@
  * `getOrCreate`; write results exactly once with `fileSink` and `tableSink`. Importing this module
  * changes nothing by itself.
  */
+export { checkCompatibility, type CompatibilityReport } from './check-compatibility.js';
 export { fileSink, type FileSinkOptions } from './file-sink.js';
 export { getOrCreate, type GetOrCreateOptions } from './get-or-create.js';
 export { formatInspection, inspectCheckpoint, type CheckpointInspection } from './inspect.js';

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { Level } from 'level';
 import { messageOf } from '../core/internal.js';
 import { SluiceError } from 'sluice';
-import { decodeValue, type BatchPlan, type Offset } from 'sluice/extend';
+import { decodeValue, type BatchPlan, type GraphFingerprint, type Offset } from 'sluice/extend';
 import { batchIdOf, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { corrupt, isCorruption, isLocked, rootCause, unavailable } from './checkpoint-errors.js';
 import { findLogDamage, type LogDamage } from './find-log-damage.js';
@@ -31,6 +31,11 @@ export interface CheckpointInspection {
    * if any stream has one; the next batch's is computed from the events up to that batch.
    */
   readonly watermark: number | undefined;
+  /**
+   * What the program that last wrote the checkpoint recorded of itself: its batch interval, its
+   * sources and every stateful operator with what its state means (see `checkCompatibility`).
+   */
+  readonly fingerprint: GraphFingerprint;
 }
 
 /**
@@ -91,11 +96,11 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
     throw noCheckpoint(directory, 'the database holds no checkpoint metadata (no context has started on it)');
   }
   const saved = decode<CheckpointMeta>(metaBytes, 'the format entry');
-  if (typeof saved !== 'object' || saved === null || typeof saved.zeroTime !== 'number' || !Array.isArray(saved.fingerprint?.operators)) {
-    throw corrupt(directory, 'the format entry is not a checkpoint meta entry');
-  }
-  if (saved.version !== FORMAT_VERSION) {
+  if (typeof saved === 'object' && saved !== null && typeof saved.version === 'number' && saved.version !== FORMAT_VERSION) {
     throw new SluiceError('CHECKPOINT_INCOMPATIBLE', `The checkpoint at ${directory} has layout version ${saved.version}; this Sluice reads version ${FORMAT_VERSION}.`);
+  }
+  if (typeof saved !== 'object' || saved === null || typeof saved.zeroTime !== 'number' || !Array.isArray(saved.fingerprint?.stateful)) {
+    throw corrupt(directory, 'the format entry is not a checkpoint meta entry');
   }
   let last: CommitEntry | undefined;
   let lastPersisted: number | undefined;
@@ -117,9 +122,10 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
     if (plan?.batchId !== batchIdOf(key)) throw corrupt(directory, `plan ${batchIdOf(key)} is not the plan of that batch`);
     if (last === undefined || plan.batchId > last.record.batchId) pending.push(plan.batchId);
   }
-  const { batchIntervalMs, operators, sources } = saved.fingerprint;
+  const { batchIntervalMs, stateful, sources } = saved.fingerprint;
   const record = last?.record;
   return {
+    fingerprint: saved.fingerprint,
     directory,
     format: saved.version,
     zeroTime: saved.zeroTime,
@@ -127,7 +133,7 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
     lastCommitted: record === undefined ? undefined : { batchId: record.batchId, batchTime: saved.zeroTime + (record.batchId + 1) * batchIntervalMs },
     lastPersisted,
     pending,
-    operators: await stateSizes(db, directory, operators),
+    operators: await stateSizes(db, directory, stateful),
     sources: record === undefined ? [] : sources.filter((name) => name in record.offsets).map((name) => ({ name, offset: record.offsets[name] as Offset })),
     watermark: record?.watermarks.global ?? undefined,
   };
@@ -137,7 +143,7 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
  * The rows and bytes of every operator's persisted state, in graph order, from the state stores'
  * meta entries: JSON under the operator id in sublevel `state-meta` (state/level-layout.ts).
  */
-async function stateSizes(db: CheckpointDb, directory: string, graph: CheckpointMeta['fingerprint']['operators']): Promise<CheckpointInspection['operators']> {
+async function stateSizes(db: CheckpointDb, directory: string, graph: CheckpointMeta['fingerprint']['stateful']): Promise<CheckpointInspection['operators']> {
   const metas = db.sublevel<string, Uint8Array>('state-meta', { keyEncoding: 'utf8', valueEncoding: 'view' });
   const sizes = new Map<string, { rows: number; bytes: number }>();
   for await (const [id, bytes] of metas.iterator()) {

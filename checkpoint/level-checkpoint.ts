@@ -17,6 +17,13 @@ export interface LevelCheckpointOptions {
    * nothing from LevelDB: size it to the operator's key count if memory allows.
    */
   readonly stateCacheSize?: number;
+  /**
+   * The stateful operators (by name, or `kind#n`) whose state the checkpoint holds and the program
+   * no longer has, and whose state may be dropped: a restart that would drop state without it is
+   * refused with `CHECKPOINT_INCOMPATIBLE`. The state goes with the first commit of the restarted
+   * program; naming an operator the checkpoint does not hold does nothing.
+   */
+  readonly dropState?: readonly string[];
 }
 
 /** The checkpoint storage {@link levelCheckpoint} returns. */
@@ -27,6 +34,8 @@ export interface LevelCheckpointStorage extends CheckpointStorage {
   readonly interval: number;
   /** State entries each stateful operator keeps in memory. */
   readonly stateCacheSize: number;
+  /** The stateful operators whose state the program may drop. */
+  readonly dropState: readonly string[];
 }
 
 /**
@@ -38,6 +47,7 @@ export interface LevelCheckpointStorage extends CheckpointStorage {
  *
  * @throws TypeError when `directory` is not a non-empty string.
  * @throws RangeError when `interval` is not a positive integer or `stateCacheSize` not a non-negative one.
+ * @throws TypeError when `dropState` is not an array of operator names.
  * @example
  * const ctx = new StreamingContext({ batchInterval: '1s', checkpoint: levelCheckpoint('./ckpt', { interval: 5 }) });
  */
@@ -48,12 +58,18 @@ export function levelCheckpoint(directory: string, options: LevelCheckpointOptio
     throw new RangeError(`levelCheckpoint: interval must be a positive integer (persist state every this many batches), got ${String(interval)}.`);
   }
   checkStateCacheSize(stateCacheSize, 'levelCheckpoint');
+  const dropState: unknown = options.dropState ?? [];
+  if (!Array.isArray(dropState) || !dropState.every((id): id is string => typeof id === 'string' && id !== '')) {
+    throw new TypeError(`levelCheckpoint: dropState must be an array of the names of stateful operators, got ${JSON.stringify(dropState)}.`);
+  }
+  const dropped: readonly string[] = Object.freeze([...dropState]);
   return Object.freeze({
     location: directory,
     directory,
     interval,
     stateCacheSize,
-    createCheckpointer: () => new LevelCheckpointer(directory, { interval, stateCacheSize }),
+    dropState: dropped,
+    createCheckpointer: () => new LevelCheckpointer(directory, { interval, stateCacheSize, dropState: dropped }),
   });
 }
 

@@ -2,11 +2,11 @@ import { Level } from 'level';
 import { SluiceError } from 'sluice';
 import { decodeValue, encodeValue, type BatchPlan, type Checkpointer, type CommitRecord, type GraphFingerprint, type PendingCommit, type Recovery, type WriteAheadLog } from 'sluice/extend';
 import { messageOf } from '../core/internal.js';
-import { inCheckpoint } from '../state/internal.js';
+import { dropStoreOperations, inCheckpoint } from '../state/internal.js';
 import { batchIdOf, batchKey, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { corrupt, isCorruption, isLocked, rootCause, unavailable } from './checkpoint-errors.js';
 import { CheckpointStateBackend } from './checkpoint-state-backend.js';
-import { compareFingerprints } from './fingerprint.js';
+import { compatibility, describeChanges } from './fingerprint.js';
 import { findLogDamage, type LogDamage } from './find-log-damage.js';
 import { LevelWriteAheadLog } from './level-write-ahead-log.js';
 
@@ -53,10 +53,20 @@ export class LevelCheckpointer implements Checkpointer {
   #pendingOldest: { readonly batchId: number; readonly oldest: number } | undefined;
   readonly #wals = new Map<string, LevelWriteAheadLog>();
 
-  constructor(directory: string, options: { readonly interval: number; readonly stateCacheSize: number }) {
+  /** The stateful operators whose state an upgraded program may drop (see `levelCheckpoint`). */
+  readonly dropState: readonly string[];
+  /**
+   * What the first commit of an upgraded program writes besides its own: the new meta entry (the
+   * program's fingerprint) and the deletion of the state it dropped. Until that commit a restart
+   * decides the same again.
+   */
+  #upgrade: object[] | undefined;
+
+  constructor(directory: string, options: { readonly interval: number; readonly stateCacheSize: number; readonly dropState?: readonly string[] }) {
     this.directory = directory;
     this.interval = options.interval;
     this.stateCacheSize = options.stateCacheSize;
+    this.dropState = options.dropState ?? [];
   }
 
   get location(): string {
@@ -109,10 +119,7 @@ export class LevelCheckpointer implements Checkpointer {
     if (saved.version !== FORMAT_VERSION) {
       throw new SluiceError('CHECKPOINT_INCOMPATIBLE', `The checkpoint at ${this.directory} has layout version ${saved.version}; this Sluice reads version ${FORMAT_VERSION}. Use a new checkpoint directory.`);
     }
-    const difference = compareFingerprints(saved.fingerprint, fingerprint);
-    if (difference !== undefined) {
-      throw new SluiceError('CHECKPOINT_INCOMPATIBLE', `The checkpoint at ${this.directory} was written by a different program: ${difference}. Run the program that wrote it, or use a new checkpoint directory.`);
-    }
+    const changes = await this.#upgradeTo(saved, fingerprint);
     let restored: CommitRecord | undefined;
     for await (const [key, bytes] of commits.iterator({ reverse: true })) {
       const entry = this.#decode<CommitEntry>(bytes, `commit ${batchIdOf(key)}`);
@@ -130,7 +137,26 @@ export class LevelCheckpointer implements Checkpointer {
     }
     const first = await offsets.keys({ limit: 1 }).all();
     this.#oldestKept = first[0] === undefined ? from : batchIdOf(first[0]);
-    return { zeroTime: saved.zeroTime, restored, replay };
+    return { zeroTime: saved.zeroTime, restored, replay, changes };
+  }
+
+  /**
+   * Checks that the program may resume the checkpoint (`compatibility`), and prepares what its
+   * first commit writes when it changes the checkpoint (an upgrade).
+   *
+   * @returns the changes, in words for the log.
+   * @throws SluiceError `CHECKPOINT_INCOMPATIBLE` naming the operator and the field.
+   */
+  async #upgradeTo(saved: CheckpointMeta, fingerprint: GraphFingerprint): Promise<string[]> {
+    const c = compatibility(saved.fingerprint, fingerprint, this.dropState);
+    if (c.refused !== undefined) {
+      throw new SluiceError('CHECKPOINT_INCOMPATIBLE', `The checkpoint at ${this.directory} cannot be resumed by this program: ${c.refused}. See what a program may change in docs/exactly-once.md ("Upgrading a job"), or use a new checkpoint directory.`);
+    }
+    if (JSON.stringify(saved.fingerprint) === JSON.stringify(fingerprint)) return [];
+    const operations: object[] = [{ type: 'put', sublevel: sublevels(this.db).meta, key: 'format', value: encodeValue({ ...saved, fingerprint } satisfies CheckpointMeta) }];
+    for (const id of c.dropped) operations.push(...(await dropStoreOperations(this.db, id)));
+    this.#upgrade = operations;
+    return describeChanges(c);
   }
 
   async logPlan(plan: BatchPlan): Promise<void> {
@@ -150,6 +176,7 @@ export class LevelCheckpointer implements Checkpointer {
     const { offsets, commits } = sublevels(this.db);
     const persisted = this.persistsState(plan.batchId);
     // The participants' operations are a new array for this commit: add to it rather than copy it.
+    if (this.#upgrade !== undefined) operations.push(...this.#upgrade);
     operations.push({ type: 'put', sublevel: commits, key: batchKey(plan.batchId), value: encodeValue({ record, persisted } satisfies CommitEntry) });
     // Retention: once a state is persisted, the logs before it are never needed again.
     const purgeTo = persisted ? plan.batchId : this.#oldestKept;
@@ -161,6 +188,7 @@ export class LevelCheckpointer implements Checkpointer {
   }
 
   committed(batchId: number): void {
+    this.#upgrade = undefined;
     if (this.#pendingOldest?.batchId === batchId) this.#oldestKept = this.#pendingOldest.oldest;
     this.#pendingOldest = undefined;
     for (const wal of this.#wals.values()) wal.committed(batchId);

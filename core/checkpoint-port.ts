@@ -1,16 +1,27 @@
 import type { CommitParticipant } from './commit/commit-participant.js';
 import type { BatchPlan } from './scheduler/batch-plan.js';
 import type { Offset, WriteAheadLog } from './sources/source.js';
-import type { StateBackend } from './state-port.js';
+import type { StateBackend, StateDescriptor } from './state-port.js';
 import type { WatermarkSnapshot } from './watermark-tracker.js';
 
-/** What identifies a program's graph, so a checkpoint is only ever resumed by the same program. */
+/** A stateful operator as a checkpoint records it. */
+export interface StatefulOperatorFingerprint extends StateDescriptor {
+  /** Its stable id: its name, or `kind#n` where n counts the stateful operators of its kind before it. */
+  readonly id: string;
+  readonly kind: string;
+}
+
+/**
+ * What a checkpoint records of the program that writes it, so that a restart keeps state only
+ * where it means the same: the batch interval, the sources, and every stateful operator with
+ * what its state means. Stateless operators and sinks are not in it: they may change freely.
+ */
 export interface GraphFingerprint {
   readonly batchIntervalMs: number;
-  /** Every node, in graph order: its id (name or `kind#position`) and kind. */
-  readonly operators: readonly { readonly id: string; readonly kind: string }[];
   /** The source names, in registration order. */
   readonly sources: readonly string[];
+  /** The stateful operators, in graph order. */
+  readonly stateful: readonly StatefulOperatorFingerprint[];
 }
 
 /** What a batch's commit records besides the state: where every source stands, and the watermarks. */
@@ -28,6 +39,11 @@ export interface Recovery {
   readonly restored: CommitRecord | undefined;
   /** Logged plans after it, replayed in order with their logged offsets, times and watermarks. */
   readonly replay: readonly BatchPlan[];
+  /**
+   * What an upgraded program changes of the checkpoint (operators whose state starts empty, state
+   * dropped, values to migrate), in words for the log; empty for the same program.
+   */
+  readonly changes?: readonly string[];
 }
 
 /**

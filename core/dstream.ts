@@ -1,6 +1,7 @@
 import type { Batch } from './batch.js';
 import type { BatchContext } from './batch-context.js';
 import type { DStreamGraph } from './graph.js';
+import type { StateDescriptor } from './state-port.js';
 import { namingOperator } from './operator-error.js';
 import type { Duration } from './time.js';
 
@@ -62,6 +63,14 @@ export abstract class DStream<T> {
    * nothing at this batch time. Called at most once per batch (results are memoized).
    */
   protected abstract compute(bc: BatchContext): Promise<Batch<T> | undefined> | Batch<T> | undefined;
+
+  /**
+   * What this operator's stored state means, for a stateful operator (recorded in a checkpoint,
+   * compared on restart); `undefined` for a stateless one, which is free to change.
+   */
+  stateDescriptor(): StateDescriptor | undefined {
+    return undefined;
+  }
 
   /**
    * This stream's batch for `bc`, computed once per batch and shared by every consumer. A

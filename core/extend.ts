@@ -4,7 +4,7 @@
  * state and checkpoint contracts). `state/extend.ts` re-exports it with the state codecs.
  */
 export type { BatchContext, InputRead } from './batch-context.js';
-export type { CheckpointStorage, Checkpointer, CommitRecord, GraphFingerprint, Recovery } from './checkpoint-port.js';
+export type { CheckpointStorage, Checkpointer, CommitRecord, GraphFingerprint, Recovery, StatefulOperatorFingerprint } from './checkpoint-port.js';
 export type { CommitParticipant, PendingCommit } from './commit/commit-participant.js';
 export type { DStreamGraph } from './graph.js';
 export { hashKey, keyEquals, KeyMap } from './key.js';
@@ -18,6 +18,6 @@ export { InlineExecutor, type Executor, type Task } from './scheduler/executor.j
 export { serviceKey, type LifecycleHook, type ServiceKey, type Services } from './services.js';
 export { lineParser, parseLines } from './sources/line-format.js';
 export { offsetEquals, type Offset, type Source, type SourceEnvironment, type SourceRead, type WriteAheadLog } from './sources/source.js';
-export type { KeyRange, StateBackend, StateStore, StoreKey, StoreStats } from './state-port.js';
+export type { KeyRange, StateBackend, StateConfigValue, StateDescriptor, StateStore, StoreKey, StoreStats } from './state-port.js';
 export { parseDuration, parsePositiveDuration, time } from './time.js';
 export { combineWatermarks, type PlannedWatermark, type WatermarkPolicy, type WatermarkSnapshot, type WatermarkTracker } from './watermark-tracker.js';

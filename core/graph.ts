@@ -2,7 +2,7 @@ import type { BatchContext } from './batch-context.js';
 import type { Checkpointer } from './checkpoint-port.js';
 import type { CommitParticipant } from './commit/commit-participant.js';
 import { Services } from './services.js';
-import type { StateBackend } from './state-port.js';
+import type { StateBackend, StateDescriptor } from './state-port.js';
 import { WatermarkTracker } from './watermark-tracker.js';
 import type { Duration } from './time.js';
 
@@ -13,6 +13,9 @@ export type ContextState = 'initialized' | 'active' | 'stopped';
 export interface GraphNode {
   readonly id: number;
   readonly describe: string;
+  readonly kind: string;
+  /** What the node's stored state means, for a stateful operator; `undefined` for the others. */
+  stateDescriptor(): StateDescriptor | undefined;
 }
 
 /** An output operation, as the graph sees it. */

@@ -22,6 +22,27 @@ export interface KeyRange {
   readonly limit?: number;
 }
 
+/** A value of a stateful operator's configuration, as a checkpoint records it. */
+export type StateConfigValue = string | number | boolean | null;
+
+/**
+ * What a stateful operator's stored state means, recorded in a checkpoint so that a restarted (or
+ * upgraded) program keeps an operator's state only where it still means the same.
+ */
+export interface StateDescriptor {
+  /**
+   * The settings that decide what the stored state means (a window's assigner and sizes, the
+   * aggregator, a state spec's time-to-live domain): a restart that changes any of them is
+   * refused with `CHECKPOINT_INCOMPATIBLE` naming the field.
+   */
+  readonly config: Readonly<Record<string, StateConfigValue>>;
+  /**
+   * The version of the stored values (state schema evolution): a restart with a higher version
+   * migrates the values an older one wrote; a lower one is refused.
+   */
+  readonly version: number;
+}
+
 /** How big a store is, for progress events. */
 export interface StoreStats {
   /** Committed rows. */

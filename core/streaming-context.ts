@@ -224,6 +224,7 @@ export class StreamingContext {
       await this.#runStopHooks();
       throw this.#failStart(error instanceof SluiceError ? error : new SluiceError('CHECKPOINT_CORRUPT', `The checkpoint could not be read: ${messageOf(error)}`, { cause: error }));
     }
+    for (const change of recovery?.changes ?? []) this.logger.info({ checkpoint: checkpointer?.location }, `upgrade: ${change}`);
     zeroTime = recovery?.zeroTime ?? zeroTime;
     this.#zeroTime = time(zeroTime);
     this.#generator = new JobGenerator({

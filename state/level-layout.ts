@@ -133,3 +133,16 @@ export function checkMeta(operatorId: string, meta: unknown): StoreMeta {
   }
   return { version: m.version, rows: m.rows, bytes: m.bytes };
 }
+
+/**
+ * The operations that delete every row and the meta entry of the store of `operatorId` (a
+ * stateful operator an upgraded program no longer has), for the caller's atomic batch.
+ */
+export async function dropStoreOperations<K, V>(database: Level<K, V>, operatorId: string): Promise<StateBatchOperation[]> {
+  const db = database as unknown as StateDatabase;
+  const rows = rowsOf(db, operatorId);
+  const operations: StateBatchOperation[] = [];
+  for await (const key of rows.keys()) operations.push({ type: 'del', sublevel: rows, key });
+  operations.push({ type: 'del', sublevel: metaOf(db), key: operatorId });
+  return operations;
+}

@@ -35,7 +35,15 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
   #snapshots: DStream<Pair<K, S>> | undefined;
 
   constructor(parent: DStream<Pair<K, V>>, spec: StateSpec<K, V, S, M>) {
-    super({ kind: 'mapWithState', graph: parent.graph, parents: [parent], name: spec.settings.name, stateBackend: spec.settings.stateBackend });
+    super({
+      kind: 'mapWithState',
+      graph: parent.graph,
+      parents: [parent],
+      name: spec.settings.name,
+      stateBackend: spec.settings.stateBackend,
+      // Deadline rows of a time-to-live live in the namespace of its time domain.
+      state: { config: { ttlTimeDomain: spec.settings.ttl?.timeDomain ?? null } },
+    });
     this.#parent = parent;
     this.#spec = spec;
     this.#watermarkIds = watermarkedAncestors(parent as DStream<unknown>).map((node) => node.id);

@@ -1,16 +1,29 @@
 import { DStream, type Duration } from 'sluice';
-import type { BatchContext, DStreamGraph } from '../core/extend.js';
+import type { BatchContext, DStreamGraph, StateConfigValue, StateDescriptor } from '../core/extend.js';
 import { checkStateBackendOption, openStore } from './state-backend-service.js';
 import type { StateBackend, StateStore } from './state-store.js';
 
+/** What a stateful operator's stored state means (see `StateDescriptor`), as its constructor is given it. */
+export interface StateMeaning {
+  /** The settings that decide what the stored state means; a restart that changes one is refused. */
+  readonly config?: Readonly<Record<string, StateConfigValue>>;
+  /** The version of the stored values (default 1). */
+  readonly version?: number;
+}
+
 /**
  * A stream whose operator keeps keyed state in a {@link StateStore}: the store is opened when the
- * context starts, under the operator's stable id (its `name`, or `kind#position`), on the
- * operator's own `stateBackend` or the context's default one; the backend commits it with every
- * batch.
+ * context starts, under the operator's stable id, on the operator's own `stateBackend` or the
+ * context's default one; the backend commits it with every batch.
+ *
+ * The stable id is the operator's `name`, or, unnamed, `kind#n` where n counts the stateful
+ * operators of its kind created before it: stateless operators added, removed or moved around it
+ * leave it unchanged, so an upgraded program keeps the state. Name every stateful operator of a
+ * checkpointed job, so that adding another of the same kind before it cannot shift it.
  */
 export abstract class StatefulDStream<T> extends DStream<T> {
   #store: StateStore | undefined;
+  readonly #meaning: StateDescriptor;
 
   /**
    * @throws TypeError when the context is checkpointed and `stateBackend` is not the checkpoint's.
@@ -22,13 +35,19 @@ export abstract class StatefulDStream<T> extends DStream<T> {
     readonly name?: string | undefined;
     readonly slideDuration?: Duration;
     readonly stateBackend?: StateBackend | undefined;
+    readonly state?: StateMeaning;
   }) {
-    super(options);
+    super({ ...options, name: options.name ?? `${options.kind}#${statefulOfKind(options.graph, options.kind)}` });
+    this.#meaning = { config: options.state?.config ?? {}, version: options.state?.version ?? 1 };
     const backend = options.stateBackend;
     checkStateBackendOption(this.graph, this.describe, backend);
     this.graph.services.onStart(async () => {
       this.#store = await openStore(this.graph, this.describe, backend);
     });
+  }
+
+  override stateDescriptor(): StateDescriptor {
+    return this.#meaning;
   }
 
   /** The operator's store: its backend commits it with every batch (throws before the context has started). */
@@ -52,4 +71,9 @@ export abstract class StatefulDStream<T> extends DStream<T> {
 
   /** Decodes a stored entry into the operator's state value (for queryable state). */
   abstract stateOf(entry: unknown): unknown;
+}
+
+/** How many stateful operators of `kind` the graph holds so far. */
+function statefulOfKind(graph: DStreamGraph, kind: string): number {
+  return graph.nodes.filter((node) => node.kind === kind && node.stateDescriptor() !== undefined).length;
 }

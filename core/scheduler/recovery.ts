@@ -1,15 +1,19 @@
 import type { Checkpointer, GraphFingerprint, Recovery } from '../checkpoint-port.js';
 import { SluiceError } from '../errors.js';
 import type { DStreamGraph } from '../graph.js';
+import { InputDStream } from '../sources/input-dstream.js';
 import { offsetEquals } from '../sources/source.js';
 import type { BatchRunner } from './batch-runner.js';
 
 /** The fingerprint of a graph: what a checkpoint checks before it lets a program resume it. */
-export function fingerprintOf(graph: DStreamGraph, runner: BatchRunner): GraphFingerprint {
+export function fingerprintOf(graph: DStreamGraph): GraphFingerprint {
   return {
     batchIntervalMs: graph.batchInterval,
-    operators: graph.nodes.map((node) => ({ id: node.describe, kind: (node as { kind?: string }).kind ?? 'node' })),
-    sources: runner.inputs.map((input) => input.sourceName),
+    sources: graph.nodes.flatMap((node) => (node instanceof InputDStream ? [node.sourceName] : [])),
+    stateful: graph.nodes.flatMap((node) => {
+      const state = node.stateDescriptor();
+      return state === undefined ? [] : [{ id: node.describe, kind: node.kind, config: state.config, version: state.version }];
+    }),
   };
 }
 
@@ -22,7 +26,7 @@ export function fingerprintOf(graph: DStreamGraph, runner: BatchRunner): GraphFi
  * to replay data; the checkpointer's own codes for an incompatible or corrupt checkpoint.
  */
 export async function recover(checkpointer: Checkpointer, graph: DStreamGraph, runner: BatchRunner, zeroTime: number): Promise<Recovery | undefined> {
-  const recovery = await checkpointer.recover(fingerprintOf(graph, runner), zeroTime);
+  const recovery = await checkpointer.recover(fingerprintOf(graph), zeroTime);
   if (recovery === undefined) return undefined;
   if (recovery.restored !== undefined) runner.restore(recovery.restored);
   runner.inputs.forEach((input, i) => {

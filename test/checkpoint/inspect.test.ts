@@ -44,7 +44,7 @@ describe('inspectCheckpoint', () => {
     const info = await inspectCheckpoint(checkpoint());
     expect(info).toMatchObject({
       directory: checkpoint(),
-      format: 1,
+      format: 2,
       zeroTime: 0,
       batchIntervalMs: 1000,
       lastCommitted: { batchId: 4, batchTime: 5000 },
@@ -98,7 +98,7 @@ describe('inspectCheckpoint', () => {
     await run(5);
     const report = formatInspection(await inspectCheckpoint(checkpoint()));
     expect(report.split('\n')).toEqual([
-      `Checkpoint ${checkpoint()} (format 1, batch interval 1000 ms, zero time 0)`,
+      `Checkpoint ${checkpoint()} (format 2, batch interval 1000 ms, zero time 0)`,
       '  last committed: batch 4 at 5000 (state persisted at batch 4)',
       '  pending:        none',
       '  watermark:      1000',

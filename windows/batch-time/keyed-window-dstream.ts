@@ -41,7 +41,7 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
     fns: KeyedWindowFunctions<I, K, V>,
     options: KeyedWindowOptions,
   ) {
-    super(kind, input, geometry, options);
+    super(kind, input, geometry, options, fns.inverse !== undefined);
     this.#fns = fns;
     this.#numPartitions = options.numPartitions;
   }

@@ -61,7 +61,7 @@ export class ReduceWindowDStream<I, T> extends WindowedDStream<I, T, T> {
   #previous: { readonly value: T } | undefined;
 
   constructor(kind: string, input: DStream<I>, geometry: WindowGeometry, fns: ReduceWindowFunctions<I, T>, options: WindowStateOptions) {
-    super(kind, input, geometry, options);
+    super(kind, input, geometry, options, fns.inverse !== undefined);
     this.#fns = fns;
   }
 

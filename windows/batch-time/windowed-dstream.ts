@@ -65,8 +65,20 @@ export abstract class WindowedDStream<I, B, T> extends StatefulDStream<T> {
   #lastBatchId: number | undefined;
   #staged: Staged | undefined;
   #restored = false;
-  protected constructor(kind: string, input: DStream<I>, geometry: WindowGeometry, options: WindowStateOptions = {}) {
-    super({ kind, graph: input.graph, parents: [input], name: options.name, stateBackend: options.stateBackend, slideDuration: geometry.slide });
+  /**
+   * @param incremental - whether the operator keeps a running window (an inverse function): its
+   *   stored state then holds that window besides the held batches.
+   */
+  protected constructor(kind: string, input: DStream<I>, geometry: WindowGeometry, options: WindowStateOptions = {}, incremental = false) {
+    super({
+      kind,
+      graph: input.graph,
+      parents: [input],
+      name: options.name,
+      stateBackend: options.stateBackend,
+      slideDuration: geometry.slide,
+      state: { config: { length: geometry.length, slide: geometry.slide, incremental } },
+    });
     this.#input = input;
     this.length = geometry.length;
     // The buffer and the operator's own state move forward when a batch has committed, and are

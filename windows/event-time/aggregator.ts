@@ -13,6 +13,12 @@
  *   sliding window subtract the pane leaving it instead of recombining all its panes.
  */
 export interface Aggregator<V, A, R> {
+  /**
+   * What the aggregator computes (`'count'`, `'sum'`, ... for the built-in ones): recorded in a
+   * checkpoint, so that a restart with another aggregator, whose accumulators would mean something
+   * else, is refused. Name your own to have that protection.
+   */
+  readonly name?: string;
   /** A new empty accumulator. */
   create(): A;
   /** The accumulator with `value` added. */

@@ -7,6 +7,7 @@ import type { Aggregator } from './aggregator.js';
  */
 export function count(): Aggregator<unknown, number, number> {
   return {
+    name: 'count',
     create: () => 0,
     add: (acc) => acc + 1,
     merge: (a, b) => a + b,
@@ -26,6 +27,7 @@ export function count(): Aggregator<unknown, number, number> {
  */
 export function sum<V = number>(of: (v: V) => number = asNumber): Aggregator<V, number, number> {
   return {
+    name: 'sum',
     create: () => 0,
     add: (acc, value) => acc + numberOf(of, value, 'sum'),
     merge: (a, b) => a + b,
@@ -62,6 +64,7 @@ export function max<V = number>(of: (v: V) => number = asNumber): Aggregator<V, 
  */
 export function mean<V = number>(of: (v: V) => number = asNumber): Aggregator<V, { sum: number; count: number }, number | null> {
   return {
+    name: 'mean',
     create: () => ({ sum: 0, count: 0 }),
     add: (acc, value) => ({ sum: acc.sum + numberOf(of, value, 'mean'), count: acc.count + 1 }),
     merge: (a, b) => ({ sum: a.sum + b.sum, count: a.count + b.count }),
@@ -82,6 +85,7 @@ export function mean<V = number>(of: (v: V) => number = asNumber): Aggregator<V,
  */
 export function collect<V>(): Aggregator<V, V[], V[]> {
   return {
+    name: 'collect',
     create: () => [],
     add: (acc, value) => [...acc, value],
     merge: (a, b) => (b.length === 0 ? a : a.length === 0 ? b : [...a, ...b]),
@@ -91,6 +95,7 @@ export function collect<V>(): Aggregator<V, V[], V[]> {
 
 function extreme<V>(of: (v: V) => number, pick: (a: number, b: number) => number, name: string): Aggregator<V, number | null, number | null> {
   return {
+    name,
     create: () => null,
     add: (acc, value) => {
       const x = numberOf(of, value, name);

@@ -4,7 +4,7 @@ import { encodeKey, KeyMap, parseDuration, StatefulDStream, userFunctionFailed, 
 import type { Aggregator } from './aggregator.js';
 import type { EventTimeWindowOptions, Settings, WindowResult } from './window-options.js';
 import type { TimeWindow } from './time-window.js';
-import type { WindowAssigner } from './window-assigner.js';
+import { assignerConfig, type WindowAssigner } from './window-assigner.js';
 import { LiveWindows, orderOf, type KeyedWindow } from './live-windows.js';
 import { parseRow, WATERMARK_ROW } from './window-rows.js';
 import { WindowTable } from './window-table.js';
@@ -30,7 +30,14 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   #lateStream: DStream<Pair<K, V>> | undefined;
 
   constructor(parent: DStream<Pair<K, V>>, assigner: WindowAssigner, aggregator: Aggregator<V, unknown, R>, settings: Settings<V>, options: { readonly name: string | undefined; readonly stateBackend: StateBackend | undefined }) {
-    super({ kind: 'eventTimeWindow', graph: parent.graph, parents: [parent], name: options.name, stateBackend: options.stateBackend });
+    super({
+      kind: 'eventTimeWindow',
+      graph: parent.graph,
+      parents: [parent],
+      name: options.name,
+      stateBackend: options.stateBackend,
+      state: { config: { ...assignerConfig(assigner), aggregator: aggregator.name ?? null } },
+    });
     this.#parent = parent;
     this.#aggregator = aggregator;
     this.#strategy = strategyFor(assigner, aggregator);

@@ -8,6 +8,8 @@ import type { DurationLike, Key } from 'sluice';
  */
 export interface SessionWindows {
   readonly kind: 'session';
+  /** The constant gap in milliseconds, or `undefined` when the gap is a function of the key. */
+  readonly gap: number | undefined;
   /**
    * The gap of `key`'s sessions, in milliseconds (positive; fractions allowed).
    *
@@ -31,10 +33,11 @@ export interface SessionWindows {
 export function session(gap: DurationLike | ((key: Key) => DurationLike)): SessionWindows {
   if (typeof gap !== 'function') {
     const ms = parsePositiveDuration(gap, 'session window gap');
-    return { kind: 'session', gapOf: () => ms };
+    return { kind: 'session', gap: ms, gapOf: () => ms };
   }
   return {
     kind: 'session',
+    gap: undefined,
     gapOf(key: Key): number {
       const ms = gap(key);
       if (typeof ms === 'number' && ms > 0 && Number.isFinite(ms)) return ms;

@@ -16,3 +16,22 @@ export { tumbling, type TumblingWindows } from './tumbling-windows.js';
  * {@link session} and {@link calendar}.
  */
 export type WindowAssigner = TumblingWindows | SlidingWindows | SessionWindows | CalendarWindows;
+
+/**
+ * What an assigner decides about the windows an operator stores: recorded in a checkpoint, so that
+ * a restart with other windows (another kind, size, slide, offset, gap, unit or zone), whose stored
+ * accumulators would mean something else, is refused. A session gap given as a function of the key
+ * is recorded as `'per-key'`.
+ */
+export function assignerConfig(assigner: WindowAssigner): Record<string, string | number | null> {
+  switch (assigner.kind) {
+    case 'tumbling':
+      return { windows: 'tumbling', size: assigner.size, offset: assigner.offset };
+    case 'sliding':
+      return { windows: 'sliding', size: assigner.size, slide: assigner.slide, offset: assigner.offset };
+    case 'session':
+      return { windows: 'session', gap: assigner.gap ?? 'per-key' };
+    case 'calendar':
+      return { windows: 'calendar', unit: assigner.unit, zone: assigner.zone };
+  }
+}
