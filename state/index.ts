@@ -12,4 +12,5 @@ export type { State } from './state-handle.js';
 export type { TimeDomain } from './state-layout.js';
 export { StateSpec, stateSpec, type MappingFunction, type StateSpecSettings, type StateTtl, type TimerFunction } from './state-spec.js';
 export { updateStateByKey, type UpdateContext, type UpdateFunction, type UpdateStateOptions } from './update-state-by-key.js';
+export type { MigrateFunction } from './state-version.js';
 export { registerValueType, type ValueType } from './value-codec.js';

@@ -6,3 +6,4 @@ export { dropStoreOperations } from './level-layout.js';
 export { inCheckpoint } from './level-state-backend.js';
 export { StateValueDecodeError, type StateBatchOperation, type StoreMeta } from './level-state-store.js';
 export type { StateEntry } from './state-handle.js';
+export { checkVersioning, migrateValue, type StateVersioning } from './state-version.js';

@@ -3,7 +3,7 @@ import { combineByKeyBatch, groupValues, partitionOf, watermarkedAncestors } fro
 import { userFunctionFailed, type BatchContext } from '../core/extend.js';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
-import { StateHandle, type StateEntry } from './state-handle.js';
+import { StateHandle, stateAt, type StateEntry } from './state-handle.js';
 import { deadlinesBefore, DEADLINE_KIND, entryKey, eventDeadlinesBefore, NS, parseDeadlineKey, parseEventDeadlineKey, parseTimerKey, timersUpTo, type TimeDomain } from './state-layout.js';
 import type { StateSpec } from './state-spec.js';
 import type { StateStore, StoreKey } from './state-store.js';
@@ -42,7 +42,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
       name: spec.settings.name,
       stateBackend: spec.settings.stateBackend,
       // Deadline rows of a time-to-live live in the namespace of its time domain.
-      state: { config: { ttlTimeDomain: spec.settings.ttl?.timeDomain ?? null } },
+      state: { config: { ttlTimeDomain: spec.settings.ttl?.timeDomain ?? null }, version: spec.settings.versioning.version },
     });
     this.#parent = parent;
     this.#spec = spec;
@@ -60,8 +60,8 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     return this.#snapshots;
   }
 
-  override stateOf(entry: unknown): unknown {
-    return (entry as StateEntry)[0];
+  override stateOf(entry: unknown, key: StoreKey): unknown {
+    return stateAt(entry as StateEntry, this.#spec.settings.versioning, this.describe, key);
   }
 
   protected override async compute(bc: BatchContext): Promise<Batch<M>> {
@@ -81,7 +81,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     const partitions = await bc.executor.run(
       grouped.partitions.map((partition, p) => () => {
         const out: M[] = [];
-        const handle = new StateHandle<S>({ timeout: settings.timeout, ttl: settings.ttl, hasTimerFunction: settings.onTimer !== undefined });
+        const handle = new StateHandle<S>({ timeout: settings.timeout, ttl: settings.ttl, hasTimerFunction: settings.onTimer !== undefined }, settings.versioning);
         this.#processRecords(store, handle, partition, keysOf[p] ?? [], bc, out);
         this.#fireTimers(store, handle, timersByPartition[p] ?? [], bc, out);
         this.#timeOut(store, handle, timeoutsByPartition[p] ?? [], bc, out);
@@ -188,7 +188,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     }
     if (expired.length === 0) return;
     await store.load(expired.map(entryKey));
-    const handle = new StateHandle<S>({ timeout: this.#spec.settings.timeout, ttl, hasTimerFunction: false });
+    const handle = new StateHandle<S>({ timeout: this.#spec.settings.timeout, ttl, hasTimerFunction: false }, this.#spec.settings.versioning);
     for (const key of expired) {
       handle.bind(store, key, this.describe, false);
       handle.remove();
@@ -217,7 +217,7 @@ export class StateSnapshotDStream<K extends Key, S> extends DStream<Pair<K, S>> 
     await this.#owner.getOrCompute(bc);
     const out: Pair<K, S>[] = [];
     for await (const [row, entry] of this.#owner.store.scan({ prefix: NS.entry })) {
-      out.push([decodeKey(row.slice(1)) as K, this.#owner.stateOf(entry) as S]);
+      out.push([decodeKey(row.slice(1)) as K, this.#owner.stateOf(entry, row.slice(1)) as S]);
     }
     return Batch.of(out, bc.defaultParallelism);
   }

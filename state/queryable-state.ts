@@ -34,13 +34,14 @@ export function queryableState<K extends Key, S>(ctx: StreamingContext, name: st
   }
   return {
     async get(key) {
-      const entry = await operator.store.getCommitted(entryKey(encodeKey(key)));
-      return entry === undefined ? undefined : (operator.stateOf(entry) as S);
+      const encoded = encodeKey(key);
+      const entry = await operator.store.getCommitted(entryKey(encoded));
+      return entry === undefined ? undefined : (operator.stateOf(entry, encoded) as S);
     },
     async *entries(options = {}) {
       const prefix = NS.entry + (options.prefix === undefined ? '' : encodeKeyPrefix(options.prefix));
       for await (const [row, entry] of operator.store.scanCommitted({ prefix })) {
-        yield [decodeKey(row.slice(1)) as K, operator.stateOf(entry) as S];
+        yield [decodeKey(row.slice(1)) as K, operator.stateOf(entry, row.slice(1)) as S];
       }
     },
   };

@@ -2,6 +2,8 @@ import type { Time } from 'sluice';
 import { deadlineKey, DEADLINE_KIND, entryKey, eventDeadlineKey, timerKey, type TimeDomain } from './state-layout.js';
 import type { StateTtl } from './state-spec.js';
 import type { StateStore, StoreKey } from './state-store.js';
+import { decodeKey } from './key-codec.js';
+import { FIRST_VERSION, migrateValue, type StateVersioning } from './state-version.js';
 import { checkStateValue } from './value-codec.js';
 
 /**
@@ -41,8 +43,26 @@ export interface State<S> {
   deleteTimer(time: number, domain?: TimeDomain): void;
 }
 
-/** How a key's entry is stored: `[state, lastRecordTime, lastWriteTime, lastWriteWatermark]`. */
-export type StateEntry = readonly [state: unknown, touchedAt: number, writtenAt: number, writtenWatermark: number | null];
+/**
+ * How a key's entry is stored: `[state, lastRecordTime, lastWriteTime, lastWriteWatermark]`, and
+ * the state version that wrote it when above 1 (see `StateSpec.version`).
+ */
+export type StateEntry = readonly [state: unknown, touchedAt: number, writtenAt: number, writtenWatermark: number | null, version?: number];
+
+/** The state of an entry at the operator's version: migrated when an older version wrote it. */
+export function stateAt(entry: StateEntry, versioning: StateVersioning, operator: string, key: StoreKey): unknown {
+  const from = entry[4] ?? 1;
+  return from === versioning.version ? entry[0] : migrateValue(versioning, entry[0], from, operator, describeKey(key));
+}
+
+/** A stored key for messages: its decoded form, or its bytes when it cannot be decoded. */
+function describeKey(key: StoreKey): string {
+  try {
+    return JSON.stringify(decodeKey(key), (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  } catch {
+    return `0x${Buffer.from(key, 'latin1').toString('hex')}`;
+  }
+}
 
 /** The timing settings a handle needs to keep deadline rows in step with entries. */
 export interface Deadlines {
@@ -57,6 +77,9 @@ export interface Deadlines {
  */
 export class StateHandle<S> implements State<S> {
   readonly #deadlines: Deadlines;
+  readonly #versioning: StateVersioning;
+  /** Whether the entry bound was migrated from an older version: written back even when unchanged. */
+  #migrated = false;
   #store!: StateStore;
   #key: StoreKey = '';
   #operator = '';
@@ -68,8 +91,9 @@ export class StateHandle<S> implements State<S> {
   #touched = false;
   #timingOut = false;
 
-  constructor(deadlines: Deadlines) {
+  constructor(deadlines: Deadlines, versioning: StateVersioning = FIRST_VERSION) {
     this.#deadlines = deadlines;
+    this.#versioning = versioning;
   }
 
   /** Binds the handle to `key` in `store` (its entry must be loaded). */
@@ -77,9 +101,11 @@ export class StateHandle<S> implements State<S> {
     this.#store = store;
     this.#key = key;
     this.#operator = operator;
-    this.#before = store.get(entryKey(key)) as StateEntry | undefined;
-    this.#exists = this.#before !== undefined;
-    this.#value = this.#before?.[0] as S | undefined;
+    const before = store.get(entryKey(key)) as StateEntry | undefined;
+    this.#before = before;
+    this.#exists = before !== undefined;
+    this.#migrated = before !== undefined && (before[4] ?? 1) !== this.#versioning.version;
+    this.#value = (before === undefined ? undefined : this.#migrated ? stateAt(before, this.#versioning, operator, key) : before[0]) as S | undefined;
     this.#updated = false;
     this.#removed = false;
     this.#touched = false;
@@ -152,14 +178,15 @@ export class StateHandle<S> implements State<S> {
       return;
     }
     const refresh = this.#touched && this.#exists && this.#deadlines.timeout !== undefined;
-    if (!this.#updated && !refresh) return;
+    if (!this.#updated && !refresh && !this.#migrated) return;
     const written = this.#updated || before === undefined;
-    const entry: StateEntry = [
-      this.#value,
+    const { version } = this.#versioning;
+    const times = [
       this.#touched || this.#updated ? batchTime : (before?.[1] ?? batchTime),
       written ? batchTime : before[2],
       written ? (watermark ?? null) : before[3],
-    ];
+    ] as const;
+    const entry: StateEntry = version === 1 ? [this.#value, ...times] : [this.#value, ...times, version];
     if (before !== undefined) this.#deleteDeadlines(before);
     store.put(entryKey(this.#key), entry);
     this.#putDeadlines(entry);

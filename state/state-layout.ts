@@ -11,7 +11,7 @@ import type { StoreKey } from './state-store.js';
  */
 
 /** Namespaces of the store layout. */
-export const NS = { entry: 'S', deadline: 'D', eventDeadline: 'E', timer: 'T' } as const;
+export const NS = { entry: 'S', deadline: 'D', eventDeadline: 'E', timer: 'T', version: 'V' } as const;
 
 /** Kinds of processing-time deadlines. */
 export const DEADLINE_KIND = { timeout: 'o', ttl: 'l' } as const;

@@ -1,6 +1,7 @@
 import { parsePositiveDuration, type StateBackend } from '../core/extend.js';
 import type { Duration, DurationLike, Key, Pair, StaticDataset } from 'sluice';
 import type { State } from './state-handle.js';
+import { checkVersioning, FIRST_VERSION, type MigrateFunction, type StateVersioning } from './state-version.js';
 import type { TimeDomain } from './state-layout.js';
 
 /**
@@ -29,6 +30,7 @@ export interface StateSpecSettings<K extends Key, S, M> {
   readonly name: string | undefined;
   readonly onTimer: TimerFunction<K, S, M> | undefined;
   readonly stateBackend: StateBackend | undefined;
+  readonly versioning: StateVersioning;
 }
 
 /**
@@ -57,6 +59,7 @@ export class StateSpec<K extends Key, V, S, M> {
       name: settings.name,
       onTimer: settings.onTimer,
       stateBackend: settings.stateBackend,
+      versioning: settings.versioning ?? FIRST_VERSION,
     };
   }
 
@@ -110,6 +113,20 @@ export class StateSpec<K extends Key, V, S, M> {
   stateBackend(backend: StateBackend): StateSpec<K, V, S, M> {
     if (typeof backend !== 'object' || backend === null || typeof backend.open !== 'function') throw new TypeError('stateSpec stateBackend: pass a state backend such as new MemoryStateBackend() or await LevelStateBackend.open(path).');
     return this.#with({ stateBackend: backend });
+  }
+
+  /**
+   * Declares the version of the state values (state schema evolution, as Flink's state
+   * serializer upgrades): a value an older version wrote (version 1 before any was declared) is
+   * brought to this one by `migrate(old, fromVersion)` when the operator reads it, and written back
+   * at the next commit. A restart with a lower version than the checkpoint's is refused.
+   *
+   * @throws RangeError when `version` is not an integer of 1 or more; TypeError when `migrate` is
+   * not a function.
+   * @example stateSpec(fn).version(2, (old, from) => (from === 1 ? { count: old as number, sum: 0 } : old))
+   */
+  version(version: number, migrate: MigrateFunction): StateSpec<K, V, S, M> {
+    return this.#with({ versioning: checkVersioning('stateSpec version', version, migrate) });
   }
 
   /** What to do when a key's timer fires (see `State.setTimer`). */

@@ -1,7 +1,7 @@
 import { DStream, type Duration } from 'sluice';
 import type { BatchContext, DStreamGraph, StateConfigValue, StateDescriptor } from '../core/extend.js';
 import { checkStateBackendOption, openStore } from './state-backend-service.js';
-import type { StateBackend, StateStore } from './state-store.js';
+import type { StateBackend, StateStore, StoreKey } from './state-store.js';
 
 /** What a stateful operator's stored state means (see `StateDescriptor`), as its constructor is given it. */
 export interface StateMeaning {
@@ -69,8 +69,11 @@ export abstract class StatefulDStream<T> extends DStream<T> {
     });
   }
 
-  /** Decodes a stored entry into the operator's state value (for queryable state). */
-  abstract stateOf(entry: unknown): unknown;
+  /**
+   * Decodes the stored entry of the key stored as `key` into the operator's state value (for
+   * queryable state), at the operator's state version.
+   */
+  abstract stateOf(entry: unknown, key: StoreKey): unknown;
 }
 
 /** How many stateful operators of `kind` the graph holds so far. */

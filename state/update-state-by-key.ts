@@ -5,6 +5,7 @@ import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { entryKey, NS } from './state-layout.js';
 import { StatefulDStream } from './stateful-dstream.js';
+import { checkVersioning, migrateValue, type MigrateFunction, type StateVersioning } from './state-version.js';
 import { checkStateValue } from './value-codec.js';
 
 /** What the update function of {@link updateStateByKey} knows besides values and state. */
@@ -33,6 +34,15 @@ export interface UpdateStateOptions<K extends Key, S> {
    * (not with a checkpoint, which keeps every operator's state).
    */
   readonly stateBackend?: StateBackend;
+  /**
+   * The version of the state values (state schema evolution; default 1): at the first batch of a
+   * program with a higher version than the one that wrote the state, every value is brought to it
+   * by `migrate(old, fromVersion)` and written back with that batch. A restart with a lower
+   * version than the checkpoint's is refused.
+   */
+  readonly version?: number;
+  /** Brings a value an older version wrote to `version` (needed with a version above 1). */
+  readonly migrate?: MigrateFunction;
 }
 
 /**
@@ -54,30 +64,36 @@ export function updateStateByKey<K extends Key, V, S>(
   options: UpdateStateOptions<K, S> = {},
 ): (stream: DStream<Pair<K, V>>) => DStream<Pair<K, S>> {
   if (typeof update !== 'function') throw new TypeError('updateStateByKey: pass the update function (values, state) => newState.');
+  const versioning = checkVersioning('updateStateByKey', options.version, options.migrate);
   const { numPartitions } = options;
   if (numPartitions !== undefined && !(Number.isInteger(numPartitions) && numPartitions >= 1)) {
     throw new RangeError(`updateStateByKey: numPartitions must be a positive integer, got ${numPartitions}.`);
   }
-  return (stream) => new UpdateStateDStream(stream, update, options);
+  return (stream) => new UpdateStateDStream(stream, update, options, versioning);
 }
 
 interface KeyWork<K, V> {
   key: K;
   values: V[];
+  /** The state the function is given (migrated to the operator's version). */
   state: unknown;
   had: boolean;
+  /** The value stored, when the key had one: what the commit need not write again. */
+  stored?: unknown;
 }
 
 class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>> {
   readonly #parent: DStream<Pair<K, V>>;
   readonly #update: UpdateFunction<K, V, S>;
   readonly #options: UpdateStateOptions<K, S>;
+  readonly #versioning: StateVersioning;
 
-  constructor(parent: DStream<Pair<K, V>>, update: UpdateFunction<K, V, S>, options: UpdateStateOptions<K, S>) {
-    super({ kind: 'updateStateByKey', graph: parent.graph, parents: [parent], name: options.name, stateBackend: options.stateBackend });
+  constructor(parent: DStream<Pair<K, V>>, update: UpdateFunction<K, V, S>, options: UpdateStateOptions<K, S>, versioning: StateVersioning) {
+    super({ kind: 'updateStateByKey', graph: parent.graph, parents: [parent], name: options.name, stateBackend: options.stateBackend, state: { version: versioning.version } });
     this.#parent = parent;
     this.#update = update;
     this.#options = options;
+    this.#versioning = versioning;
   }
 
   override stateOf(entry: unknown): unknown {
@@ -91,9 +107,17 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
     const n = this.#options.numPartitions ?? bc.defaultParallelism;
     if (this.#options.initialState !== undefined) await applyInitialState(store, this.#options.initialState, operator, (state) => state);
     const work = Array.from({ length: n }, () => new Map<string, KeyWork<K, V>>());
-    for await (const [row, state] of store.scan({ prefix: NS.entry })) {
+    // Every key is read every batch: values an older state version wrote are all migrated, and
+    // written back, in the first batch that reads them.
+    await store.load([NS.version]);
+    const from = (store.get(NS.version) as number | undefined) ?? 1;
+    const { version } = this.#versioning;
+    if (from !== version) store.put(NS.version, version);
+    for await (const [row, stored] of store.scan({ prefix: NS.entry })) {
       const key = decodeKey(row.slice(1)) as K;
-      (work[partitionOf(key, n)] as Map<string, KeyWork<K, V>>).set(row.slice(1), { key, values: [], state, had: true });
+      const state = from === version ? stored : migrateValue(this.#versioning, stored, from, operator, JSON.stringify(key, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)));
+      // A migrated value differs from the stored one: written back even if the function keeps it.
+      (work[partitionOf(key, n)] as Map<string, KeyWork<K, V>>).set(row.slice(1), { key, values: [], state, had: true, stored });
     }
     const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, n, groupValues<V>(), operator);
     grouped.partitions.forEach((partition, p) => {
@@ -122,7 +146,7 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
             if (item.had) store.delete(entryKey(encoded));
             continue;
           }
-          if (next !== item.state) store.put(entryKey(encoded), next);
+          if (next !== (item.had ? item.stored : undefined)) store.put(entryKey(encoded), next);
           out.push([item.key, next]);
         }
         return out;

@@ -29,4 +29,13 @@ export interface Aggregator<V, A, R> {
   result(acc: A): R;
   /** Removes `removed`'s values from `acc`, where `removed` was merged into it: the inverse of `merge`. */
   readonly inverse?: (acc: A, removed: A) => A;
+  /**
+   * The version of the accumulators' shape (state schema evolution; default 1). A checkpointed
+   * operator whose stored accumulators an older version wrote brings them to this one with
+   * `migrate` when it loads them, and writes them back with its first batch; a restart with a
+   * lower version than the checkpoint's is refused.
+   */
+  readonly version?: number;
+  /** Brings an accumulator an older version wrote (`fromVersion`, 1 before any was declared) to `version`. */
+  readonly migrate?: (acc: unknown, fromVersion: number) => A;
 }

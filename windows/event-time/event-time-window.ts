@@ -6,15 +6,17 @@ import type { EventTimeWindowOptions, Settings, WindowResult } from './window-op
 import type { TimeWindow } from './time-window.js';
 import { assignerConfig, type WindowAssigner } from './window-assigner.js';
 import { LiveWindows, orderOf, type KeyedWindow } from './live-windows.js';
-import { parseRow, WATERMARK_ROW } from './window-rows.js';
+import { parseRow, VERSION_ROW, WATERMARK_ROW } from './window-rows.js';
 import { WindowTable } from './window-table.js';
 import { strategyFor, type OnChanged, type WindowStrategy } from './window-strategy.js';
 import { watermarkedStreams } from './with-watermark.js';
+import { checkVersioning, migrateValue, type StateVersioning } from '../../state/internal.js';
 
 /** The stream {@link eventTimeWindow} returns; `lateRecords()` is its side output. */
 export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream<WindowResult<K, R>> {
   readonly #parent: DStream<Pair<K, V>>;
   readonly #aggregator: Aggregator<V, unknown, R>;
+  readonly #versioning: StateVersioning;
   readonly #strategy: WindowStrategy;
   readonly #settings: Settings<V>;
   readonly #watermarkIds: readonly number[];
@@ -29,15 +31,22 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   #late: { batchId: number; records: Pair<K, V>[] } | undefined;
   #lateStream: DStream<Pair<K, V>> | undefined;
 
-  constructor(parent: DStream<Pair<K, V>>, assigner: WindowAssigner, aggregator: Aggregator<V, unknown, R>, settings: Settings<V>, options: { readonly name: string | undefined; readonly stateBackend: StateBackend | undefined }) {
+  constructor(
+    parent: DStream<Pair<K, V>>,
+    assigner: WindowAssigner,
+    aggregator: Aggregator<V, unknown, R>,
+    settings: Settings<V>,
+    options: { readonly name: string | undefined; readonly stateBackend: StateBackend | undefined; readonly versioning: StateVersioning },
+  ) {
     super({
       kind: 'eventTimeWindow',
       graph: parent.graph,
       parents: [parent],
       name: options.name,
       stateBackend: options.stateBackend,
-      state: { config: { ...assignerConfig(assigner), aggregator: aggregator.name ?? null } },
+      state: { config: { ...assignerConfig(assigner), aggregator: aggregator.name ?? null }, version: options.versioning.version },
     });
+    this.#versioning = options.versioning;
     this.#parent = parent;
     this.#aggregator = aggregator;
     this.#strategy = strategyFor(assigner, aggregator);
@@ -92,14 +101,14 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     const out: WindowResult<K, R>[] = [];
     // Reading and writing the store stay outside the try below: their failures keep their own
     // codes (STATE_IO_FAILED, STATE_CORRUPT) rather than read as the user functions'.
-    await store.load([WATERMARK_ROW]);
+    await store.load([WATERMARK_ROW, VERSION_ROW]);
     const last = store.get(WATERMARK_ROW) as number | undefined;
+    // From here the table holds the batch's changes (a migration at the first batch included):
+    // settled when it commits, rolled back when not (also when a function below throws halfway).
+    this.#pending = bc.batchId;
     await this.#sync(store, last);
     const watermark = this.#watermark(store, bc, last);
     const closedUpTo = watermark === undefined ? Number.NEGATIVE_INFINITY : watermark - this.#settings.lateness;
-    // From here the table holds the batch's changes: settled when it commits, rolled back when not
-    // (also when a function below throws halfway).
-    this.#pending = bc.batchId;
     let late: Pair<K, V>[];
     try {
       // The aggregator, the event-time extractor and the assigner's functions run in here.
@@ -136,6 +145,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
         if (entry !== undefined) table.set(entry.slot, entry.key, value);
       }
       table.settle();
+      this.#migrate(store);
       this.#loaded = true;
       this.#stale = true;
     }
@@ -148,6 +158,26 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     for (const slot of table.slots()) {
       table.entriesOf(slot)?.forEach((value, key) => { this.#strategy.restore(slot, key, value, closedUpTo, live); });
     }
+  }
+
+  /**
+   * Brings every accumulator the table loaded to the aggregator's version, when an older one wrote
+   * them (row `V`): they are written back, with the new version, by the batch's commit.
+   */
+  #migrate(store: StateStore): void {
+    const from = (store.get(VERSION_ROW) as number | undefined) ?? 1;
+    const { version } = this.#versioning;
+    if (from === version) return;
+    const table = this.#table;
+    const strategy = this.#strategy;
+    for (const slot of [...table.slots()]) {
+      const entries: [Key, unknown][] = [];
+      table.entriesOf(slot)?.forEach((value, key) => void entries.push([key, value]));
+      for (const [key, value] of entries) {
+        table.set(slot, key, strategy.mapAccumulators(value, (acc) => migrateValue(this.#versioning, acc, from, this.describe, JSON.stringify(key, bigints))));
+      }
+    }
+    store.put(VERSION_ROW, version);
   }
 
   /** This operator's watermark: the planned one of its inputs, never below the last it used. */
@@ -337,8 +367,10 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * first, then the batch's records are added (a record whose windows have all closed is late),
  * then update or complete mode emits. Results come as `{ key, window: { start, end }, value }`.
  *
- * @throws TypeError at once when no `withWatermark` is upstream; SluiceError `USER_FUNCTION_FAILED`
- * (failing the batch) when an event time is not a finite number or an aggregator throws;
+ * @throws TypeError at once when no `withWatermark` is upstream, or when the aggregator declares a
+ * `version` above 1 without a `migrate` function (RangeError for a version that is not a positive
+ * integer); SluiceError `USER_FUNCTION_FAILED` (failing the batch) when an event time is not a
+ * finite number or an aggregator throws; `STATE_MIGRATION_FAILED` when `migrate` fails;
  * `STATE_IO_FAILED` or `STATE_CORRUPT` naming the operator when its state store cannot read,
  * write or decode the window state.
  * @example
@@ -358,6 +390,7 @@ export function eventTimeWindow<K extends Key, V, A, R>(
   const late = options.late ?? 'drop';
   if (late !== 'drop' && late !== 'sideOutput') throw new TypeError(`eventTimeWindow: late must be 'drop' or 'sideOutput', got ${String(late)}.`);
   const lateness = parseDuration(options.allowedLateness ?? 0, 'eventTimeWindow allowedLateness');
+  const versioning = checkVersioning('eventTimeWindow aggregator', aggregator.version, aggregator.migrate);
   const { numPartitions } = options;
   if (numPartitions !== undefined && !(Number.isInteger(numPartitions) && numPartitions >= 1)) {
     throw new RangeError(`eventTimeWindow: numPartitions must be a positive integer, got ${numPartitions}.`);
@@ -368,6 +401,10 @@ export function eventTimeWindow<K extends Key, V, A, R>(
       throw new TypeError('eventTimeWindow: no watermark upstream; apply withWatermark((record) => eventTime, delay) to the stream first.');
     }
     const eventTime = options.eventTime ?? ((value: V) => (nearest).eventTime(value));
-    return new EventTimeWindowDStream<K, V, R>(stream, assigner, aggregator as Aggregator<V, unknown, R>, { eventTime, outputMode, late, lateness, numPartitions }, { name: options.name, stateBackend: options.stateBackend });
+    return new EventTimeWindowDStream<K, V, R>(stream, assigner, aggregator as Aggregator<V, unknown, R>, { eventTime, outputMode, late, lateness, numPartitions }, { name: options.name, stateBackend: options.stateBackend, versioning });
   };
+}
+
+function bigints(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? `${value}n` : value;
 }

@@ -7,6 +7,7 @@ import type { TimeWindow } from './time-window.js';
  *   P <key> <pane start>      the accumulator of a pane (sliding windows)
  *   S <key>                   the sessions of a key: [start, end, acc][]
  *   M                         the operator's last watermark
+ *   V                         the aggregator version of the accumulators (absent: 1)
  * <key> is the key codec's encoding; times are 8 bytes ordered like the number. Which windows
  * are live is not stored: the operator keeps it in memory and rebuilds it from these rows.
  */
@@ -31,6 +32,7 @@ export const windowRow = (key: StoreKey, w: TimeWindow): StoreKey => `A${key}${t
 export const paneRow = (key: StoreKey, paneStart: number): StoreKey => `P${key}${timeCode(paneStart)}`;
 export const sessionRow = (key: StoreKey): StoreKey => `S${key}`;
 export const WATERMARK_ROW: StoreKey = 'M';
+export const VERSION_ROW: StoreKey = 'V';
 
 /** What a stored row holds, for rebuilding the live windows after a restart. */
 export type ParsedRow =

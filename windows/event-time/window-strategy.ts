@@ -51,6 +51,8 @@ export interface WindowStrategy {
   rowOf(slot: number, key: Key): StoreKey;
   /** The table entry a store row holds, or `undefined` for a row that is not one of this strategy's entries. */
   entryOf(row: ParsedRow): TableEntry | undefined;
+  /** A table entry's value with each accumulator it holds replaced by `map(acc)` (to migrate them). */
+  mapAccumulators(value: unknown, map: (acc: unknown) => unknown): unknown;
   /**
    * Optional, for windows that share state (panes): hands the accumulator of each of `windows`
    * (all of `key`, ascending by end, overlapping one the next) to `result` when given, then
@@ -103,6 +105,7 @@ export function fixedWindows(windowOf: (t: number) => TimeWindow, agg: Agg): Win
       // The table's slots are the live windows.
     },
     rowOf: (slot, key) => windowRow(encodeKey(key), windowFor(slot)),
+    mapAccumulators: (value, map) => map(value),
     entryOf: (row) => (row.kind === 'window' ? { slot: row.window.start, key: decodeKey(row.key) } : undefined),
   };
 }
@@ -172,6 +175,7 @@ export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' 
       openWindows(slot, closedUpTo, (w) => { live.add(key, w); });
     },
     rowOf: (slot, key) => paneRow(encodeKey(key), slot),
+    mapAccumulators: (value, map) => map(value),
     entryOf: (row) => (row.kind === 'pane' ? { slot: row.pane, key: decodeKey(row.key) } : undefined),
     // A key's windows closing together overlap: read each pane once, and with an inverse slide
     // from one window to the next (two panes a slide instead of size / pane).
@@ -258,6 +262,7 @@ export function sessionWindows(gapOf: (key: Key) => number, agg: Agg): WindowStr
       for (const s of value as Session<unknown>[]) live.add(key, s.window);
     },
     rowOf: (_slot, key) => sessionRow(encodeKey(key)),
+    mapAccumulators: (value, map) => (value as Session<unknown>[]).map((s) => ({ window: s.window, acc: map(s.acc) })),
     entryOf: (row) => (row.kind === 'sessions' ? { slot: SLOT, key: decodeKey(row.key) } : undefined),
   };
 }

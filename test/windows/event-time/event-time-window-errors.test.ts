@@ -64,7 +64,7 @@ describe('eventTimeWindow: what a failure is reported as', () => {
     vi.spyOn(db, 'getMany').mockRejectedValueOnce(disk);
     const error = await run([[ev('a', 2)]], LevelStateBackend.fromDatabase(db));
     expect(error).toMatchObject({ code: 'STATE_IO_FAILED', operator: 'per-key', batchId: 0 });
-    expect(error?.message).toMatch(/^Operator per-key failed in batch 0 \(batch time 1000\): State store 'per-key' could not read 1 key\(s\): IO error: disk gone\./);
+    expect(error?.message).toMatch(/^Operator per-key failed in batch 0 \(batch time 1000\): State store 'per-key' could not read 2 key\(s\): IO error: disk gone\./);
     expect(error?.message).not.toMatch(/Fix the function/);
     expect((error?.cause as SluiceError).cause).toBe(disk);
   });
