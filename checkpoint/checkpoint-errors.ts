@@ -5,7 +5,7 @@ import { SluiceError } from 'sluice';
 export function corrupt(directory: string, what: string, cause?: unknown): SluiceError {
   return new SluiceError(
     'CHECKPOINT_CORRUPT',
-    `The checkpoint at ${directory} is damaged: ${what}${cause === undefined ? '' : ` (${messageOf(cause)})`}. Nothing was run on it; restore it from a backup or start with a new directory.`,
+    `The checkpoint at ${directory} is damaged: ${what}${cause === undefined ? '' : ` (${messageOf(cause)})`}. Nothing was run on it. ${restoreAdvice(directory)}`,
     cause === undefined ? {} : { cause },
   );
 }
@@ -17,9 +17,30 @@ export function corrupt(directory: string, what: string, cause?: unknown): Sluic
 export function corruptInUse(directory: string, what: string, cause?: unknown): SluiceError {
   return new SluiceError(
     'CHECKPOINT_CORRUPT',
-    `The checkpoint at ${directory} is damaged: ${what}${cause === undefined ? '' : ` (${messageOf(cause)})`}. Restore it from a backup or start with a new directory.`,
+    `The checkpoint at ${directory} is damaged: ${what}${cause === undefined ? '' : ` (${messageOf(cause)})`}. ${restoreAdvice(directory)}`,
     cause === undefined ? {} : { cause },
   );
+}
+
+/** What to do about a damaged checkpoint at `directory`, for messages. */
+export function restoreAdvice(directory: string): string {
+  return `Restore the directory from a copy taken while no context ran on it, or start with a new directory; 'sluice inspect --verify ${directory}' reports the damage.`;
+}
+
+/**
+ * The error of a LevelDB open of the checkpoint at `directory` that failed: `CHECKPOINT_UNAVAILABLE`
+ * when another process or context holds it or the file system refuses access, otherwise
+ * `CHECKPOINT_CORRUPT`, naming the file LevelDB names.
+ */
+export function openFailed(directory: string, error: unknown): SluiceError {
+  if (isLocked(error)) return unavailable(directory, "is in use by another process or context (LevelDB's lock is held). Stop it first, or use a copy of the directory.", error);
+  const cause = rootCause(error);
+  const message = messageOf(cause);
+  if (/permission denied|EACCES|EPERM|read-only file system|EROFS/i.test(message)) {
+    return unavailable(directory, `cannot be opened: ${message}. Check the path and its permissions.`, error);
+  }
+  const file = /\d{6}\.(?:ldb|sst|log)|MANIFEST-\d+|CURRENT/.exec(message)?.[0];
+  return corrupt(directory, `LevelDB cannot open it${file === undefined ? '' : ` (file ${file})`}`, cause);
 }
 
 /**

@@ -3,16 +3,18 @@ import { SluiceError } from 'sluice';
 import { formatInspection, inspectCheckpoint } from './inspect.js';
 
 const USAGE = [
-  'Usage: sluice inspect <checkpoint-directory> [--json]',
+  'Usage: sluice inspect <checkpoint-directory> [--json] [--verify]',
   '',
   '  inspect   reports where a checkpoint stands: last committed and persisted batches, batches a',
   '            restart replays, source offsets, watermark and the state size of every operator.',
   '            The checkpoint must not be in use by a running context.',
   '  --json    prints the report as JSON.',
+  '  --verify  first verifies the whole checkpoint: every block checksum of its LevelDB files,',
+  '            then every entry, read and decoded. Exits 1 with the first damage (file, key).',
 ].join('\n');
 
 /**
- * The `sluice` command: `sluice inspect <dir> [--json]`.
+ * The `sluice` command: `sluice inspect <dir> [--json] [--verify]`.
  *
  * @param argv - the arguments after the command name.
  * @param out - where the report (and usage) goes, one line or block per call.
@@ -31,7 +33,7 @@ export async function main(argv: readonly string[], out: (line: string) => void,
     return 1;
   }
   try {
-    const info = await inspectCheckpoint(parsed.directory);
+    const info = await inspectCheckpoint(parsed.directory, { verify: parsed.verify });
     // null rather than a missing key for what the checkpoint does not have yet: a stable shape.
     out(parsed.json ? JSON.stringify(info, (_key, value: unknown) => value ?? null, 2) : formatInspection(info));
     return 0;
@@ -42,13 +44,14 @@ export async function main(argv: readonly string[], out: (line: string) => void,
 }
 
 /** The arguments of `inspect`, or what is wrong with them. */
-function parse(argv: readonly string[]): { readonly directory: string; readonly json: boolean } | string {
+function parse(argv: readonly string[]): { readonly directory: string; readonly json: boolean; readonly verify: boolean } | string {
   const [command, ...rest] = argv;
   if (command === undefined) return 'missing command';
   if (command !== 'inspect') return `unknown command '${command}'`;
-  const unknown = rest.find((arg) => arg.startsWith('-') && arg !== '--json');
+  const options = ['--json', '--verify'];
+  const unknown = rest.find((arg) => arg.startsWith('-') && !options.includes(arg));
   if (unknown !== undefined) return `unknown option '${unknown}'`;
-  const operands = rest.filter((arg) => arg !== '--json');
+  const operands = rest.filter((arg) => !options.includes(arg));
   if (operands.length !== 1) return operands.length === 0 ? 'inspect needs the checkpoint directory' : `inspect takes one directory, got ${operands.length}`;
-  return { directory: operands[0] as string, json: rest.includes('--json') };
+  return { directory: operands[0] as string, json: rest.includes('--json'), verify: rest.includes('--verify') };
 }

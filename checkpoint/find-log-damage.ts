@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32c, readUint32, unmask } from './crc32c.js';
 
 /*
  * LevelDB's write-ahead log (`NNNNNN.log`): 32 KiB blocks of physical records, each a 7-byte
@@ -27,36 +28,48 @@ export interface LogDamage {
 }
 
 /**
- * Checks every LevelDB log file in `directory` record by record, as LevelDB reads them, before
- * the database is opened. What a crash leaves is accepted: a last record cut short by the end of
- * the file, a record split over blocks whose end was never written, zero bytes up to the end.
- * Anything else (a checksum mismatch, an impossible length or type, a broken record sequence)
- * is damage LevelDB would skip silently.
+ * Checks LevelDB log files in `directory` record by record, as LevelDB reads them, before the
+ * database is opened: every `NNNNNN.log`, or those of `numbers` (the logs LevelDB would replay).
+ * What a crash leaves is accepted: a last record cut short by the end of the file, a record split
+ * over blocks whose end was never written, zero bytes up to the end. Anything else (a checksum
+ * mismatch, an impossible length or type, a broken record sequence) is damage LevelDB would skip
+ * silently.
  *
  * @returns the first damage found, or `undefined` when the logs are sound (or there are none, or
  * no directory).
  */
-export async function findLogDamage(directory: string): Promise<LogDamage | undefined> {
+export async function findLogDamage(directory: string, numbers?: (n: number) => boolean): Promise<LogDamage | undefined> {
   const names = await readdir(directory).catch((error: unknown) => {
     if ((error as { code?: unknown }).code === 'ENOENT') return [];
     throw error;
   });
-  const logs = names.filter((name) => /^\d+\.log$/.test(name)).sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
+  const logs = names
+    .filter((name) => /^\d+\.log$/.test(name) && (numbers === undefined || numbers(Number.parseInt(name, 10))))
+    .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
   for (const file of logs) {
     // A running LevelDB may delete an old log between the listing and the read.
     const bytes = await readFile(join(directory, file)).catch((error: unknown) => {
       if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
       throw error;
     });
-    const damage = bytes === undefined ? undefined : checkLog(bytes);
+    const damage = bytes === undefined ? undefined : readLogRecords(bytes).damage;
     if (damage !== undefined) return { file, ...damage };
   }
   return undefined;
 }
 
-function checkLog(bytes: Uint8Array): { offset: number; reason: string } | undefined {
-  let fragmented = false;
+/**
+ * The records of a file in LevelDB's log format (a `.log`, or a `MANIFEST`), reassembled, with
+ * the first damage if there is one (the records are those before it). A tail cut short, as a
+ * crash leaves it, ends the records without damage.
+ *
+ * @param collect - whether to keep the records (a log check needs only the damage).
+ */
+export function readLogRecords(bytes: Uint8Array, collect = false): { readonly records: Uint8Array[]; readonly damage: { offset: number; reason: string } | undefined } {
+  const records: Uint8Array[] = [];
+  let parts: Uint8Array[] | undefined;
   let at = 0;
+  const damaged = (reason: string) => ({ records, damage: { offset: at, reason } });
   while (at + HEADER_SIZE <= bytes.length) {
     const blockLeft = BLOCK_SIZE - (at % BLOCK_SIZE);
     if (blockLeft < HEADER_SIZE) {
@@ -65,54 +78,32 @@ function checkLog(bytes: Uint8Array): { offset: number; reason: string } | undef
     }
     const length = (bytes[at + 4] as number) | ((bytes[at + 5] as number) << 8);
     const type = bytes[at + 6] as number;
-    if (type === 0 && length === 0 && allZero(bytes, at)) return undefined;
-    if (HEADER_SIZE + length > blockLeft) return { offset: at, reason: `a record of ${length} bytes does not fit in its block` };
+    if (type === 0 && length === 0 && allZero(bytes, at)) break;
+    if (HEADER_SIZE + length > blockLeft) return damaged(`a record of ${length} bytes does not fit in its block`);
     // Cut short by the end of the file: the writer died while appending it.
-    if (at + HEADER_SIZE + length > bytes.length) return undefined;
-    const stored = readUint32(bytes, at);
-    if (unmask(stored) !== crc32c(bytes, at + 6, at + HEADER_SIZE + length)) return { offset: at, reason: 'checksum mismatch' };
+    if (at + HEADER_SIZE + length > bytes.length) break;
+    if (unmask(readUint32(bytes, at)) !== crc32c(bytes, at + 6, at + HEADER_SIZE + length)) return damaged('checksum mismatch');
+    const payload = bytes.subarray(at + HEADER_SIZE, at + HEADER_SIZE + length);
     if (type === FULL || type === FIRST) {
-      if (fragmented) return { offset: at, reason: 'a record split over blocks has no end' };
-      fragmented = type === FIRST;
+      if (parts !== undefined) return damaged('a record split over blocks has no end');
+      if (type === FIRST) parts = [payload];
+      else if (collect) records.push(payload);
     } else if (type === MIDDLE || type === LAST) {
-      if (!fragmented) return { offset: at, reason: 'a record split over blocks has no start' };
-      fragmented = type === MIDDLE;
+      if (parts === undefined) return damaged('a record split over blocks has no start');
+      parts.push(payload);
+      if (type === LAST) {
+        if (collect) records.push(Buffer.concat(parts));
+        parts = undefined;
+      }
     } else {
-      return { offset: at, reason: `unknown record type ${type}` };
+      return damaged(`unknown record type ${type}`);
     }
     at += HEADER_SIZE + length;
   }
-  return undefined;
+  return { records, damage: undefined };
 }
 
 function allZero(bytes: Uint8Array, from: number): boolean {
   for (let i = from; i < bytes.length; i++) if (bytes[i] !== 0) return false;
   return true;
-}
-
-function readUint32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16) | ((bytes[at + 3] as number) << 24)) >>> 0;
-}
-
-/** LevelDB stores `rotate right 15 (crc) + 0xa282ead8`, so a CRC of data that holds CRCs still checks. */
-function unmask(masked: number): number {
-  const rotated = (masked - 0xa282ead8) >>> 0;
-  return ((rotated >>> 17) | (rotated << 15)) >>> 0;
-}
-
-const CRC32C_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32C (Castagnoli) of `bytes[start, end)`. */
-function crc32c(bytes: Uint8Array, start: number, end: number): number {
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = (CRC32C_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }

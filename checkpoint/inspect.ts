@@ -1,12 +1,11 @@
-import { stat } from 'node:fs/promises';
 import { Level } from 'level';
-import { messageOf } from '../core/internal.js';
 import { SluiceError } from 'sluice';
 import { decodeValue, type BatchPlan, type GraphFingerprint, type Offset } from 'sluice/extend';
 import { batchIdOf, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
-import { corrupt, isCorruption, isLocked, rootCause, unavailable } from './checkpoint-errors.js';
-import { findLogDamage, type LogDamage } from './find-log-damage.js';
+import { corrupt, isCorruption, openFailed, rootCause, unavailable } from './checkpoint-errors.js';
+import { checkCheckpointFiles } from './check-checkpoint-files.js';
 import type { CheckpointMeta, CommitEntry } from './level-checkpointer.js';
+import { verifyEntries } from './verify-entries.js';
 
 /** What {@link inspectCheckpoint} finds in a checkpoint directory. */
 export interface CheckpointInspection {
@@ -36,31 +35,45 @@ export interface CheckpointInspection {
    * sources and every stateful operator with what its state means (see `checkCompatibility`).
    */
   readonly fingerprint: GraphFingerprint;
+  /**
+   * With `verify`: what was verified (every block checksum of LevelDB's files, and every entry
+   * read and decoded), all sound, or an inspection would have failed.
+   */
+  readonly verified?: { readonly entries: number };
+}
+
+/** Options of {@link inspectCheckpoint}. */
+export interface InspectOptions {
+  /**
+   * Verify the whole checkpoint: every block checksum of LevelDB's table and log files, then every
+   * entry, read and decoded (default false: only what a start checks). Reads the whole database.
+   */
+  readonly verify?: boolean;
 }
 
 /**
  * Reads a checkpoint directory without running anything: where it stands (last committed and
  * persisted batches, batches a restart would replay, source offsets, watermark) and the size of
  * every operator's state. It opens the LevelDB itself and closes it, so it works only on a
- * checkpoint no context is using.
+ * checkpoint no context is using. Damage that a start would refuse is found before LevelDB opens
+ * the database (its files are then left as they were); with `verify`, every block and entry.
  *
  * @throws TypeError when `directory` is not a non-empty string.
  * @throws SluiceError `CHECKPOINT_UNAVAILABLE` when the directory holds no checkpoint, cannot be
  * read, or a running context holds it; `CHECKPOINT_CORRUPT` when LevelDB or an entry cannot be
- * read; `CHECKPOINT_INCOMPATIBLE` when it was written with another layout version.
- * @example console.log(formatInspection(await inspectCheckpoint('./ckpt')));
+ * read (naming the file, and the key where known); `CHECKPOINT_INCOMPATIBLE` when it was written
+ * with another layout version.
+ * @example console.log(formatInspection(await inspectCheckpoint('./ckpt', { verify: true })));
  */
-export async function inspectCheckpoint(directory: string): Promise<CheckpointInspection> {
+export async function inspectCheckpoint(directory: string, options: InspectOptions = {}): Promise<CheckpointInspection> {
   if (typeof directory !== 'string' || directory === '') throw new TypeError('inspectCheckpoint: pass the checkpoint directory.');
-  const found = await stat(directory).catch(() => undefined);
-  if (found === undefined || !found.isDirectory()) throw noCheckpoint(directory, found === undefined ? 'no such directory' : 'not a directory');
-  let damage: LogDamage | undefined;
-  try {
-    damage = await findLogDamage(directory);
-  } catch (error) {
-    throw unavailable(directory, `cannot be read: ${messageOf(error)}. Check the path and its permissions.`, error);
-  }
-  if (damage !== undefined) throw corrupt(directory, `LevelDB's log ${damage.file} is damaged at byte ${damage.offset} (${damage.reason})`);
+  const verify = options.verify ?? false;
+  const files = await checkCheckpointFiles(directory, verify).catch((error: unknown) => {
+    if (error instanceof SluiceError && /is not a directory/.test(error.message)) throw noCheckpoint(directory, 'not a directory');
+    throw error;
+  });
+  if (!files.exists) throw noCheckpoint(directory, 'no such directory');
+  if (!files.database) throw noCheckpoint(directory, 'the directory holds no LevelDB database');
   const db: CheckpointDb = new Level<string, Uint8Array>(directory, { keyEncoding: 'utf8', valueEncoding: 'view', createIfMissing: false });
   try {
     await db.open();
@@ -68,7 +81,8 @@ export async function inspectCheckpoint(directory: string): Promise<CheckpointIn
     throw openFailure(directory, error);
   }
   try {
-    return await read(db, directory);
+    const info = await read(db, directory);
+    return verify ? { ...info, verified: { entries: await verifyEntries(db, directory) } } : info;
   } catch (error) {
     if (error instanceof SluiceError) throw error;
     // LevelDB reports a damaged table file as corruption, or as an I/O error for a truncated one.
@@ -164,12 +178,11 @@ async function stateSizes(db: CheckpointDb, directory: string, graph: Checkpoint
 }
 
 function openFailure(directory: string, error: unknown): SluiceError {
-  if (isLocked(error)) return unavailable(directory, "is in use by a running context (LevelDB's lock is held); stop the context first, or inspect a copy of the directory.", error);
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (/does not exist/i.test(e.message)) return noCheckpoint(directory, 'the directory holds no LevelDB database', error);
+  const failure = openFailed(directory, error);
+  if (failure.code === 'CHECKPOINT_UNAVAILABLE' && /in use/.test(failure.message)) {
+    return unavailable(directory, "is in use by a running context (LevelDB's lock is held); stop the context first, or inspect a copy of the directory.", error);
   }
-  if (isCorruption(error)) return corrupt(directory, 'LevelDB cannot open it', rootCause(error));
-  return unavailable(directory, `cannot be opened: ${messageOf(rootCause(error))}. Check the path and its permissions.`, error);
+  return failure;
 }
 
 /** The `CHECKPOINT_UNAVAILABLE` error of a directory that holds no checkpoint, and `why`. */
@@ -199,5 +212,6 @@ export function formatInspection(info: CheckpointInspection): string {
     `  watermark:      ${info.watermark ?? 'none'}`,
     `  sources:        ${list(info.sources.map((s) => `${s.name} at ${JSON.stringify(s.offset)}`))}`,
     `  operators:      ${list(info.operators.map((o) => `${o.id} (${o.kind}): ${o.rows} rows, ${o.bytes} bytes`))}`,
+    ...(info.verified === undefined ? [] : [`  verified:       every block checksum, and ${info.verified.entries} entries read and decoded: no damage`]),
   ].join('\n');
 }

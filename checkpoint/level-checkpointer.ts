@@ -1,14 +1,20 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { Level } from 'level';
 import { SluiceError } from 'sluice';
 import { decodeValue, encodeValue, type BatchPlan, type Checkpointer, type CommitRecord, type GraphFingerprint, type PendingCommit, type Recovery, type WriteAheadLog } from 'sluice/extend';
-import { messageOf } from '../core/internal.js';
 import { dropStoreOperations, inCheckpoint } from '../state/internal.js';
 import { batchIdOf, batchKey, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
-import { corrupt, isCorruption, isLocked, rootCause, unavailable } from './checkpoint-errors.js';
+import { checkCheckpointFiles } from './check-checkpoint-files.js';
+import { corrupt, openFailed, unavailable } from './checkpoint-errors.js';
+import { writeMarker, type CheckpointMarker } from './checkpoint-marker.js';
+import { checkOpenedCheckpoint, readCheckpointId } from './check-opened-checkpoint.js';
 import { CheckpointStateBackend } from './checkpoint-state-backend.js';
 import { compatibility, describeChanges } from './fingerprint.js';
-import { findLogDamage, type LogDamage } from './find-log-damage.js';
 import { LevelWriteAheadLog } from './level-write-ahead-log.js';
+
+/** The checkpoint directories open in this process (LevelDB's lock would tell only after its open has written). */
+const DIRECTORIES_IN_USE = new Set<string>();
 
 /** What the checkpoint's meta entry holds. */
 export interface CheckpointMeta {
@@ -52,6 +58,12 @@ export class LevelCheckpointer implements Checkpointer {
   /** The oldest log entry kept once the batch being committed has committed. */
   #pendingOldest: { readonly batchId: number; readonly oldest: number } | undefined;
   readonly #wals = new Map<string, LevelWriteAheadLog>();
+  /** The checkpoint's id (meta entry `id`, and the marker's). */
+  #id = '';
+  /** Whether the id still has to be written with the next commit (a new checkpoint, or one written before ids). */
+  #idPending = false;
+  /** Whether the directory has its marker. */
+  #marked = false;
 
   /** The stateful operators whose state an upgraded program may drop (see `levelCheckpoint`). */
   readonly dropState: readonly string[];
@@ -80,31 +92,43 @@ export class LevelCheckpointer implements Checkpointer {
   }
 
   /**
-   * Opens (or creates) the database.
+   * Opens (or creates) the database, after checking the directory's files (without writing to
+   * them: a refused start leaves them as they were) and, once open, that the database is the
+   * checkpoint its marker says.
    *
-   * @throws SluiceError `CHECKPOINT_CORRUPT` when LevelDB's log or files are damaged,
+   * @throws SluiceError `CHECKPOINT_CORRUPT` when the database or its files are damaged or missing,
    * `CHECKPOINT_UNAVAILABLE` when the directory cannot be read or opened (permissions, another
-   * process or context holding it).
+   * process or context holding it) or is not a Sluice checkpoint, `CHECKPOINT_INCOMPATIBLE` for a
+   * marker of a later version.
    */
   async open(): Promise<void> {
-    // LevelDB would skip a damaged block of its log and run on without it: check first.
-    let damage: LogDamage | undefined;
-    try {
-      damage = await findLogDamage(this.directory);
-    } catch (error) {
-      throw unavailable(this.directory, `cannot be read: ${messageOf(error)}. Check the path and its permissions.`, error);
-    }
-    if (damage !== undefined) throw corrupt(this.directory, `LevelDB's log ${damage.file} is damaged at byte ${damage.offset} (${damage.reason})`);
+    const path = resolve(this.directory);
+    if (DIRECTORIES_IN_USE.has(path)) throw unavailable(this.directory, "is in use by another context of this process. Stop it first, or give this context another directory.");
+    const files = await checkCheckpointFiles(this.directory);
     const db: CheckpointDb = new Level<string, Uint8Array>(this.directory, { keyEncoding: 'utf8', valueEncoding: 'view' });
     try {
       await db.open();
     } catch (error) {
-      if (isCorruption(error)) throw corrupt(this.directory, 'LevelDB cannot open it', error);
-      if (isLocked(error)) throw unavailable(this.directory, "is in use by another process or context (LevelDB's lock is held). Stop it first, or give this context another directory.", error);
-      throw unavailable(this.directory, `cannot be opened: ${messageOf(rootCause(error))}. Check the path and its permissions.`, error);
+      throw openFailed(this.directory, error);
+    }
+    DIRECTORIES_IN_USE.add(path);
+    try {
+      await checkOpenedCheckpoint(db, this.directory, files.marker);
+      await this.#readId(db, files.marker);
+    } catch (error) {
+      DIRECTORIES_IN_USE.delete(path);
+      await db.close();
+      throw error;
     }
     this.#db = db;
-    this.stateBackend.attach(inCheckpoint(db, { cacheSize: this.stateCacheSize }));
+    this.stateBackend.attach(inCheckpoint(db, { cacheSize: this.stateCacheSize }, this.directory));
+  }
+
+  async #readId(db: CheckpointDb, marker: CheckpointMarker | undefined): Promise<void> {
+    const id = await readCheckpointId(db, this.directory);
+    this.#marked = marker !== undefined;
+    this.#idPending = id === undefined;
+    this.#id = id ?? randomUUID();
   }
 
   async recover(fingerprint: GraphFingerprint, zeroTime: number): Promise<Recovery | undefined> {
@@ -178,20 +202,27 @@ export class LevelCheckpointer implements Checkpointer {
     // The participants' operations are a new array for this commit: add to it rather than copy it.
     if (this.#upgrade !== undefined) operations.push(...this.#upgrade);
     operations.push({ type: 'put', sublevel: commits, key: batchKey(plan.batchId), value: encodeValue({ record, persisted } satisfies CommitEntry) });
+    if (this.#idPending) operations.push({ type: 'put', sublevel: sublevels(this.db).meta, key: 'id', value: encodeValue(this.#id) });
     // Retention: once a state is persisted, the logs before it are never needed again.
     const purgeTo = persisted ? plan.batchId : this.#oldestKept;
     for (let id = this.#oldestKept; id < purgeTo; id++) {
       operations.push({ type: 'del', sublevel: offsets, key: batchKey(id) }, { type: 'del', sublevel: commits, key: batchKey(id) });
     }
     await this.db.batch(operations as never);
+    this.#idPending = false;
     this.#pendingOldest = { batchId: plan.batchId, oldest: purgeTo };
   }
 
-  committed(batchId: number): void {
+  /** Moves the log retention on, and writes the directory's marker after its first durable commit. */
+  async committed(batchId: number): Promise<void> {
     this.#upgrade = undefined;
     if (this.#pendingOldest?.batchId === batchId) this.#oldestKept = this.#pendingOldest.oldest;
     this.#pendingOldest = undefined;
     for (const wal of this.#wals.values()) wal.committed(batchId);
+    if (!this.#marked) {
+      await writeMarker(this.directory, this.#id);
+      this.#marked = true;
+    }
   }
 
   aborted(): void {
@@ -218,6 +249,7 @@ export class LevelCheckpointer implements Checkpointer {
     await this.stateBackend.close();
     await this.#db.close();
     this.#db = undefined;
+    DIRECTORIES_IN_USE.delete(resolve(this.directory));
   }
 
   async #read<T>(sublevel: { get(key: string): Promise<Uint8Array | undefined> }, key: string): Promise<T | undefined> {

@@ -19,6 +19,7 @@ import { RateSource, type RateRecord, type RateSourceOptions } from './sources/r
 import { SocketSource, type SocketSourceOptions } from './sources/socket-source.js';
 import type { Source } from './sources/source.js';
 import { checkpointerOf, type StopOptions, type StreamingContextOptions } from './context-options.js';
+import { handleStopSignals } from './stop-signals.js';
 import { parsePositiveDuration, time, type Duration, type Time } from './time.js';
 
 
@@ -50,6 +51,7 @@ export class StreamingContext {
   #stopping: Promise<void> | undefined;
   #replaying: Promise<void> = Promise.resolve();
   #failure: SluiceError | undefined;
+  #signals: (() => void) | undefined;
   readonly #termination: Promise<void>;
   #terminate!: (error?: SluiceError) => void;
 
@@ -265,6 +267,38 @@ export class StreamingContext {
     if (this.#graph.state === 'stopped' && this.#stopping === undefined) return Promise.resolve();
     this.#stopping ??= this.#stop(options.graceful ?? false);
     return this.#stopping;
+  }
+
+  /**
+   * Stops the context when the process receives SIGTERM (a container's stop) or SIGINT (Ctrl-C):
+   * at the first signal gracefully, as `stop({ graceful: true })` (the batch in flight finishes and
+   * commits, and the data the sources already have is processed); at a second one at once: the
+   * handlers are removed and the signal raised again, so the process ends by it (a checkpointed
+   * context recovers on the next start, exactly once, as after any kill). Call it before or after
+   * `start()`; the handlers are removed when the context stops.
+   *
+   * @returns the context.
+   * @throws TypeError when the context has stopped.
+   * @example
+   * await ctx.start();
+   * ctx.stopOnSignals();
+   * await ctx.awaitTermination();
+   */
+  stopOnSignals(): this {
+    if (this.#graph.state === 'stopped') throw new TypeError('StreamingContext.stopOnSignals: the context has stopped.');
+    if (this.#signals !== undefined) return this;
+    const remove = handleStopSignals(
+      (signal) => {
+        this.logger.info({ signal }, 'stop signal received: stopping gracefully (send it again to stop at once)');
+        void this.stop({ graceful: true });
+      },
+      (signal) => {
+        this.logger.warn({ signal }, 'second stop signal received: stopping at once');
+      },
+    );
+    this.#signals = remove;
+    void this.#termination.then(remove, remove);
+    return this;
   }
 
   /** Resolves when the context stops; rejects with the `SluiceError` that stopped it after a failure. */

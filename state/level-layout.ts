@@ -1,7 +1,7 @@
 import type { Level } from 'level';
 import { messageOf } from '../core/internal.js';
 import { SluiceError } from 'sluice';
-import { CORRUPT_ADVICE } from './state-errors.js';
+import { stateDamaged } from './state-errors.js';
 import type { StoreKey } from './state-store.js';
 
 /*
@@ -43,7 +43,8 @@ export type MetaDb = ReturnType<typeof metaOf>;
 /**
  * A stored value that cannot be decoded: the state is damaged, was written by an incompatible
  * version, or holds a value type not registered in this process. A `SluiceError` with code
- * `STATE_CORRUPT` that names the operator; `cause` says what is wrong with the bytes.
+ * `STATE_CORRUPT` (`CHECKPOINT_CORRUPT` for a store in a checkpoint) that names the operator and
+ * the key; `cause` says what is wrong with the bytes.
  */
 export class StateValueDecodeError extends SluiceError {
   /** The operator whose store holds the value. */
@@ -51,8 +52,10 @@ export class StateValueDecodeError extends SluiceError {
   /** The key of the value. */
   readonly key: StoreKey;
 
-  constructor(operatorId: string, key: StoreKey, cause: unknown) {
-    super('STATE_CORRUPT', `State store '${operatorId}': the value of key 0x${hex(key)} cannot be decoded: ${messageOf(cause).replace(/\.$/, '')}. ${CORRUPT_ADVICE}.`, { operator: operatorId, cause });
+  /** @param checkpoint - the directory of the checkpoint the store lives in, if it does. */
+  constructor(operatorId: string, key: StoreKey, cause: unknown, checkpoint?: string) {
+    const damage = stateDamaged(operatorId, `State store '${operatorId}': the value of key 0x${hex(key)} cannot be decoded: ${messageOf(cause).replace(/\.$/, '')}`, { cause, checkpoint });
+    super(damage.code, damage.message, { operator: operatorId, cause });
     this.name = 'StateValueDecodeError';
     this.operatorId = operatorId;
     this.key = key;
@@ -124,12 +127,12 @@ export function writeBatch(db: StateDatabase, operations: readonly StateBatchOpe
   return db.batch(operations as never);
 }
 
-/** Checks a meta entry read back; a `STATE_CORRUPT` SluiceError naming the operator when it is not one. */
-export function checkMeta(operatorId: string, meta: unknown): StoreMeta {
+/** Checks a meta entry read back; a `STATE_CORRUPT` (in a checkpoint `CHECKPOINT_CORRUPT`) SluiceError naming the operator when it is not one. */
+export function checkMeta(operatorId: string, meta: unknown, checkpoint?: string): StoreMeta {
   const m = meta as Partial<Record<keyof StoreMeta, unknown>> | null;
   const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
   if (typeof m !== 'object' || m === null || !count(m.version) || !count(m.rows) || !count(m.bytes)) {
-    throw new SluiceError('STATE_CORRUPT', `State store '${operatorId}': its meta entry is corrupt (${JSON.stringify(meta)}). ${CORRUPT_ADVICE}.`, { operator: operatorId });
+    throw stateDamaged(operatorId, `State store '${operatorId}': its meta entry is corrupt (${JSON.stringify(meta)})`, { checkpoint });
   }
   return { version: m.version, rows: m.rows, bytes: m.bytes };
 }

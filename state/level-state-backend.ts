@@ -42,8 +42,11 @@ function joined<T>(arrays: readonly T[][]): T[] {
   return out;
 }
 
-/** A backend on a checkpoint's database whose commits go into the checkpoint's atomic write (for `sluice/checkpoint`). */
-export let inCheckpoint: <K, V>(db: Level<K, V>, options: LevelStateBackendOptions) => LevelStateBackend;
+/**
+ * A backend on the database of the checkpoint at `directory` whose commits go into the checkpoint's
+ * atomic write, and whose damaged state is `CHECKPOINT_CORRUPT` (for `sluice/checkpoint`).
+ */
+export let inCheckpoint: <K, V>(db: Level<K, V>, options: LevelStateBackendOptions, directory: string) => LevelStateBackend;
 
 /** The error of a database at `path` that LevelDB could not open. */
 function openFailed(path: string, error: unknown): SluiceError {
@@ -83,21 +86,21 @@ export class LevelStateBackend implements StateBackend {
   readonly #cacheSize: number;
   readonly #stores = new Map<string, LevelStateStore>();
   readonly #opening = new Map<string, Promise<LevelStateStore>>();
-  /** Whether the batch's atomic write (a checkpoint's) writes the operations, rather than the backend. */
-  readonly #inCommitWrite: boolean;
+  /** The directory of the checkpoint whose atomic write writes the operations, rather than the backend. */
+  readonly #checkpoint: string | undefined;
   #prepared: { readonly batchId: number; readonly commit: PreparedStateCommit } | undefined;
   #ownsDb = false;
   #closed = false;
 
-  private constructor(db: StateDatabase, cacheSize: number, inCommitWrite: boolean) {
+  private constructor(db: StateDatabase, cacheSize: number, checkpoint: string | undefined) {
     this.#db = db;
     this.#metas = metaOf(db);
     this.#cacheSize = cacheSize;
-    this.#inCommitWrite = inCommitWrite;
+    this.#checkpoint = checkpoint;
   }
 
   static {
-    inCheckpoint = (db, options) => new LevelStateBackend(db as unknown as StateDatabase, checkCacheSize(options), true);
+    inCheckpoint = (db, options, directory) => new LevelStateBackend(db as unknown as StateDatabase, checkCacheSize(options), directory);
   }
 
   /** How many committed values each store keeps in memory (the `cacheSize` option). */
@@ -116,7 +119,7 @@ export class LevelStateBackend implements StateBackend {
   static async open(path: string, options: LevelStateBackendOptions = {}): Promise<LevelStateBackend> {
     const cacheSize = checkCacheSize(options);
     const db = new Level<unknown, unknown>(path);
-    const backend = new LevelStateBackend(db, cacheSize, false);
+    const backend = new LevelStateBackend(db, cacheSize, undefined);
     try {
       await db.open();
     } catch (error) {
@@ -134,7 +137,7 @@ export class LevelStateBackend implements StateBackend {
    * @example const backend = LevelStateBackend.fromDatabase(checkpointDb);
    */
   static fromDatabase<K, V>(db: Level<K, V>, options: LevelStateBackendOptions = {}): LevelStateBackend {
-    return new LevelStateBackend(db as unknown as StateDatabase, checkCacheSize(options), false);
+    return new LevelStateBackend(db as unknown as StateDatabase, checkCacheSize(options), undefined);
   }
 
   /** The store of `operatorId` (the same object while it is open), at its last committed version. */
@@ -167,7 +170,7 @@ export class LevelStateBackend implements StateBackend {
     const prepared = await this.#prepareCommit();
     this.#prepared = { batchId: commit.batchId, commit: prepared };
     if (prepared.operations.length === 0) return;
-    if (this.#inCommitWrite) {
+    if (this.#checkpoint !== undefined) {
       commit.write(prepared.operations);
       return;
     }
@@ -222,13 +225,14 @@ export class LevelStateBackend implements StateBackend {
     try {
       meta = await this.#metas.get(operatorId);
     } catch (error) {
-      throw stateIoFailed(operatorId, 'read its meta entry', error);
+      throw stateIoFailed(operatorId, 'read its meta entry', error, this.#checkpoint);
     }
     if (this.#closed) throw backendClosed(this.name, `open the store of '${operatorId}'`, operatorId);
     const rows = rowsOf(this.#db, operatorId);
-    const committed = meta === undefined ? EMPTY_META : checkMeta(operatorId, meta);
+    const committed = meta === undefined ? EMPTY_META : checkMeta(operatorId, meta, this.#checkpoint);
     const store = openStore({
       operatorId,
+      checkpoint: this.#checkpoint,
       db: this.#db,
       rows,
       prefix: rowsPrefix(this.#db, rows),

@@ -139,7 +139,7 @@ export class LevelStateStore implements StateStore {
       try {
         bytes = await s.rows.get(toBytes(key));
       } catch (error) {
-        throw stateIoFailed(s.operatorId, `read key 0x${hex(key)}`, error);
+        throw stateIoFailed(s.operatorId, `read key 0x${hex(key)}`, error, s.checkpoint);
       }
       row = bytes === undefined ? null : decodeRow(s, key, bytes);
       if (generation === s.generation) s.cache.set(key, row);
@@ -160,7 +160,7 @@ export class LevelStateStore implements StateStore {
     try {
       await writeBatch(s.db, prepared.operations);
     } catch (error) {
-      throw stateIoFailed(s.operatorId, `write version ${s.meta.version + 1}`, error);
+      throw stateIoFailed(s.operatorId, `write version ${s.meta.version + 1}`, error, s.checkpoint);
     }
     prepared.committed();
     return s.meta.version;
@@ -217,7 +217,7 @@ async function readMany(s: StoreState, keys: readonly StoreKey[]): Promise<(Uint
   try {
     return await s.db.getMany(prefixedKeys(s.prefix, keys), VIEWS);
   } catch (error) {
-    throw stateIoFailed(s.operatorId, `read ${keys.length} key(s)`, error);
+    throw stateIoFailed(s.operatorId, `read ${keys.length} key(s)`, error, s.checkpoint);
   }
 }
 
@@ -231,7 +231,7 @@ async function* committedEntries(s: StoreState, bounds: KeyBounds, limit: number
       try {
         entries = await iterator.nextv(SCAN_BATCH);
       } catch (error) {
-        throw stateIoFailed(s.operatorId, 'scan its rows', error);
+        throw stateIoFailed(s.operatorId, 'scan its rows', error, s.checkpoint);
       }
       if (entries.length === 0) return;
       for (const [bytes, value] of entries) {
@@ -253,7 +253,7 @@ function rowsIterator(s: StoreState, bounds: KeyBounds, limit: number) {
       ...(limit === Infinity ? {} : { limit }),
     });
   } catch (error) {
-    throw stateIoFailed(s.operatorId, 'scan its rows', error);
+    throw stateIoFailed(s.operatorId, 'scan its rows', error, s.checkpoint);
   }
 }
 

@@ -25,6 +25,8 @@ export type Row = { value: unknown; size: number; used: boolean } | null;
 
 export interface StoreState {
   readonly operatorId: string;
+  /** The directory of the checkpoint the store lives in, if it does: its damage is the checkpoint's. */
+  readonly checkpoint: string | undefined;
   readonly db: StateDatabase;
   /** The sublevel of the rows, for scans and single reads. */
   readonly rows: RowsDb;
@@ -59,7 +61,7 @@ export function decodeRow(s: StoreState, key: StoreKey, bytes: Uint8Array): NonN
   try {
     return { value: decodeValue(bytes), size: bytes.byteLength, used: false };
   } catch (error) {
-    throw new StateValueDecodeError(s.operatorId, key, error);
+    throw new StateValueDecodeError(s.operatorId, key, error, s.checkpoint);
   }
 }
 
@@ -109,7 +111,7 @@ export async function probeEmpty(s: StoreState): Promise<void> {
   try {
     found = await s.rows.keys({ limit: 1 }).all();
   } catch (error) {
-    throw stateIoFailed(s.operatorId, 'look for rows', error);
+    throw stateIoFailed(s.operatorId, 'look for rows', error, s.checkpoint);
   }
   if (s.completeAt !== UNPROBED || s.unconfirmed !== 0 || generation !== s.generation || s.closed) return;
   if (found.length > 0) {

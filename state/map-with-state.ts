@@ -4,7 +4,7 @@ import { userFunctionFailed, type BatchContext } from '../core/extend.js';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { StateHandle, stateAt, type StateEntry } from './state-handle.js';
-import { deadlinesBefore, DEADLINE_KIND, entryKey, eventDeadlinesBefore, NS, parseDeadlineKey, parseEventDeadlineKey, parseTimerKey, timersUpTo, type TimeDomain } from './state-layout.js';
+import { deadlinesBefore, DEADLINE_KIND, entryKey, eventDeadlineKey, eventDeadlinesBefore, noWatermarkKey, NS, parseDeadlineKey, parseEventDeadlineKey, parseTimerKey, timersUpTo, type TimeDomain } from './state-layout.js';
 import type { StateSpec } from './state-spec.js';
 import type { StateStore, StoreKey } from './state-store.js';
 import { StatefulDStream } from './stateful-dstream.js';
@@ -172,6 +172,24 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     return { timers, timeouts };
   }
 
+  /**
+   * Gives the entries written before there was a watermark their event-time TTL deadline, from
+   * `watermark` (the first one they see): as if written under it.
+   */
+  async #giveDeadlines(store: StateStore, watermark: Time, duration: number): Promise<void> {
+    const waiting: StoreKey[] = [];
+    for await (const [row] of store.scan({ prefix: NS.noWatermark })) waiting.push(row.slice(NS.noWatermark.length));
+    if (waiting.length === 0) return;
+    await store.load(waiting.map(entryKey));
+    for (const key of waiting) {
+      store.delete(noWatermarkKey(key));
+      const entry = store.get(entryKey(key)) as StateEntry | undefined;
+      if (entry === undefined || entry[3] !== null) continue;
+      store.put(entryKey(key), [entry[0], entry[1], entry[2], watermark] satisfies StateEntry);
+      store.put(eventDeadlineKey(watermark + duration, key), 1);
+    }
+  }
+
   /** Removes the entries whose time to live has passed, before the batch's records see them. */
   async #expireTtl(store: StateStore, bc: BatchContext): Promise<void> {
     const ttl = this.#spec.settings.ttl;
@@ -184,7 +202,9 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
       }
     } else {
       const watermark = this.#watermark(bc);
-      if (watermark !== undefined) for await (const [row] of store.scan(eventDeadlinesBefore(watermark))) expired.push(parseEventDeadlineKey(row).key);
+      if (watermark === undefined) return;
+      await this.#giveDeadlines(store, watermark, ttl.duration);
+      for await (const [row] of store.scan(eventDeadlinesBefore(watermark))) expired.push(parseEventDeadlineKey(row).key);
     }
     if (expired.length === 0) return;
     await store.load(expired.map(entryKey));

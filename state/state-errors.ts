@@ -3,25 +3,42 @@ import { SluiceError } from 'sluice';
 
 /*
  * The operational failures of state stores and backends: `STATE_IO_FAILED` when a read or write
- * fails (or the store is closed), `STATE_CORRUPT` when what is stored cannot be decoded. Each
+ * fails (or the store is closed), `STATE_CORRUPT` when what is stored cannot be decoded
+ * (`CHECKPOINT_CORRUPT` for a store that lives in a checkpoint: the checkpoint is damaged). Each
  * names the operator whose store failed, so a batch that fails on it says where.
  */
 
 /** What to do about damaged state, for messages. */
-export const CORRUPT_ADVICE = 'Restore the state (or the checkpoint holding it) from a backup, or start with new state';
+export const CORRUPT_ADVICE = 'Restore the state from a backup, or start with new state';
+
+/**
+ * The error of damaged state of `operatorId`: `STATE_CORRUPT`, or `CHECKPOINT_CORRUPT` when the
+ * store lives in the checkpoint at `checkpoint` (the batch that meets it is not committed).
+ *
+ * @param what - what is wrong, a sentence without its full stop.
+ */
+export function stateDamaged(operatorId: string, what: string, options: { readonly cause?: unknown; readonly checkpoint?: string | undefined }): SluiceError {
+  const { cause, checkpoint } = options;
+  const fields = { operator: operatorId, ...(cause === undefined ? {} : { cause }) };
+  if (checkpoint === undefined) return new SluiceError('STATE_CORRUPT', `${what}. ${CORRUPT_ADVICE}.`, fields);
+  return new SluiceError(
+    'CHECKPOINT_CORRUPT',
+    `The checkpoint at ${checkpoint} is damaged: ${what}. The batch was not committed. Restore the directory from a copy taken while no context ran on it, or start with a new directory; 'sluice inspect --verify ${checkpoint}' reports the damage.`,
+    fields,
+  );
+}
 
 /**
  * The error of a LevelDB call of the store of `operatorId` that failed: `STATE_CORRUPT` when
  * LevelDB says the data is damaged or cannot be decoded, otherwise `STATE_IO_FAILED`. A
- * `SluiceError` is returned as it is.
+ * `SluiceError` is returned as it is. For a store in the checkpoint at `checkpoint`, damage is
+ * `CHECKPOINT_CORRUPT`.
  *
  * @param what - what the store was doing, after "could not": `'read 3 keys'`.
  */
-export function stateIoFailed(operatorId: string, what: string, cause: unknown): SluiceError {
+export function stateIoFailed(operatorId: string, what: string, cause: unknown, checkpoint?: string): SluiceError {
   if (cause instanceof SluiceError) return cause;
-  if (isDamage(cause)) {
-    return new SluiceError('STATE_CORRUPT', `State store '${operatorId}' could not ${what}: its data is damaged (${messageOf(rootCause(cause))}). ${CORRUPT_ADVICE}.`, { operator: operatorId, cause });
-  }
+  if (isDamage(cause)) return stateDamaged(operatorId, `State store '${operatorId}' could not ${what}: its data is damaged (${messageOf(rootCause(cause))})`, { cause, checkpoint });
   return new SluiceError('STATE_IO_FAILED', `State store '${operatorId}' could not ${what}: ${messageOf(rootCause(cause))}. Check the disk, and that the database stays open while its stores are used.`, {
     operator: operatorId,
     cause,

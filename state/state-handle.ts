@@ -1,5 +1,5 @@
 import type { Time } from 'sluice';
-import { deadlineKey, DEADLINE_KIND, entryKey, eventDeadlineKey, timerKey, type TimeDomain } from './state-layout.js';
+import { deadlineKey, DEADLINE_KIND, entryKey, eventDeadlineKey, noWatermarkKey, timerKey, type TimeDomain } from './state-layout.js';
 import type { StateTtl } from './state-spec.js';
 import type { StateStore, StoreKey } from './state-store.js';
 import { decodeKey } from './key-codec.js';
@@ -208,7 +208,8 @@ export class StateHandle<S> implements State<S> {
     const { timeout, ttl } = this.#deadlines;
     if (timeout !== undefined) visit(deadlineKey(entry[1] + timeout, DEADLINE_KIND.timeout, this.#key));
     if (ttl?.timeDomain === 'processing') visit(deadlineKey(entry[2] + ttl.duration, DEADLINE_KIND.ttl, this.#key));
-    if (ttl?.timeDomain === 'event' && entry[3] !== null) visit(eventDeadlineKey(entry[3] + ttl.duration, this.#key));
+    // Written before there was a watermark: the first watermark gives the deadline (mapWithState's #expireTtl).
+    if (ttl?.timeDomain === 'event') visit(entry[3] === null ? noWatermarkKey(this.#key) : eventDeadlineKey(entry[3] + ttl.duration, this.#key));
   }
 
   #checkTimer(time: number, domain: TimeDomain): void {

@@ -6,12 +6,14 @@ import type { StoreKey } from './state-store.js';
  *   S <key>                       the key's entry
  *   D <time> <kind> <key>         processing-time deadline of a timeout (o) or a TTL (l)
  *   E <time> <key>                event-time TTL deadline
+ *   P <key>                       an entry written before its operator had a watermark: its
+ *                                 event-time TTL deadline comes from the first watermark
  *   T <domain> <time> <key>       a user timer, domain p (processing) or e (event)
  * <key> is the key codec's encoding; <time> is 8 bytes, ordered like the number.
  */
 
 /** Namespaces of the store layout. */
-export const NS = { entry: 'S', deadline: 'D', eventDeadline: 'E', timer: 'T', version: 'V' } as const;
+export const NS = { entry: 'S', deadline: 'D', eventDeadline: 'E', noWatermark: 'P', timer: 'T', version: 'V' } as const;
 
 /** Kinds of processing-time deadlines. */
 export const DEADLINE_KIND = { timeout: 'o', ttl: 'l' } as const;
@@ -61,6 +63,7 @@ export function after(encoded: string): string {
 export const entryKey = (key: StoreKey): StoreKey => NS.entry + key;
 export const deadlineKey = (time: number, kind: string, key: StoreKey): StoreKey => NS.deadline + encodeTime(time) + kind + key;
 export const eventDeadlineKey = (time: number, key: StoreKey): StoreKey => NS.eventDeadline + encodeTime(time) + key;
+export const noWatermarkKey = (key: StoreKey): StoreKey => NS.noWatermark + key;
 export const timerKey = (domain: TimeDomain, time: number, key: StoreKey): StoreKey => NS.timer + DOMAIN_CHAR[domain] + encodeTime(time) + key;
 
 /** The range of processing-time deadlines strictly before `time`. */

@@ -123,7 +123,7 @@ describe('a damaged checkpoint', () => {
     const log = await file(/^\d+\.log$/);
     expect((await stat(log)).size).toBeGreaterThan(32768);
     await overwrite(log, 1000, 40);
-    await expect(inspectCheckpoint(checkpoint())).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT', message: expect.stringMatching(/log \d+\.log is damaged at byte \d+ \(checksum mismatch\)/) as unknown });
+    await expect(inspectCheckpoint(checkpoint())).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT', message: expect.stringMatching(/LevelDB's file \d+\.log: damaged at byte \d+ \(checksum mismatch\)/) as unknown });
     // Still damaged: the inspection did not let LevelDB open (and silently repair) it.
     await expect(inspectCheckpoint(checkpoint())).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT' });
   });
@@ -144,7 +144,7 @@ describe('a damaged checkpoint', () => {
       await ctx.stop();
       for (const [batchId, keys] of outputs) expect(keys, `batch ${batchId}`).toBe(straight.get(batchId));
     }
-    expect(refusal).toMatchObject({ code: 'CHECKPOINT_CORRUPT', message: expect.stringMatching(/log \d+\.log is damaged/) as unknown });
+    expect(refusal).toMatchObject({ code: 'CHECKPOINT_CORRUPT', message: expect.stringMatching(/LevelDB's file \d+\.log: damaged/) as unknown });
     expect(outputs.size).toBe(0);
   });
 

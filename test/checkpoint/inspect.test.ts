@@ -1,3 +1,4 @@
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, mapToPair, SluiceError, StreamingContext } from 'sluice';
@@ -141,6 +142,21 @@ describe('sluice inspect', () => {
     const busy = await cli('inspect', checkpoint());
     await ctx.stop();
     expect(busy).toMatchObject({ code: 1, err: expect.stringMatching(/in use by a running context/) as unknown });
+  });
+
+  it('--verify: reports a sound checkpoint verified (exit 0), and the first damage with its file (exit 1)', async () => {
+    await run(5);
+    const log = join(checkpoint(), (await readdir(checkpoint())).find((name) => name.endsWith('.log')) ?? '');
+    const bytes = await readFile(log);
+    bytes[10] = (bytes[10] as number) ^ 1;
+    await writeFile(log, bytes);
+    const damaged = await cli('inspect', '--verify', checkpoint());
+    expect(damaged).toMatchObject({ code: 1, out: '', err: expect.stringMatching(/^sluice inspect: CHECKPOINT_CORRUPT: .*LevelDB's file \d+\.log: damaged at byte 0 \(checksum mismatch\)/) as unknown });
+    await rm(checkpoint(), { recursive: true });
+    await run(5);
+    const sound = await cli('inspect', checkpoint(), '--verify');
+    expect(sound).toMatchObject({ code: 0, err: '' });
+    expect(sound.out).toMatch(/\n {2}verified: {7}every block checksum, and \d+ entries read and decoded: no damage$/);
   });
 
   it('prints usage for no, unknown or incomplete arguments (exit 1) and for --help (exit 0)', async () => {

@@ -176,7 +176,7 @@ describe('LevelStateStore rows written as raw bytes', () => {
     // fromDatabase takes any abstract-level database; its type names the root class.
     const outerDb = outer as unknown as Level;
     // In a checkpoint: the backend gives its operations to the checkpoint's atomic write.
-    const backend = inCheckpoint(outerDb, { cacheSize: 1 });
+    const backend = inCheckpoint(outerDb, { cacheSize: 1 }, 'the test checkpoint');
     const store = await backend.open('op é');
     store.put('k\u00ff\u0000', { a: 1 });
     store.put('plain', [1, 2]);
