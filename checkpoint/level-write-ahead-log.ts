@@ -20,6 +20,8 @@ export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
   readonly #db: ReturnType<typeof walOf>;
   #end: number | undefined;
   #oldest = 0;
+  /** What the source released: the records before it may be deleted. */
+  #released = 0;
   /** The oldest line kept once the batch being committed has committed. */
   #pending: { readonly batchId: number; readonly oldest: number } | undefined;
 
@@ -38,6 +40,15 @@ export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
       this.#oldest = first === undefined ? this.#end : batchIdOf(first);
     }
     return this.#end;
+  }
+
+  async first(): Promise<number> {
+    await this.end();
+    return this.#oldest;
+  }
+
+  release(index: number): void {
+    this.#released = Math.max(this.#released, index);
   }
 
   async append(records: readonly string[]): Promise<void> {
@@ -61,15 +72,16 @@ export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
   }
 
   /**
-   * Deletes the lines before the batch's end offset, when the commit persists state. Only a push
-   * source appends, and it opens its log (reads `end()`) when it starts; a log never opened (that
-   * of a queue, rate or iterable source) holds nothing and deletes nothing, however far the offset.
+   * Deletes, when the commit persists state, the records before the batch's end offset if the
+   * source's offsets are record indexes, or else before what the source released. Only a source
+   * that appends opens its log (reads `end()`) when it starts; a log never opened (that of a
+   * queue, rate or iterable source) holds nothing and deletes nothing, however far the offset.
    */
   prepare(commit: PendingCommit): void {
     this.#pending = undefined;
-    const upTo = commit.plan.ranges.find((range) => range.source === this.#source)?.end;
-    if (!commit.persistsState || this.#end === undefined || typeof upTo !== 'number') return;
-    const end = Math.min(upTo, this.#end);
+    const offset = commit.plan.ranges.find((range) => range.source === this.#source)?.end;
+    if (!commit.persistsState || this.#end === undefined) return;
+    const end = Math.min(typeof offset === 'number' ? offset : this.#released, this.#end);
     if (end <= this.#oldest) return;
     const operations: object[] = [];
     for (let i = this.#oldest; i < end; i++) operations.push({ type: 'del', sublevel: this.#db, key: batchKey(i) });

@@ -316,6 +316,8 @@ export class StreamingContext {
         started.push(input);
       } catch (error) {
         await this.#stopSources(started);
+        // A coded error (a damaged checkpoint log, say) keeps its code.
+        if (error instanceof SluiceError) throw this.#failStart(error);
         throw this.#failStart(new SluiceError('SOURCE_FAILED', `Source ${input.sourceName} failed to start: ${messageOf(error)}`, { source: input.sourceName, cause: error }));
       }
     }

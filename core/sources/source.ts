@@ -44,16 +44,29 @@ export interface SourceEnvironment {
 }
 
 /**
- * A durable, append-only log of the raw records a push source received, indexed from 0 in the
- * order received (ARCHITECTURE section 3). Appends are durable when the promise resolves.
+ * A durable, append-only log a source keeps in the checkpoint, indexed from 0 in the order
+ * appended (ARCHITECTURE section 3): the raw records a push source received (the receiver
+ * write-ahead log), or what a source must remember across restarts (the files a directory source
+ * has taken). Appends are durable when the promise resolves.
+ *
+ * Old entries are deleted by commits that persist state: for a source whose offsets are record
+ * indexes (numbers), the entries before the batch's end offset; for any other source, the entries
+ * before what it last passed to `release`.
  */
 export interface WriteAheadLog {
   /** The index after the last record logged (what a restarted source resumes at). */
   end(): Promise<number>;
+  /** The index of the oldest record kept (`end()` when the log is empty). */
+  first(): Promise<number>;
   /** Appends records at indexes `end, end + 1, ...`; durable on resolve. */
   append(records: readonly string[]): Promise<void>;
   /** The records with indexes in `[from, to)`. */
   read(from: number, to: number): Promise<string[]>;
+  /**
+   * The records before `index` are no longer needed (a source whose offsets are not record
+   * indexes says so after a commit): the next commit that persists state deletes them.
+   */
+  release(index: number): void;
 }
 
 /**

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { foreachBatch, StreamingContext } from 'sluice';
+import type { Offset } from 'sluice/extend';
 import { fileSink, getOrCreate } from 'sluice/checkpoint';
 import { generateTransactions, type GenerateOptions, type Transaction } from './generate.js';
 import { fraudAlerts, type Alert } from './rules.js';
@@ -101,7 +102,7 @@ export async function runFraudDetection(options: FraudDetectionOptions = {}): Pr
       if (event.type !== 'batchCompleted') return;
       const p = event.progress;
       lastBatch = p.batchId;
-      const read = Number(p.sources[0]?.endOffset ?? 0);
+      const read = rowsRead(p.sources[0]?.endOffset);
       const watermark = p.watermark === undefined ? 'none' : new Date(p.watermark).toISOString();
       log(`batch ${p.batchId}: ${p.numInputRecords} transactions (${read}/${total} read), watermark ${watermark}, ${alertsPerBatch.get(p.batchId) ?? 0} alerts`);
       alertsPerBatch.delete(p.batchId);
@@ -122,4 +123,11 @@ export async function runFraudDetection(options: FraudDetectionOptions = {}): Pr
 
 function missing(index: number): never {
   throw new RangeError(`no generated transaction ${index}`);
+}
+
+/** The rows a rate source has given by `offset` (`0`, or `{ rows, startTime }`). */
+function rowsRead(offset: Offset | undefined): number {
+  if (typeof offset !== 'object' || offset === null || Array.isArray(offset)) return 0;
+  const { rows } = offset as { readonly [key: string]: Offset };
+  return typeof rows === 'number' ? rows : 0;
 }

@@ -51,7 +51,7 @@ describe('inspectCheckpoint', () => {
       lastCommitted: { batchId: 4, batchTime: 5000 },
       lastPersisted: 4,
       pending: [],
-      sources: [{ name: 'rate', offset: 20 }],
+      sources: [{ name: 'rate', offset: { rows: 20, startTime: 0 } }],
       // Batch 4 ran with the watermark of the 16 records before it: 1500 - 500.
       watermark: 1000,
     });
@@ -64,7 +64,7 @@ describe('inspectCheckpoint', () => {
     const info = await inspectCheckpoint(checkpoint());
     expect(info.lastCommitted).toEqual({ batchId: 2, batchTime: 3000 });
     expect(info.pending).toEqual([3]);
-    expect(info.sources).toEqual([{ name: 'rate', offset: 12 }]);
+    expect(info.sources).toEqual([{ name: 'rate', offset: { rows: 12, startTime: 0 } }]);
   });
 
   it('tells the last persisted state from the last commit with checkpointInterval 3', async () => {
@@ -103,7 +103,7 @@ describe('inspectCheckpoint', () => {
       '  last committed: batch 4 at 5000 (state persisted at batch 4)',
       '  pending:        none',
       '  watermark:      1000',
-      '  sources:        rate at 20',
+      '  sources:        rate at {"rows":20,"startTime":0}',
       expect.stringMatching(/^ {2}operators: {6}counts \(updateStateByKey\): 3 rows, \d+ bytes$/) as unknown,
     ]);
   });

@@ -29,4 +29,5 @@ export { committedState } from './committed-state.js';
 export { faultyCheckpoint, type CheckpointFaults } from './faulty-checkpoint.js';
 export { exactlyOnceUnderCrash, type CrashLawOutput, type CrashScenario, type ExactlyOnceOptions } from './crash-law.js';
 export { sourceSuite, type SourceFixture, type SourceSuiteOptions } from './source-suite.js';
+export { MemoryWriteAheadLog } from './memory-write-ahead-log.js';
 export { sinkSuite, type SinkFixture, type SinkSuiteOptions } from './sink-suite.js';

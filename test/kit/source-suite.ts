@@ -13,13 +13,15 @@ export interface SourceFixture<T> {
   /** The clock the source is started with (default: a `ManualClock` at 0); `produce` may advance it. */
   readonly clock?: Clock;
   /**
-   * The receiver write-ahead log the source is started with, as a checkpointed context gives one
-   * to a push source (default: none). `reopen`'s source is started with the same log.
+   * The log the source is started with, as a checkpointed context gives one to every source
+   * (default: none); `reopen`'s sources are started with the same log, as a restarted job finds
+   * it in the checkpoint. {@link MemoryWriteAheadLog} is one.
    */
   readonly writeAheadLog?: WriteAheadLog;
   /**
    * For a replayable source: a fresh instance over the same data, as after a restart (the suite
-   * starts it). Without it, the replay case is skipped.
+   * starts it). From then on, `produce` gives data to the fresh instance. Without it, the replay
+   * and restart cases are skipped.
    */
   readonly reopen?: () => Promise<Source<T>> | Source<T>;
   readonly cleanup?: () => Promise<void> | void;
@@ -42,6 +44,9 @@ interface Started<T> {
 
 /**
  * The conformance suite of the {@link Source} contract: registers one case per law with `test`,
+ * the restart case for a fixture that can `reopen` its source (a clean stop, then a kill once a
+ * range is logged, once it is read and once it is committed, each followed by a restart: the
+ * records read must be those of a run that never stopped, none missed, none twice),
  * each on a fresh source from `factory`, started with a clock, a silent logger, the name
  * `'under-test'` and the fixture's write-ahead log if it has one, and stopped after. It imports
  * no test runner: assertions throw `AssertionError`.
@@ -146,6 +151,90 @@ export function sourceSuite<T>(options: SourceSuiteOptions<T>): void {
       await fresh.stop?.();
     }
   });
+
+  test('Source: restarts after a clean stop and after a kill at each point of a batch give every record once, as a run that never stopped', async () => {
+    const run = async (restarts: boolean): Promise<unknown[]> => {
+      const fixture = await factory();
+      if (fixture.reopen === undefined) return [];
+      const clock = fixture.clock ?? new ManualClock(0);
+      const wal = fixture.writeAheadLog;
+      const env: SourceEnvironment = { clock, logger: silentLogger(clock), name: 'under-test', ...(wal === undefined ? {} : { writeAheadLog: wal }) };
+      await fixture.source.start?.(env);
+      const job = new SimulatedJob(fixture.source);
+      try {
+        await fixture.produce(3);
+        await job.run();
+        if (restarts) await job.restart(fixture, env, true);
+        for (const kill of ['logged', 'read', 'committed'] as const) {
+          await fixture.produce(3);
+          await job.run(restarts ? kill : undefined);
+          if (restarts) await job.restart(fixture, env, false);
+          await job.run();
+        }
+        return job.delivered;
+      } finally {
+        await job.stop();
+        await fixture.cleanup?.();
+      }
+    };
+    const uninterrupted = await run(false);
+    assert.equal(uninterrupted.length, uninterrupted.length === 0 ? 0 : 12, 'the run that never stopped reads the 12 records produced');
+    assert.deepStrictEqual(await run(true), uninterrupted, 'the records read across restarts, in order, against the run that never stopped');
+  });
+}
+
+/** Where a simulated process dies in a batch: once its range is logged, or once it was read, or once it was committed. */
+type KillPoint = 'logged' | 'read' | 'committed';
+
+/**
+ * Runs a source as the batch runner and a checkpoint would, with batches of at most 2 records: a
+ * range is logged before it is read, committed after, and after a restart the logged range is
+ * read again before anything new. `stop` ends the instance (gracefully or as a kill) and starts
+ * a fresh one from `reopen`.
+ */
+class SimulatedJob<T> {
+  readonly delivered: unknown[] = [];
+  #source: Source<T>;
+  #committed: Offset;
+  #logged: { readonly start: Offset; readonly end: Offset } | undefined;
+
+  constructor(source: Source<T>) {
+    this.#source = source;
+    this.#committed = source.initialOffset();
+  }
+
+  /** Runs batches until one has nothing new, or until `kill` is reached in the first batch with records. */
+  async run(kill?: KillPoint): Promise<void> {
+    for (;;) {
+      const start = this.#committed;
+      const end = this.#logged?.end ?? (await this.#source.latestOffset(start, 2));
+      if (offsetEquals(end, start)) return;
+      this.#logged = { start, end };
+      if (kill === 'logged') return;
+      const read = await this.#source.read(start, end);
+      if (kill === 'read') return;
+      this.delivered.push(...read.records, ...(read.badRecords ?? []));
+      this.#committed = end;
+      this.#logged = undefined;
+      await this.#source.commit?.(end);
+      if (kill === 'committed') return;
+    }
+  }
+
+  /** Stops the instance (a clean stop drains what it received first) and starts a fresh one. */
+  async restart(fixture: SourceFixture<T>, env: SourceEnvironment, clean: boolean): Promise<void> {
+    if (clean) {
+      await this.#source.stopReceiving?.();
+      await this.run();
+    }
+    await this.#source.stop?.();
+    this.#source = await (fixture.reopen as NonNullable<SourceFixture<T>['reopen']>)();
+    await this.#source.start?.(env);
+  }
+
+  async stop(): Promise<void> {
+    await this.#source.stop?.();
+  }
 }
 
 /** The offsets of consecutive ranges of at most `maxRecords` from `start` until nothing is new. */

@@ -81,7 +81,7 @@ describe('the two-phase commit of a batch', () => {
     await clock.advance(2000);
     await expect(ctx.awaitTermination()).rejects.toMatchObject({ code: 'COMMIT_FAILED', batchId: 1, message: expect.stringMatching(/b could not prepare the commit of batch 1: b cannot prepare/) as unknown });
     expect(log.slice(7)).toEqual(['output 2', 'a.prepare(1)', 'a.aborted(1)', 'b.aborted(1)']);
-    expect(events.flatMap((e) => (e.type === 'batchCompleted' ? [e.progress.sources[0]?.endOffset] : []))).toEqual([1]);
+    expect(events.flatMap((e) => (e.type === 'batchCompleted' ? [e.progress.sources[0]?.endOffset] : []))).toEqual([{ rows: 1, startTime: 0 }]);
   });
 
   it('a failing committed stops the context with POST_COMMIT_FAILED after the batch completed; the participants after it are not told', async () => {

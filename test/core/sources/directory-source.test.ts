@@ -256,7 +256,7 @@ describe('DirectorySource', () => {
     const warn = vi.fn();
     const logger = { warn, info: vi.fn() } as unknown as Logger;
     const source = new DirectorySource(dir);
-    source.start({ clock: new ManualClock(), logger, name: 'files' });
+    await source.start({ clock: new ManualClock(), logger, name: 'files' });
     await writeFile(join(dir, 'a.txt'), 'a1\n');
     expect(await drain(source, 10)).toEqual([['a1']]);
     await appendFile(join(dir, 'a.txt'), 'a2\n');

@@ -36,8 +36,36 @@ describe('rate source', () => {
   it('gives the same records for the same offsets (replayable)', () => {
     const source = new RateSource({ rowsPerSecond: 3, startTime: 0 });
     expect(source.replayable).toBe(true);
-    expect(source.read(2, 5)).toEqual(source.read(2, 5));
-    expect(source.read(2, 5).records.map((r) => r.value)).toEqual([2, 3, 4]);
+    const [from, to] = [{ rows: 2, startTime: 0 }, { rows: 5, startTime: 0 }];
+    expect(source.read(from, to)).toEqual(source.read(from, to));
+    expect(source.read(from, to).records.map((r) => r.value)).toEqual([2, 3, 4]);
+  });
+
+  it('records its start time in its offsets, so a fresh instance started later replays the same records', async () => {
+    const clock = new ManualClock(5_000);
+    const first = new RateSource({ rowsPerSecond: 2 });
+    const env = { clock, logger: new StreamingContext({ batchInterval: 1000, clock }).logger, name: 'rate' };
+    first.start(env);
+    await clock.advance(2_000);
+    const end = first.latestOffset(first.initialOffset(), 10);
+    expect(end).toEqual({ rows: 4, startTime: 5_000 });
+    const before = first.read(0, end);
+    const restarted = new RateSource({ rowsPerSecond: 2 });
+    await clock.advance(60_000);
+    restarted.start(env);
+    expect(restarted.read(0, end)).toEqual(before);
+    expect(restarted.latestOffset(end, 2)).toEqual({ rows: 6, startTime: 5_000 });
+    expect(restarted.read(end, { rows: 6, startTime: 5_000 }).records).toEqual([
+      { value: 4, timestamp: 7_000 },
+      { value: 5, timestamp: 7_500 },
+    ]);
+  });
+
+  it('refuses offsets that disagree on the start time, and offsets that are not its own', () => {
+    const source = new RateSource({ rowsPerSecond: 1 });
+    source.read(0, { rows: 1, startTime: 0 });
+    expect(() => source.read({ rows: 1, startTime: 0 }, { rows: 2, startTime: 9 })).toThrow(expect.objectContaining({ code: 'CHECKPOINT_CORRUPT' }));
+    expect(() => source.read(0, 3)).toThrow(/not one of this source's/);
   });
 
   it('rejects a rate that is not positive', () => {

@@ -1,11 +1,10 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { DirectorySource, IterableSource, ManualClock, QueueSource, RateSource, SocketSource } from 'sluice';
 import type { WriteAheadLog } from 'sluice/extend';
-import { sourceSuite, type SourceFixture } from 'sluice/testing';
+import { MemoryWriteAheadLog, sourceSuite, type SourceFixture } from 'sluice/testing';
 import { LineServer } from '../../support/line-server.js';
 import { until } from '../../support/until.js';
 
@@ -66,39 +65,22 @@ describe('sourceSuite over the iterable source, on an async iterable (not replay
   });
 });
 
-describe('sourceSuite over the rate source (replayable)', () => {
+describe('sourceSuite over the rate source (replayable; its start time is in its offsets)', () => {
   sourceSuite({
     test: it,
     factory: (): SourceFixture<unknown> => {
       const clock = new ManualClock(0);
-      const options = { rowsPerSecond: 10, startTime: 0 };
-      return { source: new RateSource(options), clock, produce: (n) => clock.advance(n * 100), reopen: () => new RateSource(options) };
+      return { source: new RateSource({ rowsPerSecond: 10 }), clock, produce: (n) => clock.advance(n * 100), reopen: () => new RateSource({ rowsPerSecond: 10 }) };
     },
   });
 });
 
-/**
- * A known bug, kept visible: the directory source says it is replayable, but its discovery list
- * lives in memory, so a fresh instance (as after a restart) cannot read the offsets the first one
- * gave; a checkpointed textFileStream fails the same way after a restart (SOURCE_FAILED). This
- * case expects that failure, and so fails once the source is fixed: then register it as the others.
- */
-const DIRECTORY_REPLAY_CASE = 'Source: a fresh instance (after a restart) gives the same records for the same offsets';
-
-describe('sourceSuite over the directory source, on files in a temporary directory (replayable)', () => {
+describe('sourceSuite over the directory source, on files in a temporary directory, its taken files in a log (replayable)', () => {
   sourceSuite({
-    test: (name, fn) => {
-      if (name !== DIRECTORY_REPLAY_CASE) {
-        it(name, fn);
-        return;
-      }
-      it(`${name}: not yet (known bug, the discovery list is not replayable)`, async () => {
-        await expect(fn()).rejects.toThrow(/is not an offset of this source \(expected \{ file, line \} within the 0 files discovered\)/);
-      });
-    },
+    test: it,
     factory: async (): Promise<SourceFixture<string>> => {
       const directory = await mkdtemp(join(tmpdir(), 'sluice-source-suite-'));
-      const source = new DirectorySource(directory);
+      let source = new DirectorySource(directory);
       const make = names();
       let files = 0;
       const produce = async (n: number): Promise<void> => {
@@ -109,43 +91,34 @@ describe('sourceSuite over the directory source, on files in a temporary directo
         // A file is taken once two listings in a row see it unchanged: this is the first (a batch with no limit to plan).
         await source.latestOffset(source.initialOffset(), 0);
       };
-      return { source, produce, reopen: () => new DirectorySource(directory), cleanup: () => rm(directory, { recursive: true, force: true }) };
+      const reopen = (): DirectorySource => (source = new DirectorySource(directory));
+      return { source, produce, writeAheadLog: new MemoryWriteAheadLog(), reopen, cleanup: () => rm(directory, { recursive: true, force: true }) };
     },
   });
 });
 
-/** A receiver write-ahead log in memory, durable for the life of the test; an append lands a turn later, as a write to disk would. */
-class MemoryWriteAheadLog implements WriteAheadLog {
-  readonly #lines: string[] = [];
-
-  end(): Promise<number> {
-    return Promise.resolve(this.#lines.length);
-  }
-
-  async append(records: readonly string[]): Promise<void> {
-    await nextTurn();
-    this.#lines.push(...records);
-  }
-
-  read(from: number, to: number): Promise<string[]> {
-    return Promise.resolve(this.#lines.slice(from, to));
-  }
-}
-
-/** A socket source connected to a fresh line server; `produce` writes lines and waits until the source holds them. */
+/**
+ * A socket source connected to a fresh line server; `produce` writes lines to the latest
+ * instance's connection and waits until it holds them.
+ */
 async function socketFixture(writeAheadLog?: WriteAheadLog): Promise<SourceFixture<string>> {
   const server = await LineServer.listen();
-  const source = new SocketSource('127.0.0.1', server.port);
+  let source = new SocketSource('127.0.0.1', server.port);
+  let instances = 1;
   const make = names();
   const produce = async (n: number): Promise<void> => {
-    const peer = await server.connection(1);
+    const peer = await server.connection(instances);
     const expected = source.received + n;
     peer.write(make(n).map((line) => `${line}\n`).join(''));
     await until(() => source.received === expected, `${expected} lines received`);
   };
   const cleanup = (): Promise<void> => server.close();
   if (writeAheadLog === undefined) return { source, produce, cleanup };
-  return { source, produce, cleanup, writeAheadLog, reopen: () => new SocketSource('127.0.0.1', server.port) };
+  const reopen = (): SocketSource => {
+    instances += 1;
+    return (source = new SocketSource('127.0.0.1', server.port));
+  };
+  return { source, produce, cleanup, writeAheadLog, reopen };
 }
 
 describe('sourceSuite over the socket source, on a local line server (not replayable without a write-ahead log)', () => {
