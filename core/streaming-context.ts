@@ -157,7 +157,9 @@ export class StreamingContext {
    * order, as lines (`format: 'text'`, the default, `'ndjson'`, or a parse function). A file is
    * taken once its size and modification time are unchanged between two batches, so a
    * half-written file is not read early; write to a temporary name (`.tmp`, a leading dot) and
-   * rename for the file to be taken at the next batches.
+   * rename for the file to be taken at the next batches. In a checkpointed context the files taken
+   * are recorded in the checkpoint, so a restarted job reads each file once (see
+   * {@link DirectorySource}); `maxFilesPerBatch` and `maxFileAge` bound a batch and the record.
    *
    * @example ctx.textFileStream<Click>('data/clicks', { format: 'ndjson', badRecords: 'deadLetter' })
    */
@@ -168,7 +170,9 @@ export class StreamingContext {
   /**
    * Spark's `socketTextStream`: connects to `host:port` as a TCP client and reads lines
    * (`format: 'text'`, the default, `'ndjson'`, or a parse function), reconnecting when the
-   * connection drops. Not replayable after a restart until the receiver write-ahead log lands.
+   * connection drops. In a checkpointed context, received lines are written to the receiver
+   * write-ahead log in the checkpoint before a batch reads them, so a restarted job replays them;
+   * lines still in flight when the process dies are lost (TCP has no acknowledgements).
    *
    * @example ctx.socketTextStream('localhost', 9999).pipe(flatMap((l) => l.split(' ')), countByValue(), print())
    */
