@@ -23,7 +23,7 @@ const unique = new Set(keys);
 const expected = new Set(referenceAlerts(transactions).map(alertKey));
 const matches = unique.size === expected.size && [...unique].every((k) => expected.has(k));
 console.log(
-  `\nexactly-once: ${result.batchFiles} batches written to the file sink, ${keys.length - unique.size} duplicate alerts; ` +
+  `\nexactly-once: ${result.batchFiles} batch files written by the file sink (one per batch with alerts), ${keys.length - unique.size} duplicate alerts; ` +
     `the alerts ${matches ? 'match' : 'DO NOT match'} the reference implementation (${expected.size} expected).`,
 );
 if (!matches || unique.size !== keys.length) process.exitCode = 1;

@@ -133,6 +133,18 @@ describe('fileSink', () => {
     expect(await files(join(dir(), 'out'))).toEqual({ 'batch-0000000000000000.txt': 'n=1\nn=2\n', 'batch-0000000000000001.txt': 'n=3\n' });
   });
 
+  it('writes no file for an empty batch unless writeEmpty is set', async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock });
+    const input = ctx.queueStream([[1], [], [2]]);
+    input.pipe(fileSink(join(dir(), 'skips')));
+    input.pipe(fileSink(join(dir(), 'all'), { writeEmpty: true }));
+    await runFor(ctx, clock, 3);
+    await ctx.stop();
+    expect(Object.keys(await files(join(dir(), 'skips')))).toEqual(['batch-0000000000000000.ndjson', 'batch-0000000000000002.ndjson']);
+    expect(await files(join(dir(), 'all'))).toEqual({ 'batch-0000000000000000.ndjson': '1\n', 'batch-0000000000000001.ndjson': '', 'batch-0000000000000002.ndjson': '2\n' });
+  });
+
   it.each(CRASHES)('after a crash %s batch %i (checkpoint interval %i), the replay leaves the same files as an uninterrupted run', async (fault, at, interval) => {
     const crashed = await crashAndResume(fault, at, { interval });
     const straight = await straightRun({ interval });
