@@ -1,9 +1,13 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { messageOf } from '../core/internal.js';
 import { SluiceError } from 'sluice';
 import { formatInspection, inspectCheckpoint } from './inspect.js';
 
 const USAGE = [
   'Usage: sluice inspect <checkpoint-directory> [--json] [--verify]',
+  '       sluice --version',
   '',
   '  inspect   reports where a checkpoint stands: last committed and persisted batches, batches a',
   '            restart replays, source offsets, watermark and the state size of every operator.',
@@ -14,7 +18,7 @@ const USAGE = [
 ].join('\n');
 
 /**
- * The `sluice` command: `sluice inspect <dir> [--json] [--verify]`.
+ * The `sluice` command: `sluice inspect <dir> [--json] [--verify]`, `sluice --version`.
  *
  * @param argv - the arguments after the command name.
  * @param out - where the report (and usage) goes, one line or block per call.
@@ -24,6 +28,10 @@ const USAGE = [
 export async function main(argv: readonly string[], out: (line: string) => void, err: (line: string) => void = out): Promise<number> {
   if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     out(USAGE);
+    return 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    out(await packageVersion());
     return 0;
   }
   const parsed = parse(argv);
@@ -54,4 +62,20 @@ function parse(argv: readonly string[]): { readonly directory: string; readonly 
   const operands = rest.filter((arg) => !options.includes(arg));
   if (operands.length !== 1) return operands.length === 0 ? 'inspect needs the checkpoint directory' : `inspect takes one directory, got ${operands.length}`;
   return { directory: operands[0] as string, json: rest.includes('--json'), verify: rest.includes('--verify') };
+}
+
+/** The version in Sluice's own package.json, found upwards from this module (in `dist/` or not). */
+async function packageVersion(): Promise<string> {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'sluice' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // no package.json here: look further up
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
 }

@@ -194,24 +194,30 @@ function noCheckpoint(directory: string, why: string, cause?: unknown): SluiceEr
  * A short human-readable report of an inspection.
  *
  * @example
- * Checkpoint ./ckpt (format 1, batch interval 1000 ms, zero time 0)
- *   last committed: batch 7 at 8000 (state persisted at batch 7)
+ * Checkpoint ./ckpt (format 2, batch interval 1000 ms, zero time 0 (1970-01-01T00:00:00.000Z))
+ *   last committed: batch 7 at 8000 (1970-01-01T00:00:08.000Z) (state persisted at batch 7)
  *   pending:        none
  *   watermark:      none
- *   sources:        rate-0 at 32
+ *   sources:        rate-0 at {"rows":32,"startTime":0}
  *   operators:      counts (updateStateByKey): 3 rows, 96 bytes
  */
 export function formatInspection(info: CheckpointInspection): string {
-  const committed = info.lastCommitted === undefined ? 'none' : `batch ${info.lastCommitted.batchId} at ${info.lastCommitted.batchTime}`;
+  const committed = info.lastCommitted === undefined ? 'none' : `batch ${info.lastCommitted.batchId} at ${timeOf(info.lastCommitted.batchTime)}`;
   const persisted = info.lastPersisted === undefined ? 'no state persisted' : `state persisted at batch ${info.lastPersisted}`;
   const list = (items: readonly string[]): string => (items.length === 0 ? 'none' : items.join(`\n${' '.repeat(18)}`));
   return [
-    `Checkpoint ${info.directory} (format ${info.format}, batch interval ${info.batchIntervalMs} ms, zero time ${info.zeroTime})`,
+    `Checkpoint ${info.directory} (format ${info.format}, batch interval ${info.batchIntervalMs} ms, zero time ${timeOf(info.zeroTime)})`,
     `  last committed: ${committed} (${persisted})`,
     `  pending:        ${info.pending.length === 0 ? 'none' : `batches ${info.pending.join(', ')} (logged, not committed: replayed on restart)`}`,
-    `  watermark:      ${info.watermark ?? 'none'}`,
+    `  watermark:      ${info.watermark === undefined ? 'none' : timeOf(info.watermark)}`,
     `  sources:        ${list(info.sources.map((s) => `${s.name} at ${JSON.stringify(s.offset)}`))}`,
     `  operators:      ${list(info.operators.map((o) => `${o.id} (${o.kind}): ${o.rows} rows, ${o.bytes} bytes`))}`,
     ...(info.verified === undefined ? [] : [`  verified:       every block checksum, and ${info.verified.entries} entries read and decoded: no damage`]),
   ].join('\n');
+}
+
+/** Epoch milliseconds with their ISO date beside them: `5000 (1970-01-01T00:00:05.000Z)`. */
+function timeOf(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : `${ms} (${date.toISOString()})`;
 }

@@ -99,10 +99,10 @@ describe('inspectCheckpoint', () => {
     await run(5);
     const report = formatInspection(await inspectCheckpoint(checkpoint()));
     expect(report.split('\n')).toEqual([
-      `Checkpoint ${checkpoint()} (format 2, batch interval 1000 ms, zero time 0)`,
-      '  last committed: batch 4 at 5000 (state persisted at batch 4)',
+      `Checkpoint ${checkpoint()} (format 2, batch interval 1000 ms, zero time 0 (1970-01-01T00:00:00.000Z))`,
+      '  last committed: batch 4 at 5000 (1970-01-01T00:00:05.000Z) (state persisted at batch 4)',
       '  pending:        none',
-      '  watermark:      1000',
+      '  watermark:      1000 (1970-01-01T00:00:01.000Z)',
       '  sources:        rate at {"rows":20,"startTime":0}',
       expect.stringMatching(/^ {2}operators: {6}counts \(updateStateByKey\): 3 rows, \d+ bytes$/) as unknown,
     ]);
@@ -116,6 +116,11 @@ describe('sluice inspect', () => {
     const code = await main(argv, (line) => out.push(line), (line) => err.push(line));
     return { code, out: out.join('\n'), err: err.join('\n') };
   }
+
+  it('--version prints the package version', async () => {
+    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(await cli('--version')).toEqual({ code: 0, out: manifest.version, err: '' });
+  });
 
   it('prints the report, or JSON with --json, and exits 0', async () => {
     await run(5);
