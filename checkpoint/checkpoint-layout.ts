@@ -1,7 +1,7 @@
 import type { Level } from 'level';
 
 /*
- * One LevelDB per checkpoint directory (ARCHITECTURE section 7):
+ * One LevelDB per checkpoint directory (docs/architecture.md):
  *   meta/format          { version, zeroTime, fingerprint }
  *   offsets/<batch id>   the batch's plan, written before it computes
  *   commits/<batch id>   the batch's commit record, written atomically with its state and sink rows

@@ -38,7 +38,7 @@ export interface CommitOperation {
 }
 
 /**
- * The checkpoint of one context in one LevelDB (ARCHITECTURE sections 4, 7 and 11): the plan of
+ * The checkpoint of one context in one LevelDB (docs/architecture.md): the plan of
  * every batch is logged before it computes; its commit record, its participants' operations
  * (state changes every `interval` batches, table-sink rows, write-ahead-log purges) and the purge
  * of log entries a persisted state makes unnecessary are written in one atomic batch; recovery

@@ -47,8 +47,8 @@ export interface Recovery {
 }
 
 /**
- * The port through which a checkpoint takes part in the batch life cycle (ARCHITECTURE sections 4
- * and 11). The core calls it; `sluice/checkpoint` implements it on LevelDB. It is itself a commit
+ * The port through which a checkpoint takes part in the batch life cycle (docs/architecture.md).
+ * The core calls it; `sluice/checkpoint` implements it on LevelDB. It is itself a commit
  * participant: it prepares its own operations (log retention, write-ahead-log purges) after the
  * other participants, does the batch's one atomic write, and hears `committed` first.
  */

@@ -52,7 +52,7 @@ export interface StoreStats {
 }
 
 /**
- * The versioned key-value store behind one stateful operator (ARCHITECTURE section 3).
+ * The versioned key-value store behind one stateful operator (docs/architecture.md).
  *
  * A store is opened at its last committed version N. While a batch runs, the operator loads the
  * keys it needs in one bulk call (`load`), reads them synchronously (`get`, `has`), and stages

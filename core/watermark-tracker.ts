@@ -36,7 +36,7 @@ interface Tracked {
 }
 
 /**
- * The event-time watermarks of a context (ARCHITECTURE section 6): for each watermarked stream,
+ * The event-time watermarks of a context (docs/architecture.md): for each watermarked stream,
  * `W = max event time seen - delay`, computed at the end of batch k and used by batch k + 1,
  * never decreasing; an input without records for its idle timeout stops holding the minimum back.
  * What a batch uses is fixed in its plan, so a replay sees the same watermarks.

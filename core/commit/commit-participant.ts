@@ -28,7 +28,7 @@ export interface PendingCommit {
 
 /**
  * Everything that must change together with a batch's commit takes part in it through this one
- * interface (ARCHITECTURE section 11; Flink's notify-after-commit contract). For batch k:
+ * interface (docs/architecture.md; Flink's notify-after-commit contract). For batch k:
  *
  * 1. every participant's {@link CommitParticipant.prepare}: it gives its operations for the atomic
  *    write ({@link PendingCommit.write}), or prepares its own external transaction keyed by k;

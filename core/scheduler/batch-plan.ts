@@ -11,7 +11,7 @@ export interface SourceRange {
 
 /**
  * Everything a batch depends on that is not in its input, fixed before the batch computes: a
- * re-run of the same plan gives the same results (ARCHITECTURE section 4).
+ * re-run of the same plan gives the same results (docs/architecture.md).
  */
 export interface BatchPlan {
   readonly batchId: number;

@@ -45,7 +45,7 @@ export interface SourceEnvironment {
 
 /**
  * A durable, append-only log a source keeps in the checkpoint, indexed from 0 in the order
- * appended (ARCHITECTURE section 3): the raw records a push source received (the receiver
+ * appended (docs/architecture.md): the raw records a push source received (the receiver
  * write-ahead log), or what a source must remember across restarts (the files a directory source
  * has taken). Appends are durable when the promise resolves.
  *
@@ -70,7 +70,7 @@ export interface WriteAheadLog {
 }
 
 /**
- * A source of records, replayable by offsets (ARCHITECTURE section 3). Each batch, the scheduler
+ * A source of records, replayable by offsets (docs/architecture.md). Each batch, the scheduler
  * asks `latestOffset(start, maxRecords)` for the batch's end, logs `[start, end]` in the plan,
  * then calls `read(start, end)`, and `commit(end)` once the batch is committed.
  *

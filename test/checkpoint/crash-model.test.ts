@@ -24,7 +24,7 @@ import { agg, countByWindow, eventTimeWindow, reduceByKeyAndWindow, tumbling, wi
 import { committedState, faultyCheckpoint } from 'sluice/testing';
 
 /*
- * The exactly-once law of ARCHITECTURE section 4, checked by crashing a checkpointed job at every
+ * The exactly-once law of docs/exactly-once.md, checked by crashing a checkpointed job at every
  * step of a batch's life and comparing with a run that never crashed:
  *   afterPlan     the plan is logged, then the first output throws (before any sink wrote);
  *   compute       a user function (a map right after the source) throws on one record;

@@ -15,8 +15,8 @@ const nonZero = (pair: Pair<Key, number>): boolean => pair[1] !== 0;
  * of the window (see `window`), computed incrementally as `reduceByKeyAndWindow(+, -)` with the
  * records whose count fell to 0 dropped. Records are compared by value, so they must be keys
  * (strings, numbers, ... or arrays of these); they come out by partition, records of the previous
- * window first. The held per-batch counts and the previous window's counts live in memory (the
- * checkpoint work rebuilds them by replay).
+ * window first. The held per-batch counts and the previous window's counts are kept in the
+ * operator's state store, so a checkpoint brings them back after a restart.
  *
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).

@@ -28,8 +28,8 @@ const concat: WindowMerge<unknown[]> = { first: (values) => values.slice(), add:
  * Spark's `groupByKeyAndWindow`: at every slide time, one `[key, values]` pair per key of the
  * window (see `window`), values in arrival order (by batch, then as `groupByKey` orders a batch);
  * keys by partition, then first seen in the window. Each window's arrays are new (changing them
- * does not change later windows). The held per-batch groups live in memory (the checkpoint work
- * rebuilds them by replay).
+ * does not change later windows). The held per-batch groups are kept in the operator's state store,
+ * so a checkpoint brings them back after a restart.
  *
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).

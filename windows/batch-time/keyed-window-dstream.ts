@@ -23,7 +23,8 @@ export interface KeyedWindowFunctions<I, K extends Key, V> {
  * `groupByKeyAndWindow`). It holds each batch's per-key result; at a slide it merges the window's
  * results partition by partition, or, with an inverse, moves the previous window's per-key values
  * forward by the batches that entered and left (Spark's ReducedWindowedDStream). The held results
- * and the previous window's values live in memory (the checkpoint work rebuilds them by replay).
+ * and the previous window's values are kept in the operator's state store, so a
+ * checkpoint brings them back after a restart.
  */
 export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, Pair<K, V>, Pair<K, V>> {
   readonly #fns: KeyedWindowFunctions<I, K, V>;

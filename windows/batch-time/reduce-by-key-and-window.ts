@@ -28,8 +28,8 @@ const identity = <V>(value: V): V => value;
  * that entered, minus those that left (Spark's incremental form, cheaper for long windows): keys of
  * the previous window keep their order and new keys follow, first seen first; a key whose values
  * have all left stays with its "zero" (`0` for a sum) unless `options.filter` drops it, as in Spark.
- * The held per-batch results and the previous window live in memory (the checkpoint work rebuilds
- * them by replay).
+ * The held per-batch results and the previous window are kept in the operator's state store, so a
+ * checkpoint brings them back after a restart.
  *
  * @param reduce - an associative and commutative function.
  * @param inverse - undoes `reduce`, or `undefined` to merge every window in full.

@@ -12,8 +12,8 @@ import { WindowedDStream, type WindowSlide, type WindowStateOptions } from './wi
  * = a`), each window is the previous one plus the batches that entered, minus those that left,
  * the way Spark computes it: once a record has been seen, every later window gives one record,
  * even when nothing is left in it (`0` for a sum); windows before the first record give an empty
- * batch. The held batch results and the running value live in memory (the checkpoint work
- * rebuilds them by replay).
+ * batch. The held batch results and the running value are kept in the operator's state store, so a
+ * checkpoint brings them back after a restart.
  *
  * @param reduce - an associative (and, with `inverse`, commutative) function.
  * @param inverse - undoes `reduce`, or `undefined` to reduce every window in full.

@@ -14,7 +14,7 @@ export interface KeyedWindow {
  * the table was loaded or rolled back (after a start, or after a batch that did not commit).
  *
  * Windows come out in a defined order that does not depend on history (so a replayed batch
- * emits the same records in the same order, ARCHITECTURE section 5): by end, then start, then the
+ * emits the same records in the same order, docs/architecture.md): by end, then start, then the
  * key's hash (`hashKey`), then the key's encoding. Sorting by a number is several times cheaper
  * than sorting the key strings.
  */
