@@ -8,7 +8,7 @@ import { silentLogger } from './logger.js';
 import type { CheckpointStorage, Checkpointer, Recovery } from './checkpoint-port.js';
 import type { BatchPlan } from './scheduler/batch-plan.js';
 import { BatchRunner } from './scheduler/batch-runner.js';
-import { recover } from './scheduler/recovery.js';
+import { checkReplayable, recover } from './scheduler/recovery.js';
 import { InlineExecutor, type Executor } from './scheduler/executor.js';
 import { JobGenerator } from './scheduler/job-generator.js';
 import { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.js';
@@ -205,7 +205,7 @@ export class StreamingContext {
     const checkpointer = this.#graph.checkpointer;
     const runner = new BatchRunner({ graph: this.#graph, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism });
     this.#runner = runner;
-    // The checkpoint, then the extensions (state stores): sources may write to the checkpoint.
+    // The checkpoint, then the extensions (state stores), then recovery, then the sources.
     try {
       await checkpointer?.open();
       for (const hook of this.#graph.services.startHooks) await hook();
@@ -213,22 +213,32 @@ export class StreamingContext {
       await this.#runStopHooks();
       throw this.#failStart(error instanceof SluiceError ? error : new SluiceError('BATCH_FAILED', `The streaming context could not start: ${messageOf(error)}`, { cause: error }));
     }
+    const now = this.clock.now();
+    let zeroTime = now - (now % this.batchInterval);
+    let recovery: Recovery | undefined;
+    const failRecovery = async (error: unknown, sourcesStarted: boolean): Promise<never> => {
+      if (sourcesStarted) await this.#stopSources(runner.inputs);
+      await this.#runStopHooks();
+      throw this.#failStart(error instanceof SluiceError ? error : new SluiceError('CHECKPOINT_CORRUPT', `The checkpoint could not be read: ${messageOf(error)}`, { cause: error }));
+    };
+    // The checkpoint is accepted before any source starts: a refused start must not let a source
+    // connect, receive, or write to the checkpoint.
+    try {
+      recovery = checkpointer === undefined ? undefined : await recover(checkpointer, this.#graph, runner, zeroTime);
+    } catch (error) {
+      await failRecovery(error, false);
+    }
     try {
       await this.#startSources(runner, checkpointer);
     } catch (error) {
       await this.#runStopHooks();
       throw error;
     }
-    const now = this.clock.now();
-    let zeroTime = now - (now % this.batchInterval);
-    let recovery: Recovery | undefined;
     try {
-      recovery = checkpointer === undefined ? undefined : await recover(checkpointer, this.#graph, runner, zeroTime);
+      checkReplayable(recovery, runner);
       for (const participant of this.#graph.commitParticipants) await participant.initialize?.(recovery?.restored?.batchId);
     } catch (error) {
-      await this.#stopSources(runner.inputs);
-      await this.#runStopHooks();
-      throw this.#failStart(error instanceof SluiceError ? error : new SluiceError('CHECKPOINT_CORRUPT', `The checkpoint could not be read: ${messageOf(error)}`, { cause: error }));
+      await failRecovery(error, true);
     }
     for (const change of recovery?.changes ?? []) this.logger.info({ checkpoint: checkpointer?.location }, `upgrade: ${change}`);
     zeroTime = recovery?.zeroTime ?? zeroTime;

@@ -18,17 +18,27 @@ export function fingerprintOf(graph: DStreamGraph): GraphFingerprint {
 }
 
 /**
- * Asks the checkpoint where to resume, restores the sources' offsets and the watermarks, and
- * checks that every source can give again what must be replayed.
+ * Asks the checkpoint where to resume, and restores the sources' offsets and the watermarks. Runs
+ * before the sources start, so that a refused checkpoint lets no source connect or write.
  *
  * @returns the recovery, or `undefined` for a fresh checkpoint.
- * @throws SluiceError `SOURCE_OFFSET_UNAVAILABLE` when a source that is not replayable would have
- * to replay data; the checkpointer's own codes for an incompatible or corrupt checkpoint.
+ * @throws the checkpointer's own codes for an incompatible or corrupt checkpoint.
  */
 export async function recover(checkpointer: Checkpointer, graph: DStreamGraph, runner: BatchRunner, zeroTime: number): Promise<Recovery | undefined> {
   const recovery = await checkpointer.recover(fingerprintOf(graph), zeroTime);
-  if (recovery === undefined) return undefined;
-  if (recovery.restored !== undefined) runner.restore(recovery.restored);
+  if (recovery?.restored !== undefined) runner.restore(recovery.restored);
+  return recovery;
+}
+
+/**
+ * Checks, once the sources have started (a socket source is replayable only once it has its
+ * write-ahead log), that every source can give again what the recovery must replay.
+ *
+ * @throws SluiceError `SOURCE_OFFSET_UNAVAILABLE` when a source that is not replayable would have
+ * to replay data, or to resume after records it has already given.
+ */
+export function checkReplayable(recovery: Recovery | undefined, runner: BatchRunner): void {
+  if (recovery === undefined) return;
   runner.inputs.forEach((input, i) => {
     if (input.source.replayable) return;
     const moved = !offsetEquals(runner.offsetOf(i), input.source.initialOffset());
@@ -44,5 +54,4 @@ export async function recover(checkpointer: Checkpointer, graph: DStreamGraph, r
       );
     }
   });
-  return recovery;
 }

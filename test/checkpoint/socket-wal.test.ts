@@ -78,3 +78,25 @@ describe('socket source replaying from a damaged write-ahead log', () => {
     });
   });
 });
+
+describe('socket source on a checkpoint a start refuses', () => {
+  it('does not connect (so writes nothing to the log) before the checkpoint is accepted', async () => {
+    const delivered: string[] = [];
+    const clock = new ManualClock();
+    const { ctx: first, source } = job(clock, delivered, { armed: false });
+    await first.start();
+    await lines.connected(1);
+    lines.clients[0]?.write('a\n');
+    await until(() => source.received === 1, 'line a in the write-ahead log');
+    await clock.advance(1000);
+    await first.stop();
+    expect(delivered).toEqual(['a']);
+
+    // Another batch interval: refused as incompatible, before the source could connect.
+    const refused = new StreamingContext({ batchInterval: 500, clock: new ManualClock(1000), checkpoint: levelCheckpoint(dir()) });
+    refused.source(new SocketSource('127.0.0.1', lines.port), { name: 'lines' }).pipe(foreachBatch(() => undefined));
+    await expect(refused.start()).rejects.toMatchObject({ code: 'CHECKPOINT_INCOMPATIBLE' });
+    // No second connection: a source that connected could have written what it received to the log.
+    expect(lines.clients).toHaveLength(1);
+  });
+});
