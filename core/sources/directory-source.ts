@@ -321,16 +321,11 @@ export class DirectorySource<T = string> implements Source<T> {
   }
 
   #checkUnchanged(name: string, stamp: FileStamp): void {
-    const index = this.#indexOfName(name);
+    const index = this.#taken.indexOf(name);
     const file = index === undefined ? undefined : this.#taken.at(index);
     if (file !== undefined && (stamp.size !== file.size || stamp.mtimeMs !== file.mtimeMs)) {
       this.#warnOnce(name, { file: this.#path(file), takenSize: file.size, size: stamp.size }, 'a file changed after the directory source took it; the change is not read (write files under a temporary name, then rename them)');
     }
-  }
-
-  #indexOfName(name: string): number | undefined {
-    for (let i = this.#taken.end - 1; i >= this.#taken.base; i--) if (this.#taken.at(i)?.name === name) return i;
-    return undefined;
   }
 
   #warnOnce(name: string, details: object, message: string): void {
@@ -355,6 +350,9 @@ export class DirectorySource<T = string> implements Source<T> {
     const { file, line } = (typeof offset === 'object' && offset !== null && !Array.isArray(offset) ? offset : {}) as Partial<Record<string, Offset>>;
     if (!isCount(file) || !isCount(line) || file > this.#taken.end || (file === this.#taken.end && line !== 0)) {
       throw new RangeError(`DirectorySource: ${JSON.stringify(offset)} is not an offset of this source (expected { file, line } within the ${this.#taken.end} files taken).`);
+    }
+    if (file < this.#taken.base) {
+      throw new RangeError(`DirectorySource: ${JSON.stringify(offset)} names a file whose record maxFileAge has already dropped (the oldest kept is file ${this.#taken.base}).`);
     }
     return { file, line };
   }

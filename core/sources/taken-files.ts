@@ -27,7 +27,8 @@ export interface TakenFile {
 export class TakenFiles {
   #base = 0;
   #files: TakenFile[] = [];
-  readonly #names = new Set<string>();
+  /** The index of each kept file, by name. */
+  readonly #names = new Map<string, number>();
   #newestMtime = Number.NEGATIVE_INFINITY;
   #log: WriteAheadLog | undefined;
   #released = 0;
@@ -70,6 +71,11 @@ export class TakenFiles {
     return this.#names.has(name);
   }
 
+  /** The index of the kept file of this name, if any. */
+  indexOf(name: string): number | undefined {
+    return this.#names.get(name);
+  }
+
   /** The file at `index`, if kept. */
   at(index: number): TakenFile | undefined {
     return this.#files[index - this.#base];
@@ -101,8 +107,8 @@ export class TakenFiles {
   }
 
   #add(file: TakenFile): void {
+    this.#names.set(file.name, this.end);
     this.#files.push(file);
-    this.#names.add(file.name);
     if (file.mtimeMs > this.#newestMtime) this.#newestMtime = file.mtimeMs;
   }
 }
