@@ -1,5 +1,5 @@
-import type { CommitParticipant, PendingCommit, WriteAheadLog } from 'sluice/extend';
-import { batchIdOf, batchKey, type CheckpointDb } from './checkpoint-layout.js';
+import { decodeValue, type BatchPlan, type CommitParticipant, type PendingCommit, type WriteAheadLog } from 'sluice/extend';
+import { batchIdOf, batchKey, sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { corruptInUse } from './checkpoint-errors.js';
 
 /** The sublevel of the write-ahead log of `source`. */
@@ -18,6 +18,7 @@ export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
   readonly #directory: string;
   readonly #source: string;
   readonly #db: ReturnType<typeof walOf>;
+  readonly #plans: ReturnType<typeof sublevels>['offsets'];
   #end: number | undefined;
   #oldest = 0;
   /** What the source released: the records before it may be deleted. */
@@ -30,16 +31,38 @@ export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
     this.#source = source;
     this.name = `the write-ahead log of source ${source}`;
     this.#db = walOf(db, source);
+    this.#plans = sublevels(db).offsets;
   }
 
+  /**
+   * The index after the last line logged. A log whose lines were all deleted (every one committed)
+   * holds no key to say it, so the end is also at least where the newest logged plan reads up to:
+   * a restarted source numbers its new lines after those, never again from 0.
+   *
+   * @throws SluiceError `CHECKPOINT_CORRUPT` when the newest plan cannot be decoded.
+   */
   async end(): Promise<number> {
     if (this.#end === undefined) {
       const [last] = await this.#db.keys({ reverse: true, limit: 1 }).all();
       const [first] = await this.#db.keys({ limit: 1 }).all();
-      this.#end = last === undefined ? 0 : batchIdOf(last) + 1;
+      this.#end = Math.max(last === undefined ? 0 : batchIdOf(last) + 1, await this.#plannedEnd());
       this.#oldest = first === undefined ? this.#end : batchIdOf(first);
     }
     return this.#end;
+  }
+
+  /** The end offset of this source in the newest logged plan, when it is a line index (else 0). */
+  async #plannedEnd(): Promise<number> {
+    const [newest] = await this.#plans.values({ reverse: true, limit: 1 }).all();
+    if (newest === undefined) return 0;
+    let plan: BatchPlan;
+    try {
+      plan = decodeValue(newest) as BatchPlan;
+    } catch (error) {
+      throw corruptInUse(this.#directory, 'the newest batch plan cannot be decoded', error);
+    }
+    const end = plan.ranges.find((range) => range.source === this.#source)?.end;
+    return typeof end === 'number' ? end : 0;
   }
 
   async first(): Promise<number> {

@@ -1,4 +1,9 @@
-import { StreamingContext, filter, foreachBatch, keyBy, map, union, type Clock, type DStream } from 'sluice';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StreamingContext, filter, foreachBatch, keyBy, map, union, type DStream } from 'sluice';
+import type { Offset } from 'sluice/extend';
+import { fileSink, getOrCreate } from 'sluice/checkpoint';
 import { agg, calendar, eventTimeWindow, withWatermark, type Aggregator } from 'sluice/windows';
 import { DEVICES, FLUSH_DEVICE, generateReadings, type Reading } from './generate.js';
 
@@ -40,7 +45,15 @@ export interface IotOptions {
   readonly everyMinutes?: number;
   readonly batchInterval?: string | number;
   readonly maxRecordsPerBatch?: number;
-  readonly clock?: Clock;
+  /** How fast the readings arrive (default 5 000 a second). */
+  readonly readingsPerSecond?: number;
+  /**
+   * Where the checkpoint (`checkpoint/`) and the rollups (`rollups/`) go (default: a temporary
+   * directory, removed afterwards). Run again on the same directory to resume a stopped or killed run.
+   */
+  readonly outDir?: string;
+  /** Stop gracefully on SIGTERM or SIGINT (`ctx.stopOnSignals()`), to be resumed on `outDir` (default false). */
+  readonly stopOnSignals?: boolean;
   /** Where progress and rollup lines go (default: nowhere). */
   readonly log?: (line: string) => void;
 }
@@ -48,30 +61,96 @@ export interface IotOptions {
 /** What the job produced. */
 export interface IotResult {
   readonly readings: readonly Reading[];
+  /** Every rollup in the sink, this run's and those of the runs it resumed, in batch order. */
   readonly rollups: readonly Rollup[];
+  /** Batches this run completed (replayed ones included). */
   readonly batches: number;
+  /** Whether the job read every reading and closed every day (false when a signal stopped it first). */
+  readonly finished: boolean;
 }
 
 /**
  * IoT rollups: per device, per calendar day *in the device's time zone*, the number of readings,
  * their mean and their maximum. A window operator has one assigner, so the devices are grouped by
  * zone, each zone gets its own `eventTimeWindow(calendar({ unit: 'day', zone }), ...)`, and the
- * zones' rollups are unioned. A last, far-future flush reading closes every day; the job stops one
- * batch after reading it.
+ * zones' rollups are unioned into an exactly-once file sink. The readings arrive at
+ * `readingsPerSecond` through a replayable rate source (reading i is always the i-th generated
+ * one; the source's start time is recorded in the checkpoint) on a checkpointed context: stopped
+ * or killed, the job started again on the same `outDir` carries on where it was (the readings due
+ * meanwhile arrive at once) and ends with the same rollups. A last, far-future flush reading
+ * closes every day; the job stops one batch after reading it.
  */
 export async function runIotRollups(options: IotOptions = {}): Promise<IotResult> {
   const log = options.log ?? (() => undefined);
   const readings = generateReadings({ ...(options.days === undefined ? {} : { days: options.days }), ...(options.everyMinutes === undefined ? {} : { everyMinutes: options.everyMinutes }) });
   const last = readings.reduce((m, r) => Math.max(m, r.time), 0);
   const input: Reading[] = [...readings, { device: FLUSH_DEVICE, time: last + 3 * 86_400_000, celsius: 0 }];
+  const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), 'sluice-iot-')));
+  const rollupsDir = join(outDir, 'rollups');
+  try {
+    const ctx = await getOrCreate(join(outDir, 'checkpoint'), (checkpoint) => {
+      const ctx = new StreamingContext({ batchInterval: options.batchInterval ?? '100ms', checkpoint });
+      const watermarked = ctx
+        .rateStream<Reading>({
+          rowsPerSecond: options.readingsPerSecond ?? 5_000,
+          totalRows: input.length,
+          maxRecordsPerBatch: options.maxRecordsPerBatch ?? 500,
+          generate: (i) => input[i] ?? missing(i),
+          name: 'readings',
+        })
+        .pipe(withWatermark((r: Reading) => r.time, '10m'), filter((r) => r.device !== FLUSH_DEVICE));
+      const [first, ...rest] = rollupsByZone(watermarked);
+      if (first === undefined) throw new Error('no zones');
+      const rollups = first.pipe(union(...rest));
+      rollups.pipe(fileSink<Rollup>(rollupsDir, { name: 'rollups-sink' }));
+      rollups.pipe(
+        foreachBatch((batch) => {
+          for (const r of batch) log(`  ${r.device.padEnd(14)} ${r.day} (${r.zone}, ${r.hours} h): ${r.readings} readings, mean ${r.mean?.toFixed(2) ?? '-'} °C, max ${r.max ?? '-'} °C`);
+        }),
+      );
+      return ctx;
+    });
 
-  const ctx = new StreamingContext({ batchInterval: options.batchInterval ?? '100ms', ...(options.clock ? { clock: options.clock } : {}) });
-  const watermarked = ctx
-    .fromIterable(input, { name: 'readings', maxRecordsPerBatch: options.maxRecordsPerBatch ?? 500 })
-    .pipe(withWatermark((r: Reading) => r.time, '10m'), filter((r) => r.device !== FLUSH_DEVICE));
+    // Stop once a batch has run after the one that read the flush reading, but only once start()
+    // has returned (its replays complete batches too).
+    let batches = 0;
+    let drainedAt: number | undefined;
+    let lastBatch = -1;
+    let started = false;
+    let finished = false;
+    const stopWhenDone = (): void => {
+      if (started && !finished && drainedAt !== undefined && lastBatch > drainedAt) {
+        finished = true;
+        void ctx.stop({ graceful: true });
+      }
+    };
+    ctx.addListener((event) => {
+      if (event.type !== 'batchCompleted') return;
+      const p = event.progress;
+      batches++;
+      lastBatch = p.batchId;
+      log(`batch ${p.batchId}: ${p.numInputRecords} readings, watermark ${p.watermark === undefined ? 'none' : new Date(p.watermark).toISOString()}, ${p.lateRecordsDropped} late dropped`);
+      if (drainedAt === undefined && rowsRead(p.sources[0]?.endOffset) >= input.length) drainedAt = p.batchId;
+      stopWhenDone();
+    });
+    await ctx.start();
+    if (options.stopOnSignals === true) {
+      ctx.stopOnSignals();
+      log('started: SIGTERM or SIGINT stops the job gracefully; run it again on the same outDir to resume');
+    }
+    started = true;
+    stopWhenDone();
+    await ctx.awaitTermination();
+    return { readings, rollups: await readRollups(outDir), batches, finished };
+  } finally {
+    if (options.outDir === undefined) await rm(outDir, { recursive: true, force: true });
+  }
+}
 
+/** One window operator per zone, over the readings of that zone's devices. */
+function rollupsByZone(watermarked: DStream<Reading>): DStream<Rollup>[] {
   const zones = [...new Set(DEVICES.map((d) => d.zone))].sort();
-  const perZone: DStream<Rollup>[] = zones.map((zone) => {
+  return zones.map((zone) => {
     const devices = new Set(DEVICES.filter((d) => d.zone === zone).map((d) => d.id));
     return watermarked.pipe(
       filter((r) => devices.has(r.device)),
@@ -88,32 +167,26 @@ export async function runIotRollups(options: IotOptions = {}): Promise<IotResult
       })),
     );
   });
-  const [first, ...rest] = perZone;
-  if (first === undefined) throw new Error('no zones');
-  const rollups: Rollup[] = [];
-  first.pipe(
-    union(...rest),
-    foreachBatch((batch) => {
-      for (const r of batch) {
-        rollups.push(r);
-        log(`  ${r.device.padEnd(14)} ${r.day} (${r.zone}, ${r.hours} h): ${r.readings} readings, mean ${r.mean?.toFixed(2) ?? '-'} °C, max ${r.max ?? '-'} °C`);
-      }
-    }),
-  );
+}
 
-  let read = 0;
-  let batches = 0;
-  let lastBatch: number | undefined;
-  ctx.addListener((event) => {
-    if (event.type !== 'batchCompleted') return;
-    const p = event.progress;
-    batches++;
-    read += p.numInputRecords;
-    log(`batch ${p.batchId}: ${p.numInputRecords} readings, watermark ${p.watermark === undefined ? 'none' : new Date(p.watermark).toISOString()}, ${p.lateRecordsDropped} late dropped`);
-    if (lastBatch === undefined && read >= input.length) lastBatch = p.batchId + 1;
-    if (lastBatch !== undefined && p.batchId >= lastBatch) void ctx.stop({ graceful: true });
-  });
-  await ctx.start();
-  await ctx.awaitTermination();
-  return { readings, rollups, batches };
+/** Every rollup a run on `outDir` wrote, in batch order (file names sort in batch order). */
+export async function readRollups(outDir: string): Promise<Rollup[]> {
+  const dir = join(outDir, 'rollups');
+  const names = (await readdir(dir).catch(() => [])).filter((n) => n.endsWith('.ndjson')).sort();
+  const out: Rollup[] = [];
+  for (const name of names) {
+    for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) if (line !== '') out.push(JSON.parse(line) as Rollup);
+  }
+  return out;
+}
+
+function missing(index: number): never {
+  throw new RangeError(`no generated reading ${index}`);
+}
+
+/** The rows a rate source has given by `offset` (`0`, or `{ rows, startTime }`). */
+function rowsRead(offset: Offset | undefined): number {
+  if (typeof offset !== 'object' || offset === null || Array.isArray(offset)) return 0;
+  const { rows } = offset as { readonly [key: string]: Offset };
+  return typeof rows === 'number' ? rows : 0;
 }

@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** One click of the generated clickstream, as it appears in the NDJSON files. */
@@ -102,7 +102,11 @@ export function generateClicks(options: ClickstreamOptions): Clickstream {
 
 /**
  * Writes the clicks into `dir` as `files` NDJSON files (in order), each under a temporary name
- * first and then renamed, plus one malformed line and, in a last file, the flush click.
+ * first and then renamed, plus one malformed line and, in a last file, the flush click. A file
+ * already there is left as it is: it is whole (it was renamed into place), and the same clicks
+ * give the same files, so a resumed run reads what the first one did.
+ *
+ * @returns the number of lines in the files.
  */
 export async function writeClickFiles(dir: string, clicks: readonly Click[], files: number): Promise<number> {
   await mkdir(dir, { recursive: true });
@@ -110,6 +114,7 @@ export async function writeClickFiles(dir: string, clicks: readonly Click[], fil
   let lines = 0;
   const write = async (name: string, body: string[]): Promise<void> => {
     lines += body.length;
+    if (await exists(join(dir, name))) return;
     await writeFile(join(dir, `${name}.tmp`), `${body.join('\n')}\n`);
     await rename(join(dir, `${name}.tmp`), join(dir, name));
   };
@@ -121,4 +126,11 @@ export async function writeClickFiles(dir: string, clicks: readonly Click[], fil
   const last = clicks.reduce((m, c) => Math.max(m, c.time), 0);
   await write(`clicks-${String(files).padStart(3, '0')}.ndjson`, [JSON.stringify({ user: FLUSH_USER, page: '/', time: last + 24 * 60 * MINUTE })]);
   return lines;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamingContext, filter, foreachBatch, keyBy, map, type Clock } from 'sluice';
+import type { Offset } from 'sluice/extend';
 import { fileSink, getOrCreate } from 'sluice/checkpoint';
 import { eventTimeWindow, session, withWatermark, type Aggregator } from 'sluice/windows';
 import { FLUSH_USER, generateClicks, writeClickFiles, type Click, type Clickstream } from './generate.js';
@@ -58,8 +59,14 @@ export interface SessionizationOptions {
   readonly seed?: number;
   readonly batchInterval?: string | number;
   readonly maxRecordsPerBatch?: number;
-  /** Where the sinks and the checkpoint go (default: a temporary directory, removed afterwards). */
+  /**
+   * Where the input files, the sinks and the checkpoint go (default: a temporary directory,
+   * removed afterwards). Run again on the same directory, with the same options, to resume a
+   * stopped or killed run: the input files already there are kept, and the checkpoint carries on.
+   */
   readonly outDir?: string;
+  /** Stop gracefully on SIGTERM or SIGINT (`ctx.stopOnSignals()`), to be resumed on `outDir` (default false). */
+  readonly stopOnSignals?: boolean;
   readonly clock?: Clock;
   /** Where progress lines go (default: nowhere). */
   readonly log?: (line: string) => void;
@@ -69,12 +76,16 @@ export interface SessionizationOptions {
 export interface SessionizationResult {
   /** The generated input, for checking. */
   readonly input: Clickstream;
-  /** Every session record the sessions sink wrote. */
+  /** Every session record the sessions sink wrote (the runs this one resumed included). */
   readonly sessions: readonly SessionRecord[];
-  /** Every click the late sink wrote. */
+  /** Every click the late sink wrote (the runs this one resumed included). */
   readonly late: readonly Click[];
+  /** Malformed lines this run read. */
   readonly badRecords: number;
+  /** Batches this run completed (replayed ones included). */
   readonly batches: number;
+  /** Whether the job read every file and closed every session (false when a signal stopped it first). */
+  readonly finished: boolean;
   /** The output directory (with `sessions/`, `late/` and `checkpoint/`); gone unless `outDir` was given. */
   readonly outDir: string;
 }
@@ -89,6 +100,7 @@ export const DELAY_MS = 5 * 60_000;
  * event-time sessions with a 30-minute gap. Finished sessions go to an exactly-once file sink,
  * late clicks to a second one. A last, far-future flush click moves the watermark past every
  * session; the job stops one batch after reading it, once every session has been emitted.
+ * Stopped or killed, the job started again on the same `outDir` ends with the same outputs.
  */
 export async function runSessionization(options: SessionizationOptions = {}): Promise<SessionizationResult> {
   const log = options.log ?? (() => undefined);
@@ -107,7 +119,7 @@ export async function runSessionization(options: SessionizationOptions = {}): Pr
       ...(options.lateClicks === undefined ? {} : { lateClicks: options.lateClicks }),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
     });
-    const lines = await writeClickFiles(inputDir, input.clicks, options.files ?? 6);
+    await writeClickFiles(inputDir, input.clicks, options.files ?? 6);
 
     const ctx = await getOrCreate(join(outDir, 'checkpoint'), (checkpoint) => {
       const ctx = new StreamingContext({ batchInterval: options.batchInterval ?? '100ms', checkpoint, ...(options.clock ? { clock: options.clock } : {}) });
@@ -142,28 +154,44 @@ export async function runSessionization(options: SessionizationOptions = {}): Pr
       return ctx;
     });
 
-    let read = 0;
+    // Stop once a batch has run after the one that read the last file (the flush click's), but
+    // only once start() has returned (its replays complete batches too).
+    const fileCount = (options.files ?? 6) + 1;
     let batches = 0;
     let badRecords = 0;
-    let lastBatch: number | undefined;
+    let drainedAt: number | undefined;
+    let lastBatch = -1;
+    let started = false;
+    let finished = false;
+    const stopWhenDone = (): void => {
+      if (started && !finished && drainedAt !== undefined && lastBatch > drainedAt) {
+        finished = true;
+        void ctx.stop({ graceful: true });
+      }
+    };
     ctx.addListener((event) => {
       if (event.type !== 'batchCompleted') return;
       const p = event.progress;
       batches++;
-      read += p.numInputRecords + p.numBadRecords;
+      lastBatch = p.batchId;
       badRecords += p.numBadRecords;
       const watermark = p.watermark === undefined ? 'none' : new Date(p.watermark).toISOString();
       log(`batch ${p.batchId}: ${p.numInputRecords} clicks, ${p.numBadRecords} bad, watermark ${watermark}, ${p.processingTimeMs} ms`);
-      // One more batch after the flush click was read: its watermark closes every session.
-      if (lastBatch === undefined && read >= lines) lastBatch = p.batchId + 1;
-      if (lastBatch !== undefined && p.batchId >= lastBatch) void ctx.stop({ graceful: true });
+      if (drainedAt === undefined && filesRead(p.sources[0]?.endOffset) >= fileCount) drainedAt = p.batchId;
+      stopWhenDone();
     });
 
     await ctx.start();
+    if (options.stopOnSignals === true) {
+      ctx.stopOnSignals();
+      log('started: SIGTERM or SIGINT stops the job gracefully; run it again on the same outDir to resume');
+    }
+    started = true;
+    stopWhenDone();
     await ctx.awaitTermination();
     const sessions = await readNdjson<SessionRecord>(sessionsDir);
     const late = await readNdjson<Click>(lateDir);
-    return { input, sessions, late, badRecords, batches, outDir };
+    return { input, sessions, late, badRecords, batches, finished, outDir };
   } finally {
     if (options.outDir === undefined) await rm(outDir, { recursive: true, force: true });
   }
@@ -177,4 +205,11 @@ async function readNdjson<T>(dir: string): Promise<T[]> {
     for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) if (line !== '') out.push(JSON.parse(line) as T);
   }
   return out;
+}
+
+/** The files a directory source has read wholly by `offset` (`{ file, line }`). */
+function filesRead(offset: Offset | undefined): number {
+  if (typeof offset !== 'object' || offset === null || Array.isArray(offset)) return 0;
+  const { file } = offset as { readonly [key: string]: Offset };
+  return typeof file === 'number' ? file : 0;
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,9 +11,10 @@ import { seededRandom } from 'sluice/testing';
  * Real crashes (STYLE.md, Tests): a child process runs a checkpointed stateful job
  * (fixtures/sigkill-job.mjs, on the built package) and is killed with SIGKILL at random moments,
  * restarted on the same checkpoint each time, then left to finish. Its file sinks must hold what
- * an uninterrupted run's hold. SLUICE_CRASH_KILLS sets the number of kills (default 20), and
- * SLUICE_CRASH_SEED replays a kill schedule (the seed is printed when the test fails);
- * SLUICE_CRASH_VERBOSE=1 prints the kill log when it passes too.
+ * an uninterrupted run's hold. The job reads a rate source, or a directory the test writes files
+ * into while it runs. SLUICE_CRASH_KILLS sets the number of kills of the rate job (default 20;
+ * the directory job gets half), and SLUICE_CRASH_SEED replays a kill schedule (the seed is
+ * printed when the test fails); SLUICE_CRASH_VERBOSE=1 prints the kill log when it passes too.
  */
 
 const KILLS = Number(process.env.SLUICE_CRASH_KILLS ?? 20);
@@ -38,8 +39,19 @@ interface Exit {
 /** The children still running, killed if the test ends early. */
 const running = new Map<ChildProcess, Promise<Exit>>();
 
-function startJob(checkpoint: string, out: string): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, [job, checkpoint, out, String(TOTAL)], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+/** The fixture's arguments after the checkpoint and output directories: what it reads. */
+type Input = readonly string[];
+const RATE: Input = ['rate', String(TOTAL)];
+
+/** Starts the job; `onLine` hears its stdout lines. */
+function startJob(checkpoint: string, out: string, input: Input, ...onLine: ((line: string) => void)[]): { child: ChildProcess; exit: Promise<Exit> } {
+  const child = spawn(process.execPath, [job, checkpoint, out, ...input], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  let partial = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) for (const listener of onLine) listener(line);
+  });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
@@ -54,8 +66,8 @@ function startJob(checkpoint: string, out: string): { child: ChildProcess; exit:
 }
 
 /** Runs the job to its end; fails when it exits otherwise than with 0. */
-async function runToEnd(checkpoint: string, out: string): Promise<void> {
-  const { child, exit } = startJob(checkpoint, out);
+async function runToEnd(checkpoint: string, out: string, input: Input = RATE, onLine: (line: string) => void = () => undefined): Promise<void> {
+  const { child, exit } = startJob(checkpoint, out, input, onLine);
   const guard = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS / 2);
   try {
     const { code, signal, stderr } = await exit;
@@ -65,17 +77,23 @@ async function runToEnd(checkpoint: string, out: string): Promise<void> {
   }
 }
 
-/** Kills the job KILLS times, each at a seeded random moment after its start, restarting it each time. */
-async function killRepeatedly(checkpoint: string, out: string, next: () => number, log: string[]): Promise<void> {
-  for (let k = 0; k < KILLS; k++) {
+/**
+ * Kills the job `kills` times, each at a seeded random moment after it is ready to start (its
+ * modules loaded, which alone takes longer than the delays: counted from the spawn, every kill
+ * would land before the checkpoint opens), restarting it each time.
+ */
+async function killRepeatedly(checkpoint: string, out: string, next: () => number, log: string[], kills = KILLS, input: Input = RATE, onLine: (line: string) => void = () => undefined): Promise<void> {
+  for (let k = 0; k < kills; k++) {
     const delay = Math.round(MIN_DELAY_MS + next() * (MAX_DELAY_MS - MIN_DELAY_MS));
-    const { child, exit } = startJob(checkpoint, out);
-    const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+    let timer: NodeJS.Timeout | undefined;
+    const { child, exit } = startJob(checkpoint, out, input, onLine, (line) => {
+      if (line === 'ready') timer = setTimeout(() => child.kill('SIGKILL'), delay);
+    });
     const { code, signal, stderr } = await exit;
     clearTimeout(timer);
     if (signal === 'SIGKILL') {
       const written = (await readdir(join(out, 'counts')).catch(() => [])).filter((name) => name.endsWith('.json')).length;
-      log.push(`kill ${k}: at ${delay} ms, ${written} batch files written`);
+      log.push(`kill ${k}: ${delay} ms after it was ready, ${written} batch files written`);
       continue;
     }
     if (code !== 0) throw new Error(`restart ${k} exited with ${code ?? signal} instead of being killed:\n${stderr}`);
@@ -99,6 +117,75 @@ const nonEmpty = <T>(m: Map<number, T[]>): Map<number, T[]> => new Map([...m].fi
 const lastTotals = (m: Map<number, [string, number][]>): Map<string, number> => new Map([...m].at(-1)?.[1] ?? []);
 
 type Count = [key: string, count: number, index: number];
+
+/** Every check that a crashed run's records are those of the uninterrupted run, each once, with no state update lost or doubled. */
+function expectSameRecords(crashed: Map<number, Count[]>, straight: Map<number, Count[]>, total: number): Map<string, number[]> {
+  const records = [...crashed.values()].flat();
+  const byIndex = (a: Count, b: Count): number => a[2] - b[2];
+  expect(records.map(([, , i]) => i).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
+  expect([...records].sort(byIndex)).toEqual([...straight.values()].flat().sort(byIndex));
+  const countsByKey = new Map<string, number[]>();
+  for (const [key, n] of records) {
+    const counts = countsByKey.get(key) ?? [];
+    counts.push(n);
+    countsByKey.set(key, counts);
+  }
+  for (const [key, counts] of countsByKey) {
+    expect(counts.sort((a, b) => a - b), key).toEqual(Array.from({ length: counts.length }, (_, i) => i + 1));
+  }
+  return countsByKey;
+}
+
+/*
+ * The directory job's input: EARLY files written before it starts (b-000 ...), RUNNING more
+ * written while it runs, each once the job has read all but a few of the files before it, then a
+ * late file, a-late, once it has read all of those: its name sorts before every file already
+ * taken. Rows are numbered in that order, which is the order the files are taken in, so each
+ * record's running count is the same in every run, however its batches are cut.
+ */
+const EARLY = 8;
+const RUNNING = 8;
+const FILES = EARLY + RUNNING + 1;
+const ROWS_PER_FILE = 100;
+const DIRECTORY_TOTAL = FILES * ROWS_PER_FILE;
+const DIRECTORY_KILLS = Math.max(1, Math.floor(KILLS / 2));
+
+/** Writes file `n` of the input (rows n * ROWS_PER_FILE ...) into `dir` under a temporary name, then renames it into place. */
+async function writeInputFile(dir: string, n: number): Promise<void> {
+  const name = n === FILES - 1 ? 'a-late.ndjson' : `b-${String(n).padStart(3, '0')}.ndjson`;
+  const rows = Array.from({ length: ROWS_PER_FILE }, (_, r) => n * ROWS_PER_FILE + r);
+  await writeFile(join(dir, `.${name}.tmp`), rows.map((i) => `${JSON.stringify({ i, key: `k${(i * 31) % 7}` })}\n`).join(''));
+  await rename(join(dir, `.${name}.tmp`), join(dir, name));
+}
+
+/**
+ * Feeds the input directory as the job reads it: `onLine` takes the job's stdout lines
+ * (`progress <files read wholly>`, from whichever run is up); `done` resolves once every file is written.
+ */
+function feedDirectory(dir: string): { onLine: (line: string) => void; done: Promise<void> } {
+  let read = 0;
+  let wake: (() => void) | undefined;
+  const onLine = (line: string): void => {
+    const progress = /^progress (\d+)$/.exec(line);
+    if (progress === null) return;
+    read = Math.max(read, Number(progress[1]));
+    wake?.();
+  };
+  const reached = async (files: number): Promise<void> => {
+    while (read < files) await new Promise<void>((resolve) => (wake = resolve));
+  };
+  const done = (async () => {
+    await mkdir(dir, { recursive: true });
+    for (let n = 0; n < EARLY; n++) await writeInputFile(dir, n);
+    for (let n = EARLY; n < EARLY + RUNNING; n++) {
+      await reached(n - 3);
+      await writeInputFile(dir, n);
+    }
+    await reached(EARLY + RUNNING);
+    await writeInputFile(dir, FILES - 1);
+  })();
+  return { onLine, done };
+}
 
 let root: string;
 beforeAll(async () => {
@@ -136,17 +223,7 @@ describe('exactly-once across real crashes (SIGKILL)', () => {
         expect([...crashed].filter(([id, records]) => id >= dataBatches && records.length > 0)).toEqual([]);
 
         // Every record once, and every key's running counts exactly 1..n: no state update lost or doubled.
-        const records = [...crashed.values()].flat();
-        expect(records.map(([, , i]) => i).sort((a, b) => a - b)).toEqual(Array.from({ length: TOTAL }, (_, i) => i));
-        const countsByKey = new Map<string, number[]>();
-        for (const [key, n] of records) {
-          const counts = countsByKey.get(key) ?? [];
-          counts.push(n);
-          countsByKey.set(key, counts);
-        }
-        for (const [key, counts] of countsByKey) {
-          expect(counts.sort((a, b) => a - b), key).toEqual(Array.from({ length: counts.length }, (_, i) => i + 1));
-        }
+        const countsByKey = expectSameRecords(crashed, straight, TOTAL);
 
         const totals = lastTotals(await batches<[string, number]>(join(root, 'crashed', 'totals')));
         expect(totals).toEqual(lastTotals(await batches<[string, number]>(join(root, 'straight', 'totals'))));
@@ -154,6 +231,45 @@ describe('exactly-once across real crashes (SIGKILL)', () => {
         if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${SEED}\n${log.join('\n')}`);
       } catch (error) {
         console.error(`sigkill test failed with kill seed ${SEED} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
+        throw error;
+      }
+    },
+    TIMEOUT_MS,
+  );
+  it.skipIf(process.platform === 'win32')(
+    `a job reading a directory, killed with SIGKILL ${DIRECTORY_KILLS} times at random moments while files arrive (a late one sorting first), ends with the records and totals of an uninterrupted run`,
+    async () => {
+      const log: string[] = [];
+      try {
+        const dir = (name: string): string => join(root, `directory-${name}`);
+        const input = (name: string): Input => ['directory', join(dir(name), 'input'), String(FILES)];
+        const straightFeed = feedDirectory(join(dir('straight'), 'input'));
+        const crashedFeed = feedDirectory(join(dir('crashed'), 'input'));
+        await Promise.all([
+          runToEnd(join(dir('straight'), 'ckpt'), join(dir('straight'), 'out'), input('straight'), straightFeed.onLine),
+          straightFeed.done,
+          crashedFeed.done,
+          (async () => {
+            await killRepeatedly(join(dir('crashed'), 'ckpt'), join(dir('crashed'), 'out'), seededRandom(SEED + 1), log, DIRECTORY_KILLS, input('crashed'), crashedFeed.onLine);
+            await runToEnd(join(dir('crashed'), 'ckpt'), join(dir('crashed'), 'out'), input('crashed'), crashedFeed.onLine);
+          })(),
+        ]);
+        const straight = await batches<Count>(join(dir('straight'), 'out', 'counts'));
+        const crashed = await batches<Count>(join(dir('crashed'), 'out', 'counts'));
+        const countsByKey = expectSameRecords(crashed, straight, DIRECTORY_TOTAL);
+
+        // The late file is taken after every other file, and read once.
+        const batchOf = new Map([...crashed].flatMap(([id, records]) => records.map(([, , i]) => [i, id] as const)));
+        const lateFrom = (FILES - 1) * ROWS_PER_FILE;
+        const lastEarlier = Math.max(...[...batchOf].filter(([i]) => i < lateFrom).map(([, id]) => id));
+        expect(Math.min(...[...batchOf].filter(([i]) => i >= lateFrom).map(([, id]) => id))).toBeGreaterThanOrEqual(lastEarlier);
+
+        const totals = lastTotals(await batches<[string, number]>(join(dir('crashed'), 'out', 'totals')));
+        expect(totals).toEqual(lastTotals(await batches<[string, number]>(join(dir('straight'), 'out', 'totals'))));
+        expect(totals).toEqual(new Map([...countsByKey].map(([key, counts]) => [key, counts.length])));
+        if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${SEED}\n${log.join('\n')}`);
+      } catch (error) {
+        console.error(`sigkill directory test failed with kill seed ${SEED} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
         throw error;
       }
     },
