@@ -13,13 +13,14 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, URL } from 'node:url';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const consumer = fileURLToPath(new URL('./consumer/main.ts', import.meta.url));
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const started = Date.now();
+const started = performance.now();
 
 function step(what, command, args, cwd) {
   console.log(`check-packed: ${what}`);
@@ -69,7 +70,7 @@ try {
   step('tsc (strict, skipLibCheck: false, nodenext)', process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
   const output = step('node dist/main.js', process.execPath, ['dist/main.js'], dir);
   process.stdout.write(output);
-  console.log(`check-packed: the packed package type-checks and runs in a strict project (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(`check-packed: the packed package type-checks and runs in a strict project (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
