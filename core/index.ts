@@ -42,4 +42,4 @@ export type { LineFormat } from './sources/line-format.js';
 export type { BadRecord } from './sources/source.js';
 export type { StopOptions, StreamingContextOptions } from './context-options.js';
 export { StreamingContext } from './streaming-context.js';
-export type { Duration, DurationLike, Time } from './time.js';
+export type { Duration, DurationLike, DurationLikeObject, Time } from './time.js';

@@ -1,4 +1,4 @@
-import { Duration as LuxonDuration, type DurationLikeObject } from 'luxon';
+import { Duration as LuxonDuration } from 'luxon';
 
 declare const timeBrand: unique symbol;
 declare const durationBrand: unique symbol;
@@ -10,9 +10,27 @@ export type Time = number & { readonly [timeBrand]: 'Time' };
 export type Duration = number & { readonly [durationBrand]: 'Duration' };
 
 /**
+ * A duration as an object of units, as luxon's `Duration.fromObject` reads it: `{ minutes: 5 }`,
+ * `{ hours: 1, minutes: 30 }`. Declared here rather than taken from luxon's types, so that the
+ * package's types need no `@types/luxon` in the user's project. Months, quarters and years count
+ * as luxon's casual units (30, 91 and 365 days).
+ */
+export interface DurationLikeObject {
+  readonly years?: number;
+  readonly quarters?: number;
+  readonly months?: number;
+  readonly weeks?: number;
+  readonly days?: number;
+  readonly hours?: number;
+  readonly minutes?: number;
+  readonly seconds?: number;
+  readonly milliseconds?: number;
+}
+
+/**
  * Anything Sluice accepts where it asks for a duration: milliseconds as a number, a short human
  * string (`'500ms'`, `'2s'`, `'5m'`, `'1h'`, `'1d'`, also combined as `'1m30s'`), an ISO-8601
- * duration (`'PT5M'`), or a luxon duration object (`{ minutes: 5 }`).
+ * duration (`'PT5M'`), or an object of units (`{ minutes: 5 }`, see {@link DurationLikeObject}).
  */
 export type DurationLike = number | string | DurationLikeObject;
 

@@ -7,7 +7,8 @@
 export { DEFAULT_STATE_CACHE_SIZE, LevelStateBackend, type LevelStateBackendOptions } from './level-state-backend.js';
 export { mapWithState, MapWithStateDStream, type StateSnapshotDStream } from './map-with-state.js';
 export { MemoryStateBackend } from './memory-state-store.js';
-export { queryableState, type QueryableState } from './queryable-state.js';
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- only its string form is deprecated
+export { queryableState, type KeyedStateStream, type QueryableState } from './queryable-state.js';
 export type { State } from './state-handle.js';
 export type { TimeDomain } from './state-layout.js';
 export { StateSpec, stateSpec, type MappingFunction, type StateSpecSettings, type StateTtl, type TimerFunction } from './state-spec.js';

@@ -7,6 +7,7 @@ import { StateHandle, stateAt, type StateEntry } from './state-handle.js';
 import { deadlinesBefore, DEADLINE_KIND, entryKey, eventDeadlineKey, eventDeadlinesBefore, noWatermarkKey, NS, parseDeadlineKey, parseEventDeadlineKey, parseTimerKey, timersUpTo, type TimeDomain } from './state-layout.js';
 import type { StateSpec } from './state-spec.js';
 import type { StateStore, StoreKey } from './state-store.js';
+import type { KeyedStateStream } from './queryable-state.js';
 import { StatefulDStream } from './stateful-dstream.js';
 
 /** A timer due in this batch. */
@@ -27,7 +28,9 @@ interface DueWork {
  * The stream `mapWithState` returns: the mapped records, and the state through
  * {@link MapWithStateDStream.stateSnapshots}.
  */
-export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream<M> {
+export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream<M> implements KeyedStateStream<M, K, S> {
+  /** The types of the operator's keys and states, for the compiler only (see `queryableState`): never set. */
+  declare readonly stateTypes?: { readonly key: K; readonly state: S };
   readonly #parent: DStream<Pair<K, V>>;
   readonly #spec: StateSpec<K, V, S, M>;
   /** The watermarked streams upstream: event-time timers and TTL follow their watermark. */

@@ -26,7 +26,8 @@ export abstract class StatefulDStream<T> extends DStream<T> {
   readonly #meaning: StateDescriptor;
 
   /**
-   * @throws TypeError when the context is checkpointed and `stateBackend` is not the checkpoint's.
+   * @throws TypeError when another stateful operator of the graph has the same name, or when the
+   * context is checkpointed and `stateBackend` is not the checkpoint's.
    */
   protected constructor(options: {
     readonly kind: string;
@@ -37,7 +38,7 @@ export abstract class StatefulDStream<T> extends DStream<T> {
     readonly stateBackend?: StateBackend | undefined;
     readonly state?: StateMeaning;
   }) {
-    super({ ...options, name: options.name ?? `${options.kind}#${statefulOfKind(options.graph, options.kind)}` });
+    super({ ...options, name: uniqueStatefulName(options) });
     this.#meaning = { config: options.state?.config ?? {}, version: options.state?.version ?? 1 };
     const backend = options.stateBackend;
     checkStateBackendOption(this.graph, this.describe, backend);
@@ -76,7 +77,21 @@ export abstract class StatefulDStream<T> extends DStream<T> {
   abstract stateOf(entry: unknown, key: StoreKey): unknown;
 }
 
-/** How many stateful operators of `kind` the graph holds so far. */
-function statefulOfKind(graph: DStreamGraph, kind: string): number {
-  return graph.nodes.filter((node) => node.kind === kind && node.stateDescriptor() !== undefined).length;
+/**
+ * The stable id of a new stateful operator: its name, or `kind#n`. Checked before the operator
+ * joins the graph, since its state is stored and queried under that id.
+ *
+ * @throws TypeError when a stateful operator of the graph already has that id.
+ */
+function uniqueStatefulName(options: { readonly kind: string; readonly graph: DStreamGraph; readonly name?: string | undefined }): string {
+  const { kind, graph, name } = options;
+  const stateful = graph.nodes.filter((node) => node.stateDescriptor() !== undefined);
+  const id = name ?? `${kind}#${stateful.filter((node) => node.kind === kind).length}`;
+  const taken = stateful.find((node) => node.describe === id);
+  if (taken !== undefined) {
+    throw new TypeError(
+      `${kind}: a stateful operator named '${id}' already exists (a ${taken.kind}); give one of them another name (its name option; for mapWithState, its spec's name()), since each operator's state is stored under its name.`,
+    );
+  }
+  return id;
 }

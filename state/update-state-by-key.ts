@@ -4,6 +4,7 @@ import { userFunctionFailed, type BatchContext, type StateBackend } from '../cor
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { entryKey, NS } from './state-layout.js';
+import type { KeyedStateStream } from './queryable-state.js';
 import { StatefulDStream } from './stateful-dstream.js';
 import { checkVersioning, migrateValue, type MigrateFunction, type StateVersioning } from './state-version.js';
 import { checkStateValue } from './value-codec.js';
@@ -62,7 +63,7 @@ export interface UpdateStateOptions<K extends Key, S> {
 export function updateStateByKey<K extends Key, V, S>(
   update: UpdateFunction<K, V, S>,
   options: UpdateStateOptions<K, S> = {},
-): (stream: DStream<Pair<K, V>>) => DStream<Pair<K, S>> {
+): (stream: DStream<Pair<K, V>>) => KeyedStateStream<Pair<K, S>, K, S> {
   if (typeof update !== 'function') throw new TypeError('updateStateByKey: pass the update function (values, state) => newState.');
   const versioning = checkVersioning('updateStateByKey', options.version, options.migrate);
   const { numPartitions } = options;
@@ -82,7 +83,8 @@ interface KeyWork<K, V> {
   stored?: unknown;
 }
 
-class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>> {
+class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>> implements KeyedStateStream<Pair<K, S>, K, S> {
+  declare readonly stateTypes?: { readonly key: K; readonly state: S };
   readonly #parent: DStream<Pair<K, V>>;
   readonly #update: UpdateFunction<K, V, S>;
   readonly #options: UpdateStateOptions<K, S>;

@@ -31,6 +31,7 @@ async function run(checkpoint: string, batches: number, from: number, stateCache
   await ctx.start();
   for (let i = 0; i < batches && ctx.state === 'active'; i++) await clock.advance(1000);
   const state = new Map<string, unknown>();
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- the context comes from getOrCreate's builder, the operator's stream is not at hand
   for await (const [k, v] of queryableState(ctx, 'counts').entries()) state.set(k as string, v);
   await ctx.stop();
   return { outputs, state };

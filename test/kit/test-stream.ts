@@ -202,6 +202,7 @@ export class TestStream<T, U> {
    */
   async state<K extends Key, S>(operator: string): Promise<Pair<K, S>[]> {
     const entries: Pair<K, S>[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the operator is named by the caller
     for await (const entry of queryableState<K, S>(this.#running('state'), operator).entries()) entries.push(entry);
     return entries;
   }

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { ManualClock, StreamingContext, foreachBatch, keyBy, type DStream, type Pair } from 'sluice';
-import { mapWithState, queryableState, stateSpec, type State } from 'sluice/state';
+import { mapWithState, queryableState, stateSpec, updateStateByKey, type QueryableState, type State } from 'sluice/state';
 import { runBatches as runOnMemory, type RunBatchesOptions } from 'sluice/testing';
 import { afterAll } from 'vitest';
 import { BACKENDS, backendFactory, removeBackendDirs } from './backends.js';
@@ -111,8 +111,10 @@ describe.each(BACKENDS)('mapWithState on the %s backend', (backend) => {
   it('serves queryable state as of the last completed batch while a batch runs', async () => {
     const clock = new ManualClock();
     const ctx = new StreamingContext({ batchInterval: 1000, clock });
-    const mapped = byWord(ctx.queueStream([['a', 'a'], ['a', 'b']])).pipe(mapWithState(counting.name('counts')));
-    const state = queryableState<string, number>(ctx, 'counts');
+    const words = byWord(ctx.queueStream([['a', 'a'], ['a', 'b']]));
+    const mapped = words.pipe(mapWithState(counting.name('counts')));
+    const state = queryableState(mapped);
+    expectTypeOf(state).toEqualTypeOf<QueryableState<string, number>>();
     const seenDuringBatch: unknown[] = [];
     mapped.pipe(
       foreachBatch(async () => {
@@ -129,14 +131,37 @@ describe.each(BACKENDS)('mapWithState on the %s backend', (backend) => {
     for await (const entry of state.entries()) all.push(entry);
     expect(all).toEqual([['a', 3], ['b', 1]]);
     await ctx.stop();
+    expect(() => queryableState(words as never)).toThrow(/queryableState: pass the stream a stateful operator returned/);
+  });
+
+  it('still serves queryable state by name (deprecated), with a TypeError for a name no operator has', async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock });
+    byWord(ctx.queueStream([['a', 'a']])).pipe(mapWithState(counting.name('counts')), foreachBatch(() => undefined));
+    await ctx.start();
+    await clock.advance(1000);
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated form, tested while it lasts
+    expect(await queryableState<string, number>(ctx, 'counts').get('a')).toBe(2);
+    await ctx.stop();
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated form, tested while it lasts
     expect(() => queryableState(ctx, 'nope')).toThrow(/No stateful operator is named 'nope' \(there are: counts\)/);
   });
 
-  it('two stateful operators with the same name cannot start', async () => {
+  it('refuses a second stateful operator with the same name when it is defined, with a TypeError naming the name', () => {
     const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock() });
     const input = byWord(ctx.queueStream<string>());
     input.pipe(mapWithState(counting.name('same')), foreachBatch(() => undefined));
-    input.pipe(mapWithState(counting.name('same')), foreachBatch(() => undefined));
-    await expect(ctx.start()).rejects.toThrow(/Two stateful operators are named 'same'/);
+    const nodes = ctx.graph.nodes.length;
+    expect(() => input.pipe(mapWithState(counting.name('same')))).toThrow(TypeError);
+    expect(() => input.pipe(mapWithState(counting.name('same')))).toThrow(/mapWithState: a stateful operator named 'same' already exists \(a mapWithState\); give one of them another name/);
+    expect(() => input.pipe(updateStateByKey((values: string[], n: number | undefined) => (n ?? 0) + values.length, { name: 'same' }))).toThrow(/updateStateByKey: a stateful operator named 'same' already exists/);
+    expect(ctx.graph.nodes).toHaveLength(nodes);
+  });
+
+  it('refuses a name that an unnamed stateful operator already has as its id', () => {
+    const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock() });
+    const input = byWord(ctx.queueStream<string>());
+    input.pipe(mapWithState(counting));
+    expect(() => input.pipe(mapWithState(counting.name('mapWithState#0')))).toThrow(/named 'mapWithState#0' already exists/);
   });
 });

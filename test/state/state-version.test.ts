@@ -78,6 +78,7 @@ describe('mapWithState with a state version', () => {
       return c;
     });
     await again.start();
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the context comes from getOrCreate's builder, the operator's stream is not at hand
     expect(await queryableState<string, { n: number }>(again, 'counts').get('c')).toEqual({ n: 1 });
     await again.stop();
   });

@@ -122,7 +122,7 @@ describe.each(BACKENDS)('updateStateByKey on the %s backend', (backend) => {
     await ctx.start();
     await clock.advance(2000);
     await expect(ctx.awaitTermination()).rejects.toMatchObject({ batchId: 1 });
-    const state = queryableState<string, number>(ctx, 'counts');
+    const state = queryableState(counts);
     expect(await state.get('a')).toBe(1);
     expect(await state.get('boom')).toBeUndefined();
   });

@@ -12,7 +12,7 @@
  * - `inverse`, when present, undoes a merge: `inverse(merge(a, b), b)` equals `a`. It lets a
  *   sliding window subtract the pane leaving it instead of recombining all its panes.
  */
-export interface Aggregator<V, A, R> {
+export interface Aggregator<in V, A, R> {
   /**
    * What the aggregator computes (`'count'`, `'sum'`, ... for the built-in ones): recorded in a
    * checkpoint, so that a restart with another aggregator, whose accumulators would mean something

@@ -25,7 +25,9 @@ export function count(): Aggregator<unknown, number, number> {
  *   not a number).
  * @example agg.sum((order: Order) => order.amount)
  */
-export function sum<V = number>(of: (v: V) => number = asNumber): Aggregator<V, number, number> {
+export function sum(): Aggregator<number, number, number>;
+export function sum<V>(of: (v: V) => number): Aggregator<V, number, number>;
+export function sum<V>(of: (v: V) => number = asNumber): Aggregator<V, number, number> {
   return {
     name: 'sum',
     create: () => 0,
@@ -42,7 +44,9 @@ export function sum<V = number>(of: (v: V) => number = asNumber): Aggregator<V, 
  *
  * @param of - the number to compare for a value; the value itself by default.
  */
-export function min<V = number>(of: (v: V) => number = asNumber): Aggregator<V, number | null, number | null> {
+export function min(): Aggregator<number, number | null, number | null>;
+export function min<V>(of: (v: V) => number): Aggregator<V, number | null, number | null>;
+export function min<V>(of: (v: V) => number = asNumber): Aggregator<V, number | null, number | null> {
   return extreme(of, Math.min, 'min');
 }
 
@@ -51,7 +55,9 @@ export function min<V = number>(of: (v: V) => number = asNumber): Aggregator<V, 
  *
  * @param of - the number to compare for a value; the value itself by default.
  */
-export function max<V = number>(of: (v: V) => number = asNumber): Aggregator<V, number | null, number | null> {
+export function max(): Aggregator<number, number | null, number | null>;
+export function max<V>(of: (v: V) => number): Aggregator<V, number | null, number | null>;
+export function max<V>(of: (v: V) => number = asNumber): Aggregator<V, number | null, number | null> {
   return extreme(of, Math.max, 'max');
 }
 
@@ -62,7 +68,9 @@ export function max<V = number>(of: (v: V) => number = asNumber): Aggregator<V, 
  *
  * @param of - the number to average for a value; the value itself by default.
  */
-export function mean<V = number>(of: (v: V) => number = asNumber): Aggregator<V, { sum: number; count: number }, number | null> {
+export function mean(): Aggregator<number, { sum: number; count: number }, number | null>;
+export function mean<V>(of: (v: V) => number): Aggregator<V, { sum: number; count: number }, number | null>;
+export function mean<V>(of: (v: V) => number = asNumber): Aggregator<V, { sum: number; count: number }, number | null> {
   return {
     name: 'mean',
     create: () => ({ sum: 0, count: 0 }),

@@ -49,7 +49,8 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     this.#versioning = options.versioning;
     this.#parent = parent;
     this.#aggregator = aggregator;
-    this.#strategy = strategyFor(assigner, aggregator);
+    // The strategy adds only this stream's values, which are Vs.
+    this.#strategy = strategyFor(assigner, aggregator as Aggregator<unknown, unknown, R>);
     this.#settings = settings;
     this.#watermarkIds = watermarkedStreams(parent as DStream<unknown>).map((w) => w.id);
     // The window table's changes of a batch settle when it has committed and roll back when not.

@@ -7,7 +7,7 @@ import type { Aggregator } from './aggregator.js';
  * @param panes - the window's pane accumulators, ascending (as `SlidingWindows.panesOf`).
  * @example combinePanes([3, undefined, 4], count()) // 7
  */
-export function combinePanes<A>(panes: readonly (A | undefined)[], agg: Aggregator<unknown, A, unknown>): A {
+export function combinePanes<A>(panes: readonly (A | undefined)[], agg: Aggregator<never, A, unknown>): A {
   let acc = agg.create();
   for (const pane of panes) if (pane !== undefined) acc = agg.merge(acc, pane);
   return acc;
@@ -30,7 +30,7 @@ export function slidePanes<A>(
   previous: A,
   leaving: readonly (A | undefined)[],
   entering: readonly (A | undefined)[],
-  agg: Aggregator<unknown, A, unknown>,
+  agg: Aggregator<never, A, unknown>,
 ): A {
   const { inverse } = agg;
   if (inverse === undefined) {

@@ -49,11 +49,11 @@ describe('aggregators', () => {
     expect(foldAll(mean((o: Order) => o.amount), orders)).toBe(4);
   });
 
-  it('reject values that are not numbers, saying how to pick one', () => {
-    const bad = sum<unknown>();
+  it('reject values that are not numbers, saying how to pick one (as a program without types can give them)', () => {
+    const bad = sum() as Aggregator<unknown, number, number>;
     expect(() => bad.add(0, '5')).toThrow(TypeError);
     expect(() => bad.add(0, '5')).toThrow(/sum: expected a number, got string \(5\); pass a function that picks the number/);
-    expect(() => min<unknown>().add(null, { amount: 1 })).toThrow(/min: expected a number, got object/);
+    expect(() => (min() as Aggregator<unknown, number | null, number | null>).add(null, { amount: 1 })).toThrow(/min: expected a number, got object/);
     expect(() => mean((o: Order) => o.id as unknown as number).add({ sum: 0, count: 0 }, { id: 'x', amount: 1 })).toThrow(/mean: expected a number, got string/);
   });
 

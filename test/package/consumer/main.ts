@@ -1,0 +1,84 @@
+/*
+ * A user's program against the packed package: check-packed.mjs installs the tarball into a
+ * strict ESM project (skipLibCheck: false), compiles this file there and runs it. It imports every
+ * entry point; the @ts-expect-error lines prove that mistakes are type errors there, which they are
+ * not when a public type degrades to any. The repository's own typecheck compiles it too.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { foreachBatch, ManualClock, mapToPair, StreamingContext, type DStream, type DurationLike } from 'sluice';
+import { NarrowDStream, type Stage } from 'sluice/extend';
+import { levelCheckpoint } from 'sluice/checkpoint';
+import { queryableState, updateStateByKey, type QueryableState } from 'sluice/state';
+import { agg, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
+import { keyedEvents, runBatches } from 'sluice/testing';
+
+/** Mistakes the compiler must refuse: compiled, never called. */
+export function mistakes(): unknown[] {
+  return [
+    // @ts-expect-error a batch interval is a duration, not a boolean.
+    new StreamingContext({ batchInterval: true }),
+    // @ts-expect-error an object duration's units are numbers.
+    { minutes: 'five' } satisfies DurationLike,
+    // @ts-expect-error and it has no other keys.
+    { fortnights: 2 } satisfies DurationLike,
+    // @ts-expect-error keys is a number.
+    keyedEvents(fc, { keys: 'two' }),
+  ];
+}
+
+/** A user's own operator, built on sluice/extend: doubles each number. */
+function doubled(stream: DStream<number>): DStream<number> {
+  const stage: Stage<number, number> = (emit) => (n) => {
+    emit(n * 2);
+  };
+  return new NarrowDStream('doubled', stream, () => stage);
+}
+
+/** What the @ts-expect-error lines below define: kept, never used. */
+const compiledOnly: unknown[] = [];
+const clock = new ManualClock();
+const dir = await mkdtemp(join(tmpdir(), 'sluice-consumer-'));
+try {
+  const ctx = new StreamingContext({ batchInterval: { seconds: 1 }, clock, checkpoint: levelCheckpoint(join(dir, 'ckpt')) });
+  // @ts-expect-error the logger is pino's, not any.
+  const notALogger: number = ctx.logger;
+  compiledOnly.push(notALogger);
+  const words = ctx.queueStream<string>([['a', 'b', 'a']]).pipe(mapToPair((w) => [w, 1]));
+  const counts = words.pipe(updateStateByKey((ones: number[], n: number | undefined) => (n ?? 0) + ones.length, { name: 'counts' }));
+  counts.pipe(foreachBatch(() => undefined));
+  try {
+    words.pipe(updateStateByKey((ones: number[]) => ones.length, { name: 'counts' }));
+    throw new Error('a second stateful operator named counts was accepted');
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+  }
+  const state: QueryableState<string, number> = queryableState(counts);
+  // @ts-expect-error the keys of counts are strings.
+  compiledOnly.push(() => state.get(42));
+
+  const clicks = ctx.queueStream<{ page: string; time: number; ms: number }>([]).pipe(withWatermark((c) => c.time, '1s'), mapToPair((c) => [c.page, c]));
+  clicks.pipe(eventTimeWindow(tumbling('1m'), agg.sum((c) => c.ms)), foreachBatch(() => undefined));
+  // @ts-expect-error sum() without a function adds the values themselves, which must be numbers.
+  compiledOnly.push(() => clicks.pipe(eventTimeWindow(tumbling('1m'), agg.sum())));
+
+  await ctx.start();
+  await clock.advance(1000);
+  const a = await state.get('a');
+  await ctx.stop();
+  if (a !== 2) throw new Error(`queryable state: expected 2 for 'a', got ${String(a)}`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+const out = await runBatches([[1, 2], [3]], (s) => s.pipe(doubled));
+if (JSON.stringify(out) !== '[[2,4],[6]]') throw new Error(`runBatches: got ${JSON.stringify(out)}`);
+
+const events = fc.sample(keyedEvents(fc, { keys: 2, maxEvents: 3 }), { numRuns: 1, seed: 1 });
+// @ts-expect-error the kit's arbitraries are fast-check's own, typed by the user's fast-check.
+const notEvents: string = events;
+compiledOnly.push(notEvents);
+
+console.log('sluice consumer: ok');
