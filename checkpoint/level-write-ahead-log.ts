@@ -8,10 +8,18 @@ function walOf(db: CheckpointDb, source: string) {
 }
 
 /**
+ * The key, after every 16-hex-digit index, under which a log keeps the index its commits have
+ * deleted up to: a log whose every line was deleted still knows where it ends, so a restarted
+ * source goes on numbering its lines after the ones its committed offsets count.
+ */
+const DELETED_BEFORE = '~deleted-before';
+
+/**
  * The receiver write-ahead log of one push source, in the checkpoint's LevelDB (`wal/<source>`):
  * received lines under 16-hex-digit indexes. Appends are serialized and each is one atomic batch.
  * It takes part in the checkpoint's commits: a commit that persists state deletes, in its atomic
- * write, the lines before the batch's end offset, which no replay needs any more.
+ * write, the lines before the batch's end offset, which no replay needs any more, and records that
+ * index under {@link DELETED_BEFORE}.
  */
 export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
   readonly name: string;
@@ -34,9 +42,10 @@ export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
 
   async end(): Promise<number> {
     if (this.#end === undefined) {
-      const [last] = await this.#db.keys({ reverse: true, limit: 1 }).all();
-      const [first] = await this.#db.keys({ limit: 1 }).all();
-      this.#end = last === undefined ? 0 : batchIdOf(last) + 1;
+      const [last] = await this.#db.keys({ reverse: true, limit: 1, lt: DELETED_BEFORE }).all();
+      const [first] = await this.#db.keys({ limit: 1, lt: DELETED_BEFORE }).all();
+      const deletedBefore = Number((await this.#db.get(DELETED_BEFORE)) ?? 0);
+      this.#end = last === undefined ? deletedBefore : batchIdOf(last) + 1;
       this.#oldest = first === undefined ? this.#end : batchIdOf(first);
     }
     return this.#end;
@@ -85,6 +94,7 @@ export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
     if (end <= this.#oldest) return;
     const operations: object[] = [];
     for (let i = this.#oldest; i < end; i++) operations.push({ type: 'del', sublevel: this.#db, key: batchKey(i) });
+    operations.push({ type: 'put', sublevel: this.#db, key: DELETED_BEFORE, value: String(end) });
     commit.write(operations);
     this.#pending = { batchId: commit.batchId, oldest: end };
   }
