@@ -26,7 +26,8 @@ import { LineServer } from '../support/line-server.js';
  * The stop or kill lands after a seeded random number of batches with data (2 to 7 of at least
  * 12) and, for a kill, a random delay under a batch: well before the last records, so every key
  * is read after the restart. SLUICE_MATRIX_SEED replays a schedule (the seed is printed when a
- * cell fails); the timing of the child still varies.
+ * cell fails); the timing of the child still varies. SLUICE_MATRIX_VERBOSE=1 prints where each
+ * first run stopped.
  */
 
 const SEED = Number(process.env.SLUICE_MATRIX_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -292,6 +293,7 @@ async function cell(source: SourceKind, stop: Stop, program: Program): Promise<v
   const committed = committedRecords(source, before);
   // So that every key has records after the restart (a graceful stop drains what a source already has).
   expect(committed, 'records the first run committed').toBeLessThanOrEqual(RECORDS - KEYS);
+  if (process.env.SLUICE_MATRIX_VERBOSE !== undefined) console.log(`${source} / ${stop} / ${program}: the first run was ${first.what}; ${committed} records committed, batches ${JSON.stringify(before.pending)} to replay`);
 
   const refusal = REFUSALS[program];
   if (refusal !== undefined) {
