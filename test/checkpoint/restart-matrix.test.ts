@@ -69,6 +69,7 @@ interface RunningJob {
 
 let root: string;
 let inputDir: string;
+/** How to kill each child still running, if the file ends early. */
 const children = new Set<() => void>();
 
 /** A slot for a child process: at most POOL run at once. */
@@ -109,6 +110,7 @@ async function runJob(source: SourceKind, program: Program, dirs: Dirs, onEvent:
     kill,
     exit: new Promise<Exit>((resolve) => {
       child.on('close', (code, signal) => {
+        children.delete(killNow);
         clearTimeout(guard);
         stopFeeding();
         resolve({ code, signal, events, stderr });
