@@ -1,5 +1,5 @@
-import { decodeValue, type BatchPlan, type CommitParticipant, type PendingCommit, type WriteAheadLog } from 'sluice/extend';
-import { batchIdOf, batchKey, sublevels, type CheckpointDb } from './checkpoint-layout.js';
+import type { CommitParticipant, PendingCommit, WriteAheadLog } from 'sluice/extend';
+import { batchIdOf, batchKey, type CheckpointDb } from './checkpoint-layout.js';
 import { corruptInUse } from './checkpoint-errors.js';
 
 /** The sublevel of the write-ahead log of `source`. */
@@ -8,17 +8,24 @@ function walOf(db: CheckpointDb, source: string) {
 }
 
 /**
+ * The key, after every 16-hex-digit index, under which a log keeps the index its commits have
+ * deleted up to: a log whose every line was deleted still knows where it ends, so a restarted
+ * source goes on numbering its lines after the ones its committed offsets count.
+ */
+const DELETED_BEFORE = '~deleted-before';
+
+/**
  * The receiver write-ahead log of one push source, in the checkpoint's LevelDB (`wal/<source>`):
  * received lines under 16-hex-digit indexes. Appends are serialized and each is one atomic batch.
  * It takes part in the checkpoint's commits: a commit that persists state deletes, in its atomic
- * write, the lines before the batch's end offset, which no replay needs any more.
+ * write, the lines before the batch's end offset, which no replay needs any more, and records that
+ * index under {@link DELETED_BEFORE}.
  */
 export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
   readonly name: string;
   readonly #directory: string;
   readonly #source: string;
   readonly #db: ReturnType<typeof walOf>;
-  readonly #plans: ReturnType<typeof sublevels>['offsets'];
   #end: number | undefined;
   #oldest = 0;
   /** What the source released: the records before it may be deleted. */
@@ -31,38 +38,17 @@ export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
     this.#source = source;
     this.name = `the write-ahead log of source ${source}`;
     this.#db = walOf(db, source);
-    this.#plans = sublevels(db).offsets;
   }
 
-  /**
-   * The index after the last line logged. A log whose lines were all deleted (every one committed)
-   * holds no key to say it, so the end is also at least where the newest logged plan reads up to:
-   * a restarted source numbers its new lines after those, never again from 0.
-   *
-   * @throws SluiceError `CHECKPOINT_CORRUPT` when the newest plan cannot be decoded.
-   */
   async end(): Promise<number> {
     if (this.#end === undefined) {
-      const [last] = await this.#db.keys({ reverse: true, limit: 1 }).all();
-      const [first] = await this.#db.keys({ limit: 1 }).all();
-      this.#end = Math.max(last === undefined ? 0 : batchIdOf(last) + 1, await this.#plannedEnd());
+      const [last] = await this.#db.keys({ reverse: true, limit: 1, lt: DELETED_BEFORE }).all();
+      const [first] = await this.#db.keys({ limit: 1, lt: DELETED_BEFORE }).all();
+      const deletedBefore = Number((await this.#db.get(DELETED_BEFORE)) ?? 0);
+      this.#end = last === undefined ? deletedBefore : batchIdOf(last) + 1;
       this.#oldest = first === undefined ? this.#end : batchIdOf(first);
     }
     return this.#end;
-  }
-
-  /** The end offset of this source in the newest logged plan, when it is a line index (else 0). */
-  async #plannedEnd(): Promise<number> {
-    const [newest] = await this.#plans.values({ reverse: true, limit: 1 }).all();
-    if (newest === undefined) return 0;
-    let plan: BatchPlan;
-    try {
-      plan = decodeValue(newest) as BatchPlan;
-    } catch (error) {
-      throw corruptInUse(this.#directory, 'the newest batch plan cannot be decoded', error);
-    }
-    const end = plan.ranges.find((range) => range.source === this.#source)?.end;
-    return typeof end === 'number' ? end : 0;
   }
 
   async first(): Promise<number> {
@@ -108,6 +94,7 @@ export class LevelWriteAheadLog implements WriteAheadLog, CommitParticipant {
     if (end <= this.#oldest) return;
     const operations: object[] = [];
     for (let i = this.#oldest; i < end; i++) operations.push({ type: 'del', sublevel: this.#db, key: batchKey(i) });
+    operations.push({ type: 'put', sublevel: this.#db, key: DELETED_BEFORE, value: String(end) });
     commit.write(operations);
     this.#pending = { batchId: commit.batchId, oldest: end };
   }

@@ -49,6 +49,30 @@ describe('socket source with the receiver write-ahead log', () => {
     await second.stop();
     expect(delivered).toEqual(['a', 'b', 'c']);
   });
+
+  it('numbers lines on after a restart whose write-ahead log every commit emptied (regression: it began again at 0, and lost them)', async () => {
+    const delivered: string[] = [];
+    const noFailure = { armed: false };
+    const clock = new ManualClock();
+    const { ctx: first, source } = job(clock, delivered, noFailure);
+    await first.start();
+    await lines.connected(1);
+    lines.clients[0]?.write('a\nb\n');
+    await until(() => source.received === 2, 'lines a and b in the write-ahead log');
+    await clock.advance(1000);
+    await first.stop();
+
+    const later = new ManualClock(1000);
+    const { ctx: second, source: restarted } = job(later, delivered, noFailure);
+    await second.start();
+    expect(restarted.received).toBe(2);
+    await lines.connected(2);
+    lines.clients[1]?.write('c\n');
+    await until(() => restarted.received === 3, 'line c in the write-ahead log');
+    await later.advance(1000);
+    await second.stop();
+    expect(delivered).toEqual(['a', 'b', 'c']);
+  });
 });
 
 describe('socket source restarted after its write-ahead log was emptied', () => {
