@@ -178,7 +178,7 @@ describe('DirectorySource', () => {
 
   it('counts bad and blank lines towards maxRecords', async () => {
     await writeFile(join(dir, 'a.ndjson'), '1\nx\n\n2\n');
-    const source = new DirectorySource<number>(dir, { format: 'ndjson' });
+    const source = new DirectorySource<number>(dir, { format: 'json-values' });
     await source.latestOffset(source.initialOffset(), 2);
     const end = await source.latestOffset(source.initialOffset(), 2);
     expect(end).toEqual({ file: 0, line: 2 });
