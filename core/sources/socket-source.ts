@@ -129,9 +129,12 @@ export class SocketSource<T = string> implements Source<T> {
     return this.#lines.end;
   }
 
-  /** What the source holds now: lines received and not yet committed, and their bytes. */
-  get buffered(): { readonly lines: number; readonly bytes: number } {
-    return { lines: this.#lines.bufferedLines, bytes: this.#lines.bufferedBytes };
+  /**
+   * What the source holds now: the lines received and not yet committed, their bytes, and whether
+   * reading from the socket is paused because they passed `highWaterMark` or `maxBufferedBytes`.
+   */
+  get buffered(): { readonly lines: number; readonly bytes: number; readonly paused: boolean } {
+    return { lines: this.#lines.bufferedLines, bytes: this.#lines.bufferedBytes, paused: this.#paused };
   }
 
   /**
