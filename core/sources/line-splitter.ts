@@ -14,6 +14,11 @@ export const TOO_LONG_HEAD = 1024;
 export class LineSplitter {
   readonly #decoder: StringDecoder;
   readonly #encoding: BufferEncoding;
+  /**
+   * Whether every `'\n'` of the decoded text is a 0x0A byte of the chunk and the other way round
+   * (UTF-8, latin1): then the newlines of the bytes give the lines' sizes without measuring them.
+   */
+  readonly #bytewise: boolean;
   readonly #maxLineLength: number;
   /** The unfinished line (empty while a too-long line is being dropped). */
   #partial = '';
@@ -25,6 +30,7 @@ export class LineSplitter {
   constructor(encoding: BufferEncoding, maxLineLength: number) {
     this.#decoder = new StringDecoder(encoding);
     this.#encoding = encoding;
+    this.#bytewise = ['utf8', 'utf-8', 'latin1', 'binary'].includes(encoding.toLowerCase());
     this.#maxLineLength = maxLineLength;
   }
 
@@ -32,27 +38,44 @@ export class LineSplitter {
   write(chunk: Buffer, emit: (line: string, bytes: number) => void): void {
     const text = this.#decoder.write(chunk);
     let from = 0;
+    let byteFrom = 0;
     let newline: number;
     while ((newline = text.indexOf('\n', from)) !== -1) {
-      this.#add(text.slice(from, newline));
-      this.#finish(emit);
+      const piece = text.slice(from, newline);
+      let bytes: number;
+      if (this.#bytewise) {
+        const byte = chunk.indexOf(10, byteFrom);
+        bytes = byte - byteFrom;
+        byteFrom = byte + 1;
+      } else {
+        bytes = Buffer.byteLength(piece, this.#encoding);
+      }
+      if (this.#bytes === 0 && bytes <= this.#maxLineLength) {
+        // A whole line in this chunk (the common case): no unfinished line to join.
+        emit(piece.endsWith('\r') ? piece.slice(0, -1) : piece, bytes);
+      } else {
+        this.#add(piece, bytes);
+        this.#finish(emit);
+      }
       from = newline + 1;
     }
-    if (from < text.length) this.#add(from === 0 ? text : text.slice(from));
+    const rest = from === 0 ? text : text.slice(from);
+    // Bytewise, the rest counts the bytes of a character the decoder holds until the next chunk.
+    this.#add(rest, this.#bytewise ? chunk.length - byteFrom : Buffer.byteLength(rest, this.#encoding));
   }
 
   /** Emits the unfinished last line, if it is not empty. */
   end(emit: (line: string, bytes: number) => void): void {
-    this.#add(this.#decoder.end());
+    const rest = this.#decoder.end();
+    this.#add(rest, this.#bytewise ? 0 : Buffer.byteLength(rest, this.#encoding));
     if (this.#head !== undefined || (this.#partial !== '' && this.#partial !== '\r')) this.#finish(emit);
     this.#partial = '';
     this.#bytes = 0;
   }
 
-  #add(piece: string): void {
-    if (piece === '') return;
-    this.#bytes += Buffer.byteLength(piece, this.#encoding);
-    if (this.#head !== undefined) return;
+  #add(piece: string, bytes: number): void {
+    this.#bytes += bytes;
+    if (this.#head !== undefined || piece === '') return;
     if (this.#bytes <= this.#maxLineLength) {
       this.#partial = this.#partial === '' ? piece : this.#partial + piece;
       return;

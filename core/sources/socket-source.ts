@@ -15,8 +15,9 @@ export interface SocketSourceOptions<T> extends LineRecordOptions<T> {
   readonly encoding?: BufferEncoding;
   /**
    * The longest line kept, in bytes of the encoding, without its newline (default 1 MiB,
-   * 1 048 576). A longer line is a bad record whose `raw` holds its first 1024 characters and
-   * whose reason gives its length; the rest of it is discarded as it arrives, never buffered.
+   * 1 048 576). A longer line is a bad record whose `raw` holds its beginning (1024 characters,
+   * or what arrived before it passed a smaller `maxLineLength`) and whose reason gives its
+   * length; the rest of it is discarded as it arrives, never buffered.
    */
   readonly maxLineLength?: number;
   /**
