@@ -15,7 +15,7 @@ function split(encoding: BufferEncoding, text: string): [string, number][] {
 describe('LineSplitter', () => {
   it('counts each line in bytes of its encoding, across chunks, and turns a longer one into a placeholder', () => {
     expect(split('utf8', 'ab\r\néé\néééé\nz')).toEqual([['ab', 3], ['éé', 4], ['\n8\n6\néééé', 13], ['z', 1]]);
-    expect(split('latin1', 'ab\r\néé\nabcdefg\nz')).toEqual([['ab', 3], ['éé', 2], ['\n7\n6\nabcdefg', 13], ['z', 1]]);
-    expect(split('utf16le', 'ab\r\néé\nabcd\nz')).toEqual([['ab', 6], ['éé', 4], ['\n8\n6\nabcd', 10], ['z', 2]]);
+    expect(split('latin1', 'ab\r\néé\nabcdefg\nz')).toEqual([['ab', 3], ['éé', 2], ['\n7\n6\nabcdefg', 12], ['z', 1]]);
+    expect(split('utf16le', 'ab\r\néé\nabcd\nz')).toEqual([['ab', 6], ['éé', 4], ['\n8\n6\nabcd', 9], ['z', 2]]);
   });
 });
