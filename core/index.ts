@@ -38,7 +38,7 @@ export { IterableSource, type IterableSourceOptions } from './sources/iterable-s
 export { QueueSource, type QueueSourceOptions } from './sources/queue-source.js';
 export { RateSource, type RateRecord, type RateSourceOptions } from './sources/rate-source.js';
 export { SocketSource, type SocketSourceOptions } from './sources/socket-source.js';
-export type { LineFormat } from './sources/line-format.js';
+export type { LineFormat, LineRecordOptions, RecordValidator } from './sources/line-format.js';
 export type { BadRecord } from './sources/source.js';
 export type { StopOptions, StreamingContextOptions } from './context-options.js';
 export { StreamingContext } from './streaming-context.js';

@@ -154,7 +154,8 @@ export class StreamingContext {
 
   /**
    * Spark's `textFileStream`: reads the files that appear in `directory`, once each, in name
-   * order, as lines (`format: 'text'`, the default, `'ndjson'`, or a parse function). A file is
+   * order, as lines (`format: 'text'`, the default, `'ndjson'` for JSON objects, `'json-values'`,
+   * or a parse function; `validate` checks each record). A file is
    * taken once its size and modification time are unchanged between two batches, so a
    * half-written file is not read early; write to a temporary name (`.tmp`, a leading dot) and
    * rename for the file to be taken at the next batches. In a checkpointed context the files taken
@@ -169,10 +170,13 @@ export class StreamingContext {
 
   /**
    * Spark's `socketTextStream`: connects to `host:port` as a TCP client and reads lines
-   * (`format: 'text'`, the default, `'ndjson'`, or a parse function), reconnecting when the
-   * connection drops. In a checkpointed context, received lines are written to the receiver
-   * write-ahead log in the checkpoint before a batch reads them, so a restarted job replays them;
-   * lines still in flight when the process dies are lost (TCP has no acknowledgements).
+   * (`format: 'text'`, the default, `'ndjson'` for JSON objects, `'json-values'`, or a parse
+   * function; `validate` checks each record), reconnecting when the connection drops. In a
+   * checkpointed context, received lines are written to the receiver write-ahead log in the
+   * checkpoint before a batch reads them, so a restarted job replays them; lines still in flight
+   * when the process dies are lost (TCP has no acknowledgements). Memory is bounded: a line longer
+   * than `maxLineLength` (1 MiB) is a bad record, and reading pauses while `highWaterMark` lines
+   * or `maxBufferedBytes` (64 MiB) wait for a commit (see {@link SocketSource}).
    *
    * @example ctx.socketTextStream('localhost', 9999).pipe(flatMap((l) => l.split(' ')), countByValue(), print())
    */

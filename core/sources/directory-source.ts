@@ -5,16 +5,17 @@ import type { Logger } from 'pino';
 import { SluiceError } from '../errors.js';
 import { parseDuration, type DurationLike } from '../time.js';
 import { errorCode, scanDirectory, type FileStamp } from './directory-scan.js';
-import { lineParser, parseLines, type LineFormat } from './line-format.js';
+import { lineParser, parseLines, type LineFormat, type LineRecordOptions } from './line-format.js';
 import type { BadRecord, Offset, Source, SourceEnvironment, SourceRead } from './source.js';
 import { TakenFiles, type TakenFile } from './taken-files.js';
 
 /** Options of {@link DirectorySource}. */
-export interface DirectorySourceOptions<T> {
+export interface DirectorySourceOptions<T> extends LineRecordOptions<T> {
   /**
    * How a line becomes a record (default `'text'`). `'text'` keeps every line, blank ones too
-   * (as Spark's `textFileStream` does); `'ndjson'` and a function skip blank lines. Lines that
-   * fail to parse are returned as bad records, located `path:line` (1-based).
+   * (as Spark's `textFileStream` does); `'ndjson'`, `'json-values'` and a function skip blank
+   * lines. Lines that fail to parse or `validate` are returned as bad records, located
+   * `path:line` (1-based).
    */
   readonly format?: LineFormat<T>;
   /**
@@ -76,6 +77,13 @@ interface StableFile {
  * read fails the same way rather than giving other records; a file that only grew is read up to
  * its size when taken (a warning says the rest is not read).
  *
+ * **Memory.** A file is read whole when it is taken, and its lines are kept until the batch that
+ * finishes it commits. A batch takes files only as far as its `maxRecordsPerBatch` lines and
+ * `maxFilesPerBatch` files reach, so the source holds the files of the batch being planned and
+ * run, plus the one it ends inside: set those limits to bound it, and keep each file to a size
+ * that fits in memory (one file is read whole however large). The list of taken files grows by
+ * one small entry per file unless `maxFileAge` lets old entries go.
+ *
  * @example
  * const events = ctx.source(new DirectorySource<Event>('/data/incoming', { format: 'ndjson', maxFilesPerBatch: 100 }), {
  *   name: 'events', maxRecordsPerBatch: 10_000, badRecords: 'deadLetter',
@@ -124,7 +132,7 @@ export class DirectorySource<T = string> implements Source<T> {
     }
     const format = options.format ?? 'text';
     this.directory = directory;
-    this.#parse = lineParser(format);
+    this.#parse = lineParser(format, options.validate);
     this.#skipBlank = format !== 'text';
     this.#maxFiles = maxFilesPerBatch ?? Number.POSITIVE_INFINITY;
     this.#maxFileAge = options.maxFileAge === undefined ? Number.POSITIVE_INFINITY : parseDuration(options.maxFileAge, 'DirectorySource: maxFileAge');

@@ -14,6 +14,12 @@ export interface IterableSourceOptions {
  * Records from an iterable or an async iterable. A sync iterable is read at planning time, up to
  * the batch's limit; an async one is read ahead into a bounded buffer. Not replayable after a
  * restart (an iterator cannot be rewound).
+ *
+ * **Memory.** Records are held from when they are read until their batch commits. A sync
+ * iterable is read only as far as the batch being planned needs (`maxRecordsPerBatch`, or
+ * `batchSize`, default 1000), so one batch's records are held. An async iterable is read ahead
+ * until `highWaterMark` records (default 10 000) wait for a commit; then the source stops
+ * calling `next()` until a commit, so a fast producer waits instead of filling memory.
  */
 export class IterableSource<T> implements Source<T> {
   readonly kind = 'iterable';

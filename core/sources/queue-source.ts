@@ -11,6 +11,11 @@ export interface QueueSourceOptions {
  * Spark's `queueStream`: each batch takes the next array of records from a queue that the
  * program (or a test) fills, even after the context has started. Not replayable after a restart:
  * the queue lives in memory.
+ *
+ * **Memory.** Not bounded by the source: the queue holds whatever the program pushes until a
+ * batch takes it, and the records taken stay held until their batch commits (one queued array
+ * per batch with `oneAtATime`, the default; everything queued otherwise). A program that pushes
+ * faster than the batches run must wait on its own (for example on the progress events).
  */
 export class QueueSource<T> implements Source<T> {
   readonly kind = 'queue';

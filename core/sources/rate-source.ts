@@ -32,6 +32,10 @@ export interface RateSourceOptions<T> {
  * (and goes on from the same start time) without an explicit `startTime`. When an offset's start
  * time differs from the `startTime` option (the option was changed before a restart), the
  * offset's wins and a warning says so.
+ *
+ * **Memory.** Nothing is buffered: a batch's records are generated when the batch reads them.
+ * One batch holds every record due since the previous one (all of them since `startTime` for
+ * the first batch), so set `maxRecordsPerBatch` when `startTime` lies far in the past.
  */
 export class RateSource<T = RateRecord> implements Source<T> {
   readonly kind = 'rate';

@@ -1,22 +1,35 @@
 import { connect, type Socket } from 'node:net';
-import { StringDecoder } from 'node:string_decoder';
 import type { Cancel } from '../clock/clock.js';
 import { parseDuration, type DurationLike } from '../time.js';
-import { lineParser, parseLines, type LineFormat } from './line-format.js';
+import { lineParser, parseLines, type LineRecordOptions } from './line-format.js';
+import { LineSplitter } from './line-splitter.js';
 import { ReceivedLines } from './received-lines.js';
 import { countOffset } from './record-buffer.js';
 import type { Offset, Source, SourceEnvironment, SourceRead } from './source.js';
 
 /** Options of {@link SocketSource}. */
-export interface SocketSourceOptions<T> {
-  /** How a line becomes a record: `'text'` (default), `'ndjson'` or a parse function. */
-  readonly format?: LineFormat<T>;
+export interface SocketSourceOptions<T> extends LineRecordOptions<T> {
   /** Milliseconds of clock time between a failed or closed connection and the next attempt (default 1000). */
   readonly reconnectDelay?: DurationLike;
   /** The encoding of the received bytes (default `'utf8'`). */
   readonly encoding?: BufferEncoding;
-  /** Received but uncommitted lines above which the socket is paused until a commit (default 100 000). */
+  /**
+   * The longest line kept, in bytes of the encoding, without its newline (default 1 MiB,
+   * 1 048 576). A longer line is a bad record whose `raw` holds its beginning (1024 characters,
+   * or what arrived before it passed a smaller `maxLineLength`) and whose reason gives its
+   * length; the rest of it is discarded as it arrives, never buffered.
+   */
+  readonly maxLineLength?: number;
+  /**
+   * Received but uncommitted lines above which the socket is paused (default 100 000); it is
+   * resumed once commits bring them down to half of this.
+   */
   readonly highWaterMark?: number;
+  /**
+   * Bytes of received but uncommitted lines above which the socket is paused (default 64 MiB,
+   * 67 108 864); it is resumed once commits bring them down to half of this.
+   */
+  readonly maxBufferedBytes?: number;
 }
 
 /**
@@ -27,9 +40,20 @@ export interface SocketSourceOptions<T> {
  * every `reconnectDelay` ms of clock time until the source stops receiving.
  *
  * Offsets count the lines received since start. Lines that do not parse (NDJSON or a custom
- * format) are returned as bad records located at `host:port#lineNumber`. When more than
- * `highWaterMark` lines wait for a commit, the socket is paused (TCP backpressure reaches the
- * sender) and resumed by the next commit.
+ * format), records that `validate` rejects and lines longer than `maxLineLength` are returned as
+ * bad records located at `host:port#lineNumber`, and follow the source's `badRecords` policy.
+ *
+ * **Memory.** The source holds the lines it received until their batch commits (they are its
+ * replay buffer), and they are bounded: when more than `highWaterMark` lines (default 100 000) or
+ * more than `maxBufferedBytes` bytes of lines (default 64 MiB) wait for a commit, counting lines
+ * still on their way to the write-ahead log, the source stops reading from the socket. The kernel's
+ * receive buffer then fills and TCP flow control makes the sender wait; nothing is dropped.
+ * Reading resumes once commits bring both below half of their bound. The bounds are checked after
+ * each read from the socket, so they can be passed by one read (64 KiB at most) plus one line.
+ * An unfinished line holds at most `maxLineLength` bytes (default 1 MiB): the rest of a longer
+ * line is discarded as it arrives. A sender faster than the job is therefore slowed to the job's
+ * pace rather than growing the process; in a checkpointed context that has the same effect when
+ * the write-ahead log falls behind.
  *
  * @example
  * const lines = ctx.source(new SocketSource('localhost', 9999), { name: 'lines' });
@@ -53,7 +77,9 @@ export class SocketSource<T = string> implements Source<T> {
   readonly #skipBlank: boolean;
   readonly #reconnectDelay: number;
   readonly #encoding: BufferEncoding;
+  readonly #maxLineLength: number;
   readonly #highWaterMark: number;
+  readonly #maxBufferedBytes: number;
   readonly #lines = new ReceivedLines();
   #committed = 0;
   #env: SourceEnvironment | undefined;
@@ -67,8 +93,10 @@ export class SocketSource<T = string> implements Source<T> {
    * @param host - the host name or address to connect to.
    * @param port - the TCP port, an integer from 1 to 65535.
    * @param options - see {@link SocketSourceOptions}.
-   * @throws TypeError for an empty host, a port that is not a number, an unknown encoding or format.
-   * @throws RangeError for a port out of range, a negative `reconnectDelay` or a `highWaterMark` below 1.
+   * @throws TypeError for an empty host, a port that is not a number, an unknown encoding or
+   * format, or a `validate` that is not a function.
+   * @throws RangeError for a port out of range, a negative `reconnectDelay`, or a `maxLineLength`,
+   * `highWaterMark` or `maxBufferedBytes` that is not a positive integer.
    */
   constructor(host: string, port: number, options: SocketSourceOptions<T> = {}) {
     if (typeof host !== 'string' || host.trim() === '') {
@@ -78,25 +106,36 @@ export class SocketSource<T = string> implements Source<T> {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new RangeError(`SocketSource: port must be an integer from 1 to 65535, got ${port}.`);
     }
-    const { format = 'text', reconnectDelay = 1000, encoding = 'utf8', highWaterMark = 100_000 } = options;
-    if (!Number.isInteger(highWaterMark) || highWaterMark < 1) {
-      throw new RangeError(`SocketSource: highWaterMark must be a positive integer, got ${highWaterMark}.`);
+    const { format = 'text', reconnectDelay = 1000, encoding = 'utf8' } = options;
+    const { maxLineLength = 1 << 20, highWaterMark = 100_000, maxBufferedBytes = 64 << 20 } = options;
+    for (const [name, value] of Object.entries({ maxLineLength, highWaterMark, maxBufferedBytes })) {
+      if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`SocketSource: ${name} must be a positive integer, got ${value}.`);
     }
     if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding)) {
       throw new TypeError(`SocketSource: encoding must be a Node.js buffer encoding such as 'utf8', got ${JSON.stringify(encoding)}.`);
     }
     this.host = host;
     this.port = port;
-    this.#parse = lineParser(format);
+    this.#parse = lineParser(format, options.validate);
     this.#skipBlank = format !== 'text';
     this.#reconnectDelay = parseDuration(reconnectDelay, 'SocketSource reconnectDelay');
     this.#encoding = encoding;
+    this.#maxLineLength = maxLineLength;
     this.#highWaterMark = highWaterMark;
+    this.#maxBufferedBytes = maxBufferedBytes;
   }
 
   /** The number of lines received since start (the offset after the last one). */
   get received(): number {
     return this.#lines.end;
+  }
+
+  /**
+   * What the source holds now: the lines received and not yet committed, their bytes, and whether
+   * reading from the socket is paused because they passed `highWaterMark` or `maxBufferedBytes`.
+   */
+  get buffered(): { readonly lines: number; readonly bytes: number; readonly paused: boolean } {
+    return { lines: this.#lines.bufferedLines, bytes: this.#lines.bufferedBytes, paused: this.#paused };
   }
 
   /**
@@ -138,9 +177,10 @@ export class SocketSource<T = string> implements Source<T> {
   commit(end: Offset): void {
     this.#committed = Math.max(this.#committed, countOffset(end, 'socket'));
     this.#lines.discardBefore(this.#committed);
-    if (this.#paused && this.#lines.end - this.#committed <= this.#highWaterMark) {
+    if (this.#paused && this.#lines.bufferedLines <= this.#highWaterMark / 2 && this.#lines.bufferedBytes <= this.#maxBufferedBytes / 2) {
       this.#paused = false;
       this.#socket?.resume();
+      this.#env?.logger.debug(this.buffered, 'socket source resumed');
     }
   }
 
@@ -179,15 +219,18 @@ export class SocketSource<T = string> implements Source<T> {
 
   #connect(env: SourceEnvironment): void {
     const socket = connect({ host: this.host, port: this.port });
-    const splitter = new LineSplitter(this.#encoding);
+    const splitter = new LineSplitter(this.#encoding, this.#maxLineLength);
     // Lines of one chunk are received together (one write-ahead log append per chunk).
     let chunkLines: string[] = [];
-    const onLine = (line: string): void => {
+    let chunkBytes = 0;
+    const onLine = (line: string, bytes: number): void => {
       chunkLines.push(line);
+      chunkBytes += bytes;
     };
     const receive = (): void => {
-      this.#lines.add(chunkLines);
+      this.#lines.add(chunkLines, chunkBytes);
       chunkLines = [];
+      chunkBytes = 0;
     };
     let connected = false;
     let failure: Error | undefined;
@@ -223,52 +266,14 @@ export class SocketSource<T = string> implements Source<T> {
   }
 
   #applyBackpressure(socket: Socket): void {
-    if (this.#paused || this.#lines.end - this.#committed <= this.#highWaterMark) return;
+    if (this.#paused || (this.#lines.bufferedLines <= this.#highWaterMark && this.#lines.bufferedBytes <= this.#maxBufferedBytes)) return;
     this.#paused = true;
     socket.pause();
-    this.#env?.logger.debug({ buffered: this.#lines.end - this.#committed }, 'socket source paused until a commit');
+    this.#env?.logger.debug(this.buffered, 'socket source paused until commits drain it');
   }
 
   #startSettled(): void {
     this.#settleStart?.();
     this.#settleStart = undefined;
   }
-}
-
-/** Splits decoded chunks into lines; a line or a multibyte character may span chunks. */
-class LineSplitter {
-  readonly #decoder: StringDecoder;
-  #partial = '';
-
-  constructor(encoding: BufferEncoding) {
-    this.#decoder = new StringDecoder(encoding);
-  }
-
-  /** Calls `emit` for every line that `chunk` completes. */
-  write(chunk: Buffer, emit: (line: string) => void): void {
-    const text = this.#decoder.write(chunk);
-    let newline = text.indexOf('\n');
-    if (newline === -1) {
-      this.#partial += text;
-      return;
-    }
-    emit(withoutCr(this.#partial + text.slice(0, newline)));
-    let from = newline + 1;
-    while ((newline = text.indexOf('\n', from)) !== -1) {
-      emit(withoutCr(text.slice(from, newline)));
-      from = newline + 1;
-    }
-    this.#partial = text.slice(from);
-  }
-
-  /** Emits the partial last line, if it is not empty. */
-  end(emit: (line: string) => void): void {
-    const rest = withoutCr(this.#partial + this.#decoder.end());
-    this.#partial = '';
-    if (rest !== '') emit(rest);
-  }
-}
-
-function withoutCr(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
 }

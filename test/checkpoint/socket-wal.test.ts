@@ -1,6 +1,6 @@
 import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
-import { foreachBatch, ManualClock, SocketSource, StreamingContext } from 'sluice';
+import { foreachBatch, ManualClock, SocketSource, StreamingContext, type BadRecord } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
 import { until } from '../support/until.js';
 import { useLineServer, useTempDir } from './checkpoint-harness.js';
@@ -100,6 +100,47 @@ describe('socket source restarted after its write-ahead log was emptied', () => 
     await later.advance(2000);
     await second.stop();
     expect(delivered).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('socket source with the receiver write-ahead log and maxLineLength', () => {
+  it('logs a too-long line as its placeholder, so a restart replays it as the same bad record', async () => {
+    const run = (clock: ManualClock, failOnce: { armed: boolean }) => {
+      const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(dir()), defaultParallelism: 1 });
+      const source = new SocketSource('127.0.0.1', lines.port, { maxLineLength: 4 });
+      const input = ctx.source(source, { name: 'lines', badRecords: 'deadLetter' });
+      const out: { records: string[]; bad: BadRecord[] } = { records: [], bad: [] };
+      input.deadLetters.pipe(foreachBatch((bad) => void out.bad.push(...bad)));
+      input.pipe(
+        foreachBatch((batch) => {
+          if (failOnce.armed) {
+            failOnce.armed = false;
+            throw new Error('crash while the batch was being written');
+          }
+          out.records.push(...batch);
+        }),
+      );
+      return { ctx, source, out };
+    };
+    const failOnce = { armed: true };
+    const clock = new ManualClock();
+    const first = run(clock, failOnce);
+    await first.ctx.start();
+    await lines.connected(1);
+    lines.clients[0]?.write(`ok\n${'x'.repeat(5000)}\nend\n`);
+    await until(() => first.source.received === 3, 'three lines in the write-ahead log');
+    await clock.advance(1000);
+    await expect(first.ctx.awaitTermination()).rejects.toMatchObject({ code: 'USER_FUNCTION_FAILED' });
+    expect(first.out.bad).toHaveLength(1);
+
+    const later = new ManualClock(1000);
+    const second = run(later, failOnce);
+    await second.ctx.start();
+    await later.advance(2000);
+    await second.ctx.stop();
+    expect(second.out.records).toEqual(['ok', 'end']);
+    expect(second.out.bad).toEqual([{ ...first.out.bad[0], raw: 'x'.repeat(1024) }]);
+    expect(second.out.bad[0]?.reason).toContain('the line is 5000 bytes long, more than maxLineLength (4 bytes)');
   });
 });
 

@@ -178,12 +178,31 @@ describe('DirectorySource', () => {
 
   it('counts bad and blank lines towards maxRecords', async () => {
     await writeFile(join(dir, 'a.ndjson'), '1\nx\n\n2\n');
-    const source = new DirectorySource<number>(dir, { format: 'ndjson' });
+    const source = new DirectorySource<number>(dir, { format: 'json-values' });
     await source.latestOffset(source.initialOffset(), 2);
     const end = await source.latestOffset(source.initialOffset(), 2);
     expect(end).toEqual({ file: 0, line: 2 });
     expect(await source.read(source.initialOffset(), end)).toMatchObject({ records: [1], badRecords: [{ raw: 'x', location: `${join(dir, 'a.ndjson')}:2` }] });
     expect(await source.read(end, await source.latestOffset(end, 2))).toEqual({ records: [2], badRecords: [] });
+  });
+
+  it("takes only JSON objects as 'ndjson' records; validate turns the records it rejects into bad records with its message", async () => {
+    await writeFile(join(dir, 'a.ndjson'), '{"n":1}\n[1]\n{"n":"2"}\n{"n":3}\n');
+    const parseN = (value: unknown): { n: number } => {
+      if (typeof (value as { n?: unknown }).n !== 'number') throw new TypeError('n must be a number');
+      return value as { n: number };
+    };
+    const source = new DirectorySource(dir, { format: 'ndjson', validate: parseN });
+    await source.latestOffset(source.initialOffset(), 10);
+    const end = await source.latestOffset(source.initialOffset(), 10);
+    const path = join(dir, 'a.ndjson');
+    expect(await source.read(source.initialOffset(), end)).toEqual({
+      records: [{ n: 1 }, { n: 3 }],
+      badRecords: [
+        { source: 'directory', raw: '[1]', reason: "an NDJSON record must be a JSON object, got an array (use format 'json-values' to take any JSON value)", location: `${path}:2` },
+        { source: 'directory', raw: '{"n":"2"}', reason: 'n must be a number', location: `${path}:3` },
+      ],
+    });
   });
 
   it('gives the same records when a range is read again (replay determinism)', async () => {
