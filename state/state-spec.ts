@@ -1,5 +1,5 @@
-import { checkOnError, parsePositiveDuration, type OnError, type StateBackend } from '../core/extend.js';
-import type { Duration, DurationLike, Key, Pair, StaticDataset } from 'sluice';
+import { checkOnError, parsePositiveDuration, type StateBackend } from '../core/extend.js';
+import type { Duration, DurationLike, Key, OnError, Pair, StaticDataset } from 'sluice';
 import type { State } from './state-handle.js';
 import { checkVersioning, FIRST_VERSION, type MigrateFunction, type StateVersioning } from './state-version.js';
 import type { TimeDomain } from './state-layout.js';

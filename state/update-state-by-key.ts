@@ -1,6 +1,6 @@
-import { Batch, type DStream, type Key, type Pair, type StaticDataset, type Time } from 'sluice';
+import { Batch, type DStream, type Key, type OnError, type OnErrorOptions, type Pair, type StaticDataset, type Time } from 'sluice';
 import { combineByKeyBatch, groupValues, partitionOf } from '../core/internal.js';
-import { definition, ErrorPolicy, type BatchContext, type Definition, type OnError, type OnErrorOptions, type StateBackend } from '../core/extend.js';
+import { definition, ErrorPolicy, type BatchContext, type Definition, type StateBackend } from '../core/extend.js';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { entryKey, NS } from './state-layout.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foreachBatch, keyBy, ManualClock, mapToPair, SluiceError, StreamingContext, type BatchProgress, type DeadLetter, type DStream, type Pair } from 'sluice';
+import { foreachBatch, keyBy, ManualClock, mapToPair, StreamingContext, type SluiceError, type BatchProgress, type DeadLetter, type DStream, type Pair } from 'sluice';
 import { mapWithState, stateSpec, updateStateByKey, type State } from 'sluice/state';
 import { agg, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
 import { TestStream, type TestStreamCrashStep } from 'sluice/testing';

@@ -1,5 +1,5 @@
-import { Batch, SluiceError, type DStream, type Duration } from 'sluice';
-import { decodeTime, encodeTime, StatefulDStream, type BatchContext, type OnError, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
+import { Batch, SluiceError, type DStream, type Duration, type OnError } from 'sluice';
+import { decodeTime, encodeTime, StatefulDStream, type BatchContext, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
 import { WindowBuffer } from './window-buffer.js';
 import type { WindowGeometry } from './window-geometry.js';
 

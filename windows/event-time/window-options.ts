@@ -1,5 +1,5 @@
-import type { DurationLike, Key } from 'sluice';
-import type { OnError, StateBackend } from 'sluice/extend';
+import type { DurationLike, Key, OnError } from 'sluice';
+import type { StateBackend } from 'sluice/extend';
 import type { TimeWindow } from './time-window.js';
 
 /** Which window results a batch emits. */

@@ -1,5 +1,5 @@
-import { Batch, DStream, type DurationLike, type Operator } from 'sluice';
-import { definition, ErrorPolicy, parseDuration, type BatchContext, type Definition, type OnError } from 'sluice/extend';
+import { Batch, DStream, type DurationLike, type OnError, type Operator } from 'sluice';
+import { definition, ErrorPolicy, parseDuration, type BatchContext, type Definition } from 'sluice/extend';
 import { watermarkedAncestors } from '../../core/internal.js';
 
 /** Options of {@link withWatermark}. */
