@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Batch } from './batch.js';
+import type { RecordErrors } from './error-policy.js';
 import type { Executor } from './scheduler/executor.js';
 import type { BadRecord } from './sources/source.js';
 import type { Time } from './time.js';
@@ -14,6 +15,10 @@ export interface OperatorProgress {
   readonly stateBytes?: number;
   /** Records the operator dropped as late. */
   readonly lateRecordsDropped?: number;
+  /** Records its user function could not handle that it dropped (`onError: 'skip'`). */
+  readonly skippedRecords?: number;
+  /** Records its user function could not handle that it sent to `ctx.deadLetters` (`onError: 'deadLetter'`). */
+  readonly deadLetteredRecords?: number;
 }
 
 /**
@@ -47,6 +52,11 @@ export interface BatchContext {
    * batch has committed, for figures only known then (the state rows after the commit).
    */
   reportOperator(progress: OperatorProgress | (() => OperatorProgress)): void;
+  /**
+   * Where operators count the records they skip or dead-letter in this batch (see
+   * `ErrorPolicy.reject`, which operators call with it).
+   */
+  readonly recordErrors: RecordErrors;
   /** Returns the batch a stream produced for this batch, computing it once (internal memo). */
   memo<T>(id: number, compute: () => Promise<Batch<T> | undefined>): Promise<Batch<T> | undefined>;
   /** The input read from the source with this id (internal). */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CheckpointStorage, Checkpointer } from './checkpoint-port.js';
 import type { Clock } from './clock/clock.js';
+import type { OnError } from './error-policy.js';
 import type { Executor } from './scheduler/executor.js';
 import type { StateBackend } from './state-port.js';
 import type { DurationLike } from './time.js';
@@ -34,6 +35,12 @@ export interface StreamingContextOptions {
    * keeps the state itself so that a restart restores it exactly once.
    */
   readonly stateBackend?: StateBackend;
+  /**
+   * What operators do with a record their user function cannot handle, unless an operator sets
+   * its own `onError` (default `'fail'`): `'fail'` fails the batch, `'skip'` drops and counts the
+   * record, `'deadLetter'` also sends it to `ctx.deadLetters`. See docs/errors-and-bad-records.md.
+   */
+  readonly onError?: OnError;
 }
 
 /** Options of `StreamingContext.stop`. */

@@ -34,6 +34,8 @@ export interface ErrorContext {
   readonly batchTime?: number;
   /** The source involved. */
   readonly source?: string;
+  /** Where an unnamed failing operator was defined in your code (`file:line:column`). */
+  readonly site?: string;
 }
 
 /**
@@ -51,6 +53,8 @@ export class SluiceError extends Error {
   readonly batchTime: number | undefined;
   /** The source involved, if any. */
   readonly source: string | undefined;
+  /** Where an unnamed failing operator was defined in your code (`file:line:column`), if known. */
+  readonly site: string | undefined;
 
   constructor(code: SluiceErrorCode, message: string, options: ErrorContext & { readonly cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -60,6 +64,7 @@ export class SluiceError extends Error {
     this.batchId = options.batchId;
     this.batchTime = options.batchTime;
     this.source = options.source;
+    this.site = options.site;
   }
 }
 

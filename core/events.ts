@@ -37,6 +37,10 @@ export interface BatchProgress {
   readonly watermark: Time | undefined;
   /** Records dropped as late, over all operators. */
   readonly lateRecordsDropped: number;
+  /** Records operators dropped because their user function could not handle them (`onError: 'skip'`). */
+  readonly numSkippedRecords: number;
+  /** Records operators sent to `ctx.deadLetters` because their user function could not handle them. */
+  readonly numDeadLetteredRecords: number;
   /** What each stateful or windowed operator reported. */
   readonly operators: readonly OperatorProgress[];
 }

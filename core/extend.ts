@@ -6,12 +6,13 @@
 export type { BatchContext, InputRead } from './batch-context.js';
 export type { CheckpointStorage, Checkpointer, CommitRecord, GraphFingerprint, Recovery, StatefulOperatorFingerprint } from './checkpoint-port.js';
 export type { CommitParticipant, PendingCommit } from './commit/commit-participant.js';
+export { checkOnError, definition, ErrorPolicy, RecordErrors, type Definition } from './error-policy.js';
 export type { DStreamGraph } from './graph.js';
 export { hashKey, keyEquals, KeyMap } from './key.js';
 export type { Combiner } from './keyed/shuffle.js';
 export { userFunctionFailed } from './operator-error.js';
 export { DerivedDStream, type DeriveBatch } from './operators/derived.js';
-export { NarrowDStream, type Emit, type Stage } from './operators/narrow.js';
+export { NarrowDStream, type Emit, type NarrowOptions, type Stage } from './operators/narrow.js';
 export { OutputOperation, type OutputWriter } from './output/output-operation.js';
 export type { BatchPlan, SourceRange } from './scheduler/batch-plan.js';
 export { InlineExecutor, type Executor, type Task } from './scheduler/executor.js';

@@ -1,5 +1,6 @@
 import type { BatchContext } from './batch-context.js';
 import type { Checkpointer } from './checkpoint-port.js';
+import type { OnError } from './error-policy.js';
 import type { CommitParticipant } from './commit/commit-participant.js';
 import { Services } from './services.js';
 import type { StateBackend, StateDescriptor } from './state-port.js';
@@ -43,16 +44,22 @@ export class DStreamGraph {
    * `stateBackend` option, or the checkpoint's; `undefined` means in memory.
    */
   readonly stateBackend: StateBackend | undefined;
+  /** The error policy of operators that do not choose one (the context's `onError` option). */
+  readonly onError: OnError;
   #state: ContextState = 'initialized';
   #nodes: GraphNode[] = [];
   #consumers = new Map<number, number>();
   #outputs: GraphOutput[] = [];
   readonly #participants: CommitParticipant[] = [this.watermarks];
 
-  constructor(batchInterval: Duration, options: { readonly checkpointer?: Checkpointer | undefined; readonly stateBackend?: StateBackend | undefined } = {}) {
+  constructor(
+    batchInterval: Duration,
+    options: { readonly checkpointer?: Checkpointer | undefined; readonly stateBackend?: StateBackend | undefined; readonly onError?: OnError | undefined } = {},
+  ) {
     this.batchInterval = batchInterval;
     this.checkpointer = options.checkpointer;
     this.stateBackend = options.stateBackend;
+    this.onError = options.onError ?? 'fail';
   }
 
   /**

@@ -7,6 +7,7 @@ export { Batch, type BatchLike } from './batch.js';
 export type { OperatorProgress } from './batch-context.js';
 export { ManualClock, SystemClock, type Cancel, type Clock } from './clock/index.js';
 export { DStream, type Operator, type UnaryFunction } from './dstream.js';
+export type { DeadLetter, OnError, OnErrorOptions } from './error-policy.js';
 export { ERROR_CODES, SluiceError, type ErrorContext, type SluiceErrorCode } from './errors.js';
 export type { BatchProgress, SourceProgress, StreamingEvent, StreamingListener } from './events.js';
 export type { ContextState } from './graph.js';

@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock/clock.js';
 import { SystemClock } from './clock/system-clock.js';
+import { DeadLetterDStream } from './dead-letter-dstream.js';
+import type { DStream } from './dstream.js';
+import { checkOnError, type DeadLetter } from './error-policy.js';
 import { SluiceError, messageOf } from './errors.js';
 import { ListenerBus, type StreamingListener } from './events.js';
 import { DStreamGraph, type ContextState } from './graph.js';
@@ -54,6 +57,7 @@ export class StreamingContext {
   #signals: (() => void) | undefined;
   readonly #termination: Promise<void>;
   #terminate!: (error?: SluiceError) => void;
+  #deadLetters: DStream<DeadLetter> | undefined;
 
   constructor(options: StreamingContextOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -70,7 +74,11 @@ export class StreamingContext {
     this.#executor = options.executor ?? new InlineExecutor();
     this.checkpoint = options.checkpoint;
     const checkpointer = checkpointerOf(options);
-    this.#graph = new DStreamGraph(this.batchInterval, { checkpointer, stateBackend: checkpointer?.stateBackend ?? options.stateBackend });
+    this.#graph = new DStreamGraph(this.batchInterval, {
+      checkpointer,
+      stateBackend: checkpointer?.stateBackend ?? options.stateBackend,
+      onError: checkOnError('StreamingContext', options.onError),
+    });
     this.#bus = new ListenerBus(this.logger);
     this.#termination = new Promise<void>((resolve, reject) => {
       this.#terminate = (error) => {
@@ -97,6 +105,19 @@ export class StreamingContext {
   /** The time batch ids count from, fixed at start: batch `k` has time `zeroTime + (k + 1) * batchInterval`. */
   get zeroTime(): Time | undefined {
     return this.#zeroTime;
+  }
+
+  /**
+   * The records any operator dead-lettered (`onError: 'deadLetter'`), one batch per batch, each
+   * with its operator, batch id, error message and code: route it to an output like any stream.
+   * Computed from the batch, so a replayed batch gives the same dead letters again. (Records a
+   * source could not parse are on that source's `input.deadLetters`.)
+   *
+   * @example ctx.deadLetters.pipe(foreachBatch((batch) => log(batch.collect())))
+   */
+  get deadLetters(): DStream<DeadLetter> {
+    this.#deadLetters ??= new DeadLetterDStream(this.#graph);
+    return this.#deadLetters;
   }
 
   /** The graph (for operators and tools; not needed by applications). */

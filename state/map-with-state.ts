@@ -1,6 +1,6 @@
 import { Batch, DStream, type Key, type Pair, type Time } from 'sluice';
 import { combineByKeyBatch, groupValues, partitionOf, watermarkedAncestors } from '../core/internal.js';
-import { userFunctionFailed, type BatchContext } from '../core/extend.js';
+import { definition, ErrorPolicy, type BatchContext, type Definition } from '../core/extend.js';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { StateHandle, stateAt, type StateEntry } from './state-handle.js';
@@ -36,8 +36,9 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
   /** The watermarked streams upstream: event-time timers and TTL follow their watermark. */
   readonly #watermarkIds: readonly number[];
   #snapshots: DStream<Pair<K, S>> | undefined;
+  readonly #policy: ErrorPolicy;
 
-  constructor(parent: DStream<Pair<K, V>>, spec: StateSpec<K, V, S, M>) {
+  constructor(parent: DStream<Pair<K, V>>, spec: StateSpec<K, V, S, M>, defined: Definition) {
     super({
       kind: 'mapWithState',
       graph: parent.graph,
@@ -50,6 +51,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     this.#parent = parent;
     this.#spec = spec;
     this.#watermarkIds = watermarkedAncestors(parent as DStream<unknown>).map((node) => node.id);
+    this.#policy = new ErrorPolicy(this, defined);
   }
 
   /** The event-time watermark of this operator's input (the global one when none is upstream). */
@@ -75,7 +77,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     const numPartitions = settings.numPartitions ?? bc.defaultParallelism;
     if (settings.initialState !== undefined) await applyInitialState(store, settings.initialState, operator, (state) => [state, bc.batchTime, bc.batchTime, this.#watermark(bc) ?? null] satisfies StateEntry);
     await this.#expireTtl(store, bc);
-    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, numPartitions, groupValues<V>(), operator);
+    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, numPartitions, groupValues<V>(), this.#policy);
     const due = await this.#dueWork(store, bc);
     const keysOf = grouped.partitions.map((partition) => partition.map(([key]) => encodeKey(key)));
     await store.load([...[...keysOf.flat(), ...due.timers.map((t) => t.key), ...due.timeouts].map(entryKey), ...due.timers.map((t) => t.row)]);
@@ -97,16 +99,21 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
 
   #processRecords(store: StateStore, handle: StateHandle<S>, partition: readonly Pair<K, V[]>[], keys: readonly StoreKey[], bc: BatchContext, out: M[]): void {
     const fn = this.#spec.fn;
+    const policy = this.#policy;
+    const guarded = policy.onError !== 'fail';
     for (let i = 0; i < partition.length; i++) {
       const [key, values] = partition[i] as Pair<K, V[]>;
       handle.bind(store, keys[i] as StoreKey, this.describe, false);
       for (const value of values) {
         handle.touch();
+        if (guarded) handle.mark();
         let mapped: M | undefined;
         try {
           mapped = fn(key, value, handle);
         } catch (error) {
-          throw userFunctionFailed(this.describe, error);
+          policy.reject(bc.recordErrors, [key, value], error);
+          handle.rollback();
+          continue;
         }
         if (mapped !== undefined) out.push(mapped);
       }
@@ -121,11 +128,14 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
       store.delete(timer.row);
       handle.bind(store, timer.key, this.describe, false);
       const key = decodeKey(timer.key) as K;
+      const fired = { time: timer.time, domain: timer.domain };
+      handle.mark();
       let mapped: M | undefined;
       try {
-        mapped = onTimer(key, { time: timer.time, domain: timer.domain }, handle);
+        mapped = onTimer(key, fired, handle);
       } catch (error) {
-        throw userFunctionFailed(this.describe, error);
+        this.#policy.reject(bc.recordErrors, [key, fired], error);
+        handle.rollback();
       }
       if (mapped !== undefined) out.push(mapped);
       handle.flush(bc.batchTime, this.#watermark(bc));
@@ -145,7 +155,8 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
       try {
         mapped = this.#spec.fn(decoded, undefined, handle);
       } catch (error) {
-        throw userFunctionFailed(this.describe, error);
+        // A timing-out key is removed all the same.
+        this.#policy.reject(bc.recordErrors, [decoded, undefined], error);
       }
       if (mapped !== undefined) out.push(mapped);
       handle.flush(bc.batchTime, this.#watermark(bc));
@@ -255,8 +266,9 @@ export class StateSnapshotDStream<K extends Key, S> extends DStream<Pair<K, S>> 
  * Within a batch, for each partition: records grouped by key in arrival order, then due timers
  * in time order, then timeouts. State changes commit with the batch.
  *
- * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when the function (or `onTimer`)
- * throws, updates a timing-out key, or stores a value that is not storable; `STATE_IO_FAILED` or
+ * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch, under the spec's `onError` policy
+ * `'fail'`, the default) when the function (or `onTimer`) throws, updates a timing-out key, or
+ * stores a value that is not storable, or a key is not a key; `STATE_IO_FAILED` or
  * `STATE_CORRUPT` naming the operator when its state store cannot read, write or decode its state.
  * @example
  * clicks.pipe(
@@ -269,5 +281,6 @@ export class StateSnapshotDStream<K extends Key, S> extends DStream<Pair<K, S>> 
  * )
  */
 export function mapWithState<K extends Key, V, S, M>(spec: StateSpec<K, V, S, M>): (stream: DStream<Pair<K, V>>) => MapWithStateDStream<K, V, S, M> {
-  return (stream) => new MapWithStateDStream(stream, spec);
+  const defined = definition('mapWithState', { name: spec.settings.name, onError: spec.settings.onError });
+  return (stream) => new MapWithStateDStream(stream, spec, defined);
 }

@@ -90,6 +90,7 @@ export class StateHandle<S> implements State<S> {
   #removed = false;
   #touched = false;
   #timingOut = false;
+  #saved: { value: S | undefined; exists: boolean; updated: boolean; removed: boolean } = { value: undefined, exists: false, updated: false, removed: false };
 
   constructor(deadlines: Deadlines, versioning: StateVersioning = FIRST_VERSION) {
     this.#deadlines = deadlines;
@@ -110,6 +111,24 @@ export class StateHandle<S> implements State<S> {
     this.#removed = false;
     this.#touched = false;
     this.#timingOut = timingOut;
+  }
+
+  /** Remembers the key's state as it is, for {@link rollback} (before a call whose failure is set aside). */
+  mark(): void {
+    const saved = this.#saved;
+    saved.value = this.#value;
+    saved.exists = this.#exists;
+    saved.updated = this.#updated;
+    saved.removed = this.#removed;
+  }
+
+  /** Undoes what a call did to the state since {@link mark} (timers it set or deleted stay). */
+  rollback(): void {
+    const saved = this.#saved;
+    this.#value = saved.value;
+    this.#exists = saved.exists;
+    this.#updated = saved.updated;
+    this.#removed = saved.removed;
   }
 
   /** Marks that a record of the key arrived (refreshes the idle timeout). */

@@ -1,5 +1,5 @@
-import { parsePositiveDuration, type StateBackend } from '../core/extend.js';
-import type { Duration, DurationLike, Key, Pair, StaticDataset } from 'sluice';
+import { checkOnError, parsePositiveDuration, type StateBackend } from '../core/extend.js';
+import type { Duration, DurationLike, Key, OnError, Pair, StaticDataset } from 'sluice';
 import type { State } from './state-handle.js';
 import { checkVersioning, FIRST_VERSION, type MigrateFunction, type StateVersioning } from './state-version.js';
 import type { TimeDomain } from './state-layout.js';
@@ -31,6 +31,8 @@ export interface StateSpecSettings<K extends Key, S, M> {
   readonly onTimer: TimerFunction<K, S, M> | undefined;
   readonly stateBackend: StateBackend | undefined;
   readonly versioning: StateVersioning;
+  /** What to do with a record (or timer) the functions cannot handle (see {@link StateSpec.onError}). */
+  readonly onError: OnError | undefined;
 }
 
 /**
@@ -60,6 +62,7 @@ export class StateSpec<K extends Key, V, S, M> {
       onTimer: settings.onTimer,
       stateBackend: settings.stateBackend,
       versioning: settings.versioning ?? FIRST_VERSION,
+      onError: settings.onError,
     };
   }
 
@@ -127,6 +130,19 @@ export class StateSpec<K extends Key, V, S, M> {
    */
   version(version: number, migrate: MigrateFunction): StateSpec<K, V, S, M> {
     return this.#with({ versioning: checkVersioning('stateSpec version', version, migrate) });
+  }
+
+  /**
+   * What to do with a record the mapping function throws on, or whose key is not a key (and with
+   * a timer or timeout call that throws): `'fail'` fails the batch; `'skip'` drops it and counts
+   * it; `'deadLetter'` also sends it to `ctx.deadLetters` (the record `[key, value]`; for a timer
+   * `[key, timer]`). What the failed call did to the key's state is undone; timers it set stay.
+   * Default: the context's `onError`, `'fail'` unless set.
+   *
+   * @throws TypeError for anything but `'fail'`, `'skip'` or `'deadLetter'`.
+   */
+  onError(policy: OnError): StateSpec<K, V, S, M> {
+    return this.#with({ onError: checkOnError('stateSpec onError', policy) });
   }
 
   /** What to do when a key's timer fires (see `State.setTimer`). */

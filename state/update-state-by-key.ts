@@ -1,6 +1,6 @@
-import { Batch, type DStream, type Key, type Pair, type StaticDataset, type Time } from 'sluice';
+import { Batch, type DStream, type Key, type OnError, type OnErrorOptions, type Pair, type StaticDataset, type Time } from 'sluice';
 import { combineByKeyBatch, groupValues, partitionOf } from '../core/internal.js';
-import { userFunctionFailed, type BatchContext, type StateBackend } from '../core/extend.js';
+import { definition, ErrorPolicy, type BatchContext, type Definition, type StateBackend } from '../core/extend.js';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { entryKey, NS } from './state-layout.js';
@@ -23,13 +23,20 @@ export interface UpdateContext<K extends Key> {
 export type UpdateFunction<K extends Key, V, S> = (values: V[], state: S | undefined, context: UpdateContext<K>) => S | undefined;
 
 /** Options of {@link updateStateByKey}. */
-export interface UpdateStateOptions<K extends Key, S> {
+export interface UpdateStateOptions<K extends Key, S> extends OnErrorOptions {
   /** State to start from on a first run. */
   readonly initialState?: StaticDataset<Pair<K, S>>;
   /** Partitions of the state (default: the context's default parallelism). */
   readonly numPartitions?: number;
   /** The operator's stable name: its state is stored and queried under it. */
   readonly name?: string;
+  /**
+   * What to do with a key whose `update` throws or returns a value that cannot be stored, and
+   * with a pair whose key is not a key (default: the context's `onError`, `'fail'` unless set).
+   * A skipped or dead-lettered key keeps its previous state (it is emitted with it, if it had
+   * one); its dead letter's record is `[key, values]`.
+   */
+  readonly onError?: OnError;
   /**
    * Keeps this operator's state on this backend rather than on the context's default backend
    * (not with a checkpoint, which keeps every operator's state).
@@ -51,8 +58,9 @@ export interface UpdateStateOptions<K extends Key, S> {
  * called for every key that has state or new values, and the result is a stream of every
  * `[key, state]` after the batch, each partition in key order.
  *
- * @throws RangeError at once for a bad `numPartitions`; SluiceError `USER_FUNCTION_FAILED` (failing
- * the batch) when `update` throws or returns a value that cannot be stored; `STATE_IO_FAILED` or
+ * @throws RangeError at once for a bad `numPartitions`, TypeError for a bad `onError`; SluiceError
+ * `USER_FUNCTION_FAILED` (failing the batch, when the policy is `'fail'`) when `update` throws or
+ * returns a value that cannot be stored, or a key is not a key; `STATE_IO_FAILED` or
  * `STATE_CORRUPT` naming the operator when its state store cannot read, write or decode its state.
  * @example
  * words.pipe(
@@ -70,7 +78,8 @@ export function updateStateByKey<K extends Key, V, S>(
   if (numPartitions !== undefined && !(Number.isInteger(numPartitions) && numPartitions >= 1)) {
     throw new RangeError(`updateStateByKey: numPartitions must be a positive integer, got ${numPartitions}.`);
   }
-  return (stream) => new UpdateStateDStream(stream, update, options, versioning);
+  const defined = definition('updateStateByKey', options);
+  return (stream) => new UpdateStateDStream(stream, update, options, versioning, defined);
 }
 
 interface KeyWork<K, V> {
@@ -89,13 +98,15 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
   readonly #update: UpdateFunction<K, V, S>;
   readonly #options: UpdateStateOptions<K, S>;
   readonly #versioning: StateVersioning;
+  readonly #policy: ErrorPolicy;
 
-  constructor(parent: DStream<Pair<K, V>>, update: UpdateFunction<K, V, S>, options: UpdateStateOptions<K, S>, versioning: StateVersioning) {
+  constructor(parent: DStream<Pair<K, V>>, update: UpdateFunction<K, V, S>, options: UpdateStateOptions<K, S>, versioning: StateVersioning, defined: Definition) {
     super({ kind: 'updateStateByKey', graph: parent.graph, parents: [parent], name: options.name, stateBackend: options.stateBackend, state: { version: versioning.version } });
     this.#parent = parent;
     this.#update = update;
     this.#options = options;
     this.#versioning = versioning;
+    this.#policy = new ErrorPolicy(this, defined);
   }
 
   override stateOf(entry: unknown): unknown {
@@ -121,7 +132,7 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
       // A migrated value differs from the stored one: written back even if the function keeps it.
       (work[partitionOf(key, n)] as Map<string, KeyWork<K, V>>).set(row.slice(1), { key, values: [], state, had: true, stored });
     }
-    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, n, groupValues<V>(), operator);
+    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, n, groupValues<V>(), this.#policy);
     grouped.partitions.forEach((partition, p) => {
       const keys = work[p] as Map<string, KeyWork<K, V>>;
       for (const [key, values] of partition) {
@@ -142,7 +153,9 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
             // What the function returned is its to fix, as what it throws.
             if (next !== undefined && next !== item.state) checkStateValue(next, 'state value');
           } catch (error) {
-            throw userFunctionFailed(operator, error);
+            this.#policy.reject(bc.recordErrors, [item.key, item.values], error);
+            // Set aside: the key keeps the state it had (migrated, so written back as if kept).
+            next = item.state as S | undefined;
           }
           if (next === undefined) {
             if (item.had) store.delete(entryKey(encoded));

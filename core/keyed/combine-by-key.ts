@@ -1,24 +1,28 @@
 import type { Batch } from '../batch.js';
 import type { BatchContext } from '../batch-context.js';
 import { DStream, type Operator } from '../dstream.js';
+import { definition, ErrorPolicy, type Definition, type OnErrorOptions } from '../error-policy.js';
 import type { Key, Pair } from '../key.js';
 import { fusableChain } from '../operators/narrow.js';
 import { checkNumPartitions } from './partitioner.js';
 import { combineByKeyBatch, type Combiner } from './shuffle.js';
 
-/** Options of the per-batch keyed aggregations. */
-export interface KeyedOptions {
+/**
+ * Options of the per-batch keyed aggregations: `numPartitions`, a `name`, and `onError`: what to
+ * do with a pair whose key is not a {@link Key} or on which the combining function throws
+ * (default: the context's `onError`, `'fail'` unless set).
+ */
+export interface KeyedOptions extends OnErrorOptions {
   /** Partitions of the result (default: the context's `defaultParallelism`). */
   readonly numPartitions?: number;
-  /** A name for the operator in errors, logs and metrics. */
-  readonly name?: string;
 }
 
 /**
  * Combines the values of each key within every batch with Spark's `combineByKey` trio: one
  * `[key, combined]` pair per key present in the batch, keys hash-partitioned.
  *
- * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when a combiner function throws.
+ * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when a combiner function throws
+ * or a key is not a key, and the policy is `'fail'`; TypeError at once for a bad `onError`.
  * @example
  * pairs.pipe(combineByKey({
  *   create: (v) => ({ sum: v, n: 1 }),
@@ -40,7 +44,8 @@ export function keyedAggregation<K extends Key, V, C>(
   options: KeyedOptions,
 ): Operator<Pair<K, V>, Pair<K, C>> {
   const numPartitions = checkNumPartitions(kind, options.numPartitions);
-  return (stream: DStream<Pair<K, V>>) => new KeyedAggregationDStream<K, V, C>(kind, stream, combiner, numPartitions, options.name);
+  const defined = definition(kind, options);
+  return (stream: DStream<Pair<K, V>>) => new KeyedAggregationDStream<K, V, C>(kind, stream, combiner, numPartitions, options.name, defined);
 }
 
 /**
@@ -52,18 +57,20 @@ class KeyedAggregationDStream<K extends Key, V, C> extends DStream<Pair<K, C>> {
   readonly #parent: DStream<Pair<K, V>>;
   readonly #combiner: Combiner<V, C>;
   readonly #numPartitions: number | undefined;
+  readonly #policy: ErrorPolicy;
 
-  constructor(kind: string, parent: DStream<Pair<K, V>>, combiner: Combiner<V, C>, numPartitions: number | undefined, name: string | undefined) {
+  constructor(kind: string, parent: DStream<Pair<K, V>>, combiner: Combiner<V, C>, numPartitions: number | undefined, name: string | undefined, defined: Definition) {
     super({ kind, graph: parent.graph, parents: [parent], name });
     this.#parent = parent;
     this.#combiner = combiner;
     this.#numPartitions = numPartitions;
+    this.#policy = new ErrorPolicy(this, defined);
   }
 
   protected override async compute(bc: BatchContext): Promise<Batch<Pair<K, C>> | undefined> {
     const chain = fusableChain(this.#parent);
     const input = await (chain?.root ?? this.#parent).getOrCompute(bc);
     if (input === undefined) return undefined;
-    return combineByKeyBatch(bc, input as Batch<Pair<K, V>>, this.#numPartitions ?? bc.defaultParallelism, this.#combiner, this.describe, chain?.stages);
+    return combineByKeyBatch(bc, input as Batch<Pair<K, V>>, this.#numPartitions ?? bc.defaultParallelism, this.#combiner, this.#policy, chain?.stages);
   }
 }

@@ -1,6 +1,7 @@
 import { Batch } from '../batch.js';
 import type { BatchContext } from '../batch-context.js';
 import { KeyMap, type Key, type Pair } from '../key.js';
+import type { ErrorPolicy } from '../error-policy.js';
 import { userFunctionFailed } from '../operator-error.js';
 import { runStages, type Stage } from '../operators/narrow.js';
 import { partitionOf } from './partitioner.js';
@@ -20,20 +21,25 @@ export interface Combiner<V, C> {
  * tasks combine within each input partition; reduce tasks merge those partial results in
  * input-partition order. Keys come out in first-seen order within their partition. With
  * `stages`, `input` is the batch of a fused chain's root and each map task runs the narrow stages
- * first, in the same pass (see `fusableChain`).
+ * first, in the same pass (see `fusableChain`). A record whose key is not a key, or on which
+ * `create` or `mergeValue` throws, goes to `policy`; `mergeCombiners` (merging partial results
+ * of several input partitions, no one record's) always fails the batch.
  */
 export async function combineByKeyBatch<K extends Key, V, C>(
   bc: BatchContext,
   input: Batch<Pair<K, V>>,
   numPartitions: number,
   combiner: Combiner<V, C>,
-  operator: string,
+  policy: ErrorPolicy,
   stages?: readonly Stage<unknown, unknown>[],
 ): Promise<Batch<Pair<K, C>>> {
   const { create, mergeValue, mergeCombiners } = combiner;
+  const errors = bc.recordErrors;
   const mapOutputs = await bc.executor.run(
     input.partitions.map((partition) => () => {
       const buckets = Array.from({ length: numPartitions }, () => new KeyMap<K, C>());
+      // A record changes nothing until its key is checked and `create` or `mergeValue` returned,
+      // so a record that throws can be skipped.
       const combine = (record: unknown): void => {
         const pair = record as Pair<K, V>;
         const key = pair[0];
@@ -42,13 +48,23 @@ export async function combineByKeyBatch<K extends Key, V, C>(
         if (slot < 0) bucket.add(key, create(pair[1]));
         else bucket.setAt(slot, mergeValue(bucket.valueAt(slot), pair[1]));
       };
-      // One try around the loop: a throwing combiner or a bad key fails the batch, naming the
-      // operator; fused stages throw errors that name their own operator, which pass through.
+      // 'fail' keeps one try around the loop (nothing per record); the other policies guard each
+      // record. Fused stages throw errors that name their own operator, which pass through.
+      const handle =
+        policy.onError === 'fail'
+          ? combine
+          : (record: unknown): void => {
+              try {
+                combine(record);
+              } catch (error) {
+                policy.reject(errors, record, error);
+              }
+            };
       try {
-        if (stages === undefined) for (let i = 0; i < partition.length; i++) combine(partition[i]);
-        else runStages(partition, stages, combine);
+        if (stages === undefined) for (let i = 0; i < partition.length; i++) handle(partition[i]);
+        else runStages(partition, stages, handle, errors);
       } catch (error) {
-        throw userFunctionFailed(operator, error);
+        throw policy.failure(error);
       }
       return buckets;
     }),
@@ -69,7 +85,7 @@ export async function combineByKeyBatch<K extends Key, V, C>(
           }
         }
       } catch (error) {
-        throw userFunctionFailed(operator, error);
+        throw policy.failure(error);
       }
       return pairsOf(merged);
     }),

@@ -1,16 +1,27 @@
 import { Batch } from '../batch.js';
 import type { BatchContext } from '../batch-context.js';
 import { DStream } from '../dstream.js';
+import { ErrorPolicy, type Definition, type RecordErrors } from '../error-policy.js';
 
 /** Receives the records a stage emits. */
 export type Emit<O> = (record: O) => void;
 
 /**
- * A per-record step of a narrow operator, written in push style: given where to send its output,
- * it returns the function that handles one input record. Chains of stages run as one loop per
- * partition with no intermediate arrays.
+ * A per-record step of a narrow operator, written in push style: given where to send its output
+ * (and where the batch counts the records operators set aside), it returns the function that
+ * handles one input record. Chains of stages run as one loop per partition with no intermediate
+ * arrays. A stage that calls user code catches what it throws and hands it to its operator's
+ * {@link ErrorPolicy} (`policy.reject(errors, record, error)`), which throws or counts.
  */
-export type Stage<I, O> = (emit: Emit<O>) => (record: I) => void;
+export type Stage<I, O> = (emit: Emit<O>, errors: RecordErrors) => (record: I) => void;
+
+/** Options of a {@link NarrowDStream}. */
+export interface NarrowOptions {
+  /** The operator's user-given name. */
+  readonly name?: string | undefined;
+  /** Its error policy and call site, captured where the user defined it (see `definition`). */
+  readonly defined?: Definition;
+}
 
 /**
  * A stream computed record by record from one parent (map, filter, flatMap, mapValues, ...).
@@ -21,10 +32,14 @@ export class NarrowDStream<I, O> extends DStream<O> {
   readonly #parent: DStream<I>;
   readonly #stage: Stage<I, O>;
 
-  constructor(kind: string, parent: DStream<I>, stage: (operator: string) => Stage<I, O>) {
-    super({ kind, graph: parent.graph, parents: [parent] });
+  /** The operator's error policy (the context's default unless its definition chose one). */
+  readonly errorPolicy: ErrorPolicy;
+
+  constructor(kind: string, parent: DStream<I>, stage: (policy: ErrorPolicy) => Stage<I, O>, options: NarrowOptions = {}) {
+    super({ kind, graph: parent.graph, parents: [parent], name: options.name });
     this.#parent = parent;
-    this.#stage = stage(this.describe);
+    this.errorPolicy = new ErrorPolicy(this, options.defined ?? { onError: undefined, site: undefined });
+    this.#stage = stage(this.errorPolicy);
   }
 
   /**
@@ -48,9 +63,14 @@ export class NarrowDStream<I, O> extends DStream<O> {
     const partitions = await bc.executor.run(
       input.partitions.map((partition) => () => {
         const out: unknown[] = [];
-        runStages(partition, stages, (record) => {
-          out.push(record);
-        });
+        runStages(
+          partition,
+          stages,
+          (record) => {
+            out.push(record);
+          },
+          bc.recordErrors,
+        );
         return out;
       }),
     );
@@ -74,8 +94,14 @@ export function fusableChain(stream: DStream<unknown>): FusedChain | undefined {
 }
 
 /** Runs `stages` (last stage first in the array) over one partition, sending their output to `emit`. */
-export function runStages(partition: readonly unknown[], stages: readonly Stage<unknown, unknown>[], emit: Emit<unknown>): void {
-  let handle = emit;
-  for (const stage of stages) handle = stage(handle);
+export function runStages(partition: readonly unknown[], stages: readonly Stage<unknown, unknown>[], emit: Emit<unknown>, errors: RecordErrors): void {
+  const handle = chainStages(stages, emit, errors);
   for (let i = 0; i < partition.length; i++) handle(partition[i]);
+}
+
+/** The function that runs one record through `stages` (last stage first in the array) into `emit`. */
+export function chainStages(stages: readonly Stage<unknown, unknown>[], emit: Emit<unknown>, errors: RecordErrors): Emit<unknown> {
+  let handle = emit;
+  for (const stage of stages) handle = stage(handle, errors);
+  return handle;
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Batch } from '../batch.js';
 import type { BatchContext, InputRead, OperatorProgress } from '../batch-context.js';
 import { SluiceError } from '../errors.js';
+import { RecordErrors } from '../error-policy.js';
 import type { BatchPlan } from './batch-plan.js';
 import type { Executor } from './executor.js';
 import { combineWatermarks, type WatermarkTracker } from '../watermark-tracker.js';
@@ -17,6 +18,7 @@ export class BatchContextImpl implements BatchContext {
   readonly logger: Logger;
   readonly defaultParallelism: number;
   readonly operators: (OperatorProgress | (() => OperatorProgress))[] = [];
+  readonly recordErrors: RecordErrors;
   readonly #memo = new Map<number, Promise<Batch<unknown> | undefined>>();
   readonly #inputs: ReadonlyMap<number, InputRead>;
   readonly #plan: BatchPlan;
@@ -37,6 +39,7 @@ export class BatchContextImpl implements BatchContext {
     this.logger = deps.logger;
     this.defaultParallelism = deps.defaultParallelism;
     this.#inputs = inputs;
+    this.recordErrors = new RecordErrors(plan.batchId);
   }
 
   watermarkOf(ids: readonly number[]): Time | undefined {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Batch } from '../batch.js';
-import type { InputRead } from '../batch-context.js';
+import type { InputRead, OperatorProgress } from '../batch-context.js';
 import type { Clock } from '../clock/clock.js';
 import type { CommitRecord } from '../checkpoint-port.js';
 import { abortBatch, commitBatch } from '../commit/commit-batch.js';
@@ -121,7 +121,10 @@ export class BatchRunner {
 
   /** The progress event of a batch that committed (operators' figures read after the commit). */
   #progress(plan: BatchPlan, reads: BatchReads, bc: BatchContextImpl, startedAt: number): BatchProgress {
-    const operators = bc.operators.map((o) => (typeof o === 'function' ? o() : o));
+    const operators = withRecordErrors(
+      bc.operators.map((o) => (typeof o === 'function' ? o() : o)),
+      bc.recordErrors.progress(),
+    );
     const finishedAt = this.#deps.clock.now();
     const schedulingDelayMs = Math.max(0, startedAt - plan.batchTime);
     const processingTimeMs = Math.max(0, finishedAt - startedAt);
@@ -136,6 +139,8 @@ export class BatchRunner {
       totalDelayMs: schedulingDelayMs + processingTimeMs,
       watermark: plan.watermark,
       lateRecordsDropped: operators.reduce((n, o) => n + (o.lateRecordsDropped ?? 0), 0),
+      numSkippedRecords: operators.reduce((n, o) => n + (o.skippedRecords ?? 0), 0),
+      numDeadLetteredRecords: operators.reduce((n, o) => n + (o.deadLetteredRecords ?? 0), 0),
       operators,
     };
   }
@@ -193,6 +198,16 @@ export class BatchRunner {
   }
 }
 
+/** The operators' own figures with the records each skipped or dead-lettered merged in (one entry per operator). */
+function withRecordErrors(operators: OperatorProgress[], counts: readonly OperatorProgress[]): OperatorProgress[] {
+  for (const count of counts) {
+    const i = operators.findIndex((o) => o.operator === count.operator);
+    if (i < 0) operators.push(count);
+    else operators[i] = { ...operators[i], ...count };
+  }
+  return operators;
+}
+
 /** The error a failed batch ends with: the original code and operator, plus the batch. */
 export function batchFailure(error: unknown, plan: BatchPlan): SluiceError {
   const where = `batch ${plan.batchId} (batch time ${plan.batchTime})`;
@@ -200,12 +215,17 @@ export function batchFailure(error: unknown, plan: BatchPlan): SluiceError {
   const code = original?.code ?? 'BATCH_FAILED';
   const operator = original?.operator;
   const userFunction = code === 'USER_FUNCTION_FAILED';
-  const advice = userFunction ? ' Fix the function, or filter out the records it cannot handle.' : '';
-  const head = operator === undefined ? `B${where.slice(1)} failed` : `Operator ${operator} ${userFunction ? 'threw' : 'failed'} in ${where}`;
+  const advice = userFunction
+    ? " Fix the function, or filter out the records it cannot handle, or set the operator's onError option (or the context's) to 'skip' or 'deadLetter' to set such records aside, counted."
+    : '';
+  const site = original?.site;
+  const named = operator === undefined ? undefined : site === undefined ? operator : `${operator} (defined at ${site})`;
+  const head = named === undefined ? `B${where.slice(1)} failed` : `Operator ${named} ${userFunction ? 'threw' : 'failed'} in ${where}`;
   const detail = (userFunction ? messageOf(original?.cause) : original?.message ?? messageOf(error)).replace(/\.$/, '');
   return new SluiceError(code, `${head}: ${detail}. The batch was not committed and the context stopped.${advice}`, {
     ...(operator === undefined ? {} : { operator }),
     ...(original?.source === undefined ? {} : { source: original.source }),
+    ...(site === undefined ? {} : { site }),
     batchId: plan.batchId,
     batchTime: plan.batchTime,
     cause: userFunction ? original?.cause : error,

@@ -40,7 +40,7 @@ describe('an operational failure raised inside a user function', () => {
       ),
     );
     expect(error).toMatchObject({ code: 'CONTEXT_STOPPED', operator: expect.stringMatching(/^map#\d+$/) as unknown, batchId: 1, cause: stopped });
-    expect((error as Error).message).toMatch(/^Operator map#\d+ failed in batch 1 \(batch time 2000\): the other context has stopped\. The batch was not committed and the context stopped\.$/);
+    expect((error as Error).message).toMatch(/^Operator map#\d+ \(defined at test\/core\/operator-error\.test\.ts:\d+:\d+\) failed in batch 1 \(batch time 2000\): the other context has stopped\. The batch was not committed and the context stopped\.$/);
   });
 
   it('keeps the code of the failure of a nested context run inside foreachBatch', async () => {

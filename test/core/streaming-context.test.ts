@@ -176,7 +176,7 @@ describe('StreamingContext', () => {
     expect(failure.batchId).toBe(1);
     expect(failure.batchTime).toBe(2000);
     expect(failure.cause).toBe(boom);
-    expect(failure.message).toMatch(/Operator map#\d+ threw in batch 1 \(batch time 2000\): boom/);
+    expect(failure.message).toMatch(/Operator map#\d+ \(defined at test\/core\/streaming-context\.test\.ts:\d+:\d+\) threw in batch 1 \(batch time 2000\): boom/);
     expect(seen).toEqual([1]);
     expect(ctx.state).toBe('stopped');
     expect(events.map((e) => e.type)).toEqual(['contextStarted', 'batchStarted', 'batchCompleted', 'batchStarted', 'batchFailed', 'contextStopped']);

@@ -1,6 +1,6 @@
 import { Batch, type DStream, type DurationLike, type Key, type Operator, type Pair } from 'sluice';
 import { checkNumPartitions, partitionOf } from '../../core/internal.js';
-import { KeyMap, userFunctionFailed, type BatchContext } from 'sluice/extend';
+import { definition, KeyMap, type BatchContext, type ErrorPolicy } from 'sluice/extend';
 import { KeyedWindowDStream } from './keyed-window-dstream.js';
 import type { KeyedWindowOptions } from './windowed-dstream.js';
 import { parseWindowSpec, windowGeometry } from './window-geometry.js';
@@ -20,10 +20,12 @@ const nonZero = (pair: Pair<Key, number>): boolean => pair[1] !== 0;
  *
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).
- * @param options - `numPartitions` (default: the context's `defaultParallelism`), `name`, `stateBackend`.
+ * @param options - `numPartitions` (default: the context's `defaultParallelism`), `name`, `stateBackend`,
+ *   `onError` (for a record that is not a key; see `KeyedWindowOptions`).
  * @throws RangeError when a duration or `numPartitions` is malformed (at once), or a duration is not
  *   a multiple of the input's slide (when applied to a stream).
- * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when a record is not a key.
+ * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch, when `onError` is `'fail'`) when a
+ *   record is not a key.
  * @example
  * // Every 10 seconds, the page views of the last minute.
  * pages.pipe(countByValueAndWindow('1m', '10s'))
@@ -32,6 +34,7 @@ export function countByValueAndWindow<T extends Key>(length: DurationLike, slide
   const kind = 'countByValueAndWindow';
   const spec = parseWindowSpec(kind, length, slide);
   const numPartitions = checkNumPartitions(kind, options.numPartitions);
+  const defined = definition(kind, options);
   return (stream: DStream<T>) =>
     new KeyedWindowDStream<T, T, number>(
       kind,
@@ -39,6 +42,7 @@ export function countByValueAndWindow<T extends Key>(length: DurationLike, slide
       windowGeometry(spec, stream),
       { prepare: countValues, merge: { first: (n) => n, add }, inverse: subtract, filter: nonZero },
       { ...options, numPartitions },
+      defined,
     );
 }
 
@@ -46,18 +50,22 @@ export function countByValueAndWindow<T extends Key>(length: DurationLike, slide
  * Counts one batch's records per value, hash-partitioned like `combineByKeyBatch` (count within
  * each input partition, then merge in input-partition order) without making a pair per record.
  */
-async function countValues<T extends Key>(bc: BatchContext, input: Batch<T>, numPartitions: number, operator: string): Promise<Batch<Pair<T, number>>> {
+async function countValues<T extends Key>(bc: BatchContext, input: Batch<T>, numPartitions: number, policy: ErrorPolicy): Promise<Batch<Pair<T, number>>> {
   const counted = await bc.executor.run(
     input.partitions.map((partition) => () => {
       const buckets = Array.from({ length: numPartitions }, () => new KeyMap<T, number>());
-      try {
-        for (let i = 0; i < partition.length; i++) {
-          const value = partition[i] as T;
-          const bucket = buckets[partitionOf(value, numPartitions)] as KeyMap<T, number>;
-          bucket.set(value, (bucket.get(value) ?? 0) + 1);
+      // One try around the loop; a record that is not a key goes to the policy (which throws on
+      // 'fail') and the loop resumes after it: nothing is paid per record.
+      for (let i = 0; i < partition.length; i++) {
+        try {
+          for (; i < partition.length; i++) {
+            const value = partition[i] as T;
+            const bucket = buckets[partitionOf(value, numPartitions)] as KeyMap<T, number>;
+            bucket.set(value, (bucket.get(value) ?? 0) + 1);
+          }
+        } catch (error) {
+          policy.reject(bc.recordErrors, partition[i], error);
         }
-      } catch (error) {
-        throw userFunctionFailed(operator, error);
       }
       return buckets;
     }),

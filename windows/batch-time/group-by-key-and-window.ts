@@ -1,4 +1,5 @@
 import { checkNumPartitions, combineByKeyBatch } from '../../core/internal.js';
+import { definition } from 'sluice/extend';
 import type { Combiner } from 'sluice/extend';
 import type { DStream, DurationLike, Key, Operator, Pair } from 'sluice';
 import { KeyedWindowDStream } from './keyed-window-dstream.js';
@@ -33,7 +34,8 @@ const concat: WindowMerge<unknown[]> = { first: (values) => values.slice(), add:
  *
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).
- * @param options - `numPartitions` (default: the context's `defaultParallelism`), `name`, `stateBackend`.
+ * @param options - `numPartitions` (default: the context's `defaultParallelism`), `name`, `stateBackend`,
+ *   `onError` (for a record that is not a key; see `KeyedWindowOptions`).
  * @throws RangeError when a duration or `numPartitions` is malformed (at once), or a duration is not
  *   a multiple of the input's slide (when applied to a stream).
  * @example
@@ -48,17 +50,19 @@ export function groupByKeyAndWindow<K extends Key, V>(
   const kind = 'groupByKeyAndWindow';
   const spec = parseWindowSpec(kind, length, slide);
   const numPartitions = checkNumPartitions(kind, options.numPartitions);
+  const defined = definition(kind, options);
   return (stream: DStream<Pair<K, V>>) =>
     new KeyedWindowDStream<Pair<K, V>, K, V[]>(
       kind,
       stream,
       windowGeometry(spec, stream),
       {
-        prepare: (bc, input, n, operator) => combineByKeyBatch(bc, input, n, group as Combiner<V, V[]>, operator),
+        prepare: (bc, input, n, policy) => combineByKeyBatch(bc, input, n, group as Combiner<V, V[]>, policy),
         merge: concat as WindowMerge<V[]>,
         inverse: undefined,
         filter: undefined,
       },
       { ...options, numPartitions },
+      defined,
     );
 }

@@ -1,5 +1,5 @@
 import { Batch, type DStream, type Key, type Pair } from 'sluice';
-import { KeyMap, userFunctionFailed, type BatchContext } from 'sluice/extend';
+import { ErrorPolicy, KeyMap, userFunctionFailed, type BatchContext, type Definition } from 'sluice/extend';
 import { mergePartition, slidePartition, toPairs, WindowUndo, type PairFilter, type WindowMerge } from './window-merge.js';
 import type { WindowGeometry } from './window-geometry.js';
 import { WindowedDStream, type KeyedWindowOptions, type WindowSlide } from './windowed-dstream.js';
@@ -10,7 +10,7 @@ export interface KeyedWindowFunctions<I, K extends Key, V> {
    * Combines one input batch per key into `numPartitions` hash partitions with the core's
    * partitioning (`combineByKeyBatch`, `partitionOf`), so windows merge partition by partition.
    */
-  readonly prepare: (bc: BatchContext, input: Batch<I>, numPartitions: number, operator: string) => Promise<Batch<Pair<K, V>>>;
+  readonly prepare: (bc: BatchContext, input: Batch<I>, numPartitions: number, policy: ErrorPolicy) => Promise<Batch<Pair<K, V>>>;
   /** Merges a key's per-batch values over a window (with an inverse, `add` is the reduce). */
   readonly merge: WindowMerge<V>;
   /** Undoes `merge.add`: the window is then computed incrementally from the previous one. */
@@ -34,6 +34,7 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
    * and while a batch runs the next window's (undone if the batch does not commit).
    */
   #window: readonly KeyMap<K, V>[] | undefined;
+  readonly #policy: ErrorPolicy;
 
   constructor(
     kind: string,
@@ -41,14 +42,16 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
     geometry: WindowGeometry,
     fns: KeyedWindowFunctions<I, K, V>,
     options: KeyedWindowOptions,
+    defined: Definition,
   ) {
     super(kind, input, geometry, options, fns.inverse !== undefined);
     this.#fns = fns;
     this.#numPartitions = options.numPartitions;
+    this.#policy = new ErrorPolicy(this, defined);
   }
 
   protected override prepare(input: Batch<I>, bc: BatchContext): Promise<Batch<Pair<K, V>>> {
-    return this.#fns.prepare(bc, input, this.#numPartitions ?? bc.defaultParallelism, this.describe);
+    return this.#fns.prepare(bc, input, this.#numPartitions ?? bc.defaultParallelism, this.#policy);
   }
 
   protected override horizon(time: number, lastSlideTime: number): number {

@@ -1,4 +1,5 @@
 import { checkNumPartitions, combineByKeyBatch } from '../../core/internal.js';
+import { definition } from 'sluice/extend';
 import type { DStream, DurationLike, Key, Operator, Pair } from 'sluice';
 import { KeyedWindowDStream } from './keyed-window-dstream.js';
 import type { KeyedWindowOptions } from './windowed-dstream.js';
@@ -35,7 +36,8 @@ const identity = <V>(value: V): V => value;
  * @param inverse - undoes `reduce`, or `undefined` to merge every window in full.
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).
- * @param options - `numPartitions` (default: the context's `defaultParallelism`), `filter`, `name`, `stateBackend`.
+ * @param options - `numPartitions` (default: the context's `defaultParallelism`), `filter`, `name`, `stateBackend`,
+ *   `onError` (for a pair the per-batch reduce cannot handle; see `KeyedWindowOptions`).
  * @throws RangeError when a duration or `numPartitions` is malformed (at once), or a duration is not
  *   a multiple of the input's slide (when applied to a stream).
  * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch) when `reduce`, `inverse` or
@@ -58,17 +60,19 @@ export function reduceByKeyAndWindow<K extends Key, V>(
   const spec = parseWindowSpec(kind, length, slide);
   const numPartitions = checkNumPartitions(kind, options.numPartitions);
   const combiner = { create: identity<V>, mergeValue: reduce, mergeCombiners: reduce };
+  const defined = definition(kind, options);
   return (stream: DStream<Pair<K, V>>) =>
     new KeyedWindowDStream<Pair<K, V>, K, V>(
       kind,
       stream,
       windowGeometry(spec, stream),
       {
-        prepare: (bc, input, n, operator) => combineByKeyBatch(bc, input, n, combiner, operator),
+        prepare: (bc, input, n, policy) => combineByKeyBatch(bc, input, n, combiner, policy),
         merge: { first: identity, add: reduce },
         inverse,
         filter: options.filter,
       },
       { ...options, numPartitions },
+      defined,
     );
 }

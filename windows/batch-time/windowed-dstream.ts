@@ -1,4 +1,4 @@
-import { Batch, SluiceError, type DStream, type Duration } from 'sluice';
+import { Batch, SluiceError, type DStream, type Duration, type OnError } from 'sluice';
 import { decodeTime, encodeTime, StatefulDStream, type BatchContext, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
 import { WindowBuffer } from './window-buffer.js';
 import type { WindowGeometry } from './window-geometry.js';
@@ -30,6 +30,13 @@ export interface WindowStateOptions {
 export interface KeyedWindowOptions extends WindowStateOptions {
   /** Partitions of the result (default: the context's `defaultParallelism`). */
   readonly numPartitions?: number | undefined;
+  /**
+   * What to do with a record whose key is not a key, or on which the reduce function throws while
+   * a batch is reduced per key (default: the context's `onError`, `'fail'` unless set). Merging
+   * the batches of a window (and `inverse`, `filter`) handles no one record: a throw there always
+   * fails the batch.
+   */
+  readonly onError?: OnError | undefined;
 }
 
 /** Store rows: `B<time>` a held batch's partitions, `I` the operator's incremental state. */

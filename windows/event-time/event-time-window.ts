@@ -1,6 +1,6 @@
 import { Batch, DStream, type Key, type Pair } from 'sluice';
 import { combineByKeyBatch, groupValues } from '../../core/internal.js';
-import { encodeKey, KeyMap, parseDuration, StatefulDStream, userFunctionFailed, type BatchContext, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
+import { definition, encodeKey, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
 import type { Aggregator } from './aggregator.js';
 import type { EventTimeWindowOptions, Settings, WindowResult } from './window-options.js';
 import type { TimeWindow } from './time-window.js';
@@ -30,13 +30,14 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   #stale = false;
   #late: { batchId: number; records: Pair<K, V>[] } | undefined;
   #lateStream: DStream<Pair<K, V>> | undefined;
+  readonly #policy: ErrorPolicy;
 
   constructor(
     parent: DStream<Pair<K, V>>,
     assigner: WindowAssigner,
     aggregator: Aggregator<V, unknown, R>,
     settings: Settings<V>,
-    options: { readonly name: string | undefined; readonly stateBackend: StateBackend | undefined; readonly versioning: StateVersioning },
+    options: { readonly name: string | undefined; readonly stateBackend: StateBackend | undefined; readonly versioning: StateVersioning; readonly defined: Definition },
   ) {
     super({
       kind: 'eventTimeWindow',
@@ -53,6 +54,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     this.#strategy = strategyFor(assigner, aggregator as Aggregator<unknown, unknown, R>);
     this.#settings = settings;
     this.#watermarkIds = watermarkedStreams(parent as DStream<unknown>).map((w) => w.id);
+    this.#policy = new ErrorPolicy(this, options.defined);
     // The window table's changes of a batch settle when it has committed and roll back when not.
     const participant: CommitParticipant = {
       name: this.describe,
@@ -98,7 +100,6 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   protected override async compute(bc: BatchContext): Promise<Batch<WindowResult<K, R>>> {
     const input = (await this.#parent.getOrCompute(bc)) ?? Batch.empty<Pair<K, V>>();
     const store = this.store;
-    const operator = this.describe;
     const out: WindowResult<K, R>[] = [];
     // Reading and writing the store stay outside the try below: their failures keep their own
     // codes (STATE_IO_FAILED, STATE_CORRUPT) rather than read as the user functions'.
@@ -120,7 +121,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
       if (this.#settings.outputMode === 'update') this.#emit(added.changed, out);
       if (this.#settings.outputMode === 'complete') this.#emitAll(out);
     } catch (error) {
-      throw userFunctionFailed(operator, error);
+      throw this.#policy.failure(error);
     }
     this.#late = { batchId: bc.batchId, records: late };
     if (store.inMemory !== true) this.#table.changes((slot, key, value) => {
@@ -259,7 +260,6 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
 
   /** Adds the batch's records to their windows; returns the windows that changed (update mode) and the late records. */
   async #add(bc: BatchContext, input: Batch<Pair<K, V>>, closedUpTo: number): Promise<{ changed: KeyedWindow[]; late: Pair<K, V>[] }> {
-    const { eventTime } = this.#settings;
     const strategy = this.#strategy;
     const table = this.#table;
     const live = this.#live;
@@ -280,14 +280,15 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
           const record = partition[i] as Pair<K, V>;
           const key = record[0];
           const value = record[1];
-          const t = checkedTime(eventTime(value));
+          const t = this.#timeOf(record, value, bc);
+          if (t === undefined) continue;
           if (strategy.isLate(table, key, t, closedUpTo)) late.push(record);
           else strategy.add(table, key, t, value, closedUpTo, live, onChanged);
         }
       }
       return { changed: [...changed.values()], late };
     }
-    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, this.#settings.numPartitions ?? bc.defaultParallelism, groupValues<V>(), this.describe);
+    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, this.#settings.numPartitions ?? bc.defaultParallelism, groupValues<V>(), this.#policy);
     let times = new Float64Array(16);
     let isLate = new Uint8Array(16);
     await bc.executor.run(
@@ -298,12 +299,14 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
             times = new Float64Array(2 * n);
             isLate = new Uint8Array(2 * n);
           }
-          for (let i = 0; i < n; i++) times[i] = checkedTime(eventTime(values[i] as V));
+          // A record set aside by the error policy is marked 2 and left out.
+          for (let i = 0; i < n; i++) times[i] = this.#timeOf([key, values[i] as V], values[i] as V, bc) ?? Number.NaN;
           // Lateness is decided on the state the batch found (a session may make a record that
           // joins it not late), before any record is added: it never depends on the records' order.
-          for (let i = 0; i < n; i++) isLate[i] = strategy.isLate(table, key, times[i] as number, closedUpTo) ? 1 : 0;
+          for (let i = 0; i < n; i++) isLate[i] = Number.isNaN(times[i]) ? 2 : strategy.isLate(table, key, times[i] as number, closedUpTo) ? 1 : 0;
           for (let i = 0; i < n; i++) {
             const value = values[i] as V;
+            if (isLate[i] === 2) continue;
             if (isLate[i] === 1) late.push([key, value]);
             else strategy.add(table, key, times[i] as number, value, closedUpTo, live, onChanged);
           }
@@ -311,6 +314,22 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
       }),
     );
     return { changed: [...changed.values()], late };
+  }
+
+  /**
+   * The event time of `record`, or `undefined` when the error policy set it aside: its extractor
+   * threw or gave no finite number, or (checked under 'skip' and 'deadLetter' only: 'fail' finds it
+   * when the table adds the key) its key is not a key. Nothing of the table has changed yet.
+   */
+  #timeOf(record: Pair<K, V>, value: V, bc: BatchContext): number | undefined {
+    try {
+      const t = checkedTime(this.#settings.eventTime(value));
+      if (this.#policy.onError !== 'fail') hashKey(record[0]);
+      return t;
+    } catch (error) {
+      this.#policy.reject(bc.recordErrors, record, error);
+      return undefined;
+    }
   }
 
   #emit(windows: readonly KeyedWindow[], out: WindowResult<K, R>[]): void {
@@ -370,8 +389,9 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  *
  * @throws TypeError at once when no `withWatermark` is upstream, or when the aggregator declares a
  * `version` above 1 without a `migrate` function (RangeError for a version that is not a positive
- * integer); SluiceError `USER_FUNCTION_FAILED` (failing the batch) when an event time is not a
- * finite number or an aggregator throws; `STATE_MIGRATION_FAILED` when `migrate` fails;
+ * integer), or for a bad `onError`; SluiceError `USER_FUNCTION_FAILED` (failing the batch) when an
+ * event time is not a finite number or a key not a key (under `onError: 'fail'`, the default) or
+ * an aggregator throws; `STATE_MIGRATION_FAILED` when `migrate` fails;
  * `STATE_IO_FAILED` or `STATE_CORRUPT` naming the operator when its state store cannot read,
  * write or decode the window state.
  * @example
@@ -396,13 +416,14 @@ export function eventTimeWindow<K extends Key, V, A, R>(
   if (numPartitions !== undefined && !(Number.isInteger(numPartitions) && numPartitions >= 1)) {
     throw new RangeError(`eventTimeWindow: numPartitions must be a positive integer, got ${numPartitions}.`);
   }
+  const defined = definition('eventTimeWindow', options);
   return (stream) => {
     const nearest = watermarkedStreams(stream)[0];
     if (nearest === undefined) {
       throw new TypeError('eventTimeWindow: no watermark upstream; apply withWatermark((record) => eventTime, delay) to the stream first.');
     }
     const eventTime = options.eventTime ?? ((value: V) => (nearest).eventTime(value));
-    return new EventTimeWindowDStream<K, V, R>(stream, assigner, aggregator as Aggregator<V, unknown, R>, { eventTime, outputMode, late, lateness, numPartitions }, { name: options.name, stateBackend: options.stateBackend, versioning });
+    return new EventTimeWindowDStream<K, V, R>(stream, assigner, aggregator as Aggregator<V, unknown, R>, { eventTime, outputMode, late, lateness, numPartitions }, { name: options.name, stateBackend: options.stateBackend, versioning, defined });
   };
 }
 

@@ -1,4 +1,4 @@
-import type { DurationLike, Key } from 'sluice';
+import type { DurationLike, Key, OnError } from 'sluice';
 import type { StateBackend } from 'sluice/extend';
 import type { TimeWindow } from './time-window.js';
 
@@ -40,6 +40,13 @@ export interface EventTimeWindowOptions<V> {
   readonly numPartitions?: number;
   /** The operator's stable name: its state is stored under it (default `eventTimeWindow#position`). */
   readonly name?: string;
+  /**
+   * What to do with a record whose event time is not a finite number (or whose extractor
+   * throws), or whose key is not a key (default: the context's `onError`, `'fail'` unless set):
+   * the record is checked before it touches any window. An aggregator that throws always fails
+   * the batch: it may have updated some of the record's windows already.
+   */
+  readonly onError?: OnError;
   /**
    * Keeps the operator's state on this backend rather than on the context's default backend (not
    * with a checkpoint, which keeps every operator's state).

@@ -1,5 +1,5 @@
-import { DStream, type Batch, type DurationLike, type Operator } from 'sluice';
-import { parseDuration, userFunctionFailed, type BatchContext } from 'sluice/extend';
+import { Batch, DStream, type DurationLike, type OnError, type Operator } from 'sluice';
+import { definition, ErrorPolicy, parseDuration, type BatchContext, type Definition } from 'sluice/extend';
 import { watermarkedAncestors } from '../../core/internal.js';
 
 /** Options of {@link withWatermark}. */
@@ -9,6 +9,14 @@ export interface WatermarkOptions {
    * the watermark of operators that read it together with other streams.
    */
   readonly idleTimeout?: DurationLike;
+  /** A name for the operator in errors, logs, metrics and dead letters (default `withWatermark#id`). */
+  readonly name?: string;
+  /**
+   * What to do with a record whose event time is not a finite number or whose extractor throws
+   * (default: the context's `onError`, `'fail'` unless set): `'skip'` and `'deadLetter'` leave it
+   * out of the stream.
+   */
+  readonly onError?: OnError;
 }
 
 /**
@@ -19,11 +27,13 @@ export class WatermarkedDStream<T> extends DStream<T> {
   /** Reads a record's event time (ms). */
   readonly eventTime: (record: T) => number;
   readonly #parent: DStream<T>;
+  readonly #policy: ErrorPolicy;
 
-  constructor(parent: DStream<T>, eventTime: (record: T) => number, delay: number, idleTimeout: number | undefined) {
-    super({ kind: 'withWatermark', graph: parent.graph, parents: [parent] });
+  constructor(parent: DStream<T>, eventTime: (record: T) => number, delay: number, idleTimeout: number | undefined, name: string | undefined, defined: Definition) {
+    super({ kind: 'withWatermark', graph: parent.graph, parents: [parent], name });
     this.#parent = parent;
     this.eventTime = eventTime;
+    this.#policy = new ErrorPolicy(this, defined);
     this.graph.watermarks.register(this.id, { delay, idleTimeout });
   }
 
@@ -32,21 +42,30 @@ export class WatermarkedDStream<T> extends DStream<T> {
     if (batch === undefined) return undefined;
     let max: number | null = null;
     const eventTime = this.eventTime;
-    try {
-      for (const partition of batch.partitions) {
-        for (let i = 0; i < partition.length; i++) {
-          const t = eventTime(partition[i] as T);
-          if (typeof t !== 'number' || !Number.isFinite(t)) {
-            throw new TypeError(`the event time of a record must be a finite number of ms, got ${String(t)}; filter out or fix records without one before withWatermark.`);
+    /** The records set aside, per partition: allocated only when there is one. */
+    let dropped: Set<number>[] | undefined;
+    batch.partitions.forEach((partition, p) => {
+      // One try around the loop: a bad record goes to the policy (which throws on 'fail') and
+      // the loop resumes after it.
+      for (let i = 0; i < partition.length; i++) {
+        try {
+          for (; i < partition.length; i++) {
+            const t = eventTime(partition[i] as T);
+            if (typeof t !== 'number' || !Number.isFinite(t)) {
+              throw new TypeError(`the event time of a record must be a finite number of ms, got ${String(t)}; filter out or fix records without one before withWatermark, or set its onError option.`);
+            }
+            if (max === null || t > max) max = t;
           }
-          if (max === null || t > max) max = t;
+        } catch (error) {
+          this.#policy.reject(bc.recordErrors, partition[i], error);
+          ((dropped ??= batch.partitions.map(() => new Set()))[p] as Set<number>).add(i);
         }
       }
-    } catch (error) {
-      throw userFunctionFailed(this.describe, error);
-    }
+    });
     bc.observeEventTime(this.id, max);
-    return batch;
+    if (dropped === undefined) return batch;
+    const without = dropped;
+    return new Batch(batch.partitions.map((partition, p) => partition.filter((_record, i) => !(without[p] as Set<number>).has(i))));
   }
 }
 
@@ -56,7 +75,8 @@ export class WatermarkedDStream<T> extends DStream<T> {
  * read several watermarked streams use the minimum; a stream idle for `idleTimeout` stops holding
  * that minimum back. Event-time windows, event-time timers and event-time TTL follow it.
  *
- * @param eventTime - the record's event time in ms (a finite number; otherwise the batch fails).
+ * @param eventTime - the record's event time in ms (a finite number; otherwise the record goes to
+ * the `onError` policy: by default the batch fails).
  * @param delay - how late records may arrive: ms or `'10s'`.
  * @example events.pipe(withWatermark((e) => e.timestamp, '10s'))
  */
@@ -64,7 +84,8 @@ export function withWatermark<T>(eventTime: (record: T) => number, delay: Durati
   if (typeof eventTime !== 'function') throw new TypeError('withWatermark: pass a function that reads a record\'s event time in ms.');
   const delayMs = parseDuration(delay, 'withWatermark delay');
   const idle = options.idleTimeout === undefined ? undefined : parseDuration(options.idleTimeout, 'withWatermark idleTimeout');
-  return (stream) => new WatermarkedDStream(stream, eventTime, delayMs, idle);
+  const defined = definition('withWatermark', options);
+  return (stream) => new WatermarkedDStream(stream, eventTime, delayMs, idle, options.name, defined);
 }
 
 /** The `withWatermark` streams upstream of `stream` (itself included), nearest first (see the core's `watermarkedAncestors`). */
