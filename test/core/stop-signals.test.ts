@@ -34,7 +34,8 @@ function runJob(checkpoint: string, slowBatch: number, delayMs: number): Run {
       else waiting.push(wait);
     }
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => { resolve({ code, signal }); }));
+  // 'close', not 'exit': the process may end before its last output has been read from the pipe.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => { resolve({ code, signal }); }));
   return {
     child,
     lines,
