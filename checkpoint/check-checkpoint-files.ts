@@ -52,6 +52,9 @@ export async function checkCheckpointFiles(directory: string, full = false): Pro
       }
       return { exists: true, database: false, marker };
     }
+    // Unmarked, without CURRENT: LevelDB was killed creating the database, before it named its
+    // first MANIFEST; it starts it again, and no commit was lost (a commit is followed by the marker).
+    if (marker === undefined && !names.includes('CURRENT')) return { exists: true, database: true, marker };
     const damage = await findDatabaseDamage(directory, names, full);
     if (damage !== undefined) throw corrupt(directory, `LevelDB's file ${damage.file}: ${damage.reason}${damage.keys === undefined ? '' : ` (${damage.keys})`}`);
     return { exists: true, database: true, marker };

@@ -45,7 +45,9 @@ export async function findDatabaseDamage(directory: string, names: readonly stri
     if (damage !== undefined) return { file, reason: damage.reason, ...(damage.keys === undefined ? {} : { keys: damage.keys }) };
   }
   const log = tableName(manifest.logNumber, 'log');
-  if (!names.includes(log)) return { file: log, reason: 'it is missing (the MANIFEST names it as the current log)' };
+  // Log 0 is a database LevelDB was creating (its first MANIFEST, written before any log): a kill
+  // there leaves it so, and LevelDB opens it as empty.
+  if (manifest.logNumber !== 0 && !names.includes(log)) return { file: log, reason: 'it is missing (the MANIFEST names it as the current log)' };
   const damage = await findLogDamage(directory, (n) => n >= manifest.logNumber || n === manifest.prevLogNumber);
   if (damage !== undefined) return { file: damage.file, reason: `damaged at byte ${damage.offset} (${damage.reason})` };
   return undefined;
