@@ -107,13 +107,13 @@ export class BatchRunner {
     } catch (error) {
       // Nothing was prepared: the participants only drop what the batch staged.
       abortBatch(graph, batchId);
-      throw batchFailure(error, plan);
+      throw batchFailure(inCheckpoint(error, graph.checkpointer?.location), plan);
     }
     let postCommitFailure: SluiceError | undefined;
     try {
       postCommitFailure = await commitBatch(graph, plan);
     } catch (error) {
-      throw batchFailure(error, plan);
+      throw batchFailure(inCheckpoint(error, graph.checkpointer?.location), plan);
     }
     if (postCommitFailure === undefined) await this.#commitSources(plan, logger);
     return { progress: this.#progress(plan, reads, bc, startedAt), postCommitFailure };
@@ -206,6 +206,21 @@ function withRecordErrors(operators: OperatorProgress[], counts: readonly Operat
     else operators[i] = { ...operators[i], ...count };
   }
   return operators;
+}
+
+/**
+ * State found damaged in a checkpointed context is the checkpoint's damage: a checkpointed
+ * context keeps every operator's state in its checkpoint. A `STATE_CORRUPT` raised where the store
+ * did not know it (a stored key an operator could not decode) becomes `CHECKPOINT_CORRUPT`, with
+ * what to do about a checkpoint.
+ */
+function inCheckpoint(error: unknown, checkpoint: string | undefined): unknown {
+  if (checkpoint === undefined || !(error instanceof SluiceError) || error.code !== 'STATE_CORRUPT') return error;
+  return new SluiceError(
+    'CHECKPOINT_CORRUPT',
+    `The checkpoint at ${checkpoint} is damaged: ${error.message.replace(/\.$/, '')}. Restore the directory from a copy taken while no context ran on it, or start with a new directory; 'sluice inspect --verify ${checkpoint}' reports the damage.`,
+    { ...(error.operator === undefined ? {} : { operator: error.operator }), cause: error },
+  );
 }
 
 /** The error a failed batch ends with: the original code and operator, plus the batch. */

@@ -77,6 +77,28 @@ async function expectRefused(what: RegExp): Promise<void> {
 const GARBAGE = Uint8Array.from([0xde, 0xad, 0xbe, 0xef]);
 
 describe('a damaged checkpoint', () => {
+  it('with a state row whose key cannot be decoded: CHECKPOINT_CORRUPT naming the operator, the batch not committed', async () => {
+    await run(checkpoint(), 0, 2);
+    await withDb(async (db) => {
+      const rows = db.sublevel<Buffer, Uint8Array>(['state', 'counts'], { keyEncoding: 'buffer', valueEncoding: 'view' });
+      const [value] = await rows.values({ limit: 1 }).all();
+      // An entry row ('S') whose key part is no encoded key (tag 0x99).
+      await rows.put(Buffer.from('S\u0099', 'latin1'), value as Uint8Array);
+    });
+    const clock = new ManualClock(2000);
+    const outputs: Outputs = new Map();
+    const ctx = job(checkpoint(), clock, outputs);
+    await ctx.start();
+    await clock.advance(1000);
+    await expect(ctx.awaitTermination()).rejects.toMatchObject({
+      code: 'CHECKPOINT_CORRUPT',
+      operator: 'counts',
+      message: expect.stringMatching(/^Operator counts failed in batch 2 .*: The checkpoint at .* is damaged: Malformed store key at byte 0/) as unknown,
+    });
+    expect(outputs.size).toBe(0);
+    expect((await inspectCheckpoint(checkpoint())).lastCommitted?.batchId).toBe(1);
+  });
+
   it('with a garbage meta entry: CHECKPOINT_CORRUPT on start and on inspection', async () => {
     await prepare();
     await withDb((db) => sublevels(db).meta.put('format', GARBAGE));
