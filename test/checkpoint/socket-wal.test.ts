@@ -75,34 +75,6 @@ describe('socket source with the receiver write-ahead log', () => {
   });
 });
 
-describe('socket source restarted after its write-ahead log was emptied', () => {
-  it('numbers new lines after the committed ones when every received line was committed and deleted: none read twice, none lost', async () => {
-    const delivered: string[] = [];
-    const noFailure = { armed: false };
-    const clock = new ManualClock();
-    const { ctx: first, source } = job(clock, delivered, noFailure);
-    await first.start();
-    await lines.connected(1);
-    lines.clients[0]?.write('a\nb\n');
-    await until(() => source.received === 2, 'lines a and b in the write-ahead log');
-    // The batch commits with its state persisted, which deletes both lines from the log.
-    await clock.advance(1000);
-    await first.stop();
-    expect(delivered).toEqual(['a', 'b']);
-
-    const later = new ManualClock(1000);
-    const { ctx: second, source: restarted } = job(later, delivered, noFailure);
-    await second.start();
-    expect(restarted.received).toBe(2);
-    await lines.connected(2);
-    lines.clients[1]?.write('c\n');
-    await until(() => restarted.received === 3, 'line c in the write-ahead log');
-    await later.advance(2000);
-    await second.stop();
-    expect(delivered).toEqual(['a', 'b', 'c']);
-  });
-});
-
 describe('socket source with the receiver write-ahead log and maxLineLength', () => {
   it('logs a too-long line as its placeholder, so a restart replays it as the same bad record', async () => {
     const run = (clock: ManualClock, failOnce: { armed: boolean }) => {
