@@ -6,7 +6,7 @@ import { applyInitialState } from './initial-state.js';
 import { StateHandle, stateAt, type StateEntry } from './state-handle.js';
 import { deadlinesBefore, DEADLINE_KIND, entryKey, eventDeadlineKey, eventDeadlinesBefore, noWatermarkKey, NS, parseDeadlineKey, parseEventDeadlineKey, parseTimerKey, timersUpTo, type TimeDomain } from './state-layout.js';
 import type { StateSpec } from './state-spec.js';
-import type { StateStore, StoreKey } from './state-store.js';
+import type { StateStore, StoreKey, StoreStats } from './state-store.js';
 import type { KeyedStateStream } from './queryable-state.js';
 import { StatefulDStream } from './stateful-dstream.js';
 
@@ -63,6 +63,11 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
   stateSnapshots(): DStream<Pair<K, S>> {
     this.#snapshots ??= new StateSnapshotDStream<K, S>(this);
     return this.#snapshots;
+  }
+
+  /** Its keys are its entry rows (`S`); deadline, timer and version rows are not keys. */
+  protected override keysIn(stats: StoreStats): number | undefined {
+    return stats.namespaces === undefined ? undefined : (stats.namespaces[NS.entry] ?? 0);
   }
 
   override stateOf(entry: unknown, key: StoreKey): unknown {

@@ -4,6 +4,7 @@ import { definition, ErrorPolicy, type BatchContext, type Definition, type State
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { entryKey, NS } from './state-layout.js';
+import type { StoreStats } from './state-store.js';
 import type { KeyedStateStream } from './queryable-state.js';
 import { StatefulDStream } from './stateful-dstream.js';
 import { checkVersioning, migrateValue, type MigrateFunction, type StateVersioning } from './state-version.js';
@@ -107,6 +108,11 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
     this.#options = options;
     this.#versioning = versioning;
     this.#policy = new ErrorPolicy(this, defined);
+  }
+
+  /** Its keys are its entry rows (`S`); deadline, timer and version rows are not keys. */
+  protected override keysIn(stats: StoreStats): number | undefined {
+    return stats.namespaces === undefined ? undefined : (stats.namespaces[NS.entry] ?? 0);
   }
 
   override stateOf(entry: unknown): unknown {

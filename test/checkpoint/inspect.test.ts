@@ -55,7 +55,7 @@ describe('inspectCheckpoint', () => {
       // Batch 4 ran with the watermark of the 16 records before it: 1500 - 500.
       watermark: 1000,
     });
-    expect(info.operators).toEqual([{ id: 'counts', kind: 'updateStateByKey', rows: 3, bytes: expect.any(Number) as unknown }]);
+    expect(info.operators).toEqual([{ id: 'counts', kind: 'updateStateByKey', keys: 3, rows: 3, bytes: expect.any(Number) as unknown }]);
     expect(info.operators[0]?.bytes).toBeGreaterThan(0);
   });
 
@@ -104,7 +104,7 @@ describe('inspectCheckpoint', () => {
       '  pending:        none',
       '  watermark:      1000 (1970-01-01T00:00:01.000Z)',
       '  sources:        rate at {"rows":20,"startTime":0}',
-      expect.stringMatching(/^ {2}operators: {6}counts \(updateStateByKey\): 3 rows, \d+ bytes$/) as unknown,
+      expect.stringMatching(/^ {2}operators: {6}counts \(updateStateByKey\): 3 keys, 3 rows, \d+ bytes$/) as unknown,
     ]);
   });
 });
