@@ -271,6 +271,12 @@ export class StateSnapshotDStream<K extends Key, S> extends DStream<Pair<K, S>> 
  * Within a batch, for each partition: records grouped by key in arrival order, then due timers
  * in time order, then timeouts. State changes commit with the batch.
  *
+ * **Memory.** State is kept per key until the function removes it, or the spec's timeout or TTL
+ * does: keys × state size, plus one deadline row per key under a timeout or TTL and one row per
+ * pending timer, in the state store (all in memory on the memory backend; on disk with a bounded
+ * cache on LevelDB, where a batch reads only its own keys and due deadlines). Without a timeout,
+ * TTL or removal, the keys grow with every new key.
+ *
  * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch, under the spec's `onError` policy
  * `'fail'`, the default) when the function (or `onTimer`) throws, updates a timing-out key, or
  * stores a value that is not storable, or a key is not a key; `STATE_IO_FAILED` or
