@@ -41,6 +41,7 @@ function buildJob({ checkpoint, clock, keys, extra, perBatch, completed }) {
       // Everything exists from the first batch on; maxRecordsPerBatch cuts it.
       rowsPerSecond: total,
       startTime: 0,
+      backfill: true,
       totalRows: total,
       maxRecordsPerBatch: perBatch,
       name: 'bench-input',

@@ -7,6 +7,6 @@
 export { checkCompatibility, type CompatibilityReport } from './check-compatibility.js';
 export { fileSink, type FileSinkOptions } from './file-sink.js';
 export { getOrCreate, type GetOrCreateOptions } from './get-or-create.js';
-export { formatInspection, inspectCheckpoint, type CheckpointInspection, type InspectOptions } from './inspect.js';
+export { formatInspection, inspectCheckpoint, type CheckpointInspection, type InspectOptions, type OperatorStateSize } from './inspect.js';
 export { levelCheckpoint, type LevelCheckpointOptions, type LevelCheckpointStorage } from './level-checkpoint.js';
 export { tableReader, tableSink, type TableReader, type TableSinkOptions } from './table-sink.js';

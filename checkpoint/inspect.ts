@@ -21,8 +21,16 @@ export interface CheckpointInspection {
   readonly lastPersisted: number | undefined;
   /** Batches whose plan was logged but that did not commit: a restart replays them first. */
   readonly pending: readonly number[];
-  /** The stateful operators with persisted state: rows and bytes of their last persisted version. */
-  readonly operators: readonly { readonly id: string; readonly kind: string; readonly rows: number; readonly bytes: number }[];
+  /**
+   * The stateful operators with persisted state, at their last persisted version: `keys`, what
+   * their progress events report as `stateRows` (the keys of `updateStateByKey` and
+   * `mapWithState`, the (key, window) entries of `eventTimeWindow`), where the checkpoint tells
+   * (not for batch-time windows, whose rows are held batches, nor for a store not yet committed
+   * since an upgrade from a version that did not count them); `rows`, every row stored (a
+   * `mapWithState` with a TTL keeps a deadline row beside each key's); `bytes`, their keys' and
+   * values' bytes.
+   */
+  readonly operators: readonly OperatorStateSize[];
   /** Where every source stands after the last committed batch. */
   readonly sources: readonly { readonly name: string; readonly offset: Offset }[];
   /**
@@ -40,6 +48,17 @@ export interface CheckpointInspection {
    * read and decoded), all sound, or an inspection would have failed.
    */
   readonly verified?: { readonly entries: number };
+}
+
+/** The size of one operator's persisted state (see {@link CheckpointInspection.operators}). */
+export interface OperatorStateSize {
+  readonly id: string;
+  readonly kind: string;
+  /** Keys (entries), as the progress event's `stateRows`, where the checkpoint tells. */
+  readonly keys?: number;
+  /** Rows stored, of every namespace. */
+  readonly rows: number;
+  readonly bytes: number;
 }
 
 /** Options of {@link inspectCheckpoint}. */
@@ -154,12 +173,23 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
 }
 
 /**
- * The rows and bytes of every operator's persisted state, in graph order, from the state stores'
- * meta entries: JSON under the operator id in sublevel `state-meta` (state/level-layout.ts).
+ * The namespaces (first character of a store key) whose rows are an operator kind's keys, as its
+ * progress event counts them: the entries of the keyed state operators (state/state-layout.ts),
+ * the window, pane and session rows of event-time windows (windows/event-time/window-rows.ts).
+ */
+const KEY_NAMESPACES: Readonly<Record<string, readonly string[]>> = {
+  updateStateByKey: ['S'],
+  mapWithState: ['S'],
+  eventTimeWindow: ['A', 'P', 'S'],
+};
+
+/**
+ * The keys, rows and bytes of every operator's persisted state, in graph order, from the state
+ * stores' meta entries: JSON under the operator id in sublevel `state-meta` (state/level-layout.ts).
  */
 async function stateSizes(db: CheckpointDb, directory: string, graph: CheckpointMeta['fingerprint']['stateful']): Promise<CheckpointInspection['operators']> {
   const metas = db.sublevel<string, Uint8Array>('state-meta', { keyEncoding: 'utf8', valueEncoding: 'view' });
-  const sizes = new Map<string, { rows: number; bytes: number }>();
+  const sizes: OperatorStateSize[] = [];
   for await (const [id, bytes] of metas.iterator()) {
     let parsed: unknown;
     try {
@@ -167,14 +197,24 @@ async function stateSizes(db: CheckpointDb, directory: string, graph: Checkpoint
     } catch (error) {
       throw corrupt(directory, `the state meta entry of operator '${id}' cannot be decoded`, error);
     }
-    const { rows, bytes: size } = (parsed ?? {}) as { rows?: unknown; bytes?: unknown };
+    const { rows, bytes: size, namespaces } = (parsed ?? {}) as { rows?: unknown; bytes?: unknown; namespaces?: Record<string, unknown> };
     if (!Number.isSafeInteger(rows) || !Number.isSafeInteger(size)) throw corrupt(directory, `the state meta entry of operator '${id}' is not one (${JSON.stringify(parsed)})`);
-    sizes.set(id, { rows: rows as number, bytes: size as number });
+    const kind = graph.find((node) => node.id === id)?.kind ?? 'unknown';
+    const keys = keysOf(kind, rows as number, namespaces);
+    sizes.push({ id, kind, ...(keys === undefined ? {} : { keys }), rows: rows as number, bytes: size as number });
   }
   const position = new Map(graph.map((node, i) => [node.id, i]));
-  return [...sizes]
-    .map(([id, size]) => ({ id, kind: graph.find((node) => node.id === id)?.kind ?? 'unknown', ...size }))
-    .sort((a, b) => (position.get(a.id) ?? Infinity) - (position.get(b.id) ?? Infinity));
+  return sizes.sort((a, b) => (position.get(a.id) ?? Infinity) - (position.get(b.id) ?? Infinity));
+}
+
+/** An operator's keys from its meta entry's rows per namespace, where its kind and the entry tell. */
+function keysOf(kind: string, rows: number, namespaces: Record<string, unknown> | undefined): number | undefined {
+  const counted = KEY_NAMESPACES[kind];
+  if (counted === undefined) return undefined;
+  if (namespaces === undefined) return rows === 0 ? 0 : undefined;
+  let keys = 0;
+  for (const namespace of counted) keys += Number.isSafeInteger(namespaces[namespace]) ? (namespaces[namespace] as number) : 0;
+  return keys;
 }
 
 function openFailure(directory: string, error: unknown): SluiceError {
@@ -199,7 +239,7 @@ function noCheckpoint(directory: string, why: string, cause?: unknown): SluiceEr
  *   pending:        none
  *   watermark:      none
  *   sources:        rate-0 at {"rows":32,"startTime":0}
- *   operators:      counts (updateStateByKey): 3 rows, 96 bytes
+ *   operators:      counts (updateStateByKey): 3 keys, 4 rows, 96 bytes
  */
 export function formatInspection(info: CheckpointInspection): string {
   const committed = info.lastCommitted === undefined ? 'none' : `batch ${info.lastCommitted.batchId} at ${timeOf(info.lastCommitted.batchTime)}`;
@@ -211,7 +251,7 @@ export function formatInspection(info: CheckpointInspection): string {
     `  pending:        ${info.pending.length === 0 ? 'none' : `batches ${info.pending.join(', ')} (logged, not committed: replayed on restart)`}`,
     `  watermark:      ${info.watermark === undefined ? 'none' : timeOf(info.watermark)}`,
     `  sources:        ${list(info.sources.map((s) => `${s.name} at ${JSON.stringify(s.offset)}`))}`,
-    `  operators:      ${list(info.operators.map((o) => `${o.id} (${o.kind}): ${o.rows} rows, ${o.bytes} bytes`))}`,
+    `  operators:      ${list(info.operators.map((o) => `${o.id} (${o.kind}): ${o.keys === undefined ? '' : `${o.keys} keys, `}${o.rows} rows, ${o.bytes} bytes`))}`,
     ...(info.verified === undefined ? [] : [`  verified:       every block checksum, and ${info.verified.entries} entries read and decoded: no damage`]),
   ].join('\n');
 }

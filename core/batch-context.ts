@@ -9,9 +9,16 @@ import type { Time } from './time.js';
 export interface OperatorProgress {
   /** The operator's description (`reduceByKey#4` or its name). */
   readonly operator: string;
-  /** Rows of state the operator holds after the batch. */
+  /**
+   * The keys of state the operator holds after the batch: the keys of `updateStateByKey` and
+   * `mapWithState` (their deadline, timer and version rows not counted); the (key, window)
+   * entries of an event-time window (for sliding windows, (key, pane); for session windows, keys
+   * with open sessions); for a batch-time window, the records of the batches it holds plus the
+   * keys of an incremental window's running result. Absent when the store cannot tell (a LevelDB
+   * store written by an earlier version, until its first commit).
+   */
   readonly stateRows?: number;
-  /** Approximate bytes of that state. */
+  /** Approximate bytes of every row the operator stores (its index, deadline and timer rows included), where its store knows them. */
   readonly stateBytes?: number;
   /** Records the operator dropped as late. */
   readonly lateRecordsDropped?: number;

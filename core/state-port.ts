@@ -43,12 +43,19 @@ export interface StateDescriptor {
   readonly version: number;
 }
 
-/** How big a store is, for progress events. */
+/** How big a store is, for progress events and inspection. */
 export interface StoreStats {
-  /** Committed rows. */
+  /** Committed rows, of every namespace (an operator may keep several rows per key). */
   readonly rows: number;
-  /** Approximate bytes of the committed rows, where the store knows it. */
+  /** Approximate bytes of the committed rows (keys and values, every namespace), where the store knows it. */
   readonly bytes: number | undefined;
+  /**
+   * Committed rows per namespace, the first character of their key (`{ S: 120, D: 120 }`), kept
+   * as the store counts `rows`, so an operator can report its keys without a scan. Absent where
+   * the store does not count them (a LevelDB store written before Sluice counted them, until its
+   * first commit counts them once).
+   */
+  readonly namespaces?: Readonly<Record<string, number>>;
 }
 
 /**

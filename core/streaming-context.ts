@@ -165,7 +165,9 @@ export class StreamingContext {
   }
 
   /**
-   * A deterministic generator of `rowsPerSecond` records per second of clock time; replayable.
+   * A deterministic generator of `rowsPerSecond` records per second of clock time from when it
+   * starts (also after a restart), timed from `startTime`; replayable. `backfill: true` makes the
+   * records timed before now exist at once (see {@link RateSource}).
    *
    * @example ctx.rateStream({ rowsPerSecond: 1000, generate: (i, ts) => ({ user: `u${i % 10}`, ts }) })
    */

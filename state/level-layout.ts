@@ -33,6 +33,8 @@ export interface StoreMeta {
   readonly rows: number;
   /** Sum of the byte lengths of the committed keys and encoded values. */
   readonly bytes: number;
+  /** Committed rows per namespace (first character of the key); absent in an entry written before Sluice counted them. */
+  readonly namespaces?: Readonly<Record<string, number>>;
 }
 
 /** The sublevel of one operator's rows. */
@@ -63,7 +65,7 @@ export class StateValueDecodeError extends SluiceError {
 }
 
 /** The meta entry of a store that was never committed. */
-export const EMPTY_META: StoreMeta = { version: 0, rows: 0, bytes: 0 };
+export const EMPTY_META: StoreMeta = { version: 0, rows: 0, bytes: 0, namespaces: {} };
 
 /** The bytes of a store key (one char, one byte). */
 export const toBytes = (key: StoreKey): Buffer => Buffer.from(key, 'latin1');
@@ -134,7 +136,13 @@ export function checkMeta(operatorId: string, meta: unknown, checkpoint?: string
   if (typeof m !== 'object' || m === null || !count(m.version) || !count(m.rows) || !count(m.bytes)) {
     throw stateDamaged(operatorId, `State store '${operatorId}': its meta entry is corrupt (${JSON.stringify(meta)})`, { checkpoint });
   }
-  return { version: m.version, rows: m.rows, bytes: m.bytes };
+  const namespaces = m.namespaces as Record<string, unknown> | undefined;
+  if (namespaces !== undefined && (typeof namespaces !== 'object' || namespaces === null || !Object.values(namespaces).every(count))) {
+    throw stateDamaged(operatorId, `State store '${operatorId}': its meta entry is corrupt (${JSON.stringify(meta)})`, { checkpoint });
+  }
+  // A store of no rows has none in any namespace: no count needed.
+  const counted = namespaces ?? (m.rows === 0 ? {} : undefined);
+  return { version: m.version, rows: m.rows, bytes: m.bytes, ...(counted === undefined ? {} : { namespaces: counted as Record<string, number> }) };
 }
 
 /**

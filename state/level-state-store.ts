@@ -176,8 +176,8 @@ export class LevelStateStore implements StateStore {
   }
 
   stats(): StoreStats {
-    const { rows, bytes } = this.#s.meta;
-    return { rows, bytes };
+    const { rows, bytes, namespaces } = this.#s.meta;
+    return namespaces === undefined ? { rows, bytes } : { rows, bytes, namespaces };
   }
 
   close(): Promise<void> {
@@ -258,11 +258,39 @@ function rowsIterator(s: StoreState, bounds: KeyBounds, limit: number) {
 }
 
 /**
+ * The committed rows per namespace of a store whose meta entry was written before Sluice counted
+ * them: counted once, from the keys alone, at the store's first commit after the upgrade (its
+ * commits keep the count from then on). Reading every key is the migration's one-time cost.
+ */
+async function countNamespaces(s: StoreState): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const iterator = s.rows.keys({ keyEncoding: 'view' });
+  try {
+    for (;;) {
+      let keys: Uint8Array[];
+      try {
+        keys = await iterator.nextv(SCAN_BATCH * 8);
+      } catch (error) {
+        throw stateIoFailed(s.operatorId, 'count its rows', error, s.checkpoint);
+      }
+      if (keys.length === 0) return counts;
+      for (const key of keys) {
+        const namespace = key.length === 0 ? '' : String.fromCharCode(key[0] as number);
+        counts[namespace] = (counts[namespace] ?? 0) + 1;
+      }
+    }
+  } finally {
+    await iterator.close();
+  }
+}
+
+/**
  * Prepares the writes that make the staged writes of `s` its next version, with its meta entry.
- * The rows and bytes of the meta entry stay exact: the previous size of every staged key comes
- * from what the store knows, and the keys it does not know are read in one `getMany` (none when
- * it knows every row). Rows are written to the backend's database as raw bytes (the rows prefix,
- * then the key), all keys in one buffer and all values in the codec's shared one.
+ * The rows, rows per namespace and bytes of the meta entry stay exact: the previous size of every
+ * staged key comes from what the store knows, and the keys it does not know are read in one
+ * `getMany` (none when it knows every row). Rows are written to the backend's database as raw
+ * bytes (the rows prefix, then the key), all keys in one buffer and all values in the codec's
+ * shared one.
  *
  * The caller counts the commit as unconfirmed (`s.unconfirmed`) once it may write it; `committed()`
  * confirms it.
@@ -297,6 +325,7 @@ export async function prepareCommit(s: StoreState): Promise<PreparedStateCommit>
   }
   const keyBytes = prefixedKeys(s.prefix, keys);
   let { rows, bytes } = s.meta;
+  const namespaces = new Map(Object.entries(s.meta.namespaces ?? (await countNamespaces(s))));
   const operations = new Array<StateBatchOperation>(n + 1);
   /** The encoded size of each key's new row (-1: deleted). */
   const sizes = new Array<number>(n);
@@ -305,9 +334,11 @@ export async function prepareCommit(s: StoreState): Promise<PreparedStateCommit>
     const write = writes[j];
     const row = known[j];
     const oldSize = row === undefined ? unknownSizes?.get(j) : row === null ? undefined : row.size;
+    const namespace = key.charAt(0);
     if (oldSize !== undefined) {
       rows--;
       bytes -= key.length + oldSize;
+      namespaces.set(namespace, (namespaces.get(namespace) as number) - 1);
     }
     if (write === DELETED) {
       operations[j] = { type: 'del', sublevel: s.db, key: keyBytes[j] as Uint8Array, keyEncoding: 'view' };
@@ -318,9 +349,11 @@ export async function prepareCommit(s: StoreState): Promise<PreparedStateCommit>
       sizes[j] = value.byteLength;
       rows++;
       bytes += key.length + value.byteLength;
+      namespaces.set(namespace, (namespaces.get(namespace) ?? 0) + 1);
     }
   }
-  const meta: StoreMeta = { version: s.meta.version + 1, rows, bytes };
+  const counts = Object.fromEntries([...namespaces].filter(([, count]) => count > 0));
+  const meta: StoreMeta = { version: s.meta.version + 1, rows, bytes, namespaces: counts };
   operations[n] = { type: 'put', sublevel: s.metas, key: s.operatorId, value: meta };
   let confirmed = false;
   return {

@@ -6,7 +6,7 @@ import { applyInitialState } from './initial-state.js';
 import { StateHandle, stateAt, type StateEntry } from './state-handle.js';
 import { deadlinesBefore, DEADLINE_KIND, entryKey, eventDeadlineKey, eventDeadlinesBefore, noWatermarkKey, NS, parseDeadlineKey, parseEventDeadlineKey, parseTimerKey, timersUpTo, type TimeDomain } from './state-layout.js';
 import type { StateSpec } from './state-spec.js';
-import type { StateStore, StoreKey } from './state-store.js';
+import type { StateStore, StoreKey, StoreStats } from './state-store.js';
 import type { KeyedStateStream } from './queryable-state.js';
 import { StatefulDStream } from './stateful-dstream.js';
 
@@ -63,6 +63,11 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
   stateSnapshots(): DStream<Pair<K, S>> {
     this.#snapshots ??= new StateSnapshotDStream<K, S>(this);
     return this.#snapshots;
+  }
+
+  /** Its keys are its entry rows (`S`); deadline, timer and version rows are not keys. */
+  protected override keysIn(stats: StoreStats): number | undefined {
+    return stats.namespaces === undefined ? undefined : (stats.namespaces[NS.entry] ?? 0);
   }
 
   override stateOf(entry: unknown, key: StoreKey): unknown {
@@ -265,6 +270,12 @@ export class StateSnapshotDStream<K extends Key, S> extends DStream<Pair<K, S>> 
  *
  * Within a batch, for each partition: records grouped by key in arrival order, then due timers
  * in time order, then timeouts. State changes commit with the batch.
+ *
+ * **Memory.** State is kept per key until the function removes it, or the spec's timeout or TTL
+ * does: keys × state size, plus one deadline row per key under a timeout or TTL and one row per
+ * pending timer, in the state store (all in memory on the memory backend; on disk with a bounded
+ * cache on LevelDB, where a batch reads only its own keys and due deadlines). Without a timeout,
+ * TTL or removal, the keys grow with every new key.
  *
  * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch, under the spec's `onError` policy
  * `'fail'`, the default) when the function (or `onTimer`) throws, updates a timing-out key, or

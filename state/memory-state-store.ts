@@ -18,6 +18,8 @@ const IDLE_VERSIONS = 2;
 /** The committed state of one operator in memory: it outlives the store objects opened on it. */
 class MemoryTable {
   readonly values = new Map<StoreKey, unknown>();
+  /** Committed rows per namespace (first character of the key); a namespace with none has no entry. */
+  readonly namespaces = new Map<string, number>();
   /**
    * The keys of `values` in order, for scans: built by the first scan, kept up to date by commits
    * while scans use it, dropped by a commit when they stop (see {@link IDLE_VERSIONS}).
@@ -139,19 +141,21 @@ export class MemoryStateStore implements StateStore {
     const values = table.values;
     if (table.index !== undefined && table.version - table.scannedAt >= IDLE_VERSIONS) table.index = undefined;
     const index = table.index;
-    if (index === undefined) {
-      for (const [key, staged] of this.#staged.entries()) {
-        if (staged === DELETED) values.delete(key);
-        else values.set(key, staged);
-      }
-    } else {
-      for (const [key, staged] of this.#staged.entries()) {
-        if (staged === DELETED) {
-          if (values.delete(key)) index.delete(key);
-        } else {
-          if (!values.has(key)) index.add(key);
-          values.set(key, staged);
+    const namespaces = table.namespaces;
+    for (const [key, staged] of this.#staged.entries()) {
+      const namespace = key.charAt(0);
+      if (staged === DELETED) {
+        if (!values.delete(key)) continue;
+        index?.delete(key);
+        const left = (namespaces.get(namespace) as number) - 1;
+        if (left > 0) namespaces.set(namespace, left);
+        else namespaces.delete(namespace);
+      } else {
+        if (!values.has(key)) {
+          index?.add(key);
+          namespaces.set(namespace, (namespaces.get(namespace) ?? 0) + 1);
         }
+        values.set(key, staged);
       }
     }
     this.#staged.clear();
@@ -163,7 +167,7 @@ export class MemoryStateStore implements StateStore {
   }
 
   stats(): StoreStats {
-    return { rows: this.#table.values.size, bytes: undefined };
+    return { rows: this.#table.values.size, bytes: undefined, namespaces: Object.fromEntries(this.#table.namespaces) };
   }
 
   close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { DStream, type Duration } from 'sluice';
 import type { BatchContext, DStreamGraph, StateConfigValue, StateDescriptor } from '../core/extend.js';
 import { checkStateBackendOption, openStore } from './state-backend-service.js';
-import type { StateBackend, StateStore, StoreKey } from './state-store.js';
+import type { StateBackend, StateStore, StoreKey, StoreStats } from './state-store.js';
 
 /** What a stateful operator's stored state means (see `StateDescriptor`), as its constructor is given it. */
 export interface StateMeaning {
@@ -60,14 +60,32 @@ export abstract class StatefulDStream<T> extends DStream<T> {
   }
 
   /**
-   * Adds the store's size once the batch has committed (rows and bytes) to the batch's progress
-   * event; an operator that knows its state's size after the batch passes `stateRows`.
+   * Adds the operator's state size once the batch has committed to the batch's progress event:
+   * `stateRows`, the keys it holds ({@link keysIn} of the store's stats, or the `stateRows` an
+   * operator that counts its own passes), and `stateBytes`, the approximate bytes of every row
+   * it stores (index and deadline rows included), where the store knows them.
    */
   protected reportState(bc: BatchContext, extra: { readonly lateRecordsDropped?: number; readonly stateRows?: number } = {}): void {
     bc.reportOperator(() => {
       const stats = this.store.stats();
-      return { operator: this.describe, stateRows: stats.rows, ...(stats.bytes === undefined ? {} : { stateBytes: stats.bytes }), ...extra };
+      const keys = extra.stateRows ?? this.keysIn(stats);
+      return {
+        operator: this.describe,
+        ...(keys === undefined ? {} : { stateRows: keys }),
+        ...(stats.bytes === undefined ? {} : { stateBytes: stats.bytes }),
+        ...extra,
+      };
     });
+  }
+
+  /**
+   * The keys (entries) the operator holds, from its store's committed stats, for `stateRows`:
+   * by default every row. An operator that keeps other rows beside each key's entry (deadlines,
+   * timers, a version) counts the namespace of its entries (`stats.namespaces`); undefined when
+   * the store cannot tell.
+   */
+  protected keysIn(stats: StoreStats): number | undefined {
+    return stats.rows;
   }
 
   /**

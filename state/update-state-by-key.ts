@@ -4,6 +4,7 @@ import { definition, ErrorPolicy, type BatchContext, type Definition, type State
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { entryKey, NS } from './state-layout.js';
+import type { StoreStats } from './state-store.js';
 import type { KeyedStateStream } from './queryable-state.js';
 import { StatefulDStream } from './stateful-dstream.js';
 import { checkVersioning, migrateValue, type MigrateFunction, type StateVersioning } from './state-version.js';
@@ -58,6 +59,11 @@ export interface UpdateStateOptions<K extends Key, S> extends OnErrorOptions {
  * called for every key that has state or new values, and the result is a stream of every
  * `[key, state]` after the batch, each partition in key order.
  *
+ * **Memory.** State is kept per key until `update` returns `undefined` for it: keys × state
+ * size, in the state store (all in memory on the memory backend; on disk with a bounded cache on
+ * LevelDB). Every batch reads every key and emits one pair per key, so a batch also holds
+ * all keys' states: remove keys you no longer need, or use `mapWithState` with a timeout or TTL.
+ *
  * @throws RangeError at once for a bad `numPartitions`, TypeError for a bad `onError`; SluiceError
  * `USER_FUNCTION_FAILED` (failing the batch, when the policy is `'fail'`) when `update` throws or
  * returns a value that cannot be stored, or a key is not a key; `STATE_IO_FAILED` or
@@ -107,6 +113,11 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
     this.#options = options;
     this.#versioning = versioning;
     this.#policy = new ErrorPolicy(this, defined);
+  }
+
+  /** Its keys are its entry rows (`S`); deadline, timer and version rows are not keys. */
+  protected override keysIn(stats: StoreStats): number | undefined {
+    return stats.namespaces === undefined ? undefined : (stats.namespaces[NS.entry] ?? 0);
   }
 
   override stateOf(entry: unknown): unknown {

@@ -10,6 +10,9 @@ import { cogroupBatches } from './shuffle.js';
  * For every key present in either input in a batch, the values of that key on each side:
  * `[key, [leftValues, rightValues]]`. `other` is a stream of the same context or a static dataset.
  *
+ * **Memory.** Per batch only: both sides' records of the batch, grouped by key; nothing is held
+ * between batches.
+ *
  * @throws RangeError when `options.numPartitions` is not a positive integer.
  * @throws TypeError when `other` is a stream of another context or with another slide.
  * @example orders.pipe(cogroup(payments))

@@ -22,6 +22,9 @@ export function groupValues<V>(): Combiner<V, V[]> {
  * Groups the values of each key within every batch: one `[key, values]` pair per key present in
  * the batch, values in arrival order.
  *
+ * **Memory.** Nothing between batches. Within a batch, every value of the batch in per-key
+ * arrays, bounded by the batch (`maxRecordsPerBatch`); a hot key's values are one record.
+ *
  * @example clicks.pipe(keyBy((c) => c.user), groupByKey())
  */
 export function groupByKey<K extends Key, V>(options: KeyedOptions = {}): Operator<Pair<K, V>, Pair<K, V[]>> {

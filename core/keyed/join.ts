@@ -11,6 +11,10 @@ export type JoinSide<K extends Key, W> = DStream<Pair<K, W>> | StaticDataset<Pai
  * Inner join within every batch: for each key on both sides, every pair of a left and a right
  * value, `[key, [v, w]]`. The other joins share its errors.
  *
+ * **Memory.** Per batch only, as for every join and `cogroup`: both sides' records of the batch,
+ * grouped by key, and the output, up to lefts × rights pairs per key; nothing is held between
+ * batches (a static dataset on the other side is held for the context's life, by the program).
+ *
  * @throws RangeError when `options.numPartitions` is not a positive integer.
  * @throws TypeError when `other` is a stream of another context or with another slide.
  * @example orders.pipe(join(payments)) // DStream<Pair<string, [Order, Payment]>>

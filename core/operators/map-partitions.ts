@@ -26,6 +26,9 @@ export function mapPartitions<T, U>(fn: (records: readonly T[], partitionIndex: 
 /**
  * Turns every partition into a single record: the array of its records (Spark's `glom`).
  *
+ * **Memory.** Nothing between batches. Within a batch, each record is a copy of its partition's
+ * array: one whole partition in one record, bounded by the batch (`maxRecordsPerBatch`).
+ *
  * @example stream.pipe(glom()) // DStream<T[]>, one record per partition
  */
 export function glom<T>(): Operator<T, T[]> {

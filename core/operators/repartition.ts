@@ -7,6 +7,9 @@ import { DerivedDStream } from './derived.js';
  * Redistributes every batch's records over `numPartitions` partitions, round-robin: input
  * partition `p` starts at output partition `p % numPartitions`, so the result is deterministic.
  *
+ * **Memory.** Nothing between batches. Within a batch, new partition arrays over the same
+ * records (references, not copies).
+ *
  * @throws RangeError when `numPartitions` is not a positive integer.
  * @example skewed.pipe(repartition(8))
  */

@@ -18,14 +18,26 @@ export interface RateSourceOptions<T> {
   readonly generate?: (index: number, timestamp: number) => T;
   /** Stop after this many records (default: never). */
   readonly totalRows?: number;
-  /** The time of record 0 (default: the clock when the source starts). */
+  /** The time of record 0, from which record timestamps count (default: the clock when the source starts). */
   readonly startTime?: number;
+  /**
+   * Makes the records whose timestamps lie in the past exist at once (default false): by clock
+   * time `t` every record timed up to `t` exists, all of them since a past `startTime` in the
+   * first batch (bound it with `maxRecordsPerBatch`), and after a restart every record timed
+   * during the downtime. For replaying history and for tests that want a known backlog; without
+   * it, production follows `rowsPerSecond` from when the source starts.
+   */
+  readonly backfill?: boolean;
 }
 
 /**
- * A deterministic generator: by clock time `t` it has produced `(t - startTime) * rowsPerSecond /
- * 1000` records, record `i` made by `generate(i, timestamp)`. Replayable: the same offsets always
- * give the same records.
+ * A deterministic generator, Spark's rate source: `rowsPerSecond` records per second of clock
+ * time from when the source starts (in this process: a restarted job goes on at the rate from
+ * where its offsets stand, without a burst for the downtime nor a pause), record `i` made by
+ * `generate(i, timestamp)` with `timestamp = startTime + floor(i * 1000 / rowsPerSecond)`. A
+ * `startTime` in the past times the records from then on but does not make them exist earlier
+ * (unless `backfill`); one in the future delays production until it. Replayable: the same
+ * offsets always give the same records.
  *
  * Offsets are `0` before the first record and `{ rows, startTime }` after: the start time is in
  * every offset, and so in every logged batch plan, so a restarted job generates the same records
@@ -33,9 +45,9 @@ export interface RateSourceOptions<T> {
  * time differs from the `startTime` option (the option was changed before a restart), the
  * offset's wins and a warning says so.
  *
- * **Memory.** Nothing is buffered: a batch's records are generated when the batch reads them.
- * One batch holds every record due since the previous one (all of them since `startTime` for
- * the first batch), so set `maxRecordsPerBatch` when `startTime` lies far in the past.
+ * **Memory.** Nothing is buffered: a batch's records are generated when the batch reads them, at
+ * most those due since the previous batch (or `maxRecordsPerBatch`); with `backfill`, the first
+ * batch holds every record timed since `startTime`, so bound it with `maxRecordsPerBatch`.
  */
 export class RateSource<T = RateRecord> implements Source<T> {
   readonly kind = 'rate';
@@ -44,7 +56,12 @@ export class RateSource<T = RateRecord> implements Source<T> {
   readonly #generate: (index: number, timestamp: number) => T;
   readonly #totalRows: number;
   readonly #explicit: number | undefined;
+  readonly #backfill: boolean;
   #startTime: number | undefined;
+  /** The clock when the source started in this process: production at the rate counts from here (or from the start time, if later). */
+  #startedAt: number | undefined;
+  /** The rows where the offsets stood when this process first asked for records: production counts on from them. */
+  #resumedAt: number | undefined;
   /** Whether the start time came from an offset (then a different one is a damaged plan). */
   #recorded = false;
   #clock: Clock | undefined;
@@ -63,13 +80,15 @@ export class RateSource<T = RateRecord> implements Source<T> {
     this.#totalRows = options.totalRows ?? Number.POSITIVE_INFINITY;
     this.#startTime = options.startTime;
     this.#explicit = options.startTime;
+    this.#backfill = options.backfill ?? false;
   }
 
   /** Takes the clock, and the start time from it unless the option gave one (or an offset does later). */
   start(env: SourceEnvironment): void {
     this.#clock = env.clock;
     this.#logger = env.logger;
-    this.#startTime ??= env.clock.now();
+    this.#startedAt = env.clock.now();
+    this.#startTime ??= this.#startedAt;
   }
 
   /** `0`: no record yet. */
@@ -82,10 +101,21 @@ export class RateSource<T = RateRecord> implements Source<T> {
     const start = this.#rowsOf(startOffset);
     const now = this.#frozenAt ?? this.#clock?.now() ?? 0;
     const startTime = this.#startTime ?? 0;
-    const elapsed = Math.max(0, now - startTime);
-    const produced = Math.min(this.#totalRows, Math.floor((elapsed * this.#rowsPerSecond) / 1000));
+    const produced = Math.min(this.#totalRows, this.#producedBy(now, start, startTime));
     const end = Math.max(start, Math.min(produced, start + maxRecords));
     return end === start ? startOffset : { rows: end, startTime };
+  }
+
+  /**
+   * The records that exist by clock time `now`: with `backfill`, those timed up to `now`; else the
+   * rows the offsets stood at when this process first asked (`start` then), plus the rate since
+   * the source started here or since the start time, whichever is later.
+   */
+  #producedBy(now: number, start: number, startTime: number): number {
+    if (this.#backfill) return Math.floor((Math.max(0, now - startTime) * this.#rowsPerSecond) / 1000);
+    this.#resumedAt ??= start;
+    const from = Math.max(startTime, this.#startedAt ?? startTime);
+    return this.#resumedAt + Math.floor((Math.max(0, now - from) * this.#rowsPerSecond) / 1000);
   }
 
   /** Graceful stop: produce nothing past the current time, so a drain ends. */

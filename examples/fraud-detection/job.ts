@@ -71,6 +71,8 @@ export async function runFraudDetection(options: FraudDetectionOptions = {}): Pr
       const input = c.rateStream<Transaction>({
         rowsPerSecond: 1_000_000,
         startTime: 0,
+        // Recorded history: every transaction exists from the start; maxRecordsPerBatch paces it.
+        backfill: true,
         totalRows: total,
         maxRecordsPerBatch: options.maxRecordsPerBatch ?? 100,
         generate: (i) => transactions[i] ?? missing(i),

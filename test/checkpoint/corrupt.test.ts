@@ -19,8 +19,9 @@ type Outputs = Map<number, number>;
 function job(path: string, clock: ManualClock, outputs: Outputs): StreamingContext {
   const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(path) });
   ctx
-    // Long keys, so the second run's LevelDB log spans several 32 KiB blocks.
-    .rateStream({ rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 10, generate: (i) => `key-${i}-`.padEnd(200, '.') })
+    // Long keys, so the second run's LevelDB log spans several 32 KiB blocks. Backfilled: batch k
+    // holds records 10k..10k+9 however late it runs, also the batches a restart runs back to back.
+    .rateStream({ rowsPerSecond: 1000, startTime: 0, backfill: true, maxRecordsPerBatch: 10, generate: (i) => `key-${i}-`.padEnd(200, '.') })
     .pipe(
       mapToPair((k: string) => [k, 1]),
       updateStateByKey((ones: number[], n: number | undefined) => (n ?? 0) + ones.length, { name: 'counts' }),

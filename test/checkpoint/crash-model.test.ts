@@ -183,6 +183,9 @@ function build(directory: string, clock: ManualClock, s: Scenario, sinks: Sinks,
     .rateStream<Ev>({
       rowsPerSecond: s.rowsPerSecond,
       startTime: 0,
+      // The model cuts batches by the records timed up to each batch's time, as a run that never
+      // stopped would, also for the batches a restart runs back to back after its downtime.
+      backfill: true,
       totalRows: totalOf(s),
       maxRecordsPerBatch: s.maxRecordsPerBatch,
       generate: (i) => ({ i, key: `k${s.keys[i]}`, t: i * 10 - (s.disorder[i] ?? 0) }),

@@ -29,7 +29,7 @@ function job(path: string, clock: ManualClock, outputs: Outputs): StreamingConte
   const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(path) });
   ctx
     // Long keys, so the table holds several blocks and the log spans several 32 KiB blocks.
-    .rateStream({ rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 10, generate: (i) => `key-${i}-`.padEnd(200, '.') })
+    .rateStream({ rowsPerSecond: 1000, startTime: 0, backfill: true, maxRecordsPerBatch: 10, generate: (i) => `key-${i}-`.padEnd(200, '.') })
     .pipe(
       mapToPair((k: string) => [k, 1]),
       updateStateByKey((ones: number[], n: number | undefined) => (n ?? 0) + ones.length, { name: 'counts' }),
@@ -212,7 +212,7 @@ describe('damaged state in a checkpoint', () => {
     // A job whose keys repeat the committed ones: batch 40 reads the state of keys 0..9.
     const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(path) });
     ctx
-      .rateStream({ rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 10, generate: (i) => `key-${i % 10}-`.padEnd(200, '.') })
+      .rateStream({ rowsPerSecond: 1000, startTime: 0, backfill: true, maxRecordsPerBatch: 10, generate: (i) => `key-${i % 10}-`.padEnd(200, '.') })
       .pipe(
         mapToPair((k: string) => [k, 1]),
         updateStateByKey((ones: number[], n: number | undefined) => (n ?? 0) + ones.length, { name: 'counts' }),

@@ -1,9 +1,10 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
-import { foreachBatch, ManualClock, mapToPair, SluiceError, StreamingContext } from 'sluice';
+import { foreachBatch, keyBy, ManualClock, mapToPair, mapValues, SluiceError, StreamingContext } from 'sluice';
 import { formatInspection, inspectCheckpoint, levelCheckpoint } from 'sluice/checkpoint';
-import { updateStateByKey } from 'sluice/state';
+import { mapWithState, stateSpec, updateStateByKey, type State } from 'sluice/state';
 import { withWatermark } from 'sluice/windows';
 import { main } from '../../checkpoint/cli.js';
 import { runFor, useTempDir } from './checkpoint-harness.js';
@@ -55,8 +56,45 @@ describe('inspectCheckpoint', () => {
       // Batch 4 ran with the watermark of the 16 records before it: 1500 - 500.
       watermark: 1000,
     });
-    expect(info.operators).toEqual([{ id: 'counts', kind: 'updateStateByKey', rows: 3, bytes: expect.any(Number) as unknown }]);
+    expect(info.operators).toEqual([{ id: 'counts', kind: 'updateStateByKey', keys: 3, rows: 3, bytes: expect.any(Number) as unknown }]);
     expect(info.operators[0]?.bytes).toBeGreaterThan(0);
+  });
+
+  it('reports as keys what the progress event counts (the entries), beside every stored row: a TTL keeps a deadline row per key', async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(checkpoint()) });
+    const stateRows: number[] = [];
+    ctx.addListener((e) => {
+      if (e.type === 'batchCompleted') for (const o of e.progress.operators) if (o.operator === 'seen') stateRows.push(o.stateRows ?? -1);
+    });
+    const seen = stateSpec((key: string, _v: number | undefined, state: State<number>) => {
+      if (!state.isTimingOut()) state.update(1);
+      return key;
+    });
+    ctx
+      .rateStream({ name: 'rate', rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 4, generate: (i) => `k${i % 5}` })
+      .pipe(
+        keyBy((k: string) => k),
+        mapValues(() => 1),
+        mapWithState(seen.ttl('1h').name('seen')),
+        foreachBatch(() => undefined),
+      );
+    await runFor(ctx, clock, 3);
+    await ctx.stop();
+    const [operator] = (await inspectCheckpoint(checkpoint())).operators;
+    expect(operator).toMatchObject({ id: 'seen', kind: 'mapWithState', keys: 5, rows: 10 });
+    expect(stateRows.at(-1)).toBe(operator?.keys);
+  });
+
+  it('leaves keys out for a store whose meta entry an earlier version wrote (no rows per namespace)', async () => {
+    await run(3);
+    const db = new Level<string, string>(checkpoint());
+    const metas = db.sublevel<string, { rows: number }>('state-meta', { valueEncoding: 'json' });
+    const { namespaces: _, ...older } = (await metas.get('counts')) as { rows: number; namespaces?: unknown };
+    await metas.put('counts', older);
+    await db.close();
+    const [operator] = (await inspectCheckpoint(checkpoint())).operators;
+    expect(operator).toEqual({ id: 'counts', kind: 'updateStateByKey', rows: 3, bytes: expect.any(Number) as unknown });
   });
 
   it('lists a batch whose plan was logged but that failed before its commit as pending', async () => {
@@ -104,7 +142,7 @@ describe('inspectCheckpoint', () => {
       '  pending:        none',
       '  watermark:      1000 (1970-01-01T00:00:01.000Z)',
       '  sources:        rate at {"rows":20,"startTime":0}',
-      expect.stringMatching(/^ {2}operators: {6}counts \(updateStateByKey\): 3 rows, \d+ bytes$/) as unknown,
+      expect.stringMatching(/^ {2}operators: {6}counts \(updateStateByKey\): 3 keys, 3 rows, \d+ bytes$/) as unknown,
     ]);
   });
 });

@@ -238,6 +238,42 @@ export function stateStoreSuite(options: StateStoreSuiteOptions): void {
     assert.equal((await entries(store.scanCommitted())).length, store.stats().rows);
   });
 
+  withStore('stats count the committed rows per namespace exactly, where the store counts them', async (fixture) => {
+    let store = fixture.store;
+    const check = async (what: string): Promise<void> => {
+      const namespaces = store.stats().namespaces;
+      if (namespaces === undefined) return;
+      const expected: Record<string, number> = {};
+      for (const [key] of await entries(store.scanCommitted())) expected[key.charAt(0)] = (expected[key.charAt(0)] ?? 0) + 1;
+      assert.deepEqual({ ...namespaces }, expected, what);
+    };
+    for (const k of ['Sa', 'Sb', 'Da', 'Db', 'T', 'V']) store.put(k, 1);
+    await check('before any commit');
+    await store.commit();
+    await check('after commit');
+    store.delete('Sa');
+    store.delete('Da');
+    store.delete('Snever');
+    store.put('Sb', 2);
+    store.put('Sc', 1);
+    store.delete('T');
+    store.put('Dz', 1);
+    store.delete('Dz');
+    await store.commit();
+    await check('after deletes and overwrites');
+    store.put('Sd', 1);
+    store.abort();
+    await check('after an abort');
+    if (fixture.reopen !== undefined) {
+      store = await fixture.reopen();
+      await check('after reopen');
+      store.delete('V');
+      store.put('Se', 1);
+      await store.commit();
+      await check('after a commit after reopen');
+    }
+  });
+
   withStore('a reopened store keeps its committed version and data, not its staged writes', async (fixture) => {
     if (fixture.reopen === undefined) return;
     fixture.store.put('a', { v: 1 });

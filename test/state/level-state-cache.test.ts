@@ -52,6 +52,12 @@ async function rowsOf(store: LevelStateStore): Promise<Map<string, unknown>> {
 }
 
 const bytesOf = (rows: Map<string, unknown>): number => [...rows].reduce((sum, [k, v]) => sum + k.length + encodeValue(v).byteLength, 0);
+/** Rows per namespace (first character of the key), counted from the rows themselves. */
+const namespacesOf = (rows: Map<string, unknown>): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const k of rows.keys()) counts[k.charAt(0)] = (counts[k.charAt(0)] ?? 0) + 1;
+  return counts;
+};
 
 describe('LevelStateStore reads of absent keys', () => {
   it('answers a new store from its cache, without reading the database, while every committed row fits in it', async () => {
@@ -75,7 +81,7 @@ describe('LevelStateStore reads of absent keys', () => {
     expect(reads.get).not.toHaveBeenCalled();
     const rows = await rowsOf(store);
     expect(rows.size).toBe(500);
-    expect(store.stats()).toEqual({ rows: 500, bytes: bytesOf(rows) });
+    expect(store.stats()).toEqual({ rows: 500, bytes: bytesOf(rows), namespaces: namespacesOf(rows) });
   });
 
   it('reads the database again once its cache has dropped a committed row, and finds what is there', async () => {
@@ -116,7 +122,7 @@ describe('LevelStateStore reads of absent keys', () => {
     await store.load(range(0, 10));
     for (const k of range(0, 10)) store.delete(k);
     await store.commit();
-    expect(store.stats()).toEqual({ rows: 0, bytes: 0 });
+    expect(store.stats()).toEqual({ rows: 0, bytes: 0, namespaces: {} });
     const reads = spyReads(db);
     await store.load(range(0, 20));
     expect(range(0, 20).some((k) => store.has(k))).toBe(false);
@@ -304,7 +310,7 @@ describe('LevelStateStore (model)', () => {
           }
           const rows = await rowsOf(store);
           expect(rows).toEqual(new Map([...committed].sort(([a], [b]) => (a < b ? -1 : 1))));
-          expect(store.stats()).toEqual({ rows: rows.size, bytes: bytesOf(rows) });
+          expect(store.stats()).toEqual({ rows: rows.size, bytes: bytesOf(rows), namespaces: namespacesOf(rows) });
         } finally {
           await backend.close();
           await db.close();

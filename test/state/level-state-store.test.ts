@@ -122,6 +122,28 @@ describe('LevelStateStore', () => {
     expect(getMany).toHaveBeenCalledTimes(2);
   });
 
+  it('counts the rows per namespace of a store written before Sluice counted them once, at its first commit', async () => {
+    const db = await openDb();
+    const backend = LevelStateBackend.fromDatabase(db, { cacheSize: 0 });
+    const store = await backend.open('op');
+    for (let i = 0; i < 30; i++) store.put(`S${key(i)}`, i);
+    for (let i = 0; i < 20; i++) store.put(`D${key(i)}`, 1);
+    store.put('V', 2);
+    await store.commit();
+    expect(store.stats().namespaces).toEqual({ S: 30, D: 20, V: 1 });
+    await backend.close();
+    // What an earlier version wrote: version, rows and bytes only.
+    const metas = db.sublevel<string, { version: number; rows: number; bytes: number }>('state-meta', { valueEncoding: 'json' });
+    const { version, rows, bytes } = (await metas.get('op')) as { version: number; rows: number; bytes: number };
+    await metas.put('op', { version, rows, bytes });
+    const reopened = await LevelStateBackend.fromDatabase(db, { cacheSize: 0 }).open('op');
+    expect(reopened.stats()).toEqual({ rows: 51, bytes });
+    reopened.delete(`S${key(0)}`);
+    reopened.put('Tx', 1);
+    await reopened.commit();
+    expect(reopened.stats()).toMatchObject({ rows: 51, namespaces: { S: 29, D: 20, V: 1, T: 1 } });
+  });
+
   it('counts unknown keys at commit with one getMany, and keeps rows and bytes exact', async () => {
     const db = await openDb();
     const backend = LevelStateBackend.fromDatabase(db, { cacheSize: 0 });
@@ -138,7 +160,7 @@ describe('LevelStateStore', () => {
     expect(store.stats().bytes).toBe(rows.reduce((sum, [k, v]) => sum + k.length + encodeValue(v).byteLength, 0));
     for (const [k] of rows) store.delete(k);
     await store.commit();
-    expect(store.stats()).toEqual({ rows: 0, bytes: 0 });
+    expect(store.stats()).toEqual({ rows: 0, bytes: 0, namespaces: {} });
   });
 
   it('names the operator and the key when a stored value cannot be decoded', async () => {

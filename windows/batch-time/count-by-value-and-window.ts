@@ -18,6 +18,9 @@ const nonZero = (pair: Pair<Key, number>): boolean => pair[1] !== 0;
  * window first. The held per-batch counts and the previous window's counts are kept in the
  * operator's state store, so a checkpoint brings them back after a restart.
  *
+ * **Memory.** One count per distinct record for each batch of the window (length / batch
+ * interval batches), and one per distinct record of the previous window.
+ *
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).
  * @param options - `numPartitions` (default: the context's `defaultParallelism`), `name`, `stateBackend`,

@@ -10,7 +10,9 @@ const subtract = (a: number, b: number): number => a - b;
  * Spark's `countByWindow`: at every slide time, the number of records in the window (see
  * `window`). Like Spark, which counts with `reduceByWindow(+, -)`, it gives an empty batch for
  * the windows before the first record, and from then on one count per window, `0` included.
- * Only each batch's count is held (in memory; the checkpoint work rebuilds it by replay).
+ *
+ * **Memory.** One count per batch of the window (length / batch interval of them) and the
+ * running count, kept in the operator's state store.
  *
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced; a multiple of the input's slide.

@@ -32,6 +32,9 @@ const concat: WindowMerge<unknown[]> = { first: (values) => values.slice(), add:
  * does not change later windows). The held per-batch groups are kept in the operator's state store,
  * so a checkpoint brings them back after a restart.
  *
+ * **Memory.** Every value of the window's batches (length / batch interval of them), grouped
+ * per batch and key, and each window's output copies them once more.
+ *
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).
  * @param options - `numPartitions` (default: the context's `defaultParallelism`), `name`, `stateBackend`,

@@ -32,6 +32,10 @@ const identity = <V>(value: V): V => value;
  * The held per-batch results and the previous window are kept in the operator's state store, so a
  * checkpoint brings them back after a restart.
  *
+ * **Memory.** One reduced value per key for each batch of the window (length / batch interval
+ * batches), and with `inverse` one per key of the previous window (keys whose values all left
+ * stay until `filter` drops them).
+ *
  * @param reduce - an associative and commutative function.
  * @param inverse - undoes `reduce`, or `undefined` to merge every window in full.
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.

@@ -15,6 +15,9 @@ import { WindowedDStream, type WindowSlide, type WindowStateOptions } from './wi
  * batch. The held batch results and the running value are kept in the operator's state store, so a
  * checkpoint brings them back after a restart.
  *
+ * **Memory.** One reduced value per batch of the window (length / batch interval of them), and
+ * the running value with `inverse`.
+ *
  * @param reduce - an associative (and, with `inverse`, commutative) function.
  * @param inverse - undoes `reduce`, or `undefined` to reduce every window in full.
  * @param length - the window length (ms or a duration such as `'30s'`); a multiple of the input's slide.

@@ -10,8 +10,11 @@ import { WindowedDStream, type WindowSlide, type WindowStateOptions } from './wi
  * The batch keeps the input batches' partitions, one after another (no shuffle).
  *
  * Both durations must be multiples of the input's slide (the batch interval for an ordinary
- * stream); a windowed stream can be windowed again when they are. The held batches live in
- * memory (the checkpoint work rebuilds them by replaying the last window's batches).
+ * stream); a windowed stream can be windowed again when they are.
+ *
+ * **Memory.** The batches of one window, length / batch interval of them, held in memory and
+ * kept in the operator's state store (so a checkpoint brings them back after a restart); a batch
+ * leaves once no later window needs it. Bound it with the window length and `maxRecordsPerBatch`.
  *
  * @param length - the window length: milliseconds or a duration such as `'30s'` or `'PT1M'`.
  * @param slide - how often a window is produced (default: the input's slide, i.e. every batch).

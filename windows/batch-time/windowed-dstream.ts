@@ -127,7 +127,10 @@ export abstract class WindowedDStream<I, B, T> extends StatefulDStream<T> {
     return entry;
   }
 
-  /** Rows of state besides the held batches (such as an incremental window's keys), for progress events. */
+  /**
+   * Keys of state besides the held batches (an incremental window's keys), for `stateRows`, which
+   * counts the records of the held batches plus these.
+   */
   protected stateKeys(): number {
     return 0;
   }

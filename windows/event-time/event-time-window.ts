@@ -387,6 +387,11 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * first, then the batch's records are added (a record whose windows have all closed is late),
  * then update or complete mode emits. Results come as `{ key, window: { start, end }, value }`.
  *
+ * **Memory.** One accumulator per key and open window (per key and pane for sliding windows; a
+ * key's open sessions for session windows), held in memory on every backend, from the window's
+ * first record until the watermark passes its end plus the allowed lateness. A watermark that
+ * stops advancing (a source gone idle) keeps windows open; late records are not held.
+ *
  * @throws TypeError at once when no `withWatermark` is upstream, or when the aggregator declares a
  * `version` above 1 without a `migrate` function (RangeError for a version that is not a positive
  * integer), or for a bad `onError`; SluiceError `USER_FUNCTION_FAILED` (failing the batch) when an

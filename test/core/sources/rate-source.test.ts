@@ -54,11 +54,68 @@ describe('rate source', () => {
     await clock.advance(60_000);
     restarted.start(env);
     expect(restarted.read(0, end)).toEqual(before);
-    expect(restarted.latestOffset(end, 2)).toEqual({ rows: 6, startTime: 5_000 });
+    await clock.advance(1_000);
+    expect(restarted.latestOffset(end, 10)).toEqual({ rows: 6, startTime: 5_000 });
     expect(restarted.read(end, { rows: 6, startTime: 5_000 }).records).toEqual([
       { value: 4, timestamp: 7_000 },
       { value: 5, timestamp: 7_500 },
     ]);
+  });
+
+  describe('produces at rowsPerSecond from when it starts, whatever its startTime', () => {
+    const env = (clock: ManualClock) => ({ clock, logger: new StreamingContext({ batchInterval: 1000, clock }).logger, name: 'rate' });
+
+    it('a startTime in the past times the records from then on but does not make them exist at once', async () => {
+      const clock = new ManualClock(1_000_000);
+      const ctx = new StreamingContext({ batchInterval: 1000, clock });
+      const seen: RateRecord[][] = [];
+      ctx.rateStream({ rowsPerSecond: 2, startTime: 0 }).pipe(foreachBatch((r) => void seen.push([...r])));
+      await ctx.start();
+      await clock.advance(3000);
+      await ctx.stop();
+      expect(seen.map((b) => b.map((r) => r.value))).toEqual([[0, 1], [2, 3], [4, 5]]);
+      expect(seen[2]?.[1]).toEqual({ value: 5, timestamp: 2_500 });
+    });
+
+    it('a startTime in the future delays production until it', async () => {
+      const clock = new ManualClock(0);
+      const source = new RateSource({ rowsPerSecond: 2, startTime: 3_000 });
+      source.start(env(clock));
+      await clock.advance(3_000);
+      expect(source.latestOffset(0, 100)).toBe(0);
+      await clock.advance(1_500);
+      expect(source.latestOffset(0, 100)).toEqual({ rows: 3, startTime: 3_000 });
+    });
+
+    it('after a restart, goes on at the rate from where its offsets stand: no burst for the downtime, no pause', async () => {
+      const clock = new ManualClock(0);
+      const first = new RateSource({ rowsPerSecond: 4, startTime: 0 });
+      first.start(env(clock));
+      await clock.advance(1_000);
+      const end = first.latestOffset(0, 100);
+      expect(end).toEqual({ rows: 4, startTime: 0 });
+      await clock.advance(3_600_000);
+      const restarted = new RateSource({ rowsPerSecond: 4 });
+      restarted.start(env(clock));
+      expect(restarted.latestOffset(end, 100)).toBe(end);
+      await clock.advance(500);
+      const next = restarted.latestOffset(end, 100);
+      expect(next).toEqual({ rows: 6, startTime: 0 });
+      await clock.advance(500);
+      expect(restarted.latestOffset(next, 100)).toEqual({ rows: 8, startTime: 0 });
+    });
+
+    it('with backfill, every record timed up to the clock exists, as after a downtime', async () => {
+      const clock = new ManualClock(10_000);
+      const source = new RateSource({ rowsPerSecond: 2, startTime: 0, backfill: true });
+      source.start(env(clock));
+      expect(source.latestOffset(0, 1_000)).toEqual({ rows: 20, startTime: 0 });
+      expect(source.latestOffset(0, 5)).toEqual({ rows: 5, startTime: 0 });
+      const restarted = new RateSource({ rowsPerSecond: 2, backfill: true });
+      await clock.advance(5_000);
+      restarted.start(env(clock));
+      expect(restarted.latestOffset({ rows: 20, startTime: 0 }, 1_000)).toEqual({ rows: 30, startTime: 0 });
+    });
   });
 
   it('refuses offsets that disagree on the start time, and offsets that are not its own', () => {
