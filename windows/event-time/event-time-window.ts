@@ -424,7 +424,13 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * first, then the batch's records are added (a record whose windows have all closed is late),
  * then update or complete mode emits. Results come as `{ key, window: { start, end }, value }`.
  *
- * @throws TypeError at once when no `withWatermark` is upstream, or when the aggregator declares a
+ * Each record is windowed by the event time it carries from `withWatermark` (through `map`,
+ * `filter`, `flatMap`, `mapToPair`, `keyBy`, `mapValues`, `flatMapValues` and `union`), or by the
+ * `eventTime` option's function of its value when given.
+ *
+ * @throws TypeError at once when no `withWatermark` is upstream, or when an operator between it
+ * and this one cannot carry the records' event time (a shuffle, a join, `mapPartitions`,
+ * `transform`, a window) and no `eventTime` option is given, or when the aggregator declares a
  * `version` above 1 without a `migrate` function (RangeError for a version that is not a positive
  * integer), or for a bad `onError`; SluiceError `USER_FUNCTION_FAILED` (failing the batch) when an
  * event time is not a finite number or a key not a key (under `onError: 'fail'`, the default) or
@@ -459,7 +465,7 @@ export function eventTimeWindow<K extends Key, V, A, R>(
       throw new TypeError('eventTimeWindow: no watermark upstream; apply withWatermark((record) => eventTime, delay) to the stream first.');
     }
     const { eventTime } = options;
-    const broken = eventTime === undefined ? eventTimeBreak(stream as DStream<unknown>) : undefined;
+    const broken = eventTime === undefined ? eventTimeBreak(stream) : undefined;
     if (broken !== undefined) {
       throw new TypeError(
         `eventTimeWindow: the records of ${broken.describe} do not carry the event time withWatermark gave them (only per-record operators such as map, filter, flatMap, mapToPair, keyBy, mapValues, flatMapValues, and union carry it); pass the eventTime option to read each value's time, or apply withWatermark after ${broken.describe}.`,

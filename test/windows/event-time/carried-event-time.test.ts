@@ -46,6 +46,15 @@ describe('the event time withWatermark assigns travels with each record', () => 
         eventTimeWindow(tumbling(10), agg.sum()),
       );
     expectTypeOf(windowed).returns.toEqualTypeOf<EventTimeWindowDStream<string, number, number>>();
+    // The eventTime option reads the pair's value (here a number), not the record withWatermark saw.
+    const misread = (s: DStream<Ev>) =>
+      s.pipe(
+        withWatermark((e: Ev) => e.ts, 0),
+        mapToPair((e: Ev) => [e.key, 1]),
+        // @ts-expect-error a function of an Ev is no eventTime for values that are numbers
+        eventTimeWindow(tumbling(10), agg.sum(), { eventTime: (e: Ev) => e.ts }),
+      );
+    expect(typeof misread).toBe('function');
     for (const numPartitions of [1, 2]) {
       const { watermarks: used, rows: out } = await run(input, windowed, numPartitions);
       expect(used).toEqual(watermarks);
