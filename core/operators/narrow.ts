@@ -89,20 +89,26 @@ export class NarrowDStream<I, O> extends DStream<O> {
 async function runStagesWithTimes(
   bc: BatchContext,
   partitions: readonly (readonly unknown[])[],
-  times: readonly (readonly number[])[],
+  times: readonly Float64Array[],
   stages: readonly Stage<unknown, unknown>[],
 ): Promise<Batch<unknown>> {
   const results = await bc.executor.run(
     partitions.map((partition, p) => () => {
-      const inTimes = times[p] as readonly number[];
+      const inTimes = times[p] as Float64Array;
       const out: unknown[] = [];
-      const outTimes: number[] = [];
+      // As long as the input to start with (most chains emit at most one record per record).
+      let outTimes = new Float64Array(partition.length);
       let time = 0;
       const handle = chainStages(
         stages,
         (record) => {
+          if (out.length === outTimes.length) {
+            const grown = new Float64Array(2 * outTimes.length + 16);
+            grown.set(outTimes);
+            outTimes = grown;
+          }
+          outTimes[out.length] = time;
           out.push(record);
-          outTimes.push(time);
         },
         bc.recordErrors,
       );
@@ -110,7 +116,7 @@ async function runStagesWithTimes(
         time = inTimes[i] as number;
         handle(partition[i]);
       }
-      return { out, outTimes };
+      return { out, outTimes: outTimes.length === out.length ? outTimes : outTimes.subarray(0, out.length) };
     }),
   );
   return new Batch(

@@ -11,7 +11,7 @@ export class UnionDStream<T> extends DerivedDStream<T> {
     super('union', inputs, (batches) => {
       const partitions = batches.flatMap((batch) => (batch as Batch<T>).partitions);
       if (!batches.every((batch) => batch.eventTimes !== undefined)) return new Batch(partitions);
-      return new Batch(partitions, batches.flatMap((batch) => batch.eventTimes as readonly (readonly number[])[]));
+      return new Batch(partitions, batches.flatMap((batch) => batch.eventTimes as readonly Float64Array[]));
     });
   }
 }

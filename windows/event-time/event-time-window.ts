@@ -324,7 +324,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   }
 
   /** The times the records of partition `p` carry, when this operator uses them (no `eventTime` option). */
-  #carriedTimes(input: Batch<Pair<K, V>>, p: number): readonly number[] | undefined {
+  #carriedTimes(input: Batch<Pair<K, V>>, p: number): Float64Array | undefined {
     if (this.#settings.eventTime !== undefined) return undefined;
     const times = input.eventTimes?.[p];
     // The construction-time check (`eventTimeBreak`) makes this unreachable; without it, a batch

@@ -47,7 +47,8 @@ export class WatermarkedDStream<T> extends DStream<T> {
     let dropped: Set<number>[] | undefined;
     // Each record's time, carried downstream in the batch (see `Batch.eventTimes`).
     const times = batch.partitions.map((partition, p) => {
-      const out: number[] = [];
+      const out = new Float64Array(partition.length);
+      let kept = 0;
       // One try around the loop: a bad record goes to the policy (which throws on 'fail') and
       // the loop resumes after it.
       for (let i = 0; i < partition.length; i++) {
@@ -58,14 +59,14 @@ export class WatermarkedDStream<T> extends DStream<T> {
               throw new TypeError(`the event time of a record must be a finite number of ms, got ${String(t)}; filter out or fix records without one before withWatermark, or set its onError option.`);
             }
             if (max === null || t > max) max = t;
-            out.push(t);
+            out[kept++] = t;
           }
         } catch (error) {
           this.#policy.reject(bc.recordErrors, partition[i], error);
           ((dropped ??= batch.partitions.map(() => new Set()))[p] as Set<number>).add(i);
         }
       }
-      return out;
+      return kept === out.length ? out : out.subarray(0, kept);
     });
     bc.observeEventTime(this.id, max);
     if (dropped === undefined) return new Batch(batch.partitions, times);

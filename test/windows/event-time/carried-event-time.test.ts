@@ -128,6 +128,10 @@ describe('where the event time cannot travel', () => {
     const build = () => pairs(ctx.queueStream<Ev>()).pipe(eventTimeWindow(tumbling(10), agg.count()));
     expect(build).toThrow(TypeError);
     expect(build).toThrow(/eventTimeWindow: the records of reduceByKey#\d+ do not carry the event time.*eventTime option/);
+    // A union carries the time only when every input does.
+    const carrying = ctx.queueStream<Ev>().pipe(withWatermark((e: Ev) => e.ts, 0), mapToPair((e: Ev) => [e.key, e.ts]));
+    const mixed = () => carrying.pipe(union(pairs(ctx.queueStream<Ev>())), eventTimeWindow(tumbling(10), agg.count()));
+    expect(mixed).toThrow(/the records of reduceByKey#\d+ do not carry/);
     // With the option, the time is read from the value: the maximum per key and batch.
     const { rows: out } = await run(input, (s) => pairs(s).pipe(eventTimeWindow(tumbling(10), agg.count(), { eventTime: (t) => t })));
     expect(out).toEqual([[], [['b', 0, 10, 1]], [], [['a', 10, 20, 1], ['b', 10, 20, 1]]]);
