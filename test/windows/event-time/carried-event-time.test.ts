@@ -119,6 +119,17 @@ describe('the event time withWatermark assigns travels with each record', () => 
     );
     expect(out).toEqual([[], [['a', 0, 10, 1]], [], [['a', 10, 20, 1]]]);
   });
+
+  it('a record withWatermark skips (no finite time) leaves the times of the others in place', async () => {
+    const withBad = input.map((batch, b) => (b === 0 ? [ev('b', Number.NaN), ...batch, ev('a', Number.NaN)] : batch));
+    const { watermarks: used, rows: out } = await run(
+      withBad,
+      (s) => s.pipe(withWatermark((e: Ev) => e.ts, 0, { onError: 'skip' }), mapToPair((e: Ev) => [e.key, 1]), eventTimeWindow(tumbling(10), agg.count())),
+      1,
+    );
+    expect(used).toEqual(watermarks);
+    expect(out).toEqual(counted);
+  });
 });
 
 describe('where the event time cannot travel', () => {
