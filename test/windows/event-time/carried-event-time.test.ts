@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { filter, flatMap, ManualClock, map, mapToPair, mapValues, reduceByKey, StreamingContext, union, type DStream, type Pair } from 'sluice';
+import { filter, flatMap, foreachBatch, ManualClock, map, mapToPair, mapValues, reduceByKey, StreamingContext, union, type DStream, type Pair } from 'sluice';
 import { agg, eventTimeWindow, session, tumbling, withWatermark, type EventTimeWindowDStream, type WindowResult } from 'sluice/windows';
 import { runBatches } from 'sluice/testing';
 
@@ -65,8 +65,10 @@ describe('the event time withWatermark assigns travels with each record', () => 
   it('through a chain of map, filter, flatMap and mapValues, fused or not, and union', async () => {
     const windowed = (s: DStream<Ev>) => {
       const watermarked = s.pipe(withWatermark((e: Ev) => e.ts, 0));
-      // Two consumers: `watermarked` computes its batch once, so the chains below are not fused into it.
+      // `strings` has two consumers, so it computes a batch of its own (not fused into the chain
+      // after the union, which runs in one pass from the union's batch).
       const strings = watermarked.pipe(map((e: Ev) => `${e.key}:${e.ts}`));
+      strings.pipe(foreachBatch(() => undefined));
       const dropped = watermarked.pipe(filter(() => false));
       return strings.pipe(
         union(dropped.pipe(map((e: Ev) => `${e.key}:${e.ts}`))),
