@@ -5,9 +5,23 @@
 export class Batch<T> {
   /** The partitions, each an immutable array of records. */
   readonly partitions: readonly (readonly T[])[];
+  /**
+   * The event time (ms) of each record, per partition, parallel to {@link Batch.partitions}: set
+   * by `withWatermark` and carried by the per-record operators and `union` (see
+   * `docs/watermarks-and-late-data.md`); `undefined` for a stream that carries none.
+   */
+  readonly eventTimes: readonly Float64Array[] | undefined;
 
-  constructor(partitions: readonly (readonly T[])[]) {
+  /**
+   * @param eventTimes - each record's event time, per partition (as long as its partition).
+   * @throws RangeError when `eventTimes` does not match the partitions in shape.
+   */
+  constructor(partitions: readonly (readonly T[])[], eventTimes?: readonly Float64Array[]) {
     this.partitions = partitions;
+    if (eventTimes !== undefined && (eventTimes.length !== partitions.length || partitions.some((p, i) => p.length !== eventTimes[i]?.length))) {
+      throw new RangeError('A batch needs one event time per record: eventTimes must have the shape of its partitions.');
+    }
+    this.eventTimes = eventTimes;
   }
 
   /** A batch with no records and `numPartitions` empty partitions. */

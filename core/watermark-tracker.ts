@@ -49,7 +49,10 @@ export class WatermarkTracker implements CommitParticipant {
   readonly #tracked = new Map<number, Tracked>();
   #global: number | null = null;
 
-  /** Registers the watermarked stream with node id `id`. */
+  /**
+   * Registers the watermarked stream with node id `id`. Its batches must carry each record's event
+   * time (`Batch.eventTimes`): downstream operators read the times from there.
+   */
   register(id: number, policy: WatermarkPolicy): void {
     this.#tracked.set(id, { policy, maxEventTime: null, watermark: null, lastDataAt: null, stagedMax: null, stagedData: false, stagedProcessingTime: null });
   }

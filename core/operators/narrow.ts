@@ -60,6 +60,8 @@ export class NarrowDStream<I, O> extends DStream<O> {
     const { root, stages } = this.fusedChain();
     const input = await root.getOrCompute(bc);
     if (input === undefined) return undefined;
+    const times = input.eventTimes;
+    if (times !== undefined) return runStagesWithTimes(bc, input.partitions, times, stages) as Promise<Batch<O>>;
     const partitions = await bc.executor.run(
       input.partitions.map((partition) => () => {
         const out: unknown[] = [];
@@ -76,6 +78,51 @@ export class NarrowDStream<I, O> extends DStream<O> {
     );
     return new Batch(partitions as O[][]);
   }
+}
+
+/**
+ * Runs the fused stages over partitions whose records carry event times: every record a stage
+ * emits gets the time of the input record it came from (a record a stage drops, or its error
+ * policy sets aside, takes its time with it). A separate loop, so the one without times stays as
+ * it was.
+ */
+async function runStagesWithTimes(
+  bc: BatchContext,
+  partitions: readonly (readonly unknown[])[],
+  times: readonly Float64Array[],
+  stages: readonly Stage<unknown, unknown>[],
+): Promise<Batch<unknown>> {
+  const results = await bc.executor.run(
+    partitions.map((partition, p) => () => {
+      const inTimes = times[p] as Float64Array;
+      const out: unknown[] = [];
+      // As long as the input to start with (most chains emit at most one record per record).
+      let outTimes = new Float64Array(partition.length);
+      let time = 0;
+      const handle = chainStages(
+        stages,
+        (record) => {
+          if (out.length === outTimes.length) {
+            const grown = new Float64Array(2 * outTimes.length + 16);
+            grown.set(outTimes);
+            outTimes = grown;
+          }
+          outTimes[out.length] = time;
+          out.push(record);
+        },
+        bc.recordErrors,
+      );
+      for (let i = 0; i < partition.length; i++) {
+        time = inTimes[i] as number;
+        handle(partition[i]);
+      }
+      return { out, outTimes: outTimes.length === out.length ? outTimes : outTimes.subarray(0, out.length) };
+    }),
+  );
+  return new Batch(
+    results.map((r) => r.out),
+    results.map((r) => r.outTimes),
+  );
 }
 
 /** A root stream and the narrow stages (last first) that turn its records into a fused stream's. */

@@ -129,3 +129,13 @@ describe('Batch.map, filter and flatMap', () => {
     expect(batch.toArray()).toEqual([1, 2]);
   });
 });
+
+describe('Batch eventTimes', () => {
+  it('are one per record, in the shape of the partitions, or a RangeError', () => {
+    const times = [Float64Array.of(10, 20), Float64Array.of(30)];
+    expect(new Batch([[1, 2], [3]], times).eventTimes).toBe(times);
+    expect(new Batch([[1, 2]]).eventTimes).toBeUndefined();
+    expect(() => new Batch([[1, 2], [3]], [Float64Array.of(10, 20)])).toThrow(RangeError);
+    expect(() => new Batch([[1, 2], [3]], [Float64Array.of(10), Float64Array.of(30)])).toThrow(RangeError);
+  });
+});

@@ -1,5 +1,5 @@
 import { Batch, DStream, type Key, type Pair } from 'sluice';
-import { combineByKeyBatch, groupValues } from '../../core/internal.js';
+import { combineByKeyBatch, eventTimeBreak, groupValues } from '../../core/internal.js';
 import { definition, encodeKey, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
 import type { Aggregator } from './aggregator.js';
 import type { EventTimeWindowOptions, Settings, WindowResult } from './window-options.js';
@@ -275,32 +275,39 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     if (!strategy.lateNeedsState) {
       // One pass over the records in arrival order, with no shuffle: lateness needs no state, and
       // each key's accumulators see its records in the same order as grouped by key.
-      for (const partition of input.partitions) {
+      input.partitions.forEach((partition, p) => {
+        const carried = this.#carriedTimes(input, p);
         for (let i = 0; i < partition.length; i++) {
           const record = partition[i] as Pair<K, V>;
           const key = record[0];
           const value = record[1];
-          const t = this.#timeOf(record, value, bc);
+          const t = this.#timeOf(record, value, carried?.[i], bc);
           if (t === undefined) continue;
           if (strategy.isLate(table, key, t, closedUpTo)) late.push(record);
           else strategy.add(table, key, t, value, closedUpTo, live, onChanged);
         }
-      }
+      });
       return { changed: [...changed.values()], late };
     }
-    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, this.#settings.numPartitions ?? bc.defaultParallelism, groupValues<V>(), this.#policy);
+    // With carried times, each value goes through the shuffle with its time (checked before it).
+    const timed = this.#settings.eventTime === undefined;
+    const entries: Batch<Pair<K, unknown>> = timed ? this.#withTimes(input, bc) : input;
+    const grouped = await combineByKeyBatch<K, unknown, unknown[]>(bc, entries, this.#settings.numPartitions ?? bc.defaultParallelism, groupValues<unknown>(), this.#policy);
     let times = new Float64Array(16);
     let isLate = new Uint8Array(16);
     await bc.executor.run(
       grouped.partitions.map((partition) => () => {
-        for (const [key, values] of partition) {
-          const n = values.length;
+        for (const [key, group] of partition) {
+          const n = group.length;
           if (times.length < n) {
             times = new Float64Array(2 * n);
             isLate = new Uint8Array(2 * n);
           }
+          const values = timed ? group.map((entry) => (entry as Timed<V>)[0]) : (group as V[]);
           // A record set aside by the error policy is marked 2 and left out.
-          for (let i = 0; i < n; i++) times[i] = this.#timeOf([key, values[i] as V], values[i] as V, bc) ?? Number.NaN;
+          for (let i = 0; i < n; i++) {
+            times[i] = timed ? (group[i] as Timed<V>)[1] : (this.#timeOf([key, values[i] as V], values[i] as V, undefined, bc) ?? Number.NaN);
+          }
           // Lateness is decided on the state the batch found (a session may make a record that
           // joins it not late), before any record is added: it never depends on the records' order.
           for (let i = 0; i < n; i++) isLate[i] = Number.isNaN(times[i]) ? 2 : strategy.isLate(table, key, times[i] as number, closedUpTo) ? 1 : 0;
@@ -316,14 +323,41 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     return { changed: [...changed.values()], late };
   }
 
+  /** The times the records of partition `p` carry, when this operator uses them (no `eventTime` option). */
+  #carriedTimes(input: Batch<Pair<K, V>>, p: number): Float64Array | undefined {
+    if (this.#settings.eventTime !== undefined) return undefined;
+    const times = input.eventTimes?.[p];
+    // The construction-time check (`eventTimeBreak`) makes this unreachable; without it, a batch
+    // that should carry times but does not would read as records the eventTime option must time.
+    if (times === undefined && (input.partitions[p]?.length ?? 0) > 0) throw new Error(`${this.describe}: the input batch carries no event times (a bug in the operator upstream).`);
+    return times;
+  }
+
+  /** The batch's pairs as `[key, [value, time]]` by their carried times, without those the error policy set aside. */
+  #withTimes(input: Batch<Pair<K, V>>, bc: BatchContext): Batch<Pair<K, Timed<V>>> {
+    return new Batch(
+      input.partitions.map((partition, p) => {
+        const carried = this.#carriedTimes(input, p);
+        const out: Pair<K, Timed<V>>[] = [];
+        for (let i = 0; i < partition.length; i++) {
+          const record = partition[i] as Pair<K, V>;
+          const t = this.#timeOf(record, record[1], carried?.[i], bc);
+          if (t !== undefined) out.push([record[0], [record[1], t]]);
+        }
+        return out;
+      }),
+    );
+  }
+
   /**
-   * The event time of `record`, or `undefined` when the error policy set it aside: its extractor
-   * threw or gave no finite number, or (checked under 'skip' and 'deadLetter' only: 'fail' finds it
-   * when the table adds the key) its key is not a key. Nothing of the table has changed yet.
+   * The event time of `record` (`carried`, or else read by the `eventTime` option), or `undefined`
+   * when the error policy set it aside: its extractor threw or gave no finite number, or (checked
+   * under 'skip' and 'deadLetter' only: 'fail' finds it when the table adds the key) its key is
+   * not a key. Nothing of the table has changed yet.
    */
-  #timeOf(record: Pair<K, V>, value: V, bc: BatchContext): number | undefined {
+  #timeOf(record: Pair<K, V>, value: V, carried: number | undefined, bc: BatchContext): number | undefined {
     try {
-      const t = checkedTime(this.#settings.eventTime(value));
+      const t = carried ?? checkedTime((this.#settings.eventTime as (value: V) => number)(value));
       if (this.#policy.onError !== 'fail') hashKey(record[0]);
       return t;
     } catch (error) {
@@ -352,6 +386,9 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     out.push({ key: key as K, window, value: this.#aggregator.result(acc) });
   }
 }
+
+/** A value with the event time it carried, through the shuffle of session windows. */
+type Timed<V> = readonly [value: V, time: number];
 
 function checkedTime(t: number): number {
   if (typeof t !== 'number' || !Number.isFinite(t)) throw new TypeError(`the event time of a record must be a finite number of ms, got ${String(t)}.`);
@@ -392,7 +429,13 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * first record until the watermark passes its end plus the allowed lateness. A watermark that
  * stops advancing (a source gone idle) keeps windows open; late records are not held.
  *
- * @throws TypeError at once when no `withWatermark` is upstream, or when the aggregator declares a
+ * Each record is windowed by the event time it carries from `withWatermark` (through `map`,
+ * `filter`, `flatMap`, `mapToPair`, `keyBy`, `mapValues`, `flatMapValues` and `union`), or by the
+ * `eventTime` option's function of its value when given.
+ *
+ * @throws TypeError at once when no `withWatermark` is upstream, or when an operator between it
+ * and this one cannot carry the records' event time (a shuffle, a join, `mapPartitions`,
+ * `transform`, a window) and no `eventTime` option is given, or when the aggregator declares a
  * `version` above 1 without a `migrate` function (RangeError for a version that is not a positive
  * integer), or for a bad `onError`; SluiceError `USER_FUNCTION_FAILED` (failing the batch) when an
  * event time is not a finite number or a key not a key (under `onError: 'fail'`, the default) or
@@ -423,11 +466,16 @@ export function eventTimeWindow<K extends Key, V, A, R>(
   }
   const defined = definition('eventTimeWindow', options);
   return (stream) => {
-    const nearest = watermarkedStreams(stream)[0];
-    if (nearest === undefined) {
+    if (watermarkedStreams(stream).length === 0) {
       throw new TypeError('eventTimeWindow: no watermark upstream; apply withWatermark((record) => eventTime, delay) to the stream first.');
     }
-    const eventTime = options.eventTime ?? ((value: V) => (nearest).eventTime(value));
+    const { eventTime } = options;
+    const broken = eventTime === undefined ? eventTimeBreak(stream) : undefined;
+    if (broken !== undefined) {
+      throw new TypeError(
+        `eventTimeWindow: the records of ${broken.describe} do not carry the event time withWatermark gave them (only per-record operators such as map, filter, flatMap, mapToPair, keyBy, mapValues, flatMapValues, and union carry it); pass the eventTime option to read each value's time, or apply withWatermark after ${broken.describe}.`,
+      );
+    }
     return new EventTimeWindowDStream<K, V, R>(stream, assigner, aggregator as Aggregator<V, unknown, R>, { eventTime, outputMode, late, lateness, numPartitions }, { name: options.name, stateBackend: options.stateBackend, versioning, defined });
   };
 }

@@ -19,8 +19,11 @@ export interface WindowResult<K extends Key, R> {
 /** Options of `eventTimeWindow`. */
 export interface EventTimeWindowOptions<V> {
   /**
-   * A value's event time in ms. Default: the event-time function of the nearest `withWatermark`
-   * upstream, applied to the value (right when the value is that record, as after `keyBy`).
+   * A value's event time in ms, read from the value. Default: the event time `withWatermark` gave
+   * the record, which per-record operators (`map`, `filter`, `flatMap`, `mapToPair`, `keyBy`,
+   * `mapValues`, `flatMapValues`) and `union` carry along. Required after an operator that cannot
+   * carry it (a shuffle such as `reduceByKey`, a join, `mapPartitions`, `transform`, a window):
+   * without it the operator throws a TypeError at construction.
    */
   readonly eventTime?: (value: V) => number;
   /**
@@ -56,7 +59,8 @@ export interface EventTimeWindowOptions<V> {
 
 /** The options of `eventTimeWindow` once checked, with their defaults. */
 export interface Settings<V> {
-  readonly eventTime: (value: V) => number;
+  /** Reads the time from the value; `undefined`: the time the record carries (`Batch.eventTimes`). */
+  readonly eventTime: ((value: V) => number) | undefined;
   readonly outputMode: OutputMode;
   readonly late: LatePolicy;
   readonly lateness: number;

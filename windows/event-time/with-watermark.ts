@@ -20,7 +20,8 @@ export interface WatermarkOptions {
 }
 
 /**
- * A stream whose records carry event times, with a watermark: the same records, and the
+ * A stream whose records carry event times, with a watermark: the same records, each with its
+ * event time (`Batch.eventTimes`, which per-record operators downstream carry on), and the
  * watermark `max event time seen - delay`, computed at the end of each batch and used by the next.
  */
 export class WatermarkedDStream<T> extends DStream<T> {
@@ -44,7 +45,10 @@ export class WatermarkedDStream<T> extends DStream<T> {
     const eventTime = this.eventTime;
     /** The records set aside, per partition: allocated only when there is one. */
     let dropped: Set<number>[] | undefined;
-    batch.partitions.forEach((partition, p) => {
+    // Each record's time, carried downstream in the batch (see `Batch.eventTimes`).
+    const times = batch.partitions.map((partition, p) => {
+      const out = new Float64Array(partition.length);
+      let kept = 0;
       // One try around the loop: a bad record goes to the policy (which throws on 'fail') and
       // the loop resumes after it.
       for (let i = 0; i < partition.length; i++) {
@@ -55,17 +59,22 @@ export class WatermarkedDStream<T> extends DStream<T> {
               throw new TypeError(`the event time of a record must be a finite number of ms, got ${String(t)}; filter out or fix records without one before withWatermark, or set its onError option.`);
             }
             if (max === null || t > max) max = t;
+            out[kept++] = t;
           }
         } catch (error) {
           this.#policy.reject(bc.recordErrors, partition[i], error);
           ((dropped ??= batch.partitions.map(() => new Set()))[p] as Set<number>).add(i);
         }
       }
+      return kept === out.length ? out : out.subarray(0, kept);
     });
     bc.observeEventTime(this.id, max);
-    if (dropped === undefined) return batch;
+    if (dropped === undefined) return new Batch(batch.partitions, times);
     const without = dropped;
-    return new Batch(batch.partitions.map((partition, p) => partition.filter((_record, i) => !(without[p] as Set<number>).has(i))));
+    return new Batch(
+      batch.partitions.map((partition, p) => partition.filter((_record, i) => !(without[p] as Set<number>).has(i))),
+      times,
+    );
   }
 }
 
