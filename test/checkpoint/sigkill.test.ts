@@ -113,6 +113,19 @@ async function batches<T>(dir: string): Promise<Map<number, T[]>> {
 /** The records of the batches that have any, by batch id. */
 const nonEmpty = <T>(m: Map<number, T[]>): Map<number, T[]> => new Map([...m].filter(([, records]) => records.length > 0));
 
+/** A dead letter as the fixture writes it: [record index, operator, message]. */
+type DeadLetterRow = readonly [number, string, string];
+
+/** Every record whose index is 5 modulo 17 (the fixture's map throws on those) is dead-lettered exactly once, by operator 'checked'. */
+function expectEachRejectedOnce(dead: Map<number, DeadLetterRow[]>, total: number): void {
+  const rows = [...dead.values()].flat();
+  expect(rows.map(([i]) => i).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i).filter((i) => i % 17 === 5));
+  for (const [i, operator, message] of rows) {
+    expect(operator).toBe('checked');
+    expect(message).toContain(`record ${i} is not wanted`);
+  }
+}
+
 /** The totals of the last batch. */
 const lastTotals = (m: Map<number, [string, number][]>): Map<string, number> => new Map([...m].at(-1)?.[1] ?? []);
 
@@ -228,6 +241,11 @@ describe('exactly-once across real crashes (SIGKILL)', () => {
         const totals = lastTotals(await batches<[string, number]>(join(root, 'crashed', 'totals')));
         expect(totals).toEqual(lastTotals(await batches<[string, number]>(join(root, 'straight', 'totals'))));
         expect(totals).toEqual(new Map([...countsByKey].map(([key, counts]) => [key, counts.length])));
+
+        // onError: 'deadLetter' across the kills: the same dead letters in the same batches, each record once.
+        const dead = await batches<DeadLetterRow>(join(root, 'crashed', 'dead'));
+        expect(nonEmpty(dead)).toEqual(nonEmpty(await batches<DeadLetterRow>(join(root, 'straight', 'dead'))));
+        expectEachRejectedOnce(dead, TOTAL);
         if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${SEED}\n${log.join('\n')}`);
       } catch (error) {
         console.error(`sigkill test failed with kill seed ${SEED} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
@@ -267,6 +285,7 @@ describe('exactly-once across real crashes (SIGKILL)', () => {
         const totals = lastTotals(await batches<[string, number]>(join(dir('crashed'), 'out', 'totals')));
         expect(totals).toEqual(lastTotals(await batches<[string, number]>(join(dir('straight'), 'out', 'totals'))));
         expect(totals).toEqual(new Map([...countsByKey].map(([key, counts]) => [key, counts.length])));
+        expectEachRejectedOnce(await batches<DeadLetterRow>(join(dir('crashed'), 'out', 'dead')), DIRECTORY_TOTAL);
         if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${SEED}\n${log.join('\n')}`);
       } catch (error) {
         console.error(`sigkill directory test failed with kill seed ${SEED} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
