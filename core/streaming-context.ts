@@ -128,7 +128,9 @@ export class StreamingContext {
   /**
    * Registers a source and returns its stream.
    *
-   * @throws TypeError when a source with the same name exists or the context has started.
+   * @throws TypeError when a source with the same name exists, the context has started, or
+   * `badRecords` is not a policy; RangeError for a `maxRecordsPerBatch` or `numPartitions` that is
+   * not a positive integer.
    */
   source<T>(source: Source<T>, options: InputOptions = {}): InputDStream<T> {
     const inputs = this.#graph.nodes.filter((n): n is InputDStream<unknown> => n instanceof InputDStream);
@@ -142,6 +144,9 @@ export class StreamingContext {
     }
     if (options.numPartitions !== undefined && !(Number.isInteger(options.numPartitions) && options.numPartitions >= 1)) {
       throw new RangeError(`Source ${name}: numPartitions must be a positive integer, got ${options.numPartitions}.`);
+    }
+    if (options.badRecords !== undefined && options.badRecords !== 'fail' && options.badRecords !== 'deadLetter') {
+      throw new TypeError(`Source ${name}: badRecords must be 'fail' or 'deadLetter', got ${JSON.stringify(options.badRecords)}.`);
     }
     return new InputDStream(this.#graph, source, name, options);
   }

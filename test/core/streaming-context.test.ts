@@ -112,6 +112,13 @@ describe('StreamingContext', () => {
     expect(() => ctx.queueStream([], { name: 'clicks' })).toThrow(/already registered/);
   });
 
+  it('refuses a source option out of range when the source is defined, not at start', () => {
+    const { ctx } = manualContext();
+    expect(() => ctx.queueStream([], { maxRecordsPerBatch: 0 })).toThrow(RangeError);
+    expect(() => ctx.queueStream([], { numPartitions: 1.5 })).toThrow(RangeError);
+    expect(() => ctx.queueStream([], { name: 'q', badRecords: 'skip' as 'fail' })).toThrow(/Source q: badRecords must be 'fail' or 'deadLetter', got "skip"/);
+  });
+
   it('stop() without grace leaves queued data unread; awaitTermination resolves', async () => {
     const { clock, ctx } = manualContext();
     const seen: number[][] = [];
