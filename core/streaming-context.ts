@@ -1,3 +1,8 @@
+/*
+ * Over 400 lines on purpose: the composition root. Its start and stop sequences (checkpoint,
+ * recovery, sources, replay, the job generator, signals) share the context's private state and
+ * order; the pieces they call live in scheduler/, sources/ and commit/.
+ */
 import type { Logger } from 'pino';
 import type { Clock } from './clock/clock.js';
 import { SystemClock } from './clock/system-clock.js';

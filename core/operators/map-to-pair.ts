@@ -1,6 +1,7 @@
 import type { DStream, Operator } from '../dstream.js';
 import { definition, type OnErrorOptions } from '../error-policy.js';
 import type { Key, Pair } from '../key.js';
+import { mapping } from './map.js';
 import { NarrowDStream } from './narrow.js';
 
 /**
@@ -15,23 +16,7 @@ import { NarrowDStream } from './narrow.js';
  * @example clicks.pipe(mapToPair((c) => [c.page, 1]), reduceByKey((a, b) => a + b))
  */
 export function mapToPair<T, K extends Key, V>(fn: (record: T) => readonly [K, V], options: OnErrorOptions = {}): Operator<T, Pair<K, V>> {
-  const defined = definition('mapToPair', options);
-  return (stream: DStream<T>) =>
-    new NarrowDStream<T, Pair<K, V>>(
-      'mapToPair',
-      stream,
-      (policy) => (emit, errors) => (record) => {
-        let out: Pair<K, V>;
-        try {
-          out = fn(record);
-        } catch (error) {
-          policy.reject(errors, record, error);
-          return;
-        }
-        emit(out);
-      },
-      { name: options.name, defined },
-    );
+  return mapping<T, Pair<K, V>>('mapToPair', fn, options);
 }
 
 /**

@@ -15,10 +15,15 @@ import { NarrowDStream } from './narrow.js';
  * @example lines.pipe(map((l) => JSON.parse(l) as Event, { onError: 'deadLetter' }))
  */
 export function map<T, U>(fn: (record: T) => U, options: OnErrorOptions = {}): Operator<T, U> {
-  const defined = definition('map', options);
+  return mapping('map', fn, options);
+}
+
+/** The operator `map` is, under another kind (`mapToPair` is one): `fn` per record, under the error policy. */
+export function mapping<T, U>(kind: string, fn: (record: T) => U, options: OnErrorOptions): Operator<T, U> {
+  const defined = definition(kind, options);
   return (stream: DStream<T>) =>
     new NarrowDStream<T, U>(
-      'map',
+      kind,
       stream,
       (policy) => (emit, errors) => (record) => {
         let out: U;

@@ -1,3 +1,9 @@
+/*
+ * Over 400 lines on purpose: the operator's batch life cycle (compute, the commit participant's
+ * prepare/committed/aborted, restore from rows, the late-record side output) shares its private
+ * state; split, those parts would have to expose it. Its helpers live beside it (window-table,
+ * live-windows, window-strategy, window-rows).
+ */
 import { Batch, DStream, type Key, type Pair } from 'sluice';
 import { combineByKeyBatch, eventTimeBreak, groupValues } from '../../core/internal.js';
 import { definition, encodeKey, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
