@@ -2,41 +2,19 @@ import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
-import { foreachBatch, ManualClock, mapToPair, StreamingContext } from 'sluice';
-import { inspectCheckpoint, levelCheckpoint } from 'sluice/checkpoint';
-import { updateStateByKey } from 'sluice/state';
+import { ManualClock } from 'sluice';
+import { inspectCheckpoint } from 'sluice/checkpoint';
 import { encodeValue } from 'sluice/extend';
 import { batchKey, sublevels, type CheckpointDb } from '../../checkpoint/checkpoint-layout.js';
-import { runFor, useTempDir } from './checkpoint-harness.js';
+import { longKeyCounts, runLongKeyCounts, useTempDir, type KeyCounts } from './checkpoint-harness.js';
 
 const dir = useTempDir();
 const checkpoint = (): string => join(dir(), 'ckpt');
 const RUN = 20;
 
-/** What each batch output: the number of keys with state (every record has its own key). */
-type Outputs = Map<number, number>;
-
-function job(path: string, clock: ManualClock, outputs: Outputs): StreamingContext {
-  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(path) });
-  ctx
-    // Long keys, so the second run's LevelDB log spans several 32 KiB blocks. Backfilled: batch k
-    // holds records 10k..10k+9 however late it runs, also the batches a restart runs back to back.
-    .rateStream({ rowsPerSecond: 1000, startTime: 0, backfill: true, maxRecordsPerBatch: 10, generate: (i) => `key-${i}-`.padEnd(200, '.') })
-    .pipe(
-      mapToPair((k: string) => [k, 1]),
-      updateStateByKey((ones: number[], n: number | undefined) => (n ?? 0) + ones.length, { name: 'counts' }),
-      foreachBatch((records, { batchId }) => void outputs.set(batchId, records.length)),
-    );
-  return ctx;
-}
-
-async function run(path: string, from: number, batches: number, outputs: Outputs = new Map()): Promise<StreamingContext> {
-  const clock = new ManualClock(from * 1000);
-  const ctx = job(path, clock, outputs);
-  await runFor(ctx, clock, batches);
-  await ctx.stop();
-  return ctx;
-}
+type Outputs = KeyCounts;
+const job = longKeyCounts;
+const run = runLongKeyCounts;
 
 /** Two runs of 20 batches: the first run's writes end up in a LevelDB table file, the second's in its log. */
 async function prepare(): Promise<void> {

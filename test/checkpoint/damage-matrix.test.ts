@@ -10,7 +10,7 @@ import { encodeValue } from 'sluice/extend';
 import { updateStateByKey } from 'sluice/state';
 import { sublevels, type CheckpointDb } from '../../checkpoint/checkpoint-layout.js';
 import { MARKER_FILE } from '../../checkpoint/checkpoint-marker.js';
-import { runFor, useTempDir } from './checkpoint-harness.js';
+import { longKeyCounts, runFor, runLongKeyCounts, useTempDir, type KeyCounts } from './checkpoint-harness.js';
 
 /*
  * Damage to a checkpoint's files is refused at start with CHECKPOINT_CORRUPT, before LevelDB
@@ -22,28 +22,9 @@ const dir = useTempDir();
 const RUN = 20;
 let template = '';
 
-/** What each batch output: the number of keys with state (every record has its own key). */
-type Outputs = Map<number, number>;
-
-function job(path: string, clock: ManualClock, outputs: Outputs): StreamingContext {
-  const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(path) });
-  ctx
-    // Long keys, so the table holds several blocks and the log spans several 32 KiB blocks.
-    .rateStream({ rowsPerSecond: 1000, startTime: 0, backfill: true, maxRecordsPerBatch: 10, generate: (i) => `key-${i}-`.padEnd(200, '.') })
-    .pipe(
-      mapToPair((k: string) => [k, 1]),
-      updateStateByKey((ones: number[], n: number | undefined) => (n ?? 0) + ones.length, { name: 'counts' }),
-      foreachBatch((records, { batchId }) => void outputs.set(batchId, records.length)),
-    );
-  return ctx;
-}
-
-async function run(path: string, from: number, batches: number, outputs: Outputs = new Map()): Promise<void> {
-  const clock = new ManualClock(from * 1000);
-  const ctx = job(path, clock, outputs);
-  await runFor(ctx, clock, batches);
-  await ctx.stop();
-}
+type Outputs = KeyCounts;
+const job = longKeyCounts;
+const run = runLongKeyCounts;
 
 // Two runs: the second run's open compacts the first run's log into a table file.
 beforeAll(async () => {
