@@ -233,7 +233,7 @@ describe.each(Object.entries(joins))('%s', (name, joinOp) => {
 
 describe('a join over an input that gives no batch', () => {
   it('fails the batch naming the join, the input and the batch time', async () => {
-    await expect(runBatches({ l: left, r: [[], [], [], []] as Pair<string, string>[][] }, ({ l, r }) => (l as Left).pipe(join(new GapStream(r as Right, [1]))))).rejects.toMatchObject({
+    await expect(runBatches({ l: left, r: [[], [], [], []] as Pair<string, string>[][] }, ({ l, r }) => l.pipe(join(new GapStream(r, [1]))))).rejects.toMatchObject({
       code: 'BATCH_FAILED',
       batchId: 1,
       batchTime: 2000,
