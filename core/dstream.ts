@@ -60,7 +60,10 @@ export abstract class DStream<T> {
 
   /**
    * Computes this stream's batch for the batch in `bc`, or `undefined` when the stream produces
-   * nothing at this batch time. Called at most once per batch (results are memoized).
+   * nothing at this batch time: only between its slides (a batch time that is not a multiple of
+   * its `slideDuration` from the zero time). At a slide time, return a batch, `Batch.empty()` for
+   * none: `union`, `transform`, `transformWith` and the joins fail the batch (`BATCH_FAILED`) on an
+   * input that gives none. Called at most once per batch (results are memoized).
    */
   protected abstract compute(bc: BatchContext): Promise<Batch<T> | undefined> | Batch<T> | undefined;
 

@@ -12,13 +12,14 @@ export type Duration = number & { readonly [durationBrand]: 'Duration' };
 /**
  * A duration as an object of units, as luxon's `Duration.fromObject` reads it: `{ minutes: 5 }`,
  * `{ hours: 1, minutes: 30 }`. Declared here rather than taken from luxon's types, so that the
- * package's types need no `@types/luxon` in the user's project. Months, quarters and years count
- * as luxon's casual units (30, 91 and 365 days).
+ * package's types need no `@types/luxon` in the user's project.
+ *
+ * Every unit has a fixed length: a week is 7 days and a day 24 hours, also across a
+ * daylight-saving change. Months, quarters and years have no fixed length and are refused (a
+ * `RangeError`); for windows that follow the calendar use `calendar({ unit: 'month' | 'quarter' |
+ * 'year', zone })` from `sluice/windows`, which steps by luxon's calendar arithmetic in the zone.
  */
 export interface DurationLikeObject {
-  readonly years?: number;
-  readonly quarters?: number;
-  readonly months?: number;
   readonly weeks?: number;
   readonly days?: number;
   readonly hours?: number;
@@ -29,8 +30,10 @@ export interface DurationLikeObject {
 
 /**
  * Anything Sluice accepts where it asks for a duration: milliseconds as a number, a short human
- * string (`'500ms'`, `'2s'`, `'5m'`, `'1h'`, `'1d'`, also combined as `'1m30s'`), an ISO-8601
- * duration (`'PT5M'`), or an object of units (`{ minutes: 5 }`, see {@link DurationLikeObject}).
+ * string (`'500ms'`, `'2s'`, `'5m'` (minutes), `'1h'`, `'1d'`, also combined as `'1m30s'`), an
+ * ISO-8601 duration (`'PT5M'`, `'P1D'`, `'P1W'`), or an object of units (`{ minutes: 5 }`, see
+ * {@link DurationLikeObject}). A duration is a fixed number of milliseconds: a day is 24 h, a week
+ * 7 days; months, quarters and years (`'P1M'`, `'P1Y'`, `{ months: 1 }`) are refused.
  */
 export type DurationLike = number | string | DurationLikeObject;
 
@@ -56,7 +59,8 @@ export function time(ms: number): Time {
  * @param input - the value the user gave.
  * @param what - what the duration is for, quoted in the error (`'batchInterval'`).
  * @returns the duration in whole or fractional milliseconds, never negative.
- * @throws RangeError when the input is not a duration, is negative or is not finite.
+ * @throws RangeError when the input is not a duration, is negative or is not finite, or has
+ *   months, quarters or years (which have no fixed length; see {@link DurationLikeObject}).
  * @example parseDuration('PT1M', 'timeout') // 60000
  */
 export function parseDuration(input: DurationLike, what = 'duration'): Duration {
@@ -88,18 +92,36 @@ function toMillis(input: DurationLike, what: string): number {
       return total;
     }
     const iso = LuxonDuration.fromISO(text);
-    return iso.isValid ? iso.toMillis() : Number.NaN;
+    return iso.isValid ? fixedMillis(iso, input, what) : Number.NaN;
   }
   if (typeof input === 'object' && input !== null) {
     if (Object.keys(input).length === 0) return Number.NaN;
+    let fromObject: LuxonDuration;
     try {
-      const fromObject = LuxonDuration.fromObject(input);
-      return fromObject.isValid ? fromObject.toMillis() : Number.NaN;
+      fromObject = LuxonDuration.fromObject(input);
     } catch {
       return Number.NaN;
     }
+    return fromObject.isValid ? fixedMillis(fromObject, input, what) : Number.NaN;
   }
   throw new RangeError(`${what}: ${quote(input)} is not a valid duration; give milliseconds or a string such as '2s'.`);
+}
+
+/**
+ * The milliseconds of a luxon duration whose units all have a fixed length (weeks of 7 days, days
+ * of 24 h: luxon's conversion). Months, quarters and years would count as luxon's casual 30, 91
+ * and 365 days, a silent guess: refused instead, as Spark refuses month intervals in `window()`.
+ */
+function fixedMillis(duration: LuxonDuration, input: DurationLike, what: string): number {
+  const calendarUnits = (['years', 'quarters', 'months'] as const).filter((unit) => duration.get(unit) !== 0);
+  if (calendarUnits.length > 0) {
+    throw new RangeError(
+      `${what}: ${quote(input)} has ${calendarUnits.join(' and ')}, which have no fixed length; a duration is a fixed number of milliseconds. ` +
+        `Give days or weeks instead (a day is 24 h, a week 7 days: '30d', { days: 30 }, 'P30D'), ` +
+        `or, for windows that follow the calendar, use calendar({ unit: 'month', zone }) (or 'quarter', 'year') from sluice/windows.`,
+    );
+  }
+  return duration.toMillis();
 }
 
 function quote(input: unknown): string {

@@ -110,6 +110,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
       const [key, values] = partition[i] as Pair<K, V[]>;
       handle.bind(store, keys[i] as StoreKey, this.describe, false);
       for (const value of values) {
+        handle.beginCall();
         handle.touch();
         if (guarded) handle.mark();
         let mapped: M | undefined;
@@ -277,8 +278,12 @@ export class StateSnapshotDStream<K extends Key, S> extends DStream<Pair<K, S>> 
  * cache on LevelDB, where a batch reads only its own keys and due deadlines). Without a timeout,
  * TTL or removal, the keys grow with every new key.
  *
+ * The function's `State` follows Spark's rules (see its TSDoc): `update()` or `remove()` of a
+ * timing-out key, or after `remove()` in the same call, throws a `TypeError`, as `get()` of a key
+ * with no state does.
+ *
  * @throws SluiceError `USER_FUNCTION_FAILED` (failing the batch, under the spec's `onError` policy
- * `'fail'`, the default) when the function (or `onTimer`) throws, updates a timing-out key, or
+ * `'fail'`, the default) when the function (or `onTimer`) throws, breaks a rule of `State`, or
  * stores a value that is not storable, or a key is not a key; `STATE_IO_FAILED` or
  * `STATE_CORRUPT` naming the operator when its state store cannot read, write or decode its state.
  * @example

@@ -7,27 +7,50 @@ import { FIRST_VERSION, migrateValue, type StateVersioning } from './state-versi
 import { checkStateValue } from './value-codec.js';
 
 /**
- * The state of one key, as the function of `mapWithState` sees it (Spark's `State`).
+ * The state of one key, as the function of `mapWithState` (and its `onTimer`) sees it: Spark's
+ * `State`, with the same rules. Each call of the function starts afresh on the key's state as the
+ * previous call of the batch left it:
+ *
+ * | call | key has state | key has no state | after `remove()` in this call | key is timing out |
+ * |---|---|---|---|---|
+ * | `exists()` | `true` | `false` | `false` | `true` |
+ * | `get()` | the state | throws `TypeError` | throws `TypeError` | the state |
+ * | `getOption()` | the state | `undefined` | `undefined` | the state |
+ * | `update(v)` | replaces it | creates it | throws `TypeError` | throws `TypeError` |
+ * | `remove()` | removes it | nothing to remove | throws `TypeError` | throws `TypeError` |
+ *
+ * A throw fails the call like any error of the function: under `onError` `'fail'` (the default)
+ * it fails the batch with `USER_FUNCTION_FAILED`; under `'skip'` or `'deadLetter'` the record is
+ * set aside and what the call did to the state is undone (a timing-out key is removed all the
+ * same). A later call for the same key (its next record in the batch) may create the state again.
  */
 export interface State<S> {
-  /** Whether the key has state. */
+  /** Whether the key has state (`false` after `remove()`; `true` while the key is timing out). */
   exists(): boolean;
   /**
-   * The key's state.
+   * The key's state (while the key is timing out, the state it had).
    *
-   * @throws TypeError when the key has none (check `exists()` first, or use `getOption()`).
+   * @throws TypeError when the key has none, or after `remove()` in this call (check `exists()`
+   * first, or use `getOption()`).
    */
   get(): S;
-  /** The key's state, or `undefined` when it has none. */
+  /** The key's state, or `undefined` when it has none (after `remove()` too). */
   getOption(): S | undefined;
   /**
-   * Sets the key's state. The value must be state-storable (see `checkStateValue`) and must not
-   * be mutated afterwards.
+   * Sets the key's state (creating it when the key has none). The value must be state-storable
+   * (see `checkStateValue`) and must not be mutated afterwards.
    *
-   * @throws TypeError when the key is timing out, or for a value that cannot be stored.
+   * @throws TypeError when the key is timing out (its state is removed after the call: return the
+   * final result instead), after `remove()` in this call (call only `update` to replace the
+   * state), for `undefined` (use `remove()`), or for a value that cannot be stored.
    */
   update(value: S): void;
-  /** Removes the key's state. */
+  /**
+   * Removes the key's state after this call (also when the key has none).
+   *
+   * @throws TypeError when the key is timing out (its state is removed after the call anyway),
+   * or when `remove()` was already called in this call.
+   */
   remove(): void;
   /** Whether this call is the key's timeout call (value undefined, state removed afterwards). */
   isTimingOut(): boolean;
@@ -88,6 +111,8 @@ export class StateHandle<S> implements State<S> {
   #exists = false;
   #updated = false;
   #removed = false;
+  /** Whether the current call removed the state: it may then neither update nor remove it again. */
+  #removedInCall = false;
   #touched = false;
   #timingOut = false;
   #saved: { value: S | undefined; exists: boolean; updated: boolean; removed: boolean } = { value: undefined, exists: false, updated: false, removed: false };
@@ -109,8 +134,14 @@ export class StateHandle<S> implements State<S> {
     this.#value = (before === undefined ? undefined : this.#migrated ? stateAt(before, this.#versioning, operator, key) : before[0]) as S | undefined;
     this.#updated = false;
     this.#removed = false;
+    this.#removedInCall = false;
     this.#touched = false;
     this.#timingOut = timingOut;
+  }
+
+  /** Starts a call of the user function on the bound key (each call may remove the state once). */
+  beginCall(): void {
+    this.#removedInCall = false;
   }
 
   /** Remembers the key's state as it is, for {@link rollback} (before a call whose failure is set aside). */
@@ -151,7 +182,10 @@ export class StateHandle<S> implements State<S> {
 
   update(value: S): void {
     if (this.#timingOut) {
-      throw new TypeError(`Cannot update the state of a key that is timing out in ${this.#operator}: its state is removed after this call. Return the final result instead.`);
+      throw new TypeError(`Cannot update the state of a key that is timing out in ${this.#operator}: its state is removed after this call. Return the final result instead (check state.isTimingOut()).`);
+    }
+    if (this.#removedInCall) {
+      throw new TypeError(`Cannot update the state of this key in ${this.#operator} after state.remove() in the same call: to replace the state, call only state.update(value); to remove it, do not update it afterwards.`);
     }
     if (value === undefined) throw new TypeError(`state.update(undefined) in ${this.#operator}: use state.remove() to remove a key's state.`);
     checkStateValue(value, 'state value');
@@ -162,6 +196,11 @@ export class StateHandle<S> implements State<S> {
   }
 
   remove(): void {
+    if (this.#timingOut) {
+      throw new TypeError(`Cannot remove the state of a key that is timing out in ${this.#operator}: it is removed after this call anyway. Leave it (check state.isTimingOut()) and return the final result.`);
+    }
+    if (this.#removedInCall) throw new TypeError(`Cannot remove the state of this key in ${this.#operator} twice in the same call: state.remove() was already called; check state.exists() first.`);
+    this.#removedInCall = true;
     this.#value = undefined;
     this.#exists = false;
     this.#removed = true;

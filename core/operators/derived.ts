@@ -1,6 +1,7 @@
 import type { Batch } from '../batch.js';
 import type { BatchContext } from '../batch-context.js';
 import { DStream } from '../dstream.js';
+import { SluiceError } from '../errors.js';
 import { userFunctionFailed } from '../operator-error.js';
 
 /** Computes a stream's batch from its parents' batches. */
@@ -12,11 +13,15 @@ export type DeriveBatch<T> = (
 
 /**
  * A stream computed batch-wise from the batches of its parents by a function: the shape of every
- * operator that is not a per-record step (union, reduceByKey, join, transform, ...). It produces
- * nothing at a batch time where any parent produced nothing.
+ * operator that is not a per-record step (union, reduceByKey, join, transform, ...). Between its
+ * slides (a windowed input's batch times that are not slide times) it produces nothing where any
+ * parent produced nothing. At a slide time every parent must give a batch.
  *
  * @throws TypeError when the parents belong to different contexts or slide at different
  * intervals (as Spark requires of union, transformWith, cogroup and the joins).
+ * @throws SluiceError `BATCH_FAILED` (failing the batch) when a parent gives no batch at a slide
+ * time (Spark's "Could not generate RDD from a parent"), naming the operator, the parent and the
+ * batch time, rather than silently producing nothing.
  */
 export class DerivedDStream<T> extends DStream<T> {
   readonly #derive: DeriveBatch<T>;
@@ -34,9 +39,23 @@ export class DerivedDStream<T> extends DStream<T> {
     // parent must see each batch to keep its window.
     const inputs: (Batch<unknown> | undefined)[] = [];
     for (const parent of this.parents) inputs.push(await parent.getOrCompute(bc));
-    if (inputs.some((batch) => batch === undefined)) return undefined;
+    const missing = inputs.indexOf(undefined);
+    if (missing >= 0) {
+      if (((bc.batchId + 1) * this.graph.batchInterval) % this.slideDuration !== 0) return undefined;
+      throw noParentBatch(this, this.parents[missing] as DStream<unknown>, bc);
+    }
     return this.#derive(inputs as Batch<unknown>[], bc, this.describe);
   }
+}
+
+/** The error of a parent that gave no batch at a time its consumer needs one. */
+function noParentBatch(operator: DStream<unknown>, parent: DStream<unknown>, bc: BatchContext): SluiceError {
+  const every = parent.slideDuration === operator.graph.batchInterval ? 'every batch' : `every ${parent.slideDuration} ms (its slide)`;
+  return new SluiceError(
+    'BATCH_FAILED',
+    `its input ${parent.describe} gave no batch at batch time ${bc.batchTime}, so ${operator.kind} could not compute one (Spark's "Could not generate RDD from a parent"). A stream must give a batch ${every}: a DStream of your own whose compute returns undefined there should return an empty batch (Batch.empty()) instead`,
+    { operator: operator.describe, batchId: bc.batchId, batchTime: bc.batchTime },
+  );
 }
 
 /**

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parsePositiveDuration } from 'sluice/extend';
-import type { DurationLike } from 'sluice';
+import { ManualClock, StreamingContext, type DurationLike } from 'sluice';
+import { session, sliding, tumbling, window } from 'sluice/windows';
 
 describe('parseDuration', () => {
   it.each<[DurationLike, number]>([
@@ -98,5 +99,72 @@ describe('parsePositiveDuration', () => {
 describe('parseDuration of an empty object', () => {
   it('is a RangeError, not zero', () => {
     expect(() => parseDuration({})).toThrow(RangeError);
+  });
+});
+
+describe('durations have a fixed length: no months, quarters or years', () => {
+  const DAY = 86_400_000;
+
+  it.each<[DurationLike, number]>([
+    ['1d', DAY],
+    ['P1D', DAY],
+    [{ days: 1 }, DAY],
+    ['P1W', 7 * DAY],
+    [{ weeks: 1 }, 7 * DAY],
+    ['P2W', 14 * DAY],
+    ['P30D', 30 * DAY],
+    ['P365D', 365 * DAY],
+    [{ weeks: 1, days: 1, hours: 1 }, 8 * DAY + 3_600_000],
+    ['P1DT12H', 1.5 * DAY],
+    ['P0M', 0],
+    ['P0Y0M1D', DAY],
+  ])('%j is %d ms: a day is 24 h, a week 7 days', (input, ms) => {
+    expect(parseDuration(input)).toBe(ms);
+  });
+
+  it.each<[DurationLike, string]>([
+    ['P1M', 'months'],
+    ['P1Y', 'years'],
+    ['P1Y2M', 'years and months'],
+    ['P1MT5M', 'months'],
+    [{ months: 1 } as DurationLike, 'months'],
+    [{ quarters: 1 } as DurationLike, 'quarters'],
+    [{ years: 1, days: 2 } as DurationLike, 'years'],
+    [{ months: -1 } as DurationLike, 'months'],
+  ])('refuses %j with a RangeError that names the unit and says what to use', (input, units) => {
+    expect(() => parseDuration(input, 'stateSpec ttl')).toThrow(RangeError);
+    expect(() => parseDuration(input, 'stateSpec ttl')).toThrow(`has ${units}, which have no fixed length`);
+    expect(() => parseDuration(input, 'stateSpec ttl')).toThrow(/^stateSpec ttl: .*a day is 24 h, a week 7 days.*calendar\(\{ unit: 'month', zone \}\)/);
+  });
+
+  it('months, quarters and years are not units of DurationLikeObject: the compiler refuses them too', () => {
+    // @ts-expect-error months have no fixed length
+    expect(() => parseDuration({ months: 1 })).toThrow(RangeError);
+    // @ts-expect-error years have no fixed length
+    expect(() => parseDuration({ years: 1 })).toThrow(RangeError);
+  });
+
+  it('refuses months and years wherever a duration is taken (batchInterval, window sizes)', () => {
+    expect(() => new StreamingContext({ batchInterval: 'P1M', clock: new ManualClock() })).toThrow(/batchInterval: 'P1M' has months/);
+    expect(() => tumbling('P1Y')).toThrow(/has years, which have no fixed length/);
+    expect(() => sliding({ months: 1 } as DurationLike, '1d')).toThrow(/has months/);
+    expect(() => session('P1M')).toThrow(/has months/);
+    expect(() => window('P1M')).toThrow(/has months/);
+  });
+
+  it('any number of days or weeks is that many 24-hour days; any non-zero months or years are refused', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 1_000 }), (days, weeks) => {
+        expect(parseDuration(`P${days}D`)).toBe(days * DAY);
+        expect(parseDuration({ weeks, days })).toBe((7 * weeks + days) * DAY);
+        expect(parseDuration(`P${weeks}W`)).toBe(7 * weeks * DAY);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000 }), fc.constantFrom('Y', 'M'), fc.integer({ min: 0, max: 100 }), (n, unit, days) => {
+        expect(() => parseDuration(`P${n}${unit}${days}D`)).toThrow(RangeError);
+        expect(() => parseDuration({ [unit === 'Y' ? 'years' : 'months']: n, days })).toThrow(/no fixed length/);
+      }),
+    );
   });
 });

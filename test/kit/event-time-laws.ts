@@ -81,7 +81,7 @@ export interface LateDataLawOptions<V> extends LawRunOptions {
 
 /** The key of the record the law adds to close every window; no generated key equals it. */
 const FLUSH_KEY = '\u0000sluice-testing-flush';
-/** How far past the last event the flush record is: past any window, calendar months included. */
+/** How far past the last event the flush record is: past any window, calendar months and years included. */
 const FLUSH_AFTER = 400 * 24 * 3_600_000;
 
 /**

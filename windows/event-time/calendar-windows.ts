@@ -3,18 +3,20 @@ import { windowContains, type TimeWindow } from './time-window.js';
 import { checkEventTime } from './window-duration.js';
 
 /** The calendar units a {@link CalendarWindows} can cut time into. */
-export type CalendarUnit = 'day' | 'week' | 'month';
+export type CalendarUnit = 'day' | 'week' | 'month' | 'quarter' | 'year';
 
 const TWO_DAYS = 2 * 86_400_000;
 
-const PLURAL = { day: 'days', week: 'weeks', month: 'months' } as const satisfies Record<CalendarUnit, string>;
+const PLURAL = { day: 'days', week: 'weeks', month: 'months', quarter: 'quarters', year: 'years' } as const satisfies Record<CalendarUnit, string>;
 
 /**
  * Windows that follow the calendar of a time zone: one per local day, ISO week (Monday to
- * Monday) or month. Each window runs from the first instant of the unit in the zone to the first
- * instant of the next one, so a day with a daylight-saving change is one window of 23 or 25
- * hours (23.5 or 24.5 on Lord Howe Island), and consecutive windows tile time with no gap or
- * overlap.
+ * Monday), month, quarter (from January, April, July and October 1st) or year. Each window runs
+ * from the first instant of the unit in the zone to the first instant of the next one, so a day
+ * with a daylight-saving change is one window of 23 or 25 hours (23.5 or 24.5 on Lord Howe
+ * Island), February is 28 or 29 days, a year 365 or 366 days (give or take the zone's shifts),
+ * and consecutive windows tile time with no gap or overlap. This is the one place where months,
+ * quarters and years are lengths: plain durations (a `tumbling` size) are fixed and refuse them.
  */
 export interface CalendarWindows {
   readonly kind: 'calendar';
@@ -22,7 +24,8 @@ export interface CalendarWindows {
   /** The IANA time zone, as given (`'Europe/Berlin'`). */
   readonly zone: string;
   /**
-   * The window that contains `t`: `[start of its day/week/month, start of the next one)` in the zone.
+   * The window that contains `t`: `[start of its day/week/month/quarter/year, start of the next
+   * one)` in the zone.
    *
    * @throws RangeError when `t` is not a finite number or is beyond ±8.64e15 ms (JavaScript dates).
    */
@@ -38,16 +41,18 @@ export interface CalendarWindows {
  * time belongs to the unit whose first instant came last: where clocks went back across midnight
  * (America/St_Johns until 2011), the repeated late-evening hour falls in the new day's window.
  *
- * @param options.unit - `'day'`, `'week'` (ISO weeks, starting Monday 00:00) or `'month'`.
+ * @param options.unit - `'day'`, `'week'` (ISO weeks, starting Monday 00:00), `'month'`,
+ *   `'quarter'` (January, April, July, October) or `'year'`.
  * @param options.zone - an IANA zone name such as `'Europe/Berlin'` or `'UTC'`.
  * @throws RangeError naming the unit or zone when either is not supported.
  * @example calendar({ unit: 'day', zone: 'Europe/Berlin' }).windowOf(Date.UTC(2024, 2, 31, 12))
  *   // { start: 2024-03-30T23:00Z, end: 2024-03-31T22:00Z } as ms: a 23-hour day
+ * @example calendar({ unit: 'year', zone: 'Europe/Berlin' }) // local years, 2024 being 366 days
  */
 export function calendar(options: { unit: CalendarUnit; zone: string }): CalendarWindows {
   const { unit, zone } = options;
   if (!Object.hasOwn(PLURAL, unit)) {
-    throw new RangeError(`calendar window unit: ${JSON.stringify(unit)} is not supported; use 'day', 'week' or 'month'.`);
+    throw new RangeError(`calendar window unit: ${JSON.stringify(unit)} is not supported; use 'day', 'week', 'month', 'quarter' or 'year'.`);
   }
   if (typeof zone !== 'string' || !IANAZone.isValidZone(zone)) {
     throw new RangeError(`calendar window zone: ${JSON.stringify(zone)} is not a known IANA time zone; use a name such as 'Europe/Berlin' or 'UTC'.`);

@@ -4,6 +4,7 @@ import { runBatches } from 'sluice/testing';
 import { runManually } from '../run-manually.js';
 import { sortBatches } from '../sort-records.js';
 import { EverySecondBatch } from '../operators/every-second-batch.js';
+import { GapStream } from '../operators/gap-stream.js';
 
 type Left = DStream<Pair<string, number>>;
 type Right = DStream<Pair<string, string>>;
@@ -229,3 +230,15 @@ describe.each(Object.entries(joins))('%s', (name, joinOp) => {
     expect(seen).toHaveLength(1);
   });
 });
+
+describe('a join over an input that gives no batch', () => {
+  it('fails the batch naming the join, the input and the batch time', async () => {
+    await expect(runBatches({ l: left, r: [[], [], [], []] as Pair<string, string>[][] }, ({ l, r }) => l.pipe(join(new GapStream(r, [1]))))).rejects.toMatchObject({
+      code: 'BATCH_FAILED',
+      batchId: 1,
+      batchTime: 2000,
+      message: expect.stringMatching(/its input gapStream#\d+ gave no batch at batch time 2000/) as unknown,
+    });
+  });
+});
+

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Batch, glom, ManualClock, StreamingContext, transform, transformWith, type Pair } from 'sluice';
+import { Batch, glom, ManualClock, StreamingContext, transform, transformWith, type Pair, type SluiceError } from 'sluice';
 import { runBatches } from 'sluice/testing';
 import { expectUserFunctionFailed, rejectionOf } from '../run-manually.js';
 import { EverySecondBatch } from './every-second-batch.js';
+import { GapStream } from './gap-stream.js';
 
 describe('transform', () => {
   it('applies a batch-to-batch function to every batch', async () => {
@@ -170,3 +171,35 @@ describe('transform returning something that is not records', () => {
     await expect(runBatches([[1]], (s) => s.pipe(transform(() => 5 as unknown as number[])))).rejects.toMatchObject({ code: 'USER_FUNCTION_FAILED', operator: expect.stringMatching(/^transform#\d+$/) as unknown });
   });
 });
+
+describe('transform and transformWith over an input that gives no batch', () => {
+  it('transform fails the batch naming itself, the input and the batch time, without calling the function', async () => {
+    const seen: number[] = [];
+    const error = (await rejectionOf(
+      runBatches([[1], [2], [3]], (s) =>
+        new GapStream(s, [2]).pipe(
+          transform((batch: Batch<number>) => {
+            seen.push(...batch.toArray());
+            return batch;
+          }),
+        ),
+      ),
+    )) as SluiceError;
+    expect(seen).toEqual([1, 2]);
+    expect(error).toMatchObject({ code: 'BATCH_FAILED', batchId: 2, batchTime: 3000 });
+    expect(error.operator).toMatch(/^transform#\d+$/);
+    expect(error.message).toMatch(/its input gapStream#\d+ gave no batch at batch time 3000, so transform could not compute one/);
+  });
+
+  it.each(['this stream', 'the other stream'])('transformWith fails the batch when %s gives no batch', async (which) => {
+    const error = (await rejectionOf(
+      runBatches({ left: [[1], [2]], right: [['a'], ['b']] }, ({ left, right }) =>
+        (which === 'this stream' ? new GapStream(left, [0]) : left).pipe(transformWith(which === 'this stream' ? right : new GapStream(right, [0]), (a: Batch<number>) => a)),
+      ),
+    )) as SluiceError;
+    expect(error).toMatchObject({ code: 'BATCH_FAILED', batchId: 0, batchTime: 1000 });
+    expect(error.operator).toMatch(/^transformWith#\d+$/);
+    expect(error.message).toMatch(/its input gapStream#\d+ gave no batch at batch time 1000, so transformWith could not compute one/);
+  });
+});
+

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { glom, ManualClock, map, StreamingContext, transform, union } from 'sluice';
+import { glom, ManualClock, map, StreamingContext, transform, union, type SluiceError } from 'sluice';
 import { runBatches } from 'sluice/testing';
+import { rejectionOf } from '../run-manually.js';
 import { EverySecondBatch } from './every-second-batch.js';
+import { GapStream } from './gap-stream.js';
 
 describe('union', () => {
   it('merges two streams batch by batch: the first stream’s records, then the other’s', async () => {
@@ -45,4 +47,23 @@ describe('union', () => {
     const input = ctx.queueStream<number>();
     expect(() => input.pipe(union(new EverySecondBatch(input)))).toThrow(TypeError);
   });
+
+  it('fails the batch naming itself, the input and the batch time when an input gives no batch (as Spark does)', async () => {
+    const error = (await rejectionOf(
+      runBatches({ left: [[1], [2], [3]], right: [[10], [20], [30]] }, ({ left: a, right: b }) => a.pipe(union(new GapStream(b, [1]))), { batchInterval: 1000 }),
+    )) as SluiceError;
+    expect(error.code).toBe('BATCH_FAILED');
+    expect(error.operator).toMatch(/^union#\d+$/);
+    expect(error).toMatchObject({ batchId: 1, batchTime: 2000 });
+    expect(error.message).toMatch(/^Operator union#\d+ failed in batch 1 \(batch time 2000\): its input gapStream#\d+ gave no batch at batch time 2000, so union could not compute one .*return an empty batch \(Batch\.empty\(\)\) instead/);
+  });
+
+  it('between the slides of windowed inputs, gives no batch itself, as they do', async () => {
+    const out = await runBatches({ left: [[1], [2], [3], [4]], right: [[10], [20], [30], [40]] }, ({ left: a, right: b }) => new EverySecondBatch(a).pipe(union(new EverySecondBatch(b))));
+    expect(out).toEqual([
+      [2, 20],
+      [4, 40],
+    ]);
+  });
 });
+

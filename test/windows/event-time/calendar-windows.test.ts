@@ -12,7 +12,7 @@ const hours = (w: { start: number; end: number }): number => (w.end - w.start) /
 const ZONES = ['Europe/Berlin', 'America/New_York', 'Australia/Sydney', 'UTC', 'Australia/Lord_Howe', 'Asia/Kathmandu'];
 /** Zones that skip or repeat local midnight, or a whole day, at some change. */
 const ODD_ZONES = ['America/Sao_Paulo', 'America/Havana', 'Asia/Beirut', 'Pacific/Apia', 'America/St_Johns', 'America/Goose_Bay', 'Antarctica/Casey'];
-const UNITS: CalendarUnit[] = ['day', 'week', 'month'];
+const UNITS: CalendarUnit[] = ['day', 'week', 'month', 'quarter', 'year'];
 const in2020s = fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) });
 
 describe('calendar', () => {
@@ -74,6 +74,37 @@ describe('calendar', () => {
     expect(hours(w)).toBe(length);
   });
 
+  it.each([
+    ['UTC', '2023-07-01', '2023-01-01', '2024-01-01', 365 * 24],
+    ['UTC', '2024-02-29', '2024-01-01', '2025-01-01', 366 * 24],
+    // Both ends in winter time: the year's two daylight-saving shifts cancel out.
+    ['Europe/Berlin', '2024-03-31', '2024-01-01', '2025-01-01', 366 * 24],
+    ['America/New_York', '2023-11-05', '2023-01-01', '2024-01-01', 365 * 24],
+    // Moscow left +04:00 for +03:00 on 2014-10-26 for good: that year has an hour more.
+    ['Europe/Moscow', '2014-06-01', '2014-01-01', '2015-01-01', 365 * 24 + 1],
+    // Samoa skipped 2011-12-30 when it crossed the date line: that year has a day less.
+    ['Pacific/Apia', '2011-06-01', '2011-01-01', '2012-01-01', 364 * 24],
+  ])('years in %s: %s is in [%s, %s), %d hours (leap years and zone changes by luxon)', (zone, day, first, next, length) => {
+    const a = calendar({ unit: 'year', zone });
+    const w = a.windowOf(local(`${day}T12:00`, zone));
+    expect(w).toEqual({ start: local(`${first}T00:00`, zone), end: local(`${next}T00:00`, zone) });
+    expect(hours(w)).toBe(length);
+    expect(a.windowOf(w.end - 1)).toEqual(w);
+    expect(a.windowOf(w.end).start).toBe(w.end);
+  });
+
+  it.each([
+    ['UTC', '2024-02-29', '2024-01-01', '2024-04-01', (31 + 29 + 31) * 24],
+    ['UTC', '2023-02-10', '2023-01-01', '2023-04-01', (31 + 28 + 31) * 24],
+    ['Europe/Berlin', '2024-03-31', '2024-01-01', '2024-04-01', (31 + 29 + 31) * 24 - 1],
+    ['Europe/Berlin', '2024-12-31', '2024-10-01', '2025-01-01', (31 + 30 + 31) * 24 + 1],
+    ['Australia/Sydney', '2024-05-05', '2024-04-01', '2024-07-01', (30 + 31 + 30) * 24 + 1],
+  ])('quarters in %s: %s is in [%s, %s), %d hours', (zone, day, first, next, length) => {
+    const w = calendar({ unit: 'quarter', zone }).windowOf(local(`${day}T12:00`, zone));
+    expect(w).toEqual({ start: local(`${first}T00:00`, zone), end: local(`${next}T00:00`, zone) });
+    expect(hours(w)).toBe(length);
+  });
+
   it('gives [local midnight, next local midnight) containing t, tiling time, in every zone, 2020-2030 (law)', () => {
     fc.assert(
       fc.property(fc.constantFrom(...ZONES), fc.constantFrom(...UNITS), in2020s, (zone, unit, t) => {
@@ -85,7 +116,9 @@ describe('calendar', () => {
         for (const edge of [start, end]) {
           expect([edge.hour, edge.minute, edge.second, edge.millisecond]).toEqual([0, 0, 0, 0]);
           if (unit === 'week') expect(edge.weekday).toBe(1);
-          if (unit === 'month') expect(edge.day).toBe(1);
+          if (unit === 'month' || unit === 'quarter' || unit === 'year') expect(edge.day).toBe(1);
+          if (unit === 'quarter') expect([1, 4, 7, 10]).toContain(edge.month);
+          if (unit === 'year') expect(edge.month).toBe(1);
         }
         expect(end.toISODate()).toBe(start.plus({ [`${unit}s`]: 1 }).toISODate());
         // A day is 24 hours, give or take the zone's daylight-saving shift (30 minutes on Lord Howe Island).
@@ -163,7 +196,7 @@ describe('calendar', () => {
   it.each([
     ['an unknown zone', () => calendar({ unit: 'day', zone: 'Mars/Olympus_Mons' }), /calendar window zone: "Mars\/Olympus_Mons" is not a known IANA time zone/],
     ['an empty zone', () => calendar({ unit: 'day', zone: '' }), /calendar window zone: ""/],
-    ['a unit that is not day, week or month', () => calendar({ unit: 'year' as CalendarUnit, zone: 'UTC' }), /calendar window unit: "year" is not supported; use 'day', 'week' or 'month'/],
+    ['a unit that is not a calendar unit', () => calendar({ unit: 'hour' as CalendarUnit, zone: 'UTC' }), /calendar window unit: "hour" is not supported; use 'day', 'week', 'month', 'quarter' or 'year'/],
     ['a plural unit', () => calendar({ unit: 'days' as CalendarUnit, zone: 'UTC' }), /"days" is not supported/],
   ])('rejects %s with a RangeError naming it', (_what, make, message) => {
     expect(make).toThrow(RangeError);
