@@ -24,6 +24,11 @@ export function tableName(prefix: string): string {
   return name;
 }
 
+/** Drops `table` after the file (a table a child process creates). */
+export function dropAfterFile(table: string): void {
+  tables.add(table);
+}
+
 /** The rows of `table` as plain objects, ordered by `orderBy`. */
 export async function rowsOf(table: string, orderBy: string): Promise<Record<string, unknown>[]> {
   return (await testPool().query(`SELECT * FROM "${table}" ORDER BY ${orderBy}`)).rows as Record<string, unknown>[];
