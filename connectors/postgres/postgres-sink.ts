@@ -185,7 +185,7 @@ async function withRetries<T, R>(settings: Settings<T>, operator: string, batchI
       }
       const message = error instanceof Error ? error.message : String(error);
       const tried = isTransient(error) ? ` after ${retries + 1} attempts; check that PostgreSQL is up and reachable` : '';
-      const outcome = batchId === undefined ? 'prepare' : `write batch ${batchId}`;
+      const outcome = batchId === undefined ? 'get ready to write' : `write batch ${batchId}`;
       const after = batchId === undefined ? 'The context did not start.' : 'Nothing of the batch was written; a restart replays it.';
       throw new SluiceError('SINK_FAILED', `${operator} could not ${outcome} to ${settings.where}${tried}: ${message}. ${after}`, {
         operator,
