@@ -4,8 +4,17 @@ import { sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { corrupt, rootCause, unavailable } from './checkpoint-errors.js';
 import { MARKER_FILE, type CheckpointMarker } from './checkpoint-marker.js';
 
-/** What a new checkpoint may hold before its meta entry: plans and commits (damage, found by recovery) and write-ahead-log lines. */
-const BEFORE_META = ['!commits!', '!offsets!', '!wal!'];
+/**
+ * What a new checkpoint may hold before its meta entry, as key ranges `[from, to)` in key order:
+ * plans and commits (damage, found by recovery), its id (written with its first plan) and
+ * write-ahead-log lines.
+ */
+const BEFORE_META: readonly (readonly [string, string])[] = [
+  ['!commits!', '!commits"'],
+  ['!meta!id', '!meta!id\x00'],
+  ['!offsets!', '!offsets"'],
+  ['!wal!', '!wal"'],
+];
 
 /**
  * Checks, once LevelDB has opened the checkpoint's database and before anything reads or writes
@@ -59,11 +68,10 @@ export async function readCheckpointId(db: CheckpointDb, directory: string): Pro
 /** Whether the database holds a key outside what a new checkpoint may hold. */
 async function holdsOtherKeys(db: CheckpointDb): Promise<boolean> {
   let from: string | undefined;
-  for (const prefix of [...BEFORE_META, undefined]) {
-    const range = { ...(from === undefined ? {} : { gte: from }), ...(prefix === undefined ? {} : { lt: prefix }), limit: 1 };
+  for (const [start, end] of [...BEFORE_META, [undefined, undefined] as const]) {
+    const range = { ...(from === undefined ? {} : { gte: from }), ...(start === undefined ? {} : { lt: start }), limit: 1 };
     if ((await db.keys(range).all()).length > 0) return true;
-    // Past every key of the sublevel: its prefix with the closing '!' raised to '"'.
-    if (prefix !== undefined) from = `${prefix.slice(0, -1)}"`;
+    from = end;
   }
   return false;
 }

@@ -183,8 +183,27 @@ export class LevelCheckpointer implements Checkpointer {
     return describeChanges(c);
   }
 
+  /** The checkpoint's id, once open (see `Checkpointer.id`). */
+  get id(): string | undefined {
+    return this.#db === undefined ? undefined : this.#id;
+  }
+
+  /**
+   * Logs the plan; a new checkpoint's first plan also makes its id durable, before any output of
+   * the batch runs: a sink that keys its idempotence records by the id must see the same id after
+   * a crash before the first commit.
+   */
   async logPlan(plan: BatchPlan): Promise<void> {
-    await sublevels(this.db).offsets.put(batchKey(plan.batchId), encodeValue(plan));
+    const { offsets, meta } = sublevels(this.db);
+    if (this.#idPending) {
+      await this.db.batch([
+        { type: 'put', sublevel: offsets, key: batchKey(plan.batchId), value: encodeValue(plan) },
+        { type: 'put', sublevel: meta, key: 'id', value: encodeValue(this.#id) },
+      ] as never);
+      this.#idPending = false;
+      return;
+    }
+    await offsets.put(batchKey(plan.batchId), encodeValue(plan));
   }
 
   persistsState(batchId: number): boolean {

@@ -26,6 +26,12 @@ export interface OperatorProgress {
   readonly skippedRecords?: number;
   /** Records its user function could not handle that it sent to `ctx.deadLetters` (`onError: 'deadLetter'`). */
   readonly deadLetteredRecords?: number;
+  /** Records a sink wrote to its external system in this batch. */
+  readonly recordsWritten?: number;
+  /** Attempts a sink or source retried in this batch after a transient failure (a lost connection). */
+  readonly retries?: number;
+  /** Whether a sink found the batch already written (a replay after a crash) and wrote nothing. */
+  readonly alreadyWritten?: boolean;
 }
 
 /**

@@ -56,6 +56,13 @@ export interface Checkpointer extends Omit<CommitParticipant, 'initialize'> {
   /** Where the checkpoint lives, for messages (a directory). */
   readonly location: string;
   /**
+   * The checkpoint's id, the same across every restart on it, once {@link Checkpointer.open} has
+   * resolved; durable before any batch's output runs (a new checkpoint writes it with its first
+   * logged plan). Sinks to external systems key their idempotence records by it, so that a new
+   * checkpoint is never taken for one whose batches they have already written.
+   */
+  readonly id?: string | undefined;
+  /**
    * The backend that keeps operator state in this checkpoint, so that the state commits in the
    * checkpoint's atomic write. A checkpointed context keeps every operator's state there.
    */

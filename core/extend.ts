@@ -5,7 +5,7 @@
  */
 export type { BatchContext, InputRead } from './batch-context.js';
 export type { CheckpointStorage, Checkpointer, CommitRecord, GraphFingerprint, Recovery, StatefulOperatorFingerprint } from './checkpoint-port.js';
-export type { CommitParticipant, PendingCommit } from './commit/commit-participant.js';
+export type { CheckpointIdentity, CommitParticipant, PendingCommit } from './commit/commit-participant.js';
 export { checkOnError, definition, ErrorPolicy, RecordErrors, type Definition } from './error-policy.js';
 export type { DStreamGraph } from './graph.js';
 export { hashKey, keyEquals, KeyMap } from './key.js';

@@ -273,7 +273,8 @@ export class StreamingContext {
     }
     try {
       checkReplayable(recovery, runner);
-      for (const participant of this.#graph.commitParticipants) await participant.initialize?.(recovery?.restored?.batchId);
+      const identity = checkpointer?.id === undefined ? undefined : { id: checkpointer.id, location: checkpointer.location };
+      for (const participant of this.#graph.commitParticipants) await participant.initialize?.(recovery?.restored?.batchId, identity);
     } catch (error) {
       await failRecovery(error, true);
     }

@@ -26,6 +26,14 @@ export interface PendingCommit {
   write(operations: object[]): void;
 }
 
+/** Which checkpoint a context runs on, as commit participants see it. */
+export interface CheckpointIdentity {
+  /** The checkpoint's id: the same across every restart on the checkpoint, different for any other. */
+  readonly id: string;
+  /** Where it lives (a directory), for messages. */
+  readonly location: string;
+}
+
 /**
  * Everything that must change together with a batch's commit takes part in it through this one
  * interface (docs/architecture.md; Flink's notify-after-commit contract). For batch k:
@@ -52,10 +60,12 @@ export interface CommitParticipant {
    * Called once when the context starts, after the checkpoint was read and before any batch:
    * `restored` is the last batch whose commit is final (batches after it are replayed), or
    * `undefined` for a fresh start. A participant finishes here what a crash after a commit may
-   * have left undone (an external transaction prepared for a committed batch). A rejection fails
+   * have left undone (an external transaction prepared for a committed batch). `checkpoint` is
+   * the context's checkpoint (its id, the same across restarts), or `undefined` without one: a
+   * participant with an external system keys its idempotence records by the id. A rejection fails
    * `start()`.
    */
-  initialize?(restored: number | undefined): Promise<void> | void;
+  initialize?(restored: number | undefined, checkpoint: CheckpointIdentity | undefined): Promise<void> | void;
   /** Phase one. A rejection fails the batch: nothing of it is written, and every participant is aborted. */
   prepare(commit: PendingCommit): Promise<void> | void;
   /**

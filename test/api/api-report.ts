@@ -17,6 +17,7 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   'sluice/windows': 'windows/index.ts',
   'sluice/checkpoint': 'checkpoint/index.ts',
   'sluice/extend': 'state/extend.ts',
+  'sluice/postgres': 'connectors/postgres/index.ts',
   'sluice/testing': 'test/kit/index.ts',
 };
 

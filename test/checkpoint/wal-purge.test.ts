@@ -19,15 +19,16 @@ interface Written {
   readonly walDeletes: number;
 }
 
-/** Records every array `batch` on the context's checkpoint database from now on. */
+/** Records every commit (an array `batch` with a commit record) on the context's checkpoint database from now on. */
 function spyCommits(ctx: StreamingContext): Written[] {
   const db = checkpointerOf(ctx).db as unknown as { batch: (...args: unknown[]) => unknown };
   const batch = db.batch.bind(db);
   const written: Written[] = [];
   db.batch = (...args: unknown[]) => {
     const [operations] = args;
-    if (Array.isArray(operations)) {
-      const ops = operations as readonly { type: string; sublevel?: { prefix?: string } }[];
+    const ops = Array.isArray(operations) ? (operations as readonly { type: string; sublevel?: { prefix?: string } }[]) : [];
+    // A commit writes its commit record (a new checkpoint's first plan is an array write too).
+    if (ops.some((op) => op.type === 'put' && op.sublevel?.prefix === '!commits!')) {
       written.push({ operations: ops.length, walDeletes: ops.filter((op) => op.type === 'del' && op.sublevel?.prefix?.startsWith('!wal!') === true).length });
     }
     return batch(...args);

@@ -41,6 +41,10 @@ class FaultyCheckpointer implements Checkpointer {
     if (inner.writeAheadLog !== undefined) this.writeAheadLog = inner.writeAheadLog.bind(inner);
   }
 
+  get id(): string | undefined {
+    return this.inner.id;
+  }
+
   get name(): string {
     return this.inner.name;
   }

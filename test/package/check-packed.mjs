@@ -3,8 +3,9 @@
  * Proves the published package type-checks and runs in a user's project: packs it (npm pack, from
  * the current dist/, so build first), installs the tarball with fast-check and @types/node into a
  * temporary strict ESM project (strict, skipLibCheck: false, module and moduleResolution nodenext),
- * compiles test/package/consumer/main.ts there with the repository's TypeScript, and runs the
- * compiled file with node. Dependencies come from the npm cache when it has them (--prefer-offline).
+ * checks that the entry points load without the connectors' optional peers (and that a connector
+ * names the peer it needs), installs them, compiles test/package/consumer/main.ts there with the
+ * repository's TypeScript, and runs the compiled file with node. Dependencies come from the npm cache when it has them (--prefer-offline).
  *
  * Usage: npm run build && node test/package/check-packed.mjs   (or: npm run test:package)
  */
@@ -67,6 +68,15 @@ try {
     ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', `./${tarball}`, 'fast-check@^4', '@types/node@^20'],
     dir,
   );
+  // The optional peers of the connectors are not installed yet: the core's entry points must load
+  // without them, and a connector's must say which package it needs.
+  const probe = [
+    "for (const entry of ['sluice', 'sluice/state', 'sluice/windows', 'sluice/checkpoint', 'sluice/extend', 'sluice/testing']) await import(entry);",
+    "const missing = await import('sluice/postgres').then(() => 'loaded', (e) => String(e.message));",
+    "if (!/Cannot find package 'pg'/.test(missing)) throw new Error('sluice/postgres without pg: ' + missing);",
+  ].join('\n');
+  step('the entry points load without the optional peers', process.execPath, ['--input-type=module', '-e', probe], dir);
+  step('npm install pg', npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', 'pg@^8'], dir);
   step('tsc (strict, skipLibCheck: false, nodenext)', process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
   const output = step('node dist/main.js', process.execPath, ['dist/main.js'], dir);
   process.stdout.write(output);

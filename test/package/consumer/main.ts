@@ -14,6 +14,7 @@ import { levelCheckpoint } from 'sluice/checkpoint';
 import { queryableState, updateStateByKey, type QueryableState } from 'sluice/state';
 import { agg, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
 import { keyedEvents, runBatches } from 'sluice/testing';
+import { postgresSink } from 'sluice/postgres';
 
 /** Mistakes the compiler must refuse: compiled, never called. */
 export function mistakes(): unknown[] {
@@ -63,6 +64,12 @@ try {
   clicks.pipe(eventTimeWindow(tumbling('1m'), agg.sum((c) => c.ms)), foreachBatch(() => undefined));
   // @ts-expect-error sum() without a function adds the values themselves, which must be numbers.
   compiledOnly.push(() => clicks.pipe(eventTimeWindow(tumbling('1m'), agg.sum())));
+
+  // A sink to PostgreSQL, defined (the consumer has no server to start it on).
+  const alerts = ctx.queueStream<{ card: string; total: number }>([]);
+  compiledOnly.push(postgresSink<{ card: string; total: number }>({ connectionString: 'postgres://127.0.0.1/app', table: 'alerts', mode: 'upsert', key: ['card'], columns: { card: { type: 'text', value: (a) => a.card } } }));
+  // @ts-expect-error a column's type is one of the PostgreSQL types the sink knows.
+  compiledOnly.push(() => alerts.pipe(postgresSink({ connectionString: 'postgres://127.0.0.1/app', table: 'alerts', columns: { card: { type: 'varchar', value: (a) => a.card } } })));
 
   await ctx.start();
   await clock.advance(1000);

@@ -1,0 +1,93 @@
+import { SluiceError } from 'sluice';
+import type { CheckpointIdentity } from 'sluice/extend';
+import { toSqlText, type Column } from './columns.js';
+import type { PostgresClient, PostgresPool } from './pg-client.js';
+import type { SinkStatements } from './sink-statements.js';
+
+/*
+ * How a PostgreSQL sink writes one batch: the records as one array of SQL texts per column, then
+ * one transaction that claims the batch in the progress table (with a checkpoint) and inserts the
+ * rows in one statement.
+ */
+
+/**
+ * The batch as one array of SQL texts per column, in column order; for an upsert, only the last
+ * record of each key.
+ *
+ * @throws SluiceError `SINK_FAILED` naming the column, record and batch for a value that does not fit.
+ */
+export function columnArrays<T>(partitions: readonly (readonly T[])[], columns: readonly Column<T>[], key: readonly string[], operator: string, batchId: number): (string | null)[][] {
+  const arrays: (string | null)[][] = columns.map(() => []);
+  let index = 0;
+  for (const partition of partitions) {
+    for (const record of partition) {
+      for (let c = 0; c < columns.length; c++) {
+        const column = columns[c] as Column<T>;
+        let text: string | null;
+        try {
+          text = toSqlText(column as Column<unknown>, column.value(record));
+        } catch (error) {
+          const why = error instanceof Error ? error.message : String(error);
+          throw new SluiceError('SINK_FAILED', `${operator}: column '${column.name}' of record ${index} of batch ${batchId} ${why}. Fix the column's value function, or filter such records out before the sink.`, { operator, batchId, cause: error });
+        }
+        (arrays[c] as (string | null)[]).push(text);
+      }
+      index++;
+    }
+  }
+  return key.length === 0 ? arrays : lastPerKey(arrays, columns, key);
+}
+
+/** Keeps the last row of each key (PostgreSQL refuses to update one row twice in one statement). */
+function lastPerKey<T>(arrays: (string | null)[][], columns: readonly Column<T>[], key: readonly string[]): (string | null)[][] {
+  const keyIndexes = key.map((k) => columns.findIndex((c) => c.name === k));
+  const rows = arrays[0]?.length ?? 0;
+  const last = new Map<string, number>();
+  for (let r = 0; r < rows; r++) last.set(JSON.stringify(keyIndexes.map((c) => (arrays[c] as (string | null)[])[r])), r);
+  if (last.size === rows) return arrays;
+  const kept = [...last.values()].sort((a, b) => a - b);
+  return arrays.map((values) => kept.map((r) => values[r] as string | null));
+}
+
+/** Writes one batch in one transaction; `written` is false when the batch was already written. */
+export async function writeBatch(pool: PostgresPool, statements: SinkStatements, values: readonly (string | null)[][], batchId: number, sink: string, checkpoint: CheckpointIdentity | undefined): Promise<boolean> {
+  return withClient(pool, async (client) => {
+    await client.query('BEGIN');
+    try {
+      if (checkpoint !== undefined) {
+        const claimed = await client.query(statements.claim, [sink, checkpoint.id, batchId]);
+        if (claimed.rowCount === 0) {
+          await client.query('ROLLBACK');
+          return false;
+        }
+      }
+      if ((values[0]?.length ?? 0) > 0) await client.query(statements.insert, values);
+      await client.query('COMMIT');
+      return true;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/**
+ * Runs `use` on a connection of `pool`, released afterwards (discarded after a failure). A
+ * connection lost while checked out emits an error besides failing its query: it is heard here,
+ * or it would be an uncaught exception.
+ */
+export async function withClient<R>(pool: PostgresPool, use: (client: PostgresClient) => Promise<R>): Promise<R> {
+  const client = await pool.connect();
+  const ignore = (): void => undefined;
+  client.on('error', ignore);
+  try {
+    const result = await use(client);
+    client.off('error', ignore);
+    client.release();
+    return result;
+  } catch (error) {
+    client.off('error', ignore);
+    client.release(true);
+    throw error;
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * `sluice/postgres`: PostgreSQL connectors. Needs the optional peer dependency `pg`
+ * (`npm install pg`); `import 'sluice'` never loads it.
+ */
+export type { PostgresColumn, PostgresColumnType } from './columns.js';
+export type { PostgresClient, PostgresPool, PostgresQueryResult } from './pg-client.js';
+export { postgresSink, type PostgresSinkOptions } from './postgres-sink.js';

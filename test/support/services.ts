@@ -1,0 +1,56 @@
+import { createConnection } from 'node:net';
+import { describe } from 'vitest';
+
+/*
+ * The real servers some suites talk to (PostgreSQL, Redis, NATS, Mosquitto on localhost). A suite
+ * whose server is unreachable is skipped with a message on a developer's machine; under
+ * SLUICE_REQUIRE_SERVICES=1 (set by .ci/run) it fails instead, so CI never passes by skipping.
+ */
+
+/** A server a suite needs: a name for messages, where it listens, and the command that starts it. */
+export interface Service {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly start: string;
+}
+
+/** PostgreSQL 15 on 127.0.0.1:5432, trust auth, database `test`. */
+export const POSTGRES: Service = {
+  name: 'PostgreSQL',
+  host: '127.0.0.1',
+  port: 5432,
+  start: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+};
+
+/** The connection string of the test database. */
+export const POSTGRES_URL = process.env.SLUICE_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Whether a TCP connection to the service opens within a second. */
+export async function reachable(service: Service): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: service.host, port: service.port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => { done(false); });
+    socket.once('connect', () => { done(true); });
+    socket.once('error', () => { done(false); });
+  });
+}
+
+/**
+ * `describe` for a suite that needs `service`: skipped with a message when it is unreachable, or
+ * failing under SLUICE_REQUIRE_SERVICES=1.
+ */
+export async function describeWith(service: Service, name: string, body: () => void): Promise<void> {
+  if (await reachable(service)) {
+    describe(name, body);
+    return;
+  }
+  const why = `${service.name} is not reachable on ${service.host}:${service.port} (start it with: ${service.start})`;
+  if (process.env.SLUICE_REQUIRE_SERVICES === '1') throw new Error(`${name}: ${why}; SLUICE_REQUIRE_SERVICES=1 requires it.`);
+  console.warn(`skipped "${name}": ${why}.`);
+  describe.skip(name, body);
+}
