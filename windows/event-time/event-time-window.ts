@@ -6,7 +6,7 @@
  */
 import { Batch, DStream, type Key, type Pair } from 'sluice';
 import { combineByKeyBatch, eventTimeBreak, groupValues } from '../../core/internal.js';
-import { definition, encodeKey, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
+import { definition, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
 import type { Aggregator } from './aggregator.js';
 import type { EventTimeWindowOptions, OutputMode, RetractingOutputMode, Settings, WindowOutput, WindowResult } from './window-options.js';
 import type { TimeWindow } from './time-window.js';
@@ -363,14 +363,14 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
           for (let i = 0; i < n; i++) isLate[i] = Number.isNaN(times[i]) ? 2 : strategy.isLate(table, key, times[i] as number, closedUpTo) ? 1 : 0;
           for (let i = 0; i < n; i++) {
             if (isLate[i] !== 0) continue;
-            strategy.add(table, key, times[i] as number, values[i] as V, closedUpTo, live, onChanged);
+            strategy.add(table, key, times[i] as number, values[i], closedUpTo, live, onChanged);
             joined++;
           }
           for (let again = joined > 0 && joined < n; again; ) {
             again = false;
             for (let i = 0; i < n; i++) {
               if (isLate[i] !== 1 || strategy.isLate(table, key, times[i] as number, closedUpTo)) continue;
-              strategy.add(table, key, times[i] as number, values[i] as V, closedUpTo, live, onChanged);
+              strategy.add(table, key, times[i] as number, values[i], closedUpTo, live, onChanged);
               isLate[i] = 0;
               again = true;
             }
@@ -542,7 +542,7 @@ export function eventTimeWindow<K extends Key, V, A, R>(
   options: EventTimeWindowOptions<NoInfer<V>> = {},
 ): (stream: DStream<Pair<K, V>>) => EventTimeWindowDStream<K, V, R, WindowOutput<K, R>> {
   const outputMode = options.outputMode ?? 'append';
-  if (!OUTPUT_MODES.includes(outputMode)) throw new TypeError(`eventTimeWindow: outputMode must be 'append', 'update', 'onTimeAndLate' or 'complete', got ${String(outputMode)}.`);
+  if (!OUTPUT_MODES.includes(outputMode)) throw new TypeError(`eventTimeWindow: outputMode must be 'append', 'update', 'onTimeAndLate' or 'complete', got ${outputMode}.`);
   const late = options.late ?? 'drop';
   if (late !== 'drop' && late !== 'sideOutput') throw new TypeError(`eventTimeWindow: late must be 'drop' or 'sideOutput', got ${String(late)}.`);
   const lateness = parseDuration(options.allowedLateness ?? 0, 'eventTimeWindow allowedLateness');
