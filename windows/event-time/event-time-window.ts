@@ -477,7 +477,7 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * (`agg.count()`, `agg.sum()`, `agg.min()`, `agg.max()`, `agg.mean()`, `agg.collect()` or your own). Windows close when
  * the watermark (from `withWatermark` upstream) reaches their end plus the allowed lateness (session
  * windows: passes it, as a record at a session's end still joins it); their state is then
- * evicted, so state stays bounded.
+ * evicted, so state stays bounded (not in complete mode, which keeps every window).
  *
  * Within a batch: windows closed by the batch's watermark are emitted (append mode; in
  * onTimeAndLate mode those that had not fired) and evicted first, then the batch's records are
@@ -492,8 +492,9 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  *
  * **Memory.** One accumulator per key and open window (per key and pane for sliding windows; a
  * key's open sessions for session windows), held in memory on every backend, from the window's
- * first record until the watermark passes its end plus the allowed lateness. A watermark that
- * stops advancing (a source gone idle) keeps windows open; late records are not held.
+ * first record until the watermark passes its end plus the allowed lateness (in complete mode,
+ * for ever). A watermark that stops advancing (a source gone idle) keeps windows open; late
+ * records are not held.
  *
  * Each record is windowed by the event time it carries from `withWatermark` (through `map`,
  * `filter`, `flatMap`, `mapToPair`, `keyBy`, `mapValues`, `flatMapValues` and `union`), or by the
