@@ -185,6 +185,23 @@ describe('onTimeAndLate: fire when the watermark passes the end, then once per b
     ]);
   });
 
+  it('sliding windows: a window that becomes due and closes in one batch fires once, when it closes', async () => {
+    // sliding(10, 5), allowed lateness 5. Watermarks: -, 3, 12, 12, 20.
+    const input = [[ev('a', 3)], [ev('a', 12)], [ev('a', 4)], [ev('a', 8), ev('a', 20)], []];
+    const out = await runBatches(input, windowed(sliding(10, 5), { outputMode: 'onTimeAndLate', allowedLateness: 5 }), { numPartitions: 1 });
+    expect(rows(out)).toEqual([
+      [],
+      [],
+      // 12 closes [-5, 5) (5 + 5 <= 12), unfired: it fires as it closes; a@4 is too late for it.
+      // [0, 10) is due and open: it fires after a@4 is added.
+      [['a', -5, 5, 1], ['a', 0, 10, 2]],
+      // a@8 changes [0, 10) (fired) and [5, 15) (not due): a late firing of [0, 10) only.
+      [['a', 0, 10, 3]],
+      // 20 closes [5, 15) unfired, and makes [10, 20) due.
+      [['a', 5, 15, 2], ['a', 10, 20, 1]],
+    ]);
+  });
+
   it('equals append mode without allowed lateness', async () => {
     const input = [[ev('a', 1), ev('b', 12)], [ev('a', 15), ev('a', 3)], [], [ev('b', 25)], []];
     const build = (outputMode: 'append' | 'onTimeAndLate') => windowed(sliding(10, 5), { outputMode });
