@@ -31,5 +31,5 @@ export {
   type TumblingWindows,
   type WindowAssigner,
 } from './event-time/window-assigner.js';
-export type { EventTimeWindowOptions, LatePolicy, OutputMode, WindowResult } from './event-time/window-options.js';
+export { isRetraction, type EventTimeWindowOptions, type LatePolicy, type OutputMode, type RetractingOutputMode, type WindowOutput, type WindowResult, type WindowRetraction } from './event-time/window-options.js';
 export { withWatermark, type WatermarkedDStream, type WatermarkOptions } from './event-time/with-watermark.js';

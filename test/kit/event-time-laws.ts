@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type * as FastCheck from 'fast-check';
 import { foreachBatch, keyBy, type BatchProgress, type DStream, type DurationLike, type Pair } from 'sluice';
-import { agg, eventTimeWindow, withWatermark, type Aggregator, type EventTimeWindowDStream, type EventTimeWindowOptions, type LatePolicy, type WindowAssigner, type WindowResult } from 'sluice/windows';
+import { agg, eventTimeWindow, withWatermark, type Aggregator, type EventTimeWindowDStream, type EventTimeWindowOptions, type LatePolicy, type WindowAssigner, type WindowOutput } from 'sluice/windows';
 import { parseDuration } from 'sluice/extend';
 import { batched, keyedEvents, type FastCheckModule, type KeyedEvent } from './generators.js';
 import { holds, progressInto, runOptions, type LawRunOptions } from './law-support.js';
@@ -57,12 +57,15 @@ export interface Arrival<V> {
   readonly event: KeyedEvent<V>;
 }
 
-/** An event-time window operator with the signature of `eventTimeWindow` (for wrapping it). */
+/**
+ * An event-time window operator with the signature of `eventTimeWindow` (for wrapping it). Its
+ * stream may emit retractions (`WindowOutput`), though in append mode, the law's, it must not.
+ */
 export type WindowOperator = <V>(
   assigner: WindowAssigner,
   aggregator: Aggregator<V, V[], V[]>,
   options: EventTimeWindowOptions<V>,
-) => (stream: DStream<Pair<string, V>>) => EventTimeWindowDStream<string, V, V[]>;
+) => (stream: DStream<Pair<string, V>>) => EventTimeWindowDStream<string, V, V[], WindowOutput<string, V[]>>;
 
 /** Options of {@link lateDataAccounting}. */
 export interface LateDataLawOptions<V> extends LawRunOptions {
@@ -97,7 +100,8 @@ export function lateDataAccounting<V = number>(
   fc: FastCheckModule,
   options: LateDataLawOptions<V>,
 ): FastCheck.IAsyncProperty<[KeyedEvent<V>[][], LatePolicy]> {
-  const { assigner, operator = eventTimeWindow } = options;
+  const { assigner } = options;
+  const operator: WindowOperator = options.operator ?? eventTimeWindow;
   const delay = parseDuration(options.delay ?? 10, 'lateDataAccounting delay');
   const allowedLateness = parseDuration(options.allowedLateness ?? 0, 'lateDataAccounting allowedLateness');
   const events = options.events ?? (keyedEvents(fc, { keys: 3, maxDisorder: 2 * delay, lateFraction: 0.2, duplicateFraction: 0.1 }) as unknown as FastCheck.Arbitrary<KeyedEvent<V>[]>);
@@ -143,11 +147,14 @@ function checkLateRecords<V>(input: readonly Arrival<V>[][], placed: Set<number>
 }
 
 /** Checks every emitted window and returns the `seq` of every record in one. */
-function checkResults<V>(results: readonly WindowResult<string, Arrival<V>[]>[]): Set<number> {
+function checkResults<V>(results: readonly WindowOutput<string, Arrival<V>[]>[]): Set<number> {
   const placed = new Set<number>();
   const windows = new Set<string>();
-  for (const { key, window, value } of results) {
+  for (const result of results) {
+    const { key, window } = result;
     const id = `${JSON.stringify(key)} [${window.start}, ${window.end})`;
+    assert.ok(!('retracted' in result), `late-data accounting: the window ${id} was retracted in append mode`);
+    const { value } = result;
     assert.ok(!windows.has(id), `late-data accounting: the window ${id} was emitted twice in append mode`);
     windows.add(id);
     for (const { seq, event } of value) {

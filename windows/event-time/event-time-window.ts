@@ -6,20 +6,26 @@
  */
 import { Batch, DStream, type Key, type Pair } from 'sluice';
 import { combineByKeyBatch, eventTimeBreak, groupValues } from '../../core/internal.js';
-import { definition, encodeKey, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
+import { definition, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
 import type { Aggregator } from './aggregator.js';
-import type { EventTimeWindowOptions, Settings, WindowResult } from './window-options.js';
+import type { EventTimeWindowOptions, OutputMode, RetractingOutputMode, Settings, WindowOutput, WindowResult } from './window-options.js';
 import type { TimeWindow } from './time-window.js';
 import { assignerConfig, type WindowAssigner } from './window-assigner.js';
-import { LiveWindows, orderOf, type KeyedWindow } from './live-windows.js';
+import { BatchChanges } from './batch-changes.js';
+import { LiveWindows, orderOf, sortWindows, type KeyedWindow } from './live-windows.js';
+import type { SessionWindows } from './session-windows.js';
 import { parseRow, VERSION_ROW, WATERMARK_ROW } from './window-rows.js';
 import { WindowTable } from './window-table.js';
-import { strategyFor, type OnChanged, type WindowStrategy } from './window-strategy.js';
+import { strategyFor, type WindowStrategy } from './window-strategy.js';
 import { watermarkedStreams } from './with-watermark.js';
 import { checkVersioning, migrateValue, type StateVersioning } from '../../state/internal.js';
 
-/** The stream {@link eventTimeWindow} returns; `lateRecords()` is its side output. */
-export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream<WindowResult<K, R>> {
+/**
+ * The stream {@link eventTimeWindow} returns; `lateRecords()` is its side output. `O` is what it
+ * emits: {@link WindowResult}s, and for session windows in `'update'` and `'onTimeAndLate'` mode
+ * {@link WindowRetraction}s too ({@link WindowOutput}).
+ */
+export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<K, R> = WindowResult<K, R>> extends StatefulDStream<O> {
   readonly #parent: DStream<Pair<K, V>>;
   readonly #aggregator: Aggregator<V, unknown, R>;
   readonly #versioning: StateVersioning;
@@ -103,10 +109,10 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     return this.#late?.batchId === batchId ? this.#late.records : [];
   }
 
-  protected override async compute(bc: BatchContext): Promise<Batch<WindowResult<K, R>>> {
+  protected override async compute(bc: BatchContext): Promise<Batch<O>> {
     const input = (await this.#parent.getOrCompute(bc)) ?? Batch.empty<Pair<K, V>>();
     const store = this.store;
-    const out: WindowResult<K, R>[] = [];
+    const out: WindowOutput<K, R>[] = [];
     // Reading and writing the store stay outside the try below: their failures keep their own
     // codes (STATE_IO_FAILED, STATE_CORRUPT) rather than read as the user functions'.
     await store.load([WATERMARK_ROW, VERSION_ROW]);
@@ -116,16 +122,25 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     this.#pending = bc.batchId;
     await this.#sync(store, last);
     const watermark = this.#watermark(store, bc, last);
-    const closedUpTo = watermark === undefined ? Number.NEGATIVE_INFINITY : watermark - this.#settings.lateness;
+    const closedUpTo = this.#closedUpTo(watermark);
+    const mode = this.#settings.outputMode;
+    const strategy = this.#strategy;
+    // onTimeAndLate: a window has fired once the watermark of the batch before passed it (derived
+    // from the stored watermark, so a replayed batch decides the same).
+    const fired = (w: TimeWindow): boolean => last !== undefined && strategy.isPassed(w, last);
+    const changes = mode === 'update' ? new BatchChanges(() => true) : mode === 'onTimeAndLate' ? new BatchChanges(fired) : undefined;
     let late: Pair<K, V>[];
     try {
       // The aggregator, the event-time extractor and the assigner's functions run in here.
-      this.#close(closedUpTo, out);
-      const added = await this.#add(bc, input, closedUpTo);
-      late = added.late;
+      this.#close(closedUpTo, out, mode === 'append' ? () => true : mode === 'onTimeAndLate' ? (w) => !fired(w) : undefined);
+      late = await this.#add(bc, input, closedUpTo, changes);
       this.#live.compact();
-      if (this.#settings.outputMode === 'update') this.#emit(added.changed, out);
-      if (this.#settings.outputMode === 'complete') this.#emitAll(out);
+      if (changes !== undefined) {
+        for (const { key, window } of changes.retractions()) out.push({ key: key as K, window, retracted: true });
+      }
+      if (mode === 'update') this.#emit((changes as BatchChanges).windows(), out);
+      if (mode === 'onTimeAndLate' && watermark !== undefined) this.#emit(this.#firing(watermark, last, changes as BatchChanges), out);
+      if (mode === 'complete') this.#emitAll(out);
     } catch (error) {
       throw this.#policy.failure(error);
     }
@@ -136,7 +151,38 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
       else store.put(row, value);
     });
     this.reportState(bc, { lateRecordsDropped: this.#settings.late === 'drop' ? late.length : 0, stateRows: this.#table.size });
-    return Batch.of(out, bc.defaultParallelism);
+    return Batch.of(out as O[], bc.defaultParallelism);
+  }
+
+  /**
+   * Where windows close: `watermark - allowedLateness` (a window `w` is closed when
+   * `isPassed(w, closedUpTo)`), or never in complete mode, which keeps every window.
+   */
+  #closedUpTo(watermark: number | undefined): number {
+    if (watermark === undefined || this.#settings.outputMode === 'complete') return Number.NEGATIVE_INFINITY;
+    return watermark - this.#settings.lateness;
+  }
+
+  /**
+   * The windows onTimeAndLate mode fires after the batch's records are added, in the defined
+   * order: on time, those the batch's watermark passes and the one before did not (`last`); late,
+   * those the watermark passed already whose result the batch's records changed.
+   */
+  #firing(watermark: number, last: number | undefined, changes: BatchChanges): KeyedWindow[] {
+    const strategy = this.#strategy;
+    const { slotWindow } = strategy;
+    const due = (w: TimeWindow): boolean => strategy.isPassed(w, watermark) && (last === undefined || !strategy.isPassed(w, last));
+    const firing: KeyedWindow[] = [];
+    if (slotWindow === undefined) {
+      for (const kw of this.#live.endingBetween(last ?? Number.NEGATIVE_INFINITY, watermark)) if (due(kw.window)) firing.push(kw);
+    } else {
+      for (const slot of this.#slotsInOrder(due)) {
+        const window = slotWindow(slot);
+        (this.#table.entriesOf(slot) as KeyMap<Key, unknown>).forEach((_acc, key) => void firing.push({ key, window }));
+      }
+    }
+    const lateChanged = changes.windows().filter(({ window }) => strategy.isPassed(window, watermark) && !due(window));
+    return lateChanged.length === 0 && slotWindow === undefined ? firing : sortWindows([...firing, ...lateChanged]);
   }
 
   /**
@@ -162,7 +208,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     this.#strategy.reset?.();
     const live = this.#live;
     live.clear();
-    const closedUpTo = lastWatermark === undefined ? Number.NEGATIVE_INFINITY : lastWatermark - this.#settings.lateness;
+    const closedUpTo = this.#closedUpTo(lastWatermark);
     for (const slot of table.slots()) {
       table.entriesOf(slot)?.forEach((value, key) => { this.#strategy.restore(slot, key, value, closedUpTo, live); });
     }
@@ -196,22 +242,25 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     return watermark;
   }
 
-  /** Emits (in append mode) and evicts every window that ends at or before `closedUpTo` and is final (see `isClosed`). */
-  #close(closedUpTo: number, out: WindowResult<K, R>[]): void {
+  /**
+   * Evicts every window closed at `closedUpTo` (`isPassed`), emitting, in the defined order, the
+   * result of those that `emit` says (append: all; onTimeAndLate: those not fired yet).
+   */
+  #close(closedUpTo: number, out: WindowOutput<K, R>[], emit: ((w: TimeWindow) => boolean) | undefined): void {
     if (closedUpTo === Number.NEGATIVE_INFINITY) return;
     const strategy = this.#strategy;
     const table = this.#table;
-    const append = this.#settings.outputMode === 'append';
+    const append = emit !== undefined;
     const { slotWindow } = strategy;
     if (slotWindow !== undefined) {
       // One window per slot: close whole slots, in the order of their windows.
-      for (const slot of this.#slotsInOrder((w) => w.end <= closedUpTo)) {
+      for (const slot of this.#slotsInOrder((w) => strategy.isPassed(w, closedUpTo))) {
         const entries = table.takeSlot(slot);
-        if (append && entries !== undefined) this.#pushAll(slotWindow(slot), entries, out);
+        if (append && entries !== undefined && emit(slotWindow(slot))) this.#pushAll(slotWindow(slot), entries, out);
       }
       return;
     }
-    const closing = this.#live.endingUpTo(closedUpTo).filter(({ window }) => strategy.isClosed(window, closedUpTo));
+    const closing = this.#live.endingUpTo(closedUpTo).filter(({ window }) => strategy.isPassed(window, closedUpTo));
     if (closing.length === 0) return;
     if (strategy.closeRun !== undefined) {
       // Each key's closing windows together (they come ascending by end), in runs of overlapping windows.
@@ -234,12 +283,12 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
       }
       if (append) {
         closing.forEach(({ key, window }, i) => {
-          if (accs[i] !== undefined) out.push({ key: key as K, window, value: this.#aggregator.result(accs[i]) });
+          if (accs[i] !== undefined && emit(window)) out.push({ key: key as K, window, value: this.#aggregator.result(accs[i]) });
         });
       }
     } else {
       for (const { key, window } of closing) {
-        if (append) this.#push(key, window, out);
+        if (append && emit(window)) this.#push(key, window, out);
         strategy.evict(table, key, window);
       }
     }
@@ -253,7 +302,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
   }
 
   /** Pushes the result of every entry of one window, in the defined key order (see `LiveWindows`). */
-  #pushAll(window: TimeWindow, entries: KeyMap<Key, unknown>, out: WindowResult<K, R>[]): void {
+  #pushAll(window: TimeWindow, entries: KeyMap<Key, unknown>, out: WindowOutput<K, R>[]): void {
     const keys: Key[] = [];
     const accs: unknown[] = [];
     entries.forEach((acc, key) => {
@@ -264,20 +313,12 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     for (const i of orderOf(keys, undefined)) out.push({ key: keys[i] as K, window: shared, value: this.#aggregator.result(accs[i]) });
   }
 
-  /** Adds the batch's records to their windows; returns the windows that changed (update mode) and the late records. */
-  async #add(bc: BatchContext, input: Batch<Pair<K, V>>, closedUpTo: number): Promise<{ changed: KeyedWindow[]; late: Pair<K, V>[] }> {
+  /** Adds the batch's records to their windows, telling `onChanged` (when given) what changed; returns the late records. */
+  async #add(bc: BatchContext, input: Batch<Pair<K, V>>, closedUpTo: number, onChanged: BatchChanges | undefined): Promise<Pair<K, V>[]> {
     const strategy = this.#strategy;
     const table = this.#table;
     const live = this.#live;
-    const changed = new Map<string, KeyedWindow>();
     const late: Pair<K, V>[] = [];
-    const onChanged: OnChanged =
-      this.#settings.outputMode === 'update'
-        ? (key, window) => {
-            const id = `${encodeKey(key)}\u0000${window.start}\u0000${window.end}`;
-            if (!changed.has(id)) changed.set(id, { key, window });
-          }
-        : undefined;
     if (!strategy.lateNeedsState) {
       // One pass over the records in arrival order, with no shuffle: lateness needs no state, and
       // each key's accumulators see its records in the same order as grouped by key.
@@ -293,7 +334,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
           else strategy.add(table, key, t, value, closedUpTo, live, onChanged);
         }
       });
-      return { changed: [...changed.values()], late };
+      return late;
     }
     // With carried times, each value goes through the shuffle with its time (checked before it).
     const timed = this.#settings.eventTime === undefined;
@@ -314,19 +355,31 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
           for (let i = 0; i < n; i++) {
             times[i] = timed ? (group[i] as Timed<V>)[1] : (this.#timeOf([key, values[i] as V], values[i] as V, undefined, bc) ?? Number.NaN);
           }
-          // Lateness is decided on the state the batch found (a session may make a record that
-          // joins it not late), before any record is added: it never depends on the records' order.
+          // A record is late when it meets no open session, those of the batch's other records
+          // included: first judged on the state the batch found, then, as long as one joins, the
+          // rest again on the sessions the batch's records made. The records that end up late do
+          // not depend on the records' order (joining only grows the sessions).
+          let joined = 0;
           for (let i = 0; i < n; i++) isLate[i] = Number.isNaN(times[i]) ? 2 : strategy.isLate(table, key, times[i] as number, closedUpTo) ? 1 : 0;
           for (let i = 0; i < n; i++) {
-            const value = values[i] as V;
-            if (isLate[i] === 2) continue;
-            if (isLate[i] === 1) late.push([key, value]);
-            else strategy.add(table, key, times[i] as number, value, closedUpTo, live, onChanged);
+            if (isLate[i] !== 0) continue;
+            strategy.add(table, key, times[i] as number, values[i], closedUpTo, live, onChanged);
+            joined++;
           }
+          for (let again = joined > 0 && joined < n; again; ) {
+            again = false;
+            for (let i = 0; i < n; i++) {
+              if (isLate[i] !== 1 || strategy.isLate(table, key, times[i] as number, closedUpTo)) continue;
+              strategy.add(table, key, times[i] as number, values[i], closedUpTo, live, onChanged);
+              isLate[i] = 0;
+              again = true;
+            }
+          }
+          for (let i = 0; i < n; i++) if (isLate[i] === 1) late.push([key, values[i] as V]);
         }
       }),
     );
-    return { changed: [...changed.values()], late };
+    return late;
   }
 
   /** The times the records of partition `p` carry, when this operator uses them (no `eventTime` option). */
@@ -372,12 +425,12 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     }
   }
 
-  #emit(windows: readonly KeyedWindow[], out: WindowResult<K, R>[]): void {
+  #emit(windows: readonly KeyedWindow[], out: WindowOutput<K, R>[]): void {
     for (const { key, window } of windows) this.#push(key, window, out);
   }
 
   /** Every live window's result (complete mode), in the defined order. */
-  #emitAll(out: WindowResult<K, R>[]): void {
+  #emitAll(out: WindowOutput<K, R>[]): void {
     const { slotWindow } = this.#strategy;
     if (slotWindow === undefined) {
       this.#emit(this.#live.all(), out);
@@ -386,7 +439,7 @@ export class EventTimeWindowDStream<K extends Key, V, R> extends StatefulDStream
     for (const slot of this.#slotsInOrder(() => true)) this.#pushAll(slotWindow(slot), this.#table.entriesOf(slot) as KeyMap<Key, unknown>, out);
   }
 
-  #push(key: Key, window: TimeWindow, out: WindowResult<K, R>[]): void {
+  #push(key: Key, window: TimeWindow, out: WindowOutput<K, R>[]): void {
     const acc = this.#strategy.accumulatorOf(this.#table, key, window);
     if (acc === undefined) return;
     out.push({ key: key as K, window, value: this.#aggregator.result(acc) });
@@ -404,9 +457,9 @@ function checkedTime(t: number): number {
 
 /** The late records of an event-time window operator, per batch. */
 class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
-  readonly #owner: EventTimeWindowDStream<K, V, unknown>;
+  readonly #owner: EventTimeWindowDStream<K, V, unknown, WindowOutput<K, unknown>>;
 
-  constructor(owner: EventTimeWindowDStream<K, V, unknown>) {
+  constructor(owner: EventTimeWindowDStream<K, V, unknown, WindowOutput<K, unknown>>) {
     super({ kind: 'lateRecords', graph: owner.graph, parents: [owner] });
     this.#owner = owner;
   }
@@ -424,16 +477,24 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * (`agg.count()`, `agg.sum()`, `agg.min()`, `agg.max()`, `agg.mean()`, `agg.collect()` or your own). Windows close when
  * the watermark (from `withWatermark` upstream) reaches their end plus the allowed lateness (session
  * windows: passes it, as a record at a session's end still joins it); their state is then
- * evicted, so state stays bounded.
+ * evicted, so state stays bounded (not in complete mode, which keeps every window).
  *
- * Within a batch: windows closed by the batch's watermark are emitted (append mode) and evicted
- * first, then the batch's records are added (a record whose windows have all closed is late),
- * then update or complete mode emits. Results come as `{ key, window: { start, end }, value }`.
+ * Within a batch: windows closed by the batch's watermark are emitted (append mode; in
+ * onTimeAndLate mode those that had not fired) and evicted first, then the batch's records are
+ * added (a record whose windows have all closed is late), then update, onTimeAndLate or complete
+ * mode emits. Results come as `{ key, window: { start, end }, value }`. Complete mode evicts
+ * nothing and has no late records: its state grows with the number of windows.
+ *
+ * Session windows in `'update'` and `'onTimeAndLate'` mode also emit `{ key, window, retracted:
+ * true }` for each emitted session that a record merged into another or extended, before the
+ * batch's results; the stream's type then includes {@link WindowRetraction} (when `outputMode`
+ * is not a literal type, or the assigner not known to be a session or not, too).
  *
  * **Memory.** One accumulator per key and open window (per key and pane for sliding windows; a
  * key's open sessions for session windows), held in memory on every backend, from the window's
- * first record until the watermark passes its end plus the allowed lateness. A watermark that
- * stops advancing (a source gone idle) keeps windows open; late records are not held.
+ * first record until the watermark passes its end plus the allowed lateness (in complete mode,
+ * for ever). A watermark that stops advancing (a source gone idle) keeps windows open; late
+ * records are not held.
  *
  * Each record is windowed by the event time it carries from `withWatermark` (through `map`,
  * `filter`, `flatMap`, `mapToPair`, `keyBy`, `mapValues`, `flatMapValues` and `union`), or by the
@@ -443,7 +504,8 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * and this one cannot carry the records' event time (a shuffle, a join, `mapPartitions`,
  * `transform`, a window) and no `eventTime` option is given, or when the aggregator declares a
  * `version` above 1 without a `migrate` function (RangeError for a version that is not a positive
- * integer), or for a bad `onError`; SluiceError `USER_FUNCTION_FAILED` (failing the batch) when an
+ * integer), for a bad `onError`, or in complete mode for `allowedLateness` or `late:
+ * 'sideOutput'` (which have nothing to act on there); SluiceError `USER_FUNCTION_FAILED` (failing the batch) when an
  * event time is not a finite number or a key not a key (under `onError: 'fail'`, the default) or
  * an aggregator throws; `STATE_MIGRATION_FAILED` when `migrate` fails;
  * `STATE_IO_FAILED` or `STATE_CORRUPT` naming the operator when its state store cannot read,
@@ -456,15 +518,40 @@ class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
  * )
  */
 export function eventTimeWindow<K extends Key, V, A, R>(
+  assigner: SessionWindows,
+  aggregator: Aggregator<NoInfer<V>, A, R>,
+  options: EventTimeWindowOptions<NoInfer<V>> & { readonly outputMode: RetractingOutputMode },
+): (stream: DStream<Pair<K, V>>) => EventTimeWindowDStream<K, V, R, WindowOutput<K, R>>;
+export function eventTimeWindow<K extends Key, V, A, R>(
+  assigner: WindowAssigner,
+  aggregator: Aggregator<NoInfer<V>, A, R>,
+  options?: EventTimeWindowOptions<NoInfer<V>> & { readonly outputMode?: Exclude<OutputMode, RetractingOutputMode> },
+): (stream: DStream<Pair<K, V>>) => EventTimeWindowDStream<K, V, R>;
+export function eventTimeWindow<K extends Key, V, A, R>(
+  assigner: Exclude<WindowAssigner, SessionWindows>,
+  aggregator: Aggregator<NoInfer<V>, A, R>,
+  options?: EventTimeWindowOptions<NoInfer<V>>,
+): (stream: DStream<Pair<K, V>>) => EventTimeWindowDStream<K, V, R>;
+export function eventTimeWindow<K extends Key, V, A, R>(
+  assigner: WindowAssigner,
+  aggregator: Aggregator<NoInfer<V>, A, R>,
+  options?: EventTimeWindowOptions<NoInfer<V>>,
+): (stream: DStream<Pair<K, V>>) => EventTimeWindowDStream<K, V, R, WindowOutput<K, R>>;
+export function eventTimeWindow<K extends Key, V, A, R>(
   assigner: WindowAssigner,
   aggregator: Aggregator<NoInfer<V>, A, R>,
   options: EventTimeWindowOptions<NoInfer<V>> = {},
-): (stream: DStream<Pair<K, V>>) => EventTimeWindowDStream<K, V, R> {
+): (stream: DStream<Pair<K, V>>) => EventTimeWindowDStream<K, V, R, WindowOutput<K, R>> {
   const outputMode = options.outputMode ?? 'append';
-  if (!['append', 'update', 'complete'].includes(outputMode)) throw new TypeError(`eventTimeWindow: outputMode must be 'append', 'update' or 'complete', got ${outputMode}.`);
+  if (!OUTPUT_MODES.includes(outputMode)) throw new TypeError(`eventTimeWindow: outputMode must be 'append', 'update', 'onTimeAndLate' or 'complete', got ${outputMode}.`);
   const late = options.late ?? 'drop';
   if (late !== 'drop' && late !== 'sideOutput') throw new TypeError(`eventTimeWindow: late must be 'drop' or 'sideOutput', got ${String(late)}.`);
   const lateness = parseDuration(options.allowedLateness ?? 0, 'eventTimeWindow allowedLateness');
+  if (outputMode === 'complete' && (lateness !== 0 || late !== 'drop')) {
+    throw new TypeError(
+      `eventTimeWindow: in outputMode 'complete' no window closes and no record is late, so ${lateness !== 0 ? 'allowedLateness' : "late: 'sideOutput'"} has no effect; remove it, or use outputMode 'update', 'onTimeAndLate' or 'append'.`,
+    );
+  }
   const versioning = checkVersioning('eventTimeWindow aggregator', aggregator.version, aggregator.migrate);
   const { numPartitions } = options;
   if (numPartitions !== undefined && !(Number.isInteger(numPartitions) && numPartitions >= 1)) {
@@ -482,9 +569,11 @@ export function eventTimeWindow<K extends Key, V, A, R>(
         `eventTimeWindow: the records of ${broken.describe} do not carry the event time withWatermark gave them (only per-record operators such as map, filter, flatMap, mapToPair, keyBy, mapValues, flatMapValues, and union carry it); pass the eventTime option to read each value's time, or apply withWatermark after ${broken.describe}.`,
       );
     }
-    return new EventTimeWindowDStream<K, V, R>(stream, assigner, aggregator as Aggregator<V, unknown, R>, { eventTime, outputMode, late, lateness, numPartitions }, { name: options.name, stateBackend: options.stateBackend, versioning, defined });
+    return new EventTimeWindowDStream<K, V, R, WindowOutput<K, R>>(stream, assigner, aggregator as Aggregator<V, unknown, R>, { eventTime, outputMode, late, lateness, numPartitions }, { name: options.name, stateBackend: options.stateBackend, versioning, defined });
   };
 }
+
+const OUTPUT_MODES: readonly OutputMode[] = ['append', 'update', 'onTimeAndLate', 'complete'];
 
 function bigints(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? `${value}n` : value;

@@ -93,6 +93,21 @@ export class LiveWindows {
     return out;
   }
 
+  /** The live windows that end in `[from, to]`, in the defined order. */
+  endingBetween(from: number, to: number): KeyedWindow[] {
+    const out: KeyedWindow[] = [];
+    const ends = this.#ends;
+    let lo = 0;
+    let hi = ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((ends[mid] as number) < from) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < ends.length && (ends[i] as number) <= to; i++) this.#appendEnd(ends[i] as number, out);
+    return out;
+  }
+
   /** Every live window, in the defined order. */
   all(): KeyedWindow[] {
     const out: KeyedWindow[] = [];
@@ -150,6 +165,16 @@ export function orderOf(keys: readonly Key[], starts: Float64Array | undefined):
       (hashes[a] as number) - (hashes[b] as number) ||
       compareKeys(keys[a] as Key, keys[b] as Key),
   );
+}
+
+/** `windows` sorted in the defined order: by end, then start, then the key's hash, then its encoding. */
+export function sortWindows(windows: readonly KeyedWindow[]): KeyedWindow[] {
+  const hashes = windows.map((w) => hashKey(w.key));
+  const order = Array.from({ length: windows.length }, (_, i) => i).sort((i, j) => {
+    const [a, b] = [windows[i] as KeyedWindow, windows[j] as KeyedWindow];
+    return a.window.end - b.window.end || a.window.start - b.window.start || (hashes[i] as number) - (hashes[j] as number) || compareKeys(a.key, b.key);
+  });
+  return order.map((i) => windows[i] as KeyedWindow);
 }
 
 function compareKeys(a: Key, b: Key): number {

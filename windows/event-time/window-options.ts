@@ -2,8 +2,16 @@ import type { DurationLike, Key, OnError } from 'sluice';
 import type { StateBackend } from 'sluice/extend';
 import type { TimeWindow } from './time-window.js';
 
-/** Which window results a batch emits. */
-export type OutputMode = 'append' | 'update' | 'complete';
+/**
+ * Which window results a batch emits (docs/watermarks-and-late-data.md, "Output modes"):
+ * `'append'` each window once, final; `'update'` every change; `'onTimeAndLate'` once when the
+ * watermark passes the window's end, then again for each batch whose late records changed it;
+ * `'complete'` the whole result table, every batch.
+ */
+export type OutputMode = 'append' | 'update' | 'onTimeAndLate' | 'complete';
+
+/** The output modes in which session windows also emit {@link WindowRetraction}s. */
+export type RetractingOutputMode = 'update' | 'onTimeAndLate';
 
 /** What happens to a record whose windows have all closed. */
 export type LatePolicy = 'drop' | 'sideOutput';
@@ -14,6 +22,35 @@ export interface WindowResult<K extends Key, R> {
   /** The window, `[start, end)` in ms. */
   readonly window: TimeWindow;
   readonly value: R;
+}
+
+/**
+ * A tombstone: the result of `window` for `key`, emitted before, no longer holds, because a
+ * record merged that session into a larger one or extended it (Kafka Streams forwards the same
+ * for a removed session). Only session windows in `'update'` and `'onTimeAndLate'` mode emit
+ * them, in the batch that removed the session, before that batch's results: delete the row of
+ * `(key, window)`. A session that was never emitted is not retracted.
+ */
+export interface WindowRetraction<K extends Key> {
+  readonly key: K;
+  /** The session window, `[start, end)` in ms, whose result is gone. */
+  readonly window: TimeWindow;
+  readonly retracted: true;
+}
+
+/**
+ * What session windows emit in `'update'` and `'onTimeAndLate'` mode: results and retractions.
+ * Tell them apart with `'retracted' in r` (or {@link isRetraction}).
+ */
+export type WindowOutput<K extends Key, R> = WindowResult<K, R> | WindowRetraction<K>;
+
+/**
+ * Whether `r` is a {@link WindowRetraction} (narrows the type).
+ *
+ * @example if (isRetraction(r)) table.delete(id(r)); else table.set(id(r), r.value);
+ */
+export function isRetraction<K extends Key, R>(r: WindowOutput<K, R>): r is WindowRetraction<K> {
+  return 'retracted' in r;
 }
 
 /** Options of `eventTimeWindow`. */
@@ -27,9 +64,16 @@ export interface EventTimeWindowOptions<V> {
    */
   readonly eventTime?: (value: V) => number;
   /**
-   * `'append'` (default): each window once, when the watermark passes its end plus the allowed
-   * lateness. `'update'`: the windows whose result changed in the batch. `'complete'`: every live
-   * window, every batch.
+   * `'append'` (default): each window once, final, when the watermark passes its end plus the
+   * allowed lateness. `'update'`: the windows whose result changed in the batch.
+   * `'onTimeAndLate'`: a window once when the watermark passes its end (on time), then again in
+   * each batch whose late records (within `allowedLateness`) changed it; nothing after it closes.
+   * `'complete'`: the whole result table, every batch: no window is ever evicted and no record is
+   * late (the watermark drops no state, as in Spark), so state grows with the number of windows;
+   * for an unbounded stream use `'update'`, `'onTimeAndLate'` or `'append'`.
+   *
+   * Session windows in `'update'` and `'onTimeAndLate'` mode also emit a {@link WindowRetraction}
+   * for each emitted session that a later record merged away or extended.
    */
   readonly outputMode?: OutputMode;
   /** Records whose windows have all closed: `'drop'` (default; counted) or `'sideOutput'` (see `lateRecords()`). */

@@ -9,8 +9,19 @@ import type { WindowAssigner } from './window-assigner.js';
 import type { WindowTable } from './window-table.js';
 import { paneRow, sessionRow, windowRow, type ParsedRow } from './window-rows.js';
 
-/** Called with each window whose result a record changed (update mode only). */
-export type OnChanged = ((key: Key, w: TimeWindow) => void) | undefined;
+/** What the operator is told of the windows a record changed (in the modes that emit changes). */
+export interface WindowChanges {
+  /**
+   * Window `w` of `key` has a new result. `opened`: `w` did not exist before this record (a new
+   * session, or one a merge or an extension made); only session windows tell it.
+   */
+  changed(key: Key, w: TimeWindow, opened: boolean): void;
+  /** Session `w` of `key` no longer exists: the record merged it into, or extended it to, another. */
+  removed(key: Key, w: TimeWindow): void;
+}
+
+/** The operator's {@link WindowChanges}, or `undefined` when its output mode does not need them. */
+export type OnChanged = WindowChanges | undefined;
 
 /** Where an entry of the window table lives: its slot and key. */
 export interface TableEntry {
@@ -28,19 +39,24 @@ export interface TableEntry {
  */
 export interface WindowStrategy {
   /**
-   * Whether every window a record of `key` at `t` would belong to has closed (`end <=
-   * closedUpTo`). Called after the closed windows were evicted, and before any record of the
-   * batch is added.
+   * Whether every window a record of `key` at `t` would belong to, or merge into, has closed
+   * (`isPassed(w, closedUpTo)`), given the key's windows in the table. Called after the closed
+   * windows were evicted: every window in the table is open.
    */
   isLate(table: WindowTable, key: Key, t: number, closedUpTo: number): boolean;
   /**
    * Adds `value` (at `t`, not late) to its windows still open at `closedUpTo`, marks new windows
-   * live (unless `slotWindow` is present), and reports every window whose result changed to
-   * `changed` when given.
+   * live (unless `slotWindow` is present), and reports every window whose result changed, and
+   * every session merged away, to `changed` when given.
    */
   add(table: WindowTable, key: Key, t: number, value: unknown, closedUpTo: number, live: LiveWindows, changed: OnChanged): void;
-  /** Whether live window `w` is final at `closedUpTo` (to emit and evict), given that `w.end <= closedUpTo`. */
-  isClosed(w: TimeWindow, closedUpTo: number): boolean;
+  /**
+   * Whether event time `time` (a watermark, or a watermark minus the allowed lateness) has passed
+   * window `w`: `w.end <= time`, or for sessions `w.end < time` (a record at `t = end` still joins
+   * a session). A window is due (fires on time) when the watermark has passed it, and closed
+   * (final, evicted; records for it are late) when the watermark minus the lateness has.
+   */
+  isPassed(w: TimeWindow, time: number): boolean;
   /** The accumulator of live window `w` of `key`. */
   accumulatorOf(table: WindowTable, key: Key, w: TimeWindow): unknown;
   /** Removes window `w` of `key` from the table; the operator forgets it in `live`. */
@@ -93,10 +109,10 @@ export function fixedWindows(windowOf: (t: number) => TimeWindow, agg: Agg): Win
     add(table, key, t, value, _closedUpTo, _live, changed) {
       const w = windowFor(t);
       table.merge(w.start, key, value, addTo);
-      changed?.(key, w);
+      changed?.changed(key, w, false);
     },
     slotWindow: (slot) => windowFor(slot),
-    isClosed: () => true,
+    isPassed: (w, time) => w.end <= time,
     accumulatorOf: (table, key, w) => table.get(w.start, key),
     evict(table, key, w) {
       table.delete(w.start, key);
@@ -163,9 +179,9 @@ export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' 
         const e = earliest.get(key);
         if (e !== undefined && pane >= e.start && pane < e.start + size) e.acc = agg.add(e.acc, value);
       }
-      if (changed !== undefined) openWindows(pane, closedUpTo, (w) => { changed(key, w); });
+      if (changed !== undefined) openWindows(pane, closedUpTo, (w) => { changed.changed(key, w, false); });
     },
-    isClosed: () => true,
+    isPassed: (w, time) => w.end <= time,
     accumulatorOf: (table, key, w) => combinePanes(assigner.panesOf(w).map((pane) => table.get(pane, key)), agg),
     evict(table, key, w) {
       // A pane goes with the last window that needs it.
@@ -237,8 +253,9 @@ export function sessionWindows(gapOf: (key: Key) => number, agg: Agg): WindowStr
     lateNeedsState: true,
     isLate(table, key, t, closedUpTo) {
       const end = t + gapOf(key);
-      // Live sessions all end at or after closedUpTo (closed ones are evicted first): joining one is not late.
-      return end <= closedUpTo && !sessionsOf(table, key).some((s) => s.window.start <= end && s.window.end >= t);
+      // The record's own session [t, end) closes by the rule of isPassed; the table's sessions
+      // are all open (closed ones are evicted first): meeting one (touching included) is not late.
+      return end < closedUpTo && !sessionsOf(table, key).some((s) => s.window.start <= end && s.window.end >= t);
     },
     add(table, key, t, value, _closedUpTo, live, changed) {
       const before = sessionsOf(table, key);
@@ -247,11 +264,13 @@ export function sessionWindows(gapOf: (key: Key) => number, agg: Agg): WindowStr
       live.add(key, result.window);
       checkStateValue(result.sessions, 'session accumulators');
       table.set(SLOT, key, result.sessions);
-      changed?.(key, result.window);
+      if (changed === undefined) return;
+      for (const w of result.merged) changed.removed(key, w);
+      changed.changed(key, result.window, result.merged.length > 0 || result.sessions.length > before.length);
     },
     // A record at t = end still joins a session (touching sessions merge) and is not late while
     // the watermark is at end: the session is final only once the watermark has passed its end.
-    isClosed: (w, closedUpTo) => w.end < closedUpTo,
+    isPassed: (w, time) => w.end < time,
     accumulatorOf: (table, key, w) => sessionsOf(table, key).find((s) => s.window.start === w.start && s.window.end === w.end)?.acc,
     evict(table, key, w) {
       const rest = sessionsOf(table, key).filter((s) => s.window.start !== w.start || s.window.end !== w.end);

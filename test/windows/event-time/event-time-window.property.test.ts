@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, keyBy, union, type BatchProgress, type DStream } from 'sluice';
-import { agg, calendar, eventTimeWindow, session, sliding, tumbling, withWatermark, type Aggregator, type CalendarUnit, type LatePolicy, type OutputMode, type WindowAssigner, type WindowResult } from 'sluice/windows';
+import { agg, calendar, eventTimeWindow, session, sliding, tumbling, withWatermark, type Aggregator, type CalendarUnit, type LatePolicy, type OutputMode, type WindowAssigner, type WindowOutput, isRetraction } from 'sluice/windows';
 import { lateDataAccounting, runBatches, watermarkMonotonicity, type KeyedEvent, type RunBatchesOptions } from 'sluice/testing';
 
 /*
@@ -18,8 +18,10 @@ import { lateDataAccounting, runBatches, watermarkMonotonicity, type KeyedEvent,
  *   e. the watermark never decreases and is `max event time of earlier batches - delay`;
  *   f. over a union, the watermark is the minimum of the active inputs, idle ones left out.
  * The operator model (`simulate`) states the documented rules one by one: at each batch, close
- * (append: emit) the windows with `end + allowedLateness <= watermark`, then add the records, a
- * record being late when all its windows are closed.
+ * (append: emit) the windows with `end + allowedLateness <= watermark` (sessions: `<`), then add
+ * the records, a record being late when all the windows it could belong to or merge into are
+ * closed, then emit by the output mode (update and onTimeAndLate retracting the emitted sessions
+ * that are gone).
  *
  * Not a law: with late records, a key's sessions can overlap. A record behind the watermark whose
  * own window `[t, t + gap)` is still open starts a session, even where it would have joined one
@@ -40,8 +42,8 @@ type Spec =
 type FixedSpec = Exclude<Spec, { kind: 'session' }>;
 type AggKind = 'count' | 'sum' | 'collect';
 
-/** A result as compared: key, window and value (for `collect`, the sorted record ids). */
-type Row = readonly [key: string, start: number, end: number, value: number | readonly number[]];
+/** A result as compared: key, window and value (for `collect`, the sorted record ids; `'retracted'` for a retraction). */
+type Row = readonly [key: string, start: number, end: number, value: number | readonly number[] | 'retracted'];
 
 interface Scenario {
   readonly spec: Spec;
@@ -81,7 +83,8 @@ function aggregatorOf(kind: AggKind): Aggregator<Ev, unknown, unknown> {
   }
 }
 
-function rowOf(agg: AggKind, r: WindowResult<string, unknown>): Row {
+function rowOf(agg: AggKind, r: WindowOutput<string, unknown>): Row {
+  if (isRetraction(r)) return [r.key, r.window.start, r.window.end, 'retracted'];
   const value = agg === 'collect' ? ids(r.value as Ev[]) : (r.value as number);
   return [r.key, r.window.start, r.window.end, value];
 }
@@ -178,59 +181,81 @@ interface Live {
 }
 
 /**
- * The operator's documented rules, one batch at a time. Sessions: a record opens `[t, t + gap)`
- * and merges every session it intersects or touches; it is late when its own window has closed
- * and it meets no session that was live when the batch started; a session is final (closed) once
- * the watermark has passed its end, `end < watermark - lateness`, as a record at `t = end` could
- * still join it before that.
+ * The operator's documented rules, one batch at a time, with the watermark `W` of the batch and
+ * `Wp` of the one before. A window is passed by a time when `end <= time` (sessions: `end <
+ * time`, as a record at `t = end` still joins a session); closed when passed by `W - lateness`
+ * (never in complete mode); due when passed by `W`, and fired (onTimeAndLate) when passed by `Wp`.
+ * Each batch: evict the closed windows (append: emit them; onTimeAndLate: emit those not fired),
+ * then add the records, a record being late when every window it could belong to or merge into
+ * has closed, then emit (update: the changed windows; onTimeAndLate: the due windows not fired or
+ * changed; complete: all). Sessions are recomputed from scratch from the records they hold (the
+ * connected components of `[t, t + gap]`); a record of the batch may join a session the batch's
+ * other records made. Update and onTimeAndLate retract each emitted session that is gone.
  */
 function simulate(sc: Scenario, watermarks = plannedWatermarks(sc.batches, sc.batches.length + sc.extra, sc.delay)): { results: Row[][]; late: number[][] } {
   const windows = new Map<string, Live>();
-  const sessions = new Map<string, Live[]>();
+  /** Sessions: per key, the records of the key's open sessions. */
+  const alive = new Map<string, Ev[]>();
   const results: Row[][] = [];
   const lateIds: number[][] = [];
+  const isSession = sc.spec.kind === 'session';
+  const passed = (w: { end: number }, time: number | undefined): boolean => time !== undefined && (isSession ? w.end < time : w.end <= time);
   const emit = (out: Row[], w: Live): void => void out.push([w.key, w.start, w.end, valueOf(sc.agg, w.records)]);
   watermarks.forEach((watermark, k) => {
     const batch = sc.batches[k] ?? [];
-    const closedUpTo = watermark === undefined ? Number.NEGATIVE_INFINITY : watermark - sc.lateness;
+    const previous = k === 0 ? undefined : watermarks[k - 1];
+    const closedUpTo = watermark === undefined || sc.mode === 'complete' ? undefined : watermark - sc.lateness;
+    const fired = (w: Live): boolean => sc.mode === 'onTimeAndLate' && passed(w, previous);
+    const emitsOnClose = (w: Live): boolean => sc.mode === 'append' || (sc.mode === 'onTimeAndLate' && !fired(w));
     const out: Row[] = [];
     const late: Ev[] = [];
-    const changed = new Set<Live>();
     const { spec } = sc;
     if (spec.kind === 'session') {
-      for (const [key, list] of sessions) {
-        for (const s of list) if (s.end < closedUpTo && sc.mode === 'append') emit(out, s);
-        sessions.set(key, list.filter((s) => s.end >= closedUpTo));
-      }
-      const before = new Map([...sessions].map(([key, list]) => [key, [...list]]));
-      for (const e of batch) {
-        const end = e.t + spec.gap;
-        const meets = (s: Live): boolean => s.start <= end && s.end >= e.t;
-        if (end <= closedUpTo && !(before.get(e.key) ?? []).some(meets)) {
-          late.push(e);
-          continue;
+      const sessionsOf = (key: string): Live[] => sessionize(alive.get(key) ?? [], spec.gap);
+      const keys = [...new Set([...alive.keys(), ...batch.map((e) => e.key)])];
+      for (const key of keys) {
+        const open: Ev[] = [];
+        for (const w of sessionsOf(key)) {
+          if (!passed(w, closedUpTo)) open.push(...w.records);
+          else if (emitsOnClose(w)) emit(out, w);
         }
-        const list = sessions.get(e.key) ?? [];
-        const absorbed = list.filter(meets);
-        const merged: Live = {
-          key: e.key,
-          start: Math.min(e.t, ...absorbed.map((s) => s.start)),
-          end: Math.max(end, ...absorbed.map((s) => s.end)),
-          records: [...absorbed.flatMap((s) => s.records), e],
-        };
-        sessions.set(e.key, [...list.filter((s) => !meets(s)), merged]);
-        for (const s of absorbed) changed.delete(s);
-        changed.add(merged);
+        alive.set(key, open);
       }
-      if (sc.mode === 'complete') for (const list of sessions.values()) for (const s of list) emit(out, s);
+      const before = new Map(keys.map((key) => [key, sessionsOf(key)]));
+      // The least fixed point: a record joins when its own window is open or it meets a session.
+      let pending = [...batch];
+      for (let joined = true; joined; ) {
+        joined = false;
+        for (const e of pending) {
+          const own = { start: e.t, end: e.t + spec.gap };
+          if (passed(own, closedUpTo) && !sessionsOf(e.key).some((w) => w.start <= own.end && w.end >= own.start)) continue;
+          alive.set(e.key, [...(alive.get(e.key) ?? []), e]);
+          joined = true;
+        }
+        pending = pending.filter((e) => !(alive.get(e.key) ?? []).includes(e));
+      }
+      late.push(...pending);
+      const retracting = sc.mode === 'update' || sc.mode === 'onTimeAndLate';
+      for (const key of keys) {
+        const after = sessionsOf(key);
+        const id = (w: Live): string => `${w.start}/${w.end}`;
+        const ids = new Set(after.map(id));
+        const gone = (before.get(key) ?? []).filter((w) => !ids.has(id(w)));
+        if (retracting) for (const w of gone) if (sc.mode === 'update' || fired(w)) out.push([key, w.start, w.end, 'retracted']);
+        for (const w of after) {
+          const changed = w.records.some((e) => batch.includes(e));
+          if (sc.mode === 'complete' || (sc.mode === 'update' && changed) || (sc.mode === 'onTimeAndLate' && passed(w, watermark) && (!fired(w) || changed))) emit(out, w);
+        }
+      }
     } else {
       for (const [id, w] of windows) {
-        if (w.end > closedUpTo) continue;
-        if (sc.mode === 'append') emit(out, w);
+        if (!passed(w, closedUpTo)) continue;
+        if (emitsOnClose(w)) emit(out, w);
         windows.delete(id);
       }
+      const changed = new Set<Live>();
       for (const e of batch) {
-        const open = windowsOf(spec, e.t).filter((w) => w.end > closedUpTo);
+        const open = windowsOf(spec, e.t).filter((w) => !passed(w, closedUpTo));
         if (open.length === 0) late.push(e);
         for (const { start, end } of open) {
           const id = `${e.key}/${start}/${end}`;
@@ -240,9 +265,10 @@ function simulate(sc: Scenario, watermarks = plannedWatermarks(sc.batches, sc.ba
           changed.add(w);
         }
       }
-      if (sc.mode === 'complete') for (const w of windows.values()) emit(out, w);
+      for (const w of windows.values()) {
+        if (sc.mode === 'complete' || (sc.mode === 'update' && changed.has(w)) || (sc.mode === 'onTimeAndLate' && passed(w, watermark) && (!fired(w) || changed.has(w)))) emit(out, w);
+      }
     }
-    if (sc.mode === 'update') for (const w of changed) emit(out, w);
     results.push(sortRows(out));
     lateIds.push(ids(late));
   });
@@ -457,13 +483,13 @@ describe('eventTimeWindow laws', () => {
     );
   });
 
-  it('c. incremental = recomputed: every update and complete result equals the aggregate of the records the window accepted', async () => {
+  it('c. incremental = recomputed: every update, onTimeAndLate and complete result equals the aggregate of the records the window accepted', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
           spec: fc.oneof(slidingSpec, slidingSpec, tumblingSpec),
           agg: aggKind,
-          mode: fc.constantFrom<OutputMode>('update', 'complete'),
+          mode: fc.constantFrom<OutputMode>('update', 'onTimeAndLate', 'complete'),
           delay: fc.integer({ min: 0, max: 10 }),
           lateness: fc.integer({ min: 0, max: 4 }),
           partitions: fc.integer({ min: 1, max: 3 }),
@@ -471,7 +497,8 @@ describe('eventTimeWindow laws', () => {
           extra: fc.integer({ min: 0, max: 2 }),
         }),
         async (s) => {
-          const sc: Scenario = { ...s, late: 'drop' };
+          // Complete mode has no lateness (it never closes a window).
+          const sc: Scenario = { ...s, lateness: s.mode === 'complete' ? 0 : s.lateness, late: 'drop' };
           const got = await runSluice(sc, assignerOf(sc.spec));
           const expected = simulate(sc);
           expect(got.results).toEqual(expected.results);
@@ -488,7 +515,7 @@ describe('eventTimeWindow laws', () => {
         fc.record({
           spec: sessionSpec,
           agg: aggKind,
-          mode: fc.constantFrom<OutputMode>('append', 'update', 'complete'),
+          mode: fc.constantFrom<OutputMode>('append', 'update', 'onTimeAndLate', 'complete'),
           delay: fc.integer({ min: 0, max: 10 }),
           lateness: fc.integer({ min: 0, max: 4 }),
           partitions: fc.integer({ min: 1, max: 3 }),
@@ -496,7 +523,8 @@ describe('eventTimeWindow laws', () => {
           extra: fc.integer({ min: 0, max: 2 }),
         }),
         async (s) => {
-          const sc: Scenario = { ...s, late: 'drop' };
+          // Complete mode has no lateness (it never closes a window).
+          const sc: Scenario = { ...s, lateness: s.mode === 'complete' ? 0 : s.lateness, late: 'drop' };
           const got = await runSluice(sc, assignerOf(sc.spec));
           const expected = simulate(sc);
           expect(got.results).toEqual(expected.results);
@@ -720,10 +748,12 @@ describe('eventTimeWindow regressions', () => {
   });
 
   it('whether a session record is late does not depend on the order of the records in its batch', async () => {
-    // Watermark 100 before batch 1: a@90 ([90, 100) closed) is late, whether or not a@95 came first.
-    for (const batch1 of [[ev(2, 'a', 95), ev(3, 'a', 90)], [ev(3, 'a', 90), ev(2, 'a', 95)]]) {
-      const out = await countRows({ kind: 'session', gap: 10 }, [[ev(1, 'b', 100)], batch1, [ev(4, 'zz', 1000)]], 'append', 4);
-      expect(out[3]?.filter((r) => r[0] === 'a')).toEqual([['a', 95, 105, 1]]);
+    // Watermark 100 before batch 1. a@95 opens [95, 105); a@89 ([89, 99) closed on its own) meets
+    // it, then a@84 meets a@89's: both join, whatever came first. a@70 meets nothing: late.
+    const batches = [[ev(2, 'a', 95), ev(3, 'a', 89), ev(4, 'a', 84), ev(5, 'a', 70)], [ev(5, 'a', 70), ev(4, 'a', 84), ev(3, 'a', 89), ev(2, 'a', 95)]];
+    for (const batch1 of batches) {
+      const out = await countRows({ kind: 'session', gap: 10 }, [[ev(1, 'b', 100)], batch1, [ev(6, 'zz', 1000)]], 'append', 4);
+      expect(out[3]?.filter((r) => r[0] === 'a')).toEqual([['a', 84, 105, 3]]);
     }
   });
 });

@@ -31,13 +31,13 @@ describe('eventTimeWindow', () => {
     expect(rows(out)).toEqual([[['a', 0, 10, 2], ['b', 10, 20, 1]], [['a', 10, 20, 1]], [['b', 30, 40, 1]], []]);
   });
 
-  it('complete mode emits every live window each batch; closed windows are evicted', async () => {
+  it('complete mode emits every window each batch; the watermark evicts none (the whole result table)', async () => {
     const input = [[ev('a', 1), ev('b', 12)], [ev('a', 25)], []];
     const out = await runBatches(input, counts({ outputMode: 'complete' }), { numPartitions: 1 });
     expect(rows(out)).toEqual([
       [['a', 0, 10, 1], ['b', 10, 20, 1]],
-      [['b', 10, 20, 1], ['a', 20, 30, 1]],
-      [['a', 20, 30, 1]],
+      [['a', 0, 10, 1], ['b', 10, 20, 1], ['a', 20, 30, 1]],
+      [['a', 0, 10, 1], ['b', 10, 20, 1], ['a', 20, 30, 1]],
     ]);
   });
 
