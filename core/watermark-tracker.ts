@@ -51,8 +51,9 @@ interface Tracked {
 /**
  * The event-time watermarks of a context (docs/architecture.md): for each watermarked stream,
  * `W = max event time seen - delay`, computed at the end of batch k and used by batch k + 1,
- * never decreasing; an input without records for its idle timeout stops holding the minimum back.
- * What a batch uses is fixed in its plan, so a replay sees the same watermarks.
+ * never decreasing; several combine by the {@link MultipleWatermarkPolicy} (`'min'` unless set),
+ * and an input without records for its idle timeout counts for neither policy. What a batch uses
+ * is fixed in its plan (the policy too), so a replay sees the same watermarks.
  *
  * It takes part in every batch's commit: what a batch observed moves the watermarks when the
  * batch has committed, and is dropped when it fails.

@@ -3,7 +3,7 @@ import { Level } from 'level';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, StreamingContext, union, type BatchProgress, type MultipleWatermarkPolicy } from 'sluice';
-import { getOrCreate } from 'sluice/checkpoint';
+import { formatInspection, getOrCreate, inspectCheckpoint } from 'sluice/checkpoint';
 import { decodeValue, encodeValue, type BatchPlan } from 'sluice/extend';
 import { withWatermark } from 'sluice/windows';
 import { sublevels, type CheckpointDb } from '../../checkpoint/checkpoint-layout.js';
@@ -105,6 +105,9 @@ describe('the watermark policy on a checkpoint', () => {
     ]);
     // Running with the checkpoint's policy: no warning.
     expect(warnings(await run(5, 6, { policy: 'max' }))).toEqual([]);
+    const info = await inspectCheckpoint(join(dir(), 'ckpt'));
+    expect(info).toMatchObject({ watermark: 90, watermarkPolicy: 'max' });
+    expect(formatInspection(info)).toContain("watermark:      90 (1970-01-01T00:00:00.090Z) (policy 'max')");
   });
 
   it("keeps 'max' from the logged plans when no commit has persisted state yet (checkpoint interval 3)", async () => {
@@ -118,6 +121,7 @@ describe('the watermark policy on a checkpoint', () => {
   it("treats a checkpoint written before the policy was recorded as 'min', whatever the program says", async () => {
     await run(0, 3);
     await withoutPolicy(join(dir(), 'ckpt'));
+    expect((await inspectCheckpoint(join(dir(), 'ckpt'))).watermarkPolicy).toBe('min');
     const restarted = await run(3, 5, { policy: 'max' });
     // By 'min': the slow input's 25, then 35 (by 'max' it would be 70, then 80).
     expect(watermarks(restarted)).toEqual([[3, 25], [4, 35]]);
