@@ -52,7 +52,8 @@ export interface StreamingContextOptions {
    *
    * A checkpoint records the policy it was started with and keeps it: a restart with another
    * setting runs with the checkpoint's and logs a warning (a checkpoint written before Sluice
-   * recorded it keeps `'min'`). To change it, start on a new checkpoint directory. See
+   * recorded it keeps `'min'`; one whose program had no watermarked stream takes the option). To
+   * change it, start on a new checkpoint directory. See
    * docs/watermarks-and-late-data.md.
    */
   readonly watermarkPolicy?: MultipleWatermarkPolicy;

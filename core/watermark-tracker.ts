@@ -22,8 +22,8 @@ export interface WatermarkSnapshot {
   readonly global: number | null;
   /**
    * The policy the watermarks were combined with. A restart keeps it (see
-   * {@link WatermarkTracker.setPolicy}); absent in checkpoints written before the policy was
-   * recorded, which combined by `'min'`.
+   * {@link WatermarkTracker.setPolicy}). Absent without watermarked streams, and in checkpoints
+   * written before the policy was recorded, which combined by `'min'`.
    */
   readonly policy?: MultipleWatermarkPolicy;
 }
@@ -89,14 +89,19 @@ export class WatermarkTracker implements CommitParticipant {
   snapshot(): WatermarkSnapshot {
     const streams: Record<string, { maxEventTime: number | null; watermark: number | null; lastDataAt: number | null }> = {};
     for (const [id, t] of this.#tracked) streams[String(id)] = { maxEventTime: t.maxEventTime, watermark: t.watermark, lastDataAt: t.lastDataAt };
-    return { streams, global: this.#global, policy: this.#policy };
+    return { streams, global: this.#global, ...this.#recordedPolicy() };
   }
 
   /** The state as it will be once the running batch commits: what its commit record carries. */
   pendingSnapshot(): WatermarkSnapshot {
     const streams: Record<string, { maxEventTime: number | null; watermark: number | null; lastDataAt: number | null }> = {};
     for (const [id, t] of this.#tracked) streams[String(id)] = next(t);
-    return { streams, global: this.#global, policy: this.#policy };
+    return { streams, global: this.#global, ...this.#recordedPolicy() };
+  }
+
+  /** The policy as snapshots record it: only with watermarked streams, for which alone it means something. */
+  #recordedPolicy(): { readonly policy?: MultipleWatermarkPolicy } {
+    return this.#tracked.size === 0 ? {} : { policy: this.#policy };
   }
 
   /**

@@ -27,7 +27,8 @@ export interface BatchPlan {
   readonly watermarks: Readonly<Record<string, PlannedWatermark>>;
   /**
    * How operators that read several watermarked streams combine their watermarks in this batch
-   * (the context's `watermarkPolicy`); absent in plans logged before it was recorded: `'min'`.
+   * (the context's `watermarkPolicy`). Absent without watermarked streams, and in plans logged
+   * before it was recorded, which combined by `'min'`.
    */
   readonly watermarkPolicy?: MultipleWatermarkPolicy;
   readonly ranges: readonly SourceRange[];

@@ -94,7 +94,7 @@ export class BatchRunner {
     const zeroTime = batchTime - (batchId + 1) * this.#deps.graph.batchInterval;
     const tracker = this.#deps.graph.watermarks;
     const { watermarks, global } = tracker.plan(processingTime, zeroTime);
-    return { batchId, batchTime, processingTime, watermark: global, watermarks, watermarkPolicy: tracker.policy, ranges };
+    return { batchId, batchTime, processingTime, watermark: global, watermarks, ...(tracker.active ? { watermarkPolicy: tracker.policy } : {}), ranges };
   }
 
   /** Whether any source has records in the plan. */

@@ -37,13 +37,16 @@ export async function recover(checkpointer: Checkpointer, graph: DStreamGraph, r
 /**
  * The multiple-watermark policy a checkpoint was written with (Spark keeps it in its offset log
  * for the same reason: changing it midway would move watermarks unpredictably): that of its
- * restored commit, else of the first batch it replays; `'min'` where an entry predates the
- * policy; `undefined` when the checkpoint holds no batch yet (the context's own then applies).
+ * restored commit, else of the first batch it replays. An entry with watermarks but no policy
+ * predates the policy: `'min'`. `undefined` when the checkpoint holds no batch, or its program
+ * had no watermarked stream (no policy was in force): the context's own then applies.
  */
 export function writtenWatermarkPolicy(recovery: Recovery): MultipleWatermarkPolicy | undefined {
-  if (recovery.restored !== undefined) return recovery.restored.watermarks.policy ?? 'min';
+  const restored = recovery.restored?.watermarks;
+  if (restored !== undefined) return restored.policy ?? (Object.keys(restored.streams).length === 0 ? undefined : 'min');
   const first = recovery.replay[0];
-  return first === undefined ? undefined : (first.watermarkPolicy ?? 'min');
+  if (first === undefined) return undefined;
+  return first.watermarkPolicy ?? (Object.keys(first.watermarks).length === 0 ? undefined : 'min');
 }
 
 /**

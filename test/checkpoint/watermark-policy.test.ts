@@ -30,6 +30,8 @@ interface Options {
   readonly failAt?: number;
   /** The checkpoint's directory in the test's temporary one (default 'ckpt'). */
   readonly name?: string;
+  /** Without `withWatermark` on the inputs (default: with). */
+  readonly withoutWatermarks?: boolean;
 }
 
 /** What a run saw: every progress event, and the log lines. */
@@ -51,7 +53,10 @@ async function run(from: number, to: number, options: Options = {}): Promise<See
       const logger = pino({ level: 'info' }, { write: (line: string) => void seen.logs.push(JSON.parse(line) as { level: number; msg: string }) });
       const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint, logger, ...(options.policy === undefined ? {} : { watermarkPolicy: options.policy }) });
       const rate = (name: string, first: number) =>
-        ctx.rateStream<Ev>({ name, rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 1, generate: (i) => ({ t: first + 10 * i }) }).pipe(withWatermark((e: Ev) => e.t, 0, { name }));
+      {
+        const input = ctx.rateStream<Ev>({ name, rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 1, generate: (i) => ({ t: first + 10 * i }) });
+        return options.withoutWatermarks === true ? input : input.pipe(withWatermark((e: Ev) => e.t, 0, { name }));
+      };
       rate('fast', 50)
         .pipe(union(rate('slow', 5)))
         .pipe(
@@ -128,6 +133,15 @@ describe('the watermark policy on a checkpoint', () => {
     expect(warnings(restarted)).toEqual([
       "the checkpoint was written with watermarkPolicy 'min' and keeps it: the context's 'max' is ignored. To change the policy, start on a new checkpoint directory; or set watermarkPolicy: 'min' to silence this warning.",
     ]);
+  });
+
+  it("leaves a checkpoint whose program had no watermarks to the option of one that has ('max'), without a warning", async () => {
+    await run(0, 3, { withoutWatermarks: true });
+    const restarted = await run(3, 5, { policy: 'max' });
+    // Batch 4 uses what batch 3 saw: by 'max' the fast input's 80 (by 'min' it would be 35).
+    expect(watermarks(restarted)).toEqual([[3, undefined], [4, 80]]);
+    expect(warnings(restarted)).toEqual([]);
+    expect((await inspectCheckpoint(join(dir(), 'ckpt'))).watermarkPolicy).toBe('max');
   });
 
   it('replays a failed batch with the same event-time figures and watermarks as a run that never failed', async () => {

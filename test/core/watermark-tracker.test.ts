@@ -175,6 +175,13 @@ describe('WatermarkTracker', () => {
     expect(tracker.pendingSnapshot().policy).toBe('max');
   });
 
+  it('records no policy in its snapshots without watermarked streams (none is in force)', () => {
+    const tracker = new WatermarkTracker();
+    tracker.setPolicy('max');
+    expect(tracker.snapshot()).toEqual({ streams: {}, global: null });
+    expect(tracker.pendingSnapshot()).toEqual({ streams: {}, global: null });
+  });
+
   it('keeps its policy when a snapshot is restored (the recovery sets it)', () => {
     const tracker = trackerOf({ delay: 0, idleTimeout: undefined });
     tracker.setPolicy('max');
