@@ -59,8 +59,9 @@ export interface BatchContext {
   readonly defaultParallelism: number;
   /**
    * The watermark of the watermarked streams with these node ids, as planned for this batch,
-   * combined by the context's `watermarkPolicy`: by `'min'` the minimum over the active ones, by
-   * `'max'` the maximum (all idle: the maximum); `undefined` before they have seen events.
+   * combined by the context's `watermarkPolicy` (see `combineWatermarks`): by `'min'` the minimum
+   * over the active ones, by `'max'` the maximum over those that have seen an event (all idle: the
+   * maximum of them all); `undefined` before they have seen events.
    */
   watermarkOf(ids: readonly number[]): Time | undefined;
   /**
