@@ -10,7 +10,9 @@ export type GetOrCreateOptions = LevelCheckpointOptions;
  * replay of the logged batches after it); otherwise the context starts fresh. `build` receives the
  * checkpoint (`levelCheckpoint(directory, options)`), must create the context with it as its
  * `checkpoint` option, and must define the same graph every time: the checkpoint checks that it
- * does (`CHECKPOINT_INCOMPATIBLE`).
+ * does (`CHECKPOINT_INCOMPATIBLE`). The context's own options (`watermarkPolicy`, `onError`, ...)
+ * go on the context `build` creates; a checkpoint keeps the `watermarkPolicy` it was started with
+ * (a restart with another logs a warning and keeps the checkpoint's).
  *
  * @throws TypeError or RangeError for a bad directory or options (before `build` runs).
  * @throws TypeError when the context `build` returns does not use the checkpoint it was given.

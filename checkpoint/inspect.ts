@@ -1,5 +1,5 @@
 import { Level } from 'level';
-import { SluiceError } from 'sluice';
+import { SluiceError, type MultipleWatermarkPolicy } from 'sluice';
 import { decodeValue, type BatchPlan, type GraphFingerprint, type Offset } from 'sluice/extend';
 import { batchIdOf, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
 import { corrupt, isCorruption, openFailed, rootCause, unavailable } from './checkpoint-errors.js';
@@ -38,6 +38,12 @@ export interface CheckpointInspection {
    * if any stream has one; the next batch's is computed from the events up to that batch.
    */
   readonly watermark: number | undefined;
+  /**
+   * How the checkpoint combines several watermarks (the `watermarkPolicy` a restart keeps), as
+   * its last commit recorded it: `'min'` for a commit written before the policy was recorded,
+   * `undefined` before the first commit.
+   */
+  readonly watermarkPolicy: MultipleWatermarkPolicy | undefined;
   /**
    * What the program that last wrote the checkpoint recorded of itself: its batch interval, its
    * sources and every stateful operator with what its state means (see `checkCompatibility`).
@@ -169,6 +175,7 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
     operators: await stateSizes(db, directory, stateful),
     sources: record === undefined ? [] : sources.filter((name) => name in record.offsets).map((name) => ({ name, offset: record.offsets[name] as Offset })),
     watermark: record?.watermarks.global ?? undefined,
+    watermarkPolicy: record === undefined ? undefined : (record.watermarks.policy ?? 'min'),
   };
 }
 
@@ -249,7 +256,7 @@ export function formatInspection(info: CheckpointInspection): string {
     `Checkpoint ${info.directory} (format ${info.format}, batch interval ${info.batchIntervalMs} ms, zero time ${timeOf(info.zeroTime)})`,
     `  last committed: ${committed} (${persisted})`,
     `  pending:        ${info.pending.length === 0 ? 'none' : `batches ${info.pending.join(', ')} (logged, not committed: replayed on restart)`}`,
-    `  watermark:      ${info.watermark === undefined ? 'none' : timeOf(info.watermark)}`,
+    `  watermark:      ${info.watermark === undefined ? 'none' : timeOf(info.watermark)}${info.watermark === undefined || info.watermarkPolicy === undefined ? '' : ` (policy '${info.watermarkPolicy}')`}`,
     `  sources:        ${list(info.sources.map((s) => `${s.name} at ${JSON.stringify(s.offset)}`))}`,
     `  operators:      ${list(info.operators.map((o) => `${o.id} (${o.kind}): ${o.keys === undefined ? '' : `${o.keys} keys, `}${o.rows} rows, ${o.bytes} bytes`))}`,
     ...(info.verified === undefined ? [] : [`  verified:       every block checksum, and ${info.verified.entries} entries read and decoded: no damage`]),

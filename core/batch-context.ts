@@ -34,6 +34,16 @@ export interface OperatorProgress {
   readonly alreadyWritten?: boolean;
 }
 
+/** What a watermarked stream saw of its records' event times in one batch (at least one record). */
+export interface ObservedEventTimes {
+  /** Records with an event time. */
+  readonly count: number;
+  readonly min: number;
+  readonly max: number;
+  /** The mean event time. */
+  readonly mean: number;
+}
+
 /**
  * Everything an operator may depend on while it computes one batch. All of it is fixed in the
  * batch's plan before computing, so a re-run of the batch sees the same values.
@@ -54,12 +64,17 @@ export interface BatchContext {
   /** The default number of partitions for keyed operators. */
   readonly defaultParallelism: number;
   /**
-   * The watermark of the watermarked streams with these node ids, as planned for this batch: the
-   * minimum over the active ones (all idle: the maximum); `undefined` before they have seen events.
+   * The watermark of the watermarked streams with these node ids, as planned for this batch,
+   * combined by the context's `watermarkPolicy` (see `combineWatermarks`): by `'min'` the minimum
+   * over the active ones, by `'max'` the maximum over those that have seen an event (all idle: the
+   * maximum of them all); `undefined` before they have seen events.
    */
   watermarkOf(ids: readonly number[]): Time | undefined;
-  /** Records the largest event time a watermarked stream saw in this batch (`null`: no record). */
-  observeEventTime(id: number, maxEventTime: number | null): void;
+  /**
+   * Records the largest event time a watermarked stream saw in this batch (`null`: no record),
+   * and, for the batch's progress event, what its records' event times were (`observed`).
+   */
+  observeEventTime(id: number, maxEventTime: number | null, observed?: ObservedEventTimes): void;
   /**
    * Adds an operator's figures to the batch's progress event. A function is called once the
    * batch has committed, for figures only known then (the state rows after the commit).

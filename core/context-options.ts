@@ -5,6 +5,7 @@ import type { OnError } from './error-policy.js';
 import type { Executor } from './scheduler/executor.js';
 import type { StateBackend } from './state-port.js';
 import type { DurationLike } from './time.js';
+import type { MultipleWatermarkPolicy } from './watermark-tracker.js';
 
 /** Options of a `StreamingContext`. */
 export interface StreamingContextOptions {
@@ -41,6 +42,21 @@ export interface StreamingContextOptions {
    * record, `'deadLetter'` also sends it to `ctx.deadLetters`. See docs/errors-and-bad-records.md.
    */
   readonly onError?: OnError;
+  /**
+   * How the watermarks of several watermarked streams combine (Structured Streaming's
+   * `spark.sql.streaming.multipleWatermarkPolicy`), in the global watermark and in every operator
+   * that reads several (after a `union` or a join). `'min'` (default): the slowest active stream's,
+   * so that no stream's records come late because another runs ahead. `'max'`: the fastest active
+   * stream's, so that results do not wait for a slow stream, whose records then may be late
+   * (dropped or sent to the side output). Idle streams count for neither.
+   *
+   * A checkpoint records the policy it was started with and keeps it: a restart with another
+   * setting runs with the checkpoint's and logs a warning (a checkpoint written before Sluice
+   * recorded it keeps `'min'`; one whose program had no watermarked stream takes the option). To
+   * change it, start on a new checkpoint directory. See
+   * docs/watermarks-and-late-data.md.
+   */
+  readonly watermarkPolicy?: MultipleWatermarkPolicy;
 }
 
 /** Options of `StreamingContext.stop`. */
@@ -67,4 +83,17 @@ export function checkpointerOf(options: StreamingContextOptions): Checkpointer |
     throw new TypeError("StreamingContext: a checkpointed context keeps its operators' state in the checkpoint, so that a restart restores it exactly once; remove the stateBackend option (or the checkpoint).");
   }
   return checkpoint.createCheckpointer();
+}
+
+/**
+ * The context's `watermarkPolicy` option, checked (default `'min'`).
+ *
+ * @throws TypeError when it is neither `'min'` nor `'max'`.
+ */
+export function watermarkPolicyOf(options: StreamingContextOptions): MultipleWatermarkPolicy {
+  const policy: unknown = options.watermarkPolicy ?? 'min';
+  if (policy !== 'min' && policy !== 'max') {
+    throw new TypeError(`StreamingContext: watermarkPolicy must be 'min' (follow the slowest watermarked stream) or 'max' (follow the fastest), got ${JSON.stringify(policy) ?? String(policy)}.`);
+  }
+  return policy;
 }

@@ -18,6 +18,28 @@ export interface SourceProgress {
   readonly endOffset: Offset;
 }
 
+/**
+ * The event times of one watermarked stream's records in one batch, and its watermark
+ * (Structured Streaming's `eventTime` in `StreamingQueryProgress`), in ms. `min`, `max` and `avg`
+ * are `undefined` when the batch had no records from the stream.
+ */
+export interface EventTimeStats {
+  /** The watermarked stream: the `name` given to `withWatermark`, or `withWatermark#<id>`. */
+  readonly stream: string;
+  /** The batch's records that got an event time from the stream. */
+  readonly count: number;
+  /** The earliest event time. */
+  readonly min: Time | undefined;
+  /** The latest event time: with the stream's delay, what the next batch's watermark follows. */
+  readonly max: Time | undefined;
+  /** The mean event time (it may fall between two ms). */
+  readonly avg: number | undefined;
+  /** The stream's own watermark in force for the batch (`undefined` before it has seen an event). */
+  readonly watermark: Time | undefined;
+  /** Whether the stream was idle when the batch was planned (then it held back no operator's watermark). */
+  readonly idle: boolean;
+}
+
 /** The figures of one completed batch (Spark's `BatchInfo` / `StreamingQueryProgress`). */
 export interface BatchProgress {
   readonly batchId: number;
@@ -33,8 +55,13 @@ export interface BatchProgress {
   readonly processingTimeMs: number;
   /** Scheduling delay plus processing time. */
   readonly totalDelayMs: number;
-  /** The event-time watermark the batch used, if any stream has one. */
+  /**
+   * The global event-time watermark the batch used, if any stream has one: every watermarked
+   * stream's combined by the context's `watermarkPolicy`.
+   */
   readonly watermark: Time | undefined;
+  /** Per watermarked stream, in graph order: its records' event times and its watermark (empty without one). */
+  readonly eventTime: readonly EventTimeStats[];
   /** Records dropped as late, over all operators. */
   readonly lateRecordsDropped: number;
   /** Records operators dropped because their user function could not handle them (`onError: 'skip'`). */
@@ -43,6 +70,15 @@ export interface BatchProgress {
   readonly numDeadLetteredRecords: number;
   /** What each stateful or windowed operator reported. */
   readonly operators: readonly OperatorProgress[];
+}
+
+/**
+ * The event-time part of a batch's debug summary in the log: the watermark and the per-stream
+ * event times, left out for a context without watermarks.
+ */
+export function watermarkLogFields(progress: BatchProgress): { readonly watermark?: Time; readonly eventTime?: readonly EventTimeStats[] } {
+  if (progress.eventTime.length === 0) return {};
+  return { ...(progress.watermark === undefined ? {} : { watermark: progress.watermark }), eventTime: progress.eventTime };
 }
 
 /** Everything a listener is told, as a discriminated union on `type`. */

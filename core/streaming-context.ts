@@ -10,7 +10,7 @@ import { DeadLetterDStream } from './dead-letter-dstream.js';
 import type { DStream } from './dstream.js';
 import { checkOnError, type DeadLetter } from './error-policy.js';
 import { SluiceError, messageOf } from './errors.js';
-import { ListenerBus, type StreamingListener } from './events.js';
+import { ListenerBus, watermarkLogFields, type StreamingListener } from './events.js';
 import { DStreamGraph, type ContextState } from './graph.js';
 import { silentLogger } from './logger.js';
 import type { CheckpointStorage, Checkpointer, Recovery } from './checkpoint-port.js';
@@ -26,7 +26,7 @@ import { QueueSource, type QueueSourceOptions } from './sources/queue-source.js'
 import { RateSource, type RateRecord, type RateSourceOptions } from './sources/rate-source.js';
 import { SocketSource, type SocketSourceOptions } from './sources/socket-source.js';
 import type { Source } from './sources/source.js';
-import { checkpointerOf, type StopOptions, type StreamingContextOptions } from './context-options.js';
+import { checkpointerOf, watermarkPolicyOf, type StopOptions, type StreamingContextOptions } from './context-options.js';
 import { handleStopSignals } from './stop-signals.js';
 import { parsePositiveDuration, time, type Duration, type Time } from './time.js';
 
@@ -84,6 +84,7 @@ export class StreamingContext {
       stateBackend: checkpointer?.stateBackend ?? options.stateBackend,
       onError: checkOnError('StreamingContext', options.onError),
     });
+    this.#graph.watermarks.setPolicy(watermarkPolicyOf(options));
     this.#bus = new ListenerBus(this.logger);
     this.#termination = new Promise<void>((resolve, reject) => {
       this.#terminate = (error) => {
@@ -432,7 +433,7 @@ export class StreamingContext {
       if (onlyWithData && !BatchRunner.hasData(plan)) return false;
       this.#bus.emit({ type: 'batchStarted', batchId, batchTime, schedulingDelayMs: Math.max(0, startedAt - batchTime) });
       const { progress, postCommitFailure } = await runner.run(plan, startedAt);
-      this.logger.debug({ batchId, batchTime, records: progress.numInputRecords, processingTimeMs: progress.processingTimeMs, schedulingDelayMs: progress.schedulingDelayMs }, 'batch completed');
+      this.logger.debug({ batchId, batchTime, records: progress.numInputRecords, processingTimeMs: progress.processingTimeMs, schedulingDelayMs: progress.schedulingDelayMs, ...watermarkLogFields(progress) }, 'batch completed');
       this.#bus.emit({ type: 'batchCompleted', progress });
       if (postCommitFailure === undefined) return true;
       this.#fail(postCommitFailure, 'a batch committed, but completing its commit failed; stopping the streaming context');

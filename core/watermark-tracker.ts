@@ -9,10 +9,23 @@ export interface WatermarkPolicy {
   readonly idleTimeout: number | undefined;
 }
 
+/**
+ * How an operator that reads several watermarked streams, and the global watermark, combine their
+ * watermarks (Structured Streaming's `spark.sql.streaming.multipleWatermarkPolicy`): `'min'`
+ * follows the slowest active stream, `'max'` the fastest. See {@link combineWatermarks}.
+ */
+export type MultipleWatermarkPolicy = 'min' | 'max';
+
 /** The committed watermark state of a context, for checkpoints: per node id, and the global one. */
 export interface WatermarkSnapshot {
   readonly streams: Readonly<Record<string, { readonly maxEventTime: number | null; readonly watermark: number | null; readonly lastDataAt: number | null }>>;
   readonly global: number | null;
+  /**
+   * The policy the watermarks were combined with. A restart keeps it (see
+   * {@link WatermarkTracker.setPolicy}). Absent without watermarked streams, and in checkpoints
+   * written before the policy was recorded, which combined by `'min'`.
+   */
+  readonly policy?: MultipleWatermarkPolicy;
 }
 
 /** One watermarked stream's watermark as recorded in a batch plan. */
@@ -38,8 +51,9 @@ interface Tracked {
 /**
  * The event-time watermarks of a context (docs/architecture.md): for each watermarked stream,
  * `W = max event time seen - delay`, computed at the end of batch k and used by batch k + 1,
- * never decreasing; an input without records for its idle timeout stops holding the minimum back.
- * What a batch uses is fixed in its plan, so a replay sees the same watermarks.
+ * never decreasing; several combine by the {@link MultipleWatermarkPolicy} (`'min'` unless set),
+ * and an input without records for its idle timeout counts for neither policy. What a batch uses
+ * is fixed in its plan (the policy too), so a replay sees the same watermarks.
  *
  * It takes part in every batch's commit: what a batch observed moves the watermarks when the
  * batch has committed, and is dropped when it fails.
@@ -48,6 +62,20 @@ export class WatermarkTracker implements CommitParticipant {
   readonly name = 'watermarks';
   readonly #tracked = new Map<number, Tracked>();
   #global: number | null = null;
+  #policy: MultipleWatermarkPolicy = 'min';
+
+  /** How several watermarks combine (default `'min'`): the context's option, or its checkpoint's. */
+  get policy(): MultipleWatermarkPolicy {
+    return this.#policy;
+  }
+
+  /**
+   * Sets how several watermarks combine from the next plan on: the context's `watermarkPolicy`
+   * option when it is built, then the checkpoint's own when it resumes one.
+   */
+  setPolicy(policy: MultipleWatermarkPolicy): void {
+    this.#policy = policy;
+  }
 
   /**
    * Registers the watermarked stream with node id `id`. Its batches must carry each record's event
@@ -61,17 +89,25 @@ export class WatermarkTracker implements CommitParticipant {
   snapshot(): WatermarkSnapshot {
     const streams: Record<string, { maxEventTime: number | null; watermark: number | null; lastDataAt: number | null }> = {};
     for (const [id, t] of this.#tracked) streams[String(id)] = { maxEventTime: t.maxEventTime, watermark: t.watermark, lastDataAt: t.lastDataAt };
-    return { streams, global: this.#global };
+    return { streams, global: this.#global, ...this.#recordedPolicy() };
   }
 
   /** The state as it will be once the running batch commits: what its commit record carries. */
   pendingSnapshot(): WatermarkSnapshot {
     const streams: Record<string, { maxEventTime: number | null; watermark: number | null; lastDataAt: number | null }> = {};
     for (const [id, t] of this.#tracked) streams[String(id)] = next(t);
-    return { streams, global: this.#global };
+    return { streams, global: this.#global, ...this.#recordedPolicy() };
   }
 
-  /** Restores a {@link WatermarkTracker.snapshot} (streams it does not know are ignored). */
+  /** The policy as snapshots record it: only with watermarked streams, for which alone it means something. */
+  #recordedPolicy(): { readonly policy?: MultipleWatermarkPolicy } {
+    return this.#tracked.size === 0 ? {} : { policy: this.#policy };
+  }
+
+  /**
+   * Restores a {@link WatermarkTracker.snapshot} (streams it does not know are ignored). The
+   * policy is not restored here: the recovery sets it ({@link WatermarkTracker.setPolicy}).
+   */
   restore(snapshot: WatermarkSnapshot): void {
     for (const [id, saved] of Object.entries(snapshot.streams)) {
       const t = this.#tracked.get(Number(id));
@@ -93,7 +129,10 @@ export class WatermarkTracker implements CommitParticipant {
     return this.#tracked.has(id);
   }
 
-  /** The watermarks for a batch planned at `processingTime`, and the global one (the minimum). */
+  /**
+   * The watermarks for a batch planned at `processingTime`, and the global one: all of them
+   * combined by the policy ({@link combineWatermarks}), never below the global one planned before.
+   */
   plan(processingTime: number, zeroTime: number): { readonly watermarks: Readonly<Record<string, PlannedWatermark>>; readonly global: Time | undefined } {
     const watermarks: Record<string, PlannedWatermark> = {};
     for (const [id, t] of this.#tracked) {
@@ -101,7 +140,7 @@ export class WatermarkTracker implements CommitParticipant {
       const idle = timeout !== undefined && processingTime - (t.lastDataAt ?? zeroTime) >= timeout;
       watermarks[String(id)] = { value: t.watermark, idle };
     }
-    const combined = combineWatermarks(Object.values(watermarks));
+    const combined = combineWatermarks(Object.values(watermarks), this.#policy);
     if (combined !== undefined) this.#global = Math.max(this.#global ?? combined, combined);
     return { watermarks, global: (this.#global ?? undefined) as Time | undefined };
   }
@@ -156,15 +195,18 @@ function clearStaged(t: Tracked): void {
 }
 
 /**
- * The watermark of several inputs: the minimum over the active ones; when all are idle, the
- * maximum; `undefined` while an active input has seen no event.
+ * The watermark of several inputs. By `'min'` (the default): the minimum over the active ones,
+ * `undefined` while an active input has seen no event. By `'max'`: the maximum over the active
+ * ones that have seen an event, `undefined` while none has. Idle inputs count for neither, unless
+ * all are idle: then, by either policy, the maximum of their known watermarks.
  */
-export function combineWatermarks(inputs: readonly PlannedWatermark[]): number | undefined {
+export function combineWatermarks(inputs: readonly PlannedWatermark[], policy: MultipleWatermarkPolicy = 'min'): number | undefined {
   if (inputs.length === 0) return undefined;
   const active = inputs.filter((w) => !w.idle);
-  if (active.length === 0) {
-    const known = inputs.flatMap((w) => (w.value === null ? [] : [w.value]));
-    return known.length === 0 ? undefined : Math.max(...known);
+  if (active.length === 0 || policy === 'max') {
+    let max: number | undefined;
+    for (const w of active.length === 0 ? inputs : active) if (w.value !== null) max = Math.max(max ?? w.value, w.value);
+    return max;
   }
   let min = Number.POSITIVE_INFINITY;
   for (const w of active) {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Batch } from '../batch.js';
-import type { BatchContext, InputRead, OperatorProgress } from '../batch-context.js';
+import type { BatchContext, InputRead, ObservedEventTimes, OperatorProgress } from '../batch-context.js';
 import { SluiceError } from '../errors.js';
 import { RecordErrors } from '../error-policy.js';
 import type { BatchPlan } from './batch-plan.js';
@@ -19,6 +19,8 @@ export class BatchContextImpl implements BatchContext {
   readonly defaultParallelism: number;
   readonly operators: (OperatorProgress | (() => OperatorProgress))[] = [];
   readonly recordErrors: RecordErrors;
+  /** What each watermarked stream saw of its records' event times, by node id (for the progress event). */
+  readonly eventTimes = new Map<number, ObservedEventTimes>();
   readonly #memo = new Map<number, Promise<Batch<unknown> | undefined>>();
   readonly #inputs: ReadonlyMap<number, InputRead>;
   readonly #plan: BatchPlan;
@@ -47,11 +49,12 @@ export class BatchContextImpl implements BatchContext {
       const w = this.#plan.watermarks[String(id)];
       return w === undefined ? [] : [w];
     });
-    return combineWatermarks(planned) as Time | undefined;
+    return combineWatermarks(planned, this.#plan.watermarkPolicy) as Time | undefined;
   }
 
-  observeEventTime(id: number, maxEventTime: number | null): void {
+  observeEventTime(id: number, maxEventTime: number | null, observed?: ObservedEventTimes): void {
     this.#tracker.observe(id, maxEventTime, this.processingTime);
+    if (observed !== undefined && observed.count > 0) this.eventTimes.set(id, merge(this.eventTimes.get(id), observed));
   }
 
   reportOperator(progress: OperatorProgress | (() => OperatorProgress)): void {
@@ -74,4 +77,11 @@ export class BatchContextImpl implements BatchContext {
     }
     return read;
   }
+}
+
+/** Two observations of one stream in one batch as one (a stream computes once per batch: rarely more than one). */
+function merge(a: ObservedEventTimes | undefined, b: ObservedEventTimes): ObservedEventTimes {
+  if (a === undefined) return b;
+  const count = a.count + b.count;
+  return { count, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max), mean: a.mean + ((b.mean - a.mean) * b.count) / count };
 }

@@ -1,6 +1,6 @@
 import type { Offset } from '../sources/source.js';
 import type { Time } from '../time.js';
-import type { PlannedWatermark } from '../watermark-tracker.js';
+import type { MultipleWatermarkPolicy, PlannedWatermark } from '../watermark-tracker.js';
 
 /** The range one source contributes to a batch. */
 export interface SourceRange {
@@ -18,9 +18,18 @@ export interface BatchPlan {
   readonly batchTime: Time;
   /** The processing time read from the clock when the batch was planned. */
   readonly processingTime: Time;
-  /** The global event-time watermark: the minimum over the watermarked streams (none until one has). */
+  /**
+   * The global event-time watermark: the watermarked streams' combined by the policy (none until
+   * one has).
+   */
   readonly watermark: Time | undefined;
   /** Each watermarked stream's watermark, by node id. */
   readonly watermarks: Readonly<Record<string, PlannedWatermark>>;
+  /**
+   * How operators that read several watermarked streams combine their watermarks in this batch
+   * (the context's `watermarkPolicy`). Absent without watermarked streams, and in plans logged
+   * before it was recorded, which combined by `'min'`.
+   */
+  readonly watermarkPolicy?: MultipleWatermarkPolicy;
   readonly ranges: readonly SourceRange[];
 }

@@ -1,15 +1,16 @@
 import type { Logger } from 'pino';
 import { Batch } from '../batch.js';
-import type { InputRead, OperatorProgress } from '../batch-context.js';
+import type { InputRead, ObservedEventTimes, OperatorProgress } from '../batch-context.js';
 import type { Clock } from '../clock/clock.js';
 import type { CommitRecord } from '../checkpoint-port.js';
 import { abortBatch, commitBatch } from '../commit/commit-batch.js';
 import { SluiceError, messageOf } from '../errors.js';
-import type { BatchProgress, SourceProgress } from '../events.js';
-import type { DStreamGraph } from '../graph.js';
+import type { BatchProgress, EventTimeStats, SourceProgress } from '../events.js';
+import type { DStreamGraph, GraphNode } from '../graph.js';
 import { InputDStream } from '../sources/input-dstream.js';
 import { offsetEquals, type Offset } from '../sources/source.js';
 import { time, type Time } from '../time.js';
+import type { MultipleWatermarkPolicy } from '../watermark-tracker.js';
 import { BatchContextImpl } from './batch-context-impl.js';
 import type { BatchPlan } from './batch-plan.js';
 import type { Executor } from './executor.js';
@@ -59,6 +60,21 @@ export class BatchRunner {
     this.#deps.graph.watermarks.restore(record.watermarks);
   }
 
+  /**
+   * Keeps the multiple-watermark policy the checkpoint at `location` was written with, warning
+   * when the context's `watermarkPolicy` option asks for another.
+   */
+  resumeWatermarkPolicy(policy: MultipleWatermarkPolicy, location: string): void {
+    const tracker = this.#deps.graph.watermarks;
+    if (tracker.policy !== policy) {
+      this.#deps.logger.warn(
+        { checkpoint: location, watermarkPolicy: policy, option: tracker.policy },
+        `the checkpoint was written with watermarkPolicy '${policy}' and keeps it: the context's '${tracker.policy}' is ignored. To change the policy, start on a new checkpoint directory; or set watermarkPolicy: '${policy}' to silence this warning.`,
+      );
+    }
+    tracker.setPolicy(policy);
+  }
+
   /** The offset source `i` stands at. */
   offsetOf(i: number): Offset {
     return this.#offsets[i] as Offset;
@@ -76,8 +92,9 @@ export class BatchRunner {
       ranges.push({ source: input.sourceName, start, end });
     }
     const zeroTime = batchTime - (batchId + 1) * this.#deps.graph.batchInterval;
-    const { watermarks, global } = this.#deps.graph.watermarks.plan(processingTime, zeroTime);
-    return { batchId, batchTime, processingTime, watermark: global, watermarks, ranges };
+    const tracker = this.#deps.graph.watermarks;
+    const { watermarks, global } = tracker.plan(processingTime, zeroTime);
+    return { batchId, batchTime, processingTime, watermark: global, watermarks, ...(tracker.active ? { watermarkPolicy: tracker.policy } : {}), ranges };
   }
 
   /** Whether any source has records in the plan. */
@@ -138,6 +155,7 @@ export class BatchRunner {
       processingTimeMs,
       totalDelayMs: schedulingDelayMs + processingTimeMs,
       watermark: plan.watermark,
+      eventTime: eventTimeStats(plan, bc.eventTimes, this.#deps.graph.nodes),
       lateRecordsDropped: operators.reduce((n, o) => n + (o.lateRecordsDropped ?? 0), 0),
       numSkippedRecords: operators.reduce((n, o) => n + (o.skippedRecords ?? 0), 0),
       numDeadLetteredRecords: operators.reduce((n, o) => n + (o.deadLetteredRecords ?? 0), 0),
@@ -196,6 +214,27 @@ export class BatchRunner {
       throw new SluiceError('SOURCE_FAILED', `Source ${input.sourceName} failed to ${what}: ${messageOf(error)}`, { source: input.sourceName, batchId, batchTime, cause: error });
     }
   }
+}
+
+/**
+ * The event-time figures of a batch's progress event: one entry per watermarked stream of the
+ * plan, in node order, with what the stream observed (nothing when it had no records) and its
+ * planned watermark.
+ */
+function eventTimeStats(plan: BatchPlan, observed: ReadonlyMap<number, ObservedEventTimes>, nodes: readonly GraphNode[]): EventTimeStats[] {
+  return Object.entries(plan.watermarks).map(([key, planned]) => {
+    const id = Number(key);
+    const seen = observed.get(id);
+    return {
+      stream: nodes.find((node) => node.id === id)?.describe ?? `node #${key}`,
+      count: seen?.count ?? 0,
+      min: seen?.min as Time | undefined,
+      max: seen?.max as Time | undefined,
+      avg: seen?.mean,
+      watermark: (planned.value ?? undefined) as Time | undefined,
+      idle: planned.idle,
+    };
+  });
 }
 
 /** The operators' own figures with the records each skipped or dead-lettered merged in (one entry per operator). */

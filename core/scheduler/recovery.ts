@@ -3,6 +3,7 @@ import { SluiceError } from '../errors.js';
 import type { DStreamGraph } from '../graph.js';
 import { InputDStream } from '../sources/input-dstream.js';
 import { offsetEquals } from '../sources/source.js';
+import type { MultipleWatermarkPolicy } from '../watermark-tracker.js';
 import type { BatchRunner } from './batch-runner.js';
 
 /** The fingerprint of a graph: what a checkpoint checks before it lets a program resume it. */
@@ -18,8 +19,9 @@ export function fingerprintOf(graph: DStreamGraph): GraphFingerprint {
 }
 
 /**
- * Asks the checkpoint where to resume, and restores the sources' offsets and the watermarks. Runs
- * before the sources start, so that a refused checkpoint lets no source connect or write.
+ * Asks the checkpoint where to resume, and restores the sources' offsets, the watermarks and the
+ * policy that combines them. Runs before the sources start, so that a refused checkpoint lets no
+ * source connect or write.
  *
  * @returns the recovery, or `undefined` for a fresh checkpoint.
  * @throws the checkpointer's own codes for an incompatible or corrupt checkpoint.
@@ -27,7 +29,24 @@ export function fingerprintOf(graph: DStreamGraph): GraphFingerprint {
 export async function recover(checkpointer: Checkpointer, graph: DStreamGraph, runner: BatchRunner, zeroTime: number): Promise<Recovery | undefined> {
   const recovery = await checkpointer.recover(fingerprintOf(graph), zeroTime);
   if (recovery?.restored !== undefined) runner.restore(recovery.restored);
+  const policy = recovery === undefined ? undefined : writtenWatermarkPolicy(recovery);
+  if (policy !== undefined) runner.resumeWatermarkPolicy(policy, checkpointer.location);
   return recovery;
+}
+
+/**
+ * The multiple-watermark policy a checkpoint was written with (Spark keeps it in its offset log
+ * for the same reason: changing it midway would move watermarks unpredictably): that of its
+ * restored commit, else of the first batch it replays. An entry with watermarks but no policy
+ * predates the policy: `'min'`. `undefined` when the checkpoint holds no batch, or its program
+ * had no watermarked stream (no policy was in force): the context's own then applies.
+ */
+export function writtenWatermarkPolicy(recovery: Recovery): MultipleWatermarkPolicy | undefined {
+  const restored = recovery.restored?.watermarks;
+  if (restored !== undefined) return restored.policy ?? (Object.keys(restored.streams).length === 0 ? undefined : 'min');
+  const first = recovery.replay[0];
+  if (first === undefined) return undefined;
+  return first.watermarkPolicy ?? (Object.keys(first.watermarks).length === 0 ? undefined : 'min');
 }
 
 /**

@@ -55,6 +55,7 @@ describe('inspectCheckpoint', () => {
       sources: [{ name: 'rate', offset: { rows: 20, startTime: 0 } }],
       // Batch 4 ran with the watermark of the 16 records before it: 1500 - 500.
       watermark: 1000,
+      watermarkPolicy: 'min',
     });
     expect(info.operators).toEqual([{ id: 'counts', kind: 'updateStateByKey', keys: 3, rows: 3, bytes: expect.any(Number) as unknown }]);
     expect(info.operators[0]?.bytes).toBeGreaterThan(0);
@@ -115,7 +116,7 @@ describe('inspectCheckpoint', () => {
   it('reports an empty checkpoint: nothing committed, no watermark', async () => {
     await run(0);
     const info = await inspectCheckpoint(checkpoint());
-    expect(info).toMatchObject({ lastCommitted: undefined, lastPersisted: undefined, pending: [], operators: [], sources: [], watermark: undefined });
+    expect(info).toMatchObject({ lastCommitted: undefined, lastPersisted: undefined, pending: [], operators: [], sources: [], watermark: undefined, watermarkPolicy: undefined });
   });
 
   it('refuses a checkpoint a running context holds: CHECKPOINT_UNAVAILABLE, saying so', async () => {
@@ -140,7 +141,7 @@ describe('inspectCheckpoint', () => {
       `Checkpoint ${checkpoint()} (format 2, batch interval 1000 ms, zero time 0 (1970-01-01T00:00:00.000Z))`,
       '  last committed: batch 4 at 5000 (1970-01-01T00:00:05.000Z) (state persisted at batch 4)',
       '  pending:        none',
-      '  watermark:      1000 (1970-01-01T00:00:01.000Z)',
+      "  watermark:      1000 (1970-01-01T00:00:01.000Z) (policy 'min')",
       '  sources:        rate at {"rows":20,"startTime":0}',
       expect.stringMatching(/^ {2}operators: {6}counts \(updateStateByKey\): 3 keys, 3 rows, \d+ bytes$/) as unknown,
     ]);

@@ -68,6 +68,36 @@ describe('combineWatermarks', () => {
   });
 });
 
+describe("combineWatermarks by 'max'", () => {
+  it('is the maximum of the active inputs that have seen an event', () => {
+    expect(combineWatermarks([wm(7), wm(3), wm(5)], 'max')).toBe(7);
+    expect(combineWatermarks([wm(7), wm(null)], 'max')).toBe(7);
+    expect(combineWatermarks([wm(null), wm(null)], 'max')).toBeUndefined();
+    expect(combineWatermarks([], 'max')).toBeUndefined();
+  });
+
+  it('leaves idle inputs out, unless all are idle', () => {
+    expect(combineWatermarks([wm(3), wm(9, true)], 'max')).toBe(3);
+    expect(combineWatermarks([wm(null), wm(9, true)], 'max')).toBeUndefined();
+    expect(combineWatermarks([wm(3, true), wm(9, true)], 'max')).toBe(9);
+  });
+
+  it("is defined whenever 'min' is, and never below it, whatever the order (property)", () => {
+    const input = fc.record({ value: fc.option(fc.integer({ min: -50, max: 50 })), idle: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(input, { maxLength: 6 }), (inputs) => {
+        const max = combineWatermarks(inputs, 'max');
+        const min = combineWatermarks(inputs, 'min');
+        const active = inputs.filter((w) => !w.idle);
+        const known = (active.length > 0 ? active : inputs).flatMap((w) => (w.value === null ? [] : [w.value]));
+        expect(max).toBe(known.length === 0 ? undefined : Math.max(...known));
+        if (min !== undefined) expect(max).toBeGreaterThanOrEqual(min);
+        expect(combineWatermarks([...inputs].reverse(), 'max')).toBe(max);
+      }),
+    );
+  });
+});
+
 describe('WatermarkTracker', () => {
   it('is inactive until a stream registers', () => {
     const tracker = new WatermarkTracker();
@@ -130,6 +160,33 @@ describe('WatermarkTracker', () => {
     batch(tracker, 3000, { 1: 40, 2: 10 });
     expect(tracker.plan(4999, 0).watermarks).toEqual({ '1': wm(40), '2': wm(10) });
     expect(tracker.plan(5000, 0).watermarks).toEqual({ '1': wm(40, true), '2': wm(10) });
+  });
+
+  it("by 'max', plans the global watermark of the fastest active stream, and records the policy in its snapshots", () => {
+    const tracker = trackerOf({ delay: 0, idleTimeout: undefined }, { delay: 0, idleTimeout: undefined });
+    expect(tracker.policy).toBe('min');
+    tracker.setPolicy('max');
+    expect(batch(tracker, 1000, { 1: 5 }).global).toBeUndefined();
+    // Stream 2 has seen no event: by 'max' it does not hold the global watermark back.
+    expect(batch(tracker, 2000, { 2: 40 }).global).toBe(5);
+    expect(tracker.plan(3000, 0).global).toBe(40);
+    expect(tracker.snapshot()).toMatchObject({ global: 40, policy: 'max' });
+    tracker.observe(1, 50, 3000);
+    expect(tracker.pendingSnapshot().policy).toBe('max');
+  });
+
+  it('records no policy in its snapshots without watermarked streams (none is in force)', () => {
+    const tracker = new WatermarkTracker();
+    tracker.setPolicy('max');
+    expect(tracker.snapshot()).toEqual({ streams: {}, global: null });
+    expect(tracker.pendingSnapshot()).toEqual({ streams: {}, global: null });
+  });
+
+  it('keeps its policy when a snapshot is restored (the recovery sets it)', () => {
+    const tracker = trackerOf({ delay: 0, idleTimeout: undefined });
+    tracker.setPolicy('max');
+    tracker.restore({ streams: { '1': { maxEventTime: 9, watermark: 9, lastDataAt: 0 } }, global: 9 });
+    expect(tracker.policy).toBe('max');
   });
 
   it('uses the minimum over active streams; an idle stream stops holding it back; the global never goes back', () => {
@@ -206,6 +263,46 @@ describe('WatermarkTracker (property)', () => {
             lastData[i] = now;
           });
           withoutAborts.committed();
+        }
+      }),
+    );
+  });
+});
+
+/*
+ * The two policies side by side: two trackers fed the same batches (one 'min', one 'max') plan the
+ * same per-stream watermarks; each global watermark never decreases; and the 'max' one is defined
+ * whenever the 'min' one is, and never below it.
+ */
+describe("WatermarkTracker by 'min' and by 'max' (property)", () => {
+  const policy = fc.record({ delay: fc.integer({ min: 0, max: 10 }), idleTimeout: fc.option(fc.integer({ min: 1, max: 4000 }), { nil: undefined }) });
+  const step = fc.record({ advance: fc.integer({ min: 0, max: 1500 }), observed: fc.array(fc.option(fc.integer({ min: -20, max: 80 })), { maxLength: 3 }) });
+
+  it("plans a global watermark by 'max' at or above the one by 'min', both never decreasing", () => {
+    fc.assert(
+      fc.property(fc.array(policy, { minLength: 1, maxLength: 3 }), fc.array(step, { maxLength: 25 }), (policies, steps) => {
+        const byMin = trackerOf(...policies);
+        const byMax = trackerOf(...policies);
+        byMax.setPolicy('max');
+        let before: { min: number | undefined; max: number | undefined } = { min: undefined, max: undefined };
+        let now = 0;
+        for (const { advance, observed } of steps) {
+          now += advance;
+          const min = byMin.plan(now, 0);
+          const max = byMax.plan(now, 0);
+          expect(max.watermarks).toEqual(min.watermarks);
+          const combined = combineWatermarks(Object.values(max.watermarks), 'max');
+          expect(max.global).toBe(combined === undefined ? before.max : Math.max(before.max ?? combined, combined));
+          if (min.global !== undefined) expect(max.global).toBeGreaterThanOrEqual(min.global);
+          if (before.min !== undefined) expect(min.global).toBeGreaterThanOrEqual(before.min);
+          if (before.max !== undefined) expect(max.global).toBeGreaterThanOrEqual(before.max);
+          before = { min: min.global, max: max.global };
+          for (const tracker of [byMin, byMax]) {
+            observed.forEach((m, i) => {
+              if (i < policies.length) tracker.observe(i + 1, m, now);
+            });
+            tracker.committed();
+          }
         }
       }),
     );

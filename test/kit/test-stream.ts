@@ -163,8 +163,8 @@ export class TestStream<T, U> {
 
   /** The watermark the next batch will use (idle timeouts aside), or `undefined` before there is one. */
   get watermark(): number | undefined {
-    const { streams, global } = this.#running('watermark').graph.watermarks.snapshot();
-    const combined = combineWatermarks(Object.values(streams).map((s) => ({ value: s.watermark, idle: false })));
+    const { streams, global, policy } = this.#running('watermark').graph.watermarks.snapshot();
+    const combined = combineWatermarks(Object.values(streams).map((s) => ({ value: s.watermark, idle: false })), policy);
     if (combined === undefined) return global ?? undefined;
     return Math.max(global ?? combined, combined);
   }

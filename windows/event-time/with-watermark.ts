@@ -1,5 +1,5 @@
 import { Batch, DStream, type DurationLike, type OnError, type Operator } from 'sluice';
-import { definition, ErrorPolicy, parseDuration, type BatchContext, type Definition } from 'sluice/extend';
+import { definition, ErrorPolicy, parseDuration, type BatchContext, type Definition, type ObservedEventTimes } from 'sluice/extend';
 import { watermarkedAncestors } from '../../core/internal.js';
 
 /** Options of {@link withWatermark}. */
@@ -23,6 +23,8 @@ export interface WatermarkOptions {
  * A stream whose records carry event times, with a watermark: the same records, each with its
  * event time (`Batch.eventTimes`, which per-record operators downstream carry on), and the
  * watermark `max event time seen - delay`, computed at the end of each batch and used by the next.
+ * Each batch's progress event reports the count, min, max and mean of its records' event times
+ * (`BatchProgress.eventTime`).
  */
 export class WatermarkedDStream<T> extends DStream<T> {
   /** Reads a record's event time (ms). */
@@ -41,7 +43,6 @@ export class WatermarkedDStream<T> extends DStream<T> {
   protected override async compute(bc: BatchContext): Promise<Batch<T> | undefined> {
     const batch = await this.#parent.getOrCompute(bc);
     if (batch === undefined) return undefined;
-    let max: number | null = null;
     const eventTime = this.eventTime;
     /** The records set aside, per partition: allocated only when there is one. */
     let dropped: Set<number>[] | undefined;
@@ -58,7 +59,6 @@ export class WatermarkedDStream<T> extends DStream<T> {
             if (typeof t !== 'number' || !Number.isFinite(t)) {
               throw new TypeError(`the event time of a record must be a finite number of ms, got ${String(t)}; filter out or fix records without one before withWatermark, or set its onError option.`);
             }
-            if (max === null || t > max) max = t;
             out[kept++] = t;
           }
         } catch (error) {
@@ -68,7 +68,8 @@ export class WatermarkedDStream<T> extends DStream<T> {
       }
       return kept === out.length ? out : out.subarray(0, kept);
     });
-    bc.observeEventTime(this.id, max);
+    const observed = summarize(times);
+    bc.observeEventTime(this.id, observed?.max ?? null, observed);
     if (dropped === undefined) return new Batch(batch.partitions, times);
     const without = dropped;
     return new Batch(
@@ -79,10 +80,36 @@ export class WatermarkedDStream<T> extends DStream<T> {
 }
 
 /**
+ * The count, min, max and mean of a batch's event times (`undefined` for none), in one pass over
+ * the typed arrays. The sum is taken relative to the first time, so that it stays exact for
+ * integer ms however many records (and a replay gives the same mean).
+ */
+function summarize(times: readonly Float64Array[]): ObservedEventTimes | undefined {
+  let count = 0;
+  let base = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let sum = 0;
+  for (const partition of times) {
+    if (partition.length === 0) continue;
+    if (count === 0) base = partition[0] as number;
+    for (let i = 0; i < partition.length; i++) {
+      const t = partition[i] as number;
+      if (t < min) min = t;
+      if (t > max) max = t;
+      sum += t - base;
+    }
+    count += partition.length;
+  }
+  return count === 0 ? undefined : { count, min, max, mean: base + sum / count };
+}
+
+/**
  * Gives a stream an event-time watermark (Structured Streaming's rule): at the end of each batch
  * `W = max event time seen - delay`; the next batch uses it; it never decreases. Operators that
  * read several watermarked streams use the minimum; a stream idle for `idleTimeout` stops holding
- * that minimum back. Event-time windows, event-time timers and event-time TTL follow it.
+ * that minimum back. (With the context's `watermarkPolicy: 'max'`, they use the maximum instead.)
+ * Event-time windows, event-time timers and event-time TTL follow it.
  *
  * @param eventTime - the record's event time in ms (a finite number; otherwise the record goes to
  * the `onError` policy: by default the batch fails).
