@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { foreachBatch, keyBy, ManualClock, SluiceError, StreamingContext, type BatchInfo, type BatchProgress, type Source } from 'sluice';
+import { foreachBatch, keyBy, ManualClock, SluiceError, StreamingContext, type BatchInfo, type BatchProgress, type DStream } from 'sluice';
+import type { Offset, Source } from 'sluice/extend';
 import { agg, eventTimeWindow, tumbling, withWatermark, type WindowResult } from 'sluice/windows';
 import { useTempDir } from '../support/temp-dir.js';
 
@@ -25,7 +26,7 @@ function context(options: { readonly noDataBatches?: boolean } = {}) {
 }
 
 /** Per-key tumbling counts of 10 ms windows, watermark delay 0, collected per batch. */
-function windowCounts(ctx: StreamingContext, input: ReturnType<StreamingContext['fromIterable']>): Row[][] {
+function windowCounts(input: DStream<Ev>): Row[][] {
   const out: Row[][] = [];
   input.pipe(
     withWatermark((e: Ev) => e.t, 0),
@@ -66,7 +67,7 @@ describe('runToCompletion', () => {
 
   it('ends with a final batch whose watermark is past every event time: every event-time window fires', async () => {
     const { ctx, progress } = context();
-    const out = windowCounts(ctx, ctx.fromIterable([ev('a', 1), ev('a', 5), ev('b', 12), ev('a', 15), ev('b', 31)]));
+    const out = windowCounts(ctx.fromIterable([ev('a', 1), ev('a', 5), ev('b', 12), ev('a', 15), ev('b', 31)]));
     const summary = await ctx.runToCompletion({ maxRecordsPerBatch: 2 });
     // Batch 3 takes no record: its watermark (the largest time a Date holds) closes what is left.
     expect(out).toEqual([[], [], [['a', 0, 10, 2]], [['a', 10, 20, 1], ['b', 10, 20, 1], ['b', 30, 40, 1]]]);
@@ -76,7 +77,7 @@ describe('runToCompletion', () => {
 
   it('with flush: false leaves the windows the data has not closed open', async () => {
     const { ctx } = context();
-    const out = windowCounts(ctx, ctx.fromIterable([ev('a', 1), ev('a', 5), ev('b', 12), ev('a', 15), ev('b', 31)]));
+    const out = windowCounts(ctx.fromIterable([ev('a', 1), ev('a', 5), ev('b', 12), ev('a', 15), ev('b', 31)]));
     const summary = await ctx.runToCompletion({ maxRecordsPerBatch: 2, flush: false });
     expect(out).toEqual([[], [], [['a', 0, 10, 2]]]);
     expect(summary).toMatchObject({ batches: 3, records: 5 });
@@ -138,7 +139,7 @@ describe('runToCompletion', () => {
       replayable: false,
       start: () => void (started = true),
       initialOffset: () => 0,
-      latestOffset: (start) => start,
+      latestOffset: (start: Offset) => start,
       read: () => ({ records: [] }),
     };
     ctx.source(endless, { name: 'ticks' }).pipe(foreachBatch(() => undefined));
@@ -200,7 +201,7 @@ describe('stop({ graceful: true, flush: true })', () => {
   it('drains, then runs one final batch whose watermark fires every event-time window', async () => {
     const { clock, ctx, progress } = context();
     const queue = ctx.queueStream<Ev>([[ev('a', 1), ev('b', 12)], [ev('a', 15)]]);
-    const out = windowCounts(ctx, queue);
+    const out = windowCounts(queue);
     await ctx.start();
     await clock.advance(1000);
     // The queue still holds [a@15]: the drain takes it, then the final batch closes every window.
@@ -211,7 +212,7 @@ describe('stop({ graceful: true, flush: true })', () => {
 
   it('without flush leaves the open windows open (as before)', async () => {
     const { clock, ctx } = context();
-    const out = windowCounts(ctx, ctx.queueStream<Ev>([[ev('a', 1), ev('b', 12)], [ev('a', 15)]]));
+    const out = windowCounts(ctx.queueStream<Ev>([[ev('a', 1), ev('b', 12)], [ev('a', 15)]]));
     await ctx.start();
     await clock.advance(1000);
     await ctx.stop({ graceful: true });
