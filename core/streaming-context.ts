@@ -272,14 +272,11 @@ export class StreamingContext {
     checkBoundedSources(this.#graph);
     this.#bounded = bounded;
     const generator = await this.#open();
-    if (generator !== undefined) {
-      this.#stopping ??= this.#stop(true, bounded.flush);
-      await this.#stopping;
-    }
-    if (this.#failure !== undefined) {
-      await this.#stopping;
-      throw this.#failure;
-    }
+    // A stop requested while the run opened (a signal) ends it before its first new batch.
+    if (bounded.summary().completed === false) generator?.interrupt();
+    this.#stopping ??= this.#stop(true, bounded.flush);
+    await this.#stopping;
+    if (this.#failure !== undefined) throw this.#failure;
     return bounded.summary();
   }
 
@@ -392,10 +389,11 @@ export class StreamingContext {
    */
   stop(options: StopOptions = {}): Promise<void> {
     if (this.#graph.state === 'stopped' && this.#stopping === undefined) return Promise.resolve();
-    // A bounded run is stopping from its start: a stop ends it after the running batch.
-    if (this.#bounded !== undefined && this.#generator !== undefined) {
+    if (this.#bounded !== undefined) {
+      // A bounded run stops by itself: a stop ends it after the running batch, and waits for it.
       this.#bounded.interrupt();
-      this.#generator.interrupt();
+      this.#generator?.interrupt();
+      return this.#termination.catch(() => undefined);
     }
     this.#stopping ??= this.#stop(options.graceful ?? false, options.flush ?? false);
     return this.#stopping;
