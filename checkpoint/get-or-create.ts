@@ -12,6 +12,11 @@ export type GetOrCreateOptions = LevelCheckpointOptions;
  * `checkpoint` option, and must define the same graph every time: the checkpoint checks that it
  * does (`CHECKPOINT_INCOMPATIBLE`).
  *
+ * The context it returns runs streaming with `start()`, or over sources that end with
+ * `runToCompletion()` (a bounded run, docs/bounded-runs.md): killed and run again, a bounded run
+ * resumes where it stopped; a streaming run on the same directory can continue a bounded one
+ * (run it with `{ flush: false }`).
+ *
  * @throws TypeError or RangeError for a bad directory or options (before `build` runs).
  * @throws TypeError when the context `build` returns does not use the checkpoint it was given.
  * @example

@@ -273,7 +273,7 @@ export class StreamingContext {
     this.#bounded = bounded;
     const generator = await this.#open();
     // A stop requested while the run opened (a signal) ends it before its first new batch.
-    if (bounded.summary().completed === false) generator?.interrupt();
+    if (!bounded.summary().completed) generator?.interrupt();
     this.#stopping ??= this.#stop(true, bounded.flush);
     await this.#stopping;
     if (this.#failure !== undefined) throw this.#failure;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { filter, foreachBatch, keyBy, ManualClock, map, mapToPair, StreamingContext, type DStream } from 'sluice';
 import { updateStateByKey } from 'sluice/state';
-import { agg, eventTimeWindow, session, sliding, tumbling, withWatermark, type WindowResult } from 'sluice/windows';
+import { agg, eventTimeWindow, session, sliding, tumbling, withWatermark } from 'sluice/windows';
 
 /*
  * A bounded run is the streaming run of the same program: for any pipeline and any cuts of the
@@ -96,7 +96,7 @@ function define(input: DStream<Ev>, pipeline: Pipeline, results: Map<string, num
     keyBy((e: Ev) => e.key),
     eventTimeWindow(assigner, aggregate),
     foreachBatch((records) => {
-      for (const r of records as readonly WindowResult<string, number>[]) {
+      for (const r of records) {
         const id = `${r.key}|${r.window.start}|${r.window.end}`;
         // Append mode: each window once, when final.
         expect(results.has(id), `window ${id} emitted twice`).toBe(false);
