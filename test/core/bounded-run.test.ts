@@ -1,8 +1,9 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, keyBy, ManualClock, SluiceError, StreamingContext, type BatchInfo, type BatchProgress, type DStream } from 'sluice';
 import type { Offset, Source } from 'sluice/extend';
+import { getOrCreate } from 'sluice/checkpoint';
 import { agg, eventTimeWindow, tumbling, withWatermark, type WindowResult } from 'sluice/windows';
 import { useTempDir } from '../support/temp-dir.js';
 
@@ -217,5 +218,34 @@ describe('stop({ graceful: true, flush: true })', () => {
     await clock.advance(1000);
     await ctx.stop({ graceful: true });
     expect(out).toEqual([[], [['a', 0, 10, 1]]]);
+  });
+});
+
+describe('a backfill, then live (docs/bounded-runs.md)', () => {
+  it('a bounded run with flush: false leaves the windows open for a streaming run on the same checkpoint', async () => {
+    const input = join(dir(), 'in');
+    const checkpoint = join(dir(), 'ckpt');
+    await mkdir(input);
+    await writeFile(join(input, 'a.ndjson'), `${JSON.stringify(ev('a', 1))}\n${JSON.stringify(ev('a', 5))}\n`);
+    const runs: Row[][][] = [];
+    const out = (): Row[][] => runs.flat();
+    const open = (clock: ManualClock) =>
+      getOrCreate(checkpoint, (cp) => {
+        const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: cp, defaultParallelism: 1 });
+        runs.push(windowCounts(ctx.textFileStream<Ev>(input, { format: 'ndjson' })));
+        return ctx;
+      });
+    const backfill = await open(new ManualClock(0));
+    expect(await backfill.runToCompletion({ flush: false })).toMatchObject({ batches: 1, records: 2, lastBatchId: 0 });
+    expect(out()).toEqual([[]]);
+
+    await writeFile(join(input, 'b.ndjson'), `${JSON.stringify(ev('a', 12))}\n`);
+    const clock = new ManualClock(1000);
+    const live = await open(clock);
+    await live.start();
+    // 2000 lists b.ndjson, 3000 takes it (watermark 5: nothing closes), 4000 (watermark 12) closes [0, 10).
+    await clock.advance(3000);
+    await live.stop({ graceful: true, flush: true });
+    expect(out()).toEqual([[], [], [], [['a', 0, 10, 2]], [['a', 10, 20, 1]]]);
   });
 });
