@@ -14,6 +14,11 @@ export type GetOrCreateOptions = LevelCheckpointOptions;
  * go on the context `build` creates; a checkpoint keeps the `watermarkPolicy` it was started with
  * (a restart with another logs a warning and keeps the checkpoint's).
  *
+ * The context it returns runs streaming with `start()`, or over sources that end with
+ * `runToCompletion()` (a bounded run, docs/bounded-runs.md): killed and run again, a bounded run
+ * resumes where it stopped; a streaming run on the same directory can continue a bounded one
+ * (run it with `{ flush: false }`).
+ *
  * @throws TypeError or RangeError for a bad directory or options (before `build` runs).
  * @throws TypeError when the context `build` returns does not use the checkpoint it was given.
  * @example

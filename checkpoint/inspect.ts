@@ -169,7 +169,7 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
     format: saved.version,
     zeroTime: saved.zeroTime,
     batchIntervalMs,
-    lastCommitted: record === undefined ? undefined : { batchId: record.batchId, batchTime: saved.zeroTime + (record.batchId + 1) * batchIntervalMs },
+    lastCommitted: record === undefined ? undefined : { batchId: record.batchId, batchTime: record.batchTime ?? saved.zeroTime + (record.batchId + 1) * batchIntervalMs },
     lastPersisted,
     pending,
     operators: await stateSizes(db, directory, stateful),

@@ -51,8 +51,13 @@ export interface ObservedEventTimes {
 export interface BatchContext {
   /** The batch id, counting from 0. */
   readonly batchId: number;
-  /** The batch time: `zeroTime + (batchId + 1) * batchInterval`. */
+  /**
+   * The batch time: `zeroTime + n * batchInterval` for some `n > batchId` (`n = batchId + 1`
+   * unless intervals without input were skipped, `noDataBatches: false`).
+   */
   readonly batchTime: Time;
+  /** The time batch times count from (`StreamingContext.zeroTime`): batch times lie on its grid of batch intervals. */
+  readonly zeroTime: Time;
   /** The processing time recorded when the batch was planned. */
   readonly processingTime: Time;
   /** The event-time watermark this batch uses, if any stream defines one. */

@@ -27,6 +27,11 @@ export interface GraphFingerprint {
 /** What a batch's commit records besides the state: where every source stands, and the watermarks. */
 export interface CommitRecord {
   readonly batchId: number;
+  /**
+   * The batch's time, where the next batch's time counts on from (absent in checkpoints written
+   * by earlier versions: their batch `k` is at `zeroTime + (k + 1) * batchInterval`).
+   */
+  readonly batchTime?: number;
   readonly offsets: Readonly<Record<string, Offset>>;
   readonly watermarks: WatermarkSnapshot;
 }

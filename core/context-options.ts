@@ -57,6 +57,16 @@ export interface StreamingContextOptions {
    * docs/watermarks-and-late-data.md.
    */
   readonly watermarkPolicy?: MultipleWatermarkPolicy;
+
+  // Bounded runs and no-data batches (docs/bounded-runs.md).
+  /**
+   * Whether a batch runs at every batch interval, input or not (default `true`, Spark Streaming's
+   * behaviour: batch-time windows slide, timers and TTL fire, the watermark closes windows on
+   * time). `false` runs a batch only in an interval where some source has records: no output, no
+   * progress event and no batch id for an idle interval; what only time would fire (a watermark
+   * already past a window, a timer, a TTL) waits for the next input. See docs/bounded-runs.md.
+   */
+  readonly noDataBatches?: boolean;
 }
 
 /** Options of `StreamingContext.stop`. */
@@ -66,7 +76,45 @@ export interface StopOptions {
    * back until every source is drained. `false` (default) stops after the running batch.
    */
   readonly graceful?: boolean;
+  /**
+   * With `graceful`: after the drain, one final batch with no records and the watermark past every
+   * event time (Flink's `MAX_WATERMARK`), so that every event-time window, timer and TTL fires
+   * (default `false`). Only in a context with a watermark (`withWatermark`); the final watermark
+   * stays in the event-time operators' state, so a flushed checkpoint is finished: a job that goes
+   * on later from it would find its windows closed (docs/bounded-runs.md).
+   */
+  readonly flush?: boolean;
 }
+
+/** Options of `StreamingContext.runToCompletion` (docs/bounded-runs.md). */
+export interface RunToCompletionOptions {
+  /**
+   * The most records a batch takes from each source that has no `maxRecordsPerBatch` of its own
+   * (default 10 000): a bounded run cuts batches by records, not by the clock.
+   */
+  readonly maxRecordsPerBatch?: number;
+  /**
+   * Whether the run ends with a final batch whose watermark is past every event time, so that
+   * every event-time window, timer and TTL fires (default `true`). `false` leaves them open, for
+   * a backfill that a streaming run of the same job continues on the same checkpoint.
+   */
+  readonly flush?: boolean;
+}
+
+/** What a bounded run did. */
+export interface RunSummary {
+  /** Batches run (replayed ones and the final batch included). */
+  readonly batches: number;
+  /** Input records of those batches. */
+  readonly records: number;
+  /** The id of the last batch that ran, if any did. */
+  readonly lastBatchId: number | undefined;
+  /** `false` when `stop()` ended the run before its sources did. */
+  readonly completed: boolean;
+}
+
+/** The default `maxRecordsPerBatch` of a bounded run. */
+export const DEFAULT_BOUNDED_BATCH_RECORDS = 10_000;
 
 /**
  * The checkpointer of a context with these options, after checking them.

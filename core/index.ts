@@ -41,7 +41,8 @@ export { RateSource, type RateRecord, type RateSourceOptions } from './sources/r
 export { SocketSource, type SocketSourceOptions } from './sources/socket-source.js';
 export type { LineFormat, LineRecordOptions, RecordValidator } from './sources/line-format.js';
 export type { BadRecord } from './sources/source.js';
-export type { StopOptions, StreamingContextOptions } from './context-options.js';
+export type { RunSummary, RunToCompletionOptions, StopOptions, StreamingContextOptions } from './context-options.js';
 export { StreamingContext } from './streaming-context.js';
 export type { Duration, DurationLike, DurationLikeObject, Time } from './time.js';
 export type { MultipleWatermarkPolicy } from './watermark-tracker.js';
+export { FINAL_WATERMARK } from './watermark-tracker.js';

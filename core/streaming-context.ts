@@ -18,7 +18,8 @@ import type { BatchPlan } from './scheduler/batch-plan.js';
 import { BatchRunner } from './scheduler/batch-runner.js';
 import { checkReplayable, recover } from './scheduler/recovery.js';
 import { InlineExecutor, type Executor } from './scheduler/executor.js';
-import { JobGenerator } from './scheduler/job-generator.js';
+import { JobGenerator, type BatchKind, type BatchOutcome } from './scheduler/job-generator.js';
+import { BoundedRun, checkBoundedSources } from './scheduler/bounded-run.js';
 import { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.js';
 import { InputDStream, type InputOptions } from './sources/input-dstream.js';
 import { IterableSource, type IterableSourceOptions } from './sources/iterable-source.js';
@@ -26,7 +27,7 @@ import { QueueSource, type QueueSourceOptions } from './sources/queue-source.js'
 import { RateSource, type RateRecord, type RateSourceOptions } from './sources/rate-source.js';
 import { SocketSource, type SocketSourceOptions } from './sources/socket-source.js';
 import type { Source } from './sources/source.js';
-import { checkpointerOf, watermarkPolicyOf, type StopOptions, type StreamingContextOptions } from './context-options.js';
+import { checkpointerOf, watermarkPolicyOf, type RunSummary, type RunToCompletionOptions, type StopOptions, type StreamingContextOptions } from './context-options.js';
 import { handleStopSignals } from './stop-signals.js';
 import { parsePositiveDuration, time, type Duration, type Time } from './time.js';
 
@@ -63,6 +64,8 @@ export class StreamingContext {
   readonly #termination: Promise<void>;
   #terminate!: (error?: SluiceError) => void;
   #deadLetters: DStream<DeadLetter> | undefined;
+  readonly #noDataBatches: boolean;
+  #bounded: BoundedRun | undefined;
 
   constructor(options: StreamingContextOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -78,6 +81,10 @@ export class StreamingContext {
     this.defaultParallelism = parallelism;
     this.#executor = options.executor ?? new InlineExecutor();
     this.checkpoint = options.checkpoint;
+    if (options.noDataBatches !== undefined && typeof options.noDataBatches !== 'boolean') {
+      throw new TypeError(`StreamingContext: noDataBatches must be true or false, got ${JSON.stringify(options.noDataBatches)}.`);
+    }
+    this.#noDataBatches = options.noDataBatches ?? true;
     const checkpointer = checkpointerOf(options);
     this.#graph = new DStreamGraph(this.batchInterval, {
       checkpointer,
@@ -233,12 +240,64 @@ export class StreamingContext {
    * @throws TypeError when the context was already started or has no output operation.
    */
   async start(): Promise<void> {
+    this.#checkStartable('start');
+    const generator = await this.#open();
+    if (generator !== undefined && this.#stopping === undefined) generator.start();
+  }
+
+  /**
+   * Runs the job over sources that end, as fast as the machine allows, and stops (Structured
+   * Streaming's `Trigger.AvailableNow`, Flink's bounded execution): the same program as
+   * `start()`, with batches cut by record count instead of the clock. Batch times still advance
+   * by the batch interval from the zero time, and each batch's processing time is its batch time,
+   * so batch-time windows, processing-time timers and TTL are deterministic. Each source ends at
+   * the data it has at the start (a directory source: the files present then; an iterable: its
+   * end; a rate source: `totalRows`). At the end, unless `flush: false`, a final batch with the
+   * watermark past every event time fires every event-time window, timer and TTL (processing-time
+   * ones do not fire: processing time ends at the last batch time). A checkpointed run that was
+   * killed resumes where it stopped when run again, exactly once. See docs/bounded-runs.md.
+   *
+   * @returns what the run did; `completed: false` when `stop()` ended it early.
+   * @throws TypeError when a source cannot end (a socket, a custom source without
+   * `prepareForBoundedRun`, a rate source without `totalRows`), naming it; when the context was
+   * started or has no output operation; RangeError for a bad `maxRecordsPerBatch`. Rejects with
+   * the `SluiceError` that stopped the run after a failure (as `awaitTermination()` does).
+   * @example
+   * const ctx = new StreamingContext({ batchInterval: '1m' });
+   * ctx.textFileStream<Click>('history/', { format: 'ndjson' }).pipe(withWatermark((c) => c.ts, '5m'), ...);
+   * const { batches, records } = await ctx.runToCompletion({ maxRecordsPerBatch: 50_000 });
+   */
+  async runToCompletion(options: RunToCompletionOptions = {}): Promise<RunSummary> {
+    this.#checkStartable('runToCompletion');
+    const bounded = new BoundedRun(options);
+    checkBoundedSources(this.#graph);
+    this.#bounded = bounded;
+    const generator = await this.#open();
+    // A stop requested while the run opened (a signal) ends it before its first new batch.
+    if (!bounded.summary().completed) generator?.interrupt();
+    this.#stopping ??= this.#stop(true, bounded.flush);
+    await this.#stopping;
+    if (this.#failure !== undefined) throw this.#failure;
+    return bounded.summary();
+  }
+
+  /** @throws TypeError when the context cannot start. */
+  #checkStartable(method: string): void {
     if (this.#graph.state !== 'initialized') {
-      throw new TypeError(`StreamingContext.start: the context has already ${this.#graph.state === 'active' ? 'started' : 'stopped'}; create a new context to run again.`);
+      throw new TypeError(`StreamingContext.${method}: the context has already ${this.#graph.state === 'active' ? 'started' : 'stopped'}; create a new context to run again.`);
     }
     if (this.#graph.outputs.length === 0) {
-      throw new TypeError('StreamingContext.start: no output operations are registered, so nothing would run; end a chain with foreachBatch, print or saveAsTextFiles.');
+      throw new TypeError(`StreamingContext.${method}: no output operations are registered, so nothing would run; end a chain with foreachBatch, print or saveAsTextFiles.`);
     }
+  }
+
+  /**
+   * Opens the checkpoint and the extensions, recovers, starts the sources and replays the logged
+   * batches.
+   *
+   * @returns the job generator, after the last replayed batch; `undefined` when a replayed batch failed.
+   */
+  async #open(): Promise<JobGenerator | undefined> {
     this.#graph.state = 'active';
     const checkpointer = this.#graph.checkpointer;
     const runner = new BatchRunner({ graph: this.#graph, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism });
@@ -272,6 +331,16 @@ export class StreamingContext {
       await this.#runStopHooks();
       throw error;
     }
+    if (this.#bounded !== undefined) {
+      try {
+        await this.#bounded.prepare(runner.inputs);
+      } catch (error) {
+        await this.#stopSources(runner.inputs);
+        await this.#runStopHooks();
+        const failure = this.#failStart(new SluiceError('SOURCE_FAILED', messageOf(error), { cause: error }));
+        throw error instanceof TypeError ? error : failure;
+      }
+    }
     try {
       checkReplayable(recovery, runner);
       const identity = checkpointer?.id === undefined ? undefined : { id: checkpointer.id, location: checkpointer.location };
@@ -282,18 +351,20 @@ export class StreamingContext {
     for (const change of recovery?.changes ?? []) this.logger.info({ checkpoint: checkpointer?.location }, `upgrade: ${change}`);
     zeroTime = recovery?.zeroTime ?? zeroTime;
     this.#zeroTime = time(zeroTime);
+    runner.zeroTime = this.#zeroTime;
     this.#generator = new JobGenerator({
       clock: this.clock,
       interval: this.batchInterval,
       zeroTime: this.#zeroTime,
-      runBatch: (batchId, batchTime, onlyWithData) => this.#runBatch(runner, batchId, batchTime, onlyWithData, undefined),
+      noDataBatches: this.#noDataBatches,
+      runBatch: (batchId, batchTime, kind) => this.#runBatch(runner, batchId, batchTime, kind, undefined),
     });
     this.logger.info({ batchIntervalMs: this.batchInterval, zeroTime: this.#zeroTime, sources: runner.inputs.map((i) => i.sourceName) }, 'streaming context started');
     this.#bus.emit({ type: 'contextStarted', zeroTime: this.#zeroTime, batchIntervalMs: this.batchInterval });
     const generator = this.#generator;
     const replay = this.#replay(runner, recovery, generator);
     this.#replaying = replay.then(() => undefined);
-    if ((await replay) && this.#stopping === undefined) generator.start();
+    return (await replay) ? generator : undefined;
   }
 
   /**
@@ -303,11 +374,13 @@ export class StreamingContext {
    * @returns whether every logged batch succeeded.
    */
   async #replay(runner: BatchRunner, recovery: Recovery | undefined, generator: JobGenerator): Promise<boolean> {
-    generator.skipTo(recovery?.restored === undefined ? 0 : recovery.restored.batchId + 1);
+    const restored = recovery?.restored;
+    // A commit written by an earlier version has no batch time: its batches were on the grid, with no gap.
+    if (restored !== undefined) generator.resumeAfter(restored.batchId, restored.batchTime ?? (this.#zeroTime as number) + (restored.batchId + 1) * this.batchInterval);
     for (const plan of recovery?.replay ?? []) {
       this.logger.info({ batchId: plan.batchId }, 'replaying a logged batch');
-      if (!(await this.#runBatch(runner, plan.batchId, plan.batchTime, false, plan))) return false;
-      generator.skipTo(plan.batchId + 1);
+      if ((await this.#runBatch(runner, plan.batchId, plan.batchTime, 'always', plan)) !== 'completed') return false;
+      generator.resumeAfter(plan.batchId, plan.batchTime);
     }
     return true;
   }
@@ -318,7 +391,13 @@ export class StreamingContext {
    */
   stop(options: StopOptions = {}): Promise<void> {
     if (this.#graph.state === 'stopped' && this.#stopping === undefined) return Promise.resolve();
-    this.#stopping ??= this.#stop(options.graceful ?? false);
+    if (this.#bounded !== undefined) {
+      // A bounded run stops by itself: a stop ends it after the running batch, and waits for it.
+      this.#bounded.interrupt();
+      this.#generator?.interrupt();
+      return this.#termination.catch(() => undefined);
+    }
+    this.#stopping ??= this.#stop(options.graceful ?? false, options.flush ?? false);
     return this.#stopping;
   }
 
@@ -409,13 +488,16 @@ export class StreamingContext {
     }
   }
 
-  async #stop(graceful: boolean): Promise<void> {
+  async #stop(graceful: boolean, flush: boolean): Promise<void> {
     const wasActive = this.#graph.state === 'active';
     const runner = this.#runner;
     if (wasActive && runner !== undefined) {
       await this.#replaying;
-      if (graceful) for (const input of runner.inputs) await input.source.stopReceiving?.();
-      await this.#generator?.stop(graceful && this.#failure === undefined);
+      // A bounded run's sources end by themselves: they keep reading what they have.
+      if (graceful && this.#bounded === undefined) for (const input of runner.inputs) await input.source.stopReceiving?.();
+      const drain = graceful && this.#failure === undefined;
+      // The final batch fires what a watermark past every event time fires: nothing without one.
+      await this.#generator?.stop(drain, drain && flush && this.#graph.watermarks.active);
       await this.#stopSources(runner.inputs);
     }
     if (wasActive) await this.#runStopHooks();
@@ -425,24 +507,28 @@ export class StreamingContext {
     this.#terminate(this.#failure);
   }
 
-  async #runBatch(runner: BatchRunner, batchId: number, batchTime: Time, onlyWithData: boolean, logged: BatchPlan | undefined): Promise<boolean> {
-    if (this.#failure !== undefined) return false;
+  async #runBatch(runner: BatchRunner, batchId: number, batchTime: Time, kind: BatchKind, logged: BatchPlan | undefined): Promise<BatchOutcome> {
+    if (this.#failure !== undefined) return 'failed';
     const startedAt = this.clock.now();
     try {
-      const plan = logged ?? (await runner.plan(batchId, batchTime));
-      if (onlyWithData && !BatchRunner.hasData(plan)) return false;
+      const plan = logged ?? (await runner.plan(batchId, batchTime, this.#bounded?.planOptions(batchTime, kind) ?? { final: kind === 'final' }));
+      if (kind === 'withData' && !BatchRunner.hasData(plan)) {
+        this.logger.debug({ batchTime }, 'no source has records: no batch');
+        return 'noData';
+      }
       this.#bus.emit({ type: 'batchStarted', batchId, batchTime, schedulingDelayMs: Math.max(0, startedAt - batchTime) });
       const { progress, postCommitFailure } = await runner.run(plan, startedAt);
       this.logger.debug({ batchId, batchTime, records: progress.numInputRecords, processingTimeMs: progress.processingTimeMs, schedulingDelayMs: progress.schedulingDelayMs, ...watermarkLogFields(progress) }, 'batch completed');
+      this.#bounded?.count(progress);
       this.#bus.emit({ type: 'batchCompleted', progress });
-      if (postCommitFailure === undefined) return true;
+      if (postCommitFailure === undefined) return 'completed';
       this.#fail(postCommitFailure, 'a batch committed, but completing its commit failed; stopping the streaming context');
-      return false;
+      return 'failed';
     } catch (error) {
       const failure = error instanceof SluiceError ? error : new SluiceError('BATCH_FAILED', String(error), { batchId, batchTime, cause: error });
       this.#bus.emit({ type: 'batchFailed', batchId, batchTime, error: failure });
       this.#fail(failure, 'batch failed; stopping the streaming context');
-      return false;
+      return 'failed';
     }
   }
 

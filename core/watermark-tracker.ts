@@ -145,6 +145,18 @@ export class WatermarkTracker implements CommitParticipant {
     return { watermarks, global: (this.#global ?? undefined) as Time | undefined };
   }
 
+  /**
+   * The watermarks of a final batch (Flink's `MAX_WATERMARK` at the end of input): every stream's,
+   * and the global one, at {@link FINAL_WATERMARK}, past every event time, so that every event-time
+   * window, timer and TTL fires. Only the plan carries it: the committed watermarks stay what the
+   * data made them.
+   */
+  finalPlan(): { readonly watermarks: Readonly<Record<string, PlannedWatermark>>; readonly global: Time | undefined } {
+    const watermarks: Record<string, PlannedWatermark> = {};
+    for (const id of this.#tracked.keys()) watermarks[String(id)] = { value: FINAL_WATERMARK, idle: false };
+    return { watermarks, global: this.#tracked.size === 0 ? undefined : (FINAL_WATERMARK as Time) };
+  }
+
   /** Stages the largest event time of a batch's records for node `id` (none: `null`). */
   observe(id: number, maxEventTime: number | null, processingTime: number): void {
     const t = this.#tracked.get(id);
@@ -175,6 +187,13 @@ export class WatermarkTracker implements CommitParticipant {
     for (const t of this.#tracked.values()) clearStaged(t);
   }
 }
+
+/**
+ * The watermark of a final batch: the largest time a `Date` can hold (about 275 760 years after
+ * 1970), past every event time, and far enough below `Number.MAX_SAFE_INTEGER` that a deadline
+ * `watermark + duration` stays an exact integer for any duration under about 11 000 years.
+ */
+export const FINAL_WATERMARK = 8_640_000_000_000_000;
 
 /** A stream's committed state once its staged observations are applied. */
 function next(t: Tracked): { maxEventTime: number | null; watermark: number | null; lastDataAt: number | null } {

@@ -58,6 +58,7 @@ async function prepare(participant: CommitParticipant, commit: CommitWrites): Pr
 async function write(checkpointer: Checkpointer, plan: BatchPlan, commit: CommitWrites, graph: DStreamGraph): Promise<void> {
   const record: CommitRecord = {
     batchId: plan.batchId,
+    batchTime: plan.batchTime,
     offsets: Object.fromEntries(plan.ranges.map((r) => [r.source, r.end])),
     watermarks: graph.watermarks.pendingSnapshot(),
   };

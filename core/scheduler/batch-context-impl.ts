@@ -12,6 +12,7 @@ import type { Time } from '../time.js';
 export class BatchContextImpl implements BatchContext {
   readonly batchId: number;
   readonly batchTime: BatchPlan['batchTime'];
+  readonly zeroTime: Time;
   readonly processingTime: BatchPlan['processingTime'];
   readonly watermark: BatchPlan['watermark'];
   readonly executor: Executor;
@@ -28,13 +29,14 @@ export class BatchContextImpl implements BatchContext {
 
   constructor(
     plan: BatchPlan,
-    deps: { readonly executor: Executor; readonly logger: Logger; readonly defaultParallelism: number; readonly watermarks: WatermarkTracker },
+    deps: { readonly executor: Executor; readonly logger: Logger; readonly defaultParallelism: number; readonly watermarks: WatermarkTracker; readonly zeroTime: Time },
     inputs: ReadonlyMap<number, InputRead>,
   ) {
     this.#plan = plan;
     this.#tracker = deps.watermarks;
     this.batchId = plan.batchId;
     this.batchTime = plan.batchTime;
+    this.zeroTime = deps.zeroTime;
     this.processingTime = plan.processingTime;
     this.watermark = plan.watermark;
     this.executor = deps.executor;

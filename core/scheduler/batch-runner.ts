@@ -21,6 +21,16 @@ interface BatchReads {
   readonly sources: SourceProgress[];
 }
 
+/** How a batch is planned, besides its id and time. */
+export interface PlanOptions {
+  /** The batch's processing time (default: the clock's time now); a bounded run passes the batch time. */
+  readonly processingTime?: Time;
+  /** The most records a batch takes from a source that has no `maxRecordsPerBatch` of its own (default: no limit). */
+  readonly maxRecords?: number;
+  /** A final batch: it takes no records, and plans the final watermark (`WatermarkTracker.finalPlan`). */
+  readonly final?: boolean;
+}
+
 /** What the runner needs from its context. */
 export interface BatchRunnerDeps {
   readonly graph: DStreamGraph;
@@ -39,6 +49,7 @@ export class BatchRunner {
   readonly #deps: BatchRunnerDeps;
   readonly #inputs: readonly InputDStream<unknown>[];
   readonly #offsets: Offset[];
+  #zeroTime = time(0);
 
   constructor(deps: BatchRunnerDeps) {
     this.#deps = deps;
@@ -80,20 +91,23 @@ export class BatchRunner {
     return this.#offsets[i] as Offset;
   }
 
+  /** The time batch times count from, once the context has fixed it (at start, or from the checkpoint). */
+  set zeroTime(zeroTime: Time) {
+    this.#zeroTime = zeroTime;
+  }
+
   /** Fixes the batch's offsets and times. */
-  async plan(batchId: number, batchTime: Time): Promise<BatchPlan> {
-    const processingTime = time(this.#deps.clock.now());
+  async plan(batchId: number, batchTime: Time, options: PlanOptions = {}): Promise<BatchPlan> {
+    const processingTime = options.processingTime ?? time(this.#deps.clock.now());
     const ranges = [];
     for (const [i, input] of this.#inputs.entries()) {
       const start = this.#offsets[i] as Offset;
-      const end = await this.#sourceCall(input, batchId, batchTime, 'report its latest offset', () =>
-        input.source.latestOffset(start, input.maxRecordsPerBatch),
-      );
+      const limit = input.maxRecordsPerBatch === Number.POSITIVE_INFINITY ? (options.maxRecords ?? Number.POSITIVE_INFINITY) : input.maxRecordsPerBatch;
+      const end = options.final === true ? start : await this.#sourceCall(input, batchId, batchTime, 'report its latest offset', () => input.source.latestOffset(start, limit));
       ranges.push({ source: input.sourceName, start, end });
     }
-    const zeroTime = batchTime - (batchId + 1) * this.#deps.graph.batchInterval;
     const tracker = this.#deps.graph.watermarks;
-    const { watermarks, global } = tracker.plan(processingTime, zeroTime);
+    const { watermarks, global } = options.final === true ? tracker.finalPlan() : tracker.plan(processingTime, this.#zeroTime);
     return { batchId, batchTime, processingTime, watermark: global, watermarks, ...(tracker.active ? { watermarkPolicy: tracker.policy } : {}), ranges };
   }
 
@@ -119,7 +133,7 @@ export class BatchRunner {
     try {
       await graph.checkpointer?.logPlan(plan);
       reads = await this.#read(plan);
-      bc = new BatchContextImpl(plan, { ...this.#deps, logger, watermarks: graph.watermarks }, reads.inputs);
+      bc = new BatchContextImpl(plan, { ...this.#deps, logger, watermarks: graph.watermarks, zeroTime: this.#zeroTime }, reads.inputs);
       for (const output of graph.outputs) await output.run(bc);
     } catch (error) {
       // Nothing was prepared: the participants only drop what the batch staged.

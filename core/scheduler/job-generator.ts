@@ -2,39 +2,65 @@ import type { Cancel, Clock } from '../clock/clock.js';
 import type { Time } from '../time.js';
 import { time } from '../time.js';
 
-/** Runs one batch; resolves `false` when `onlyWithData` is set and there was nothing to run. */
-export type RunBatch = (batchId: number, batchTime: Time, onlyWithData: boolean) => Promise<boolean>;
+/**
+ * What a batch run is asked to do: `'always'` run (a scheduled batch with no-data batches on),
+ * `'withData'` run only if a source has records (a drain, a bounded run, a scheduled batch with
+ * `noDataBatches: false`), `'final'` run the final batch (no records, the final watermark).
+ */
+export type BatchKind = 'always' | 'withData' | 'final';
+
+/** How a batch run ended: committed, not run for want of data, or failed (the context stops). */
+export type BatchOutcome = 'completed' | 'noData' | 'failed';
+
+/** Runs one batch. */
+export type RunBatch = (batchId: number, batchTime: Time, kind: BatchKind) => Promise<BatchOutcome>;
+
+/** Options of a {@link JobGenerator}. */
+export interface JobGeneratorOptions {
+  readonly clock: Clock;
+  readonly interval: number;
+  readonly zeroTime: number;
+  readonly runBatch: RunBatch;
+  /** Whether a scheduled batch runs when no source has records (default true). */
+  readonly noDataBatches?: boolean;
+}
 
 /**
- * Cuts the stream into batches: batch `k` is due at `zeroTime + (k + 1) * interval`. Batches run
- * one at a time and in order; a batch that runs long delays the next (it then starts at once),
- * and no batch is ever skipped.
+ * Cuts the stream into batches on the grid `zeroTime + n * interval`. Batch ids count the batches
+ * that ran, with no gap; a batch's time is the grid time it ran at: batch `k` at `zeroTime + (k +
+ * 1) * interval`, unless intervals without input were skipped (`noDataBatches: false`), which take
+ * no batch id. Batches run one at a time and in order; a batch that runs long delays the next (it
+ * then starts at once), and no interval is ever skipped while it has data.
  */
 export class JobGenerator {
   readonly #clock: Clock;
   readonly #interval: number;
-  readonly #zeroTime: number;
   readonly #runBatch: RunBatch;
+  readonly #noDataBatches: boolean;
   #next = 0;
+  #nextTime: number;
   #cancel: Cancel | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  #interrupted = false;
 
-  constructor(options: { clock: Clock; interval: number; zeroTime: number; runBatch: RunBatch }) {
+  constructor(options: JobGeneratorOptions) {
     this.#clock = options.clock;
     this.#interval = options.interval;
-    this.#zeroTime = options.zeroTime;
     this.#runBatch = options.runBatch;
+    this.#noDataBatches = options.noDataBatches ?? true;
+    this.#nextTime = options.zeroTime + options.interval;
   }
 
-  /** The batch time of batch `batchId`. */
-  batchTime(batchId: number): Time {
-    return time(this.#zeroTime + (batchId + 1) * this.#interval);
+  /** The id and time of the next batch to plan. */
+  get next(): { readonly batchId: number; readonly batchTime: Time } {
+    return { batchId: this.#next, batchTime: time(this.#nextTime) };
   }
 
-  /** The next batch to plan is `batchId` (after recovered batches); schedules nothing. */
-  skipTo(batchId: number): void {
-    this.#next = batchId;
+  /** The next batch to plan follows batch `batchId` at `batchTime` (a recovered or replayed one); schedules nothing. */
+  resumeAfter(batchId: number, batchTime: number): void {
+    this.#next = batchId + 1;
+    this.#nextTime = batchTime + this.#interval;
   }
 
   /** Schedules the next batch (0, or the one after the last recovered batch). */
@@ -44,19 +70,22 @@ export class JobGenerator {
 
   /**
    * Stops generating batches and waits for the running one. With `drain`, then runs batches back
-   * to back, each at the next batch time, until no source has data left.
+   * to back, each at the next batch time, until no source has data left (or {@link interrupt});
+   * with `final` too, then runs the final batch.
+   *
+   * @returns how the last batch run ended (`'noData'` when none ran).
    */
-  async stop(drain: boolean): Promise<void> {
-    this.#stopped = true;
-    this.#cancel?.();
-    this.#cancel = undefined;
+  async stop(drain: boolean, final = false): Promise<BatchOutcome> {
+    this.halt();
     await this.#running;
-    if (!drain) return;
+    if (!drain) return 'noData';
     for (;;) {
-      const batchId = this.#next;
-      if (!(await this.#runBatch(batchId, this.batchTime(batchId), true))) return;
-      this.#next = batchId + 1;
+      if (this.#interrupted) return 'noData';
+      const outcome = await this.#run('withData');
+      if (outcome === 'failed') return outcome;
+      if (outcome === 'noData') break;
     }
+    return final && !this.#interrupted ? this.#run('final') : 'noData';
   }
 
   /** Stops without waiting (after a failure, from inside a batch). */
@@ -66,13 +95,28 @@ export class JobGenerator {
     this.#cancel = undefined;
   }
 
-  #scheduleNext(): void {
+  /** Ends a drain after the batch it runs (a stop requested during a bounded run). */
+  interrupt(): void {
+    this.#interrupted = true;
+    this.halt();
+  }
+
+  /** Runs the next batch now; the next id and time move on only when it completed. */
+  async #run(kind: BatchKind): Promise<BatchOutcome> {
     const batchId = this.#next;
-    this.#cancel = this.#clock.schedule(this.batchTime(batchId), () => {
+    const batchTime = this.#nextTime;
+    const outcome = await this.#runBatch(batchId, time(batchTime), kind);
+    if (outcome === 'completed') this.resumeAfter(batchId, batchTime);
+    return outcome;
+  }
+
+  #scheduleNext(): void {
+    this.#cancel = this.#clock.schedule(time(this.#nextTime), () => {
       if (this.#stopped) return undefined;
       this.#cancel = undefined;
-      this.#next = batchId + 1;
-      const running = this.#runBatch(batchId, this.batchTime(batchId), false).then(() => {
+      const running = this.#run(this.#noDataBatches ? 'always' : 'withData').then((outcome) => {
+        // An interval without input takes no batch id: the next interval is tried.
+        if (outcome === 'noData') this.#nextTime += this.#interval;
         this.#running = undefined;
         if (!this.#stopped) this.#scheduleNext();
       });

@@ -115,6 +115,8 @@ export class DirectorySource<T = string> implements Source<T> {
   #logger: Logger | undefined;
   #reportedMissing = false;
   #receiving = true;
+  /** Whether each batch lists the directory (not in a bounded run, which reads the files present at its start). */
+  #listing = true;
 
   /**
    * @param directory - the folder to read; it may not exist yet.
@@ -169,7 +171,7 @@ export class DirectorySource<T = string> implements Source<T> {
    */
   async latestOffset(startOffset: Offset, maxRecords: number): Promise<Offset> {
     const start = this.#position(startOffset);
-    if (this.#receiving) await this.#discover();
+    if (this.#receiving && this.#listing) await this.#discover();
     let { file, line } = start;
     const limit = Math.floor(maxRecords); // offsets count whole lines, even if a limit is fractional
     const fresh: TakenFile[] = [];
@@ -225,6 +227,20 @@ export class DirectorySource<T = string> implements Source<T> {
       for (const bad of parsed.badRecords) badRecords.push(bad);
     }
     return { records, badRecords };
+  }
+
+  /**
+   * A bounded run reads the files present now and ends: they are taken as they are (a finished
+   * dataset has no half-written file; no second listing is waited for), in name order after those
+   * already stable, and the directory is not listed again.
+   */
+  async prepareForBoundedRun(): Promise<void> {
+    if (this.#receiving) await this.#discover();
+    const pending = [...this.#pending].map(([name, stamp]) => ({ name, stamp }));
+    pending.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.#stable = [...this.#stable, ...pending];
+    this.#pending = new Map();
+    this.#listing = false;
   }
 
   /** Takes no new files; the lines of files already taken stay readable (a graceful stop drains them). */

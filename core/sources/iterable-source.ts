@@ -34,6 +34,9 @@ export class IterableSource<T> implements Source<T> {
   #committed = 0;
   #failure: Error | undefined;
   #resume: (() => void) | undefined;
+  #bounded = false;
+  /** Wakes a bounded run's `latestOffset` waiting for the read-ahead. */
+  #arrived: (() => void) | undefined;
 
   constructor(iterable: Iterable<T> | AsyncIterable<T>, options: IterableSourceOptions = {}) {
     const isSync = typeof (iterable as Iterable<T>)[Symbol.iterator] === 'function';
@@ -58,7 +61,18 @@ export class IterableSource<T> implements Source<T> {
     return 0;
   }
 
-  latestOffset(startOffset: Offset, maxRecords: number): Offset {
+  /**
+   * A bounded run ends when the iterable does: from now on, `latestOffset` of an async iterable
+   * waits for a record (or the end) rather than answer that nothing is there yet.
+   */
+  prepareForBoundedRun(): void {
+    this.#bounded = true;
+  }
+
+  latestOffset(startOffset: Offset, maxRecords: number): Offset | Promise<Offset> {
+    if (this.#bounded && this.#asyncIterator !== undefined && !this.#done && this.#buffer.end <= countOffset(startOffset, 'iterable')) {
+      return this.#arrival().then(() => this.latestOffset(startOffset, maxRecords));
+    }
     if (this.#failure !== undefined) throw this.#failure;
     const start = countOffset(startOffset, 'iterable');
     const limit = start + (Number.isFinite(maxRecords) ? maxRecords : this.#batchSize);
@@ -103,9 +117,22 @@ export class IterableSource<T> implements Source<T> {
         const next = await iterator.next();
         if (next.done === true) this.#done = true;
         else if (!this.#done) this.#buffer.push(next.value);
+        this.#arrived?.();
       }
     } catch (error) {
       this.#failure = error instanceof Error ? error : new Error(messageOf(error));
+      this.#done = true;
     }
+    this.#arrived?.();
+  }
+
+  /** Resolves when the read-ahead has pushed a record, ended or failed. */
+  #arrival(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#arrived = () => {
+        this.#arrived = undefined;
+        resolve();
+      };
+    });
   }
 }

@@ -48,6 +48,11 @@ export class QueueSource<T> implements Source<T> {
     return Math.min(this.#buffer.end, start + maxRecords);
   }
 
+  /** A bounded run ends when the queue is empty (arrays pushed during the run are taken too, if in time). */
+  prepareForBoundedRun(): void {
+    // The queue ends by itself: nothing to fix.
+  }
+
   read(start: Offset, end: Offset): SourceRead<T> {
     return { records: this.#buffer.slice(countOffset(start, 'queue'), countOffset(end, 'queue')) };
   }

@@ -67,6 +67,8 @@ export class RateSource<T = RateRecord> implements Source<T> {
   #clock: Clock | undefined;
   #frozenAt: number | undefined;
   #logger: SourceEnvironment['logger'] | undefined;
+  #name = 'rate';
+  #bounded = false;
 
   constructor(options: RateSourceOptions<T>) {
     if (!(options.rowsPerSecond > 0) || !Number.isFinite(options.rowsPerSecond)) {
@@ -87,6 +89,7 @@ export class RateSource<T = RateRecord> implements Source<T> {
   start(env: SourceEnvironment): void {
     this.#clock = env.clock;
     this.#logger = env.logger;
+    this.#name = env.name;
     this.#startedAt = env.clock.now();
     this.#startTime ??= this.#startedAt;
   }
@@ -101,7 +104,7 @@ export class RateSource<T = RateRecord> implements Source<T> {
     const start = this.#rowsOf(startOffset);
     const now = this.#frozenAt ?? this.#clock?.now() ?? 0;
     const startTime = this.#startTime ?? 0;
-    const produced = Math.min(this.#totalRows, this.#producedBy(now, start, startTime));
+    const produced = this.#bounded ? this.#totalRows : Math.min(this.#totalRows, this.#producedBy(now, start, startTime));
     const end = Math.max(start, Math.min(produced, start + maxRecords));
     return end === start ? startOffset : { rows: end, startTime };
   }
@@ -116,6 +119,19 @@ export class RateSource<T = RateRecord> implements Source<T> {
     this.#resumedAt ??= start;
     const from = Math.max(startTime, this.#startedAt ?? startTime);
     return this.#resumedAt + Math.floor((Math.max(0, now - from) * this.#rowsPerSecond) / 1000);
+  }
+
+  /**
+   * A bounded run takes all `totalRows` records at once (still timed from the start time), cut
+   * into batches by the run's records limit.
+   *
+   * @throws TypeError without `totalRows`: the source would never end.
+   */
+  prepareForBoundedRun(): void {
+    if (this.#totalRows === Number.POSITIVE_INFINITY) {
+      throw new TypeError(`Source ${this.#name} (rate) has no totalRows, so it never ends and a bounded run (runToCompletion) would not either; set totalRows, or start() the context to run it streaming.`);
+    }
+    this.#bounded = true;
   }
 
   /** Graceful stop: produce nothing past the current time, so a drain ends. */

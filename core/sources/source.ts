@@ -92,6 +92,17 @@ export interface Source<T> {
   read(start: Offset, end: Offset): Promise<SourceRead<T>> | SourceRead<T>;
   /** Everything up to `end` is committed: the source may forget it. */
   commit?(end: Offset): Promise<void> | void;
+  /**
+   * Makes the source end, for a bounded run (`ctx.runToCompletion`, Structured Streaming's
+   * `prepareForTriggerAvailableNow`): called once, after `start` and before the run plans its
+   * first new batch. From then on the source gives only the data it has now, or what it will give
+   * before it ends by itself (an iterable), and `latestOffset` returns `start` only when nothing is
+   * left for the run: the run ends at the first batch with no data. A source without this method
+   * cannot end (a socket), and a bounded run refuses it with a `TypeError` naming it.
+   *
+   * @throws TypeError when the source, as configured, cannot end (a rate source without `totalRows`).
+   */
+  prepareForBoundedRun?(): Promise<void> | void;
   /** Graceful stop: accept no new data, but keep what was received readable. */
   stopReceiving?(): Promise<void> | void;
   /** Releases connections, files and timers. */

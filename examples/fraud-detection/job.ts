@@ -46,8 +46,8 @@ export async function readAlerts(outDir: string): Promise<{ alerts: Alert[]; bat
  * and their alerts written exactly once through a file sink (one file per batch, rewritten
  * identically when a batch is replayed). State and progress are checkpointed to LevelDB in
  * `checkpointDir`: killed and started again on it, the job carries on where it was and the sink
- * ends the same. It stops gracefully one batch after the last transaction was read (that batch
- * uses the final watermark, which closes the last windows).
+ * ends the same. It runs bounded (`runToCompletion`): it stops when every transaction is read,
+ * after a final watermark has closed the last windows.
  */
 export async function runFraudDetection(options: FraudDetectionOptions = {}): Promise<FraudDetectionResult> {
   const log = options.log ?? (() => undefined);
@@ -88,33 +88,15 @@ export async function runFraudDetection(options: FraudDetectionOptions = {}): Pr
       return c;
     });
 
-    // Stop once a batch has run after the one that read the last rows, but only once start() has
-    // returned (its replays complete batches too).
-    let drainedAt: number | undefined;
-    let started = false;
-    let stopping = false;
-    const stopWhenDone = (lastBatch: number | undefined): void => {
-      if (started && !stopping && drainedAt !== undefined && lastBatch !== undefined && lastBatch > drainedAt) {
-        stopping = true;
-        void ctx.stop({ graceful: true });
-      }
-    };
-    let lastBatch: number | undefined;
     ctx.addListener((event) => {
       if (event.type !== 'batchCompleted') return;
       const p = event.progress;
-      lastBatch = p.batchId;
       const read = rowsRead(p.sources[0]?.endOffset);
       const watermark = p.watermark === undefined ? 'none' : new Date(p.watermark).toISOString();
       log(`batch ${p.batchId}: ${p.numInputRecords} transactions (${read}/${total} read), watermark ${watermark}, ${alertsPerBatch.get(p.batchId) ?? 0} alerts`);
       alertsPerBatch.delete(p.batchId);
-      if (drainedAt === undefined && read >= total) drainedAt = p.batchId;
-      stopWhenDone(lastBatch);
     });
-    await ctx.start();
-    started = true;
-    stopWhenDone(lastBatch);
-    await ctx.awaitTermination();
+    await ctx.runToCompletion();
 
     const { alerts, batchFiles } = await readAlerts(outDir);
     return { alerts, transactions, batchFiles };

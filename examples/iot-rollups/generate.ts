@@ -22,8 +22,6 @@ export const DEVICES: readonly Device[] = [
   { id: 'pune-yard', zone: 'Asia/Kolkata' },
 ];
 
-/** The flush reading's device: far in the future, it closes every day; the job filters it out. */
-export const FLUSH_DEVICE = '__flush__';
 /** Readings arrive up to this long after they were taken (less than the job's watermark delay). */
 export const MAX_DISORDER_MS = 3 * 60_000;
 

@@ -2,10 +2,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamingContext, filter, foreachBatch, keyBy, map, union, type DStream } from 'sluice';
-import type { Offset } from 'sluice/extend';
 import { fileSink, getOrCreate } from 'sluice/checkpoint';
 import { agg, calendar, eventTimeWindow, withWatermark, type Aggregator } from 'sluice/windows';
-import { DEVICES, FLUSH_DEVICE, generateReadings, type Reading } from './generate.js';
+import { DEVICES, generateReadings, type Reading } from './generate.js';
 
 /** One device's local calendar day. */
 export interface Rollup {
@@ -45,8 +44,6 @@ export interface IotOptions {
   readonly everyMinutes?: number;
   readonly batchInterval?: string | number;
   readonly maxRecordsPerBatch?: number;
-  /** How fast the readings arrive (default 5 000 a second). */
-  readonly readingsPerSecond?: number;
   /**
    * Where the checkpoint (`checkpoint/`) and the rollups (`rollups/`) go (default: a temporary
    * directory, removed afterwards). Run again on the same directory to resume a stopped or killed run.
@@ -73,18 +70,15 @@ export interface IotResult {
  * IoT rollups: per device, per calendar day *in the device's time zone*, the number of readings,
  * their mean and their maximum. A window operator has one assigner, so the devices are grouped by
  * zone, each zone gets its own `eventTimeWindow(calendar({ unit: 'day', zone }), ...)`, and the
- * zones' rollups are unioned into an exactly-once file sink. The readings arrive at
- * `readingsPerSecond` through a replayable rate source (reading i is always the i-th generated
- * one; the source's start time is recorded in the checkpoint) on a checkpointed context: stopped
- * or killed, the job started again on the same `outDir` carries on where it was (the readings due
- * meanwhile arrive at once) and ends with the same rollups. A last, far-future flush reading
- * closes every day; the job stops one batch after reading it.
+ * zones' rollups are unioned into an exactly-once file sink. The readings are history: a bounded
+ * run (`runToCompletion`) reads them through a replayable rate source with `totalRows` (reading i
+ * is always the i-th generated one) on a checkpointed context, `maxRecordsPerBatch` a batch, then
+ * its final watermark closes every day and it stops. Stopped or killed, the job started again on
+ * the same `outDir` carries on where it was and ends with the same rollups.
  */
 export async function runIotRollups(options: IotOptions = {}): Promise<IotResult> {
   const log = options.log ?? (() => undefined);
   const readings = generateReadings({ ...(options.days === undefined ? {} : { days: options.days }), ...(options.everyMinutes === undefined ? {} : { everyMinutes: options.everyMinutes }) });
-  const last = readings.reduce((m, r) => Math.max(m, r.time), 0);
-  const input: Reading[] = [...readings, { device: FLUSH_DEVICE, time: last + 3 * 86_400_000, celsius: 0 }];
   const outDir = options.outDir ?? (await mkdtemp(join(tmpdir(), 'sluice-iot-')));
   const rollupsDir = join(outDir, 'rollups');
   try {
@@ -92,13 +86,14 @@ export async function runIotRollups(options: IotOptions = {}): Promise<IotResult
       const ctx = new StreamingContext({ batchInterval: options.batchInterval ?? '100ms', checkpoint });
       const watermarked = ctx
         .rateStream<Reading>({
-          rowsPerSecond: options.readingsPerSecond ?? 5_000,
-          totalRows: input.length,
+          // A bounded run takes every row at once: the rate only times the (unused) timestamps.
+          rowsPerSecond: 1000,
+          totalRows: readings.length,
           maxRecordsPerBatch: options.maxRecordsPerBatch ?? 500,
-          generate: (i) => input[i] ?? missing(i),
+          generate: (i) => readings[i] ?? missing(i),
           name: 'readings',
         })
-        .pipe(withWatermark((r: Reading) => r.time, '10m'), filter((r) => r.device !== FLUSH_DEVICE));
+        .pipe(withWatermark((r: Reading) => r.time, '10m'));
       const [first, ...rest] = rollupsByZone(watermarked);
       if (first === undefined) throw new Error('no zones');
       const rollups = first.pipe(union(...rest));
@@ -111,36 +106,16 @@ export async function runIotRollups(options: IotOptions = {}): Promise<IotResult
       return ctx;
     });
 
-    // Stop once a batch has run after the one that read the flush reading, but only once start()
-    // has returned (its replays complete batches too).
-    let batches = 0;
-    let drainedAt: number | undefined;
-    let lastBatch = -1;
-    let started = false;
-    let finished = false;
-    const stopWhenDone = (): void => {
-      if (started && !finished && drainedAt !== undefined && lastBatch > drainedAt) {
-        finished = true;
-        void ctx.stop({ graceful: true });
-      }
-    };
     ctx.addListener((event) => {
       if (event.type !== 'batchCompleted') return;
       const p = event.progress;
-      batches++;
-      lastBatch = p.batchId;
       log(`batch ${p.batchId}: ${p.numInputRecords} readings, watermark ${p.watermark === undefined ? 'none' : new Date(p.watermark).toISOString()}, ${p.lateRecordsDropped} late dropped`);
-      if (drainedAt === undefined && rowsRead(p.sources[0]?.endOffset) >= input.length) drainedAt = p.batchId;
-      stopWhenDone();
     });
-    await ctx.start();
     if (options.stopOnSignals === true) {
       ctx.stopOnSignals();
       log('started: SIGTERM or SIGINT stops the job gracefully; run it again on the same outDir to resume');
     }
-    started = true;
-    stopWhenDone();
-    await ctx.awaitTermination();
+    const { batches, completed: finished } = await ctx.runToCompletion();
     return { readings, rollups: await readRollups(outDir), batches, finished };
   } finally {
     if (options.outDir === undefined) await rm(outDir, { recursive: true, force: true });
@@ -182,11 +157,4 @@ export async function readRollups(outDir: string): Promise<Rollup[]> {
 
 function missing(index: number): never {
   throw new RangeError(`no generated reading ${index}`);
-}
-
-/** The rows a rate source has given by `offset` (`0`, or `{ rows, startTime }`). */
-function rowsRead(offset: Offset | undefined): number {
-  if (typeof offset !== 'object' || offset === null || Array.isArray(offset)) return 0;
-  const { rows } = offset as { readonly [key: string]: Offset };
-  return typeof rows === 'number' ? rows : 0;
 }

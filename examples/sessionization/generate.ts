@@ -32,8 +32,6 @@ export interface ClickstreamOptions {
   readonly gapMs: number;
 }
 
-/** The flush click: far in the future, it moves the watermark past every session; the job filters it out. */
-export const FLUSH_USER = '__flush__';
 
 const PAGES = ['/home', '/search', '/product/1', '/product/2', '/product/3', '/cart', '/checkout', '/help', '/account'] as const;
 const MINUTE = 60_000;
@@ -102,9 +100,9 @@ export function generateClicks(options: ClickstreamOptions): Clickstream {
 
 /**
  * Writes the clicks into `dir` as `files` NDJSON files (in order), each under a temporary name
- * first and then renamed, plus one malformed line and, in a last file, the flush click. A file
- * already there is left as it is: it is whole (it was renamed into place), and the same clicks
- * give the same files, so a resumed run reads what the first one did.
+ * first and then renamed, plus one malformed line. A file already there is left as it is: it is
+ * whole (it was renamed into place), and the same clicks give the same files, so a resumed run
+ * reads what the first one did.
  *
  * @returns the number of lines in the files.
  */
@@ -123,8 +121,6 @@ export async function writeClickFiles(dir: string, clicks: readonly Click[], fil
     if (f === 1) body.splice(5, 0, '{"user": "user-001", "page": ');
     await write(`clicks-${String(f).padStart(3, '0')}.ndjson`, body);
   }
-  const last = clicks.reduce((m, c) => Math.max(m, c.time), 0);
-  await write(`clicks-${String(files).padStart(3, '0')}.ndjson`, [JSON.stringify({ user: FLUSH_USER, page: '/', time: last + 24 * 60 * MINUTE })]);
   return lines;
 }
 

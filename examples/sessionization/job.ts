@@ -1,11 +1,10 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StreamingContext, filter, foreachBatch, keyBy, map, type Clock } from 'sluice';
-import type { Offset } from 'sluice/extend';
+import { StreamingContext, foreachBatch, keyBy, map, type Clock } from 'sluice';
 import { fileSink, getOrCreate } from 'sluice/checkpoint';
 import { eventTimeWindow, session, withWatermark, type Aggregator } from 'sluice/windows';
-import { FLUSH_USER, generateClicks, writeClickFiles, type Click, type Clickstream } from './generate.js';
+import { generateClicks, writeClickFiles, type Click, type Clickstream } from './generate.js';
 
 /** One finished session, as written to the sessions sink. */
 export interface SessionRecord {
@@ -98,9 +97,9 @@ export const DELAY_MS = 5 * 60_000;
 /**
  * Sessionization: clicks from NDJSON files, with a 5-minute watermark, grouped per user into
  * event-time sessions with a 30-minute gap. Finished sessions go to an exactly-once file sink,
- * late clicks to a second one. A last, far-future flush click moves the watermark past every
- * session; the job stops one batch after reading it, once every session has been emitted.
- * Stopped or killed, the job started again on the same `outDir` ends with the same outputs.
+ * late clicks to a second one. The files are all there when it starts, so it runs bounded
+ * (`runToCompletion`): it reads them, then its final watermark closes every session, and it
+ * stops. Stopped or killed, the job started again on the same `outDir` ends with the same outputs.
  */
 export async function runSessionization(options: SessionizationOptions = {}): Promise<SessionizationResult> {
   const log = options.log ?? (() => undefined);
@@ -126,7 +125,6 @@ export async function runSessionization(options: SessionizationOptions = {}): Pr
       const clicks = ctx.textFileStream<Click>(inputDir, { format: 'ndjson', name: 'clicks', maxRecordsPerBatch, badRecords: 'deadLetter' });
       const windowed = clicks.pipe(
         withWatermark((c: Click) => c.time, DELAY),
-        filter((c) => c.user !== FLUSH_USER),
         keyBy((c) => c.user),
         eventTimeWindow(session(GAP), sessionSummary(), { late: 'sideOutput', name: 'sessions' }),
       );
@@ -154,41 +152,19 @@ export async function runSessionization(options: SessionizationOptions = {}): Pr
       return ctx;
     });
 
-    // Stop once a batch has run after the one that read the last file (the flush click's), but
-    // only once start() has returned (its replays complete batches too).
-    const fileCount = (options.files ?? 6) + 1;
-    let batches = 0;
     let badRecords = 0;
-    let drainedAt: number | undefined;
-    let lastBatch = -1;
-    let started = false;
-    let finished = false;
-    const stopWhenDone = (): void => {
-      if (started && !finished && drainedAt !== undefined && lastBatch > drainedAt) {
-        finished = true;
-        void ctx.stop({ graceful: true });
-      }
-    };
     ctx.addListener((event) => {
       if (event.type !== 'batchCompleted') return;
       const p = event.progress;
-      batches++;
-      lastBatch = p.batchId;
       badRecords += p.numBadRecords;
       const watermark = p.watermark === undefined ? 'none' : new Date(p.watermark).toISOString();
       log(`batch ${p.batchId}: ${p.numInputRecords} clicks, ${p.numBadRecords} bad, watermark ${watermark}, ${p.processingTimeMs} ms`);
-      if (drainedAt === undefined && filesRead(p.sources[0]?.endOffset) >= fileCount) drainedAt = p.batchId;
-      stopWhenDone();
     });
-
-    await ctx.start();
     if (options.stopOnSignals === true) {
       ctx.stopOnSignals();
       log('started: SIGTERM or SIGINT stops the job gracefully; run it again on the same outDir to resume');
     }
-    started = true;
-    stopWhenDone();
-    await ctx.awaitTermination();
+    const { batches, completed: finished } = await ctx.runToCompletion();
     const sessions = await readNdjson<SessionRecord>(sessionsDir);
     const late = await readNdjson<Click>(lateDir);
     return { input, sessions, late, badRecords, batches, finished, outDir };
@@ -205,11 +181,4 @@ async function readNdjson<T>(dir: string): Promise<T[]> {
     for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) if (line !== '') out.push(JSON.parse(line) as T);
   }
   return out;
-}
-
-/** The files a directory source has read wholly by `offset` (`{ file, line }`). */
-function filesRead(offset: Offset | undefined): number {
-  if (typeof offset !== 'object' || offset === null || Array.isArray(offset)) return 0;
-  const { file } = offset as { readonly [key: string]: Offset };
-  return typeof file === 'number' ? file : 0;
 }

@@ -12,8 +12,8 @@ import { seededRandom } from 'sluice/testing';
  * (fixtures/sigkill-job.mjs, on the built package) and is killed with SIGKILL at random moments,
  * restarted on the same checkpoint each time, then left to finish. Its file sinks must hold what
  * an uninterrupted run's hold. The job reads a rate source, or a directory the test writes files
- * into while it runs. SLUICE_CRASH_KILLS sets the number of kills of the rate job (default 20;
- * the directory job gets half), and SLUICE_CRASH_SEED replays a kill schedule (the seed is
+ * into while it runs, or the rate source in a bounded run (runToCompletion). SLUICE_CRASH_KILLS
+ * sets the number of kills of the rate job (default 20; the directory and bounded jobs get half), and SLUICE_CRASH_SEED replays a kill schedule (the seed is
  * printed when the test fails); SLUICE_CRASH_VERBOSE=1 prints the kill log when it passes too.
  */
 
@@ -162,6 +162,7 @@ const FILES = EARLY + RUNNING + 1;
 const ROWS_PER_FILE = 100;
 const DIRECTORY_TOTAL = FILES * ROWS_PER_FILE;
 const DIRECTORY_KILLS = Math.max(1, Math.floor(KILLS / 2));
+const BOUNDED_KILLS = Math.max(1, Math.floor(KILLS / 2));
 
 /** Writes file `n` of the input (rows n * ROWS_PER_FILE ...) into `dir` under a temporary name, then renames it into place. */
 async function writeInputFile(dir: string, n: number): Promise<void> {
@@ -249,6 +250,36 @@ describe('exactly-once across real crashes (SIGKILL)', () => {
         if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${SEED}\n${log.join('\n')}`);
       } catch (error) {
         console.error(`sigkill test failed with kill seed ${SEED} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
+        throw error;
+      }
+    },
+    TIMEOUT_MS,
+  );
+  it.skipIf(process.platform === 'win32')(
+    `a bounded run (runToCompletion) killed with SIGKILL ${BOUNDED_KILLS} times and run again ends with the sinks and totals of an uninterrupted bounded run`,
+    async () => {
+      const log: string[] = [];
+      try {
+        const bounded: Input = ['bounded', String(TOTAL)];
+        await Promise.all([
+          runToEnd(join(root, 'bounded-straight-ckpt'), join(root, 'bounded-straight'), bounded),
+          (async () => {
+            await killRepeatedly(join(root, 'bounded-crashed-ckpt'), join(root, 'bounded-crashed'), seededRandom(SEED + 2), log, BOUNDED_KILLS, bounded);
+            await runToEnd(join(root, 'bounded-crashed-ckpt'), join(root, 'bounded-crashed'), bounded);
+          })(),
+        ]);
+        const straight = await batches<Count>(join(root, 'bounded-straight', 'counts'));
+        const crashed = await batches<Count>(join(root, 'bounded-crashed', 'counts'));
+        // The same batches (20 rows each, batch k rows 20k ..), and not one more: the run ends with its data.
+        expect([...straight.keys()]).toEqual(Array.from({ length: TOTAL / ROWS_PER_BATCH }, (_, i) => i));
+        expect(crashed).toEqual(straight);
+        const countsByKey = expectSameRecords(crashed, straight, TOTAL);
+        const totals = lastTotals(await batches<[string, number]>(join(root, 'bounded-crashed', 'totals')));
+        expect(totals).toEqual(new Map([...countsByKey].map(([key, counts]) => [key, counts.length])));
+        expectEachRejectedOnce(await batches<DeadLetterRow>(join(root, 'bounded-crashed', 'dead')), TOTAL);
+        if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${SEED}\n${log.join('\n')}`);
+      } catch (error) {
+        console.error(`sigkill bounded test failed with kill seed ${SEED} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
         throw error;
       }
     },

@@ -141,7 +141,7 @@ export abstract class WindowedDStream<I, B, T> extends StatefulDStream<T> {
     if (!this.#restored) await this.#restore(store);
     this.#checkContiguous(bc);
     const time = bc.batchTime as number;
-    const sinceLastSlide = ((bc.batchId + 1) * this.graph.batchInterval) % this.slideDuration;
+    const sinceLastSlide = (time - bc.zeroTime) % this.slideDuration;
     const staged: Staged = { batchId: bc.batchId, time, lastSlideTime: time - sinceLastSlide, commit: undefined, abort: undefined };
     if (input !== undefined) {
       const prepared = await this.prepare(input, bc);
