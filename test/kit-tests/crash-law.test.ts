@@ -14,7 +14,8 @@ const PARAMS = { numRuns: 15 } as const;
 const events = keyedEvents(fc, { keys: 3, maxEvents: 12, maxDisorder: 10, lateFraction: 0.1 });
 /** Smaller scenarios for the laws that must fail: each shrinking step runs the job twice or more. */
 const few = keyedEvents(fc, { keys: 1, minEvents: 2, maxEvents: 6 });
-const FAILING = { numRuns: 20 } as const;
+// Enough runs that a law which must fail finds its counterexample whatever the seed (it stops at the first).
+const FAILING = { numRuns: 100 } as const;
 const totals = (s: DStream<KeyedEvent>) =>
   s.pipe(
     mapToPair((e: KeyedEvent): Pair<string, number> => [e.key, e.value]),
