@@ -60,6 +60,9 @@ export function jetStreamSink<T>(stream: string, options: JetStreamSinkOptions<T
   const link = new NatsLink(checkServers(what, options.servers), checkRetries(what, options.retries));
   const subjectFor = subjectOf ?? (() => subject as string);
   return (input) => {
+    const names = usedNames(input);
+    if (names.has(name)) throw new TypeError(`${what}: another jetStreamSink of this program is named '${name}'; give each sink to one stream its own name option (it is part of every message id, and equal ids are dropped as duplicates).`);
+    names.add(name);
     let run: string | undefined;
     const output: OutputOperation<T> = new OutputOperation<T>(
       what,
@@ -107,9 +110,35 @@ async function publishAll<T>(nc: NatsConnection, stream: string, records: readon
       const record = records[i] as T;
       pending[i - from] = js.publish(subjectOf(record), encode(record), { msgID: `${prefix}${i}`, expect: { streamName: stream } });
     }
-    for (const ack of await Promise.all(pending)) acks.push(ack);
+    let settled: PubAck[];
+    try {
+      settled = await Promise.all(pending);
+    } catch (error) {
+      throw noStreamAnswered(error, stream, subjectOf(records[from] as T));
+    }
+    for (const ack of settled) acks.push(ack);
   }
   return acks;
+}
+
+/** A publish nobody answered (no stream captures the subject, or JetStream is down) said so; other errors as they are. */
+function noStreamAnswered(error: unknown, stream: string, subject: string): unknown {
+  const name = (error as { name?: unknown } | null)?.name;
+  const text = error instanceof Error ? error.message : '';
+  if (name !== 'NoRespondersError' && !/no responders|jetstream is not enabled/i.test(text)) return error;
+  return Object.assign(new Error(`no JetStream stream answered a publish on subject '${subject}': check that stream ${stream} captures it (its subjects) and that JetStream is enabled`, { cause: error }), { name: 'NoRespondersError' });
+}
+
+/** The names of the JetStream sinks of each graph: two with one name would publish equal message ids. */
+const NAMES = new WeakMap<object, Set<string>>();
+
+function usedNames(stream: DStream<unknown>): Set<string> {
+  let names = NAMES.get(stream.graph);
+  if (names === undefined) {
+    names = new Set();
+    NAMES.set(stream.graph, names);
+  }
+  return names;
 }
 
 function defaultEncode(record: unknown): string | Uint8Array {
