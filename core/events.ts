@@ -16,6 +16,8 @@ export interface SourceProgress {
   readonly startOffset: Offset;
   /** The offset the batch ended at. */
   readonly endOffset: Offset;
+  /** Calls the source tried again after a transient failure for this batch (a lost connection), for sources that retry. */
+  readonly retries?: number;
 }
 
 /**

@@ -196,7 +196,8 @@ export class BatchRunner {
       }
       const numPartitions = input.numPartitions ?? this.#deps.defaultParallelism;
       inputs.set(input.id, { batch: Batch.of(read.records, numPartitions), badRecords });
-      sources.push({ source: input.sourceName, inputRecords: read.records.length, badRecords: badRecords.length, startOffset: range.start, endOffset: range.end });
+      const progress: SourceProgress = { source: input.sourceName, inputRecords: read.records.length, badRecords: badRecords.length, startOffset: range.start, endOffset: range.end };
+      sources.push('retries' in read && read.retries !== undefined ? { ...progress, retries: read.retries } : progress);
     }
     return { inputs, sources };
   }

@@ -25,6 +25,8 @@ export interface SourceRead<T> {
   readonly records: readonly T[];
   /** The records in the range that could not be parsed. */
   readonly badRecords?: readonly BadRecord[];
+  /** Calls the source tried again after a transient failure (a lost connection) since its previous read, for the batch's progress. */
+  readonly retries?: number;
 }
 
 /** What a source may use while it runs. */

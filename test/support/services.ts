@@ -26,6 +26,17 @@ export const POSTGRES: Service = {
 /** The connection string of the test database. */
 export const POSTGRES_URL = process.env.SLUICE_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/** NATS 2.9 with JetStream on 127.0.0.1:4222. */
+export const NATS: Service = {
+  name: 'NATS',
+  host: '127.0.0.1',
+  port: 4222,
+  start: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log',
+};
+
+/** The NATS server of the tests. */
+export const NATS_URL = process.env.SLUICE_NATS_URL ?? '127.0.0.1:4222';
+
 /** Whether a TCP connection to the service opens within a second. */
 export async function reachable(service: Service): Promise<boolean> {
   return new Promise((resolve) => {

@@ -15,6 +15,7 @@ import { queryableState, updateStateByKey, type QueryableState } from 'sluice/st
 import { agg, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
 import { keyedEvents, runBatches } from 'sluice/testing';
 import { postgresSink } from 'sluice/postgres';
+import { jetStreamSink, jetStreamSource, type JetStreamRecord } from 'sluice/nats';
 
 /** Mistakes the compiler must refuse: compiled, never called. */
 export function mistakes(): unknown[] {
@@ -70,6 +71,14 @@ try {
   compiledOnly.push(postgresSink<{ card: string; total: number }>({ connectionString: 'postgres://127.0.0.1/app', table: 'alerts', mode: 'upsert', key: ['card'], columns: { card: { type: 'text', value: (a) => a.card } } }));
   // @ts-expect-error a column's type is one of the PostgreSQL types the sink knows.
   compiledOnly.push(() => alerts.pipe(postgresSink({ connectionString: 'postgres://127.0.0.1/app', table: 'alerts', columns: { card: { type: 'varchar', value: (a) => a.card } } })));
+
+  // JetStream, defined (the consumer has no server to start them on).
+  compiledOnly.push(() => jetStreamSource<{ card: string }>(new StreamingContext({ batchInterval: 1000 }), { servers: '127.0.0.1:4222', stream: 'ORDERS', format: 'json' }));
+  compiledOnly.push(() => alerts.pipe(jetStreamSink('ALERTS', { servers: '127.0.0.1:4222', subjectOf: (a) => `alerts.${a.card}` })));
+  const seq: (r: JetStreamRecord<string>) => number = (r) => r.seq;
+  compiledOnly.push(seq);
+  // @ts-expect-error format is 'json', 'text', 'bytes' or a function.
+  compiledOnly.push(() => jetStreamSource(ctx, { servers: '127.0.0.1:4222', stream: 'ORDERS', format: 'xml' }));
 
   await ctx.start();
   await clock.advance(1000);

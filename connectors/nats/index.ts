@@ -1,0 +1,8 @@
+/**
+ * `sluice/nats`: NATS JetStream connectors. Needs the optional peer dependencies
+ * `@nats-io/jetstream` and `@nats-io/transport-node` (`npm install @nats-io/jetstream
+ * @nats-io/transport-node`); `import 'sluice'` never loads them.
+ */
+export { jetStreamSource, JetStreamSource, type JetStreamRecord, type JetStreamSourceOptions } from './jetstream-source.js';
+export { jetStreamSink, type JetStreamSinkOptions } from './jetstream-sink.js';
+export type { MessageDecoder, MessageFormat } from './message-format.js';

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { jetstream, jetstreamManager, type PubAck } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { SluiceError, type DStream } from 'sluice';
+import { OutputOperation, type CheckpointIdentity } from 'sluice/extend';
+import { checkRetries, checkServers, NatsLink } from './nats-connection.js';
+
+/** Options of {@link jetStreamSink}: give `subject` or `subjectOf`. */
+export interface JetStreamSinkOptions<T> {
+  /** The NATS server(s): `'127.0.0.1:4222'` or several. */
+  readonly servers: string | readonly string[];
+  /** The subject every record is published on (the stream must capture it). */
+  readonly subject?: string;
+  /** The subject of each record (the stream must capture it). */
+  readonly subjectOf?: (record: T) => string;
+  /** How a record becomes a payload (default: a string or bytes as they are, anything else as JSON). */
+  readonly encode?: (record: T) => string | Uint8Array;
+  /**
+   * The sink's stable name, part of every message id (default `jetStreamSink:<stream>`): keep it
+   * when the program changes, and give two sinks to one stream names of their own.
+   */
+  readonly name?: string;
+  /** How many times a batch's unacknowledged publishes are tried again after a lost connection or a timeout (default 3). */
+  readonly retries?: number;
+}
+
+/** How many publishes are in flight at once. */
+const WINDOW = 1_024;
+
+/**
+ * Publishes every record of every batch to the JetStream stream `stream`, exactly once within the
+ * stream's duplicate window: each message carries the id `<name>:<checkpoint id>:<batch id>:<index>`
+ * (its place in the batch), so the copies a batch replayed after a crash publishes are dropped by
+ * the server's de-duplication, and the batch commits only once every publish is acknowledged.
+ * A replay that comes later than the stream's `duplicate_window` (default 2 minutes) publishes
+ * its messages again: size the window to cover a restart. Without a checkpoint there is no
+ * replay, and ids are made unique per run.
+ *
+ * Every batch reports `recordsWritten` (messages the stream stored), `retries` and
+ * `alreadyWritten` (every message of the batch was a duplicate: a replay) in its progress event.
+ *
+ * @param stream - the JetStream stream that must capture the subjects (publishes are refused otherwise).
+ * @throws TypeError at definition for missing or malformed options.
+ * @throws SluiceError `SINK_FAILED` (failing the batch) when the server refuses a publish or stays
+ * unreachable after `retries`; a restart replays the batch and de-duplication drops what was stored.
+ * @example
+ * alerts.pipe(jetStreamSink('ALERTS', { servers: '127.0.0.1:4222', subjectOf: (a) => `alerts.${a.card}` }));
+ */
+export function jetStreamSink<T>(stream: string, options: JetStreamSinkOptions<T>): (input: DStream<T>) => OutputOperation<T> {
+  const what = 'jetStreamSink';
+  if (typeof stream !== 'string' || stream === '' || /[\s.*>]/.test(stream)) throw new TypeError(`${what}: stream must be a JetStream stream name (no spaces, '.', '*' or '>'), got ${JSON.stringify(stream)}.`);
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: give options: { servers, subject | subjectOf }.`);
+  const { subject, subjectOf, encode = defaultEncode } = options;
+  if ((subject === undefined) === (subjectOf === undefined)) throw new TypeError(`${what}: give exactly one of subject (a subject such as 'alerts.new') and subjectOf (record => subject).`);
+  if (subject !== undefined && (typeof subject !== 'string' || subject === '' || /[\s*>]/.test(subject))) throw new TypeError(`${what}: subject must be a subject without wildcards, got ${JSON.stringify(subject)}.`);
+  if (subjectOf !== undefined && typeof subjectOf !== 'function') throw new TypeError(`${what}: subjectOf must be a function record => subject.`);
+  if (typeof encode !== 'function') throw new TypeError(`${what}: encode must be a function record => string | Uint8Array.`);
+  const name = options.name ?? `${what}:${stream}`;
+  if (typeof name !== 'string' || name === '') throw new TypeError(`${what}: name must be a non-empty string.`);
+  const link = new NatsLink(checkServers(what, options.servers), checkRetries(what, options.retries));
+  const subjectFor = subjectOf ?? (() => subject as string);
+  return (input) => {
+    const names = usedNames(input);
+    if (names.has(name)) throw new TypeError(`${what}: another jetStreamSink of this program is named '${name}'; give each sink to one stream its own name option (it is part of every message id, and equal ids are dropped as duplicates).`);
+    names.add(name);
+    let run: string | undefined;
+    const output: OutputOperation<T> = new OutputOperation<T>(
+      what,
+      input,
+      async (batch, { batchId }, bc) => {
+        if (run === undefined) throw new SluiceError('SINK_FAILED', `${output.describe}: the sink was not started with its context.`, { operator: output.describe, batchId });
+        const records = batch.partitions.flat();
+        const prefix = `${name}:${run}:${batchId}:`;
+        const before = link.takeRetries();
+        const acks = await link.call('SINK_FAILED', `${output.describe} could not publish batch ${batchId} to stream ${stream}`, (nc) => publishAll(nc, stream, records, subjectFor, encode, prefix), { operator: output.describe, batchId });
+        const written = acks.reduce((n, ack) => (ack.duplicate ? n : n + 1), 0);
+        bc.reportOperator({ operator: output.describe, recordsWritten: written, retries: before + link.takeRetries(), alreadyWritten: records.length > 0 && written === 0 });
+      },
+      name,
+    );
+    input.graph.addCommitParticipant({
+      name: output.describe,
+      initialize: async (_restored, checkpoint: CheckpointIdentity | undefined) => {
+        run = checkpoint?.id ?? `run-${randomUUID()}`;
+        await link.call('SINK_FAILED', `${output.describe} could not find stream ${stream}`, async (nc) => {
+          await (await jetstreamManager(nc, { checkAPI: false })).streams.info(stream);
+        }, { operator: output.describe });
+      },
+      prepare: () => undefined,
+      committed: () => undefined,
+      aborted: () => undefined,
+    });
+    input.graph.services.onStop(() => link.close());
+    return output;
+  };
+}
+
+/**
+ * Publishes `records` with ids `prefix + index`, at most {@link WINDOW} in flight, and returns
+ * their acknowledgements in order. Publishing everything again after a failure is safe: the ids
+ * make the server drop what it stored already.
+ */
+async function publishAll<T>(nc: NatsConnection, stream: string, records: readonly T[], subjectOf: (record: T) => string, encode: (record: T) => string | Uint8Array, prefix: string): Promise<PubAck[]> {
+  const js = jetstream(nc, { checkAPI: false });
+  const acks: PubAck[] = [];
+  for (let from = 0; from < records.length; from += WINDOW) {
+    const to = Math.min(records.length, from + WINDOW);
+    const pending: Promise<PubAck>[] = new Array<Promise<PubAck>>(to - from);
+    for (let i = from; i < to; i++) {
+      const record = records[i] as T;
+      pending[i - from] = js.publish(subjectOf(record), encode(record), { msgID: `${prefix}${i}`, expect: { streamName: stream } });
+    }
+    let settled: PubAck[];
+    try {
+      settled = await Promise.all(pending);
+    } catch (error) {
+      throw noStreamAnswered(error, stream, subjectOf(records[from] as T));
+    }
+    for (const ack of settled) acks.push(ack);
+  }
+  return acks;
+}
+
+/** A publish nobody answered (no stream captures the subject, or JetStream is down) said so; other errors as they are. */
+function noStreamAnswered(error: unknown, stream: string, subject: string): unknown {
+  const name = (error as { name?: unknown } | null)?.name;
+  const text = error instanceof Error ? error.message : '';
+  if (name !== 'NoRespondersError' && !/no responders|jetstream is not enabled/i.test(text)) return error;
+  return Object.assign(new Error(`no JetStream stream answered a publish on subject '${subject}': check that stream ${stream} captures it (its subjects) and that JetStream is enabled`, { cause: error }), { name: 'NoRespondersError' });
+}
+
+/** The names of the JetStream sinks of each graph: two with one name would publish equal message ids. */
+const NAMES = new WeakMap<object, Set<string>>();
+
+function usedNames(stream: DStream<unknown>): Set<string> {
+  let names = NAMES.get(stream.graph);
+  if (names === undefined) {
+    names = new Set();
+    NAMES.set(stream.graph, names);
+  }
+  return names;
+}
+
+function defaultEncode(record: unknown): string | Uint8Array {
+  return typeof record === 'string' || record instanceof Uint8Array ? record : JSON.stringify(record);
+}
