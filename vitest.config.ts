@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^sluice\/windows$/, replacement: here('./windows/index.ts') },
       { find: /^sluice\/checkpoint$/, replacement: here('./checkpoint/index.ts') },
       { find: /^sluice\/postgres$/, replacement: here('./connectors/postgres/index.ts') },
+      { find: /^sluice\/redis$/, replacement: here('./connectors/redis/index.ts') },
       { find: /^sluice\/testing$/, replacement: here('./test/kit/index.ts') },
     ],
   },

@@ -18,6 +18,7 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   'sluice/checkpoint': 'checkpoint/index.ts',
   'sluice/extend': 'state/extend.ts',
   'sluice/postgres': 'connectors/postgres/index.ts',
+  'sluice/redis': 'connectors/redis/index.ts',
   'sluice/testing': 'test/kit/index.ts',
 };
 
