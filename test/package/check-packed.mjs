@@ -72,11 +72,13 @@ try {
   // without them, and a connector's must say which package it needs.
   const probe = [
     "for (const entry of ['sluice', 'sluice/state', 'sluice/windows', 'sluice/checkpoint', 'sluice/extend', 'sluice/testing']) await import(entry);",
-    "const missing = await import('sluice/postgres').then(() => 'loaded', (e) => String(e.message));",
-    "if (!/Cannot find package 'pg'/.test(missing)) throw new Error('sluice/postgres without pg: ' + missing);",
+    "for (const [entry, peer] of [['sluice/postgres', 'pg'], ['sluice/redis', 'redis']]) {",
+    "  const missing = await import(entry).then(() => 'loaded', (e) => String(e.message));",
+    "  if (!missing.includes(`Cannot find package '${peer}'`)) throw new Error(`${entry} without ${peer}: ${missing}`);",
+    "}",
   ].join('\n');
   step('the entry points load without the optional peers', process.execPath, ['--input-type=module', '-e', probe], dir);
-  step('npm install pg', npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', 'pg@^8'], dir);
+  step('npm install pg redis', npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', 'pg@^8', 'redis@^6'], dir);
   step('tsc (strict, skipLibCheck: false, nodenext)', process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
   const output = step('node dist/main.js', process.execPath, ['dist/main.js'], dir);
   process.stdout.write(output);
