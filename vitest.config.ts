@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^sluice\/checkpoint$/, replacement: here('./checkpoint/index.ts') },
       { find: /^sluice\/postgres$/, replacement: here('./connectors/postgres/index.ts') },
       { find: /^sluice\/nats$/, replacement: here('./connectors/nats/index.ts') },
+      { find: /^sluice\/redis$/, replacement: here('./connectors/redis/index.ts') },
       { find: /^sluice\/testing$/, replacement: here('./test/kit/index.ts') },
     ],
   },

@@ -86,7 +86,7 @@ export async function withClient<R>(pool: PostgresPool, use: (client: PostgresCl
     client.release();
     return result;
   } catch (error) {
-    client.off('error', ignore);
+    // Discarded: it keeps the listener, as a lost connection may still report its end.
     client.release(true);
     throw error;
   }

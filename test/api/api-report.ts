@@ -19,6 +19,7 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   'sluice/extend': 'state/extend.ts',
   'sluice/postgres': 'connectors/postgres/index.ts',
   'sluice/nats': 'connectors/nats/index.ts',
+  'sluice/redis': 'connectors/redis/index.ts',
   'sluice/testing': 'test/kit/index.ts',
 };
 

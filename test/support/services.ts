@@ -23,6 +23,17 @@ export const POSTGRES: Service = {
   start: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
 };
 
+/** Redis 7 on 127.0.0.1:6379 (it keeps nothing on disk). */
+export const REDIS: Service = {
+  name: 'Redis',
+  host: '127.0.0.1',
+  port: 6379,
+  start: 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log',
+};
+
+/** The URL of the test Redis. */
+export const REDIS_URL = process.env.SLUICE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
 /** The connection string of the test database. */
 export const POSTGRES_URL = process.env.SLUICE_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

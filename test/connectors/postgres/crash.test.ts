@@ -3,13 +3,15 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { seededRandom } from 'sluice/testing';
 import { startChildJob } from '../../support/child-job.js';
-import { describeWith, POSTGRES, POSTGRES_URL } from '../../support/services.js';
+import { describeWith, POSTGRES, POSTGRES_URL, REDIS, REDIS_URL } from '../../support/services.js';
+import { append, keyName } from '../redis/redis-harness.js';
 import { useTempDir } from '../../support/temp-dir.js';
 import { dropAfterFile, rowsOf, tableName } from './pg-harness.js';
 
 /*
  * Exactly-once into PostgreSQL across real crashes: a child process runs a checkpointed job
- * (fixtures/pg-crash-job.mjs, on the built package) from a rate source into two PostgreSQL sinks,
+ * (fixtures/pg-crash-job.mjs, on the built package) from a rate source, or a Redis stream, into
+ * two PostgreSQL sinks,
  * and is killed with SIGKILL at random moments, restarted on its checkpoint each time, then left
  * to finish. Its tables must equal those of an uninterrupted run: every row once, every key's
  * running count 1..n, the same totals. SLUICE_PG_CRASH_KILLS sets the kills (default 30),
@@ -26,8 +28,8 @@ const job = fileURLToPath(new URL('./fixtures/pg-crash-job.mjs', import.meta.url
 const dir = useTempDir();
 
 /** Starts the job on `checkpoint` writing to the tables of `prefix`; `onReady` hears its `ready`. */
-function start(checkpoint: string, prefix: string, onReady: (kill: () => void) => void = () => undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  const run = startChildJob(job, [checkpoint, POSTGRES_URL, prefix, String(TOTAL)]);
+function start(checkpoint: string, prefix: string, input: readonly string[], onReady: (kill: () => void) => void = () => undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const run = startChildJob(job, [checkpoint, POSTGRES_URL, prefix, String(TOTAL), ...input]);
   run.onLine((line) => {
     if (line === 'ready') onReady(() => run.child.kill('SIGKILL'));
   });
@@ -35,8 +37,8 @@ function start(checkpoint: string, prefix: string, onReady: (kill: () => void) =
 }
 
 /** Runs the job to its end; fails when it exits otherwise than with 0. */
-async function runToEnd(checkpoint: string, prefix: string): Promise<void> {
-  const { code, signal, stderr } = await start(checkpoint, prefix);
+async function runToEnd(checkpoint: string, prefix: string, input: readonly string[]): Promise<void> {
+  const { code, signal, stderr } = await start(checkpoint, prefix, input);
   if (code !== 0) throw new Error(`the job exited with ${code ?? signal}:\n${stderr}`);
 }
 
@@ -48,22 +50,27 @@ function prefixOf(name: string): string {
   return prefix;
 }
 
-await describeWith(POSTGRES, 'exactly-once into PostgreSQL across real crashes (SIGKILL)', () => {
+/**
+ * Runs the job straight and with kills, from `source` (its fixture arguments; `setUp` writes the
+ * input a run reads, given the run's name), and compares the tables.
+ */
+function crashCase(title: string, seed: number, source: (run: string) => readonly string[], setUp: (run: string) => Promise<void> = () => Promise.resolve()): void {
   it(
-    `a job killed ${KILLS} times at random moments and restarted on its checkpoint leaves the tables of an uninterrupted run`,
+    `a job ${title}, killed ${KILLS} times at random moments and restarted on its checkpoint, leaves the tables of an uninterrupted run`,
     async () => {
       const straight = prefixOf('straight');
       const crashed = prefixOf('crashed');
-      const next = seededRandom(SEED);
+      await Promise.all([setUp('straight'), setUp('crashed')]);
+      const next = seededRandom(seed);
       const log: string[] = [];
       try {
         await Promise.all([
-          runToEnd(join(dir(), 'straight'), straight),
+          runToEnd(join(dir(), 'straight'), straight, source('straight')),
           (async () => {
             for (let k = 0; k < KILLS; k++) {
               const delay = Math.round(MIN_DELAY_MS + next() * (MAX_DELAY_MS - MIN_DELAY_MS));
               let timer: NodeJS.Timeout | undefined;
-              const { code, signal, stderr } = await start(join(dir(), 'crashed'), crashed, (kill) => (timer = setTimeout(kill, delay)));
+              const { code, signal, stderr } = await start(join(dir(), 'crashed'), crashed, source('crashed'), (kill) => (timer = setTimeout(kill, delay)));
               clearTimeout(timer);
               if (signal === 'SIGKILL') {
                 const written = await rowsOf(`${crashed}_counts`, 'i').catch(() => []);
@@ -74,7 +81,7 @@ await describeWith(POSTGRES, 'exactly-once into PostgreSQL across real crashes (
               log.push(`kill ${k}: the job finished before ${delay} ms`);
               break;
             }
-            await runToEnd(join(dir(), 'crashed'), crashed);
+            await runToEnd(join(dir(), 'crashed'), crashed, source('crashed'));
           })(),
         ]);
         const counts = await rowsOf(`${crashed}_counts`, 'i');
@@ -86,12 +93,30 @@ await describeWith(POSTGRES, 'exactly-once into PostgreSQL across real crashes (
         const totals = await rowsOf(`${crashed}_totals`, 'key');
         expect(totals).toEqual(await rowsOf(`${straight}_totals`, 'key'));
         expect(totals).toEqual([...byKey].sort(([a], [b]) => a.localeCompare(b)).map(([key, ns]) => ({ key, total: ns.length })));
-        if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${SEED}\n${log.join('\n')}`);
+        if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${seed}\n${log.join('\n')}`);
       } catch (error) {
-        console.error(`PostgreSQL crash test failed with kill seed ${SEED} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_PG_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
+        console.error(`PostgreSQL crash test (${title}) failed with kill seed ${seed} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_PG_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
         throw error;
       }
     },
     TIMEOUT_MS,
+  );
+}
+
+await describeWith(POSTGRES, 'exactly-once into PostgreSQL across real crashes (SIGKILL)', () => {
+  crashCase('reading a rate source', SEED, () => []);
+});
+
+await describeWith(REDIS, 'exactly-once from Redis Streams into PostgreSQL across real crashes (SIGKILL)', () => {
+  const streams = new Map<string, string>();
+  crashCase(
+    'reading a Redis stream',
+    SEED + 1,
+    (run) => ['redis', REDIS_URL, streams.get(run) as string],
+    async (run) => {
+      const key = keyName(`crash-${run}`);
+      streams.set(run, key);
+      await append(key, Array.from({ length: TOTAL }, (_, i) => ({ i, key: `k${(i * 31) % 7}` })));
+    },
   );
 });

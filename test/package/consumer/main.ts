@@ -16,6 +16,7 @@ import { agg, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
 import { keyedEvents, runBatches } from 'sluice/testing';
 import { postgresSink } from 'sluice/postgres';
 import { jetStreamSink, jetStreamSource, type JetStreamRecord } from 'sluice/nats';
+import { redisSink, redisStreamSource } from 'sluice/redis';
 
 /** Mistakes the compiler must refuse: compiled, never called. */
 export function mistakes(): unknown[] {
@@ -69,6 +70,9 @@ try {
   // A sink to PostgreSQL, defined (the consumer has no server to start it on).
   const alerts = ctx.queueStream<{ card: string; total: number }>([]);
   compiledOnly.push(postgresSink<{ card: string; total: number }>({ connectionString: 'postgres://127.0.0.1/app', table: 'alerts', mode: 'upsert', key: ['card'], columns: { card: { type: 'text', value: (a) => a.card } } }));
+  compiledOnly.push(() => redisStreamSource<{ card: string }>(ctx, { url: 'redis://127.0.0.1:6379', key: 'payments' }).pipe(redisSink({ url: 'redis://127.0.0.1:6379', key: 'seen', mode: 'hash', field: (r) => r.value.card })));
+  // @ts-expect-error a hash sink's field is a string.
+  compiledOnly.push(() => alerts.pipe(redisSink({ url: 'redis://127.0.0.1:6379', key: 'k', mode: 'hash', field: (a) => a.total })));
   // @ts-expect-error a column's type is one of the PostgreSQL types the sink knows.
   compiledOnly.push(() => alerts.pipe(postgresSink({ connectionString: 'postgres://127.0.0.1/app', table: 'alerts', columns: { card: { type: 'varchar', value: (a) => a.card } } })));
 
