@@ -1,12 +1,13 @@
+import pino from 'pino';
 import { expect, it } from 'vitest';
 import { foreachBatch, ManualClock, StreamingContext, type BadRecord } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
+import type { SourceEnvironment } from 'sluice/extend';
 import { mqttSource, type MqttRecord } from 'sluice/mqtt';
 import { MemoryWriteAheadLog, sourceSuite } from 'sluice/testing';
 import { MqttSource } from '../../../connectors/mqtt/mqtt-source.js';
 import { describeWith, MQTT, MQTT_URL } from '../../support/services.js';
 import { useTempDir } from '../../support/temp-dir.js';
-import { until } from '../../support/until.js';
 import { clientIdFor, publish, topicName } from './mqtt-harness.js';
 
 const dir = useTempDir();
@@ -146,6 +147,27 @@ await describeWith(MQTT, 'mqttSource on the live broker', () => {
     await later.advance(2000);
     await second.ctx.stop();
     expect(second.batches.flat()).toEqual([1, 2, 3]);
+  });
+
+  it('logs once a message the broker sends again (DUP) after a restart because it never got its PUBACK', async () => {
+    const topic = topicName('dup');
+    const clientId = clientIdFor('dup');
+    const writeAheadLog = new MemoryWriteAheadLog();
+    const env = (): SourceEnvironment => ({ clock: new ManualClock(), logger: pino({ level: 'silent' }), name: 'dup', writeAheadLog });
+    // highWaterMark 1: the second message is logged, but its PUBACK is held back, and the source stops there.
+    const first = new MqttSource<number>({ url: MQTT_URL, topics: topic, clientId, highWaterMark: 1 });
+    await first.start(env());
+    await publish(topic, ['1', '2', '3']);
+    await eventually(() => first.received === 2 && first.buffered.paused, 'two messages logged, the second not acknowledged');
+    await first.stop();
+    // The broker sends the second (and third) again with DUP set: the second is logged already.
+    const second = new MqttSource<number>({ url: MQTT_URL, topics: topic, clientId });
+    await second.start(env());
+    await eventually(() => second.received >= 3, 'the third message');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const read = await second.read(0, second.received);
+    await second.stop();
+    expect(read.records.map((r) => r.value)).toEqual([1, 2, 3]);
   });
 
   it('is not replayable without a checkpoint, and says so', async () => {
