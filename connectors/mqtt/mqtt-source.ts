@@ -2,7 +2,7 @@ import mqtt from 'mqtt';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import { SluiceError, type BadRecord, type InputDStream, type InputOptions, type StreamingContext } from 'sluice';
 import { ReceivedLines, type Offset, type Source, type SourceEnvironment, type SourceRead } from 'sluice/extend';
-import { decoderOf, rawText, type MessageDecoder, type MessageFormat } from '../nats/message-format.js';
+import { decoderOf, rawText, type MessageDecoder } from '../nats/message-format.js';
 import { decodeMessage, encodeMessage, entryPacketId, redeliveryKey } from './message-log.js';
 
 /** A record of an MQTT source: the message's topic, when the source received it, and its decoded payload. */
@@ -18,6 +18,9 @@ export interface MqttRecord<T> {
   readonly value: T;
 }
 
+/** How {@link mqttSource} decodes payloads: JSON, UTF-8 text, the bytes, or a function of the bytes and the topic (throw for a bad record). */
+export type MqttPayloadFormat<T> = 'json' | 'text' | 'bytes' | ((payload: Uint8Array, topic: string) => T);
+
 /** Options of {@link mqttSource}. */
 export interface MqttSourceOptions<T> extends InputOptions {
   /** The broker (`mqtt://127.0.0.1:1883`, `mqtts://...`, `ws://...`). */
@@ -32,7 +35,7 @@ export interface MqttSourceOptions<T> extends InputOptions {
    */
   readonly clientId?: string;
   /** How a payload becomes a value: `'json'` (default), `'text'` (UTF-8), `'bytes'`, or a function (throw for a bad record). */
-  readonly format?: MessageFormat<T>;
+  readonly format?: MqttPayloadFormat<T>;
   /** User name and password for the broker, if it asks for them. */
   readonly username?: string;
   readonly password?: string;
