@@ -4,7 +4,7 @@ import mqtt from 'mqtt';
 import { expect, it } from 'vitest';
 import { seededRandom } from 'sluice/testing';
 import { startChildJob } from '../../support/child-job.js';
-import { describeWith, MQTT, MQTT_URL, POSTGRES, POSTGRES_URL } from '../../support/services.js';
+import { describeWith, MQTT, MQTT_URL, POSTGRES_URL } from '../../support/services.js';
 import { useTempDir } from '../../support/temp-dir.js';
 import { dropAfterFile, rowsOf, tableName } from '../postgres/pg-harness.js';
 import { clientIdFor, publish, topicName } from './mqtt-harness.js';
@@ -59,54 +59,53 @@ async function openSession(clientId: string, topic: string): Promise<void> {
 
 const messages = Array.from({ length: TOTAL }, (_, i) => JSON.stringify({ i, key: `k${(i * 31) % 7}` }));
 
-await describeWith(POSTGRES, 'exactly-once from MQTT into PostgreSQL across real crashes (SIGKILL)', async () => {
-  await describeWith(MQTT, 'with Mosquitto', () => {
-    it(`a job reading an MQTT topic while it is published to, killed up to ${KILLS} times and restarted, holds every message once, with the per-key totals of an uninterrupted run`, async () => {
-      const straight = prefixOf('mqtt_straight');
-      const crashed = prefixOf('mqtt_crashed');
-      const topic = { straight: topicName('crash-straight'), crashed: topicName('crash-crashed') };
-      const client = { straight: clientIdFor('crash-straight'), crashed: clientIdFor('crash-crashed') };
-      await Promise.all([openSession(client.straight, topic.straight), openSession(client.crashed, topic.crashed)]);
-      const input = (run: 'straight' | 'crashed'): string[] => ['mqtt', MQTT_URL, topic[run], client[run]];
-      const next = seededRandom(SEED);
-      const log: string[] = [];
-      try {
-        await Promise.all([
-          publish(topic.straight, messages),
-          publish(topic.crashed, messages),
-          runToEnd(join(dir(), 'straight'), straight, input('straight')),
-          (async () => {
-            for (let k = 0; k < KILLS; k++) {
-              const delay = Math.round(MIN_DELAY_MS + next() * (MAX_DELAY_MS - MIN_DELAY_MS));
-              let timer: NodeJS.Timeout | undefined;
-              const { code, signal, stderr } = await start(join(dir(), 'crashed'), crashed, input('crashed'), (kill) => (timer = setTimeout(kill, delay)));
-              clearTimeout(timer);
-              if (signal === 'SIGKILL') {
-                const written = await rowsOf(`${crashed}_counts`, 'i').catch(() => []);
-                log.push(`kill ${k}: ${delay} ms after it was ready, ${written.length} rows written`);
-                continue;
-              }
-              if (code !== 0) throw new Error(`restart ${k} exited with ${code ?? signal} instead of being killed:\n${stderr}`);
-              log.push(`kill ${k}: the job finished before ${delay} ms`);
-              return;
+// Guarded by the broker, as the Redis crash case is by Redis: PostgreSQL is the sink of every crash test.
+await describeWith(MQTT, 'exactly-once from MQTT into PostgreSQL across real crashes (SIGKILL)', () => {
+  it(`a job reading an MQTT topic while it is published to, killed up to ${KILLS} times and restarted, holds every message once, with the per-key totals of an uninterrupted run`, async () => {
+    const straight = prefixOf('mqtt_straight');
+    const crashed = prefixOf('mqtt_crashed');
+    const topic = { straight: topicName('crash-straight'), crashed: topicName('crash-crashed') };
+    const client = { straight: clientIdFor('crash-straight'), crashed: clientIdFor('crash-crashed') };
+    await Promise.all([openSession(client.straight, topic.straight), openSession(client.crashed, topic.crashed)]);
+    const input = (run: 'straight' | 'crashed'): string[] => ['mqtt', MQTT_URL, topic[run], client[run]];
+    const next = seededRandom(SEED);
+    const log: string[] = [];
+    try {
+      await Promise.all([
+        publish(topic.straight, messages),
+        publish(topic.crashed, messages),
+        runToEnd(join(dir(), 'straight'), straight, input('straight')),
+        (async () => {
+          for (let k = 0; k < KILLS; k++) {
+            const delay = Math.round(MIN_DELAY_MS + next() * (MAX_DELAY_MS - MIN_DELAY_MS));
+            let timer: NodeJS.Timeout | undefined;
+            const { code, signal, stderr } = await start(join(dir(), 'crashed'), crashed, input('crashed'), (kill) => (timer = setTimeout(kill, delay)));
+            clearTimeout(timer);
+            if (signal === 'SIGKILL') {
+              const written = await rowsOf(`${crashed}_counts`, 'i').catch(() => []);
+              log.push(`kill ${k}: ${delay} ms after it was ready, ${written.length} rows written`);
+              continue;
             }
-            await runToEnd(join(dir(), 'crashed'), crashed, input('crashed'));
-          })(),
-        ]);
-        const counts = (await rowsOf(`${crashed}_counts`, 'i')) as { key: string; n: number; i: number }[];
-        expect(counts.map((r) => r.i)).toEqual(Array.from({ length: TOTAL }, (_, i) => i));
-        const byKey = new Map<string, number[]>();
-        for (const { key, n } of counts) byKey.set(key, [...(byKey.get(key) ?? []), n]);
-        for (const [key, ns] of byKey) expect(ns.toSorted((a, b) => a - b), key).toEqual(Array.from({ length: ns.length }, (_, i) => i + 1));
-        const totals = await rowsOf(`${crashed}_totals`, 'key');
-        expect(totals).toEqual(await rowsOf(`${straight}_totals`, 'key'));
-        expect(totals).toEqual([...byKey].sort(([a], [b]) => a.localeCompare(b)).map(([key, ns]) => ({ key, total: ns.length })));
-        expect((await rowsOf(`${straight}_counts`, 'i')).map((r) => r.i)).toEqual(Array.from({ length: TOTAL }, (_, i) => i));
-        if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${SEED}\n${log.join('\n')}`);
-      } catch (error) {
-        console.error(`MQTT crash test failed with kill seed ${SEED} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_MQTT_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
-        throw error;
-      }
-    }, 180_000);
-  });
+            if (code !== 0) throw new Error(`restart ${k} exited with ${code ?? signal} instead of being killed:\n${stderr}`);
+            log.push(`kill ${k}: the job finished before ${delay} ms`);
+            return;
+          }
+          await runToEnd(join(dir(), 'crashed'), crashed, input('crashed'));
+        })(),
+      ]);
+      const counts = (await rowsOf(`${crashed}_counts`, 'i')) as { key: string; n: number; i: number }[];
+      expect(counts.map((r) => r.i)).toEqual(Array.from({ length: TOTAL }, (_, i) => i));
+      const byKey = new Map<string, number[]>();
+      for (const { key, n } of counts) byKey.set(key, [...(byKey.get(key) ?? []), n]);
+      for (const [key, ns] of byKey) expect(ns.toSorted((a, b) => a - b), key).toEqual(Array.from({ length: ns.length }, (_, i) => i + 1));
+      const totals = await rowsOf(`${crashed}_totals`, 'key');
+      expect(totals).toEqual(await rowsOf(`${straight}_totals`, 'key'));
+      expect(totals).toEqual([...byKey].sort(([a], [b]) => a.localeCompare(b)).map(([key, ns]) => ({ key, total: ns.length })));
+      expect((await rowsOf(`${straight}_counts`, 'i')).map((r) => r.i)).toEqual(Array.from({ length: TOTAL }, (_, i) => i));
+      if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${SEED}\n${log.join('\n')}`);
+    } catch (error) {
+      console.error(`MQTT crash test failed with kill seed ${SEED} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_MQTT_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
+      throw error;
+    }
+  }, 180_000);
 });
