@@ -2,6 +2,8 @@
 // JetStream consumer loop and a plain bulk upsert through `pg`, on the same servers in the same run.
 // Skipped (with a note) when NATS or PostgreSQL cannot be reached.
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createConnection } from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -31,6 +33,25 @@ function reachable(url) {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/**
+ * With SLUICE_BENCH_CPU_PROFILE=<file>, profiles what runs until the returned function is called
+ * (the bounded Sluice run alone, not the publishing or the baselines) and writes a .cpuprofile.
+ * @returns {Promise<(() => Promise<void>) | undefined>}
+ */
+async function startProfile() {
+  const file = process.env.SLUICE_BENCH_CPU_PROFILE;
+  if (file === undefined) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 /** @param {number[]} sorted @param {number} q */
@@ -134,9 +155,11 @@ export async function connectorsScenario({ scale, rounds = 1 }) {
         ctx.addListener((e) => {
           if (e.type === 'batchCompleted') busy += e.progress.processingTimeMs;
         });
+        const profile = await startProfile();
         const t0 = now();
         const summary = await ctx.runToCompletion({ maxRecordsPerBatch: batchSize });
         const ms = now() - t0;
+        await profile?.();
         return { ms, busy, batches: summary.batches, records: summary.records, check: await check(name) };
       },
       // (a) An ordered consumer reading every message and parsing its JSON.
@@ -167,35 +190,55 @@ export async function connectorsScenario({ scale, rounds = 1 }) {
     });
 
     // Sluice, streaming: 100 ms batches on the wall clock over the pre-published stream, batches
-    // capped at what the bounded run did in 70 ms, stopped once the last message is read.
-    const perBatch = Math.max(100, Math.round((total / sluice.ms) * 70));
+    // capped at what the bounded run read in 50 ms (SLUICE_BENCH_S9_BATCH=<n> sets the cap),
+    // timed from start() to the batch that read the last message; then 5 batches without input
+    // show each batch's fixed cost.
+    const perBatch = Number(process.env.SLUICE_BENCH_S9_BATCH ?? 0) || Math.max(100, Math.round((total / sluice.ms) * 50));
     const streaming = await (async () => {
       const name = table('stream');
       const ctx = new StreamingContext({ batchInterval: 100 });
       build(ctx, perBatch, name);
       /** @type {number[]} */
       const times = [];
+      /** @type {number[]} */
+      const empty = [];
+      /** @type {number[]} */
+      const delays = [];
       let read = 0;
-      let maxDelay = 0;
+      let ms = 0;
+      const t0 = now();
       /** @type {() => void} */
-      let allRead = () => undefined;
-      const done = new Promise((resolve) => void (allRead = () => resolve(undefined)));
+      let finished = () => undefined;
+      const done = new Promise((resolve) => void (finished = () => resolve(undefined)));
       ctx.addListener((e) => {
-        if (e.type !== 'batchCompleted' || read >= total) return;
+        if (e.type !== 'batchCompleted') return;
         const p = e.progress;
+        if (read >= total) {
+          if (empty.push(p.processingTimeMs) === 5) finished();
+          return;
+        }
         if (p.numInputRecords === 0 && read === 0) return;
         times.push(p.processingTimeMs);
-        maxDelay = Math.max(maxDelay, p.schedulingDelayMs);
+        delays.push(p.schedulingDelayMs);
         read += p.numInputRecords;
-        if (read >= total) allRead();
+        if (read >= total) ms = now() - t0;
       });
-      const t0 = now();
       await ctx.start();
       await Promise.race([done, ctx.awaitTermination()]);
-      const ms = now() - t0;
       await ctx.stop();
       const sorted = [...times].sort((a, b) => a - b);
-      return { ms, batches: times.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? 0, maxDelay, check: await check(name) };
+      const quarter = Math.max(1, Math.floor(delays.length / 4));
+      const mean = (/** @type {number[]} */ xs) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
+      return {
+        ms,
+        batches: times.length,
+        p50: quantile(sorted, 0.5),
+        p99: quantile(sorted, 0.99),
+        max: sorted.at(-1) ?? 0,
+        empty: quantile([...empty].sort((a, b) => a - b), 0.5),
+        delay: `max ${Math.max(...delays)} ms, mean ${mean(delays.slice(0, quarter))} ms in the first quarter of the batches and ${mean(delays.slice(-quarter))} ms in the last`,
+        check: await check(name),
+      };
     })();
 
     const rate = (/** @type {number} */ ms) => total / ms;
@@ -213,7 +256,7 @@ export async function connectorsScenario({ scale, rounds = 1 }) {
       row(S, '(a) ordered consumer + JSON.parse', total, consumer.ms, { baseline: '(a)', ratio: rate(sluice.ms) / rate(consumer.ms), note: consumer.n === total && consumer.sum === sum ? 'read every message, sums agree' : `READ ${consumer.n}, sum ${consumer.sum} vs ${sum}` }),
       row(S, '(b) pg unnest upsert per batch', total, upsert.ms, { baseline: '(b)', ratio: rate(sluice.ms) / rate(upsert.ms), note: `${upserts.length} statements, ${upserts.reduce((n, u) => n + u.keys.length, 0)} rows; table ${upsert.check}` }),
       row(S, 'sluice streaming, 100 ms batches', total, streaming.ms, {
-        note: `maxRecordsPerBatch ${perBatch} (the bounded run's rate over 70 ms), ${streaming.batches} batches with input; processingTimeMs p50 ${streaming.p50} ms, p99 ${streaming.p99} ms, max ${streaming.max} ms; scheduling delay max ${streaming.maxDelay} ms; table ${streaming.check}`,
+        note: `maxRecordsPerBatch ${perBatch}, ${streaming.batches} batches with input; processingTimeMs p50 ${streaming.p50} ms, p99 ${streaming.p99} ms, max ${streaming.max} ms (a batch without input: ${streaming.empty} ms); scheduling delay ${streaming.delay}; table ${streaming.check}`,
       }),
     ];
   } finally {
