@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { URL } from 'node:url';
 import { checkpointScenario } from './checkpoint-cost.mjs';
+import { connectorsScenario } from './connectors.mjs';
 import { keyedScenario } from './keyed.mjs';
 import { latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
@@ -27,6 +28,7 @@ const scenarios = [
   ['recovery', recoveryScenario],
   ['latency', latencyScenario],
   ['memory', memoryScenario],
+  ['connectors', connectorsScenario],
 ];
 
 /** @param {Row} r */

@@ -64,6 +64,8 @@ export class JetStreamSource<V> implements Source<JetStreamRecord<V>> {
   readonly #acks: DurableAcks | undefined;
   #name = 'jetstream';
   #logger: Logger | undefined;
+  /** In a bounded run, the last sequence it reads: the stream's last when the run began. */
+  #boundedLast: number | undefined;
   /** The messages `latestOffset` read ahead for the range it returned. */
   #ahead: { readonly start: number; readonly end: number; readonly messages: StoredMessage[] } | undefined;
 
@@ -96,6 +98,12 @@ export class JetStreamSource<V> implements Source<JetStreamRecord<V>> {
     if (acks !== undefined) await this.#call('create its durable consumer', (nc) => acks.ensure(nc));
   }
 
+  /** A bounded run reads up to the stream's last message when it began (`ctx.runToCompletion`). */
+  async prepareForBoundedRun(): Promise<void> {
+    const { last } = await this.#call('find where a bounded run ends', (nc) => streamState(nc, this.stream));
+    this.#boundedLast = last;
+  }
+
   /** `0`: before the stream's first message. */
   initialOffset(): Offset {
     return 0;
@@ -108,7 +116,9 @@ export class JetStreamSource<V> implements Source<JetStreamRecord<V>> {
   async latestOffset(startOffset: Offset, maxRecords: number): Promise<Offset> {
     const start = seqOf(startOffset);
     const messages = await this.#call('report its latest offset', async (nc) => {
-      const { first, last } = await streamState(nc, this.stream);
+      const state = await streamState(nc, this.stream);
+      const { first } = state;
+      const last = Math.min(state.last, this.#boundedLast ?? Number.POSITIVE_INFINITY);
       if (last <= start) return [];
       this.#checkKept(start, first);
       return readMessages(nc, { stream: this.stream, subjects: this.#subjects, from: start + 1, until: last, max: maxRecords });

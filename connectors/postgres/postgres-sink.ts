@@ -76,7 +76,8 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): (stream: DStre
       async (batch, { batchId }, bc) => {
         const values = columnArrays(batch.partitions, settings.columns, settings.key, output.describe, batchId);
         const records = values[0]?.length ?? 0;
-        if (records === 0 && checkpoint !== undefined) return;
+        // Nothing to write: no transaction (a replay of an empty batch has nothing to skip either).
+        if (records === 0) return;
         if (pool === undefined) throw new SluiceError('SINK_FAILED', `${output.describe}: the sink was not started with its context.`, { operator: output.describe, batchId });
         const result = await withRetries(settings, output.describe, batchId, () => writeBatch(pool as PostgresPool, settings.statements, values, batchId, settings.name, checkpoint));
         bc.reportOperator({ operator: output.describe, recordsWritten: result.value ? records : 0, retries: result.retries, alreadyWritten: !result.value });

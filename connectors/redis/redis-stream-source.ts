@@ -65,6 +65,10 @@ export class RedisStreamSource<T> implements Source<RedisStreamRecord<T>> {
   readonly #retries: number;
   #env: SourceEnvironment | undefined;
   #owned: OwnedClient | undefined;
+  /** In a bounded run, the last entry id it reads: the stream's last when the run began. */
+  #boundedEnd: string | undefined;
+  /** Reads tried again since the last `read` reported them. */
+  #retried = 0;
   /** The entries `latestOffset` fetched for the next batch, reused by its `read`. */
   #fetched: { readonly start: string; readonly end: string; readonly entries: readonly RawEntry[] } | undefined;
 
@@ -93,6 +97,18 @@ export class RedisStreamSource<T> implements Source<RedisStreamRecord<T>> {
     }
   }
 
+  /** A bounded run reads up to the stream's last entry when it began (`ctx.runToCompletion`). */
+  async prepareForBoundedRun(): Promise<void> {
+    const client = this.#client();
+    let info: unknown;
+    try {
+      info = await client.sendCommand(['XINFO', 'STREAM', this.#key]).catch(noStream);
+    } catch (error) {
+      throw this.#failed(`could not read stream ${this.#key}`, error);
+    }
+    this.#boundedEnd = streamInfo(info).lastId;
+  }
+
   initialOffset(): Offset {
     return { id: BEFORE_FIRST, n: 0 };
   }
@@ -100,7 +116,9 @@ export class RedisStreamSource<T> implements Source<RedisStreamRecord<T>> {
   async latestOffset(start: Offset, maxRecords: number): Promise<Offset> {
     const from = this.#position(start);
     const count = Number.isFinite(maxRecords) ? maxRecords : DEFAULT_BATCH_LIMIT;
-    const { entries, base } = await this.#range(from, '+', count);
+    const until = this.#boundedEnd ?? '+';
+    if (until !== '+' && compareIds(until, from.id) <= 0) return start;
+    const { entries, base } = await this.#range(from, until, count);
     if (entries.length === 0) return start;
     const end = (entries.at(-1) as RawEntry)[0];
     this.#fetched = { start: from.id, end, entries };
@@ -129,7 +147,9 @@ export class RedisStreamSource<T> implements Source<RedisStreamRecord<T>> {
         badRecords.push({ source: this.#name, raw: text, reason: error instanceof Error ? error.message : String(error), location: `${this.#key} ${id}` });
       }
     }
-    return badRecords.length === 0 ? { records } : { records, badRecords };
+    const retries = this.#retried;
+    this.#retried = 0;
+    return { records, ...(badRecords.length === 0 ? {} : { badRecords }), ...(retries === 0 ? {} : { retries }) };
   }
 
   async stop(): Promise<void> {
@@ -159,7 +179,8 @@ export class RedisStreamSource<T> implements Source<RedisStreamRecord<T>> {
     const args = ['XRANGE', this.#key, `(${from.id}`, to, ...(count === undefined ? [] : ['COUNT', String(count)])];
     let reply: { entries: unknown; info: unknown };
     try {
-      ({ value: reply } = await withRetries(
+      let retries: number;
+      ({ value: reply, retries } = await withRetries(
         this.#retries,
         async () => {
           // Sent together: the range, then what the stream holds and has dropped by the time it was read.
@@ -168,6 +189,7 @@ export class RedisStreamSource<T> implements Source<RedisStreamRecord<T>> {
         },
         (n, error) => this.#env?.logger.warn({ retry: n, err: error }, `redisStreamSource: connection to ${whereIs(this.#url)} lost, trying again`),
       ));
+      this.#retried += retries;
     } catch (error) {
       throw this.#failed(`could not read stream ${this.#key}`, error);
     }
@@ -215,13 +237,14 @@ function noStream(error: unknown): null {
  * What XINFO STREAM says of a stream: flat field-value pairs (RESP2), or an object of them (as
  * node-redis maps RESP3's map); `null` when the key does not exist yet.
  */
-function streamInfo(info: unknown): { readonly length: number; readonly added: number; readonly maxDeleted: string | undefined } {
-  if (typeof info !== 'object' || info === null) return { length: 0, added: 0, maxDeleted: undefined };
+function streamInfo(info: unknown): { readonly length: number; readonly added: number; readonly maxDeleted: string | undefined; readonly lastId: string } {
+  if (typeof info !== 'object' || info === null) return { length: 0, added: 0, maxDeleted: undefined, lastId: BEFORE_FIRST };
   const field = (name: string): unknown => {
     if (!Array.isArray(info)) return (info as Record<string, unknown>)[name];
     const at = info.indexOf(name);
     return at >= 0 ? info[at + 1] : undefined;
   };
   const deleted = field('max-deleted-entry-id');
-  return { length: Number(field('length')), added: Number(field('entries-added')), maxDeleted: isEntryId(deleted) && deleted !== BEFORE_FIRST ? deleted : undefined };
+  const last = field('last-generated-id');
+  return { length: Number(field('length')), added: Number(field('entries-added')), maxDeleted: isEntryId(deleted) && deleted !== BEFORE_FIRST ? deleted : undefined, lastId: isEntryId(last) ? last : BEFORE_FIRST };
 }

@@ -12,7 +12,8 @@ import { useTempDirs } from '../support/temp-dir.js';
  * each time. SLUICE_EXAMPLE_SEED replays the points (the seed is printed when it fails).
  */
 const SEED = Number(process.env.SLUICE_EXAMPLE_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const OPTIONS = { days: 3, everyMinutes: 15, batchInterval: 20, maxRecordsPerBatch: 200 } as const;
+// Small batches: a bounded run goes back to back, and the kills must land while batches are left.
+const OPTIONS = { days: 3, everyMinutes: 15, batchInterval: 20, maxRecordsPerBatch: 100 } as const;
 const fixture = fileURLToPath(new URL('./fixtures/iot-job.mjs', import.meta.url));
 const tempDir = useTempDirs('sluice-iot-test-');
 

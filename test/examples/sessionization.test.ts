@@ -13,7 +13,8 @@ import { useTempDirs } from '../support/temp-dir.js';
  * SLUICE_EXAMPLE_SEED replays the points (the seed is printed when it fails).
  */
 const SEED = Number(process.env.SLUICE_EXAMPLE_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const OPTIONS = { users: 25, visitsPerUser: 5, lateClicks: 8, files: 4, batchInterval: 20, maxRecordsPerBatch: 120 } as const;
+// Small batches: a bounded run goes back to back, and the kills must land while batches are left.
+const OPTIONS = { users: 25, visitsPerUser: 5, lateClicks: 8, files: 4, batchInterval: 20, maxRecordsPerBatch: 30 } as const;
 const fixture = fileURLToPath(new URL('./fixtures/sessionization-job.mjs', import.meta.url));
 const tempDir = useTempDirs('sluice-sessions-test-');
 

@@ -74,15 +74,18 @@ export async function reachable(service: Service): Promise<boolean> {
 }
 
 /**
- * `describe` for a suite that needs `service`: skipped with a message when it is unreachable, or
- * failing under SLUICE_REQUIRE_SERVICES=1.
+ * `describe` for a suite that needs `services` (one or several): skipped with a message when one
+ * is unreachable, or failing under SLUICE_REQUIRE_SERVICES=1.
  */
-export async function describeWith(service: Service, name: string, body: () => void): Promise<void> {
-  if (await reachable(service)) {
+export async function describeWith(services: Service | readonly Service[], name: string, body: () => void): Promise<void> {
+  const needed = Array.isArray(services) ? (services as readonly Service[]) : [services as Service];
+  const down: Service[] = [];
+  for (const service of needed) if (!(await reachable(service))) down.push(service);
+  if (down.length === 0) {
     describe(name, body);
     return;
   }
-  const why = `${service.name} is not reachable on ${service.host}:${service.port} (start it with: ${service.start})`;
+  const why = down.map((service) => `${service.name} is not reachable on ${service.host}:${service.port} (start it with: ${service.start})`).join('; ');
   if (process.env.SLUICE_REQUIRE_SERVICES === '1') throw new Error(`${name}: ${why}; SLUICE_REQUIRE_SERVICES=1 requires it.`);
   console.warn(`skipped "${name}": ${why}.`);
   describe.skip(name, body);

@@ -10,8 +10,8 @@ import { dropAfterFile, rowsOf, tableName } from '../postgres/pg-harness.js';
 import { clientIdFor, publish, topicName } from './mqtt-harness.js';
 
 /*
- * Exactly-once from MQTT into PostgreSQL across real crashes: the PostgreSQL crash job
- * (../postgres/fixtures/pg-crash-job.mjs) reads a topic with mqttSource (QoS 1, persistent
+ * Exactly-once from MQTT into PostgreSQL across real crashes: the connectors' crash job
+ * (../crash/fixtures/crash-job.mjs) reads a topic with mqttSource (QoS 1, persistent
  * session) while a publisher publishes TOTAL messages { i, key }, and is killed with SIGKILL at
  * random moments and restarted on its checkpoint, then left to finish. MQTT may deliver in another
  * order after a restart, so the law is on sets, not on order: the crashed run's table holds every
@@ -27,7 +27,7 @@ const SEED = Number(process.env.SLUICE_CRASH_SEED ?? Math.floor(Math.random() * 
 const TOTAL = 900;
 const MIN_DELAY_MS = 30;
 const MAX_DELAY_MS = 400;
-const job = fileURLToPath(new URL('../postgres/fixtures/pg-crash-job.mjs', import.meta.url));
+const job = fileURLToPath(new URL('../crash/fixtures/crash-job.mjs', import.meta.url));
 const dir = useTempDir();
 
 function start(checkpoint: string, prefix: string, input: readonly string[], onReady: (kill: () => void) => void = () => undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {

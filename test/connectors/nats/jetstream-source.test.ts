@@ -74,6 +74,23 @@ await describeWith(NATS, 'jetStreamSource on the live server', () => {
     },
   });
 
+  it('ends a bounded run at the last message the stream held when the run began', async () => {
+    const stream = await newStream('bounded');
+    await publish(`${stream}.x`, ['1', '2', '3', '4', '5']);
+    const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock() });
+    const batches: number[][] = [];
+    jetStreamSource<number>(ctx, { servers: NATS_URL, stream, format: 'json', maxRecordsPerBatch: 2 }).pipe(
+      foreachBatch(async (records) => {
+        // Messages published while the run goes on are not the run's.
+        if (batches.length === 0) await publish(`${stream}.x`, ['6', '7']);
+        batches.push(records.map((r) => r.value));
+      }),
+    );
+    const summary = await ctx.runToCompletion();
+    expect(batches.filter((b) => b.length > 0)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(summary).toMatchObject({ records: 5, completed: true });
+  });
+
   it('reads each batch the messages published since, at most maxRecordsPerBatch, with subject, sequence and broker time', async () => {
     const stream = await newStream('batches');
     const before = Date.now();

@@ -140,6 +140,23 @@ await describeWith(REDIS, 'Redis connectors on the live server', () => {
     expect(restarted.progress[0]?.operators.find((o) => o.operator === `redisSink:${out}`)).toMatchObject({ recordsWritten: 0, alreadyWritten: true });
   });
 
+  it('ends a bounded run at the last entry the stream held when the run began', async () => {
+    const key = keyName('bounded');
+    await append(key, [1, 2, 3, 4, 5]);
+    const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock() });
+    const batches: number[][] = [];
+    redisStreamSource<number>(ctx, { url: REDIS_URL, key, maxRecordsPerBatch: 2 }).pipe(
+      foreachBatch(async (records) => {
+        // Entries added while the run goes on are not the run's.
+        if (batches.length === 0) await append(key, [6, 7]);
+        batches.push(records.map((r) => r.value));
+      }),
+    );
+    const summary = await ctx.runToCompletion();
+    expect(batches.filter((b) => b.length > 0)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(summary).toMatchObject({ records: 5, completed: true });
+  });
+
   it('keeps the latest value per field in hash mode', async () => {
     const key = keyName('hash');
     const clock = new ManualClock();

@@ -3,28 +3,31 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { seededRandom } from 'sluice/testing';
 import { startChildJob } from '../../support/child-job.js';
-import { describeWith, POSTGRES, POSTGRES_URL, REDIS, REDIS_URL } from '../../support/services.js';
+import { jetstream } from '@nats-io/jetstream';
+import { describeWith, NATS, NATS_URL, POSTGRES, POSTGRES_URL, REDIS, REDIS_URL } from '../../support/services.js';
+import { newStream, testConnection } from '../nats/nats-harness.js';
 import { append, keyName } from '../redis/redis-harness.js';
 import { useTempDir } from '../../support/temp-dir.js';
-import { dropAfterFile, rowsOf, tableName } from './pg-harness.js';
+import { dropAfterFile, rowsOf, tableName } from '../postgres/pg-harness.js';
 
 /*
  * Exactly-once into PostgreSQL across real crashes: a child process runs a checkpointed job
- * (fixtures/pg-crash-job.mjs, on the built package) from a rate source, or a Redis stream, into
- * two PostgreSQL sinks,
+ * (fixtures/crash-job.mjs, on the built package) from a rate source, a Redis stream or a JetStream
+ * stream into two PostgreSQL sinks,
  * and is killed with SIGKILL at random moments, restarted on its checkpoint each time, then left
  * to finish. Its tables must equal those of an uninterrupted run: every row once, every key's
- * running count 1..n, the same totals. SLUICE_PG_CRASH_KILLS sets the kills (default 30),
+ * running count 1..n, the same totals. SLUICE_CONNECTOR_CRASH_KILLS sets the kills of each job
+ * (default 25),
  * SLUICE_CRASH_SEED replays a schedule (printed when the test fails).
  */
 
-const KILLS = Number(process.env.SLUICE_PG_CRASH_KILLS ?? 30);
+const KILLS = Number(process.env.SLUICE_CONNECTOR_CRASH_KILLS ?? 25);
 const SEED = Number(process.env.SLUICE_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const TOTAL = Math.max(2000, KILLS * 200);
 const MIN_DELAY_MS = 30;
 const MAX_DELAY_MS = 400;
 const TIMEOUT_MS = Math.max(120_000, KILLS * 6_000);
-const job = fileURLToPath(new URL('./fixtures/pg-crash-job.mjs', import.meta.url));
+const job = fileURLToPath(new URL('./fixtures/crash-job.mjs', import.meta.url));
 const dir = useTempDir();
 
 /** Starts the job on `checkpoint` writing to the tables of `prefix`; `onReady` hears its `ready`. */
@@ -95,7 +98,7 @@ function crashCase(title: string, seed: number, source: (run: string) => readonl
         expect(totals).toEqual([...byKey].sort(([a], [b]) => a.localeCompare(b)).map(([key, ns]) => ({ key, total: ns.length })));
         if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${seed}\n${log.join('\n')}`);
       } catch (error) {
-        console.error(`PostgreSQL crash test (${title}) failed with kill seed ${seed} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_PG_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
+        console.error(`PostgreSQL crash test (${title}) failed with kill seed ${seed} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_CONNECTOR_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
         throw error;
       }
     },
@@ -107,7 +110,7 @@ await describeWith(POSTGRES, 'exactly-once into PostgreSQL across real crashes (
   crashCase('reading a rate source', SEED, () => []);
 });
 
-await describeWith(REDIS, 'exactly-once from Redis Streams into PostgreSQL across real crashes (SIGKILL)', () => {
+await describeWith([POSTGRES, REDIS], 'exactly-once from Redis Streams into PostgreSQL across real crashes (SIGKILL)', () => {
   const streams = new Map<string, string>();
   crashCase(
     'reading a Redis stream',
@@ -117,6 +120,25 @@ await describeWith(REDIS, 'exactly-once from Redis Streams into PostgreSQL acros
       const key = keyName(`crash-${run}`);
       streams.set(run, key);
       await append(key, Array.from({ length: TOTAL }, (_, i) => ({ i, key: `k${(i * 31) % 7}` })));
+    },
+  );
+});
+
+await describeWith([POSTGRES, NATS], 'exactly-once from JetStream into PostgreSQL across real crashes (SIGKILL)', () => {
+  const streams = new Map<string, string>();
+  crashCase(
+    'reading a JetStream stream',
+    SEED + 2,
+    (run) => ['nats', NATS_URL, streams.get(run) as string],
+    async (run) => {
+      const stream = await newStream(`crash_${run}`);
+      streams.set(run, stream);
+      const js = jetstream(await testConnection());
+      for (let from = 0; from < TOTAL; from += 500) {
+        const acks = [];
+        for (let i = from; i < Math.min(TOTAL, from + 500); i++) acks.push(js.publish(`${stream}.orders`, JSON.stringify({ i, key: `k${(i * 31) % 7}` })));
+        await Promise.all(acks);
+      }
     },
   );
 });
