@@ -18,6 +18,7 @@ export type { BatchPlan, SourceRange } from './scheduler/batch-plan.js';
 export { InlineExecutor, type Executor, type Task } from './scheduler/executor.js';
 export { serviceKey, type LifecycleHook, type ServiceKey, type Services } from './services.js';
 export { lineParser, parseLines } from './sources/line-format.js';
+export { ReceivedLines } from './sources/received-lines.js';
 export { offsetEquals, type Offset, type Source, type SourceEnvironment, type SourceRead, type WriteAheadLog } from './sources/source.js';
 export type { KeyRange, StateBackend, StateConfigValue, StateDescriptor, StateStore, StoreKey, StoreStats } from './state-port.js';
 export { parseDuration, parsePositiveDuration, time } from './time.js';

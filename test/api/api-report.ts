@@ -20,6 +20,7 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   'sluice/postgres': 'connectors/postgres/index.ts',
   'sluice/nats': 'connectors/nats/index.ts',
   'sluice/redis': 'connectors/redis/index.ts',
+  'sluice/mqtt': 'connectors/mqtt/index.ts',
   'sluice/testing': 'test/kit/index.ts',
 };
 

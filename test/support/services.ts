@@ -48,6 +48,17 @@ export const NATS: Service = {
 /** The NATS server of the tests. */
 export const NATS_URL = process.env.SLUICE_NATS_URL ?? '127.0.0.1:4222';
 
+/** Mosquitto 2 on 127.0.0.1:1883 (anonymous clients, persistence on). */
+export const MQTT: Service = {
+  name: 'Mosquitto',
+  host: '127.0.0.1',
+  port: 1883,
+  start: 'mosquitto -d -c /etc/mosquitto/mosquitto.conf',
+};
+
+/** The URL of the test MQTT broker. */
+export const MQTT_URL = process.env.SLUICE_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+
 /** Whether a TCP connection to the service opens within a second. */
 export async function reachable(service: Service): Promise<boolean> {
   return new Promise((resolve) => {

@@ -17,6 +17,7 @@ import { keyedEvents, runBatches } from 'sluice/testing';
 import { postgresSink } from 'sluice/postgres';
 import { jetStreamSink, jetStreamSource, type JetStreamRecord } from 'sluice/nats';
 import { redisSink, redisStreamSource } from 'sluice/redis';
+import { mqttSource } from 'sluice/mqtt';
 
 /** Mistakes the compiler must refuse: compiled, never called. */
 export function mistakes(): unknown[] {
@@ -76,6 +77,10 @@ try {
   // @ts-expect-error a column's type is one of the PostgreSQL types the sink knows.
   compiledOnly.push(() => alerts.pipe(postgresSink({ connectionString: 'postgres://127.0.0.1/app', table: 'alerts', columns: { card: { type: 'varchar', value: (a) => a.card } } })));
 
+  // MQTT, defined (the consumer has no broker to start it on).
+  compiledOnly.push(() => mqttSource<{ card: string }>(new StreamingContext({ batchInterval: 1000 }), { url: 'mqtt://127.0.0.1:1883', topics: 'payments/#', clientId: 'consumer' }).pipe(foreachBatch((rs) => void rs.map((r) => r.value.card))));
+  // @ts-expect-error MQTT QoS 2 is not offered.
+  compiledOnly.push(() => mqttSource(ctx, { url: 'mqtt://127.0.0.1:1883', topics: 't', qos: 2 }));
   // JetStream, defined (the consumer has no server to start them on).
   compiledOnly.push(() => jetStreamSource<{ card: string }>(new StreamingContext({ batchInterval: 1000 }), { servers: '127.0.0.1:4222', stream: 'ORDERS', format: 'json' }));
   compiledOnly.push(() => alerts.pipe(jetStreamSink('ALERTS', { servers: '127.0.0.1:4222', subjectOf: (a) => `alerts.${a.card}` })));
