@@ -1,24 +1,18 @@
-import { readFile } from 'node:fs/promises';
-import ts from 'typescript';
 import { expect, it, vi } from 'vitest';
 import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
 import { mqttSource } from 'sluice/mqtt';
+import { readmeSnippet } from '../../support/readme-snippet.js';
 import { describeWith, MQTT } from '../../support/services.js';
 import { clientIdFor, publish, topicName } from './mqtt-harness.js';
-
-/** The README's MQTT snippet, without its import line, compiled to JavaScript. */
-async function snippet(): Promise<string> {
-  const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
-  const block = /\*\*MQTT\*\*[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  if (block === undefined) throw new Error('README.md has no ts block after "**MQTT**"');
-  return ts.transpileModule(block.replace(/^\s*import .*\n/m, ''), { compilerOptions: { target: ts.ScriptTarget.ES2022 } }).outputText;
-}
 
 await describeWith(MQTT, "README's MQTT snippet", () => {
   it('runs as written (on a topic and client id of its own)', async () => {
     const topic = topicName('readme');
     const clientId = clientIdFor('readme');
-    const code = (await snippet()).replace("topics: 'sensors/+/temperature'", `topics: '${topic}/+/temperature'`).replace("clientId: 'temperature-job'", `clientId: '${clientId}'`);
+    const code = await readmeSnippet('**MQTT**', [
+      ["topics: 'sensors/+/temperature'", `topics: '${topic}/+/temperature'`],
+      ["clientId: 'temperature-job'", `clientId: '${clientId}'`],
+    ]);
     expect(code).toContain(topic);
     expect(code).toContain(clientId);
     const clock = new ManualClock();

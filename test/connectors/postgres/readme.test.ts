@@ -1,22 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { ManualClock, StreamingContext } from 'sluice';
 import { postgresSink } from 'sluice/postgres';
+import { readmeSnippet } from '../../support/readme-snippet.js';
 import { describeWith, POSTGRES } from '../../support/services.js';
 import { rowsOf, tableName } from './pg-harness.js';
-
-/** The README's PostgreSQL snippet, without its import line. */
-async function snippet(): Promise<string> {
-  const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
-  const block = /## Connectors[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  if (block === undefined) throw new Error('README.md has no ts block under "## Connectors"');
-  return block.replace(/^\s*import .*\n/m, '');
-}
 
 await describeWith(POSTGRES, "README's PostgreSQL snippet", () => {
   it('runs as written, on a stream of [word, total] pairs (into a table of its own)', async () => {
     const table = tableName('readme');
-    const code = (await snippet()).replace("'word_totals'", `'${table}'`);
+    const code = await readmeSnippet('## Connectors', [["'word_totals'", `'${table}'`]]);
     expect(code).toContain(table);
     const clock = new ManualClock();
     const ctx = new StreamingContext({ batchInterval: 1000, clock });

@@ -1,25 +1,18 @@
-import { readFile } from 'node:fs/promises';
-import ts from 'typescript';
 import { expect, it } from 'vitest';
 import { ManualClock, StreamingContext } from 'sluice';
 import { redisSink, redisStreamSource } from 'sluice/redis';
+import { readmeSnippet } from '../../support/readme-snippet.js';
 import { describeWith, REDIS } from '../../support/services.js';
 import { append, keyName, testRedis } from './redis-harness.js';
-
-/** The README's Redis snippet, without its import line, compiled to JavaScript. */
-async function snippet(): Promise<string> {
-  const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
-  const block = /\*\*Redis\*\*[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  if (block === undefined) throw new Error('README.md has no ts block after "**Redis**"');
-  // TypeScript as written, run as the JavaScript it compiles to.
-  return ts.transpileModule(block.replace(/^\s*import .*\n/m, ''), { compilerOptions: { target: ts.ScriptTarget.ES2022 } }).outputText;
-}
 
 await describeWith(REDIS, "README's Redis snippet", () => {
   it('runs as written (on keys of its own)', async () => {
     const payments = keyName('readme-payments');
     const amounts = keyName('readme-amounts');
-    const code = (await snippet()).replace("key: 'payments'", `key: '${payments}'`).replace("key: 'last-amounts'", `key: '${amounts}'`);
+    const code = await readmeSnippet('**Redis**', [
+      ["key: 'payments'", `key: '${payments}'`],
+      ["key: 'last-amounts'", `key: '${amounts}'`],
+    ]);
     expect(code).toContain(payments);
     expect(code).toContain(amounts);
     await append(payments, [{ card: 'a', amount: 5 }, { card: 'b', amount: 7 }, { card: 'a', amount: 9 }]);
