@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { SluiceError, type DStream } from 'sluice';
 import { OutputOperation, type CheckpointIdentity } from 'sluice/extend';
 import { checkRetries, checkServers, NatsLink } from './nats-connection.js';
+import { claimSinkName } from '../sink-names.js';
 
 /** Options of {@link jetStreamSink}: give `subject` or `subjectOf`. */
 export interface JetStreamSinkOptions<T> {
@@ -60,9 +61,7 @@ export function jetStreamSink<T>(stream: string, options: JetStreamSinkOptions<T
   const link = new NatsLink(checkServers(what, options.servers), checkRetries(what, options.retries));
   const subjectFor = subjectOf ?? (() => subject as string);
   return (input) => {
-    const names = usedNames(input);
-    if (names.has(name)) throw new TypeError(`${what}: another jetStreamSink of this program is named '${name}'; give each sink to one stream its own name option (it is part of every message id, and equal ids are dropped as duplicates).`);
-    names.add(name);
+    claimSinkName(input, what, name, 'it is part of every message id, and equal ids are dropped as duplicates');
     let run: string | undefined;
     const output: OutputOperation<T> = new OutputOperation<T>(
       what,
@@ -127,18 +126,6 @@ function noStreamAnswered(error: unknown, stream: string, subject: string): unkn
   const text = error instanceof Error ? error.message : '';
   if (name !== 'NoRespondersError' && !/no responders|jetstream is not enabled/i.test(text)) return error;
   return Object.assign(new Error(`no JetStream stream answered a publish on subject '${subject}': check that stream ${stream} captures it (its subjects) and that JetStream is enabled`, { cause: error }), { name: 'NoRespondersError' });
-}
-
-/** The names of the JetStream sinks of each graph: two with one name would publish equal message ids. */
-const NAMES = new WeakMap<object, Set<string>>();
-
-function usedNames(stream: DStream<unknown>): Set<string> {
-  let names = NAMES.get(stream.graph);
-  if (names === undefined) {
-    names = new Set();
-    NAMES.set(stream.graph, names);
-  }
-  return names;
 }
 
 function defaultEncode(record: unknown): string | Uint8Array {

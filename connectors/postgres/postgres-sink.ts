@@ -7,6 +7,7 @@ import { quoteTableName } from './identifiers.js';
 import type { PostgresPool } from './pg-client.js';
 import { sinkStatements, type SinkStatements } from './sink-statements.js';
 import { isTransient, retryDelay, whereIs } from './transient.js';
+import { claimSinkName } from '../sink-names.js';
 
 /** Options of {@link postgresSink}. */
 export interface PostgresSinkOptions<T> {
@@ -64,9 +65,7 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): (stream: DStre
   const what = 'postgresSink';
   const settings = checkOptions(what, options);
   return (stream) => {
-    const names = usedNames(stream);
-    if (names.has(settings.name)) throw new TypeError(`${what}: another postgresSink of this program is named '${settings.name}'; give each sink to one table its own name option (its progress is recorded under it).`);
-    names.add(settings.name);
+    claimSinkName(stream, what, settings.name, 'its progress is recorded under it');
     let pool: PostgresPool | undefined = options.pool;
     let owned: pg.Pool | undefined;
     let checkpoint: CheckpointIdentity | undefined;
@@ -155,18 +154,6 @@ function checkOptions<T>(what: string, options: PostgresSinkOptions<T>): Setting
     retries,
     statements: sinkStatements(table, columns, key, quoteTableName(what, progressTable)),
   };
-}
-
-/** The names of the postgres sinks of each graph: two with one name would share their progress. */
-const NAMES = new WeakMap<object, Set<string>>();
-
-function usedNames(stream: DStream<unknown>): Set<string> {
-  let names = NAMES.get(stream.graph);
-  if (names === undefined) {
-    names = new Set();
-    NAMES.set(stream.graph, names);
-  }
-  return names;
 }
 
 /**

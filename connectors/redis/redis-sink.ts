@@ -1,6 +1,7 @@
 import { SluiceError, type DStream } from 'sluice';
 import { OutputOperation, type CheckpointIdentity } from 'sluice/extend';
 import { openClient, whereIs, withRetries, type OwnedClient, type RedisCommands } from './redis-client.js';
+import { claimSinkName } from '../sink-names.js';
 
 /** Options of {@link redisSink}. */
 export interface RedisSinkOptions<T> {
@@ -86,6 +87,7 @@ export function redisSink<T>(options: RedisSinkOptions<T>): (stream: DStream<T>)
   const what = 'redisSink';
   const settings = checkOptions(what, options);
   return (stream) => {
+    claimSinkName(stream, what, settings.name, 'its progress is recorded under it');
     let client: RedisCommands | undefined = options.client;
     let owned: OwnedClient | undefined;
     let checkpoint: CheckpointIdentity | undefined;

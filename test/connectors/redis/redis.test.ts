@@ -185,5 +185,10 @@ it('refuses options that cannot work, saying what to change', () => {
   expect(() => redisSink({ url: REDIS_URL, key: 'k', field: () => 'f' })).toThrow(/field is for mode 'hash'/);
   expect(() => redisSink({ url: REDIS_URL, key: 'k', maxLen: 0 })).toThrow(/maxLen must be a positive whole number/);
   expect(() => redisStreamSource(ctx, { url: REDIS_URL, key: '' })).toThrow(/key must be the stream's key/);
+  // Two sinks to one key with one name would share their progress: the second would skip every batch.
+  const rows = ctx.queueStream<number>();
+  rows.pipe(redisSink({ url: REDIS_URL, key: 'k' }));
+  expect(() => rows.pipe(redisSink({ url: REDIS_URL, key: 'k' }))).toThrow(/another redisSink of this program is named 'redisSink:k'/);
+  rows.pipe(redisSink({ url: REDIS_URL, key: 'k', name: 'second' }));
   expect(() => redisStreamSource(ctx, { url: REDIS_URL, key: 'k', format: 'xml' as 'json' })).toThrow(/format must be 'json', 'text' or a function/);
 });
