@@ -66,6 +66,8 @@ export interface BatchProgress {
   readonly eventTime: readonly EventTimeStats[];
   /** Records dropped as late, over all operators. */
   readonly lateRecordsDropped: number;
+  /** Records dropped as duplicates (`dropDuplicates`), over all operators. */
+  readonly numDuplicatesDropped: number;
   /** Records operators dropped because their user function could not handle them (`onError: 'skip'`). */
   readonly numSkippedRecords: number;
   /** Records operators sent to `ctx.deadLetters` because their user function could not handle them. */

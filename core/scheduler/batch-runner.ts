@@ -171,6 +171,7 @@ export class BatchRunner {
       watermark: plan.watermark,
       eventTime: eventTimeStats(plan, bc.eventTimes, this.#deps.graph.nodes),
       lateRecordsDropped: operators.reduce((n, o) => n + (o.lateRecordsDropped ?? 0), 0),
+      numDuplicatesDropped: operators.reduce((n, o) => n + (o.duplicatesDropped ?? 0), 0),
       numSkippedRecords: operators.reduce((n, o) => n + (o.skippedRecords ?? 0), 0),
       numDeadLetteredRecords: operators.reduce((n, o) => n + (o.deadLetteredRecords ?? 0), 0),
       operators,
