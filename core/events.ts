@@ -18,6 +18,10 @@ export interface SourceProgress {
   readonly endOffset: Offset;
   /** Calls the source tried again after a transient failure for this batch (a lost connection), for sources that retry. */
   readonly retries?: number;
+  /** With backpressure: the most records the batch was allowed to take from the source (absent while unbounded). */
+  readonly rateLimit?: number;
+  /** With backpressure: the rate, in records per second, the source's controller estimates after this batch. */
+  readonly estimatedRate?: number;
 }
 
 /**
