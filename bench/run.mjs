@@ -9,6 +9,7 @@ import { dedupScenario } from './dedup.mjs';
 import { keyedScenario } from './keyed.mjs';
 import { latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
+import { overloadScenario } from './overload.mjs';
 import { recoveryScenario } from './recovery.mjs';
 import { slidingScenario, tumblingScenario } from './windows.mjs';
 
@@ -31,6 +32,7 @@ const scenarios = [
   ['memory', memoryScenario],
   ['connectors', connectorsScenario],
   ['dedup', dedupScenario],
+  ['overload', overloadScenario],
 ];
 
 /** @param {Row} r */
