@@ -4,6 +4,7 @@ import type { Clock } from './clock/clock.js';
 import type { OnError } from './error-policy.js';
 import type { BackpressureOptions } from './scheduler/backpressure.js';
 import type { Executor } from './scheduler/executor.js';
+import type { CatchUp } from './scheduler/job-generator.js';
 import type { StateBackend } from './state-port.js';
 import type { DurationLike } from './time.js';
 import type { MultipleWatermarkPolicy } from './watermark-tracker.js';
@@ -68,6 +69,15 @@ export interface StreamingContextOptions {
    * Not in bounded runs (`runToCompletion`). Default off. See docs/batches-and-time.md.
    */
   readonly backpressure?: boolean | BackpressureOptions;
+  /**
+   * How a job that fell behind the clock catches up, after a restart or a batch that ran long:
+   * `'every-batch'` (default, Spark Streaming's) runs every missed batch time one by one, each with
+   * its own batch time; `'one-batch'` (Structured Streaming's triggers) runs one batch at the latest
+   * batch time that has come, reading everything available within each source's limit. The times
+   * skipped take no batch, as with `noDataBatches: false`; batch-time windows see no batch there.
+   * Meant for jobs whose windows are on event time. See docs/batches-and-time.md.
+   */
+  readonly catchUp?: CatchUp;
 
   // Bounded runs and no-data batches (docs/bounded-runs.md).
   /**

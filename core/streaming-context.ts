@@ -19,7 +19,7 @@ import type { BatchPlan } from './scheduler/batch-plan.js';
 import { BatchRunner } from './scheduler/batch-runner.js';
 import { checkReplayable, recover } from './scheduler/recovery.js';
 import { InlineExecutor, type Executor } from './scheduler/executor.js';
-import { JobGenerator, type BatchKind, type BatchOutcome } from './scheduler/job-generator.js';
+import { JobGenerator, type BatchKind, type BatchOutcome, type CatchUp } from './scheduler/job-generator.js';
 import { BoundedRun, checkBoundedSources } from './scheduler/bounded-run.js';
 import { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.js';
 import { InputDStream, type InputOptions } from './sources/input-dstream.js';
@@ -67,6 +67,7 @@ export class StreamingContext {
   #deadLetters: DStream<DeadLetter> | undefined;
   readonly #noDataBatches: boolean;
   readonly #backpressure: BackpressureSettings | undefined;
+  readonly #catchUp: CatchUp;
   #bounded: BoundedRun | undefined;
 
   constructor(options: StreamingContextOptions) {
@@ -88,6 +89,10 @@ export class StreamingContext {
     }
     this.#noDataBatches = options.noDataBatches ?? true;
     this.#backpressure = backpressureOf(options.backpressure);
+    if (options.catchUp !== undefined && options.catchUp !== 'every-batch' && options.catchUp !== 'one-batch') {
+      throw new TypeError(`StreamingContext: catchUp must be 'every-batch' or 'one-batch', got ${JSON.stringify(options.catchUp)}.`);
+    }
+    this.#catchUp = options.catchUp ?? 'every-batch';
     const checkpointer = checkpointerOf(options);
     this.#graph = new DStreamGraph(this.batchInterval, {
       checkpointer,
@@ -363,6 +368,7 @@ export class StreamingContext {
       interval: this.batchInterval,
       zeroTime: this.#zeroTime,
       noDataBatches: this.#noDataBatches,
+      catchUp: this.#catchUp,
       runBatch: (batchId, batchTime, kind) => this.#runBatch(runner, batchId, batchTime, kind, undefined),
     });
     this.logger.info({ batchIntervalMs: this.batchInterval, zeroTime: this.#zeroTime, sources: runner.inputs.map((i) => i.sourceName) }, 'streaming context started');
