@@ -103,7 +103,7 @@ export class BatchRunner {
     for (const [i, input] of this.#inputs.entries()) {
       const start = this.#offsets[i] as Offset;
       const limit = input.maxRecordsPerBatch === Number.POSITIVE_INFINITY ? (options.maxRecords ?? Number.POSITIVE_INFINITY) : input.maxRecordsPerBatch;
-      const end = options.final === true ? start : await this.#sourceCall(input, batchId, batchTime, 'report its latest offset', () => input.source.latestOffset(start, limit));
+      const end = options.final === true ? start : await this.#sourceCall(input, batchId, batchTime, 'report its latest offset', () => input.source.latestOffset(start, limit, batchTime));
       ranges.push({ source: input.sourceName, start, end });
     }
     const tracker = this.#deps.graph.watermarks;
@@ -196,7 +196,7 @@ export class BatchRunner {
         );
       }
       const numPartitions = input.numPartitions ?? this.#deps.defaultParallelism;
-      inputs.set(input.id, { batch: Batch.of(read.records, numPartitions), badRecords });
+      inputs.set(input.id, { batch: Batch.of(read.records, numPartitions), badRecords, range });
       const progress: SourceProgress = { source: input.sourceName, inputRecords: read.records.length, badRecords: badRecords.length, startOffset: range.start, endOffset: range.end };
       sources.push('retries' in read && read.retries !== undefined ? { ...progress, retries: read.retries } : progress);
     }
