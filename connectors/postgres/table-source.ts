@@ -206,7 +206,8 @@ export class PostgresTableSource<R> implements Source<R> {
     this.#current = ref;
     this.#epoch = epoch;
     await this.#mark(copy ? encoded.chunks : undefined);
-    this.#versions.set(version, { ...ref, rows });
+    // An unchanged version keeps its object (and the batch and index built for it).
+    if (this.#versions.get(version)?.hash !== encoded.hash) this.#versions.set(version, { ...ref, rows });
     if (!same) env.logger.info({ version, rows: rows.length, epoch }, 'table version loaded');
   }
 
