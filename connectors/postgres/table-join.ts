@@ -26,10 +26,16 @@ class TableJoinDStream<K extends Key, V, R, W> extends DStream<Pair<K, [V, W]>> 
     const outer = this.#outer;
     const partitions = input.partitions.map((partition) => {
       const out: Pair<K, [V, W]>[] = [];
-      for (const [key, value] of partition) {
+      for (let i = 0; i < partition.length; i++) {
+        const record = partition[i] as Pair<K, V>;
+        const key = record[0];
         const slot = index.slotOf(key);
-        if (slot >= 0) for (const row of index.valueAt(slot)) out.push([key, [value, row as unknown as W]]);
-        else if (outer) out.push([key, [value, undefined as W]]);
+        if (slot >= 0) {
+          const rows = index.valueAt(slot);
+          for (let r = 0; r < rows.length; r++) out.push([key, [record[1], rows[r] as unknown as W]]);
+        } else if (outer) {
+          out.push([key, [record[1], undefined as W]]);
+        }
       }
       return out;
     });

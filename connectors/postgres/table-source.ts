@@ -167,6 +167,11 @@ export class PostgresTableSource<R> implements Source<R> {
     this.#frozen = true;
   }
 
+  /** A graceful stop drains with the version in force: no refresh keeps it going. */
+  stopReceiving(): void {
+    this.#frozen = true;
+  }
+
   /** Ends the pool the source opened (a pool given in the options is the user's). */
   async stop(): Promise<void> {
     const owned = this.#owned;

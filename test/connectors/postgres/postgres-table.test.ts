@@ -125,3 +125,16 @@ await describeWith(POSTGRES, 'postgresTable on the live server', () => {
     expect(sourceProgress(progress, 'rates').map(versionOf)).toEqual([1, 1, 1, 2]);
   });
 });
+
+await describeWith(POSTGRES, 'postgresTable in a bounded run', () => {
+  it('joins against the version in force when the run begins, and does not keep the run going', async () => {
+    const { query } = await ratesTable({ eur: 2 });
+    const { ctx } = tableContext();
+    const rates = postgresTable<Rate, string>(ctx, { pool: testPool(), query, key: (r) => r.code, refresh: 1000, name: 'rates' });
+    const out = collect(ctx.fromIterable<Payment>([['eur', 1], ['eur', 2], ['eur', 3]], { maxRecordsPerBatch: 1 }).pipe(joinTable(rates), map(([, [a, r]]) => a * r.rate)));
+    const summary = await ctx.runToCompletion();
+    expect(ctx.failure).toBeUndefined();
+    expect([...out.values()].flat()).toEqual([2, 4, 6]);
+    expect(summary.records).toBe(3 + 1); // the payments, and the table's one row in batch 0
+  });
+});
