@@ -25,6 +25,14 @@ export interface VersionMarker {
   readonly origin: number | null;
   /** The refresh epoch the load was for (0: the load at the first start). */
   readonly epoch: number;
+  /** What identifies the query and its parameters ({@link queryId}). */
+  readonly query: string;
+}
+
+/** A short hash of a table's query and parameters: a restart with another query loads the table again. */
+export function queryId(query: string, params: readonly unknown[]): string {
+  const text = JSON.stringify([query, params], (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 /** A version's rows encoded: the log entries of its chunks and their hash. */
@@ -84,7 +92,7 @@ export function encodeRows(rows: readonly unknown[]): EncodedRows {
 
 /** The marker entry of a load. */
 export function encodeMarker(marker: VersionMarker): string {
-  return JSON.stringify({ table: marker.version, rows: marker.rows, hash: marker.hash, log: marker.log, origin: marker.origin, epoch: marker.epoch });
+  return JSON.stringify({ table: marker.version, rows: marker.rows, hash: marker.hash, log: marker.log, origin: marker.origin, epoch: marker.epoch, query: marker.query });
 }
 
 /** A marker entry, decoded; throws when `entry` is not one. */
@@ -92,10 +100,10 @@ export function decodeMarker(entry: string): VersionMarker {
   const m = JSON.parse(entry) as Partial<Record<string, unknown>>;
   const int = (x: unknown): x is number => Number.isSafeInteger(x);
   const log = m.log;
-  if (!int(m.table) || !int(m.rows) || typeof m.hash !== 'string' || !Array.isArray(log) || log.length !== 2 || !log.every(int) || !(m.origin === null || typeof m.origin === 'number') || !int(m.epoch)) {
+  if (!int(m.table) || !int(m.rows) || typeof m.hash !== 'string' || !Array.isArray(log) || log.length !== 2 || !log.every(int) || !(m.origin === null || typeof m.origin === 'number') || !int(m.epoch) || typeof m.query !== 'string') {
     throw new TypeError(`not a table version's marker: ${entry.slice(0, 200)}`);
   }
-  return { version: m.table, rows: m.rows, hash: m.hash, log: [log[0] as number, log[1] as number], origin: m.origin, epoch: m.epoch };
+  return { version: m.table, rows: m.rows, hash: m.hash, log: [log[0] as number, log[1] as number], origin: m.origin, epoch: m.epoch, query: m.query };
 }
 
 /**

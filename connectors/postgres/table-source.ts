@@ -3,7 +3,8 @@ import { SluiceError, type Time } from 'sluice';
 import type { Offset, Source, SourceEnvironment, SourceRead, WriteAheadLog } from 'sluice/extend';
 import type { PostgresPool } from './pg-client.js';
 import { loadRows, type TableQuery } from './table-load.js';
-import { decodeMarker, decodeVersion, encodeMarker, encodeRows, type VersionMarker } from './table-rows.js';
+import { offsetOf, parseOffset, type VersionRef } from './table-offset.js';
+import { decodeMarker, decodeVersion, encodeMarker, encodeRows, queryId, type VersionMarker } from './table-rows.js';
 
 /** What a table does when a refresh fails after its retries. */
 export type RefreshFailure = 'fail' | 'keepLast';
@@ -40,8 +41,9 @@ const MARKERS_PER_COPY = 64;
  * force makes a new version. With a checkpoint, each load is appended to the source's
  * write-ahead log before the plan that names its version is logged: the new version's rows, and a
  * marker of the version in force and the epoch. A restart goes on from the last marker without
- * querying PostgreSQL, so batches keep the version a run without the restart would have had,
- * and a replayed batch reads its version from memory or from the log.
+ * querying PostgreSQL (unless the table is never refreshed, or its query changed), so batches
+ * keep the version a run without the restart would have had, and a replayed batch reads its
+ * version from memory or from the log.
  */
 export class PostgresTableSource<R> implements Source<R> {
   readonly kind = 'postgresTable';
@@ -61,8 +63,11 @@ export class PostgresTableSource<R> implements Source<R> {
   #retries = 0;
   #frozen = false;
 
+  readonly #queryId: string;
+
   constructor(settings: TableSourceSettings) {
     this.#settings = settings;
+    this.#queryId = queryId(settings.query.query, settings.query.params);
   }
 
   /** Replayable when the context is checkpointed (versions are then kept in its write-ahead log). */
@@ -71,7 +76,8 @@ export class PostgresTableSource<R> implements Source<R> {
   }
 
   /**
-   * Connects, and loads the table unless the write-ahead log says which version is in force.
+   * Connects, and loads the table, unless the write-ahead log says which version is in force (for
+   * this query, with a refresh: a table never refreshed is loaded at every start).
    *
    * @throws SluiceError `SOURCE_FAILED` when the first load fails after its retries.
    */
@@ -87,13 +93,14 @@ export class PostgresTableSource<R> implements Source<R> {
     }
     try {
       const last = await this.#lastMarker();
-      if (last === undefined) {
-        await this.#load(0);
-      } else {
+      if (last !== undefined) {
         this.#current = { version: last.version, rows: last.rows, hash: last.hash, log: last.log };
         this.#origin = last.origin;
         this.#epoch = last.epoch;
       }
+      // A restart keeps the logged version (and refreshes on schedule), unless the table is never
+      // refreshed or its query changed: then it loads the table now.
+      if (last === undefined || this.#settings.refreshMs === undefined || last.query !== this.#queryId) await this.#load(this.#epoch);
     } catch (error) {
       await this.stop();
       throw error;
@@ -224,7 +231,7 @@ export class PostgresTableSource<R> implements Source<R> {
     const log = this.#log;
     const current = this.#current as VersionRef;
     if (log === undefined || current.log === undefined) return;
-    await log.append([...(chunks ?? []), encodeMarker({ version: current.version, rows: current.rows, hash: current.hash, log: current.log, origin: this.#origin, epoch: this.#epoch })]);
+    await log.append([...(chunks ?? []), encodeMarker({ version: current.version, rows: current.rows, hash: current.hash, log: current.log, origin: this.#origin, epoch: this.#epoch, query: this.#queryId })]);
     this.#markers = chunks === undefined ? this.#markers + 1 : 0;
   }
 
@@ -247,27 +254,4 @@ export class PostgresTableSource<R> implements Source<R> {
     if (this.#env === undefined) throw new SluiceError('SOURCE_FAILED', 'postgresTable: the source was not started with its context.');
     return this.#env;
   }
-}
-
-/** A version as an offset names it. */
-interface VersionRef {
-  readonly version: number;
-  readonly rows: number;
-  readonly hash: string;
-  readonly log: readonly [number, number] | undefined;
-}
-
-function offsetOf(version: VersionRef): Offset {
-  const { version: v, rows, hash, log } = version;
-  return log === undefined ? { version: v, rows, hash } : { version: v, rows, hash, log: [log[0], log[1]] };
-}
-
-function parseOffset(offset: Offset, source: string): VersionRef {
-  const o = offset as Partial<Record<string, unknown>> | null;
-  const log = o?.log;
-  const isLog = (x: unknown): x is [number, number] => Array.isArray(x) && x.length === 2 && x.every((n) => Number.isSafeInteger(n));
-  if (typeof o !== 'object' || o === null || !Number.isSafeInteger(o.version) || !Number.isSafeInteger(o.rows) || typeof o.hash !== 'string' || (log !== undefined && !isLog(log))) {
-    throw new SluiceError('SOURCE_FAILED', `Source ${source}: offset ${JSON.stringify(offset)} is not a table version; was the checkpoint written by another source?`, { source });
-  }
-  return { version: o.version as number, rows: o.rows as number, hash: o.hash, log: log };
 }

@@ -70,4 +70,27 @@ await describeWith(POSTGRES, 'postgresTable replay on the live server', () => {
     expect(a.out.get(3)).toEqual(['6:eur:2', '7:usd:20']);
     expect(a.out.get(6)).toEqual(['12:eur:3', '13:usd:30']);
   });
+
+  it("a restart keeps the logged version until the next refresh epoch, but loads the table again when it is never refreshed or its query changed", async () => {
+    const { table, query } = await ratesTable({ eur: 1 });
+    const run = async (path: string, options: { refresh: string; query: string }, at: number): Promise<number[]> => {
+      const clock = new ManualClock(at);
+      const { ctx, progress } = tableContext(levelCheckpoint(path), clock);
+      const rates = postgresTable<Rate, string>(ctx, { pool: testPool(), query: options.query, key: (r) => r.code, refresh: options.refresh, name: 'rates' });
+      collect(ctx.rateStream({ name: 'payments', rowsPerSecond: 1, startTime: 0, backfill: true, generate: (): Pair<string, number> => ['eur', 1] }).pipe(joinTable(rates)));
+      await ctx.start();
+      await clock.advance(1000);
+      await ctx.stop();
+      expect(ctx.failure).toBeUndefined();
+      return sourceProgress(progress, 'rates').map(versionOf);
+    };
+    const periodic = join(dir(), 'periodic');
+    const never = join(dir(), 'never');
+    expect(await run(periodic, { refresh: '1h', query }, 0)).toEqual([1]);
+    expect(await run(never, { refresh: 'never', query }, 0)).toEqual([1]);
+    await setRates(table, { eur: 2 });
+    expect(await run(periodic, { refresh: '1h', query }, 1000)).toEqual([1]);
+    expect(await run(never, { refresh: 'never', query }, 1000)).toEqual([2]);
+    expect(await run(periodic, { refresh: '1h', query: `${query} LIMIT 5` }, 2000)).toEqual([2]);
+  });
 });

@@ -68,8 +68,8 @@ describe('a table version in the write-ahead log', () => {
 
   it('keeps markers exactly, and refuses entries that are not markers', () => {
     fc.assert(
-      fc.property(fc.nat(), fc.nat(), fc.string(), fc.nat(), fc.nat(), fc.option(fc.integer()), fc.nat(), (version, rows, hash, from, length, origin, epoch) => {
-        const marker = { version, rows, hash, log: [from, from + length] as const, origin, epoch };
+      fc.property(fc.nat(), fc.nat(), fc.string(), fc.nat(), fc.nat(), fc.option(fc.integer()), fc.nat(), fc.string(), (version, rows, hash, from, length, origin, epoch, query) => {
+        const marker = { version, rows, hash, log: [from, from + length] as const, origin, epoch, query };
         expect(decodeMarker(encodeMarker(marker))).toEqual(marker);
       }),
     );
