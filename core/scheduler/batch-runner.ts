@@ -112,7 +112,7 @@ export class BatchRunner {
       const own = input.maxRecordsPerBatch === Number.POSITIVE_INFINITY ? (options.maxRecords ?? Number.POSITIVE_INFINITY) : input.maxRecordsPerBatch;
       const rated = options.backpressure === false ? Number.POSITIVE_INFINITY : this.#rates.limitOf(i);
       const limit = Math.min(own, rated);
-      const end = options.final === true ? start : await this.#sourceCall(input, batchId, batchTime, 'report its latest offset', () => input.source.latestOffset(start, limit));
+      const end = options.final === true ? start : await this.#sourceCall(input, batchId, batchTime, 'report its latest offset', () => input.source.latestOffset(start, limit, batchTime));
       ranges.push({ source: input.sourceName, start, end, ...(rated < own ? { limit: rated } : {}) });
     }
     const tracker = this.#deps.graph.watermarks;
@@ -209,7 +209,7 @@ export class BatchRunner {
         );
       }
       const numPartitions = input.numPartitions ?? this.#deps.defaultParallelism;
-      inputs.set(input.id, { batch: Batch.of(read.records, numPartitions), badRecords });
+      inputs.set(input.id, { batch: Batch.of(read.records, numPartitions), badRecords, range });
       const progress: SourceProgress = { source: input.sourceName, inputRecords: read.records.length, badRecords: badRecords.length, startOffset: range.start, endOffset: range.end };
       sources.push('retries' in read && read.retries !== undefined ? { ...progress, retries: read.retries } : progress);
     }
