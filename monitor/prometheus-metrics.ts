@@ -126,6 +126,7 @@ export function prometheusMetrics(ctx: StreamingContext, options: PrometheusMetr
   // Every series of this job exists from the start, so a rate over a counter that never moved is 0, not absent.
   m.completed.inc(jobOnly, 0);
   m.failed.inc(jobOnly, 0);
+  for (const histogram of [m.processing, m.scheduling, m.total]) histogram.zero(jobOnly);
   const close = ctx.addListener(listener);
   return { registry, job, text: () => registry.metrics(), close };
 }
