@@ -51,10 +51,11 @@ function parseSample(line: string): Sample {
       let value = '';
       while (line[i] !== '"') {
         if (i >= line.length) throw new Error(`unterminated label value in: ${line}`);
-        if (line[i] === '\\') {
+        const c = line.charAt(i);
+        if (c === '\\') {
           i++;
-          value += line[i] === 'n' ? '\n' : line[i];
-        } else value += line[i];
+          value += line.charAt(i) === 'n' ? '\n' : line.charAt(i);
+        } else value += c;
         i++;
       }
       labels[label[1] as string] = value;
