@@ -11,7 +11,9 @@ export function rawRequest(port: number, text: string, ms = 5000): Promise<strin
       resolve(answer);
     }, ms);
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
     socket.on('error', (error) => {
       clearTimeout(timer);
       reject(error);

@@ -62,7 +62,7 @@ describe('serveMonitor: safe by default', () => {
 
   it('serves a non-loopback host without a token only when told, and says so in the log', async () => {
     const lines: string[] = [];
-    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _e, done) => { lines.push(chunk.toString()); done(); } }));
     const { ctx } = fraudJob({ logger });
     const monitor = await serveMonitor(ctx, { host: '0.0.0.0', allowUnauthenticated: true, dashboard: false });
     cleanup.push(() => monitor.close());
@@ -119,9 +119,9 @@ describe('serveMonitor: safe by default', () => {
     expect(statusOf(await rawRequest(monitor.port, 'GARBAGE\r\n\r\n'))).toBe(400);
     expect(statusOf(await rawRequest(monitor.port, `GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`))).toBe(431);
     const stuck = await stuckClient(monitor.port);
-    cleanup.push(async () => stuck.destroy());
+    cleanup.push(() => Promise.resolve(stuck.destroy()));
     const reader = await EventClient.open(`${monitor.url}events`);
-    cleanup.push(async () => reader.close());
+    cleanup.push(() => { reader.close(); return Promise.resolve(); });
     await reader.until((events) => events.length >= 1);
     expect(monitor.eventClients).toBe(2);
     let batches = 0;
