@@ -57,7 +57,7 @@ export class EventClient {
       get(url, { headers }, (res) => {
         client.#response = res;
         res.setEncoding('utf8');
-        res.on('data', (chunk: string) => client.#take(chunk));
+        res.on('data', (chunk: string) => { client.#take(chunk); });
         res.on('close', () => {
           client.closed = true;
           client.#wake();
