@@ -11,7 +11,7 @@
   // ---- formatting ----
   const ms = (v) => (v === undefined || v === null ? '–' : v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(v < 10000 ? 2 : 1)} s`);
   const num = (v) => (v === undefined || v === null ? '–' : Intl.NumberFormat().format(v));
-  const time = (t) => (t === undefined || t === null ? '–' : new Date(t).toISOString().replace('T', ' ').slice(0, 19));
+  const time = (t) => (t === undefined || t === null ? '–' : new Date(t).toISOString().replace('T', ' ').slice(0, 23));
   const span = (t) => {
     const s = Math.floor(t / 1000);
     const parts = [[Math.floor(s / 86400), 'd'], [Math.floor(s / 3600) % 24, 'h'], [Math.floor(s / 60) % 60, 'm'], [s % 60, 's']];
@@ -54,8 +54,8 @@
         continue;
       }
       if (chart !== undefined) chart.plot.destroy();
-      const series = [{ value: (_u, v) => (v === null ? '–' : time(v * 1000).slice(11)) }, ...spec.series.map(([label, , extra], i) => ({ label, stroke: PALETTE[i % PALETTE.length], width: 1.6, spanGaps: true, ...extra }))];
-      const opts = { width: Math.max(200, el.clientWidth), height: 170, series, scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(max, 1) * 1.1] } }, legend: { live: true } };
+      const series = [{}, ...spec.series.map(([label, , extra], i) => ({ label, stroke: PALETTE[i % PALETTE.length], width: 1.6, spanGaps: true, ...extra }))];
+      const opts = { width: Math.max(200, el.clientWidth), height: 170, series, scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(max, 1) * 1.1] } }, legend: { live: false } };
       charts[id] = { key, plot: new uPlot(opts, data, el) };
     }
   }
@@ -71,7 +71,7 @@
     status.dataset.status = view.status;
     $('interval').textContent = view.intervalMs ? ms(view.intervalMs) : '–';
     const last = view.batches[view.batches.length - 1];
-    $('last-batch').textContent = last === undefined ? '–' : `#${last.batchId} at ${time(last.batchTime).slice(11)}`;
+    $('last-batch').textContent = last === undefined ? '–' : `#${last.batchId} at ${time(last.batchTime).slice(11, 19)}`;
     $('last-records').textContent = last === undefined ? '–' : num(last.numInputRecords);
     $('last-processing').textContent = last === undefined ? '–' : ms(last.processingTimeMs);
     $('last-delay').textContent = last === undefined ? '–' : ms(last.schedulingDelayMs);
@@ -112,30 +112,34 @@
     }
     body.replaceChildren(...rows);
   }
-  function operatorRow(b) {
-    const tr = document.createElement('tr');
-    tr.className = 'operators';
-    const td = document.createElement('td');
-    td.colSpan = 7;
+  function smallTable(headers, lines) {
     const table = document.createElement('table');
     const head = document.createElement('tr');
-    for (const h of ['operator', 'state rows', 'state bytes', 'late', 'skipped', 'dead-lettered', 'written']) {
+    for (const h of headers) {
       const th = document.createElement('th');
       th.textContent = h;
       head.appendChild(th);
     }
     table.appendChild(head);
-    for (const s of b.sources) {
+    for (const line of lines) {
       const row = document.createElement('tr');
-      for (const text of [`source ${s.source}`, '–', '–', '–', `${num(s.badRecords)} bad`, '–', `${num(s.inputRecords)} read`]) cell(row, text);
+      for (const text of line) cell(row, text);
       table.appendChild(row);
     }
-    for (const o of b.operators) {
-      const row = document.createElement('tr');
-      for (const text of [o.operator, num(o.stateRows), num(o.stateBytes), num(o.lateRecordsDropped), num(o.skippedRecords), num(o.deadLetteredRecords), num(o.recordsWritten)]) cell(row, text);
-      table.appendChild(row);
-    }
-    td.appendChild(table);
+    return table;
+  }
+  function operatorRow(b) {
+    const tr = document.createElement('tr');
+    tr.className = 'operators';
+    const td = document.createElement('td');
+    td.colSpan = 7;
+    td.appendChild(smallTable(['source', 'records read', 'bad records', 'retries'], b.sources.map((s) => [s.source, num(s.inputRecords), num(s.badRecords), num(s.retries)])));
+    td.appendChild(
+      smallTable(
+        ['operator', 'state rows', 'state bytes', 'late', 'skipped', 'dead-lettered', 'written'],
+        b.operators.map((o) => [o.operator, num(o.stateRows), num(o.stateBytes), num(o.lateRecordsDropped), num(o.skippedRecords), num(o.deadLetteredRecords), num(o.recordsWritten)]),
+      ),
+    );
     tr.appendChild(td);
     return tr;
   }
