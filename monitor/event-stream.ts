@@ -27,14 +27,16 @@ export class EventStream {
     res.write('retry: 2000\n\n');
     this.#clients.add(res);
     res.on('close', () => this.#clients.delete(res));
-    this.#write(res, frame(first.event, first.data));
+    const text = frame(first.event, first.data);
+    this.#write(res, text, Buffer.byteLength(text));
   }
 
   /** Sends one event to every client. */
   send(event: string, data: unknown): void {
     if (this.#clients.size === 0) return;
     const text = frame(event, data);
-    for (const res of this.#clients) this.#write(res, text);
+    const bytes = Buffer.byteLength(text);
+    for (const res of this.#clients) this.#write(res, text, bytes);
   }
 
   /** Ends every stream (after the events already sent). */
@@ -43,8 +45,8 @@ export class EventStream {
     this.#clients.clear();
   }
 
-  #write(res: ServerResponse, text: string): void {
-    if (res.writableLength + text.length > this.#maxBufferedBytes) {
+  #write(res: ServerResponse, text: string, bytes: number): void {
+    if (res.writableLength + bytes > this.#maxBufferedBytes) {
       this.#clients.delete(res);
       this.dropped++;
       res.destroy();

@@ -1,11 +1,11 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import type { BatchProgress, StreamingContext, StreamingEvent } from 'sluice';
 import { batchBuckets } from './metric-buckets.js';
 
 /** Options of {@link prometheusMetrics}. */
 export interface PrometheusMetricsOptions {
   /** The registry to register the metrics in; a new one by default (not prom-client's global registry). */
-  readonly registry?: Registry;
+  readonly registry?: Registry<RegistryContentType>;
   /** Put before every metric name; `'sluice_'` by default. */
   readonly prefix?: string;
   /** The value of every metric's `job` label; `'sluice'` by default. Give each context in one registry its own. */
@@ -15,7 +15,7 @@ export interface PrometheusMetricsOptions {
 /** The metrics of one streaming context, registered by {@link prometheusMetrics}. */
 export interface PrometheusMetrics {
   /** The registry that holds them. */
-  readonly registry: Registry;
+  readonly registry: Registry<RegistryContentType>;
   /** The `job` label of this context's series. */
   readonly job: string;
   /** Every metric of the registry in Prometheus' text format (what `GET /metrics` answers). */
@@ -38,7 +38,7 @@ export interface PrometheusMetrics {
  * const text = await metrics.text(); // sluice_batches_completed_total{job="fraud"} 42 ...
  */
 export function prometheusMetrics(ctx: StreamingContext, options: PrometheusMetricsOptions = {}): PrometheusMetrics {
-  const registry = options.registry ?? new Registry();
+  const registry: Registry<RegistryContentType> = options.registry ?? new Registry();
   const prefix = options.prefix ?? 'sluice_';
   const job = options.job ?? 'sluice';
   const buckets = batchBuckets(ctx.batchInterval);
@@ -135,7 +135,7 @@ export function prometheusMetrics(ctx: StreamingContext, options: PrometheusMetr
  * Makes (or, in a registry another context already filled, finds) each metric; the `job` label is
  * always first. A registry shared by several contexts holds one metric per name, one series per job.
  */
-function metricMaker(registry: Registry, prefix: string) {
+function metricMaker(registry: Registry<RegistryContentType>, prefix: string) {
   const find = <M>(Kind: abstract new (...args: never[]) => M, name: string): M | undefined => {
     const existing = registry.getSingleMetric(name);
     if (existing === undefined || existing instanceof Kind) return existing;
