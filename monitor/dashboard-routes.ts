@@ -24,7 +24,14 @@ export function monitorRoutes(parts: RouteParts): RouteTable {
   const exact = new Map<string, RouteHandler>();
   for (const [path, asset] of assets) {
     exact.set(path, ({ res }) => {
-      res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.byteLength, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+      res.writeHead(200, {
+        'content-type': asset.type,
+        'content-length': asset.body.byteLength,
+        'cache-control': 'no-cache',
+        'x-content-type-options': 'nosniff',
+        // The page loads its own files only, and no other site may frame it.
+        'content-security-policy': "default-src 'self'; frame-ancestors 'none'",
+      });
       res.end(asset.body);
     });
   }

@@ -12,6 +12,17 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
+ * Whether a request to a server on a loopback address names this machine in its `Host` header.
+ * Without a token, a loopback server answers only such requests, so a web page whose domain was
+ * rebound to 127.0.0.1 (DNS rebinding) cannot read it through the user's browser.
+ */
+export function namesThisMachine(hostHeader: string | undefined): boolean {
+  if (hostHeader === undefined) return false;
+  const host = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.replace(/:\d*$/, '');
+  return isLoopback(host.toLowerCase());
+}
+
+/**
  * Checks a request's token, in time that does not depend on how much of it matches: the bearer
  * token of its `Authorization` header, else the dashboard's cookie, else its `token` query
  * parameter (how a browser first opens the page: the answer then sets the cookie).

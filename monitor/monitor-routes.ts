@@ -43,12 +43,12 @@ export function findRoute(routes: RouteTable, path: string): { readonly handler:
 /** Answers with JSON (bigints as strings through `replacer`). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, replacer?: (key: string, value: unknown) => unknown): void {
   const text = JSON.stringify(body, replacer);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), 'x-content-type-options': 'nosniff' });
   res.end(text);
 }
 
 /** Answers with plain text. */
 export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), 'x-content-type-options': 'nosniff', ...headers });
   res.end(text);
 }

@@ -5,7 +5,7 @@ import { monitorRoutes } from './dashboard-routes.js';
 import { removeDiscoveryFile, writeDiscoveryFile } from './discovery-file.js';
 import { EventStream } from './event-stream.js';
 import { JobStatus } from './job-status.js';
-import { isLoopback, TokenCheck } from './monitor-access.js';
+import { isLoopback, namesThisMachine, TokenCheck } from './monitor-access.js';
 import { findRoute, sendJson, sendText, type RouteTable } from './monitor-routes.js';
 import { prometheusMetrics, type PrometheusMetrics } from './prometheus-metrics.js';
 import { loadAssets } from './static-assets.js';
@@ -71,7 +71,12 @@ export async function serveMonitor(ctx: StreamingContext, options: MonitorOption
   const status = new JobStatus(ctx);
   const events = new EventStream(options.maxBufferedBytes ?? 1024 * 1024);
   const routes = monitorRoutes({ ctx, status, events, metrics, assets });
+  const checkHost = access === undefined && isLoopback(host);
   const server = createServer((req, res) => {
+    if (checkHost && !namesThisMachine(req.headers.host)) {
+      sendText(res, 403, 'This monitor answers requests for localhost only (the Host header names another machine).\n');
+      return;
+    }
     handle(routes, access, options.token, req, res).catch((error: unknown) => {
       ctx.logger.warn({ err: error, url: req.url }, 'a monitor request failed');
       if (!res.headersSent) sendText(res, 500, 'The monitor could not answer this request.\n');

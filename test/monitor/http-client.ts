@@ -28,7 +28,8 @@ export function rawRequest(port: number, text: string, ms = 5000): Promise<strin
 
 /** A GET that asks the connection to close, so {@link rawRequest} resolves when the answer is complete. */
 export function rawGet(port: number, path: string, headers: Record<string, string> = {}): Promise<string> {
-  const lines = [`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const all = { Host: '127.0.0.1', Connection: 'close', ...headers };
+  const lines = [`GET ${path} HTTP/1.1`, ...Object.entries(all).map(([k, v]) => `${k}: ${v}`)];
   return rawRequest(port, `${lines.join('\r\n')}\r\n\r\n`);
 }
 

@@ -85,6 +85,16 @@ describe('serveMonitor: safe by default', () => {
     expect((await fetch(`${url}/assets/dashboard.js`, { headers: { cookie: 'sluice_monitor_token=wrong' } })).status).toBe(401);
   });
 
+  it('without a token, answers only requests that name this machine in their Host header (no DNS rebinding)', async () => {
+    const { monitor } = await started();
+    for (const host of ['127.0.0.1', `127.0.0.1:${monitor.port}`, `localhost:${monitor.port}`, 'LOCALHOST', `[::1]:${monitor.port}`]) {
+      expect(statusOf(await rawGet(monitor.port, '/api/progress', { Host: host })), host).toBe(200);
+    }
+    for (const host of ['evil.example', `evil.example:${monitor.port}`, '127.0.0.1.evil.example', 'localhost.evil.example:80']) {
+      expect(statusOf(await rawGet(monitor.port, '/api/progress', { Host: host })), host).toBe(403);
+    }
+  });
+
   it('is read-only: every method but GET and HEAD gets 405 on every path', async () => {
     const { monitor } = await started();
     for (const path of ['/', '/metrics', '/events', '/api/progress', '/api/state/cardStats', '/nowhere']) {
