@@ -70,7 +70,7 @@ export function prometheusMetrics(ctx: StreamingContext, options: PrometheusMetr
   };
   const jobOnly = { job };
   m.interval.set(jobOnly, ctx.batchInterval / 1000);
-  m.running.set(jobOnly, ctx.state === 'stopped' ? 0 : 1);
+  m.running.set(jobOnly, ctx.state === 'active' ? 1 : 0);
   const completed = (p: BatchProgress): void => {
     m.completed.inc(jobOnly);
     m.lastBatch.set(jobOnly, p.batchId);

@@ -49,7 +49,7 @@ export interface MonitorServer {
  *
  * @throws TypeError for a non-loopback `host` without `token` or `allowUnauthenticated`, an empty
  * token, a bad port, or a dashboard without the `uplot` package; SluiceError `MONITOR_UNAVAILABLE`
- * when it cannot listen.
+ * when it cannot listen or write its discovery file.
  * @example
  * const monitor = await serveMonitor(ctx, { port: 9090 });
  * console.log(`dashboard at ${monitor.url}`);
@@ -86,7 +86,7 @@ export async function serveMonitor(ctx: StreamingContext, options: MonitorOption
   limit(server);
   await listen(server, port, host);
   const bound = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${bound}/`;
+  const url = `http://${urlHost(host)}:${bound}/`;
   const location = ctx.checkpoint?.location;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -103,9 +103,21 @@ export async function serveMonitor(ctx: StreamingContext, options: MonitorOption
   const removeListener = ctx.addListener((event) => {
     status.update(event);
     relay(event, status, events);
-    if (event.type === 'contextStopped') void close();
+    if (event.type === 'contextStopped') {
+      close().catch((error: unknown) => {
+        ctx.logger.warn({ err: error }, 'the monitor did not close cleanly');
+      });
+    }
   });
-  if (location !== undefined) await writeDiscoveryFile(location, { url, pid: process.pid, token: access !== undefined });
+  if (location !== undefined) {
+    try {
+      await writeDiscoveryFile(location, { url, pid: process.pid, token: access !== undefined });
+    } catch (error) {
+      // Closing removes no file here, and its failure to would only hide this error.
+      await close().catch(() => undefined);
+      throw new SluiceError('MONITOR_UNAVAILABLE', `serveMonitor cannot write its discovery file into the checkpoint directory ${location}: ${(error as Error).message}. Check the directory's permissions.`, { cause: error });
+    }
+  }
   if (ctx.state === 'stopped') await close();
   return {
     url,
@@ -115,6 +127,13 @@ export async function serveMonitor(ctx: StreamingContext, options: MonitorOption
     },
     close,
   };
+}
+
+/** The host of the server's URL: a wildcard address is reached on this machine's loopback. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** Sends one listener event to the event streams: a batch, a failure, the stop. */

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -67,7 +67,8 @@ describe('serveMonitor: safe by default', () => {
     const monitor = await serveMonitor(ctx, { host: '0.0.0.0', allowUnauthenticated: true, dashboard: false });
     cleanup.push(() => monitor.close());
     expect(lines.map((l) => JSON.parse(l) as { level: number; msg: string })).toEqual([expect.objectContaining({ level: 40, msg: expect.stringMatching(/without a token/) as unknown })]);
-    expect((await fetch(`http://127.0.0.1:${monitor.port}/api/progress`)).status).toBe(200);
+    expect(monitor.url).toBe(`http://127.0.0.1:${monitor.port}/`);
+    expect((await fetch(`${monitor.url}api/progress`)).status).toBe(200);
   });
 
   it('asks every request for the bearer token, compared whole, and lets the browser carry it in a cookie', async () => {
@@ -212,6 +213,14 @@ describe('serveMonitor: what it serves', () => {
     await job.ctx.stop();
     await monitor.close();
     expect(await readdir(location)).not.toContain(MONITOR_DISCOVERY_FILE);
+  });
+
+  it('refuses a checkpoint directory it cannot write its discovery file into with MONITOR_UNAVAILABLE', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-monitor-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'a-file'), '');
+    const { ctx } = fraudJob({ checkpoint: levelCheckpoint(join(dir, 'a-file', 'cp')) });
+    await expect(serveMonitor(ctx, { dashboard: false })).rejects.toMatchObject({ code: 'MONITOR_UNAVAILABLE', message: expect.stringMatching(/discovery file/) as unknown });
   });
 
   it('refuses a port it cannot take with MONITOR_UNAVAILABLE', async () => {
