@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseKeyArgument } from 'sluice/monitor';
 
@@ -13,5 +14,31 @@ describe('parseKeyArgument (key= and prefix= of the state API)', () => {
     expect(parseKeyArgument('null')).toBe('null');
     expect(parseKeyArgument('{"a":1}')).toBe('{"a":1}');
     expect(parseKeyArgument('')).toBe('');
+  });
+});
+
+describe('parseKeyArgument, as a law', () => {
+  const part = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)));
+  it('gives back every string, number or array key from its JSON text', () => {
+    fc.assert(
+      fc.property(fc.oneof(part, fc.array(part, { maxLength: 4 })), (key) => {
+        expect(parseKeyArgument(JSON.stringify(key))).toEqual(key);
+      }),
+    );
+  });
+
+  it('takes any text that is not such JSON as it is', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        fc.pre(typeof json !== 'number' && typeof json !== 'string' && !Array.isArray(json));
+        expect(parseKeyArgument(text)).toBe(text);
+      }),
+    );
   });
 });
