@@ -71,6 +71,15 @@ export default tseslint.config(
     },
   },
   {
+    files: ['monitor/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ['sluice/windows', 'sluice/testing', 'sluice/postgres', 'sluice/nats', 'sluice/redis', 'sluice/mqtt'].map((name) => ({ name, message: 'monitor/ imports only "sluice", "sluice/state", "sluice/checkpoint" and "sluice/extend".' })),
+        patterns: [{ group: forbid('core', 'state', 'windows', 'checkpoint', 'connectors', 'test', 'examples'), message: 'monitor/ uses only the package entry points ("sluice", "sluice/state", "sluice/checkpoint", "sluice/extend").' }],
+      }],
+    },
+  },
+  {
     files: ['examples/**/*.ts'],
     rules: { 'no-restricted-imports': rule('examples/ use only the package entry points (import from "sluice", "sluice/state", ...).', forbid('core', 'state', 'windows', 'checkpoint', 'test')) },
   },
@@ -91,4 +100,13 @@ export default tseslint.config(
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { console: 'readonly', process: 'readonly' } } },
+  {
+    // The dashboard runs in the browser, where the wall clock is the only clock.
+    files: ['monitor/assets/**/*.js'],
+    rules: { 'no-restricted-syntax': 'off' },
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(['window', 'document', 'EventSource', 'Intl', 'setInterval', 'setTimeout', 'uPlot'].map((name) => [name, 'readonly'])),
+    },
+  },
 );

@@ -5,6 +5,7 @@ import { messageOf } from '../core/internal.js';
 import { corrupt, unavailable } from './checkpoint-errors.js';
 import { MARKER_FILE, MARKER_VERSION, parseMarker, type CheckpointMarker } from './checkpoint-marker.js';
 import { findDatabaseDamage } from './find-database-damage.js';
+import { MONITOR_DISCOVERY_FILE } from './monitor-discovery.js';
 
 /** LevelDB's files: its data, and its lock and info logs. */
 const LEVEL_FILE = /^(?:CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(?:log|ldb|sst|dbtmp))$/;
@@ -45,7 +46,8 @@ export async function checkCheckpointFiles(directory: string, full = false): Pro
     const data = names.filter((name) => DATA_FILE.test(name));
     if (data.length === 0) {
       if (marker !== undefined) throw corrupt(directory, `its LevelDB database is missing: the marker ${MARKER_FILE} says it holds commits, but no LevelDB data file is left`);
-      const others = names.filter((name) => !LEVEL_FILE.test(name) && !name.startsWith(MARKER_FILE));
+      // A running job's monitor may have announced itself in the directory before its first commit.
+      const others = names.filter((name) => !LEVEL_FILE.test(name) && !name.startsWith(MARKER_FILE) && !name.startsWith(MONITOR_DISCOVERY_FILE));
       if (others.length > 0) {
         const listed = others.slice(0, 3).join(', ') + (others.length > 3 ? ', ...' : '');
         throw unavailable(directory, `is not empty and holds no Sluice checkpoint (${listed}). Give the checkpoint a directory of its own.`);

@@ -9,4 +9,5 @@ export { fileSink, type FileSinkOptions } from './file-sink.js';
 export { getOrCreate, type GetOrCreateOptions } from './get-or-create.js';
 export { formatInspection, inspectCheckpoint, type CheckpointInspection, type InspectOptions, type OperatorStateSize } from './inspect.js';
 export { levelCheckpoint, type LevelCheckpointOptions, type LevelCheckpointStorage } from './level-checkpoint.js';
+export { MONITOR_DISCOVERY_FILE } from './monitor-discovery.js';
 export { tableReader, tableSink, type TableReader, type TableSinkOptions } from './table-sink.js';

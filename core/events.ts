@@ -46,6 +46,16 @@ export interface EventTimeStats {
   readonly idle: boolean;
 }
 
+/** The atomic write of one batch's commit to the checkpoint. */
+export interface CheckpointCommitProgress {
+  /** How long the write took, in ms. */
+  readonly durationMs: number;
+  /** The operations written (state rows, log entries, sink rows, the commit record). */
+  readonly operations: number;
+  /** The bytes of their keys and values (approximate: a string key counts its length). */
+  readonly bytes: number;
+}
+
 /** The figures of one completed batch (Spark's `BatchInfo` / `StreamingQueryProgress`). */
 export interface BatchProgress {
   readonly batchId: number;
@@ -78,6 +88,8 @@ export interface BatchProgress {
   readonly numDeadLetteredRecords: number;
   /** What each stateful or windowed operator reported. */
   readonly operators: readonly OperatorProgress[];
+  /** The batch's atomic write to the checkpoint; absent without a checkpoint. */
+  readonly checkpointCommit?: CheckpointCommitProgress;
 }
 
 /**

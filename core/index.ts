@@ -9,7 +9,7 @@ export { ManualClock, SystemClock, type Cancel, type Clock } from './clock/index
 export { DStream, type Operator, type UnaryFunction } from './dstream.js';
 export type { DeadLetter, OnError, OnErrorOptions } from './error-policy.js';
 export { ERROR_CODES, SluiceError, type ErrorContext, type SluiceErrorCode } from './errors.js';
-export type { BatchProgress, EventTimeStats, SourceProgress, StreamingEvent, StreamingListener } from './events.js';
+export type { BatchProgress, CheckpointCommitProgress, EventTimeStats, SourceProgress, StreamingEvent, StreamingListener } from './events.js';
 export type { ContextState } from './graph.js';
 export type { Key, KeyPart, Pair } from './key.js';
 export { cogroup } from './keyed/cogroup.js';

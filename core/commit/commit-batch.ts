@@ -2,6 +2,7 @@ import type { Checkpointer, CommitRecord } from '../checkpoint-port.js';
 import { SluiceError, messageOf } from '../errors.js';
 import type { DStreamGraph } from '../graph.js';
 import type { BatchPlan } from '../scheduler/batch-plan.js';
+import type { CheckpointCommitProgress } from '../events.js';
 import type { CommitParticipant } from './commit-participant.js';
 import { CommitWrites } from './commit-writes.js';
 
@@ -11,21 +12,28 @@ import { CommitWrites } from './commit-writes.js';
  * checkpointer does the one atomic write, then the checkpointer and every participant, in that
  * order, hear `committed`.
  *
- * @returns `undefined` once every participant heard `committed`, or the error that stopped the
- * `committed` calls (the batch is committed all the same).
+ * @returns the error that stopped the `committed` calls, if one did (the batch is committed all
+ * the same), and, with a checkpoint, the figures of its atomic write.
  * @throws SluiceError when the batch could not be committed: every participant was aborted and
  * nothing of the batch is durable.
  */
-export async function commitBatch(graph: DStreamGraph, plan: BatchPlan): Promise<SluiceError | undefined> {
+export async function commitBatch(
+  graph: DStreamGraph,
+  plan: BatchPlan,
+  now: () => number,
+): Promise<{ readonly postCommitFailure: SluiceError | undefined; readonly checkpointCommit: CheckpointCommitProgress | undefined }> {
   const { batchId } = plan;
   const checkpointer = graph.checkpointer;
   const participants = graph.commitParticipants.slice();
   const commit = new CommitWrites(plan, checkpointer?.persistsState(batchId) ?? true, checkpointer !== undefined);
+  let checkpointCommit: CheckpointCommitProgress | undefined;
   try {
     for (const participant of participants) await prepare(participant, commit);
     if (checkpointer !== undefined) {
       await prepare(checkpointer, commit);
+      const started = now();
       await write(checkpointer, plan, commit, graph);
+      checkpointCommit = { durationMs: Math.max(0, now() - started), ...writeSize(commit.operations()) };
     }
   } catch (error) {
     abortBatch(graph, batchId);
@@ -36,14 +44,30 @@ export async function commitBatch(graph: DStreamGraph, plan: BatchPlan): Promise
     try {
       await participant.committed(batchId);
     } catch (error) {
-      return new SluiceError(
+      const postCommitFailure = new SluiceError(
         'POST_COMMIT_FAILED',
         `Batch ${batchId} committed, but ${participant.name} failed to complete it: ${messageOf(error)}. The context stopped; a restart on the checkpoint resumes after the batch.`,
         { batchId, batchTime: plan.batchTime, cause: error },
       );
+      return { postCommitFailure, checkpointCommit };
     }
   }
-  return undefined;
+  return { postCommitFailure: undefined, checkpointCommit };
+}
+
+/** The operations of an atomic write and the bytes of their keys and values (strings counted by length), once per batch. */
+function writeSize(operations: readonly object[]): { readonly operations: number; readonly bytes: number } {
+  let bytes = 0;
+  for (const operation of operations) {
+    const { key, value } = operation as { key?: unknown; value?: unknown };
+    bytes += sizeOf(key) + sizeOf(value);
+  }
+  return { operations: operations.length, bytes };
+}
+
+function sizeOf(part: unknown): number {
+  if (typeof part === 'string') return part.length;
+  return part instanceof Uint8Array ? part.byteLength : 0;
 }
 
 async function prepare(participant: CommitParticipant, commit: CommitWrites): Promise<void> {

@@ -149,14 +149,16 @@ export class BatchRunner {
       abortBatch(graph, batchId);
       throw batchFailure(inCheckpoint(error, graph.checkpointer?.location), plan);
     }
-    let postCommitFailure: SluiceError | undefined;
+    let committed: Awaited<ReturnType<typeof commitBatch>>;
     try {
-      postCommitFailure = await commitBatch(graph, plan);
+      committed = await commitBatch(graph, plan, () => this.#deps.clock.now());
     } catch (error) {
       throw batchFailure(inCheckpoint(error, graph.checkpointer?.location), plan);
     }
+    const { postCommitFailure, checkpointCommit } = committed;
     if (postCommitFailure === undefined) await this.#commitSources(plan, logger);
-    return { progress: this.#progress(plan, reads, bc, startedAt), postCommitFailure };
+    const progress = this.#progress(plan, reads, bc, startedAt);
+    return { progress: checkpointCommit === undefined ? progress : { ...progress, checkpointCommit }, postCommitFailure };
   }
 
   /** The progress event of a batch that committed (operators' figures read after the commit). */

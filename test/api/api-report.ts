@@ -21,6 +21,7 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   'sluice/nats': 'connectors/nats/index.ts',
   'sluice/redis': 'connectors/redis/index.ts',
   'sluice/mqtt': 'connectors/mqtt/index.ts',
+  'sluice/monitor': 'monitor/index.ts',
   'sluice/testing': 'test/kit/index.ts',
 };
 

@@ -72,13 +72,13 @@ try {
   // without them, and a connector's must say which package it needs.
   const probe = [
     "for (const entry of ['sluice', 'sluice/state', 'sluice/windows', 'sluice/checkpoint', 'sluice/extend', 'sluice/testing']) await import(entry);",
-    "for (const [entry, peer] of [['sluice/postgres', 'pg'], ['sluice/redis', 'redis'], ['sluice/nats', '@nats-io/'], ['sluice/mqtt', 'mqtt']]) {",
+    "for (const [entry, peer] of [['sluice/postgres', 'pg'], ['sluice/redis', 'redis'], ['sluice/nats', '@nats-io/'], ['sluice/mqtt', 'mqtt'], ['sluice/monitor', 'prom-client']]) {",
     "  const missing = await import(entry).then(() => 'loaded', (e) => String(e.message));",
     "  if (!missing.includes(`Cannot find package '${peer}`)) throw new Error(`${entry} without ${peer}: ${missing}`);",
     "}",
   ].join('\n');
   step('the entry points load without the optional peers', process.execPath, ['--input-type=module', '-e', probe], dir);
-  step('npm install pg redis @nats-io/jetstream @nats-io/transport-node mqtt', npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', 'pg@^8', 'redis@^6', '@nats-io/jetstream@^3', '@nats-io/transport-node@^3', 'mqtt@^5'], dir);
+  step('npm install pg redis @nats-io/jetstream @nats-io/transport-node mqtt prom-client uplot', npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', 'pg@^8', 'redis@^6', '@nats-io/jetstream@^3', '@nats-io/transport-node@^3', 'mqtt@^5', 'prom-client@^15', 'uplot@^1.6'], dir);
   step('tsc (strict, skipLibCheck: false, nodenext)', process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
   const output = step('node dist/main.js', process.execPath, ['dist/main.js'], dir);
   process.stdout.write(output);

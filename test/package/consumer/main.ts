@@ -18,6 +18,7 @@ import { postgresSink } from 'sluice/postgres';
 import { jetStreamSink, jetStreamSource, type JetStreamRecord } from 'sluice/nats';
 import { redisSink, redisStreamSource } from 'sluice/redis';
 import { mqttSource } from 'sluice/mqtt';
+import { prometheusMetrics, serveMonitor } from 'sluice/monitor';
 
 /** Mistakes the compiler must refuse: compiled, never called. */
 export function mistakes(): unknown[] {
@@ -89,9 +90,20 @@ try {
   // @ts-expect-error format is 'json', 'text', 'bytes' or a function.
   compiledOnly.push(() => jetStreamSource(ctx, { servers: '127.0.0.1:4222', stream: 'ORDERS', format: 'xml' }));
 
+  // The monitor, with its dashboard's files from the package and uPlot from the user's node_modules.
+  const monitor = await serveMonitor(ctx, { metrics: prometheusMetrics(ctx, { job: 'consumer' }) });
+  // @ts-expect-error a port is a number.
+  compiledOnly.push(() => serveMonitor(ctx, { port: '9090' }));
+
   await ctx.start();
   await clock.advance(1000);
   const a = await state.get('a');
+  const metrics = await (await fetch(`${monitor.url}metrics`)).text();
+  if (!metrics.includes('sluice_batches_completed_total{job="consumer"} 1')) throw new Error(`monitor: /metrics says\n${metrics}`);
+  for (const path of ['', 'assets/dashboard.js', 'assets/uPlot.iife.min.js']) {
+    const res = await fetch(`${monitor.url}${path}`);
+    if (res.status !== 200) throw new Error(`monitor: GET /${path} answered ${res.status}`);
+  }
   await ctx.stop();
   if (a !== 2) throw new Error(`queryable state: expected 2 for 'a', got ${String(a)}`);
 } finally {
