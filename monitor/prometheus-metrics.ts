@@ -52,12 +52,15 @@ export function prometheusMetrics(ctx: StreamingContext, options: PrometheusMetr
     input: make.counter('input_records_total', 'Records read, per source.', ['source']),
     bad: make.counter('bad_records_total', 'Records a source could not parse, per source.', ['source']),
     sourceRetries: make.counter('source_retries_total', 'Source calls tried again after a transient failure, per source.', ['source']),
+    rateLimit: make.gauge('source_rate_limit_records', 'With backpressure: the most records the last batch could take from the source.', ['source']),
+    estimatedRate: make.gauge('source_estimated_rate_records_per_second', 'With backpressure: the rate the source\'s controller estimates the job sustains.', ['source']),
     processing: make.histogram('batch_processing_seconds', 'How long a batch took, from planning to commit.', buckets),
     scheduling: make.histogram('batch_scheduling_delay_seconds', 'How long after its batch time a batch started.', buckets),
     total: make.histogram('batch_total_delay_seconds', 'Scheduling delay plus processing time.', buckets),
     watermark: make.gauge('watermark_seconds', 'The watermark of a watermarked stream, as a Unix time.', ['stream']),
     watermarkLag: make.gauge('watermark_lag_seconds', 'How far a watermarked stream\'s watermark is behind its batch time.', ['stream']),
     late: make.counter('late_records_dropped_total', 'Records an operator dropped as late.', ['operator']),
+    duplicates: make.counter('duplicates_dropped_total', 'Records an operator dropped as duplicates (dropDuplicates).', ['operator']),
     skipped: make.counter('skipped_records_total', 'Records an operator skipped because its function could not handle them.', ['operator']),
     deadLettered: make.counter('dead_lettered_records_total', 'Records an operator sent to the dead letters.', ['operator']),
     written: make.counter('records_written_total', 'Records a sink wrote to its external system.', ['operator']),
@@ -82,6 +85,8 @@ export function prometheusMetrics(ctx: StreamingContext, options: PrometheusMetr
       m.input.inc(labels, s.inputRecords);
       m.bad.inc(labels, s.badRecords);
       if (s.retries !== undefined) m.sourceRetries.inc(labels, s.retries);
+      if (s.rateLimit !== undefined) m.rateLimit.set(labels, s.rateLimit);
+      if (s.estimatedRate !== undefined) m.estimatedRate.set(labels, s.estimatedRate);
     }
     for (const e of p.eventTime) {
       if (e.watermark === undefined) continue;
@@ -92,6 +97,7 @@ export function prometheusMetrics(ctx: StreamingContext, options: PrometheusMetr
     for (const o of p.operators) {
       const labels = { job, operator: o.operator };
       if (o.lateRecordsDropped !== undefined) m.late.inc(labels, o.lateRecordsDropped);
+      if (o.duplicatesDropped !== undefined) m.duplicates.inc(labels, o.duplicatesDropped);
       if (o.skippedRecords !== undefined) m.skipped.inc(labels, o.skippedRecords);
       if (o.deadLetteredRecords !== undefined) m.deadLettered.inc(labels, o.deadLetteredRecords);
       if (o.recordsWritten !== undefined) m.written.inc(labels, o.recordsWritten);

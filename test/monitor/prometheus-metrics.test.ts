@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BatchProgress } from 'sluice';
+import { foreachBatch, map, StreamingContext, type BatchProgress } from 'sluice';
+import { dropDuplicates } from 'sluice/windows';
+import { VirtualClock } from '../support/virtual-clock.js';
 import { levelCheckpoint } from 'sluice/checkpoint';
 import { prometheusMetrics, serveMonitor } from 'sluice/monitor';
 import { fraudJob, type FraudJob } from './fraud-job.js';
@@ -154,5 +156,35 @@ describe('prometheusMetrics', () => {
     expect(valueOf(m, 'sluice_batches_completed_total', { job: 'http' })).toBe(2);
     await job.ctx.stop();
     await monitor.close();
+  });
+
+  it('counts duplicates dropped per operator, and reports each source\'s backpressure limit and estimated rate', async () => {
+    const clock = new VirtualClock();
+    const ctx = new StreamingContext({ batchInterval: 100, clock, backpressure: { initialRate: 5000 } });
+    ctx
+      .rateStream({ rowsPerSecond: 20_000, name: 'rate' })
+      .pipe(
+        map((r) => {
+          clock.spend(0.1);
+          return r.value % 7;
+        }),
+        dropDuplicates((n: number) => n, { within: 1000, name: 'dedup' }),
+        foreachBatch(() => undefined),
+      );
+    const metrics = prometheusMetrics(ctx, { job: 'bp' });
+    const progress: BatchProgress[] = [];
+    ctx.addListener((e) => {
+      if (e.type === 'batchCompleted') progress.push(e.progress);
+    });
+    await ctx.start();
+    await clock.runUntil(500);
+    const m = await scrape(() => metrics.text());
+    await ctx.stop();
+    const last = progress[progress.length - 1]?.sources[0];
+    expect(m.get('sluice_duplicates_dropped_total')?.type).toBe('counter');
+    expect(valueOf(m, 'sluice_duplicates_dropped_total', { job: 'bp', operator: 'dedup' })).toBe(progress.reduce((n, p) => n + p.numDuplicatesDropped, 0));
+    expect(valueOf(m, 'sluice_source_rate_limit_records', { job: 'bp', source: 'rate' })).toBe(last?.rateLimit);
+    expect(valueOf(m, 'sluice_source_estimated_rate_records_per_second', { job: 'bp', source: 'rate' })).toBe(last?.estimatedRate);
+    expect(last?.estimatedRate).toBeGreaterThan(0);
   });
 });
