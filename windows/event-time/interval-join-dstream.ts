@@ -200,7 +200,7 @@ export class IntervalJoinDStream<K extends Key, L, R, O> extends StatefulDStream
 
   /**
    * Evicts what no record at or above `horizon` can match: left records with `t + upper <
-   * horizon`, right records with `t + lower < horizon`; outer rows for the unmatched ones of an
+   * horizon`, right records with `t - lower < horizon`; outer rows for the unmatched ones of an
    * outer side, ordered by event time, then key (encoded), then arrival: left side first.
    */
   #evict(horizon: number, out: Pair<K, unknown>[]): void {
@@ -208,7 +208,7 @@ export class IntervalJoinDStream<K extends Key, L, R, O> extends StatefulDStream
     const { type, lower, upper } = this.#settings;
     const outer = (side: Side): boolean => type === 'fullOuter' || (side === LEFT ? type === 'leftOuter' : type === 'rightOuter');
     for (const side of [LEFT, RIGHT] as const) {
-      const below = side === LEFT ? horizon - upper : horizon - lower;
+      const below = side === LEFT ? horizon - upper : horizon + lower;
       if (!outer(side)) {
         this.#buffer.evict(side, below, undefined);
         continue;

@@ -18,7 +18,7 @@ import { watermarkedStreams } from './with-watermark.js';
  * of both sides' by default, an idle side left out; see `withWatermark`), never decreasing; with
  * `h = W - allowedLateness`, a record below `h` is late (dropped and counted, or the side
  * output). Each side buffers its records until no record at or above `h` on the other side can
- * match them: a left record until `tl + upperBound < h`, a right one until `tr + lowerBound < h`
+ * match them: a left record until `tl + upperBound < h`, a right one until `tr - lowerBound < h`
  * (Structured Streaming's state-cleanup rule). Evicted unmatched records of an outer side are
  * emitted then, in the same batch, so an outer row comes exactly when the watermark allows it.
  * Output is append only: a row is never retracted. `'leftSemi'` emits a left record once, at its
