@@ -36,3 +36,4 @@ export { withWatermark, type WatermarkedDStream, type WatermarkOptions } from '.
 export { intervalJoin } from './event-time/interval-join.js';
 export type { IntervalJoinDStream } from './event-time/interval-join-dstream.js';
 export type { EventTimeJoinOptions, IntervalBounds, JoinedValue, JoinType, LateJoinRecord } from './event-time/join-options.js';
+export { windowJoin, type WindowJoinDStream } from './event-time/window-join.js';

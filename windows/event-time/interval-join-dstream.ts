@@ -1,4 +1,4 @@
-import { Batch, DStream, type Key, type Pair } from 'sluice';
+import { Batch, type DStream, type Key, type Pair } from 'sluice';
 import { decodeKey, encodeKey, ErrorPolicy, hashKey, StatefulDStream, type BatchContext, type CommitParticipant, type Definition, type StateBackend, type StateStore } from 'sluice/extend';
 import { JoinBuffer, LEFT, RIGHT, type Buffered, type Side } from './join-buffer.js';
 import type { JoinType, LateJoinRecord } from './join-options.js';

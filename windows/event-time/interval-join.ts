@@ -59,11 +59,11 @@ export function intervalJoin<K extends Key, L, R, J extends JoinType = 'inner'>(
   const lower = parseBound(bounds.lowerBound, 'intervalJoin lowerBound');
   const upper = parseBound(bounds.upperBound, 'intervalJoin upperBound');
   if (lower > upper) throw new RangeError(`intervalJoin: lowerBound (${lower} ms) is above upperBound (${upper} ms), so nothing could ever match; swap them.`);
-  const { type, late, lateness } = checkJoinOptions('intervalJoin', options as EventTimeJoinOptions<JoinType>, parseDuration);
+  const { type, late, lateness } = checkJoinOptions('intervalJoin', options, parseDuration);
   const defined = definition('intervalJoin', options);
   return (stream) => {
-    checkTimed('intervalJoin', stream as DStream<unknown>, 'left');
-    checkTimed('intervalJoin', other as DStream<unknown>, 'right');
+    checkTimed('intervalJoin', stream, 'left');
+    checkTimed('intervalJoin', other, 'right');
     return new IntervalJoinDStream<K, L, R, JoinedValue<L, R, J>>(stream, other, { type, lower, upper, late, lateness }, { name: options.name, stateBackend: options.stateBackend, defined });
   };
 }
@@ -74,7 +74,7 @@ function parseBound(bound: number | string, what: string): number {
     if (!Number.isFinite(bound)) throw new RangeError(`${what}: ${bound} is not a finite number of ms.`);
     return bound;
   }
-  if (typeof bound === 'string' && bound.trim().startsWith('-')) return -parseDuration(bound.trim().slice(1), what);
+  if (typeof bound === 'string' && bound.trim().startsWith('-')) return -(parseDuration(bound.trim().slice(1), what) as number);
   return parseDuration(bound, what);
 }
 

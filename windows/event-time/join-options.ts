@@ -60,7 +60,7 @@ export const JOIN_TYPES: readonly JoinType[] = ['inner', 'leftOuter', 'rightOute
 /** The checked common options: join type, late policy, allowed lateness in ms. */
 export function checkJoinOptions(kind: string, options: EventTimeJoinOptions<JoinType>, parse: (d: DurationLike, what: string) => number): { readonly type: JoinType; readonly late: LatePolicy; readonly lateness: number } {
   const type = options.type ?? 'inner';
-  if (!JOIN_TYPES.includes(type)) throw new TypeError(`${kind}: type must be one of ${JOIN_TYPES.map((t) => `'${t}'`).join(', ')}, got ${String(type)}.`);
+  if (!JOIN_TYPES.includes(type)) throw new TypeError(`${kind}: type must be one of ${JOIN_TYPES.map((t) => `'${t}'`).join(', ')}, got ${type}.`);
   const late = options.late ?? 'drop';
   if (late !== 'drop' && late !== 'sideOutput') throw new TypeError(`${kind}: late must be 'drop' or 'sideOutput', got ${String(late)}.`);
   return { type, late, lateness: parse(options.allowedLateness ?? 0, `${kind} allowedLateness`) };

@@ -112,11 +112,14 @@ describe('intervalJoin: the watermark bounds the state', () => {
   });
 });
 
+/** The other side of a join that fails before it looks at it. */
+const nowhere = null as unknown as DStream<Pair<string, number>>;
+
 describe('intervalJoin: mistakes', () => {
   it('refuses bounds the wrong way round, a bad type, and a side without a watermark', async () => {
-    expect(() => intervalJoin({} as DStream<Pair<string, number>>, { lowerBound: 5, upperBound: -5 })).toThrow(RangeError);
-    expect(() => intervalJoin({} as DStream<Pair<string, number>>, { lowerBound: '-5s', upperBound: 'soon' })).toThrow(/upperBound/);
-    expect(() => intervalJoin({} as DStream<Pair<string, number>>, bounds, { type: 'outer' as JoinType })).toThrow(/type must be one of/);
+    expect(() => intervalJoin(nowhere, { lowerBound: 5, upperBound: -5 })).toThrow(RangeError);
+    expect(() => intervalJoin(nowhere, { lowerBound: '-5s', upperBound: 'soon' })).toThrow(/upperBound/);
+    expect(() => intervalJoin(nowhere, bounds, { type: 'outer' as JoinType })).toThrow(/type must be one of/);
     await expect(runJoin([[]], [[]], (l, r) => l.pipe(intervalJoin(r.pipe(mapPartitions((records: readonly Pair<string, Ev>[]) => records)), bounds)), 'x')).rejects.toThrow(/right stream .* do not carry the event time/);
   });
 

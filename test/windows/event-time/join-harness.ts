@@ -63,8 +63,8 @@ export async function runJoin<O>(
     const progress = e.progress.operators.find((o) => o.operator === operator);
     out.push({ rows: rows.shift() ?? [], stateRows: progress?.stateRows, dropped: progress?.lateRecordsDropped ?? 0, watermark: e.progress.watermark });
   });
-  let failure: unknown;
-  ctx.awaitTermination().catch((error: unknown) => (failure = error));
+  let failure: Error | undefined;
+  ctx.awaitTermination().catch((error: unknown) => (failure = error as Error));
   await ctx.start();
   await clock.advance(1000 * (options.numBatches ?? Math.max(left.length, right.length)));
   await ctx.stop();
