@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { URL } from 'node:url';
 import { checkpointScenario } from './checkpoint-cost.mjs';
 import { connectorsScenario } from './connectors.mjs';
+import { joinsScenario } from './joins.mjs';
 import { keyedScenario } from './keyed.mjs';
 import { latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
@@ -29,6 +30,7 @@ const scenarios = [
   ['latency', latencyScenario],
   ['memory', memoryScenario],
   ['connectors', connectorsScenario],
+  ['joins', joinsScenario],
 ];
 
 /** @param {Row} r */

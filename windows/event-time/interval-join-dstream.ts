@@ -107,7 +107,6 @@ export class IntervalJoinDStream<K extends Key, L, R, O> extends StatefulDStream
     const out: Pair<K, unknown>[] = [];
     const late: LateJoinRecord<K, L, R>[] = [];
     const buffer = this.#buffer;
-    buffer.beginBatch();
     try {
       if (left !== undefined) this.#each(left, bc, (key, t, l) => { if (t < horizon) late.push({ side: 'left', record: [key, l] }); else this.#addLeft(key, t, l, out); });
       if (right !== undefined) this.#each(right, bc, (key, t, r) => { if (t < horizon) late.push({ side: 'right', record: [key, r] }); else this.#addRight(key, t, r, out); });
@@ -149,7 +148,7 @@ export class IntervalJoinDStream<K extends Key, L, R, O> extends StatefulDStream
   #addLeft(key: K, t: number, l: L, out: Pair<K, unknown>[]): void {
     const { type, lower, upper } = this.#settings;
     const buffer = this.#buffer;
-    let rights = buffer.get(RIGHT, key);
+    const rights = buffer.get(RIGHT, key);
     let matched = 0;
     if (rights !== undefined) {
       const from = t + lower;
@@ -161,7 +160,7 @@ export class IntervalJoinDStream<K extends Key, L, R, O> extends StatefulDStream
         matched = 1;
         if (type === 'leftSemi') break;
         out.push([key, [l, rights.v[i]]]);
-        if (marks && rights.m[i] === 0) (rights = buffer.writable(RIGHT, key)).m[i] = 1;
+        if (marks && rights.m[i] === 0) buffer.mark(RIGHT, key, rights, i);
       }
     }
     if (type === 'leftSemi' && matched === 1) {
@@ -176,7 +175,7 @@ export class IntervalJoinDStream<K extends Key, L, R, O> extends StatefulDStream
   #addRight(key: K, t: number, r: R, out: Pair<K, unknown>[]): void {
     const { type, lower, upper } = this.#settings;
     const buffer = this.#buffer;
-    let lefts = buffer.get(LEFT, key);
+    const lefts = buffer.get(LEFT, key);
     let matched = 0;
     if (lefts !== undefined) {
       // left + lower <= t <= left + upper
@@ -192,7 +191,7 @@ export class IntervalJoinDStream<K extends Key, L, R, O> extends StatefulDStream
         } else {
           out.push([key, [lefts.v[i], r]]);
         }
-        if (marks && lefts.m[i] === 0) (lefts = buffer.writable(LEFT, key)).m[i] = 1;
+        if (marks && lefts.m[i] === 0) buffer.mark(LEFT, key, lefts, i);
       }
     }
     buffer.add(RIGHT, key, t, r, matched);

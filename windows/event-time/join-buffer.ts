@@ -1,11 +1,10 @@
 import type { Key } from 'sluice';
-import type { KeyMap } from 'sluice/extend';
-import { WindowTable } from './window-table.js';
+import { KeyMap } from 'sluice/extend';
 
 /**
  * One key's buffered records on one side of an interval join, in arrival order: event times,
- * values, and whether each has matched (1) or not (0). It is also the value of the key's row in
- * the store. Parallel arrays, so that matching reads numbers without touching the values.
+ * values, and whether each has matched (1) or not (0). Parallel arrays, so that matching reads
+ * numbers without touching the values. Changed in place: the store is given copies.
  */
 export interface Buffered {
   readonly t: number[];
@@ -13,22 +12,31 @@ export interface Buffered {
   readonly m: number[];
 }
 
-/** The sides of a join, as slots of the table. */
+/** The sides of a join. */
 export const LEFT = 0;
 export const RIGHT = 1;
 export type Side = typeof LEFT | typeof RIGHT;
 
+/** What the running batch did to one key's records, first change first (the undo journal). */
+type Change =
+  /** The batch's first change of the key: it had `length` records (or was absent). */
+  | { readonly kind: 'touch'; readonly side: Side; readonly key: Key; readonly buffered: Buffered; readonly length: number; readonly existed: boolean }
+  /** Record `index` was marked matched. */
+  | { readonly kind: 'mark'; readonly buffered: Buffered; readonly index: number }
+  /** The records at `at` (ascending) were evicted, with their times, values and marks. */
+  | { readonly kind: 'evict'; readonly buffered: Buffered; readonly at: number[]; readonly t: number[]; readonly v: unknown[]; readonly m: number[] };
+
 /**
  * The two sides' buffered records of an interval join, in memory: side → key → {@link Buffered},
- * in a {@link WindowTable} (its slots are the sides), whose undo log rolls back a batch that did
- * not commit. A key's `Buffered` is copied the first time a batch changes it and then changed in
- * place for the rest of the batch (copy on write per batch): the undo log and a store's staged
- * writes keep the object of the batch before, which nothing changes again.
+ * changed in place, with an undo journal of the running batch (what it appended, marked and
+ * evicted) so that a batch that did not commit rolls back, and so that the keys it changed can
+ * be written to a store that keeps state on disk.
  */
 export class JoinBuffer {
-  readonly #table = new WindowTable();
-  /** The `Buffered`s created by the running batch: changed in place. */
-  readonly #owned = new Set<Buffered>();
+  readonly #sides = [new KeyMap<Key, Buffered>(), new KeyMap<Key, Buffered>()] as const;
+  #journal: Change[] = [];
+  /** The keys' records the running batch has changed (journaled once each). */
+  readonly #touched = new Set<Buffered>();
   /** Per side, a lower bound of the buffered times (so an eviction that has nothing to do costs nothing). */
   readonly #lowest = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
   #records = 0;
@@ -38,34 +46,37 @@ export class JoinBuffer {
     return this.#records;
   }
 
-  /** Starts a batch: what the batch before created is no longer changed in place. */
-  beginBatch(): void {
-    this.#owned.clear();
-  }
-
-  /** The records of `key` on `side` (read only), or `undefined`. */
+  /** The records of `key` on `side` (do not change them), or `undefined`. */
   get(side: Side, key: Key): Buffered | undefined {
-    return this.#table.get(side, key) as Buffered | undefined;
-  }
-
-  /** The records of `key` on `side`, which the running batch may change (copied first when an earlier batch made them). */
-  writable(side: Side, key: Key): Buffered {
-    const before = this.#table.get(side, key) as Buffered | undefined;
-    if (before !== undefined && this.#owned.has(before)) return before;
-    const copy: Buffered = before === undefined ? { t: [], v: [], m: [] } : { t: before.t.slice(), v: before.v.slice(), m: before.m.slice() };
-    this.#owned.add(copy);
-    this.#table.set(side, key, copy);
-    return copy;
+    return this.#sides[side].get(key);
   }
 
   /** Buffers a record of `side`, after the key's others. */
   add(side: Side, key: Key, t: number, value: unknown, matched: number): void {
-    const buffered = this.writable(side, key);
+    const map = this.#sides[side];
+    const at = map.slotOf(key);
+    let buffered: Buffered;
+    if (at < 0) {
+      buffered = { t: [], v: [], m: [] };
+      map.add(key, buffered);
+      this.#touched.add(buffered);
+      this.#journal.push({ kind: 'touch', side, key, buffered, length: 0, existed: false });
+    } else {
+      buffered = map.valueAt(at);
+      this.#touch(side, key, buffered);
+    }
     buffered.t.push(t);
     buffered.v.push(value);
     buffered.m.push(matched);
     this.#records++;
     if (t < (this.#lowest[side] as number)) this.#lowest[side] = t;
+  }
+
+  /** Marks record `index` of `key` on `side` (from `get`) as matched. */
+  mark(side: Side, key: Key, buffered: Buffered, index: number): void {
+    this.#touch(side, key, buffered);
+    buffered.m[index] = 1;
+    this.#journal.push({ kind: 'mark', buffered, index });
   }
 
   /**
@@ -74,25 +85,32 @@ export class JoinBuffer {
    */
   evict(side: Side, below: number, evicted: ((key: Key, t: number, value: unknown, matched: number) => void) | undefined): void {
     if (below <= (this.#lowest[side] as number)) return;
-    const entries = this.#table.entriesOf(side) as KeyMap<Key, Buffered> | undefined;
-    if (entries === undefined) return;
-    const due: Key[] = [];
+    const map = this.#sides[side];
+    const emptied: Key[] = [];
     let lowest = Number.POSITIVE_INFINITY;
-    entries.forEach((buffered, key) => {
-      const { t } = buffered;
-      let min = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < t.length; i++) if ((t[i] as number) < min) min = t[i] as number;
-      if (min < below) due.push(key);
-      else if (min < lowest) lowest = min;
-    });
-    for (const key of due) {
-      const buffered = this.writable(side, key);
+    map.forEach((buffered, key) => {
       const { t, v, m } = buffered;
-      let kept = 0;
+      let first = -1;
       for (let i = 0; i < t.length; i++) {
         const ti = t[i] as number;
         if (ti < below) {
+          first = i;
+          break;
+        }
+        if (ti < lowest) lowest = ti;
+      }
+      if (first < 0) return;
+      this.#touch(side, key, buffered);
+      const gone: Change & { kind: 'evict' } = { kind: 'evict', buffered, at: [], t: [], v: [], m: [] };
+      let kept = first;
+      for (let i = first; i < t.length; i++) {
+        const ti = t[i] as number;
+        if (ti < below) {
           evicted?.(key, ti, v[i], m[i] as number);
+          gone.at.push(i);
+          gone.t.push(ti);
+          gone.v.push(v[i]);
+          gone.m.push(m[i] as number);
           continue;
         }
         if (ti < lowest) lowest = ti;
@@ -100,49 +118,95 @@ export class JoinBuffer {
         v[kept] = v[i];
         m[kept++] = m[i] as number;
       }
+      this.#journal.push(gone);
       this.#records -= t.length - kept;
       t.length = kept;
       v.length = kept;
       m.length = kept;
-      if (kept === 0) this.#table.delete(side, key);
-    }
+      if (kept === 0) emptied.push(key);
+    });
+    for (const key of emptied) map.delete(key);
+    if (emptied.length > 0) map.compact();
     this.#lowest[side] = lowest;
   }
 
-  /** Sets a key's records as loaded from the store (then `settle`). */
+  /** Sets a key's records as loaded from the store (before the first batch). */
   load(side: Side, key: Key, buffered: Buffered): void {
-    this.#table.set(side, key, buffered);
+    this.#sides[side].set(key, { t: [...buffered.t], v: [...buffered.v], m: [...buffered.m] });
     this.#records += buffered.t.length;
+    this.#lowest[side] = Number.NEGATIVE_INFINITY;
   }
 
-  /** Calls `visit` with every side and key the batch changed, with its records now (`undefined`: none). */
+  /** Calls `visit` with every side and key the running batch changed, with a copy of its records (`undefined`: none left). */
   changes(visit: (side: Side, key: Key, buffered: Buffered | undefined) => void): void {
-    this.#table.changes((slot, key, value) => { visit(slot as Side, key, value as Buffered | undefined); });
+    for (const change of this.#journal) {
+      if (change.kind !== 'touch') continue;
+      const { t, v, m } = change.buffered;
+      visit(change.side, change.key, t.length === 0 ? undefined : { t: t.slice(), v: v.slice(), m: m.slice() });
+    }
   }
 
   /** The batch committed: forget how to undo it. */
   settle(): void {
-    this.#table.settle();
+    this.#journal = [];
+    this.#touched.clear();
   }
 
-  /** The batch did not commit: back to the state before it. */
+  /** The batch did not commit: back to the state before it, last change first. */
   rollback(): void {
-    this.#table.rollback();
+    const journal = this.#journal;
+    for (let i = journal.length - 1; i >= 0; i--) {
+      const change = journal[i] as Change;
+      const { buffered } = change;
+      const { t, v, m } = buffered;
+      if (change.kind === 'mark') {
+        m[change.index] = 0;
+      } else if (change.kind === 'evict') {
+        const kept = { t: t.slice(), v: v.slice(), m: m.slice() };
+        const n = kept.t.length + change.at.length;
+        t.length = v.length = m.length = 0;
+        for (let p = 0, g = 0, k = 0; p < n; p++) {
+          const fromGone = g < change.at.length && change.at[g] === p;
+          const src = fromGone ? change : kept;
+          const j = fromGone ? g++ : k++;
+          t.push(src.t[j] as number);
+          v.push(src.v[j]);
+          m.push(src.m[j] as number);
+        }
+      } else {
+        const map = this.#sides[change.side];
+        if (!change.existed) {
+          map.delete(change.key);
+          continue;
+        }
+        if (map.slotOf(change.key) < 0) map.add(change.key, buffered);
+        t.length = v.length = m.length = change.length;
+      }
+    }
+    this.settle();
     this.#recount();
   }
 
   /** Empties the buffer (before loading it). */
   clear(): void {
-    this.#table.clear();
+    this.#sides[LEFT].truncate(0);
+    this.#sides[RIGHT].truncate(0);
+    this.settle();
     this.#recount();
   }
 
+  /** Journals the running batch's first change of `key`'s records. */
+  #touch(side: Side, key: Key, buffered: Buffered): void {
+    if (this.#touched.has(buffered)) return;
+    this.#touched.add(buffered);
+    this.#journal.push({ kind: 'touch', side, key, buffered, length: buffered.t.length, existed: true });
+  }
+
   #recount(): void {
-    this.#owned.clear();
     this.#lowest[LEFT] = Number.NEGATIVE_INFINITY;
     this.#lowest[RIGHT] = Number.NEGATIVE_INFINITY;
     let records = 0;
-    for (const side of this.#table.slots()) (this.#table.entriesOf(side) as KeyMap<Key, Buffered>).forEach((b) => (records += b.t.length));
+    for (const map of this.#sides) map.forEach((b) => (records += b.t.length));
     this.#records = records;
   }
 }
