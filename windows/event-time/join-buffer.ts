@@ -10,6 +10,8 @@ export interface Buffered {
   readonly t: number[];
   readonly v: unknown[];
   readonly m: number[];
+  /** The batch (the buffer's epoch) that last journaled a change of it; not stored. */
+  e?: number;
 }
 
 /** The sides of a join. */
@@ -23,8 +25,8 @@ type Change =
   | { readonly kind: 'touch'; readonly side: Side; readonly key: Key; readonly buffered: Buffered; readonly length: number; readonly existed: boolean }
   /** Record `index` was marked matched. */
   | { readonly kind: 'mark'; readonly buffered: Buffered; readonly index: number }
-  /** The records at `at` (ascending) were evicted, with their times, values and marks. */
-  | { readonly kind: 'evict'; readonly buffered: Buffered; readonly at: number[]; readonly t: number[]; readonly v: unknown[]; readonly m: number[] };
+  /** Records were evicted: the journal's evicted records `from` to `to` (positions ascending, times, values, marks). */
+  | { readonly kind: 'evict'; readonly buffered: Buffered; readonly from: number; readonly to: number };
 
 /**
  * The two sides' buffered records of an interval join, in memory: side → key → {@link Buffered},
@@ -35,8 +37,10 @@ type Change =
 export class JoinBuffer {
   readonly #sides = [new KeyMap<Key, Buffered>(), new KeyMap<Key, Buffered>()] as const;
   #journal: Change[] = [];
-  /** The keys' records the running batch has changed (journaled once each). */
-  readonly #touched = new Set<Buffered>();
+  /** The records the running batch evicted, for its undo: where each was, its time, value and mark. */
+  readonly #gone = { at: [] as number[], t: [] as number[], v: [] as unknown[], m: [] as number[] };
+  /** Counts batches: a `Buffered` whose `e` is the epoch has been journaled by the running batch. */
+  #epoch = 0;
   /** Per side, a lower bound of the buffered times (so an eviction that has nothing to do costs nothing). */
   readonly #lowest = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
   #records = 0;
@@ -57,9 +61,8 @@ export class JoinBuffer {
     const at = map.slotOf(key);
     let buffered: Buffered;
     if (at < 0) {
-      buffered = { t: [], v: [], m: [] };
+      buffered = { t: [], v: [], m: [], e: this.#epoch };
       map.add(key, buffered);
-      this.#touched.add(buffered);
       this.#journal.push({ kind: 'touch', side, key, buffered, length: 0, existed: false });
     } else {
       buffered = map.valueAt(at);
@@ -101,7 +104,8 @@ export class JoinBuffer {
       }
       if (first < 0) return;
       this.#touch(side, key, buffered);
-      const gone: Change & { kind: 'evict' } = { kind: 'evict', buffered, at: [], t: [], v: [], m: [] };
+      const gone = this.#gone;
+      const from = gone.at.length;
       let kept = first;
       for (let i = first; i < t.length; i++) {
         const ti = t[i] as number;
@@ -118,7 +122,7 @@ export class JoinBuffer {
         v[kept] = v[i];
         m[kept++] = m[i] as number;
       }
-      this.#journal.push(gone);
+      this.#journal.push({ kind: 'evict', buffered, from, to: gone.at.length });
       this.#records -= t.length - kept;
       t.length = kept;
       v.length = kept;
@@ -149,7 +153,9 @@ export class JoinBuffer {
   /** The batch committed: forget how to undo it. */
   settle(): void {
     this.#journal = [];
-    this.#touched.clear();
+    const gone = this.#gone;
+    gone.at.length = gone.t.length = gone.v.length = gone.m.length = 0;
+    this.#epoch++;
   }
 
   /** The batch did not commit: back to the state before it, last change first. */
@@ -163,11 +169,12 @@ export class JoinBuffer {
         m[change.index] = 0;
       } else if (change.kind === 'evict') {
         const kept = { t: t.slice(), v: v.slice(), m: m.slice() };
-        const n = kept.t.length + change.at.length;
+        const gone = this.#gone;
+        const n = kept.t.length + change.to - change.from;
         t.length = v.length = m.length = 0;
-        for (let p = 0, g = 0, k = 0; p < n; p++) {
-          const fromGone = g < change.at.length && change.at[g] === p;
-          const src = fromGone ? change : kept;
+        for (let p = 0, g = change.from, k = 0; p < n; p++) {
+          const fromGone = g < change.to && gone.at[g] === p;
+          const src = fromGone ? gone : kept;
           const j = fromGone ? g++ : k++;
           t.push(src.t[j] as number);
           v.push(src.v[j]);
@@ -197,8 +204,8 @@ export class JoinBuffer {
 
   /** Journals the running batch's first change of `key`'s records. */
   #touch(side: Side, key: Key, buffered: Buffered): void {
-    if (this.#touched.has(buffered)) return;
-    this.#touched.add(buffered);
+    if (buffered.e === this.#epoch) return;
+    buffered.e = this.#epoch;
     this.#journal.push({ kind: 'touch', side, key, buffered, length: buffered.t.length, existed: true });
   }
 
