@@ -156,7 +156,7 @@ export async function joinsScenario({ scale, rounds = 1 }) {
   const half = Math.floor(rows.length / 2);
   const firstMax = Math.max(...rows.slice(5, half));
   const secondMax = Math.max(...rows.slice(half));
-  const bounded = `state rows: max ${firstMax} in batches 5..${half - 1}, ${secondMax} in ${half}..${rows.length - 1} (hand loop max ${hand.maxRows})`;
+  const bounded = `state rows: max ${firstMax} in batches 5..${half - 1}, ${secondMax} in ${half}..${rows.length - 1} (the hand loop's max over all batches, the first ones included: ${hand.maxRows})`;
   return [
     row(S, 'sluice intervalJoin', events, sluice.ms, { note: `${numBatches} batches of ${batchSize} per side, ${keys.length} keys, ${eventsPerSecond} events/s per side; ${check}; ${bounded}${runsNote(sluice, hand)}` }),
     row(S, 'hand two-map join', events, hand.ms, { baseline: 'hand two-map join', ratio: hand.ms / sluice.ms, target: '>= 0.5' }),
