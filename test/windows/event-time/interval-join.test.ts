@@ -123,6 +123,15 @@ describe('intervalJoin: mistakes', () => {
     await expect(runJoin([[]], [[]], (l, r) => l.pipe(intervalJoin(r.pipe(mapPartitions((records: readonly Pair<string, Ev>[]) => records)), bounds)), 'x')).rejects.toThrow(/right stream .* do not carry the event time/);
   });
 
+  it("a key that is not a key fails the batch with USER_FUNCTION_FAILED, or is skipped and counted under onError: 'skip'", async () => {
+    const bad = { ...ev('a', 1), k: { not: 'a key' } as unknown as string };
+    const build = (onError?: 'skip') => (l: DStream<Pair<string, Ev>>, r: DStream<Pair<string, Ev>>) => l.pipe(intervalJoin(r, bounds, { name: 'card-join', ...(onError === undefined ? {} : { onError }) })) as DStream<Pair<string, unknown>>;
+    await expect(runJoin([[bad, ev('a', 2)]], [[ev('a', 1)]], build(), 'card-join')).rejects.toMatchObject({ code: 'USER_FUNCTION_FAILED', message: expect.stringContaining('card-join') as unknown });
+    const skipped = await runJoin([[bad, ev('a', 2)]], [[ev('a', 1)]], build('skip'), 'card-join');
+    expect(ids(skipped)).toEqual([['a2+a1']]);
+    expect(skipped[0]?.stateRows).toBe(2);
+  });
+
   it('lateRecords() needs the sideOutput policy', async () => {
     await expect(runJoin([[]], [[]], (l, r) => l.pipe(intervalJoin(r, bounds)).lateRecords() as unknown as DStream<unknown>, 'x')).rejects.toThrow(/late: 'sideOutput'/);
   });
