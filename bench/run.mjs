@@ -6,6 +6,7 @@ import { URL } from 'node:url';
 import { checkpointScenario } from './checkpoint-cost.mjs';
 import { connectorsScenario } from './connectors.mjs';
 import { dedupScenario } from './dedup.mjs';
+import { joinsScenario } from './joins.mjs';
 import { keyedScenario } from './keyed.mjs';
 import { latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
@@ -33,6 +34,7 @@ const scenarios = [
   ['connectors', connectorsScenario],
   ['dedup', dedupScenario],
   ['overload', overloadScenario],
+  ['joins', joinsScenario],
 ];
 
 /** @param {Row} r */

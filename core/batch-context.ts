@@ -14,8 +14,9 @@ export interface OperatorProgress {
    * The keys of state the operator holds after the batch: the keys of `updateStateByKey` and
    * `mapWithState` (their deadline, timer and version rows not counted); the (key, window)
    * entries of an event-time window (for sliding windows, (key, pane); for session windows, keys
-   * with open sessions); for a batch-time window, the records of the batches it holds plus the
-   * keys of an incremental window's running result. Absent when the store cannot tell (a LevelDB
+   * with open sessions; for `windowJoin`, (key, window) too); for a batch-time window, the records
+   * of the batches it holds plus the keys of an incremental window's running result; for
+   * `intervalJoin`, the records both sides hold. Absent when the store cannot tell (a LevelDB
    * store written by an earlier version, until its first commit).
    */
   readonly stateRows?: number;

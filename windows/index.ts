@@ -34,3 +34,7 @@ export {
 } from './event-time/window-assigner.js';
 export { isRetraction, type EventTimeWindowOptions, type LatePolicy, type OutputMode, type RetractingOutputMode, type WindowOutput, type WindowResult, type WindowRetraction } from './event-time/window-options.js';
 export { withWatermark, type WatermarkedDStream, type WatermarkOptions } from './event-time/with-watermark.js';
+export { intervalJoin } from './event-time/interval-join.js';
+export type { IntervalJoinDStream } from './event-time/interval-join-dstream.js';
+export type { EventTimeJoinOptions, IntervalBounds, JoinedValue, JoinType, LateJoinRecord } from './event-time/join-options.js';
+export { windowJoin, type WindowJoinDStream } from './event-time/window-join.js';

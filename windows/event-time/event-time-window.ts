@@ -50,10 +50,11 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
     assigner: WindowAssigner,
     aggregator: Aggregator<V, unknown, R>,
     settings: Settings<V>,
-    options: { readonly name: string | undefined; readonly stateBackend: StateBackend | undefined; readonly versioning: StateVersioning; readonly defined: Definition },
+    options: { readonly name: string | undefined; readonly stateBackend: StateBackend | undefined; readonly versioning: StateVersioning; readonly defined: Definition; readonly kind?: string },
   ) {
     super({
-      kind: 'eventTimeWindow',
+      // An operator built on this one (windowJoin) names its own kind: its default id counts its kind.
+      kind: options.kind ?? 'eventTimeWindow',
       graph: parent.graph,
       parents: [parent],
       name: options.name,
