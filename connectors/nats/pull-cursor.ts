@@ -1,5 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { messageOf } from './nats-connection.js';
 import { ackInfoOf, addReadConsumer, matchesAny, type AckInfo, type StoredMessage } from './stream-reader.js';
 
 /*
@@ -21,7 +22,9 @@ import { ackInfoOf, addReadConsumer, matchesAny, type AckInfo, type StoredMessag
 const PULL_EXPIRES_MS = 30_000;
 /** How often the server says a waiting pull request is still alive. */
 const HEARTBEAT_MS = 5_000;
-/** How long `take` waits for a message the consumer said it holds. */
+/** How long `take` waits for messages the consumer holds before it asks whether the consumer still exists. */
+const CHECK_AFTER_MS = 500;
+/** How long `take` then waits before it gives the cursor up. */
 const WAIT_MS = 5_000;
 /** Read-ahead in messages when batches have no record limit. */
 const DEFAULT_AHEAD = 10_000;
@@ -99,12 +102,10 @@ export class PullCursor {
     });
   }
 
-  /** A cursor at sequence `from` on a new consumer; it starts reading ahead at once. */
+  /** A cursor at sequence `from` on a new consumer; it reads from the first `take` on. */
   static async open(nc: NatsConnection, jsm: JetStreamManager, request: CursorRequest): Promise<PullCursor> {
     const info = await addReadConsumer(jsm, request.stream, request.subjects, request.from, INACTIVE_NS);
-    const cursor = new PullCursor(nc, jsm, request, info.name, info.num_pending);
-    cursor.#refill();
-    return cursor;
+    return new PullCursor(nc, jsm, request, info.name, info.num_pending);
   }
 
   /** The sequence of the last message taken: the next `take` continues right after it. */
@@ -149,7 +150,7 @@ export class PullCursor {
         if (out.length > 0) return out;
         throw this.#error;
       }
-      if (!(await this.#next())) this.#fail(cursorError(`stream ${this.#stream} did not deliver the messages after sequence ${this.#received} it holds within ${WAIT_MS} ms`));
+      await this.#awaitDelivery();
     }
   }
 
@@ -159,13 +160,30 @@ export class PullCursor {
     await this.#jsm.consumers.delete(this.#stream, this.#consumer).catch(() => undefined);
   }
 
-  /** Resolves true at the next message or status, false after {@link WAIT_MS}. */
-  #next(): Promise<boolean> {
+  /**
+   * Waits for the next message or status. A healthy consumer delivers the messages it holds at
+   * once; one still silent after {@link CHECK_AFTER_MS} is asked about (a pull request sent to a
+   * deleted consumer gets no answer), and the cursor fails if it is gone or stays silent.
+   */
+  async #awaitDelivery(): Promise<void> {
+    const heard = this.#heard;
+    if (await this.#next(CHECK_AFTER_MS)) return;
+    const error = await this.#jsm.consumers.info(this.#stream, this.#consumer).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (this.#heard !== heard) return;
+    if (error !== undefined) this.#fail(cursorError(`consumer ${this.#consumer} of stream ${this.#stream} is gone: ${messageOf(error)}`));
+    else if (!(await this.#next(WAIT_MS))) this.#fail(cursorError(`stream ${this.#stream} did not deliver the messages after sequence ${this.#received} it holds within ${WAIT_MS} ms`));
+  }
+
+  /** Resolves true at the next message or status, false after `ms`. */
+  #next(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#wake = undefined;
         resolve(false);
-      }, WAIT_MS);
+      }, ms);
       this.#wake = () => {
         clearTimeout(timer);
         this.#wake = undefined;
