@@ -42,8 +42,11 @@ export function columnArrays<T>(partitions: readonly (readonly T[])[], columns: 
 function lastPerKey<T>(arrays: (string | null)[][], columns: readonly Column<T>[], key: readonly string[]): (string | null)[][] {
   const keyIndexes = key.map((k) => columns.findIndex((c) => c.name === k));
   const rows = arrays[0]?.length ?? 0;
-  const last = new Map<string, number>();
-  for (let r = 0; r < rows; r++) last.set(JSON.stringify(keyIndexes.map((c) => (arrays[c] as (string | null)[])[r])), r);
+  const last = new Map<string | null | undefined, number>();
+  const single = keyIndexes.length === 1 ? (arrays[keyIndexes[0] as number] as (string | null)[]) : undefined;
+  // One key column: its texts are the map's keys (nothing built per row); several: their texts as one JSON array.
+  if (single !== undefined) for (let r = 0; r < rows; r++) last.set(single[r], r);
+  else for (let r = 0; r < rows; r++) last.set(JSON.stringify(keyIndexes.map((c) => (arrays[c] as (string | null)[])[r])), r);
   if (last.size === rows) return arrays;
   const kept = [...last.values()].sort((a, b) => a - b);
   return arrays.map((values) => kept.map((r) => values[r] as string | null));
