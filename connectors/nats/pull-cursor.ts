@@ -97,9 +97,6 @@ export class PullCursor {
         this.#onMessage(error, msg);
       },
     });
-    void nc.closed().then(() => {
-      this.#fail(Object.assign(new Error('the connection closed'), { name: 'ClosedConnectionError' }));
-    });
   }
 
   /** A cursor at sequence `from` on a new consumer; it reads from the first `take` on. */
@@ -113,9 +110,9 @@ export class PullCursor {
     return this.#position;
   }
 
-  /** Whether the cursor can still be read: not failed, and a pull request waiting on the server has been heard from. */
+  /** Whether the cursor can still be read: not failed, its connection open, and a pull request waiting on the server heard from lately. */
   usable(now: number): boolean {
-    if (this.#error !== undefined) return false;
+    if (this.#error !== undefined || this.nc.isClosed()) return false;
     if (this.#requestLeft === undefined || this.#heard !== this.#heardChecked) {
       this.#heardChecked = this.#heard;
       this.#heardAt = now;
