@@ -6,8 +6,8 @@ import type { Offset, Source, SourceEnvironment, SourceRead } from 'sluice/exten
 import { DurableAcks } from './durable-acks.js';
 import { decoderOf, rawText, type MessageDecoder, type MessageFormat } from './message-format.js';
 import { checkRetries, checkServers, messageOf, NatsLink } from './nats-connection.js';
-import { PullCursor } from './pull-cursor.js';
-import { readMessages, streamState, type StoredMessage } from './stream-reader.js';
+import { PullCursor, type StoredMessage } from './pull-cursor.js';
+import { readMessages, streamState } from './stream-reader.js';
 
 /** A record of {@link jetStreamSource}: the message's subject, stream sequence, broker time and decoded value. */
 export interface JetStreamRecord<V> {

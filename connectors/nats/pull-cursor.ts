@@ -1,7 +1,8 @@
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { ackInfoOf, type AckInfo } from './delivery-info.js';
+import { matchesAny } from './message-format.js';
 import { messageOf } from './nats-connection.js';
-import { ackInfoOf, addReadConsumer, matchesAny, type AckInfo, type StoredMessage } from './stream-reader.js';
 
 /*
  * A read position in a stream that lives across batches: one ephemeral pull consumer (no acks, in
@@ -15,7 +16,9 @@ import { ackInfoOf, addReadConsumer, matchesAny, type AckInfo, type StoredMessag
  * one (a message lost on the way), a consumer deleted, a lost connection or a status the cursor
  * does not expect fails the cursor, and the source then opens a fresh one by sequence where the
  * job stands. So `take` always hands out the matching messages right after the last it handed
- * out, with none missing.
+ * out, with none missing. A range read once (a replay) goes through a cursor of its own that
+ * never asks past the range's end: both paths read deliveries the same way, so a replay gives the
+ * very records the first read gave.
  */
 
 /** How long a pull request waits on the server for messages before it ends (and another is sent). */
@@ -33,6 +36,14 @@ const AHEAD_BYTES = 16 * 1024 * 1024;
 /** A consumer that hears no pull request this long is removed by the server (a crashed job's). */
 const INACTIVE_NS = 5 * 60 * 1e9;
 
+/** A message as read: its sequence, subject, payload and the broker's timestamp in ms. */
+export interface StoredMessage {
+  readonly seq: number;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly time: number;
+}
+
 /** What {@link PullCursor.open} reads. */
 export interface CursorRequest {
   readonly stream: string;
@@ -40,6 +51,26 @@ export interface CursorRequest {
   readonly subjects: readonly string[];
   /** The first sequence to read. */
   readonly from: number;
+  /** The last sequence it ever asks for, for a range read once (default: none, it follows the stream). */
+  readonly until?: number;
+}
+
+/**
+ * Adds the ephemeral consumer a read goes through: no acks, in memory, one replica, delivering
+ * from sequence `from`, filtered on the server when there is one subject (server 2.9 filters on
+ * one), removed by the server after {@link INACTIVE_NS} without a pull request.
+ */
+function addReadConsumer(jsm: JetStreamManager, stream: string, subjects: readonly string[], from: number): Promise<ConsumerInfo> {
+  const serverFilter = subjects.length === 1 ? subjects[0] : undefined;
+  return jsm.consumers.add(stream, {
+    ack_policy: AckPolicy.None,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: from,
+    mem_storage: true,
+    num_replicas: 1,
+    inactive_threshold: INACTIVE_NS,
+    ...(serverFilter === undefined ? {} : { filter_subject: serverFilter }),
+  });
 }
 
 /** A failure of the cursor: the source opens a fresh one (a NATS client error name the retry rule treats as transient). */
@@ -57,6 +88,8 @@ export class PullCursor {
   /** The filters the source applies itself (several subjects: server 2.9 filters on one). */
   readonly #clientFilter: readonly string[] | undefined;
   readonly #sub: Subscription;
+  /** The last sequence it asks for. */
+  readonly #until: number;
   readonly #ack: AckInfo = { seq: 0, dseq: 0, time: 0, pending: 0 };
   /** Received, not yet taken: `#buffer[#head..]`. */
   #buffer: StoredMessage[] = [];
@@ -92,6 +125,7 @@ export class PullCursor {
     this.#position = request.from - 1;
     this.#received = request.from - 1;
     this.#pending = pending;
+    this.#until = request.until ?? Number.POSITIVE_INFINITY;
     this.#sub = nc.subscribe(createInbox(), {
       callback: (error, msg) => {
         this.#onMessage(error, msg);
@@ -101,7 +135,7 @@ export class PullCursor {
 
   /** A cursor at sequence `from` on a new consumer; it reads from the first `take` on. */
   static async open(nc: NatsConnection, jsm: JetStreamManager, request: CursorRequest): Promise<PullCursor> {
-    const info = await addReadConsumer(jsm, request.stream, request.subjects, request.from, INACTIVE_NS);
+    const info = await addReadConsumer(jsm, request.stream, request.subjects, request.from);
     return new PullCursor(nc, jsm, request, info.name, info.num_pending);
   }
 
@@ -245,7 +279,9 @@ export class PullCursor {
     if (this.#requestLeft !== undefined) return;
     const buffered = this.#buffer.length - this.#head;
     if (buffered > this.#ahead / 2 || this.#bufferedBytes > AHEAD_BYTES / 2) return;
-    const batch = this.#oversize ? 1 : this.#ahead - buffered;
+    // Past `#until` nothing is wanted; without a filter, `#until - #received` messages are exactly what is left.
+    const batch = this.#oversize ? 1 : Math.min(this.#ahead - buffered, this.#until - this.#received);
+    if (batch <= 0) return;
     const request = {
       batch,
       expires: PULL_EXPIRES_MS * 1e6,

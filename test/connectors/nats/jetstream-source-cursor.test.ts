@@ -1,7 +1,7 @@
 import { expect, it, vi } from 'vitest';
 import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
 import { JetStreamSource, jetStreamSource } from 'sluice/nats';
-import { ackInfoOf, type AckInfo } from '../../../connectors/nats/stream-reader.js';
+import { ackInfoOf, type AckInfo } from '../../../connectors/nats/delivery-info.js';
 import { describeWith, NATS, NATS_URL } from '../../support/services.js';
 import { manager, newStream, publish } from './nats-harness.js';
 
@@ -105,12 +105,16 @@ await describeWith(NATS, 'jetStreamSource consumer kept across batches (live ser
   });
 });
 
-it('reads a delivery reply subject in both forms, refusing anything else', () => {
+it('reads a delivery reply subject in both forms, with exact milliseconds, refusing anything else', () => {
   const into: AckInfo = { seq: 0, dseq: 0, time: 0, pending: 0 };
   expect(ackInfoOf('$JS.ACK.ORDERS.c1.1.17.5.1796661276446150556.42', into)).toBe(true);
   expect(into).toEqual({ seq: 17, dseq: 5, time: 1796661276446, pending: 42 });
   expect(ackInfoOf('$JS.ACK.hub.ACCHASH.ORDERS.c1.2.123456.8.1796661276449999999.0.xyz', into)).toBe(true);
   expect(into).toEqual({ seq: 123456, dseq: 8, time: 1796661276449, pending: 0 });
+  // Exact milliseconds: as a number, these nanoseconds round up to the next millisecond (the first
+  // read and a replay once computed times two ways, and disagreed on such messages).
+  expect(ackInfoOf('$JS.ACK.ORDERS.c1.1.3.3.1796661672622999942.0', into)).toBe(true);
+  expect(into.time).toBe(1796661672622);
   for (const reply of ['', '_INBOX.abc', '$JS.ACK.ORDERS.c1.1.17.5.1796661276446150556', '$JS.ACK.ORDERS.c1.1.x.5.1796661276446150556.42', '$JS.ACK.ORDERS.c1.1.17.5.17.']) {
     expect(ackInfoOf(reply, into)).toBe(false);
   }
