@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { URL } from 'node:url';
 import { checkpointScenario } from './checkpoint-cost.mjs';
 import { connectorsScenario } from './connectors.mjs';
+import { dedupScenario } from './dedup.mjs';
 import { keyedScenario } from './keyed.mjs';
 import { latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
@@ -29,6 +30,7 @@ const scenarios = [
   ['latency', latencyScenario],
   ['memory', memoryScenario],
   ['connectors', connectorsScenario],
+  ['dedup', dedupScenario],
 ];
 
 /** @param {Row} r */

@@ -22,6 +22,8 @@ export interface OperatorProgress {
   readonly stateBytes?: number;
   /** Records the operator dropped as late. */
   readonly lateRecordsDropped?: number;
+  /** Records the operator dropped as duplicates of a record seen before (`dropDuplicates`). */
+  readonly duplicatesDropped?: number;
   /** Records its user function could not handle that it dropped (`onError: 'skip'`). */
   readonly skippedRecords?: number;
   /** Records its user function could not handle that it sent to `ctx.deadLetters` (`onError: 'deadLetter'`). */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CheckpointStorage, Checkpointer } from './checkpoint-port.js';
 import type { Clock } from './clock/clock.js';
 import type { OnError } from './error-policy.js';
+import type { BackpressureOptions } from './scheduler/backpressure.js';
 import type { Executor } from './scheduler/executor.js';
 import type { StateBackend } from './state-port.js';
 import type { DurationLike } from './time.js';
@@ -57,6 +58,16 @@ export interface StreamingContextOptions {
    * docs/watermarks-and-late-data.md.
    */
   readonly watermarkPolicy?: MultipleWatermarkPolicy;
+
+  /**
+   * Backpressure (Spark's `spark.streaming.backpressure.enabled`): `true` (or options) estimates
+   * after each batch, per source, the rate the job sustains (a PID controller on the batch's
+   * records, processing time and scheduling delay) and limits the next batch to that rate times
+   * the batch interval, within the source's own `maxRecordsPerBatch`. The limit is recorded in the
+   * batch plan; a replay reads the same range. Each source's `backpressure` option overrides it.
+   * Not in bounded runs (`runToCompletion`). Default off. See docs/batches-and-time.md.
+   */
+  readonly backpressure?: boolean | BackpressureOptions;
 
   // Bounded runs and no-data batches (docs/bounded-runs.md).
   /**
