@@ -1,5 +1,7 @@
 // Scenario 9: connectors. JetStream -> running count per key -> PostgreSQL upsert, against a plain
 // JetStream consumer loop and a plain bulk upsert through `pg`, on the same servers in the same run.
+// The count is kept by mapWithState (the main pipeline: what a user writes for a running count per
+// key) and, reported beside it, by updateStateByKey (which visits every key every batch).
 // Skipped (with a note) when NATS or PostgreSQL cannot be reached.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ import pg from 'pg';
 import { mapToPair, StreamingContext, transform } from 'sluice';
 import { jetStreamSource } from 'sluice/nats';
 import { postgresSink } from 'sluice/postgres';
-import { updateStateByKey } from 'sluice/state';
+import { mapWithState, stateSpec, updateStateByKey } from 'sluice/state';
 import { keyNames, makeBatch, medianOf, now, row } from './lib.mjs';
 
 const NATS_URL = process.env.SLUICE_NATS_URL ?? '127.0.0.1:4222';
@@ -102,32 +104,47 @@ export async function connectorsScenario({ scale, rounds = 1 }) {
       return bad === 0 ? 'agrees' : `DIFFERS (${rows.length} rows, ${bad} wrong)`;
     };
 
+    /** @param {string} name @param {(v: any) => number} countOf the count in a pair's value */
+    const sink = (name, countOf) =>
+      postgresSink({
+        connectionString: POSTGRES_URL,
+        table: name,
+        mode: 'upsert',
+        key: ['key'],
+        createTable: true,
+        columns: {
+          key: { type: 'text', value: (/** @type {readonly [string, unknown]} */ [k]) => k },
+          count: { type: 'bigint', value: (/** @type {readonly [string, unknown]} */ [, v]) => countOf(v) },
+        },
+      });
     /**
-     * The Sluice job: running count per key, only the keys a batch changed reach the sink.
-     * @param {StreamingContext} ctx @param {number} maxRecordsPerBatch @param {string} name
+     * The Sluice job: running count per key, only the keys a batch changed reach the sink (the
+     * sink keeps a key's last count of the batch).
+     * @param {StreamingContext} ctx @param {number} maxRecordsPerBatch @param {string} name @param {'mapWithState' | 'updateStateByKey'} how
      */
-    const build = (ctx, maxRecordsPerBatch, name) =>
-      jetStreamSource(ctx, { servers: NATS_URL, stream, format: 'json', maxRecordsPerBatch })
+    const build = (ctx, maxRecordsPerBatch, name, how) => {
+      const pairs = jetStreamSource(ctx, { servers: NATS_URL, stream, format: 'json', maxRecordsPerBatch }).pipe(mapToPair((/** @type {{ value: Message }} */ r) => [r.value.key, 1]));
+      if (how === 'mapWithState') {
+        pairs
+          .pipe(
+            mapWithState(
+              stateSpec((/** @type {string} */ key, /** @type {number | undefined} */ one, /** @type {import('sluice/state').State<number>} */ state) => {
+                const count = (state.getOption() ?? 0) + (one ?? 0);
+                state.update(count);
+                return /** @type {const} */ ([key, count]);
+              }),
+            ),
+          )
+          .pipe(sink(name, (n) => n));
+        return;
+      }
+      pairs
         .pipe(
-          mapToPair((/** @type {{ value: Message }} */ r) => [r.value.key, 1]),
-          updateStateByKey((/** @type {number[]} */ ones, /** @type {Count | undefined} */ s, { batchTime }) =>
-            ones.length === 0 ? s : { count: (s?.count ?? 0) + ones.length, at: batchTime },
-          ),
+          updateStateByKey((/** @type {number[]} */ ones, /** @type {Count | undefined} */ s, { batchTime }) => (ones.length === 0 ? s : { count: (s?.count ?? 0) + ones.length, at: batchTime })),
           transform((batch, batchTime) => batch.filter(([, s]) => s.at === batchTime)),
         )
-        .pipe(
-          postgresSink({
-            connectionString: POSTGRES_URL,
-            table: name,
-            mode: 'upsert',
-            key: ['key'],
-            createTable: true,
-            columns: {
-              key: { type: 'text', value: (/** @type {[string, Count]} */ [k]) => k },
-              count: { type: 'bigint', value: (/** @type {[string, Count]} */ [, s]) => s.count },
-            },
-          }),
-        );
+        .pipe(sink(name, (s) => s.count));
+    };
 
     // The rows of each bounded batch (the keys it changed, with their running counts): baseline (b)'s input.
     /** @type {{ keys: string[], counts: number[] }[]} */
@@ -146,23 +163,32 @@ export async function connectorsScenario({ scale, rounds = 1 }) {
       }
     }
 
-    const { sluice, consumer, upsert } = await medianOf(rounds, {
-      // Sluice, bounded: runToCompletion, timed from the call (start, connections, CREATE TABLE) to the end.
-      sluice: async () => {
-        const name = table('sluice');
-        const ctx = new StreamingContext({ batchInterval: 100 });
-        build(ctx, batchSize, name);
-        let busy = 0;
-        ctx.addListener((e) => {
-          if (e.type === 'batchCompleted') busy += e.progress.processingTimeMs;
-        });
-        const profile = await startProfile();
-        const t0 = now();
-        const summary = await ctx.runToCompletion({ maxRecordsPerBatch: batchSize });
-        const ms = now() - t0;
-        await profile?.();
-        return { ms, wall: ms, busy, batches: summary.batches, records: summary.records, check: await check(name) };
-      },
+    /**
+     * Sluice, bounded: runToCompletion, timed from the call (start, connections, CREATE TABLE) to the end.
+     * @param {'mapWithState' | 'updateStateByKey'} how
+     */
+    const bounded = async (how) => {
+      const name = table(how === 'mapWithState' ? 'mws' : 'usbk');
+      const ctx = new StreamingContext({ batchInterval: 100 });
+      build(ctx, batchSize, name, how);
+      /** @type {number[]} */
+      const times = [];
+      ctx.addListener((e) => {
+        if (e.type === 'batchCompleted' && e.progress.numInputRecords > 0) times.push(e.progress.processingTimeMs);
+      });
+      const profile = how === 'mapWithState' ? await startProfile() : undefined;
+      const t0 = now();
+      const summary = await ctx.runToCompletion({ maxRecordsPerBatch: batchSize });
+      const ms = now() - t0;
+      await profile?.();
+      const sorted = [...times].sort((a, b) => a - b);
+      const busy = times.reduce((a, b) => a + b, 0);
+      return { ms, wall: ms, busy, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), batches: summary.batches, records: summary.records, check: await check(name) };
+    };
+
+    const { sluice, update, consumer, upsert } = await medianOf(rounds, {
+      sluice: () => bounded('mapWithState'),
+      update: () => bounded('updateStateByKey'),
       // (a) An ordered consumer reading every message and parsing its JSON.
       consumer: async () => {
         const t0 = now();
@@ -198,7 +224,7 @@ export async function connectorsScenario({ scale, rounds = 1 }) {
     const streaming = await (async () => {
       const name = table('stream');
       const ctx = new StreamingContext({ batchInterval: 100 });
-      build(ctx, perBatch, name);
+      build(ctx, perBatch, name, 'mapWithState');
       /** @type {number[]} */
       const times = [];
       /** @type {number[]} */
@@ -245,18 +271,25 @@ export async function connectorsScenario({ scale, rounds = 1 }) {
     const rate = (/** @type {number} */ ms) => total / ms;
     const slower = Math.min(rate(consumer.ms), rate(upsert.ms));
     const runs = (/** @type {{ runs: number[] }} */ v) => v.runs.map((t) => t.toFixed(0)).join(', ');
-    const many = sluice.runs.length > 1 ? `; median of ${sluice.runs.length} interleaved runs (sluice ${runs(sluice)} ms, consumer ${runs(consumer)} ms, upsert ${runs(upsert)} ms)` : '';
+    const many = sluice.runs.length > 1 ? `; median of ${sluice.runs.length} interleaved runs (mapWithState ${runs(sluice)} ms, updateStateByKey ${runs(update)} ms, consumer ${runs(consumer)} ms, upsert ${runs(upsert)} ms)` : '';
     const sum = messages.reduce((s, m) => s + m.value, 0);
+    const boundedNote = (/** @type {typeof sluice} */ v) =>
+      `first run: batches busy ${v.busy.toFixed(0)} ms of ${v.wall.toFixed(0)} (the rest: start, connections, CREATE TABLE, stop), processingTimeMs p50 ${v.p50} ms, p99 ${v.p99} ms; table ${v.check}`;
     return [
-      row(S, 'sluice runToCompletion', total, sluice.ms, {
+      row(S, 'sluice runToCompletion, mapWithState', total, sluice.ms, {
         baseline: 'slower of (a), (b)',
         ratio: rate(sluice.ms) / slower,
         target: '>= 0.5',
-        note: `${total} messages over ${keys.length} keys, ${sluice.batches} batches of <= ${batchSize}; updateStateByKey with only the changed keys emitted (state { count, at }, transform keeps at === batch time); first run: batches busy ${sluice.busy.toFixed(0)} ms of ${sluice.wall.toFixed(0)} (the rest: start, connections, CREATE TABLE, stop); table ${sluice.check}${many}`,
+        note: `${total} messages over ${keys.length} keys, ${sluice.batches} batches of <= ${batchSize}; mapWithState emits [key, count] per record, the upsert sink keeps each key's last; ${boundedNote(sluice)}${many}`,
+      }),
+      row(S, 'sluice runToCompletion, updateStateByKey', total, update.ms, {
+        baseline: 'slower of (a), (b)',
+        ratio: rate(update.ms) / slower,
+        note: `updateStateByKey (state { count, at }, visits every key every batch), transform keeps the keys whose at is the batch time; ${boundedNote(update)}`,
       }),
       row(S, '(a) ordered consumer + JSON.parse', total, consumer.ms, { baseline: '(a)', ratio: rate(sluice.ms) / rate(consumer.ms), note: consumer.n === total && consumer.sum === sum ? 'read every message, sums agree' : `READ ${consumer.n}, sum ${consumer.sum} vs ${sum}` }),
       row(S, '(b) pg unnest upsert per batch', total, upsert.ms, { baseline: '(b)', ratio: rate(sluice.ms) / rate(upsert.ms), note: `${upserts.length} statements, ${upserts.reduce((n, u) => n + u.keys.length, 0)} rows; table ${upsert.check}` }),
-      row(S, 'sluice streaming, 100 ms batches', total, streaming.ms, {
+      row(S, 'sluice streaming, 100 ms batches, mapWithState', total, streaming.ms, {
         note: `maxRecordsPerBatch ${perBatch}, ${streaming.batches} batches with input; processingTimeMs p50 ${streaming.p50} ms, p99 ${streaming.p99} ms, max ${streaming.max} ms (a batch without input: ${streaming.empty} ms); scheduling delay ${streaming.delay}; table ${streaming.check}`,
       }),
     ];

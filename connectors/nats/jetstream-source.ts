@@ -1,3 +1,4 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { SluiceError, type BadRecord, type InputDStream, type InputOptions, type StreamingContext } from 'sluice';
@@ -5,7 +6,8 @@ import type { Offset, Source, SourceEnvironment, SourceRead } from 'sluice/exten
 import { DurableAcks } from './durable-acks.js';
 import { decoderOf, rawText, type MessageDecoder, type MessageFormat } from './message-format.js';
 import { checkRetries, checkServers, messageOf, NatsLink } from './nats-connection.js';
-import { readMessages, streamState, type StoredMessage } from './stream-reader.js';
+import { PullCursor, type StoredMessage } from './pull-cursor.js';
+import { readMessages, streamState } from './stream-reader.js';
 
 /** A record of {@link jetStreamSource}: the message's subject, stream sequence, broker time and decoded value. */
 export interface JetStreamRecord<V> {
@@ -66,7 +68,9 @@ export class JetStreamSource<V> implements Source<JetStreamRecord<V>> {
   #logger: Logger | undefined;
   /** In a bounded run, the last sequence it reads: the stream's last when the run began. */
   #boundedLast: number | undefined;
-  /** The messages `latestOffset` read ahead for the range it returned. */
+  /** Where the next batch's messages are being read ahead, when the last batch ended where it left off. */
+  #cursor: PullCursor | undefined;
+  /** The messages `latestOffset` took for the range it returned. */
   #ahead: { readonly start: number; readonly end: number; readonly messages: StoredMessage[] } | undefined;
 
   /** @throws TypeError for missing or malformed options. */
@@ -100,6 +104,8 @@ export class JetStreamSource<V> implements Source<JetStreamRecord<V>> {
 
   /** A bounded run reads up to the stream's last message when it began (`ctx.runToCompletion`). */
   async prepareForBoundedRun(): Promise<void> {
+    // Its pending counts may predate the run's end: the run reads through a consumer of its own.
+    await this.#dropCursor();
     const { last } = await this.#call('find where a bounded run ends', (nc) => streamState(nc, this.stream));
     this.#boundedLast = last;
   }
@@ -111,17 +117,34 @@ export class JetStreamSource<V> implements Source<JetStreamRecord<V>> {
 
   /**
    * The sequence of the last matching message at most `maxRecords` matching messages past
-   * `start`, or `start` when there is none; the messages read are kept for `read`.
+   * `start`, or `start` when there is none; the messages read are kept for `read`. They come from
+   * the consumer kept since the last batch when that batch ended at `start` (read ahead while it
+   * ran), else from a fresh consumer at `start + 1`.
    */
   async latestOffset(startOffset: Offset, maxRecords: number): Promise<Offset> {
     const start = seqOf(startOffset);
     const messages = await this.#call('report its latest offset', async (nc) => {
       const state = await streamState(nc, this.stream);
-      const { first } = state;
       const last = Math.min(state.last, this.#boundedLast ?? Number.POSITIVE_INFINITY);
       if (last <= start) return [];
-      this.#checkKept(start, first);
-      return readMessages(nc, { stream: this.stream, subjects: this.#subjects, from: start + 1, until: last, max: maxRecords });
+      this.#checkKept(start, state.first);
+      const kept = this.#cursor;
+      if (kept !== undefined && kept.nc === nc && kept.position === start && kept.usable(performance.now())) {
+        try {
+          return await kept.take(maxRecords, last);
+        } catch {
+          // It failed before handing out a message: a fresh consumer at the same place below.
+        }
+      }
+      await this.#dropCursor();
+      const cursor = await PullCursor.open(nc, await jetstreamManager(nc, { checkAPI: false }), { stream: this.stream, subjects: this.#subjects, from: start + 1 });
+      this.#cursor = cursor;
+      try {
+        return await cursor.take(maxRecords, last);
+      } catch (error) {
+        await this.#dropCursor();
+        throw error;
+      }
     });
     const end = messages.at(-1)?.seq ?? start;
     this.#ahead = end === start ? undefined : { start, end, messages };
@@ -157,7 +180,14 @@ export class JetStreamSource<V> implements Source<JetStreamRecord<V>> {
   /** Closes the connection. */
   async stop(): Promise<void> {
     this.#ahead = undefined;
+    await this.#dropCursor();
     await this.#link.close();
+  }
+
+  async #dropCursor(): Promise<void> {
+    const cursor = this.#cursor;
+    this.#cursor = undefined;
+    await cursor?.close();
   }
 
   #decoded(messages: readonly StoredMessage[]): SourceRead<JetStreamRecord<V>> & { retries: number } {

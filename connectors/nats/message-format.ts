@@ -50,3 +50,9 @@ export function subjectMatches(filter: string, subject: string): boolean {
   }
   return f.length === s.length;
 }
+
+/** Whether `subject` matches one of `filters`. */
+export function matchesAny(filters: readonly string[], subject: string): boolean {
+  for (const filter of filters) if (subjectMatches(filter, subject)) return true;
+  return false;
+}

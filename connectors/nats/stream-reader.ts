@@ -1,23 +1,15 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { subjectMatches } from './message-format.js';
+import { PullCursor, type StoredMessage } from './pull-cursor.js';
 
 /*
- * Reads a stream's messages by sequence number through a short-lived consumer: one ephemeral pull
- * consumer (no acks, in memory) starting at the first sequence wanted, with the subject filter on
- * the server when there is one subject, fetched in chunks until the range's end, then deleted.
- * Server 2.9 has neither multi-subject consumer filters nor batched direct gets (both 2.10+/2.11),
- * and a direct get per message would be a request per record; the consumer is two requests and a
- * stream of messages, and its `num_pending` says exactly how many matching messages exist.
+ * Reads a range of a stream's messages by sequence number through a short-lived consumer: a
+ * {@link PullCursor} at the range's first sequence that never asks for messages past its last,
+ * deleted once the range is read. Server 2.9 has neither multi-subject consumer filters nor
+ * batched direct gets (both 2.10+/2.11), and a direct get per message would be a request per
+ * record; the consumer is one request and a stream of messages, and the pending count of each
+ * says whether more matching messages exist.
  */
-
-/** A message as read: its sequence, subject, payload and the broker's timestamp in ms. */
-export interface StoredMessage {
-  readonly seq: number;
-  readonly subject: string;
-  readonly data: Uint8Array;
-  readonly time: number;
-}
 
 /** What {@link readMessages} reads. */
 export interface ReadRequest {
@@ -32,59 +24,20 @@ export interface ReadRequest {
   readonly max: number;
 }
 
-/** The largest chunk fetched at once. */
-const CHUNK = 1_000;
-/** How long one fetch waits for messages the consumer said exist. */
-const FETCH_EXPIRES_MS = 5_000;
-
 /**
  * The matching messages with sequences in `[from, until]`, at most `max`, in order.
  *
- * @throws Error when the server does not deliver messages it said it holds (a timeout: transient).
+ * @throws Error when the server does not deliver messages it said it holds (named as a transient client error).
  */
 export async function readMessages(nc: NatsConnection, request: ReadRequest): Promise<StoredMessage[]> {
   const { stream, subjects, from, until, max } = request;
-  const out: StoredMessage[] = [];
-  if (until < from || max <= 0) return out;
-  const jsm = await jetstreamManager(nc, { checkAPI: false });
-  const serverFilter = subjects.length === 1 ? subjects[0] : undefined;
-  const info = await jsm.consumers.add(stream, {
-    ack_policy: AckPolicy.None,
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: from,
-    mem_storage: true,
-    num_replicas: 1,
-    inactive_threshold: 30_000_000_000,
-    ...(serverFilter === undefined ? {} : { filter_subject: serverFilter }),
-  });
+  if (until < from || max <= 0) return [];
+  const cursor = await PullCursor.open(nc, await jetstreamManager(nc, { checkAPI: false }), { stream, subjects, from, until });
   try {
-    let pending = info.num_pending;
-    const consumer = await jetstream(nc, { checkAPI: false }).consumers.get(stream, info.name);
-    while (pending > 0) {
-      let got = 0;
-      let done = false;
-      const messages = await consumer.fetch({ max_messages: Math.min(pending, CHUNK), expires: FETCH_EXPIRES_MS });
-      for await (const m of messages) {
-        got++;
-        pending = m.info.pending;
-        if (m.seq > until) {
-          done = true;
-          break;
-        }
-        if (serverFilter === undefined && subjects.length > 0 && !subjects.some((s) => subjectMatches(s, m.subject))) continue;
-        out.push({ seq: m.seq, subject: m.subject, data: m.data, time: Math.floor(m.info.timestampNanos / 1e6) });
-        if (out.length >= max || m.seq === until) {
-          done = true;
-          break;
-        }
-      }
-      if (done) break;
-      if (got === 0) throw Object.assign(new Error(`stream ${stream} did not deliver the messages from sequence ${from} it holds within ${FETCH_EXPIRES_MS} ms`), { name: 'TimeoutError' });
-    }
+    return await cursor.take(max, until);
   } finally {
-    await jsm.consumers.delete(stream, info.name).catch(() => undefined);
+    await cursor.close();
   }
-  return out;
 }
 
 /** The stream's first and last sequence numbers, and its retention. */

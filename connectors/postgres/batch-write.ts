@@ -6,8 +6,8 @@ import type { SinkStatements } from './sink-statements.js';
 
 /*
  * How a PostgreSQL sink writes one batch: the records as one array of SQL texts per column, then
- * one transaction that claims the batch in the progress table (with a checkpoint) and inserts the
- * rows in one statement.
+ * one statement that claims the batch in the progress table (with a checkpoint) and inserts the
+ * rows.
  */
 
 /**
@@ -42,32 +42,29 @@ export function columnArrays<T>(partitions: readonly (readonly T[])[], columns: 
 function lastPerKey<T>(arrays: (string | null)[][], columns: readonly Column<T>[], key: readonly string[]): (string | null)[][] {
   const keyIndexes = key.map((k) => columns.findIndex((c) => c.name === k));
   const rows = arrays[0]?.length ?? 0;
-  const last = new Map<string, number>();
-  for (let r = 0; r < rows; r++) last.set(JSON.stringify(keyIndexes.map((c) => (arrays[c] as (string | null)[])[r])), r);
+  const last = new Map<string | null | undefined, number>();
+  const single = keyIndexes.length === 1 ? (arrays[keyIndexes[0] as number] as (string | null)[]) : undefined;
+  // One key column: its texts are the map's keys (nothing built per row); several: their texts as one JSON array.
+  if (single !== undefined) for (let r = 0; r < rows; r++) last.set(single[r], r);
+  else for (let r = 0; r < rows; r++) last.set(JSON.stringify(keyIndexes.map((c) => (arrays[c] as (string | null)[])[r])), r);
   if (last.size === rows) return arrays;
   const kept = [...last.values()].sort((a, b) => a - b);
   return arrays.map((values) => kept.map((r) => values[r] as string | null));
 }
 
-/** Writes one batch in one transaction; `written` is false when the batch was already written. */
+/**
+ * Writes one batch in one statement (so one transaction and one round trip), claiming it in the
+ * progress table in the same statement with a checkpoint; `false` when the batch was written
+ * already. A failed statement leaves nothing behind: neither rows nor claim.
+ */
 export async function writeBatch(pool: PostgresPool, statements: SinkStatements, values: readonly (string | null)[][], batchId: number, sink: string, checkpoint: CheckpointIdentity | undefined): Promise<boolean> {
   return withClient(pool, async (client) => {
-    await client.query('BEGIN');
-    try {
-      if (checkpoint !== undefined) {
-        const claimed = await client.query(statements.claim, [sink, checkpoint.id, batchId]);
-        if (claimed.rowCount === 0) {
-          await client.query('ROLLBACK');
-          return false;
-        }
-      }
-      if ((values[0]?.length ?? 0) > 0) await client.query(statements.insert, values);
-      await client.query('COMMIT');
+    if (checkpoint === undefined) {
+      await client.query(statements.insert, values);
       return true;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
     }
+    const { rows } = await client.query(statements.claimAndInsert, [...values, sink, checkpoint.id, batchId]);
+    return rows[0]?.claimed === 1;
   });
 }
 

@@ -97,6 +97,65 @@ await describeWith(POSTGRES, 'postgresSink on the live server', () => {
     expect(sinkOf(restarted.progress)[0]).toMatchObject({ recordsWritten: 0, alreadyWritten: true });
   });
 
+  it('writes a batch in one statement, with or without a checkpoint', async () => {
+    const real = testPool();
+    const statements: string[] = [];
+    // Hands out real connections that note each statement sent on them.
+    const pool: PostgresPool = {
+      connect: async () => {
+        const client = await real.connect();
+        return {
+          query: (text, values) => {
+            statements.push(text);
+            return client.query(text, values as unknown[]);
+          },
+          release: (error) => {
+            client.release(error);
+          },
+          on: (event, listener) => client.on(event, listener),
+          off: (event, listener) => client.off(event, listener),
+        };
+      },
+    };
+    for (const checkpoint of [undefined, levelCheckpoint(join(dir(), 'ckpt'))]) {
+      const table = tableName('statements');
+      const clock = new ManualClock();
+      const { ctx } = rateJob(clock, checkpoint, postgresSink({ pool, table, createTable: true, columns: appendColumns }));
+      await ctx.start();
+      statements.length = 0;
+      for (let i = 0; i < 3; i++) await clock.advance(1000);
+      await ctx.stop();
+      expect(ctx.failure).toBeUndefined();
+      expect(statements).toHaveLength(3);
+      for (const text of statements) expect(text).toMatch(checkpoint === undefined ? /^INSERT INTO/ : /^WITH claim AS \(INSERT INTO "sluice_sink_progress"/);
+      expect(await rowsOf(table, 'batch, idx')).toHaveLength(15);
+    }
+  });
+
+  it('leaves neither rows nor its claim when PostgreSQL refuses a batch, so the batch is written once after a restart', async () => {
+    const table = tableName('refused');
+    const path = join(dir(), 'ckpt');
+    await testPool().query(`CREATE TABLE "${table}" (batch integer NOT NULL, idx integer NOT NULL CHECK (batch <> 1))`);
+    const sink = postgresSink<Row>({ pool: testPool(), table, columns: appendColumns });
+    const clock = new ManualClock();
+    const refused = rateJob(clock, levelCheckpoint(path), sink);
+    const error = await runBatches(refused.ctx, clock, 3);
+    expect(error).toMatchObject({ code: 'SINK_FAILED', batchId: 1 });
+    expect((error as Error).message).toMatch(/check constraint/);
+    expect(await rowsOf(table, 'batch, idx')).toHaveLength(5);
+    const claimed = await testPool().query(`SELECT batch_id FROM sluice_sink_progress WHERE sink = $1`, [`postgresSink:${table}`]);
+    expect(claimed.rows).toEqual([{ batch_id: '0' }]);
+
+    await testPool().query(`ALTER TABLE "${table}" DROP CONSTRAINT "${table}_batch_check"`);
+    const later = new ManualClock(2000);
+    const restarted = rateJob(later, levelCheckpoint(path), sink);
+    expect(await runBatches(restarted.ctx, later, 1)).toBeUndefined();
+    const rows = await rowsOf(table, 'batch, idx');
+    expect(rows.map((r) => `${String(r.batch)}.${String(r.idx)}`)).toEqual(Array.from({ length: rows.length }, (_, i) => `${Math.floor(i / 5)}.${i % 5}`));
+    expect(rows.length).toBeGreaterThanOrEqual(10);
+    expect(sinkOf(restarted.progress)[0]).toMatchObject({ recordsWritten: 5, alreadyWritten: false });
+  });
+
   it('upserts: the last record of a key wins, within a batch and across batches', async () => {
     const table = tableName('upsert');
     const clock = new ManualClock();
