@@ -218,6 +218,15 @@ function keysOf(kind: string, rows: number, namespaces: Record<string, unknown> 
 }
 
 /**
+ * An inspection as JSON, as `sluice inspect --json` prints it and a job's monitor serves it
+ * (`GET /api/checkpoint`): what the checkpoint does not have yet is `null` rather than a missing
+ * key (a stable shape), bigints (in offsets) are their digits.
+ */
+export function inspectionJson(info: CheckpointInspection): string {
+  return JSON.stringify(info, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : (value ?? null)), 2);
+}
+
+/**
  * A short human-readable report of an inspection.
  *
  * @example
