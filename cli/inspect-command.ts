@@ -28,7 +28,10 @@ export async function inspectCommand(directory: string, options: InspectCommandO
       io.err(`sluice inspect: the checkpoint at ${directory} is in use by a running job: --verify reads every file, which only a stopped job's checkpoint allows. Verify a copy of the directory, or stop the job.`);
       return EXIT.failed;
     }
-    info = fromJson(await fetchFromMonitor(directory, '/api/checkpoint', { token: options.token ?? io.env?.SLUICE_MONITOR_TOKEN }));
+    const answer = await fetchFromMonitor(directory, '/api/checkpoint', { token: options.token ?? io.env?.SLUICE_MONITOR_TOKEN });
+    // The monitor serves what inspectionJson writes: printed as it came.
+    io.out(options.json === true ? JSON.stringify(answer, null, 2) : formatInspection(fromJson(answer)));
+    return EXIT.ok;
   }
   io.out(options.json === true ? inspectionJson(info) : formatInspection(info));
   return EXIT.ok;
