@@ -71,6 +71,51 @@ describe('sluice run', () => {
     expect(await outputs(dir)).toEqual(Array.from({ length: resumed.sources[0]?.offset.rows ?? 0 }, (_, i) => i));
   });
 
+  it('lets the batch in flight at a SIGINT finish and commit; a second SIGINT ends the process at once, and the next run recovers exactly once', async () => {
+    const dir = await tempDir();
+    const inFlight = async (slow: number, signals: number) => {
+      const job = startSluice(['run', fixture('counting-job.mjs')], { SLUICE_TEST_DIR: dir, SLUICE_TEST_SLOW_BATCH: String(slow) });
+      const seen = (text: string): Promise<void> =>
+        new Promise<void>((resolve) => {
+          job.onLine((line) => {
+            if (line.startsWith(text)) resolve();
+          });
+          void job.exit.then(() => { resolve(); });
+        });
+      await seen(`slow batch ${slow} started`);
+      job.child.kill('SIGINT');
+      // Signals do not queue: send the second once the first has been handled.
+      if (signals === 2) {
+        await seen('sluice run: SIGINT received');
+        job.child.kill('SIGINT');
+      }
+      return job.exit;
+    };
+    const graceful = await inFlight(3, 1);
+    expect(graceful.code, graceful.stderr).toBe(0);
+    // The batch in flight finished and committed before the context stopped.
+    const done = graceful.stdout.indexOf('slow batch 3 done');
+    expect(done).toBeGreaterThan(graceful.stdout.findIndex((line) => line.startsWith('sluice run: SIGINT received')));
+    expect(graceful.stdout.slice(done)).toContainEqual(expect.stringMatching(/^batch 3 \|/));
+    const after = JSON.parse((await sluice(['inspect', join(dir, 'ckpt'), '--json'])).out) as Inspection;
+    expect(after.lastCommitted?.batchId).toBeGreaterThanOrEqual(3);
+    expect(after.pending).toEqual([]);
+
+    // A second SIGINT during a slow batch: the process ends by the signal, the batch uncommitted.
+    const slow = (after.lastCommitted?.batchId ?? 0) + 3;
+    const killed = await inFlight(slow, 2);
+    expect(killed.signal).toBe('SIGINT');
+    expect(killed.stdout).not.toContain(`slow batch ${slow} done`);
+    const pending = JSON.parse((await sluice(['inspect', join(dir, 'ckpt'), '--json'])).out) as Inspection;
+    expect(pending.pending).toEqual([slow]);
+    // The next run replays it: still every record once.
+    const resumed = await runInterrupted(dir, 2);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const info = JSON.parse((await sluice(['inspect', join(dir, 'ckpt'), '--json'])).out) as Inspection;
+    expect(info.lastCommitted?.batchId).toBeGreaterThan(slow);
+    expect(await outputs(dir)).toEqual(Array.from({ length: info.sources[0]?.offset.rows ?? 0 }, (_, i) => i));
+  });
+
   it('refuses with JOB_NOT_DETERMINISTIC (exit 1) a module that names an operator at random, in its build function or at its top level', async () => {
     const inBuild = await sluice(['run', fixture('random-name-job.mjs')]);
     expect(inBuild.code).toBe(1);
