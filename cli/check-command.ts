@@ -1,19 +1,36 @@
-import type { JobDefinition } from 'sluice';
-import { checkCompatibility, type CompatibilityReport, type LevelCheckpointOptions } from 'sluice/checkpoint';
+import type { JobDefinition, StreamingContext } from 'sluice';
+import { checkCompatibility, levelCheckpoint, type CompatibilityReport, type LevelCheckpointOptions, type LevelCheckpointStorage } from 'sluice/checkpoint';
+import type { GraphFingerprint } from 'sluice/extend';
+import { compatibility, isLocked } from '../checkpoint/internal.js';
+import { fingerprintOf } from '../core/internal.js';
 import { EXIT, type CliIo } from './cli-io.js';
 import { createJobContext, loadJob } from './load-job.js';
+import { fetchFromMonitor, MonitorUnavailable } from './monitor-client.js';
 
 /**
  * `sluice check <checkpoint> <job module>`: the pre-deploy check. Would the job the module exports
  * restart from the checkpoint (`checkCompatibility`), keeping, adding, dropping or migrating
- * which operators' state? Nothing is started and nothing is written.
+ * which operators' state? Nothing is started and nothing is written. A running job's checkpoint
+ * is compared through the job's monitor (the fingerprint in `/api/checkpoint`).
  *
  * @returns 0 when compatible, 1 when not (printing why).
  */
-export async function checkCommand(directory: string, module: string, io: CliIo): Promise<number> {
+export async function checkCommand(directory: string, module: string, options: { readonly token?: string }, io: CliIo): Promise<number> {
   const cwd = io.cwd ?? process.cwd();
-  const job = await loadJob(module, cwd);
-  const report = await checkCompatibility(directory, (checkpoint) => createJobContext(module, cwd, { checkpoint }), checkpointOptionsOf(job));
+  const checkpointOptions = checkpointOptionsOf(await loadJob(module, cwd));
+  const build = (checkpoint: LevelCheckpointStorage): Promise<StreamingContext> => createJobContext(module, cwd, { checkpoint });
+  let report: CompatibilityReport;
+  try {
+    report = await checkCompatibility(directory, build, checkpointOptions);
+  } catch (error) {
+    if (!isLocked(error)) throw error;
+    // A running job's checkpoint: the fingerprint it was written with, from the job's monitor.
+    const answer = (await fetchFromMonitor(directory, '/api/checkpoint', { token: options.token ?? io.env?.SLUICE_MONITOR_TOKEN })) as { fingerprint?: GraphFingerprint };
+    if (answer.fingerprint === undefined) throw new MonitorUnavailable('The monitor answered /api/checkpoint without the checkpoint\'s fingerprint.');
+    const ctx = await build(levelCheckpoint(directory, checkpointOptions));
+    const c = compatibility(answer.fingerprint, fingerprintOf(ctx.graph), checkpointOptions.dropState ?? []);
+    report = { compatible: c.refused === undefined, ...c };
+  }
   io.out(formatReport(directory, module, report));
   return report.compatible ? EXIT.ok : EXIT.failed;
 }

@@ -93,10 +93,13 @@ function buildProgram(io: CliIo, version: string, exit: (status: number) => void
   program
     .command('check')
     .description('the pre-deploy check: could the job a module exports restart from the checkpoint? Exits 0 if so, 1 if not (saying why)')
-    .argument('<checkpoint>', "the checkpoint directory (of the job's stopped predecessor, or a copy)")
+    .argument('<checkpoint>', "the checkpoint directory (a running job's is read through its monitor)")
     .argument('<job-module>', 'the JavaScript module whose default export is the new job')
+    .option('--token <token>', TOKEN_HELP)
     .addHelpText('after', '\nExample:\n  sluice check /var/lib/clicks/ckpt dist/jobs/clicks.js && deploy')
-    .action(async (directory: string, module: string) => { exit(await checkCommand(directory, module, io)); });
+    .action(async (directory: string, module: string, options: { token?: string }) => {
+      exit(await checkCommand(directory, module, options, io));
+    });
   return program;
 }
 

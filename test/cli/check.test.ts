@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ManualClock, type JobDefinition } from 'sluice';
+import { inspectContext, inspectionJson } from 'sluice/checkpoint';
 import { useTempDirs } from '../support/temp-dir.js';
-import { cli, fixture, sluice } from './cli-harness.js';
+import { cli, fixture, sluice, standInMonitor } from './cli-harness.js';
 
 const tempDir = useTempDirs('sluice-cli-');
 
@@ -27,6 +29,29 @@ describe('sluice check', () => {
     expect(renamed).toMatchObject({ code: 1, stderr: '' });
     expect(renamed.out).toMatch(/^not compatible: .*counting-job\.mjs cannot restart from the checkpoint at .*: it holds the state of the stateful operator 'counts' \(updateStateByKey\), which the program no longer has\. To drop that state, restart with the option dropState: \['counts'\]/);
     expect((await sluice(['inspect', join(dir, 'ckpt'), '--json'])).out).toBe(before);
+  });
+
+  it("checks a running job's checkpoint through its monitor (the fingerprint of /api/checkpoint)", async () => {
+    const dir = await tempDir();
+    process.env.SLUICE_TEST_DIR = dir;
+    const job = ((await import(`../../${fixture('counting-job.mjs')}?dir=${encodeURIComponent(dir)}`)) as { default: JobDefinition }).default;
+    delete process.env.SLUICE_TEST_DIR;
+    const clock = new ManualClock();
+    const ctx = await job.create({ clock });
+    await ctx.start();
+    await clock.advance(300);
+    const monitor = await standInMonitor(join(dir, 'ckpt'), undefined, async () => inspectionJson(await inspectContext(ctx)));
+    try {
+      const same = await sluice(['check', join(dir, 'ckpt'), fixture('counting-job.mjs')], { SLUICE_TEST_DIR: dir });
+      expect(same).toMatchObject({ code: 0, stderr: '' });
+      expect(same.out).toMatch(/^compatible: .*\n {2}keeps the state of: {5}counts\n/);
+      const renamed = await sluice(['check', join(dir, 'ckpt'), fixture('counting-job.mjs')], { SLUICE_TEST_DIR: dir, SLUICE_TEST_NAME: 'totals' });
+      expect(renamed).toMatchObject({ code: 1, out: expect.stringMatching(/^not compatible: .*the stateful operator 'counts' \(updateStateByKey\), which the program no longer has/) as unknown });
+      expect(monitor.requests).toEqual(['/api/checkpoint', '/api/checkpoint']);
+    } finally {
+      await monitor.close();
+      await ctx.stop();
+    }
   });
 
   it('exits 2 for a module that is missing or exports no job, 1 for a directory without a checkpoint', async () => {
