@@ -1,7 +1,9 @@
-import type { Key } from 'sluice';
+import type { Key, KeyPart } from 'sluice';
+import { encodeKey, encodeKeyPrefix } from 'sluice/extend';
+import { messageOf } from '../core/internal.js';
 import { readCheckpointState, type OperatorStateView } from 'sluice/checkpoint';
 import { isLocked } from '../checkpoint/internal.js';
-import { EXIT, type CliIo } from './cli-io.js';
+import { EXIT, UsageError, type CliIo } from './cli-io.js';
 import { parseKeyArgument, toJson } from './json-text.js';
 import { fetchFromMonitor } from './monitor-client.js';
 
@@ -22,11 +24,13 @@ export interface StateCommandOptions {
  * @returns the exit status (1 for an unknown operator, the message listing the operators).
  */
 export async function stateCommand(directory: string, operator: string, options: StateCommandOptions, io: CliIo): Promise<number> {
+  const key = options.key === undefined ? undefined : keyOf(options.key);
+  const prefix = options.prefix === undefined ? undefined : prefixOf(options.prefix);
   let view: unknown;
   try {
     view = await readCheckpointState(directory, operator, {
-      ...(options.key === undefined ? {} : { key: parseKeyArgument(options.key) as Key }),
-      ...(options.prefix === undefined ? {} : { prefix: parseKeyArgument(options.prefix) as string }),
+      ...(key === undefined ? {} : { key }),
+      ...(prefix === undefined ? {} : { prefix }),
       ...(options.limit === undefined ? {} : { limit: options.limit }),
     });
   } catch (error) {
@@ -40,6 +44,30 @@ export async function stateCommand(directory: string, operator: string, options:
   }
   io.out(options.json === true || !isStateView(view) ? toJson(view, 2) : formatState(view));
   return EXIT.ok;
+}
+
+/** The key `--key` gives. @throws UsageError for what is not a key. */
+function keyOf(text: string): Key {
+  const key = parseKeyArgument(text) as Key;
+  try {
+    encodeKey(key);
+  } catch (error) {
+    throw new UsageError(`--key ${text} is not a key: ${messageOf(error)}`);
+  }
+  return key;
+}
+
+/** The prefix `--prefix` gives. @throws UsageError for a number or what is not an array of key parts. */
+function prefixOf(text: string): string | KeyPart[] {
+  const prefix = parseKeyArgument(text);
+  if (typeof prefix === 'number') throw new UsageError(`--prefix ${text}: a prefix is a string or an array of key parts; for the string, give '"${text}"'.`);
+  if (typeof prefix === 'string') return prefix;
+  try {
+    encodeKeyPrefix(prefix as KeyPart[]);
+  } catch (error) {
+    throw new UsageError(`--prefix ${text} is not an array of key parts: ${messageOf(error)}`);
+  }
+  return prefix as KeyPart[];
 }
 
 /**

@@ -47,6 +47,8 @@ describe('sluice state', () => {
       [['state', 'ckpt', 'counts', '--key', 'a', '--prefix', 'a'], /^error: option '--key <key>' cannot be used with option '--prefix <prefix>'/],
       [['state', 'ckpt', 'counts', '--limit', '0'], /^error: option '--limit <n>' argument '0' is invalid\. give a positive integer, such as 20 \(got '0'\)\./],
       [['state', 'ckpt', 'counts', '--limit', 'ten'], /is invalid\. give a positive integer/],
+      [['state', 'ckpt', 'counts', '--prefix', '42'], /^sluice state: --prefix 42: a prefix is a string or an array of key parts; for the string, give '"42"'\.\n\(see sluice state --help\)$/],
+      [['state', 'ckpt', 'counts', '--key', '[{"a":1}]'], /^sluice state: --key \[\{"a":1\}\] is not a key: /],
     ];
     for (const [argv, message] of cases) {
       const result = await cli(argv);
