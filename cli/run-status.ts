@@ -26,7 +26,8 @@ export function statusLine(progress: BatchProgress, batchIntervalMs: number, bou
  * @returns a function that ends the display (leaves the last status line on a terminal).
  */
 export function showRunStatus(ctx: StreamingContext, io: CliIo, bounded: boolean): { readonly note: (line: string) => void; readonly done: () => void } {
-  const live = io.isTTY === true ? createLogUpdate(process.stdout) : undefined;
+  // A terminal of no rows (a pseudo-terminal nobody sized) would show nothing: plain lines then.
+  const live = io.isTTY === true && (process.stdout.rows ?? 0) > 0 ? createLogUpdate(process.stdout, { showCursor: true }) : undefined;
   let shown = false;
   const note = (line: string): void => {
     if (live !== undefined && shown) live.done();

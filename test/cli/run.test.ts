@@ -1,10 +1,14 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, sluice, startSluice } from './cli-harness.js';
 import { useTempDirs } from '../support/temp-dir.js';
 
 const tempDir = useTempDirs('sluice-cli-');
+const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Every record the file sink wrote, in file (batch) order. */
 async function outputs(dir: string, sink = 'out'): Promise<unknown[]> {
@@ -114,6 +118,22 @@ describe('sluice run', () => {
     const info = JSON.parse((await sluice(['inspect', join(dir, 'ckpt'), '--json'])).out) as Inspection;
     expect(info.lastCommitted?.batchId).toBeGreaterThan(slow);
     expect(await outputs(dir)).toEqual(Array.from({ length: info.sources[0]?.offset.rows ?? 0 }, (_, i) => i));
+  });
+
+  it.skipIf(spawnSync('script', ['--version']).status !== 0)('redraws one status line on a terminal (a pseudo-terminal from script(1))', async () => {
+    const dir = await tempDir();
+    const command = `stty rows 24 cols 250; ${process.execPath} dist/cli/main.js run ${fixture('counting-job.mjs')} --bounded`;
+    const child = spawn('script', ['-qfc', command, '/dev/null'], { cwd: repo, env: { ...process.env, SLUICE_TEST_DIR: dir, SLUICE_TEST_ROWS: '30000' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    const [code] = (await once(child, 'close')) as [number];
+    expect(code).toBe(0);
+    // Batch 0 written, then each next batch erases the line before it (ESC[2K ESC[1A: clear, up).
+    expect(text).toMatch(/batch 0 \| 10000 records/);
+    const erase = '\u001b[2K\u001b[1A\u001b[2K\u001b[G';
+    expect(text).toContain(`${erase}batch 1 | 10000 records`);
+    expect(text).toContain(`${erase}batch 2 | 10000 records`);
+    expect(text).toMatch(/sluice run: completed: 3 batches, 30000 records, last batch 2\r?\n$/);
   });
 
   it('refuses with JOB_NOT_DETERMINISTIC (exit 1) a module that names an operator at random, in its build function or at its top level', async () => {
