@@ -152,10 +152,11 @@ export function runsNote(sluice, baseline) {
  *
  * @template T, U
  * @param {{ numBatches: number, batch: (b: number) => T[], build: (input: import('sluice').DStream<T>) => import('sluice').DStream<U>,
- *   interval?: number, parallelism?: number, extraBatches?: number, onOutput?: (records: readonly U[]) => void }} o
+ *   interval?: number, parallelism?: number, extraBatches?: number, onOutput?: (records: readonly U[]) => void,
+ *   onProgress?: (progress: import('sluice').BatchProgress) => void }} o
  * @returns {Promise<{ ms: number, outputs: number }>}
  */
-export async function runSluice({ numBatches, batch, build, interval = 1000, parallelism, extraBatches = 0, onOutput }) {
+export async function runSluice({ numBatches, batch, build, interval = 1000, parallelism, extraBatches = 0, onOutput, onProgress }) {
   const clock = new ManualClock();
   // Without `parallelism`, the context's default (what a user gets).
   const ctx = new StreamingContext({ batchInterval: interval, clock, ...(parallelism === undefined ? {} : { defaultParallelism: parallelism }) });
@@ -168,6 +169,11 @@ export async function runSluice({ numBatches, batch, build, interval = 1000, par
       onOutput?.(records);
     }),
   );
+  if (onProgress !== undefined) {
+    ctx.addListener((event) => {
+      if (event.type === 'batchCompleted') onProgress(event.progress);
+    });
+  }
   /** @type {unknown} */
   let failure;
   ctx.awaitTermination().catch((/** @type {unknown} */ error) => {

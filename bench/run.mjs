@@ -5,9 +5,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { URL } from 'node:url';
 import { checkpointScenario } from './checkpoint-cost.mjs';
 import { connectorsScenario } from './connectors.mjs';
+import { dedupScenario } from './dedup.mjs';
 import { keyedScenario } from './keyed.mjs';
 import { latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
+import { overloadScenario } from './overload.mjs';
 import { recoveryScenario } from './recovery.mjs';
 import { slidingScenario, tumblingScenario } from './windows.mjs';
 
@@ -29,6 +31,8 @@ const scenarios = [
   ['latency', latencyScenario],
   ['memory', memoryScenario],
   ['connectors', connectorsScenario],
+  ['dedup', dedupScenario],
+  ['overload', overloadScenario],
 ];
 
 /** @param {Row} r */

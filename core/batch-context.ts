@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Batch } from './batch.js';
 import type { RecordErrors } from './error-policy.js';
 import type { Executor } from './scheduler/executor.js';
+import type { SourceRange } from './scheduler/batch-plan.js';
 import type { BadRecord } from './sources/source.js';
 import type { Time } from './time.js';
 
@@ -22,6 +23,8 @@ export interface OperatorProgress {
   readonly stateBytes?: number;
   /** Records the operator dropped as late. */
   readonly lateRecordsDropped?: number;
+  /** Records the operator dropped as duplicates of a record seen before (`dropDuplicates`). */
+  readonly duplicatesDropped?: number;
   /** Records its user function could not handle that it dropped (`onError: 'skip'`). */
   readonly skippedRecords?: number;
   /** Records its user function could not handle that it sent to `ctx.deadLetters` (`onError: 'deadLetter'`). */
@@ -96,8 +99,10 @@ export interface BatchContext {
   input(sourceId: number): InputRead;
 }
 
-/** What a source gave a batch: its records and the records it could not parse. */
+/** What a source gave a batch: its records, the records it could not parse, and the batch's range of its offsets. */
 export interface InputRead {
   readonly batch: Batch<unknown>;
   readonly badRecords: readonly BadRecord[];
+  /** The source's range in the batch's plan (for a source whose batch is a version of a table: the version in force). */
+  readonly range: SourceRange;
 }

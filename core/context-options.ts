@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import type { CheckpointStorage, Checkpointer } from './checkpoint-port.js';
 import type { Clock } from './clock/clock.js';
 import type { OnError } from './error-policy.js';
+import type { BackpressureOptions } from './scheduler/backpressure.js';
 import type { Executor } from './scheduler/executor.js';
+import type { CatchUp } from './scheduler/job-generator.js';
 import type { StateBackend } from './state-port.js';
 import type { DurationLike } from './time.js';
 import type { MultipleWatermarkPolicy } from './watermark-tracker.js';
@@ -57,6 +59,25 @@ export interface StreamingContextOptions {
    * docs/watermarks-and-late-data.md.
    */
   readonly watermarkPolicy?: MultipleWatermarkPolicy;
+
+  /**
+   * Backpressure (Spark's `spark.streaming.backpressure.enabled`): `true` (or options) estimates
+   * after each batch, per source, the rate the job sustains (a PID controller on the batch's
+   * records, processing time and scheduling delay) and limits the next batch to that rate times
+   * the batch interval, within the source's own `maxRecordsPerBatch`. The limit is recorded in the
+   * batch plan; a replay reads the same range. Each source's `backpressure` option overrides it.
+   * Not in bounded runs (`runToCompletion`). Default off. See docs/batches-and-time.md.
+   */
+  readonly backpressure?: boolean | BackpressureOptions;
+  /**
+   * How a job that fell behind the clock catches up, after a restart or a batch that ran long:
+   * `'every-batch'` (default, Spark Streaming's) runs every missed batch time one by one, each with
+   * its own batch time; `'one-batch'` (Structured Streaming's triggers) runs one batch at the latest
+   * batch time that has come, reading everything available within each source's limit. The times
+   * skipped take no batch, as with `noDataBatches: false`; batch-time windows see no batch there.
+   * Meant for jobs whose windows are on event time. See docs/batches-and-time.md.
+   */
+  readonly catchUp?: CatchUp;
 
   // Bounded runs and no-data batches (docs/bounded-runs.md).
   /**

@@ -18,6 +18,10 @@ export interface SourceProgress {
   readonly endOffset: Offset;
   /** Calls the source tried again after a transient failure for this batch (a lost connection), for sources that retry. */
   readonly retries?: number;
+  /** With backpressure: the most records the batch was allowed to take from the source (absent while unbounded). */
+  readonly rateLimit?: number;
+  /** With backpressure: the rate, in records per second, the source's controller estimates after this batch. */
+  readonly estimatedRate?: number;
 }
 
 /**
@@ -66,6 +70,8 @@ export interface BatchProgress {
   readonly eventTime: readonly EventTimeStats[];
   /** Records dropped as late, over all operators. */
   readonly lateRecordsDropped: number;
+  /** Records dropped as duplicates (`dropDuplicates`), over all operators. */
+  readonly numDuplicatesDropped: number;
   /** Records operators dropped because their user function could not handle them (`onError: 'skip'`). */
   readonly numSkippedRecords: number;
   /** Records operators sent to `ctx.deadLetters` because their user function could not handle them. */

@@ -43,6 +43,8 @@ export { SocketSource, type SocketSourceOptions } from './sources/socket-source.
 export type { LineFormat, LineRecordOptions, RecordValidator } from './sources/line-format.js';
 export type { BadRecord } from './sources/source.js';
 export type { RunSummary, RunToCompletionOptions, StopOptions, StreamingContextOptions } from './context-options.js';
+export type { BackpressureOptions } from './scheduler/backpressure.js';
+export type { CatchUp } from './scheduler/job-generator.js';
 export { StreamingContext } from './streaming-context.js';
 export type { Duration, DurationLike, DurationLikeObject, Time } from './time.js';
 export type { MultipleWatermarkPolicy } from './watermark-tracker.js';

@@ -3,7 +3,7 @@
  * public entry point (nothing in `package.json` exports it), reachable only from inside the package.
  */
 export { messageOf } from './errors.js';
-export { eventTimeBreak } from './event-time-carrier.js';
+export { CARRIES_EVENT_TIME, eventTimeBreak } from './event-time-carrier.js';
 export { encodeCompositeKey } from './key.js';
 export { fingerprintDifference, fullFingerprintOf, type FullGraphFingerprint, type NodeFingerprint } from './job/full-fingerprint.js';
 export { groupValues } from './keyed/group-by-key.js';

@@ -14,11 +14,12 @@ import { ListenerBus, watermarkLogFields, type StreamingListener } from './event
 import { DStreamGraph, type ContextState } from './graph.js';
 import { silentLogger } from './logger.js';
 import type { CheckpointStorage, Checkpointer, Recovery } from './checkpoint-port.js';
+import { backpressureOf, type BackpressureSettings } from './scheduler/backpressure.js';
 import type { BatchPlan } from './scheduler/batch-plan.js';
 import { BatchRunner } from './scheduler/batch-runner.js';
 import { checkReplayable, recover } from './scheduler/recovery.js';
 import { InlineExecutor, type Executor } from './scheduler/executor.js';
-import { JobGenerator, type BatchKind, type BatchOutcome } from './scheduler/job-generator.js';
+import { JobGenerator, type BatchKind, type BatchOutcome, type CatchUp } from './scheduler/job-generator.js';
 import { BoundedRun, checkBoundedSources } from './scheduler/bounded-run.js';
 import { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.js';
 import { InputDStream, type InputOptions } from './sources/input-dstream.js';
@@ -65,6 +66,8 @@ export class StreamingContext {
   #terminate!: (error?: SluiceError) => void;
   #deadLetters: DStream<DeadLetter> | undefined;
   readonly #noDataBatches: boolean;
+  readonly #backpressure: BackpressureSettings | undefined;
+  readonly #catchUp: CatchUp;
   #bounded: BoundedRun | undefined;
 
   constructor(options: StreamingContextOptions) {
@@ -85,6 +88,11 @@ export class StreamingContext {
       throw new TypeError(`StreamingContext: noDataBatches must be true or false, got ${JSON.stringify(options.noDataBatches)}.`);
     }
     this.#noDataBatches = options.noDataBatches ?? true;
+    this.#backpressure = backpressureOf(options.backpressure);
+    if (options.catchUp !== undefined && options.catchUp !== 'every-batch' && options.catchUp !== 'one-batch') {
+      throw new TypeError(`StreamingContext: catchUp must be 'every-batch' or 'one-batch', got ${JSON.stringify(options.catchUp)}.`);
+    }
+    this.#catchUp = options.catchUp ?? 'every-batch';
     const checkpointer = checkpointerOf(options);
     this.#graph = new DStreamGraph(this.batchInterval, {
       checkpointer,
@@ -160,6 +168,9 @@ export class StreamingContext {
     }
     if (options.badRecords !== undefined && options.badRecords !== 'fail' && options.badRecords !== 'deadLetter') {
       throw new TypeError(`Source ${name}: badRecords must be 'fail' or 'deadLetter', got ${JSON.stringify(options.badRecords)}.`);
+    }
+    if (options.backpressure !== undefined && typeof options.backpressure !== 'boolean') {
+      throw new TypeError(`Source ${name}: backpressure must be true or false, got ${JSON.stringify(options.backpressure)}.`);
     }
     return new InputDStream(this.#graph, source, name, options);
   }
@@ -300,7 +311,7 @@ export class StreamingContext {
   async #open(): Promise<JobGenerator | undefined> {
     this.#graph.state = 'active';
     const checkpointer = this.#graph.checkpointer;
-    const runner = new BatchRunner({ graph: this.#graph, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism });
+    const runner = new BatchRunner({ graph: this.#graph, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism, backpressure: this.#backpressure });
     this.#runner = runner;
     // The checkpoint, then the extensions (state stores), then recovery, then the sources.
     try {
@@ -357,6 +368,7 @@ export class StreamingContext {
       interval: this.batchInterval,
       zeroTime: this.#zeroTime,
       noDataBatches: this.#noDataBatches,
+      catchUp: this.#catchUp,
       runBatch: (batchId, batchTime, kind) => this.#runBatch(runner, batchId, batchTime, kind, undefined),
     });
     this.logger.info({ batchIntervalMs: this.batchInterval, zeroTime: this.#zeroTime, sources: runner.inputs.map((i) => i.sourceName) }, 'streaming context started');

@@ -65,7 +65,7 @@ export abstract class StatefulDStream<T> extends DStream<T> {
    * operator that counts its own passes), and `stateBytes`, the approximate bytes of every row
    * it stores (index and deadline rows included), where the store knows them.
    */
-  protected reportState(bc: BatchContext, extra: { readonly lateRecordsDropped?: number; readonly stateRows?: number } = {}): void {
+  protected reportState(bc: BatchContext, extra: { readonly lateRecordsDropped?: number; readonly duplicatesDropped?: number; readonly stateRows?: number } = {}): void {
     bc.reportOperator(() => {
       const stats = this.store.stats();
       const keys = extra.stateRows ?? this.keysIn(stats);

@@ -17,6 +17,7 @@ export { window } from './batch-time/window.js';
 export type { KeyedWindowOptions, WindowStateOptions } from './batch-time/windowed-dstream.js';
 export type { Aggregator } from './event-time/aggregator.js';
 export { agg } from './event-time/aggregators.js';
+export { dropDuplicates, DropDuplicatesDStream, type DropDuplicatesOptions } from './event-time/drop-duplicates.js';
 export { eventTimeWindow, EventTimeWindowDStream } from './event-time/event-time-window.js';
 export type { TimeWindow } from './event-time/time-window.js';
 export {

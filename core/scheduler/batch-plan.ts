@@ -7,6 +7,8 @@ export interface SourceRange {
   readonly source: string;
   readonly start: Offset;
   readonly end: Offset;
+  /** The record limit backpressure set on the range, when it set one (a record of the decision; a replay reads `start` to `end`). */
+  readonly limit?: number;
 }
 
 /**

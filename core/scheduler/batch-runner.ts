@@ -12,7 +12,8 @@ import { offsetEquals, type Offset } from '../sources/source.js';
 import { time, type Time } from '../time.js';
 import type { MultipleWatermarkPolicy } from '../watermark-tracker.js';
 import { BatchContextImpl } from './batch-context-impl.js';
-import type { BatchPlan } from './batch-plan.js';
+import { SourceRates, type BackpressureSettings } from './backpressure.js';
+import type { BatchPlan, SourceRange } from './batch-plan.js';
 import type { Executor } from './executor.js';
 
 /** What a batch read from its sources. */
@@ -29,6 +30,8 @@ export interface PlanOptions {
   readonly maxRecords?: number;
   /** A final batch: it takes no records, and plans the final watermark (`WatermarkTracker.finalPlan`). */
   readonly final?: boolean;
+  /** Whether backpressure limits the batch's ranges, where it is on (default true; a bounded run passes false). */
+  readonly backpressure?: boolean;
 }
 
 /** What the runner needs from its context. */
@@ -38,6 +41,8 @@ export interface BatchRunnerDeps {
   readonly executor: Executor;
   readonly logger: Logger;
   readonly defaultParallelism: number;
+  /** The context's backpressure, if on. */
+  readonly backpressure?: BackpressureSettings | undefined;
 }
 
 /**
@@ -49,12 +54,14 @@ export class BatchRunner {
   readonly #deps: BatchRunnerDeps;
   readonly #inputs: readonly InputDStream<unknown>[];
   readonly #offsets: Offset[];
+  readonly #rates: SourceRates;
   #zeroTime = time(0);
 
   constructor(deps: BatchRunnerDeps) {
     this.#deps = deps;
     this.#inputs = deps.graph.nodes.filter((node): node is InputDStream<unknown> => node instanceof InputDStream);
     this.#offsets = this.#inputs.map((input) => input.source.initialOffset());
+    this.#rates = new SourceRates(this.#inputs, deps.backpressure, deps.graph.batchInterval);
   }
 
   /** The registered inputs, in registration order. */
@@ -99,12 +106,14 @@ export class BatchRunner {
   /** Fixes the batch's offsets and times. */
   async plan(batchId: number, batchTime: Time, options: PlanOptions = {}): Promise<BatchPlan> {
     const processingTime = options.processingTime ?? time(this.#deps.clock.now());
-    const ranges = [];
+    const ranges: SourceRange[] = [];
     for (const [i, input] of this.#inputs.entries()) {
       const start = this.#offsets[i] as Offset;
-      const limit = input.maxRecordsPerBatch === Number.POSITIVE_INFINITY ? (options.maxRecords ?? Number.POSITIVE_INFINITY) : input.maxRecordsPerBatch;
-      const end = options.final === true ? start : await this.#sourceCall(input, batchId, batchTime, 'report its latest offset', () => input.source.latestOffset(start, limit));
-      ranges.push({ source: input.sourceName, start, end });
+      const own = input.maxRecordsPerBatch === Number.POSITIVE_INFINITY ? (options.maxRecords ?? Number.POSITIVE_INFINITY) : input.maxRecordsPerBatch;
+      const rated = options.backpressure === false ? Number.POSITIVE_INFINITY : this.#rates.limitOf(i);
+      const limit = Math.min(own, rated);
+      const end = options.final === true ? start : await this.#sourceCall(input, batchId, batchTime, 'report its latest offset', () => input.source.latestOffset(start, limit, batchTime));
+      ranges.push({ source: input.sourceName, start, end, ...(rated < own ? { limit: rated } : {}) });
     }
     const tracker = this.#deps.graph.watermarks;
     const { watermarks, global } = options.final === true ? tracker.finalPlan() : tracker.plan(processingTime, this.#zeroTime);
@@ -159,18 +168,23 @@ export class BatchRunner {
     const finishedAt = this.#deps.clock.now();
     const schedulingDelayMs = Math.max(0, startedAt - plan.batchTime);
     const processingTimeMs = Math.max(0, finishedAt - startedAt);
+    const limited = reads.sources.map((source, i): SourceProgress => {
+      const limit = plan.ranges[i]?.limit;
+      return limit === undefined ? source : { ...source, rateLimit: limit };
+    });
     return {
       batchId: plan.batchId,
       batchTime: plan.batchTime,
       numInputRecords: reads.sources.reduce((n, s) => n + s.inputRecords, 0),
       numBadRecords: reads.sources.reduce((n, s) => n + s.badRecords, 0),
-      sources: reads.sources,
+      sources: this.#rates.update(limited, finishedAt, processingTimeMs, schedulingDelayMs),
       schedulingDelayMs,
       processingTimeMs,
       totalDelayMs: schedulingDelayMs + processingTimeMs,
       watermark: plan.watermark,
       eventTime: eventTimeStats(plan, bc.eventTimes, this.#deps.graph.nodes),
       lateRecordsDropped: operators.reduce((n, o) => n + (o.lateRecordsDropped ?? 0), 0),
+      numDuplicatesDropped: operators.reduce((n, o) => n + (o.duplicatesDropped ?? 0), 0),
       numSkippedRecords: operators.reduce((n, o) => n + (o.skippedRecords ?? 0), 0),
       numDeadLetteredRecords: operators.reduce((n, o) => n + (o.deadLetteredRecords ?? 0), 0),
       operators,
@@ -195,7 +209,7 @@ export class BatchRunner {
         );
       }
       const numPartitions = input.numPartitions ?? this.#deps.defaultParallelism;
-      inputs.set(input.id, { batch: Batch.of(read.records, numPartitions), badRecords });
+      inputs.set(input.id, { batch: Batch.of(read.records, numPartitions), badRecords, range });
       const progress: SourceProgress = { source: input.sourceName, inputRecords: read.records.length, badRecords: badRecords.length, startOffset: range.start, endOffset: range.end };
       sources.push('retries' in read && read.retries !== undefined ? { ...progress, retries: read.retries } : progress);
     }

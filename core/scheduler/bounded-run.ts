@@ -53,7 +53,7 @@ export class BoundedRun {
 
   /** A bounded batch's plan: cut by records, processing time = batch time. */
   planOptions(batchTime: Time, kind: BatchKind): PlanOptions {
-    return { processingTime: batchTime, maxRecords: this.#maxRecords, final: kind === 'final' };
+    return { processingTime: batchTime, maxRecords: this.#maxRecords, final: kind === 'final', backpressure: false };
   }
 
   /** Counts a completed batch. */

@@ -23,20 +23,32 @@ export interface JobGeneratorOptions {
   readonly runBatch: RunBatch;
   /** Whether a scheduled batch runs when no source has records (default true). */
   readonly noDataBatches?: boolean;
+  /** What happens to batch times the job missed (default `'every-batch'`; see `StreamingContextOptions.catchUp`). */
+  readonly catchUp?: CatchUp;
 }
+
+/**
+ * How a job that fell behind the clock (it was down, or a batch ran long) catches up:
+ * `'every-batch'` runs every missed batch time, one by one; `'one-batch'` runs one batch at the
+ * latest batch time that has come, which takes everything available (within each source's limit).
+ */
+export type CatchUp = 'every-batch' | 'one-batch';
 
 /**
  * Cuts the stream into batches on the grid `zeroTime + n * interval`. Batch ids count the batches
  * that ran, with no gap; a batch's time is the grid time it ran at: batch `k` at `zeroTime + (k +
  * 1) * interval`, unless intervals without input were skipped (`noDataBatches: false`), which take
  * no batch id. Batches run one at a time and in order; a batch that runs long delays the next (it
- * then starts at once), and no interval is ever skipped while it has data.
+ * then starts at once), and no interval is ever skipped while it has data, unless `catchUp` is
+ * `'one-batch'`: then the batch times that went by while the job was behind take no batch, and the
+ * next batch runs at the latest grid time that has come.
  */
 export class JobGenerator {
   readonly #clock: Clock;
   readonly #interval: number;
   readonly #runBatch: RunBatch;
   readonly #noDataBatches: boolean;
+  readonly #catchUp: CatchUp;
   #next = 0;
   #nextTime: number;
   #cancel: Cancel | undefined;
@@ -49,6 +61,7 @@ export class JobGenerator {
     this.#interval = options.interval;
     this.#runBatch = options.runBatch;
     this.#noDataBatches = options.noDataBatches ?? true;
+    this.#catchUp = options.catchUp ?? 'every-batch';
     this.#nextTime = options.zeroTime + options.interval;
   }
 
@@ -111,6 +124,11 @@ export class JobGenerator {
   }
 
   #scheduleNext(): void {
+    if (this.#catchUp === 'one-batch') {
+      // Missed batch times collapse into the latest that has come (on the same grid).
+      const missed = Math.floor((this.#clock.now() - this.#nextTime) / this.#interval);
+      if (missed >= 1) this.#nextTime += missed * this.#interval;
+    }
     this.#cancel = this.#clock.schedule(time(this.#nextTime), () => {
       if (this.#stopped) return undefined;
       this.#cancel = undefined;

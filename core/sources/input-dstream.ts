@@ -21,6 +21,11 @@ export interface InputOptions {
   readonly badRecords?: BadRecordPolicy;
   /** Partitions of each batch read from this source (default: the context's `defaultParallelism`). */
   readonly numPartitions?: number;
+  /**
+   * Whether backpressure limits this source's batches (default: the context's `backpressure`
+   * option; with the context's off, `true` turns it on for this source with the default settings).
+   */
+  readonly backpressure?: boolean;
 }
 
 /** A stream read from a source; also the handle to the source's dead letters. */
@@ -35,6 +40,8 @@ export class InputDStream<T> extends DStream<T> {
   readonly badRecordPolicy: BadRecordPolicy;
   /** Partitions of each batch, if set. */
   readonly numPartitions: number | undefined;
+  /** The source's own backpressure option, if set. */
+  readonly backpressure: boolean | undefined;
   #deadLetters: DStream<BadRecord> | undefined;
 
   constructor(graph: DStreamGraph, source: Source<T>, sourceName: string, options: InputOptions) {
@@ -44,6 +51,7 @@ export class InputDStream<T> extends DStream<T> {
     this.maxRecordsPerBatch = options.maxRecordsPerBatch ?? Number.POSITIVE_INFINITY;
     this.badRecordPolicy = options.badRecords ?? 'fail';
     this.numPartitions = options.numPartitions;
+    this.backpressure = options.backpressure;
   }
 
   protected override compute(bc: BatchContext): Batch<T> {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock/clock.js';
+import type { Time } from '../time.js';
 
 /**
  * How far a source has data: any JSON value (a record count, `{ file, line }`, ...). Offsets are
@@ -88,8 +89,12 @@ export interface Source<T> {
   start?(env: SourceEnvironment): Promise<void> | void;
   /** The offset before the first record. */
   initialOffset(): Offset;
-  /** The end offset of the next batch, at most `maxRecords` past `start`; `start` when there is nothing new. */
-  latestOffset(start: Offset, maxRecords: number): Promise<Offset> | Offset;
+  /**
+   * The end offset of the next batch, at most `maxRecords` past `start`; `start` when there is
+   * nothing new. `batchTime` is the time of the batch being planned (the scheduler always gives it), for a source whose data
+   * changes on a schedule of batch times (a table refreshed every minute).
+   */
+  latestOffset(start: Offset, maxRecords: number, batchTime?: Time): Promise<Offset> | Offset;
   /** The records after `start` up to and including `end`. */
   read(start: Offset, end: Offset): Promise<SourceRead<T>> | SourceRead<T>;
   /** Everything up to `end` is committed: the source may forget it. */

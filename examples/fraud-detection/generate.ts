@@ -24,6 +24,11 @@ export interface GenerateOptions {
   readonly seed?: number;
   /** Largest delay between a transaction's event time and its arrival, ms (default 90 s). */
   readonly maxDisorderMs?: number;
+  /**
+   * The share of transactions delivered twice, as a producer that retries does (default 0.02):
+   * the same record again, arriving up to a minute after the first.
+   */
+  readonly duplicateRate?: number;
 }
 
 /** Where the generated data starts: 2024-01-01T00:00:00Z. */
@@ -48,10 +53,13 @@ interface Draft {
  * Planted fraud: bursts (6 to 10 transactions within a few minutes), outlier amounts (8 to 25
  * times the typical one), and country hops (a transaction abroad minutes after one at home).
  *
+ * Some transactions are delivered twice (`duplicateRate`): the same record, same id, arrives again
+ * up to a minute after the first.
+ *
  * Arrival order has bounded disorder: a transaction arrives up to `maxDisorderMs` after its event
  * time, so the stream as a whole is out of event-time order; but per card, arrival order is
  * event-time order (a card's event times are handed out in the order its transactions arrive),
- * which is what the per-card state rules rely on.
+ * which is what the per-card state rules rely on (once the duplicates are dropped).
  */
 export function generateTransactions(options: GenerateOptions = {}): Transaction[] {
   const cards = options.cards ?? 60;
@@ -114,10 +122,22 @@ export function generateTransactions(options: GenerateOptions = {}): Transaction
   }
   for (const times of timesByCard.values()) times.sort((a, b) => a - b);
   const taken = new Map<string, number>();
-  return drafts.map((d, i) => {
+  const transactions = drafts.map((d, i): Transaction => {
     const k = taken.get(d.card) ?? 0;
     taken.set(d.card, k + 1);
     const time = timesByCard.get(d.card)?.[k] ?? d.time;
     return { id: `t${String(i).padStart(6, '0')}`, card: d.card, merchant: d.merchant, amount: d.amount, country: d.country, time };
   });
+  return withRetries(transactions, drafts, options.duplicateRate ?? 0.02, next);
+}
+
+/**
+ * The transactions with a share `rate` of them delivered again, as a producer that retries does:
+ * the copy arrives up to a minute after the original (`drafts[i].arrival` is transaction i's).
+ */
+function withRetries(transactions: readonly Transaction[], drafts: readonly Draft[], rate: number, next: () => number): Transaction[] {
+  const arrivals = transactions.map((t, i) => ({ t, arrival: (drafts[i] as Draft).arrival, copy: false }));
+  for (const { t, arrival } of [...arrivals]) if (next() < rate) arrivals.push({ t, arrival: arrival + Math.floor(next() * 60_000), copy: true });
+  // Stable: an original before its copy when they arrive in the same ms.
+  return arrivals.sort((a, b) => a.arrival - b.arrival || Number(a.copy) - Number(b.copy)).map(({ t }) => t);
 }

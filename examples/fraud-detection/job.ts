@@ -27,6 +27,8 @@ export interface FraudDetectionResult {
   readonly transactions: readonly Transaction[];
   /** Batch files in the sink (one per batch, empty ones included). */
   readonly batchFiles: number;
+  /** Duplicate deliveries dropped, over every batch of this run. */
+  readonly duplicatesDropped: number;
 }
 
 /** The alerts a run wrote under `outDir`, in batch order (file names sort in batch order). */
@@ -88,18 +90,20 @@ export async function runFraudDetection(options: FraudDetectionOptions = {}): Pr
       return c;
     });
 
+    let duplicatesDropped = 0;
     ctx.addListener((event) => {
       if (event.type !== 'batchCompleted') return;
       const p = event.progress;
       const read = rowsRead(p.sources[0]?.endOffset);
       const watermark = p.watermark === undefined ? 'none' : new Date(p.watermark).toISOString();
-      log(`batch ${p.batchId}: ${p.numInputRecords} transactions (${read}/${total} read), watermark ${watermark}, ${alertsPerBatch.get(p.batchId) ?? 0} alerts`);
+      duplicatesDropped += p.numDuplicatesDropped;
+      log(`batch ${p.batchId}: ${p.numInputRecords} transactions (${read}/${total} read), watermark ${watermark}, ${p.numDuplicatesDropped} duplicates dropped, ${alertsPerBatch.get(p.batchId) ?? 0} alerts`);
       alertsPerBatch.delete(p.batchId);
     });
     await ctx.runToCompletion();
 
     const { alerts, batchFiles } = await readAlerts(outDir);
-    return { alerts, transactions, batchFiles };
+    return { alerts, transactions, batchFiles, duplicatesDropped };
   } finally {
     for (const dir of temporary) await rm(dir, { recursive: true, force: true });
   }

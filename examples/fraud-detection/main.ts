@@ -9,7 +9,8 @@ const result = await runFraudDetection({
 });
 
 const { alerts, transactions } = result;
-console.log(`\n${transactions.length} transactions, ${alerts.length} alerts:`);
+const delivered = new Set(transactions.map((t) => t.id)).size;
+console.log(`\n${transactions.length} deliveries of ${delivered} transactions (${result.duplicatesDropped} duplicate deliveries dropped), ${alerts.length} alerts:`);
 for (const rule of ['velocity', 'amount', 'travel'] as const) {
   const mine = alerts.filter((a) => a.rule === rule);
   console.log(`  ${rule.padEnd(9)} ${String(mine.length).padStart(4)} alerts on ${new Set(mine.map((a) => a.card)).size} cards`);

@@ -1,6 +1,6 @@
 import { filter, keyBy, map, union, type DStream } from 'sluice';
 import { mapWithState, stateSpec, type State } from 'sluice/state';
-import { agg, eventTimeWindow, sliding, withWatermark } from 'sluice/windows';
+import { agg, dropDuplicates, eventTimeWindow, sliding, withWatermark } from 'sluice/windows';
 import type { Transaction } from './generate.js';
 
 /*
@@ -29,6 +29,12 @@ export const HISTORY_RESET_MS = 6 * 3_600_000;
  * reset rule would have dropped anyway (and a last country too old for impossible travel).
  */
 export const STATE_TTL = '24h';
+
+/**
+ * Duplicates: a transaction id seen again within this much event time of its first delivery is
+ * dropped before any rule counts it (a producer's retry must not look like a burst).
+ */
+export const DEDUP_WITHIN = '10m';
 
 /** Impossible travel: alert when two transactions of a card are in different countries less than this apart. */
 export const TRAVEL_MAX_GAP_MS = 60 * 60_000;
@@ -92,13 +98,14 @@ export function velocityAlert(card: string, start: number, end: number, n: numbe
 }
 
 /**
- * The three rules over a stream of transactions, as one stream of alerts. Velocity windows come
- * out once each, when the watermark passes their end; amount and travel alerts come out in the
- * batch of their transaction.
+ * The three rules over a stream of transactions, as one stream of alerts: duplicate deliveries
+ * (the same transaction id) are dropped first. Velocity windows come out once each, when the
+ * watermark passes their end; amount and travel alerts come out in the batch of their transaction.
  */
 export function fraudAlerts(transactions: DStream<Transaction>): DStream<Alert> {
   const byCard = transactions.pipe(
     withWatermark((t) => t.time, WATERMARK_DELAY_MS),
+    dropDuplicates((t) => t.id, { within: DEDUP_WITHIN, name: 'dedup' }),
     keyBy((t) => t.card),
   );
 

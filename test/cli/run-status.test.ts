@@ -16,6 +16,7 @@ const progress = (over: Partial<BatchProgress>): BatchProgress => ({
   lateRecordsDropped: 0,
   numSkippedRecords: 0,
   numDeadLetteredRecords: 0,
+  numDuplicatesDropped: 0,
   operators: [],
   ...over,
 });

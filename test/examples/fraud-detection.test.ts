@@ -33,13 +33,20 @@ afterAll(async () => {
 });
 
 describe('the fraud-detection example', () => {
-  it('generates per-card event-time order, bounded disorder and planted fraud of every kind', () => {
+  it('generates duplicate deliveries, per-card event-time order, bounded disorder and planted fraud of every kind', () => {
     const transactions = generateTransactions(GEN);
     expect(generateTransactions(GEN)).toEqual(transactions);
     const lastByCard = new Map<string, number>();
     let maxSeen = Number.NEGATIVE_INFINITY;
     let disordered = 0;
+    const ids = new Set<string>();
+    let duplicates = 0;
     for (const t of transactions) {
+      if (ids.has(t.id)) {
+        duplicates++;
+        continue;
+      }
+      ids.add(t.id);
       expect(t.time).toBeGreaterThanOrEqual(lastByCard.get(t.card) ?? Number.NEGATIVE_INFINITY);
       lastByCard.set(t.card, t.time);
       expect(t.time).toBeGreaterThan(maxSeen - 90_001);
@@ -47,6 +54,7 @@ describe('the fraud-detection example', () => {
       maxSeen = Math.max(maxSeen, t.time);
     }
     expect(disordered).toBeGreaterThan(0);
+    expect(duplicates).toBeGreaterThan(5);
     const rules = new Set(referenceAlerts(transactions).map((a) => a.rule));
     expect(rules).toEqual(new Set(['velocity', 'amount', 'travel']));
   });
@@ -57,6 +65,9 @@ describe('the fraud-detection example', () => {
     const expected = referenceAlerts(result.transactions);
     expect(expected.length).toBeGreaterThan(10);
     expect(sortedKeys(result.alerts)).toEqual(sortedKeys(expected));
+    // Every second delivery of a transaction was dropped before the rules, and counted.
+    expect(result.duplicatesDropped).toBe(result.transactions.length - new Set(result.transactions.map((t) => t.id)).size);
+    expect(result.duplicatesDropped).toBeGreaterThan(0);
     // One file per batch that raised alerts: the file sink writes none for an empty batch.
     expect(lines.filter((l) => l.startsWith('batch ') && !l.endsWith(', 0 alerts'))).toHaveLength(result.batchFiles);
   });

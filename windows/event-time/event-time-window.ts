@@ -4,7 +4,7 @@
  * state; split, those parts would have to expose it. Its helpers live beside it (window-table,
  * live-windows, window-strategy, window-rows).
  */
-import { Batch, DStream, type Key, type Pair } from 'sluice';
+import { Batch, type DStream, type Key, type Pair } from 'sluice';
 import { combineByKeyBatch, eventTimeBreak, groupValues } from '../../core/internal.js';
 import { definition, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
 import type { Aggregator } from './aggregator.js';
@@ -12,6 +12,7 @@ import type { EventTimeWindowOptions, OutputMode, RetractingOutputMode, Settings
 import type { TimeWindow } from './time-window.js';
 import { assignerConfig, type WindowAssigner } from './window-assigner.js';
 import { BatchChanges } from './batch-changes.js';
+import { LateRecordsDStream } from './late-records.js';
 import { LiveWindows, orderOf, sortWindows, type KeyedWindow } from './live-windows.js';
 import type { SessionWindows } from './session-windows.js';
 import { parseRow, VERSION_ROW, WATERMARK_ROW } from './window-rows.js';
@@ -100,7 +101,7 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
     if (this.#settings.late !== 'sideOutput') {
       throw new TypeError(`${this.describe}: lateRecords() needs the option late: 'sideOutput' (the policy is '${this.#settings.late}').`);
     }
-    this.#lateStream ??= new LateRecordsDStream(this);
+    this.#lateStream ??= new LateRecordsDStream(this, (batchId) => this.lateOf(batchId));
     return this.#lateStream;
   }
 
@@ -454,21 +455,6 @@ function checkedTime(t: number): number {
   return t;
 }
 
-
-/** The late records of an event-time window operator, per batch. */
-class LateRecordsDStream<K extends Key, V> extends DStream<Pair<K, V>> {
-  readonly #owner: EventTimeWindowDStream<K, V, unknown, WindowOutput<K, unknown>>;
-
-  constructor(owner: EventTimeWindowDStream<K, V, unknown, WindowOutput<K, unknown>>) {
-    super({ kind: 'lateRecords', graph: owner.graph, parents: [owner] });
-    this.#owner = owner;
-  }
-
-  protected override async compute(bc: BatchContext): Promise<Batch<Pair<K, V>>> {
-    await this.#owner.getOrCompute(bc);
-    return Batch.of(this.#owner.lateOf(bc.batchId), bc.defaultParallelism);
-  }
-}
 
 /**
  * Aggregates a keyed stream in event-time windows (Flink's `window(...).aggregate(...)`, Spark's
