@@ -103,7 +103,7 @@ async function readState(db: CheckpointDb, snapshot: CheckpointSnapshot | undefi
   if (layout === undefined) throw new TypeError(`The state of '${operator}' (${found.kind}) is not keyed: it holds buffered batches. 'sluice inspect' reports its size.`);
   const wanted = options.key === undefined ? undefined : encodeKey(options.key);
   const start = wanted ?? (options.prefix === undefined ? '' : prefixOf(options.prefix));
-  const rows = rowsOf(db as never, operator);
+  const rows = rowsOf(db as unknown as Parameters<typeof rowsOf>[0], operator);
   const entries: StateEntryView[] = [];
   let more = false;
   for (const { ns, tail } of layout) {
