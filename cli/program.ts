@@ -64,6 +64,7 @@ function buildProgram(io: CliIo, version: string, exit: (status: number) => void
     .description('runs the job a module exports (export default defineJob(...)) until SIGINT or SIGTERM, which stop it gracefully; a second signal stops it at once')
     .argument('<job-module>', 'the JavaScript module whose default export is the job')
     .option('--bounded', "runs over the sources' data to its end, as fast as possible, then stops (runToCompletion)")
+    // --monitor <port>: the lead adds it with sluice/monitor (RunOptions.monitor; see run-command.ts).
     .addHelpText('after', '\nExamples:\n  sluice run dist/jobs/clicks.js\n  sluice run dist/jobs/backfill.js --bounded')
     .action(async (module: string, options: RunOptions) => { exit(await runJob(module, options, io)); });
 
