@@ -80,6 +80,15 @@ export default tseslint.config(
     },
   },
   {
+    files: ['cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: forbid('test', 'examples'), message: 'cli/ uses the package, not its tests or examples.' },
+        { group: [...crossFolder('core'), ...crossFolder('state'), ...crossFolder('windows'), ...crossFolder('checkpoint')], message: 'Import another folder only through its barrels (index.ts, extend.ts, internal.ts).' },
+      ] }],
+    },
+  },
+  {
     files: ['examples/**/*.ts'],
     rules: { 'no-restricted-imports': rule('examples/ use only the package entry points (import from "sluice", "sluice/state", ...).', forbid('core', 'state', 'windows', 'checkpoint', 'test')) },
   },

@@ -17,6 +17,9 @@ export const FORMAT_VERSION = 2;
 /** The checkpoint database: string keys, byte values. */
 export type CheckpointDb = Level<string, Uint8Array>;
 
+/** An explicit snapshot of a checkpoint database: reads at it see one state of the database. */
+export type CheckpointSnapshot = ReturnType<CheckpointDb['snapshot']>;
+
 /** A batch id as a key: 16 hex digits. */
 export function batchKey(batchId: number): string {
   return batchId.toString(16).padStart(16, '0');

@@ -1,9 +1,8 @@
-import { Level } from 'level';
 import { SluiceError, type MultipleWatermarkPolicy } from 'sluice';
 import { decodeValue, type BatchPlan, type GraphFingerprint, type Offset } from 'sluice/extend';
-import { batchIdOf, FORMAT_VERSION, sublevels, type CheckpointDb } from './checkpoint-layout.js';
-import { corrupt, isCorruption, openFailed, rootCause, unavailable } from './checkpoint-errors.js';
-import { checkCheckpointFiles } from './check-checkpoint-files.js';
+import { batchIdOf, FORMAT_VERSION, sublevels, type CheckpointDb, type CheckpointSnapshot } from './checkpoint-layout.js';
+import { corrupt, isCorruption, rootCause } from './checkpoint-errors.js';
+import { noCheckpoint, openStoppedCheckpoint } from './open-stopped-checkpoint.js';
 import type { CheckpointMeta, CommitEntry } from './level-checkpointer.js';
 import { verifyEntries } from './verify-entries.js';
 
@@ -93,20 +92,9 @@ export interface InspectOptions {
 export async function inspectCheckpoint(directory: string, options: InspectOptions = {}): Promise<CheckpointInspection> {
   if (typeof directory !== 'string' || directory === '') throw new TypeError('inspectCheckpoint: pass the checkpoint directory.');
   const verify = options.verify ?? false;
-  const files = await checkCheckpointFiles(directory, verify).catch((error: unknown) => {
-    if (error instanceof SluiceError && /is not a directory/.test(error.message)) throw noCheckpoint(directory, 'not a directory');
-    throw error;
-  });
-  if (!files.exists) throw noCheckpoint(directory, 'no such directory');
-  if (!files.database) throw noCheckpoint(directory, 'the directory holds no LevelDB database');
-  const db: CheckpointDb = new Level<string, Uint8Array>(directory, { keyEncoding: 'utf8', valueEncoding: 'view', createIfMissing: false });
+  const db = await openStoppedCheckpoint(directory, verify, 'stop the context first, inspect a copy of the directory, or ask the running job through its monitor (sluice inspect does).');
   try {
-    await db.open();
-  } catch (error) {
-    throw openFailure(directory, error);
-  }
-  try {
-    const info = await read(db, directory);
+    const info = await readInspection(db, directory);
     return verify ? { ...info, verified: { entries: await verifyEntries(db, directory) } } : info;
   } catch (error) {
     if (error instanceof SluiceError) throw error;
@@ -119,8 +107,13 @@ export async function inspectCheckpoint(directory: string, options: InspectOptio
   }
 }
 
-async function read(db: CheckpointDb, directory: string): Promise<CheckpointInspection> {
+/**
+ * The inspection of the checkpoint database `db` (open), read at `snapshot` when given (a running
+ * context's database: every read then sees the same committed batches).
+ */
+export async function readInspection(db: CheckpointDb, directory: string, snapshot?: CheckpointSnapshot): Promise<CheckpointInspection> {
   const { meta, offsets, commits } = sublevels(db);
+  const at = snapshot === undefined ? {} : { snapshot };
   const decode = <T>(bytes: Uint8Array, what: string): T => {
     try {
       return decodeValue(bytes) as T;
@@ -128,9 +121,9 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
       throw corrupt(directory, `${what} cannot be decoded`, error);
     }
   };
-  const metaBytes = await meta.get('format');
+  const metaBytes = await meta.get('format', at);
   if (metaBytes === undefined) {
-    const batches = (await offsets.keys({ limit: 1 }).all()).length + (await commits.keys({ limit: 1 }).all()).length;
+    const batches = (await offsets.keys({ limit: 1, ...at }).all()).length + (await commits.keys({ limit: 1, ...at }).all()).length;
     if (batches > 0) throw corrupt(directory, 'its meta entry is missing but it holds batches');
     throw noCheckpoint(directory, 'the database holds no checkpoint metadata (no context has started on it)');
   }
@@ -143,7 +136,7 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
   }
   let last: CommitEntry | undefined;
   let lastPersisted: number | undefined;
-  for await (const [key, bytes] of commits.iterator({ reverse: true })) {
+  for await (const [key, bytes] of commits.iterator({ reverse: true, ...at })) {
     const entry = decode<CommitEntry>(bytes, `commit ${batchIdOf(key)}`);
     const record = entry?.record as Partial<CommitEntry['record']> | undefined;
     if (record?.batchId !== batchIdOf(key) || typeof record.offsets !== 'object' || typeof record.watermarks !== 'object' || typeof entry.persisted !== 'boolean') {
@@ -156,7 +149,7 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
     }
   }
   const pending: number[] = [];
-  for await (const [key, bytes] of offsets.iterator()) {
+  for await (const [key, bytes] of offsets.iterator(at)) {
     const plan = decode<BatchPlan>(bytes, `plan ${batchIdOf(key)}`);
     if (plan?.batchId !== batchIdOf(key)) throw corrupt(directory, `plan ${batchIdOf(key)} is not the plan of that batch`);
     if (last === undefined || plan.batchId > last.record.batchId) pending.push(plan.batchId);
@@ -172,7 +165,7 @@ async function read(db: CheckpointDb, directory: string): Promise<CheckpointInsp
     lastCommitted: record === undefined ? undefined : { batchId: record.batchId, batchTime: record.batchTime ?? saved.zeroTime + (record.batchId + 1) * batchIntervalMs },
     lastPersisted,
     pending,
-    operators: await stateSizes(db, directory, stateful),
+    operators: await stateSizes(db, directory, stateful, at),
     sources: record === undefined ? [] : sources.filter((name) => name in record.offsets).map((name) => ({ name, offset: record.offsets[name] as Offset })),
     watermark: record?.watermarks.global ?? undefined,
     watermarkPolicy: record === undefined ? undefined : (record.watermarks.policy ?? 'min'),
@@ -194,10 +187,10 @@ const KEY_NAMESPACES: Readonly<Record<string, readonly string[]>> = {
  * The keys, rows and bytes of every operator's persisted state, in graph order, from the state
  * stores' meta entries: JSON under the operator id in sublevel `state-meta` (state/level-layout.ts).
  */
-async function stateSizes(db: CheckpointDb, directory: string, graph: CheckpointMeta['fingerprint']['stateful']): Promise<CheckpointInspection['operators']> {
+async function stateSizes(db: CheckpointDb, directory: string, graph: CheckpointMeta['fingerprint']['stateful'], at: { snapshot?: CheckpointSnapshot }): Promise<CheckpointInspection['operators']> {
   const metas = db.sublevel<string, Uint8Array>('state-meta', { keyEncoding: 'utf8', valueEncoding: 'view' });
   const sizes: OperatorStateSize[] = [];
-  for await (const [id, bytes] of metas.iterator()) {
+  for await (const [id, bytes] of metas.iterator(at)) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -224,17 +217,13 @@ function keysOf(kind: string, rows: number, namespaces: Record<string, unknown> 
   return keys;
 }
 
-function openFailure(directory: string, error: unknown): SluiceError {
-  const failure = openFailed(directory, error);
-  if (failure.code === 'CHECKPOINT_UNAVAILABLE' && /in use/.test(failure.message)) {
-    return unavailable(directory, "is in use by a running context (LevelDB's lock is held); stop the context first, or inspect a copy of the directory.", error);
-  }
-  return failure;
-}
-
-/** The `CHECKPOINT_UNAVAILABLE` error of a directory that holds no checkpoint, and `why`. */
-function noCheckpoint(directory: string, why: string, cause?: unknown): SluiceError {
-  return new SluiceError('CHECKPOINT_UNAVAILABLE', `There is no checkpoint at ${directory}: ${why}. Check the path.`, cause === undefined ? {} : { cause });
+/**
+ * An inspection as JSON, as `sluice inspect --json` prints it and a job's monitor serves it
+ * (`GET /api/checkpoint`): what the checkpoint does not have yet is `null` rather than a missing
+ * key (a stable shape), bigints (in offsets) are their digits.
+ */
+export function inspectionJson(info: CheckpointInspection): string {
+  return JSON.stringify(info, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : (value ?? null)), 2);
 }
 
 /**

@@ -4,3 +4,5 @@
  */
 export { checkpointerOf, levelCheckpointerOf } from './checkpoint-access.js';
 export { LevelCheckpointer, type CheckpointMeta, type CommitEntry, type CommitOperation } from './level-checkpointer.js';
+export { isLocked } from './checkpoint-errors.js';
+export { compatibility } from './fingerprint.js';

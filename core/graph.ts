@@ -49,6 +49,7 @@ export class DStreamGraph {
   #state: ContextState = 'initialized';
   #nodes: GraphNode[] = [];
   #consumers = new Map<number, number>();
+  #parents: (readonly number[])[] = [];
   #outputs: GraphOutput[] = [];
   readonly #participants: CommitParticipant[] = [this.watermarks];
 
@@ -93,6 +94,7 @@ export class DStreamGraph {
   addNode(node: GraphNode, parents: readonly GraphNode[]): void {
     this.#assertBuilding(node.describe);
     this.#nodes.push(node);
+    this.#parents.push(parents.map((parent) => parent.id));
     for (const parent of parents) this.#consumers.set(parent.id, (this.#consumers.get(parent.id) ?? 0) + 1);
   }
 
@@ -106,6 +108,11 @@ export class DStreamGraph {
   /** How many nodes and outputs read the node with this id. */
   consumers(id: number): number {
     return this.#consumers.get(id) ?? 0;
+  }
+
+  /** The ids of the nodes the node with this id is computed from, in the order it was given them. */
+  parentsOf(id: number): readonly number[] {
+    return this.#parents[id] ?? [];
   }
 
   get nodes(): readonly GraphNode[] {

@@ -12,6 +12,7 @@ export { ERROR_CODES, SluiceError, type ErrorContext, type SluiceErrorCode } fro
 export type { BatchProgress, CheckpointCommitProgress, EventTimeStats, SourceProgress, StreamingEvent, StreamingListener } from './events.js';
 export type { ContextState } from './graph.js';
 export type { Key, KeyPart, Pair } from './key.js';
+export { defineJob, isJobDefinition, type JobBuild, type JobDefinition, type JobOverrides } from './job/define-job.js';
 export { cogroup } from './keyed/cogroup.js';
 export { combineByKey, type KeyedOptions } from './keyed/combine-by-key.js';
 export { flatMapValues } from './keyed/flat-map-values.js';

@@ -5,9 +5,11 @@
 export { messageOf } from './errors.js';
 export { CARRIES_EVENT_TIME, eventTimeBreak } from './event-time-carrier.js';
 export { encodeCompositeKey } from './key.js';
+export { fingerprintDifference, fullFingerprintOf, type FullGraphFingerprint, type NodeFingerprint } from './job/full-fingerprint.js';
 export { groupValues } from './keyed/group-by-key.js';
 export { checkNumPartitions, partitionOf } from './keyed/partitioner.js';
 export { cogroupBatches, combineByKeyBatch } from './keyed/shuffle.js';
 export { formatRecord } from './output/format-record.js';
 export { fingerprintOf } from './scheduler/recovery.js';
+export { handleStopSignals } from './stop-signals.js';
 export { watermarkedAncestors } from './watermarked-ancestors.js';

@@ -7,3 +7,4 @@ export { inCheckpoint } from './level-state-backend.js';
 export { StateValueDecodeError, type StateBatchOperation, type StoreMeta } from './level-state-store.js';
 export type { StateEntry } from './state-handle.js';
 export { checkVersioning, migrateValue, type StateVersioning } from './state-version.js';
+export { rowsOf } from './level-layout.js';

@@ -1,4 +1,3 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +5,6 @@ import { foreachBatch, keyBy, ManualClock, mapToPair, mapValues, SluiceError, St
 import { formatInspection, inspectCheckpoint, levelCheckpoint } from 'sluice/checkpoint';
 import { mapWithState, stateSpec, updateStateByKey, type State } from 'sluice/state';
 import { withWatermark } from 'sluice/windows';
-import { main } from '../../checkpoint/cli.js';
 import { runFor, useTempDir } from './checkpoint-harness.js';
 
 const dir = useTempDir();
@@ -145,70 +143,5 @@ describe('inspectCheckpoint', () => {
       '  sources:        rate at {"rows":20,"startTime":0}',
       expect.stringMatching(/^ {2}operators: {6}counts \(updateStateByKey\): 3 keys, 3 rows, \d+ bytes$/) as unknown,
     ]);
-  });
-});
-
-describe('sluice inspect', () => {
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, (line) => out.push(line), (line) => err.push(line));
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
-
-  it('--version prints the package version', async () => {
-    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    expect(await cli('--version')).toEqual({ code: 0, out: manifest.version, err: '' });
-  });
-
-  it('prints the report, or JSON with --json, and exits 0', async () => {
-    await run(5);
-    const text = await cli('inspect', checkpoint());
-    expect(text).toMatchObject({ code: 0, err: '' });
-    expect(text.out).toBe(formatInspection(await inspectCheckpoint(checkpoint())));
-    const json = await cli('inspect', '--json', checkpoint());
-    expect(json.code).toBe(0);
-    expect(JSON.parse(json.out)).toEqual(JSON.parse(JSON.stringify(await inspectCheckpoint(checkpoint()))));
-  });
-
-  it('writes what a checkpoint does not have yet as null in JSON', async () => {
-    await run(0);
-    const { code, out } = await cli('inspect', checkpoint(), '--json');
-    expect(code).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ lastCommitted: null, lastPersisted: null, watermark: null, pending: [] });
-  });
-
-  it('exits 1 with a clear message for a missing directory or a checkpoint in use', async () => {
-    expect(await cli('inspect', join(dir(), 'missing'))).toMatchObject({ code: 1, out: '', err: expect.stringMatching(/^sluice inspect: CHECKPOINT_UNAVAILABLE: There is no checkpoint at/) as unknown });
-    const clock = new ManualClock();
-    const ctx = job(clock);
-    await runFor(ctx, clock, 1);
-    const busy = await cli('inspect', checkpoint());
-    await ctx.stop();
-    expect(busy).toMatchObject({ code: 1, err: expect.stringMatching(/in use by a running context/) as unknown });
-  });
-
-  it('--verify: reports a sound checkpoint verified (exit 0), and the first damage with its file (exit 1)', async () => {
-    await run(5);
-    const log = join(checkpoint(), (await readdir(checkpoint())).find((name) => name.endsWith('.log')) ?? '');
-    const bytes = await readFile(log);
-    bytes[10] = (bytes[10] as number) ^ 1;
-    await writeFile(log, bytes);
-    const damaged = await cli('inspect', '--verify', checkpoint());
-    expect(damaged).toMatchObject({ code: 1, out: '', err: expect.stringMatching(/^sluice inspect: CHECKPOINT_CORRUPT: .*LevelDB's file \d+\.log: damaged at byte 0 \(checksum mismatch\)/) as unknown });
-    await rm(checkpoint(), { recursive: true });
-    await run(5);
-    const sound = await cli('inspect', checkpoint(), '--verify');
-    expect(sound).toMatchObject({ code: 0, err: '' });
-    expect(sound.out).toMatch(/\n {2}verified: {7}every block checksum, and \d+ entries read and decoded: no damage$/);
-  });
-
-  it('prints usage for no, unknown or incomplete arguments (exit 1) and for --help (exit 0)', async () => {
-    for (const argv of [[], ['bogus'], ['inspect'], ['inspect', 'a', 'b'], ['inspect', 'a', '--yaml']]) {
-      const result = await cli(...argv);
-      expect(result.code, argv.join(' ')).toBe(1);
-      expect(result.err).toMatch(/^sluice: .+\.\nUsage: sluice inspect <checkpoint-directory> \[--json\]/);
-    }
-    expect(await cli('--help')).toMatchObject({ code: 0, out: expect.stringMatching(/^Usage: sluice inspect/) as unknown });
   });
 });

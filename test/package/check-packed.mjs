@@ -4,13 +4,14 @@
  * the current dist/, so build first), installs the tarball with fast-check and @types/node into a
  * temporary strict ESM project (strict, skipLibCheck: false, module and moduleResolution nodenext),
  * checks that the entry points load without the connectors' optional peers (and that a connector
- * names the peer it needs), installs them, compiles test/package/consumer/main.ts there with the
- * repository's TypeScript, and runs the compiled file with node. Dependencies come from the npm cache when it has them (--prefer-offline).
+ * names the peer it needs) and that its bin runs (`npx sluice --version`), installs the peers,
+ * compiles test/package/consumer/main.ts there with the repository's TypeScript, and runs the
+ * compiled file with node. Dependencies come from the npm cache when it has them (--prefer-offline).
  *
  * Usage: npm run build && node test/package/check-packed.mjs   (or: npm run test:package)
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,9 @@ try {
     "}",
   ].join('\n');
   step('the entry points load without the optional peers', process.execPath, ['--input-type=module', '-e', probe], dir);
+  // The bin: its dependencies (commander, log-update) installed with the package, its files packed.
+  const version = step('npx sluice --version', npm, ['exec', '--offline', '--', 'sluice', '--version'], dir).trim();
+  if (version !== JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version) throw new Error(`npx sluice --version printed ${version}`);
   step('npm install pg redis @nats-io/jetstream @nats-io/transport-node mqtt prom-client uplot', npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', 'pg@^8', 'redis@^6', '@nats-io/jetstream@^3', '@nats-io/transport-node@^3', 'mqtt@^5', 'prom-client@^15', 'uplot@^1.6'], dir);
   step('tsc (strict, skipLibCheck: false, nodenext)', process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
   const output = step('node dist/main.js', process.execPath, ['dist/main.js'], dir);

@@ -34,8 +34,8 @@ afterAll(async () => {
  * Runs `node <script> ...args` from the repository root (fixtures are plain .mjs over the built
  * package in dist/, which test/global-setup.ts builds), collecting its stdout by line.
  */
-export function startChildJob(script: string, args: readonly string[]): ChildJob {
-  const child = spawn(process.execPath, [script, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startChildJob(script: string, args: readonly string[], env?: Readonly<Record<string, string>>): ChildJob {
+  const child = spawn(process.execPath, [script, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
   running.add(child);
   const stdout: string[] = [];
   const listeners: ((line: string) => void)[] = [];

@@ -1,0 +1,111 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SluiceError } from 'sluice';
+import { messageOf } from '../core/internal.js';
+import { checkCommand } from './check-command.js';
+import { EXIT, UsageError, type CliIo } from './cli-io.js';
+import { inspectCommand, type InspectCommandOptions } from './inspect-command.js';
+import { MonitorUnavailable } from './monitor-client.js';
+import { packageVersion } from './package-version.js';
+import { runJob, type RunOptions } from './run-command.js';
+import { stateCommand, type StateCommandOptions } from './state-command.js';
+
+const TOKEN_HELP = "the running job's monitor token (default: the environment's SLUICE_MONITOR_TOKEN)";
+
+/**
+ * The `sluice` command (docs/cli.md): `run`, `inspect`, `state`, `check`, `--version`, `--help`.
+ *
+ * @param argv - the arguments after the command name.
+ * @returns the exit status: 0 on success, 1 when the command failed (or `check` found the job
+ * incompatible), 2 for arguments to change (the message says what).
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let status: number = EXIT.ok;
+  const program = buildProgram(io, await packageVersion(), (next) => {
+    status = next;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return status;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end the parse with a "0" error; a bare `sluice` prints its help.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+      return EXIT.usage;
+    }
+    const command = argv[0] ?? '';
+    if (error instanceof UsageError) {
+      io.err(`sluice ${command}: ${error.message}`);
+      io.err(`(see sluice ${command} --help)`);
+      return EXIT.usage;
+    }
+    if (error instanceof MonitorUnavailable) {
+      io.err(`sluice ${command}: ${error.message}`);
+      return EXIT.failed;
+    }
+    io.err(`sluice ${command}: ${error instanceof SluiceError ? `${error.code}: ` : ''}${messageOf(error)}`);
+    return EXIT.failed;
+  }
+}
+
+function buildProgram(io: CliIo, version: string, exit: (status: number) => void): Command {
+  const program = new Command('sluice')
+    .description('Runs and inspects Sluice streaming jobs.')
+    .version(version, '-v, --version', 'prints the version of Sluice')
+    .helpOption('-h, --help', 'prints this help')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => { io.out(text.trimEnd()); }, writeErr: (text) => { io.err(text.trimEnd()); } })
+    .showHelpAfterError('(add --help for usage and an example)')
+    .showSuggestionAfterError()
+    .addHelpText('after', '\nExamples:\n  sluice run jobs/clicks.js\n  sluice inspect ./ckpt --json\n  sluice state ./ckpt counts --prefix user- --limit 20\n  sluice check ./ckpt jobs/clicks.js');
+  program.helpCommand(false);
+
+  program
+    .command('run')
+    .description('runs the job a module exports (export default defineJob(...)) until SIGINT or SIGTERM, which stop it gracefully; a second signal stops it at once')
+    .argument('<job-module>', 'the JavaScript module whose default export is the job')
+    .option('--bounded', "runs over the sources' data to its end, as fast as possible, then stops (runToCompletion)")
+    // --monitor <port>: the lead adds it with sluice/monitor (RunOptions.monitor; see run-command.ts).
+    .addHelpText('after', '\nExamples:\n  sluice run dist/jobs/clicks.js\n  sluice run dist/jobs/backfill.js --bounded')
+    .action(async (module: string, options: RunOptions) => { exit(await runJob(module, options, io)); });
+
+  program
+    .command('inspect')
+    .description("reports where a checkpoint stands: last committed and persisted batches, batches a restart replays, source offsets, watermark and every operator's state size; a running job's through its monitor")
+    .argument('<checkpoint>', 'the checkpoint directory')
+    .option('--json', 'prints the report as JSON')
+    .option('--verify', "first verifies the whole checkpoint (every block checksum, every entry decoded); exits 1 with the first damage (a stopped job's only)")
+    .option('--token <token>', TOKEN_HELP)
+    .addHelpText('after', '\nExamples:\n  sluice inspect ./ckpt\n  sluice inspect ./ckpt --json --verify')
+    .action(async (directory: string, options: InspectCommandOptions) => { exit(await inspectCommand(directory, options, io)); });
+
+  program
+    .command('state')
+    .description("prints a stateful operator's committed state, read-only: from the checkpoint when its job is stopped, through the job's monitor when it runs")
+    .argument('<checkpoint>', 'the checkpoint directory')
+    .argument('<operator>', "the stateful operator's name (sluice inspect lists them)")
+    .addOption(new Option('--key <key>', 'only this key: JSON (42, "42", ["card-1", 7]) or a plain string').conflicts('prefix'))
+    .option('--prefix <prefix>', 'only keys that start with this string, or array keys that start with these parts (["card-1"])')
+    .option('--limit <n>', 'at most this many entries (default 100)', positiveInteger)
+    .option('--json', 'prints JSON')
+    .option('--token <token>', TOKEN_HELP)
+    .addHelpText('after', '\nExamples:\n  sluice state ./ckpt counts --key user-42\n  sluice state ./ckpt cards --prefix \'["card-1"]\' --limit 10 --json')
+    .action(async (directory: string, operator: string, options: StateCommandOptions) => { exit(await stateCommand(directory, operator, options, io)); });
+
+  program
+    .command('check')
+    .description('the pre-deploy check: could the job a module exports restart from the checkpoint? Exits 0 if so, 1 if not (saying why)')
+    .argument('<checkpoint>', "the checkpoint directory (a running job's is read through its monitor)")
+    .argument('<job-module>', 'the JavaScript module whose default export is the new job')
+    .option('--token <token>', TOKEN_HELP)
+    .addHelpText('after', '\nExample:\n  sluice check /var/lib/clicks/ckpt dist/jobs/clicks.js && deploy')
+    .action(async (directory: string, module: string, options: { token?: string }) => {
+      exit(await checkCommand(directory, module, options, io));
+    });
+  return program;
+}
+
+function positiveInteger(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`give a positive integer, such as 20 (got '${text}').`);
+  return n;
+}

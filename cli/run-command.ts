@@ -1,0 +1,52 @@
+import { handleStopSignals, messageOf } from '../core/internal.js';
+import { EXIT, type CliIo } from './cli-io.js';
+import { createJobContext } from './load-job.js';
+import { showRunStatus } from './run-status.js';
+
+/** Options of `sluice run`. */
+export interface RunOptions {
+  readonly bounded?: boolean;
+}
+
+/**
+ * `sluice run <job module> [--bounded]`: builds the job the module exports and runs it, streaming
+ * until SIGINT or SIGTERM (a graceful stop: the batch in flight finishes and commits, and the data
+ * the sources hold is processed; a second signal stops at once), or with `--bounded` over its
+ * sources' data to their end (`runToCompletion`).
+ *
+ * @returns the exit status: 0 when the job stopped cleanly, 1 when it failed.
+ * @throws UsageError for a module that is missing or exports no job definition.
+ */
+export async function runJob(module: string, options: RunOptions, io: CliIo): Promise<number> {
+  const bounded = options.bounded === true;
+  const ctx = await createJobContext(module, io.cwd ?? process.cwd());
+  const status = showRunStatus(ctx, io, bounded);
+  // --monitor PORT: the lead wires sluice/monitor here (serveMonitor(ctx, { port }) before the
+  // job starts, closed with the context); sluice/monitor is not on this branch.
+  const removeSignals = handleStopSignals(
+    (signal) => {
+      status.note(`sluice run: ${signal} received: stopping gracefully, after the batch in flight commits (send it again to stop at once)`);
+      void ctx.stop({ graceful: true });
+    },
+    (signal) => {
+      status.note(`sluice run: second ${signal}: stopping at once (a checkpointed job recovers on its next start)`);
+    },
+  );
+  try {
+    if (bounded) {
+      const summary = await ctx.runToCompletion();
+      status.note(`sluice run: ${summary.completed ? 'completed' : 'interrupted'}: ${summary.batches} batches, ${summary.records} records${summary.lastBatchId === undefined ? '' : `, last batch ${summary.lastBatchId}`}`);
+    } else {
+      await ctx.start();
+      await ctx.awaitTermination();
+    }
+    return EXIT.ok;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    io.err(`sluice run: ${typeof code === 'string' ? `${code}: ` : ''}${messageOf(error)}`);
+    return EXIT.failed;
+  } finally {
+    removeSignals();
+    status.done();
+  }
+}
