@@ -10,6 +10,7 @@ export { getOrCreate, type GetOrCreateOptions } from './get-or-create.js';
 export { inspectContext } from './inspect-context.js';
 export { formatInspection, inspectCheckpoint, inspectionJson, type CheckpointInspection, type InspectOptions, type OperatorStateSize } from './inspect.js';
 export { readCheckpointState, readContextState, type OperatorStateView, type StateEntryView, type StateReadOptions } from './read-state.js';
+export { parseKeyArgument, stateToJson } from './state-text.js';
 export { levelCheckpoint, type LevelCheckpointOptions, type LevelCheckpointStorage } from './level-checkpoint.js';
 export { MONITOR_DISCOVERY_FILE } from './monitor-discovery.js';
 export { tableReader, tableSink, type TableReader, type TableSinkOptions } from './table-sink.js';

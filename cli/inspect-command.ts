@@ -1,7 +1,6 @@
-import { formatInspection, inspectCheckpoint, inspectionJson, type CheckpointInspection } from 'sluice/checkpoint';
+import { formatInspection, inspectCheckpoint, inspectionJson, stateToJson, type CheckpointInspection } from 'sluice/checkpoint';
 import { isLocked } from '../checkpoint/internal.js';
 import { EXIT, type CliIo } from './cli-io.js';
-import { toJson } from './json-text.js';
 import { fetchFromMonitor, MonitorUnavailable } from './monitor-client.js';
 
 /** Options of `sluice inspect`. */
@@ -39,7 +38,7 @@ export async function inspectCommand(directory: string, options: InspectCommandO
 
 /** An inspection as JSON gives it (`null` for what the checkpoint does not have yet), back in its type. */
 function fromJson(answer: unknown): CheckpointInspection {
-  if (typeof answer !== 'object' || answer === null || !('fingerprint' in answer)) throw new MonitorUnavailable(`The monitor answered /api/checkpoint with what is not an inspection: ${toJson(answer).slice(0, 200)}`);
+  if (typeof answer !== 'object' || answer === null || !('fingerprint' in answer)) throw new MonitorUnavailable(`The monitor answered /api/checkpoint with what is not an inspection: ${stateToJson(answer).slice(0, 200)}`);
   const absent = new Set(['lastCommitted', 'lastPersisted', 'watermark', 'watermarkPolicy', 'verified']);
   return Object.fromEntries(Object.entries(answer).filter(([field, value]) => !(value === null && absent.has(field)))) as unknown as CheckpointInspection;
 }

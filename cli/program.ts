@@ -64,8 +64,10 @@ function buildProgram(io: CliIo, version: string, exit: (status: number) => void
     .description('runs the job a module exports (export default defineJob(...)) until SIGINT or SIGTERM, which stop it gracefully; a second signal stops it at once')
     .argument('<job-module>', 'the JavaScript module whose default export is the job')
     .option('--bounded', "runs over the sources' data to its end, as fast as possible, then stops (runToCompletion)")
-    // --monitor <port>: the lead adds it with sluice/monitor (RunOptions.monitor; see run-command.ts).
-    .addHelpText('after', '\nExamples:\n  sluice run dist/jobs/clicks.js\n  sluice run dist/jobs/backfill.js --bounded')
+    .option('--monitor <port>', 'serves the job\'s metrics (/metrics), dashboard and read-only API on this port while it runs (0: any free port; needs the optional peers prom-client and uplot)', parsePort)
+    .option('--monitor-host <host>', 'the address the monitor binds to (default 127.0.0.1; another needs --monitor-token)')
+    .option('--monitor-token <token>', 'the bearer token the monitor asks for (default: the environment\'s SLUICE_MONITOR_TOKEN)')
+    .addHelpText('after', '\nExamples:\n  sluice run dist/jobs/clicks.js\n  sluice run dist/jobs/clicks.js --monitor 9464\n  sluice run dist/jobs/backfill.js --bounded')
     .action(async (module: string, options: RunOptions) => { exit(await runJob(module, options, io)); });
 
   program
@@ -107,5 +109,12 @@ function buildProgram(io: CliIo, version: string, exit: (status: number) => void
 function positiveInteger(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`give a positive integer, such as 20 (got '${text}').`);
+  return n;
+}
+
+/** The port of `--monitor`. @throws InvalidArgumentError for what is not a port. */
+function parsePort(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 65_535) throw new InvalidArgumentError(`give a port from 0 to 65535, such as 9464 (0 takes any free port; got '${text}').`);
   return n;
 }

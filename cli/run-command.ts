@@ -1,3 +1,4 @@
+import type { StreamingContext } from 'sluice';
 import { handleStopSignals, messageOf } from '../core/internal.js';
 import { EXIT, type CliIo } from './cli-io.js';
 import { createJobContext } from './load-job.js';
@@ -6,6 +7,10 @@ import { showRunStatus } from './run-status.js';
 /** Options of `sluice run`. */
 export interface RunOptions {
   readonly bounded?: boolean;
+  /** Serve the job's monitor on this port (`serveMonitor`). */
+  readonly monitor?: number;
+  readonly monitorHost?: string;
+  readonly monitorToken?: string;
 }
 
 /**
@@ -20,9 +25,10 @@ export interface RunOptions {
 export async function runJob(module: string, options: RunOptions, io: CliIo): Promise<number> {
   const bounded = options.bounded === true;
   const ctx = await createJobContext(module, io.cwd ?? process.cwd());
+  const monitor = options.monitor === undefined ? undefined : await startMonitor(ctx, options, io);
+  if (monitor === null) return EXIT.failed;
   const status = showRunStatus(ctx, io, bounded);
-  // --monitor PORT: the lead wires sluice/monitor here (serveMonitor(ctx, { port }) before the
-  // job starts, closed with the context); sluice/monitor is not on this branch.
+  if (monitor !== undefined) status.note(`sluice run: monitor at ${monitor.url} (metrics at ${monitor.url}metrics)`);
   const removeSignals = handleStopSignals(
     (signal) => {
       status.note(`sluice run: ${signal} received: stopping gracefully, after the batch in flight commits (send it again to stop at once)`);
@@ -48,5 +54,24 @@ export async function runJob(module: string, options: RunOptions, io: CliIo): Pr
   } finally {
     removeSignals();
     status.done();
+    await monitor?.close();
+  }
+}
+
+/**
+ * Serves the job's monitor before it starts (it closes with the context). `sluice/monitor` and
+ * its optional peers load only here, when asked for.
+ *
+ * @returns the monitor, or `null` when it could not start (the error is printed).
+ */
+async function startMonitor(ctx: StreamingContext, options: RunOptions, io: CliIo): Promise<{ readonly url: string; close(): Promise<void> } | null> {
+  try {
+    const { serveMonitor } = await import('sluice/monitor');
+    const token = options.monitorToken ?? io.env?.SLUICE_MONITOR_TOKEN;
+    return await serveMonitor(ctx, { port: options.monitor ?? 0, ...(options.monitorHost === undefined ? {} : { host: options.monitorHost }), ...(token === undefined || token === '' ? {} : { token }) });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    io.err(`sluice run: the monitor could not start: ${typeof code === 'string' && /^[A-Z_]+$/.test(code) ? `${code}: ` : ''}${messageOf(error)}`);
+    return null;
   }
 }

@@ -1,10 +1,9 @@
 import type { Key, KeyPart } from 'sluice';
 import { encodeKey, encodeKeyPrefix } from 'sluice/extend';
 import { messageOf } from '../core/internal.js';
-import { readCheckpointState, type OperatorStateView } from 'sluice/checkpoint';
+import { parseKeyArgument, readCheckpointState, stateToJson, type OperatorStateView } from 'sluice/checkpoint';
 import { isLocked } from '../checkpoint/internal.js';
 import { EXIT, UsageError, type CliIo } from './cli-io.js';
-import { parseKeyArgument, toJson } from './json-text.js';
 import { fetchFromMonitor } from './monitor-client.js';
 
 /** Options of `sluice state`, as given on the command line. */
@@ -42,13 +41,13 @@ export async function stateCommand(directory: string, operator: string, options:
     const search = query.size === 0 ? '' : `?${query.toString()}`;
     view = await fetchFromMonitor(directory, `/api/state/${encodeURIComponent(operator)}${search}`, { token: options.token ?? io.env?.SLUICE_MONITOR_TOKEN });
   }
-  io.out(options.json === true || !isStateView(view) ? toJson(view, 2) : formatState(view));
+  io.out(options.json === true || !isStateView(view) ? stateToJson(view, 2) : formatState(view));
   return EXIT.ok;
 }
 
 /** The key `--key` gives. @throws UsageError for what is not a key. */
 function keyOf(text: string): Key {
-  const key = parseKeyArgument(text) as Key;
+  const key = parseKeyArgument(text);
   try {
     encodeKey(key);
   } catch (error) {
@@ -83,7 +82,7 @@ export function formatState(view: OperatorStateView): string {
   const lines = [`${view.operator} (${view.kind}) ${at}: ${view.entries.length} ${view.entries.length === 1 ? 'entry' : 'entries'}${view.more ? ' (more match: raise --limit, or narrow with --key or --prefix)' : ''}`];
   for (const entry of view.entries) {
     const window = entry.window === undefined ? '' : entry.window.end === undefined ? ` pane from ${entry.window.start}` : ` [${entry.window.start}, ${entry.window.end})`;
-    lines.push(`  ${toJson(entry.key)}${window} = ${toJson(entry.value)}`);
+    lines.push(`  ${stateToJson(entry.key)}${window} = ${stateToJson(entry.value)}`);
   }
   return lines.join('\n');
 }

@@ -1,10 +1,11 @@
 import type { StreamingContext } from 'sluice';
+import { inspectContext, inspectionJson, stateToJson } from 'sluice/checkpoint';
 import type { EventStream } from './event-stream.js';
 import type { JobStatus } from './job-status.js';
-import { sendJson, sendText, type RouteHandler, type RouteTable } from './monitor-routes.js';
+import { sendJson, sendJsonText, sendText, type RouteHandler, type RouteTable } from './monitor-routes.js';
 import type { PrometheusMetrics } from './prometheus-metrics.js';
 import type { StaticAsset } from './static-assets.js';
-import { queryState, stateReplacer } from './state-query.js';
+import { queryState } from './state-query.js';
 
 /** What the routes read. */
 export interface RouteParts {
@@ -16,8 +17,9 @@ export interface RouteParts {
 }
 
 /**
- * The monitor's route table: the dashboard's files, `/metrics`, `/events`, `/api/progress` and
- * `/api/state/<operator>`.
+ * The monitor's route table: the dashboard's files, `/metrics`, `/events`, `/api/progress`,
+ * `/api/checkpoint` (what `sluice inspect --json` prints, of the running job's checkpoint) and
+ * `/api/state/<operator>` (what `sluice state --json` prints).
  */
 export function monitorRoutes(parts: RouteParts): RouteTable {
   const { ctx, status, events, metrics, assets } = parts;
@@ -53,7 +55,22 @@ export function monitorRoutes(parts: RouteParts): RouteTable {
   const prefix = new Map<string, RouteHandler>();
   prefix.set('/api/state/', async ({ res, rest, query }) => {
     const answer = await queryState(ctx, rest, query);
-    sendJson(res, answer.status, answer.body, stateReplacer);
+    sendJsonText(res, answer.status, stateToJson(answer.body));
+  });
+  exact.set('/api/checkpoint', async ({ res }) => {
+    if (ctx.checkpoint === undefined) {
+      sendJson(res, 404, { error: 'This job has no checkpoint: start its context with { checkpoint } (or getOrCreate) to have one to inspect.' });
+      return;
+    }
+    if (ctx.state === 'initialized') {
+      sendJson(res, 503, { error: 'The job has not started yet; its checkpoint can be inspected once it runs.' });
+      return;
+    }
+    try {
+      sendJsonText(res, 200, inspectionJson(await inspectContext(ctx)));
+    } catch (error) {
+      sendJson(res, 503, { error: `The checkpoint cannot be inspected now: ${(error as Error).message}` });
+    }
   });
   return { exact, prefix };
 }

@@ -8,4 +8,3 @@ export type { MonitorDiscovery } from './discovery-file.js';
 export type { MonitorFailure, MonitorSnapshot } from './job-status.js';
 export { prometheusMetrics, type PrometheusMetrics, type PrometheusMetricsOptions } from './prometheus-metrics.js';
 export { serveMonitor, type MonitorOptions, type MonitorServer } from './serve-monitor.js';
-export { parseKeyArgument } from './state-query.js';

@@ -40,9 +40,13 @@ export function findRoute(routes: RouteTable, path: string): { readonly handler:
   return undefined;
 }
 
-/** Answers with JSON (bigints as strings through `replacer`). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, replacer?: (key: string, value: unknown) => unknown): void {
-  const text = JSON.stringify(body, replacer);
+/** Answers with JSON. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  sendJsonText(res, status, JSON.stringify(body));
+}
+
+/** Answers with a JSON text made already. */
+export function sendJsonText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text), 'x-content-type-options': 'nosniff' });
   res.end(text);
 }

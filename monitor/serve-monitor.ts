@@ -175,7 +175,7 @@ async function handle(routes: RouteTable, access: TokenCheck | undefined, token:
   }
   const route = findRoute(routes, path);
   if (route === undefined) {
-    sendJson(res, 404, { error: `No such page: ${path.slice(0, 200)}. The monitor serves /, /metrics, /events, /api/progress and /api/state/<operator>.` });
+    sendJson(res, 404, { error: `No such page: ${path.slice(0, 200)}. The monitor serves /, /metrics, /events, /api/progress, /api/checkpoint and /api/state/<operator>.` });
     return;
   }
   await route.handler({ req, res, query, rest: route.rest });

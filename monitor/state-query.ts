@@ -1,4 +1,5 @@
 import type { Key, KeyPart, StreamingContext } from 'sluice';
+import { parseKeyArgument, readContextState, type OperatorStateView, type StateEntryView, type StateReadOptions } from 'sluice/checkpoint';
 import { StatefulDStream } from 'sluice/extend';
 import { queryableState, type KeyedStateStream } from 'sluice/state';
 
@@ -13,24 +14,13 @@ export interface StateAnswer {
 }
 
 /**
- * Reads a key argument of the state API (`key=`, `prefix=`): the JSON number, string or array it
- * spells, or else the raw text (`key=card-1` and `key="card-1"` are the same key; `key=42` is the
- * number, `key="42"` the string; `prefix=["card-1"]` an array prefix).
- */
-export function parseKeyArgument(text: string): Key {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'number' || typeof value === 'string' || Array.isArray(value)) return value as Key;
-  } catch {
-    // Not JSON: the raw text is the key.
-  }
-  return text;
-}
-
-/**
- * Answers a read of `operator`'s committed state: one key (`key`), the keys starting with a
- * prefix (`prefix`, an array of key parts; a single part is taken as a one-part prefix), or every
- * key, at most `limit` (default 100, at most 10,000), in key order.
+ * Answers a read of `operator`'s committed state, in the shape `sluice state` prints
+ * (`OperatorStateView`): one key (`key`), the keys starting with a prefix (`prefix`: a string
+ * matches the string keys that start with it, an array of key parts the array keys whose first
+ * parts they are), or every key; at most `limit` (default 100, at most 10,000), in key order.
+ * `key=` and `prefix=` are read by `parseKeyArgument`. A checkpointed job's state is read from
+ * its checkpoint at one snapshot (its last persisted batch); a job without a checkpoint's from
+ * its stores (as of its last completed batch).
  */
 export async function queryState(ctx: StreamingContext, operator: string, query: URLSearchParams): Promise<StateAnswer> {
   const operators = ctx.graph.nodes.filter((node): node is StatefulDStream<unknown> => node instanceof StatefulDStream);
@@ -44,37 +34,39 @@ export async function queryState(ctx: StreamingContext, operator: string, query:
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_STATE_LIMIT) {
     return { status: 400, body: { error: `limit=${limitText ?? ''} is not a whole number from 1 to ${MAX_STATE_LIMIT}.` } };
   }
-  const key = query.get('key');
-  const prefix = query.get('prefix');
-  if (key !== null && prefix !== null) return { status: 400, body: { error: 'Give key= or prefix=, not both.' } };
+  const keyText = query.get('key');
+  const prefixText = query.get('prefix');
+  if (keyText !== null && prefixText !== null) return { status: 400, body: { error: 'Give key= or prefix=, not both.' } };
+  const prefix = prefixText === null ? undefined : parseKeyArgument(prefixText);
+  if (typeof prefix === 'number' || typeof prefix === 'boolean' || typeof prefix === 'bigint') {
+    return { status: 400, body: { error: `prefix=${prefixText ?? ''}: a prefix is a string or an array of key parts; for the string, give prefix="${prefixText ?? ''}".` } };
+  }
   if (ctx.state === 'initialized') return { status: 503, body: { error: 'The job has not started yet; its state can be read once it runs.' } };
-  const state = queryableState(node as unknown as KeyedStateStream<unknown, Key, unknown>);
+  const options: StateReadOptions = { limit, ...(keyText === null ? {} : { key: parseKeyArgument(keyText) }), ...(prefix === undefined ? {} : { prefix }) };
   try {
-    if (key !== null) {
-      const found = await state.get(parseKeyArgument(key));
-      return { status: 200, body: { operator, entries: found === undefined ? [] : [{ key: parseKeyArgument(key), state: found }], more: false } };
-    }
-    const parts = prefix === null ? undefined : parseKeyArgument(prefix);
-    const entries: { key: Key; state: unknown }[] = [];
-    let more = false;
-    for await (const [k, s] of state.entries(parts === undefined ? {} : { prefix: (Array.isArray(parts) ? parts : [parts]) as KeyPart[] })) {
-      if (entries.length === limit) {
-        more = true;
-        break;
-      }
-      entries.push({ key: k, state: s });
-    }
-    return { status: 200, body: { operator, entries, more } };
+    const view = ctx.checkpoint === undefined ? await readStores(node, options) : await readContextState(ctx, operator, options);
+    return { status: 200, body: view };
   } catch (error) {
-    if (error instanceof TypeError) return { status: 400, body: { error: error.message } };
+    if (error instanceof TypeError || error instanceof RangeError) return { status: 400, body: { error: error.message } };
     return { status: 503, body: { error: `The state of ${operator} cannot be read now: ${(error as Error).message}` } };
   }
 }
 
-/** `JSON.stringify`'s replacer for state: bigints as strings, maps and sets as arrays, so every state has an answer. */
-export function stateReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Map) return [...value];
-  if (value instanceof Set) return [...value];
-  return value;
+/** The state of a job without a checkpoint, from the operator's store (queryable state). */
+async function readStores(node: StatefulDStream<unknown>, options: StateReadOptions): Promise<OperatorStateView> {
+  const state = queryableState(node as unknown as KeyedStateStream<unknown, Key, unknown>);
+  const view = (entries: StateEntryView[], more: boolean): OperatorStateView => ({ operator: node.describe, kind: node.kind, batchId: undefined, entries, more });
+  if (options.key !== undefined) {
+    const value = await state.get(options.key);
+    return view(value === undefined ? [] : [{ key: options.key, value }], false);
+  }
+  const { prefix } = options;
+  const limit = options.limit ?? DEFAULT_STATE_LIMIT;
+  const entries: StateEntryView[] = [];
+  for await (const [key, value] of state.entries(Array.isArray(prefix) ? { prefix: prefix as readonly KeyPart[] } : {})) {
+    if (typeof prefix === 'string' && !(typeof key === 'string' && key.startsWith(prefix))) continue;
+    if (entries.length === limit) return view(entries, true);
+    entries.push({ key, value });
+  }
+  return view(entries, false);
 }

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from 'sluice';
-import { readContextState } from 'sluice/checkpoint';
-import { parseKeyArgument, toJson } from '../../cli/json-text.js';
+import { parseKeyArgument, readContextState, stateToJson } from 'sluice/checkpoint';
 import { useTempDir } from '../support/temp-dir.js';
 import { cli, countingContext, makeCheckpoint, sluice, standInMonitor } from './cli-harness.js';
 
@@ -70,7 +69,7 @@ describe('sluice state', () => {
         const operator = decodeURIComponent(url.pathname.slice('/api/state/'.length));
         const key = url.searchParams.get('key');
         const limit = url.searchParams.get('limit');
-        return JSON.parse(toJson(await readContextState(ctx, operator, { ...(key === null ? {} : { key: parseKeyArgument(key) as string }), ...(limit === null ? {} : { limit: Number(limit) }) }))) as unknown;
+        return JSON.parse(stateToJson(await readContextState(ctx, operator, { ...(key === null ? {} : { key: parseKeyArgument(key) }), ...(limit === null ? {} : { limit: Number(limit) }) }))) as unknown;
       });
       try {
         expect(await cli(['state', checkpoint(), 'cards', '--key', '["card",0]', '--limit', '5'])).toEqual({ code: 0, out: 'cards (mapWithState) at batch 1: 1 entry\n  ["card",0] = 6', err: '' });
@@ -97,7 +96,7 @@ describe('key arguments and JSON', () => {
   });
 
   it('write what JSON cannot carry readably', () => {
-    expect(toJson({ n: 12n, m: new Map([['a', 1]]), s: new Set([1]), b: new Uint8Array([1, 255]), d: new Date(0), u: undefined })).toBe(
+    expect(stateToJson({ n: 12n, m: new Map([['a', 1]]), s: new Set([1]), b: new Uint8Array([1, 255]), d: new Date(0), u: undefined })).toBe(
       '{"n":"12n","m":{"$map":[["a",1]]},"s":{"$set":[1]},"b":{"$bytes":"01ff"},"d":"1970-01-01T00:00:00.000Z","u":null}',
     );
   });

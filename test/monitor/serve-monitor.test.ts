@@ -180,10 +180,14 @@ describe('serveMonitor: what it serves', () => {
       const res = await fetch(`${job.monitor.url}api/state/${path}`);
       return { status: res.status, body: await res.json() };
     };
-    expect(await get('cardStats?key=a')).toEqual({ status: 200, body: { operator: 'cardStats', entries: [{ key: 'a', state: 10 }], more: false } });
-    expect(await get('cardStats?key=%22ab%22')).toEqual({ status: 200, body: { operator: 'cardStats', entries: [{ key: 'ab', state: 5 }], more: false } });
-    expect(await get('cardStats?key=zz')).toEqual({ status: 200, body: { operator: 'cardStats', entries: [], more: false } });
-    expect(await get('loginCounts?limit=2')).toEqual({ status: 200, body: { operator: 'loginCounts', entries: [{ key: 'u1', state: 2 }, { key: 'u2', state: 1 }], more: true } });
+    const view = (operator: string, entries: unknown[], more = false) => ({ status: 200, body: { operator, kind: expect.any(String) as unknown, batchId: null, entries, more } });
+    expect(await get('cardStats?key=a')).toEqual(view('cardStats', [{ key: 'a', value: 10 }]));
+    expect(await get('cardStats?key=%22ab%22')).toEqual(view('cardStats', [{ key: 'ab', value: 5 }]));
+    expect(await get('cardStats?key=zz')).toEqual(view('cardStats', []));
+    expect(await get('loginCounts?limit=2')).toEqual(view('loginCounts', [{ key: 'u1', value: 2 }, { key: 'u2', value: 1 }], true));
+    // A string prefix matches the string keys that start with it, as sluice state --prefix does.
+    expect(await get('cardStats?prefix=a')).toEqual(view('cardStats', [{ key: 'a', value: 10 }, { key: 'ab', value: 5 }]));
+    expect((await get('cardStats?prefix=42')).status).toBe(400);
     expect(await get('loginCounts')).toMatchObject({ status: 200, body: { more: false } });
     const unknown = await get('nope');
     expect(unknown.status).toBe(404);

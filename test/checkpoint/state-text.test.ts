@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseKeyArgument } from 'sluice/monitor';
+import { parseKeyArgument } from 'sluice/checkpoint';
 
 describe('parseKeyArgument (key= and prefix= of the state API)', () => {
   it('reads a JSON number, string or array, and takes any other text as it is', () => {
