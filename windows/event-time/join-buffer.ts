@@ -75,8 +75,10 @@ export class JoinBuffer {
     if (t < (this.#lowest[side] as number)) this.#lowest[side] = t;
   }
 
-  /** Marks record `index` of `key` on `side` (from `get`) as matched. */
+  /** Marks record `index` of `key` on `side` (from `get`) as matched (nothing when it is already). */
   mark(side: Side, key: Key, buffered: Buffered, index: number): void {
+    // Marking a marked record changes nothing, and must journal nothing: its undo would unmark it.
+    if (buffered.m[index] === 1) return;
     this.#touch(side, key, buffered);
     buffered.m[index] = 1;
     this.#journal.push({ kind: 'mark', buffered, index });

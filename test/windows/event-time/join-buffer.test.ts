@@ -35,6 +35,16 @@ function apply(buffer: JoinBuffer, ops: readonly Op[]): void {
 }
 
 describe('JoinBuffer', () => {
+  it('rollback keeps a mark made in an earlier batch when the batch marks the record again (regression, seed 2025111628)', () => {
+    const buffer = new JoinBuffer();
+    apply(buffer, [{ op: 'add', side: 1, key: 'c', t: 0 }, { op: 'mark', side: 1, key: 'c', i: 0 }]);
+    buffer.settle();
+    const before = contents(buffer);
+    apply(buffer, [{ op: 'mark', side: 1, key: 'c', i: 0 }]);
+    buffer.rollback();
+    expect(contents(buffer)).toEqual(before);
+  });
+
   it('rollback undoes every add, mark and eviction of the batch, in any mix; records counts what it holds', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 30 }), fc.array(op, { maxLength: 30 }), (committed, batch) => {
