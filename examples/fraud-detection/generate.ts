@@ -141,3 +141,35 @@ function withRetries(transactions: readonly Transaction[], drafts: readonly Draf
   // Stable: an original before its copy when they arrive in the same ms.
   return arrivals.sort((a, b) => a.arrival - b.arrival || Number(a.copy) - Number(b.copy)).map(({ t }) => t);
 }
+
+/** The settlement of an authorized transaction: the acquirer's confirmation, minutes later. */
+export interface Settlement {
+  /** The transaction it settles. */
+  readonly id: string;
+  readonly card: string;
+  /** What was settled: the authorized amount, but now and then another. */
+  readonly amount: number;
+  /** Event time, ms since the epoch. */
+  readonly time: number;
+}
+
+/**
+ * The settlements of `transactions` (each id once, its first delivery), in arrival order: most
+ * settle 1 to 8 minutes after the authorization, for the amount authorized; about 3% never
+ * settle, and 2% of those that do settle for another amount (planted for the settlement rules).
+ * Arrival disorder up to 90 s, as the transactions'.
+ */
+export function generateSettlements(transactions: readonly Transaction[], options: { readonly seed?: number } = {}): Settlement[] {
+  const next = seededRandom((options.seed ?? 7) * 31 + 1);
+  const seen = new Set<string>();
+  const out: { s: Settlement; arrival: number }[] = [];
+  for (const t of transactions) {
+    if (seen.has(t.id)) continue;
+    seen.add(t.id);
+    if (next() < 0.03) continue;
+    const time = t.time + Math.floor((1 + next() * 7) * MINUTE);
+    const amount = next() < 0.02 ? Math.round(t.amount * (1.1 + next()) * 100) / 100 : t.amount;
+    out.push({ s: { id: t.id, card: t.card, amount, time }, arrival: time + Math.floor(next() * 90_001) });
+  }
+  return out.sort((a, b) => a.arrival - b.arrival || a.s.id.localeCompare(b.s.id)).map(({ s }) => s);
+}

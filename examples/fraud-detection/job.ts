@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { foreachBatch, StreamingContext } from 'sluice';
 import type { Offset } from 'sluice/extend';
 import { fileSink, getOrCreate } from 'sluice/checkpoint';
-import { generateTransactions, type GenerateOptions, type Transaction } from './generate.js';
+import { generateSettlements, generateTransactions, type GenerateOptions, type Settlement, type Transaction } from './generate.js';
 import { fraudAlerts, type Alert } from './rules.js';
 
 /** Options of {@link runFraudDetection}. */
@@ -25,6 +25,8 @@ export interface FraudDetectionResult {
   readonly alerts: readonly Alert[];
   /** The generated transactions, in arrival order. */
   readonly transactions: readonly Transaction[];
+  /** The generated settlements, in arrival order. */
+  readonly settlements: readonly Settlement[];
   /** Batch files in the sink (one per batch, empty ones included). */
   readonly batchFiles: number;
   /** Duplicate deliveries dropped, over every batch of this run. */
@@ -43,8 +45,9 @@ export async function readAlerts(outDir: string): Promise<{ alerts: Alert[]; bat
 }
 
 /**
- * The fraud-detection job: a replayable rate source over the generated transactions (startTime 0,
- * so they all exist at once and batch k always holds the same rows), the three rules of rules.ts,
+ * The fraud-detection job: replayable rate sources over the generated transactions and their
+ * settlements (startTime 0, so they all exist at once and batch k always holds the same rows), the
+ * rules of rules.ts,
  * and their alerts written exactly once through a file sink (one file per batch, rewritten
  * identically when a batch is replayed). State and progress are checkpointed to LevelDB in
  * `checkpointDir`: killed and started again on it, the job carries on where it was and the sink
@@ -54,6 +57,7 @@ export async function readAlerts(outDir: string): Promise<{ alerts: Alert[]; bat
 export async function runFraudDetection(options: FraudDetectionOptions = {}): Promise<FraudDetectionResult> {
   const log = options.log ?? (() => undefined);
   const transactions = generateTransactions(options);
+  const settlements = generateSettlements(transactions, options);
   const temporary: string[] = [];
   const dirOf = async (given: string | undefined, prefix: string): Promise<string> => {
     if (given !== undefined) return given;
@@ -80,7 +84,16 @@ export async function runFraudDetection(options: FraudDetectionOptions = {}): Pr
         generate: (i) => transactions[i] ?? missing(i),
         name: 'transactions',
       });
-      const alerts = fraudAlerts(input);
+      const settled = c.rateStream<Settlement>({
+        rowsPerSecond: 1_000_000,
+        startTime: 0,
+        backfill: true,
+        totalRows: settlements.length,
+        maxRecordsPerBatch: options.maxRecordsPerBatch ?? 100,
+        generate: (i) => settlements[i] ?? missing(i),
+        name: 'settlements',
+      });
+      const alerts = fraudAlerts(input, settled);
       alerts.pipe(fileSink<Alert>(join(outDir, 'alerts'), { name: 'alerts' }));
       alerts.pipe(
         foreachBatch((batch, { batchId }) => {
@@ -97,20 +110,20 @@ export async function runFraudDetection(options: FraudDetectionOptions = {}): Pr
       const read = rowsRead(p.sources[0]?.endOffset);
       const watermark = p.watermark === undefined ? 'none' : new Date(p.watermark).toISOString();
       duplicatesDropped += p.numDuplicatesDropped;
-      log(`batch ${p.batchId}: ${p.numInputRecords} transactions (${read}/${total} read), watermark ${watermark}, ${p.numDuplicatesDropped} duplicates dropped, ${alertsPerBatch.get(p.batchId) ?? 0} alerts`);
+      log(`batch ${p.batchId}: ${p.sources[0]?.inputRecords ?? 0} transactions (${read}/${total} read), ${p.sources[1]?.inputRecords ?? 0} settlements, watermark ${watermark}, ${p.numDuplicatesDropped} duplicates dropped, ${alertsPerBatch.get(p.batchId) ?? 0} alerts`);
       alertsPerBatch.delete(p.batchId);
     });
     await ctx.runToCompletion();
 
     const { alerts, batchFiles } = await readAlerts(outDir);
-    return { alerts, transactions, batchFiles, duplicatesDropped };
+    return { alerts, transactions, settlements, batchFiles, duplicatesDropped };
   } finally {
     for (const dir of temporary) await rm(dir, { recursive: true, force: true });
   }
 }
 
 function missing(index: number): never {
-  throw new RangeError(`no generated transaction ${index}`);
+  throw new RangeError(`no generated record ${index}`);
 }
 
 /** The rows a rate source has given by `offset` (`0`, or `{ rows, startTime }`). */

@@ -8,20 +8,20 @@ const result = await runFraudDetection({
   },
 });
 
-const { alerts, transactions } = result;
+const { alerts, transactions, settlements } = result;
 const delivered = new Set(transactions.map((t) => t.id)).size;
-console.log(`\n${transactions.length} deliveries of ${delivered} transactions (${result.duplicatesDropped} duplicate deliveries dropped), ${alerts.length} alerts:`);
-for (const rule of ['velocity', 'amount', 'travel'] as const) {
+console.log(`\n${transactions.length} deliveries of ${delivered} transactions (${result.duplicatesDropped} duplicate deliveries dropped), ${settlements.length} settlements, ${alerts.length} alerts:`);
+for (const rule of ['velocity', 'amount', 'travel', 'unsettled', 'mismatch'] as const) {
   const mine = alerts.filter((a) => a.rule === rule);
   console.log(`  ${rule.padEnd(9)} ${String(mine.length).padStart(4)} alerts on ${new Set(mine.map((a) => a.card)).size} cards`);
 }
 console.log('\nSample alerts:');
-for (const rule of ['velocity', 'amount', 'travel'] as const) {
+for (const rule of ['velocity', 'amount', 'travel', 'unsettled', 'mismatch'] as const) {
   for (const a of alerts.filter((x) => x.rule === rule).slice(0, 2)) console.log(`  [${a.rule}] ${a.card} ${new Date(a.time).toISOString()} ${a.reason}`);
 }
 const keys = alerts.map(alertKey);
 const unique = new Set(keys);
-const expected = new Set(referenceAlerts(transactions).map(alertKey));
+const expected = new Set(referenceAlerts(transactions, settlements).map(alertKey));
 const matches = unique.size === expected.size && [...unique].every((k) => expected.has(k));
 console.log(
   `\nexactly-once: ${result.batchFiles} batch files written by the file sink (one per batch with alerts), ${keys.length - unique.size} duplicate alerts; ` +

@@ -1,8 +1,9 @@
-import type { Transaction } from './generate.js';
+import type { Settlement, Transaction } from './generate.js';
 import {
   ANOMALY_K,
   ANOMALY_MIN_HISTORY,
   HISTORY_RESET_MS,
+  SETTLE_WITHIN_MS,
   TRAVEL_MAX_GAP_MS,
   VELOCITY_MAX,
   VELOCITY_SLIDE_MS,
@@ -26,6 +27,10 @@ import {
  *   is complete when emitted. The job runs bounded: its final batch's watermark is past every
  *   event time, so every window is emitted.
  * - The state TTL never changes a result (see STATE_TTL in rules.ts), so it does not appear here.
+ * - Settlements: a transaction's settlement is the one with its id (and card) whose time is in
+ *   [t, t + SETTLE_WITHIN_MS]. The join emits an unmatched transaction once the watermark passes
+ *   t + SETTLE_WITHIN_MS, and no settlement arrives behind the watermark (the delay exceeds the
+ *   disorder), so a settlement in the interval always meets its transaction.
  */
 
 /** The key an alert is compared by. */
@@ -35,13 +40,15 @@ export interface AlertKey {
   readonly ref: string;
 }
 
-/** Every alert the three rules raise on `transactions`, as keys. */
-export function referenceAlerts(transactions: readonly Transaction[]): AlertKey[] {
+/** Every alert the rules raise on `transactions` (and, given, their `settlements`), as keys. */
+export function referenceAlerts(transactions: readonly Transaction[], settlements?: readonly Settlement[]): AlertKey[] {
   const byCard = new Map<string, Transaction[]>();
   const seen = new Set<string>();
+  const unique: Transaction[] = [];
   for (const t of transactions) {
     if (seen.has(t.id)) continue;
     seen.add(t.id);
+    unique.push(t);
     const list = byCard.get(t.card) ?? [];
     list.push(t);
     byCard.set(t.card, list);
@@ -51,6 +58,7 @@ export function referenceAlerts(transactions: readonly Transaction[]): AlertKey[
     const ordered = [...list].sort((a, b) => a.time - b.time); // stable: ties keep arrival order
     out.push(...velocity(card, ordered), ...amountAnomalies(card, ordered), ...impossibleTravel(card, ordered));
   }
+  if (settlements !== undefined) out.push(...settlementAlerts(unique, settlements));
   return out;
 }
 
@@ -109,3 +117,16 @@ function impossibleTravel(card: string, ordered: readonly Transaction[]): AlertK
 
 /** A key as one string, for comparing sets of alerts. */
 export const alertKey = (a: AlertKey): string => `${a.card}|${a.rule}|${a.ref}`;
+
+/** Transactions without a settlement within SETTLE_WITHIN_MS (unsettled), or settled for another amount (mismatch). */
+function settlementAlerts(transactions: readonly Transaction[], settlements: readonly Settlement[]): AlertKey[] {
+  const byId = new Map<string, Settlement[]>();
+  for (const s of settlements) byId.set(s.id, [...(byId.get(s.id) ?? []), s]);
+  const out: AlertKey[] = [];
+  for (const t of transactions) {
+    const within = (byId.get(t.id) ?? []).filter((s) => s.card === t.card && s.time >= t.time && s.time <= t.time + SETTLE_WITHIN_MS);
+    if (within.length === 0) out.push({ rule: 'unsettled', card: t.card, ref: t.id });
+    for (const s of within) if (s.amount !== t.amount) out.push({ rule: 'mismatch', card: t.card, ref: t.id });
+  }
+  return out;
+}

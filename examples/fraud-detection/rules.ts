@@ -1,7 +1,7 @@
 import { filter, keyBy, map, union, type DStream } from 'sluice';
 import { mapWithState, stateSpec, type State } from 'sluice/state';
-import { agg, dropDuplicates, eventTimeWindow, sliding, withWatermark } from 'sluice/windows';
-import type { Transaction } from './generate.js';
+import { agg, dropDuplicates, eventTimeWindow, intervalJoin, sliding, withWatermark } from 'sluice/windows';
+import type { Settlement, Transaction } from './generate.js';
 
 /*
  * The three fraud rules, as Sluice operators. reference.ts states the same rules as plain
@@ -36,10 +36,16 @@ export const STATE_TTL = '24h';
  */
 export const DEDUP_WITHIN = '10m';
 
+/**
+ * Settlement: a transaction must settle, for the amount authorized, within this much event time
+ * of its authorization; the job joins each authorization with its settlement in that interval.
+ */
+export const SETTLE_WITHIN_MS = 10 * 60_000;
+
 /** Impossible travel: alert when two transactions of a card are in different countries less than this apart. */
 export const TRAVEL_MAX_GAP_MS = 60 * 60_000;
 
-export type Rule = 'velocity' | 'amount' | 'travel';
+export type Rule = 'velocity' | 'amount' | 'travel' | 'unsettled' | 'mismatch';
 
 /** One alert. `ref` is the transaction id (amount, travel) or the window start, ISO (velocity). */
 export interface Alert {
@@ -91,6 +97,16 @@ export function travelAlert(previous: LastSeen | undefined, t: Transaction): Ale
   return { rule: 'travel', card: t.card, ref: t.id, time: t.time, reason: `${previous.country} → ${t.country} in ${minutes(t.time - previous.time)} min` };
 }
 
+/**
+ * The settlement alert of an authorization and what the interval join found for it: `null` (no
+ * settlement within SETTLE_WITHIN_MS) is `unsettled`, another amount a `mismatch`.
+ */
+export function settlementAlert(t: Transaction, s: Settlement | null): Alert | undefined {
+  if (s === null) return { rule: 'unsettled', card: t.card, ref: t.id, time: t.time, reason: `not settled within ${minutes(SETTLE_WITHIN_MS)} min of ${t.amount.toFixed(2)} authorized` };
+  if (s.amount !== t.amount) return { rule: 'mismatch', card: t.card, ref: t.id, time: s.time, reason: `settled ${s.amount.toFixed(2)}, authorized ${t.amount.toFixed(2)}` };
+  return undefined;
+}
+
 /** The velocity alert of a window, when its count is over the limit. */
 export function velocityAlert(card: string, start: number, end: number, n: number): Alert | undefined {
   if (n <= VELOCITY_MAX) return undefined;
@@ -98,16 +114,19 @@ export function velocityAlert(card: string, start: number, end: number, n: numbe
 }
 
 /**
- * The three rules over a stream of transactions, as one stream of alerts: duplicate deliveries
- * (the same transaction id) are dropped first. Velocity windows come out once each, when the
- * watermark passes their end; amount and travel alerts come out in the batch of their transaction.
+ * The rules over a stream of transactions, as one stream of alerts: duplicate deliveries (the
+ * same transaction id) are dropped first. Velocity windows come out once each, when the watermark
+ * passes their end; amount and travel alerts come out in the batch of their transaction. With
+ * `settlements`, each transaction is joined with its settlement (an event-time interval join,
+ * left outer): an `unsettled` alert once the watermark shows none can come any more, a
+ * `mismatch` alert when the amounts differ.
  */
-export function fraudAlerts(transactions: DStream<Transaction>): DStream<Alert> {
-  const byCard = transactions.pipe(
+export function fraudAlerts(transactions: DStream<Transaction>, settlements?: DStream<Settlement>): DStream<Alert> {
+  const unique = transactions.pipe(
     withWatermark((t) => t.time, WATERMARK_DELAY_MS),
     dropDuplicates((t) => t.id, { within: DEDUP_WITHIN, name: 'dedup' }),
-    keyBy((t) => t.card),
   );
+  const byCard = unique.pipe(keyBy((t) => t.card));
 
   const velocity = byCard.pipe(
     eventTimeWindow(sliding(VELOCITY_WINDOW_MS, VELOCITY_SLIDE_MS), agg.count(), { name: 'velocity' }),
@@ -143,7 +162,21 @@ export function fraudAlerts(transactions: DStream<Transaction>): DStream<Alert> 
     filter((a): a is Alert => a !== undefined),
   );
 
-  return velocity.pipe(union<Alert>(amount, travel));
+  if (settlements === undefined) return velocity.pipe(union<Alert>(amount, travel));
+  const settled = unique.pipe(
+    keyBy((t) => `${t.card}/${t.id}`),
+    intervalJoin(
+      settlements.pipe(
+        withWatermark((s) => s.time, WATERMARK_DELAY_MS),
+        keyBy((s) => `${s.card}/${s.id}`),
+      ),
+      { lowerBound: 0, upperBound: SETTLE_WITHIN_MS },
+      { type: 'leftOuter', name: 'settlement' },
+    ),
+    map(([, [t, s]]) => settlementAlert(t, s)),
+    filter((a): a is Alert => a !== undefined),
+  );
+  return velocity.pipe(union<Alert>(amount, travel, settled));
 }
 
 function unreachable(): never {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from 'sluice/testing';
-import { generateTransactions } from '../../examples/fraud-detection/generate.js';
+import { generateSettlements, generateTransactions } from '../../examples/fraud-detection/generate.js';
 import { readAlerts, runFraudDetection } from '../../examples/fraud-detection/job.js';
 import { alertKey, referenceAlerts } from '../../examples/fraud-detection/reference.js';
 
@@ -55,14 +55,14 @@ describe('the fraud-detection example', () => {
     }
     expect(disordered).toBeGreaterThan(0);
     expect(duplicates).toBeGreaterThan(5);
-    const rules = new Set(referenceAlerts(transactions).map((a) => a.rule));
-    expect(rules).toEqual(new Set(['velocity', 'amount', 'travel']));
+    const rules = new Set(referenceAlerts(transactions, generateSettlements(transactions, GEN)).map((a) => a.rule));
+    expect(rules).toEqual(new Set(['velocity', 'amount', 'travel', 'unsettled', 'mismatch']));
   });
 
   it('raises exactly the alerts of the reference implementation, each once', async () => {
     const lines: string[] = [];
     const result = await runFraudDetection({ ...GEN, batchInterval: 10, maxRecordsPerBatch: 25, log: (l) => lines.push(l) });
-    const expected = referenceAlerts(result.transactions);
+    const expected = referenceAlerts(result.transactions, result.settlements);
     expect(expected.length).toBeGreaterThan(10);
     expect(sortedKeys(result.alerts)).toEqual(sortedKeys(expected));
     // Every second delivery of a transaction was dropped before the rules, and counted.
@@ -102,7 +102,7 @@ describe('the fraud-detection example', () => {
         await run(2 + Math.floor(next() * (batches / 3)));
         await run(undefined);
         const { alerts } = await readAlerts(out);
-        expect(sortedKeys(alerts)).toEqual(sortedKeys(referenceAlerts(generateTransactions(GEN))));
+        expect(sortedKeys(alerts)).toEqual(sortedKeys(referenceAlerts(generateTransactions(GEN), generateSettlements(generateTransactions(GEN), GEN))));
       } catch (error) {
         console.error(`fraud-detection kill test failed with seed ${SEED} (replay: SLUICE_FRAUD_SEED=${SEED})\n${log.join('\n')}`);
         throw error;
