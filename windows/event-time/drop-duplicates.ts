@@ -1,6 +1,7 @@
 import { Batch, type DStream, type DurationLike, type Key, type OnError } from 'sluice';
 import { CARRIES_EVENT_TIME, eventTimeBreak } from '../../core/internal.js';
-import { decodeKey, definition, encodeKey, ErrorPolicy, parseDuration, parsePositiveDuration, StatefulDStream, type BatchContext, type Definition, type StateBackend, type CommitParticipant, type StateStore } from 'sluice/extend';
+import { decodeKey, definition, encodeKey, ErrorPolicy, parseDuration, parsePositiveDuration, StatefulDStream, type BatchContext, type Definition, type StateBackend, type StateStore } from 'sluice/extend';
+import { PendingBatch } from './pending-batch.js';
 import { KEY_NS, keyRow, WATERMARK_ROW } from './dedup-rows.js';
 import { DedupTable } from './dedup-table.js';
 import { LateRecordsDStream } from './late-records.js';
@@ -66,8 +67,7 @@ export class DropDuplicatesDStream<T> extends StatefulDStream<T> {
   readonly #table: DedupTable;
   /** Whether the table was loaded from the store once. */
   #loaded = false;
-  /** The batch whose changes the table holds unsettled, until it commits (settled) or not (rolled back). */
-  #pending: number | undefined;
+  readonly #pending: PendingBatch;
   #late: { batchId: number; records: T[] } | undefined;
   #lateStream: DStream<T> | undefined;
 
@@ -87,21 +87,7 @@ export class DropDuplicatesDStream<T> extends StatefulDStream<T> {
     this.#policy = new ErrorPolicy(this, options.defined);
     // Buckets of an eighth of `within`: forgetting visits about ten of them per batch.
     this.#table = new DedupTable(Math.ceil(settings.within / 8));
-    const participant: CommitParticipant = {
-      name: this.describe,
-      prepare: () => undefined,
-      committed: (batchId) => {
-        if (this.#pending !== batchId) return;
-        this.#table.settle();
-        this.#pending = undefined;
-      },
-      aborted: (batchId) => {
-        if (this.#pending !== batchId) return;
-        this.#table.rollback();
-        this.#pending = undefined;
-      },
-    };
-    this.graph.addCommitParticipant(participant);
+    this.#pending = new PendingBatch(this, this.#table);
   }
 
   override stateOf(entry: unknown): unknown {
@@ -126,7 +112,7 @@ export class DropDuplicatesDStream<T> extends StatefulDStream<T> {
     const durable = store.inMemory !== true;
     const table = this.#table;
     // From here the table holds the batch's changes: kept when it commits, undone when not.
-    this.#pending = bc.batchId;
+    this.#pending.open(bc.batchId);
     await this.#load(store);
     const bound = await this.#bound(store, bc);
     if (bound !== Number.NEGATIVE_INFINITY) table.forget(bound, durable ? (key) => { store.delete(keyRow(encodeKey(key))); } : undefined);

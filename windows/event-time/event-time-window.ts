@@ -6,7 +6,8 @@
  */
 import { Batch, type DStream, type Key, type Pair } from 'sluice';
 import { combineByKeyBatch, eventTimeBreak, groupValues } from '../../core/internal.js';
-import { definition, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type CommitParticipant, type StateBackend, type StateStore } from 'sluice/extend';
+import { definition, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type StateBackend, type StateStore } from 'sluice/extend';
+import { PendingBatch } from './pending-batch.js';
 import type { Aggregator } from './aggregator.js';
 import type { EventTimeWindowOptions, OutputMode, RetractingOutputMode, Settings, WindowOutput, WindowResult } from './window-options.js';
 import type { TimeWindow } from './time-window.js';
@@ -37,8 +38,7 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
   readonly #table = new WindowTable();
   /** Whether the table was loaded from the store once. */
   #loaded = false;
-  /** The batch whose changes the table holds unsettled, until it commits (settled) or not (rolled back). */
-  #pending: number | undefined;
+  readonly #pending: PendingBatch;
   /** Whether the live windows must be rebuilt from the table (after a load or a rollback). */
   #stale = false;
   #late: { batchId: number; records: Pair<K, V>[] } | undefined;
@@ -70,22 +70,7 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
     this.#watermarkIds = watermarkedStreams(parent as DStream<unknown>).map((w) => w.id);
     this.#policy = new ErrorPolicy(this, options.defined);
     // The window table's changes of a batch settle when it has committed and roll back when not.
-    const participant: CommitParticipant = {
-      name: this.describe,
-      prepare: () => undefined,
-      committed: (batchId) => {
-        if (this.#pending !== batchId) return;
-        this.#table.settle();
-        this.#pending = undefined;
-      },
-      aborted: (batchId) => {
-        if (this.#pending !== batchId) return;
-        this.#table.rollback();
-        this.#pending = undefined;
-        this.#stale = true;
-      },
-    };
-    this.graph.addCommitParticipant(participant);
+    this.#pending = new PendingBatch(this, { settle: () => { this.#table.settle(); }, rollback: () => { this.#table.rollback(); this.#stale = true; } });
   }
 
   override stateOf(entry: unknown): unknown {
@@ -121,7 +106,7 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
     const last = store.get(WATERMARK_ROW) as number | undefined;
     // From here the table holds the batch's changes (a migration at the first batch included):
     // settled when it commits, rolled back when not (also when a function below throws halfway).
-    this.#pending = bc.batchId;
+    this.#pending.open(bc.batchId);
     await this.#sync(store, last);
     const watermark = this.#watermark(store, bc, last);
     const closedUpTo = this.#closedUpTo(watermark);

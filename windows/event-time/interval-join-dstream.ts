@@ -1,5 +1,6 @@
 import { Batch, type DStream, type Key, type Pair } from 'sluice';
-import { decodeKey, encodeKey, ErrorPolicy, hashKey, StatefulDStream, type BatchContext, type CommitParticipant, type Definition, type StateBackend, type StateStore } from 'sluice/extend';
+import { decodeKey, encodeKey, ErrorPolicy, hashKey, StatefulDStream, type BatchContext, type Definition, type StateBackend, type StateStore } from 'sluice/extend';
+import { PendingBatch } from './pending-batch.js';
 import { JoinBuffer, LEFT, RIGHT, type Buffered, type Side } from './join-buffer.js';
 import type { JoinType, LateJoinRecord } from './join-options.js';
 import { LateJoinRecordsDStream } from './late-join-records.js';
@@ -43,7 +44,7 @@ export class IntervalJoinDStream<K extends Key, L, R, O> extends StatefulDStream
   readonly #policy: ErrorPolicy;
   #loaded = false;
   /** The batch whose changes the buffer holds unsettled. */
-  #pending: number | undefined;
+  readonly #pending: PendingBatch;
   #late: { batchId: number; records: LateJoinRecord<K, L, R>[] } | undefined;
   #lateStream: DStream<LateJoinRecord<K, L, R>> | undefined;
 
@@ -54,21 +55,7 @@ export class IntervalJoinDStream<K extends Key, L, R, O> extends StatefulDStream
     this.#settings = settings;
     this.#watermarkIds = [...new Set([...watermarkedStreams(left as DStream<unknown>), ...watermarkedStreams(right as DStream<unknown>)].map((w) => w.id))];
     this.#policy = new ErrorPolicy(this, options.defined);
-    const participant: CommitParticipant = {
-      name: this.describe,
-      prepare: () => undefined,
-      committed: (batchId) => {
-        if (this.#pending !== batchId) return;
-        this.#buffer.settle();
-        this.#pending = undefined;
-      },
-      aborted: (batchId) => {
-        if (this.#pending !== batchId) return;
-        this.#buffer.rollback();
-        this.#pending = undefined;
-      },
-    };
-    this.graph.addCommitParticipant(participant);
+    this.#pending = new PendingBatch(this, this.#buffer);
   }
 
   override stateOf(entry: unknown): unknown {
@@ -97,7 +84,7 @@ export class IntervalJoinDStream<K extends Key, L, R, O> extends StatefulDStream
     const store = this.store;
     await store.load([WATERMARK_ROW]);
     const last = store.get(WATERMARK_ROW) as number | undefined;
-    this.#pending = bc.batchId;
+    this.#pending.open(bc.batchId);
     if (!this.#loaded) await this.#load(store);
     const planned = bc.watermarkOf(this.#watermarkIds);
     const watermark = planned === undefined ? last : Math.max(last ?? planned, planned);
