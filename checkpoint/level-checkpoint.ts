@@ -1,5 +1,4 @@
-import type { CheckpointStorage } from 'sluice/extend';
-import { DEFAULT_STATE_CACHE_SIZE } from 'sluice/state';
+import type { CheckpointSettings, CheckpointStorage } from 'sluice/extend';
 import { LevelCheckpointer } from './level-checkpointer.js';
 
 /** Options of {@link levelCheckpoint}. */
@@ -11,12 +10,20 @@ export interface LevelCheckpointOptions {
    */
   readonly interval?: number;
   /**
-   * How many state entries each stateful operator keeps in memory (decoded values, and keys known
-   * to be absent), the rest being read from the checkpoint's LevelDB in one bulk read per batch.
-   * Default `DEFAULT_STATE_CACHE_SIZE` (100,000). When every key's entry fits, a batch reads
-   * nothing from LevelDB: size it to the operator's key count if memory allows.
+   * How many state entries each stateful operator keeps in memory at most (decoded values, and keys
+   * known to be absent), the rest being read from the checkpoint's LevelDB in one bulk read per
+   * batch: a count per operator, instead of (or, with `stateCacheBytes`, beside) the byte budget.
+   * Default: the context's `stateCacheSize`, else none.
    */
   readonly stateCacheSize?: number;
+  /**
+   * The bytes the stateful operators' state caches may hold together (an entry counts its key, its
+   * encoded value and 100 bytes); when it is full, the operator holding the most evicts its oldest
+   * entries. Default: the context's `stateCacheBytes`, else, without a `stateCacheSize`, a quarter
+   * of the heap limit (`defaultStateCacheBytes()` from `sluice/state`). When every key's entry
+   * fits, a batch reads nothing from LevelDB.
+   */
+  readonly stateCacheBytes?: number;
   /**
    * The stateful operators (by name, or `kind#n`) whose state the checkpoint holds and the program
    * no longer has, and whose state may be dropped: a restart that would drop state without it is
@@ -32,8 +39,10 @@ export interface LevelCheckpointStorage extends CheckpointStorage {
   readonly directory: string;
   /** State is persisted every this many batches. */
   readonly interval: number;
-  /** State entries each stateful operator keeps in memory. */
-  readonly stateCacheSize: number;
+  /** The `stateCacheSize` option, if given. */
+  readonly stateCacheSize: number | undefined;
+  /** The `stateCacheBytes` option, if given. */
+  readonly stateCacheBytes: number | undefined;
   /** The stateful operators whose state the program may drop. */
   readonly dropState: readonly string[];
 }
@@ -53,11 +62,12 @@ export interface LevelCheckpointStorage extends CheckpointStorage {
  */
 export function levelCheckpoint(directory: string, options: LevelCheckpointOptions = {}): LevelCheckpointStorage {
   if (typeof directory !== 'string' || directory === '') throw new TypeError(`levelCheckpoint: directory must be a non-empty path, got ${JSON.stringify(directory)}.`);
-  const { interval = 1, stateCacheSize = DEFAULT_STATE_CACHE_SIZE } = options;
+  const { interval = 1, stateCacheSize, stateCacheBytes } = options;
   if (!Number.isSafeInteger(interval) || interval < 1) {
     throw new RangeError(`levelCheckpoint: interval must be a positive integer (persist state every this many batches), got ${String(interval)}.`);
   }
-  checkStateCacheSize(stateCacheSize, 'levelCheckpoint');
+  if (stateCacheSize !== undefined) checkStateCacheSize(stateCacheSize, 'levelCheckpoint');
+  if (stateCacheBytes !== undefined) checkStateCacheBytes(stateCacheBytes, 'levelCheckpoint');
   const dropState: unknown = options.dropState ?? [];
   if (!Array.isArray(dropState) || !dropState.every((id): id is string => typeof id === 'string' && id !== '')) {
     throw new TypeError(`levelCheckpoint: dropState must be an array of the names of stateful operators, got ${JSON.stringify(dropState)}.`);
@@ -68,8 +78,11 @@ export function levelCheckpoint(directory: string, options: LevelCheckpointOptio
     directory,
     interval,
     stateCacheSize,
+    stateCacheBytes,
     dropState: dropped,
-    createCheckpointer: () => new LevelCheckpointer(directory, { interval, stateCacheSize, dropState: dropped }),
+    // The context's cache settings apply where the checkpoint's own do not.
+    createCheckpointer: (context: CheckpointSettings = {}) =>
+      new LevelCheckpointer(directory, { interval, stateCacheSize: stateCacheSize ?? context.stateCacheSize, stateCacheBytes: stateCacheBytes ?? context.stateCacheBytes, dropState: dropped }),
   });
 }
 
@@ -83,4 +96,16 @@ export function checkStateCacheSize(size: unknown, where: string): number {
     throw new RangeError(`${where}: stateCacheSize must be a non-negative integer (state entries each operator keeps in memory), got ${String(size)}.`);
   }
   return size;
+}
+
+/**
+ * Checks a state cache byte budget.
+ *
+ * @throws RangeError naming `where` unless it is a non-negative integer.
+ */
+export function checkStateCacheBytes(bytes: unknown, where: string): number {
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new RangeError(`${where}: stateCacheBytes must be a non-negative integer (bytes the state caches may hold together), got ${String(bytes)}.`);
+  }
+  return bytes;
 }

@@ -51,7 +51,8 @@ export class LevelCheckpointer implements Checkpointer {
   /** State is persisted every this many batches. */
   readonly interval: number;
   /** How many state entries each stateful operator keeps in memory (see `levelCheckpoint`). */
-  readonly stateCacheSize: number;
+  readonly stateCacheSize: number | undefined;
+  readonly stateCacheBytes: number | undefined;
   readonly stateBackend = new CheckpointStateBackend();
   #db: CheckpointDb | undefined;
   #oldestKept = 0;
@@ -74,10 +75,11 @@ export class LevelCheckpointer implements Checkpointer {
    */
   #upgrade: object[] | undefined;
 
-  constructor(directory: string, options: { readonly interval: number; readonly stateCacheSize: number; readonly dropState?: readonly string[] }) {
+  constructor(directory: string, options: { readonly interval: number; readonly stateCacheSize: number | undefined; readonly stateCacheBytes?: number | undefined; readonly dropState?: readonly string[] }) {
     this.directory = directory;
     this.interval = options.interval;
     this.stateCacheSize = options.stateCacheSize;
+    this.stateCacheBytes = options.stateCacheBytes;
     this.dropState = options.dropState ?? [];
   }
 
@@ -121,7 +123,7 @@ export class LevelCheckpointer implements Checkpointer {
       throw error;
     }
     this.#db = db;
-    this.stateBackend.attach(inCheckpoint(db, { cacheSize: this.stateCacheSize }, this.directory));
+    this.stateBackend.attach(inCheckpoint(db, { ...(this.stateCacheSize === undefined ? {} : { cacheSize: this.stateCacheSize }), ...(this.stateCacheBytes === undefined ? {} : { cacheBytes: this.stateCacheBytes }) }, this.directory));
   }
 
   async #readId(db: CheckpointDb, marker: CheckpointMarker | undefined): Promise<void> {

@@ -37,9 +37,9 @@ export async function checkCommand(directory: string, module: string, options: {
 
 /** The job's own checkpoint options (`dropState` above all), which apply to the checkpoint checked. */
 function checkpointOptionsOf(job: JobDefinition): LevelCheckpointOptions {
-  const storage = job.options.checkpoint as Partial<Record<'interval' | 'stateCacheSize' | 'dropState', unknown>> | undefined;
+  const storage = job.options.checkpoint as Partial<Record<'interval' | 'stateCacheSize' | 'stateCacheBytes' | 'dropState', unknown>> | undefined;
   const options: Record<string, unknown> = {};
-  for (const field of ['interval', 'stateCacheSize', 'dropState'] as const) if (storage?.[field] !== undefined) options[field] = storage[field];
+  for (const field of ['interval', 'stateCacheSize', 'stateCacheBytes', 'dropState'] as const) if (storage?.[field] !== undefined) options[field] = storage[field];
   return options;
 }
 

@@ -111,6 +111,14 @@ export interface Checkpointer extends Omit<CommitParticipant, 'initialize'> {
 export interface CheckpointStorage {
   /** Where the checkpoint lives, for messages (a directory). */
   readonly location: string;
-  /** Creates the checkpointer of one context. */
-  createCheckpointer(): Checkpointer;
+  /** Creates the checkpointer of one context, given the context's defaults. */
+  createCheckpointer(context?: CheckpointSettings): Checkpointer;
+}
+
+/** What a context passes its checkpoint storage: defaults that the storage's own options override. */
+export interface CheckpointSettings {
+  /** The context's `stateCacheSize`: state entries each operator's cache keeps at most. */
+  readonly stateCacheSize?: number;
+  /** The context's `stateCacheBytes`: the bytes the operators' state caches hold together. */
+  readonly stateCacheBytes?: number;
 }

@@ -70,6 +70,19 @@ export interface StreamingContextOptions {
    */
   readonly backpressure?: boolean | BackpressureOptions;
   /**
+   * The bytes the stateful operators' state caches may hold together, in a checkpoint's LevelDB
+   * (an entry counts its key, its encoded value and 100 bytes; the operator holding the most evicts
+   * first). Default: a quarter of the heap limit, unless `stateCacheSize` is given. The
+   * checkpoint's own `stateCacheBytes` option overrides it. See docs/state.md.
+   */
+  readonly stateCacheBytes?: number;
+  /**
+   * The most state entries each stateful operator's cache keeps, in a checkpoint's LevelDB: a count
+   * instead of (with `stateCacheBytes`, beside) the byte budget. The checkpoint's own
+   * `stateCacheSize` option overrides it.
+   */
+  readonly stateCacheSize?: number;
+  /**
    * How a job that fell behind the clock catches up, after a restart or a batch that ran long:
    * `'every-batch'` (default, Spark Streaming's) runs every missed batch time one by one, each with
    * its own batch time; `'one-batch'` (Structured Streaming's triggers) runs one batch at the latest
@@ -151,7 +164,15 @@ export function checkpointerOf(options: StreamingContextOptions): Checkpointer |
   if (stateBackend !== undefined) {
     throw new TypeError("StreamingContext: a checkpointed context keeps its operators' state in the checkpoint, so that a restart restores it exactly once; remove the stateBackend option (or the checkpoint).");
   }
-  return checkpoint.createCheckpointer();
+  return checkpoint.createCheckpointer({
+    ...(options.stateCacheSize === undefined ? {} : { stateCacheSize: cacheOption(options.stateCacheSize, 'stateCacheSize') }),
+    ...(options.stateCacheBytes === undefined ? {} : { stateCacheBytes: cacheOption(options.stateCacheBytes, 'stateCacheBytes') }),
+  });
+}
+
+function cacheOption(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new RangeError(`StreamingContext: ${name} must be a non-negative integer, got ${String(value)}.`);
+  return value;
 }
 
 /**

@@ -4,7 +4,7 @@
  * state and checkpoint contracts). `state/extend.ts` re-exports it with the state codecs.
  */
 export type { BatchContext, InputRead, ObservedEventTimes } from './batch-context.js';
-export type { CheckpointStorage, Checkpointer, CommitRecord, GraphFingerprint, Recovery, StatefulOperatorFingerprint } from './checkpoint-port.js';
+export type { CheckpointSettings, CheckpointStorage, Checkpointer, CommitRecord, GraphFingerprint, Recovery, StatefulOperatorFingerprint } from './checkpoint-port.js';
 export type { CheckpointIdentity, CommitParticipant, PendingCommit } from './commit/commit-participant.js';
 export { checkOnError, definition, ErrorPolicy, RecordErrors, type Definition } from './error-policy.js';
 export type { DStreamGraph } from './graph.js';

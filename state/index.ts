@@ -4,7 +4,7 @@
  * backends, and the registry of custom state value types. The store contract, the codecs and the
  * `StatefulDStream` base are in `sluice/extend`.
  */
-export { DEFAULT_STATE_CACHE_SIZE, LevelStateBackend, type LevelStateBackendOptions } from './level-state-backend.js';
+export { DEFAULT_STATE_CACHE_SIZE, defaultStateCacheBytes, LevelStateBackend, type LevelStateBackendOptions } from './level-state-backend.js';
 export { mapWithState, MapWithStateDStream, type StateSnapshotDStream } from './map-with-state.js';
 export { MemoryStateBackend } from './memory-state-store.js';
 // eslint-disable-next-line @typescript-eslint/no-deprecated -- only its string form is deprecated

@@ -2,26 +2,53 @@
  * The LevelDB state backend: opens the operators' stores on one database and commits them
  * together. The stores' own code, and the commit path both share, is in level-state-store.ts.
  */
+import { getHeapStatistics } from 'node:v8';
 import { Level } from 'level';
 import { SluiceError } from 'sluice';
 import type { PendingCommit } from '../core/extend.js';
 import { messageOf } from '../core/internal.js';
 import { checkMeta, EMPTY_META, metaOf, rowsOf, rowsPrefix, writeBatch, type MetaDb, type StateBatchOperation, type StateDatabase } from './level-layout.js';
 import { openStore, prepareCommit, stateOf, type LevelStateStore } from './level-state-store.js';
-import { INCOMPLETE, startVersion, UNPROBED } from './level-store-state.js';
+import { INCOMPLETE, startVersion, UNPROBED, type Row } from './level-store-state.js';
+import { CacheBudget } from './cache-budget.js';
 import { LruCache } from './lru-cache.js';
 import { backendClosed, capitalized, CORRUPT_ADVICE, isDamage, rootCause, stateIoFailed } from './state-errors.js';
 import { StagedWrites } from './staged-writes.js';
-import type { StateBackend } from './state-store.js';
+import type { StateBackend, StoreKey } from './state-store.js';
 
 /** Options of {@link LevelStateBackend}. */
 export interface LevelStateBackendOptions {
-  /** Committed values each store keeps decoded in memory, known-absent keys included (default 100,000). */
+  /**
+   * The most committed values each store keeps decoded in memory, known-absent keys included: a
+   * count per store, instead of (or, with `cacheBytes`, beside) the byte budget. Default: no count,
+   * the byte budget alone.
+   */
   readonly cacheSize?: number;
+  /**
+   * The bytes the stores' caches may hold together, shared by every stateful operator on the
+   * backend: an entry counts its key, its encoded value and 100 bytes of overhead, and when the
+   * budget is full the store holding the most evicts its oldest entries. Default
+   * {@link defaultStateCacheBytes} (a quarter of the heap limit) when `cacheSize` is not given.
+   */
+  readonly cacheBytes?: number;
 }
 
-/** The cache size of a {@link LevelStateBackend} without the `cacheSize` option. */
+/** The count of the state caches of versions before the byte budget; a `cacheSize` of it keeps that behaviour. */
 export const DEFAULT_STATE_CACHE_SIZE = 100_000;
+
+/** What a cache entry counts for in the byte budget, besides its key and encoded value. */
+const ENTRY_OVERHEAD = 100;
+
+/** The byte budget of the state caches by default: a quarter of V8's heap limit. */
+export function defaultStateCacheBytes(): number {
+  return Math.floor(getHeapStatistics().heap_size_limit / 4);
+}
+
+/** The checked cache settings of a backend: a count per store (`Infinity`: none) and a shared byte budget (or none). */
+interface CacheSettings {
+  readonly size: number;
+  readonly bytes: number | undefined;
+}
 
 /** The writes of a commit, prepared but not yet written. */
 export interface PreparedStateCommit {
@@ -60,10 +87,14 @@ function openFailed(path: string, error: unknown): SluiceError {
   );
 }
 
-function checkCacheSize({ cacheSize = DEFAULT_STATE_CACHE_SIZE }: LevelStateBackendOptions): number {
-  if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new RangeError(`LevelStateBackend: cacheSize must be a non-negative integer, got ${cacheSize}.`);
-  return cacheSize;
+function checkCacheSize({ cacheSize, cacheBytes }: LevelStateBackendOptions): CacheSettings {
+  if (cacheSize !== undefined && (!Number.isSafeInteger(cacheSize) || cacheSize < 0)) throw new RangeError(`LevelStateBackend: cacheSize must be a non-negative integer, got ${cacheSize}.`);
+  if (cacheBytes !== undefined && (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0)) throw new RangeError(`LevelStateBackend: cacheBytes must be a non-negative integer, got ${cacheBytes}.`);
+  return { size: cacheSize ?? Number.POSITIVE_INFINITY, bytes: cacheBytes ?? (cacheSize === undefined ? defaultStateCacheBytes() : undefined) };
 }
+
+/** What a cached row counts for in the byte budget. */
+const rowBytes = (key: StoreKey, row: Row | undefined): number => ENTRY_OVERHEAD + key.length + (row?.size ?? 0);
 
 /**
  * The {@link StateBackend} that keeps every operator's state in one LevelDB database: the rows of
@@ -84,6 +115,7 @@ export class LevelStateBackend implements StateBackend {
   readonly #db: StateDatabase;
   readonly #metas: MetaDb;
   readonly #cacheSize: number;
+  readonly #budget: CacheBudget | undefined;
   readonly #stores = new Map<string, LevelStateStore>();
   readonly #opening = new Map<string, Promise<LevelStateStore>>();
   /** The directory of the checkpoint whose atomic write writes the operations, rather than the backend. */
@@ -92,10 +124,11 @@ export class LevelStateBackend implements StateBackend {
   #ownsDb = false;
   #closed = false;
 
-  private constructor(db: StateDatabase, cacheSize: number, checkpoint: string | undefined) {
+  private constructor(db: StateDatabase, cache: CacheSettings, checkpoint: string | undefined) {
     this.#db = db;
     this.#metas = metaOf(db);
-    this.#cacheSize = cacheSize;
+    this.#cacheSize = cache.size;
+    this.#budget = cache.bytes === undefined ? undefined : new CacheBudget(cache.bytes);
     this.#checkpoint = checkpoint;
   }
 
@@ -103,9 +136,14 @@ export class LevelStateBackend implements StateBackend {
     inCheckpoint = (db, options, directory) => new LevelStateBackend(db as unknown as StateDatabase, checkCacheSize(options), directory);
   }
 
-  /** How many committed values each store keeps in memory (the `cacheSize` option). */
+  /** How many committed values each store keeps in memory at most (the `cacheSize` option; `Infinity` without one). */
   get cacheSize(): number {
     return this.#cacheSize;
+  }
+
+  /** The bytes the stores' caches may hold together (`undefined`: no byte budget), and hold now. */
+  get cacheBytes(): { readonly limit: number; readonly used: number } | undefined {
+    return this.#budget === undefined ? undefined : { limit: this.#budget.limit, used: this.#budget.total };
   }
 
   /**
@@ -117,9 +155,9 @@ export class LevelStateBackend implements StateBackend {
    * permission), `STATE_CORRUPT` when it finds the database damaged.
    */
   static async open(path: string, options: LevelStateBackendOptions = {}): Promise<LevelStateBackend> {
-    const cacheSize = checkCacheSize(options);
+    const cache = checkCacheSize(options);
     const db = new Level<unknown, unknown>(path);
-    const backend = new LevelStateBackend(db, cacheSize, undefined);
+    const backend = new LevelStateBackend(db, cache, undefined);
     try {
       await db.open();
     } catch (error) {
@@ -230,6 +268,7 @@ export class LevelStateBackend implements StateBackend {
     if (this.#closed) throw backendClosed(this.name, `open the store of '${operatorId}'`, operatorId);
     const rows = rowsOf(this.#db, operatorId);
     const committed = meta === undefined ? EMPTY_META : checkMeta(operatorId, meta, this.#checkpoint);
+    const cache = new LruCache<StoreKey, Row>(this.#cacheSize, this.#budget === undefined ? undefined : { budget: this.#budget, sizeOf: rowBytes });
     const store = openStore({
       operatorId,
       checkpoint: this.#checkpoint,
@@ -240,13 +279,14 @@ export class LevelStateBackend implements StateBackend {
       meta: committed,
       staged: new StagedWrites(),
       loaded: new Map(),
-      cache: new LruCache(this.#cacheSize),
+      cache,
       pinnedAt: 0,
       generation: 0,
       completeAt: committed.rows === 0 ? UNPROBED : INCOMPLETE,
       unconfirmed: 0,
       closed: false,
       onClose: () => {
+        cache.release();
         if (this.#stores.get(operatorId) === store) this.#stores.delete(operatorId);
       },
     });

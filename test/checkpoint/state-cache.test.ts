@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, mapToPair, StreamingContext, type Pair } from 'sluice';
 import { getOrCreate, levelCheckpoint, type LevelCheckpointStorage } from 'sluice/checkpoint';
-import { DEFAULT_STATE_CACHE_SIZE, queryableState, updateStateByKey } from 'sluice/state';
+import { getHeapStatistics } from 'node:v8';
+import { defaultStateCacheBytes, queryableState, updateStateByKey } from 'sluice/state';
 import { checkpointerOf } from '../../checkpoint/internal.js';
 import { useTempDir } from './checkpoint-harness.js';
 
@@ -38,15 +39,48 @@ async function run(checkpoint: string, batches: number, from: number, stateCache
 }
 
 describe('the state cache of a checkpoint', () => {
-  it('is sized by the stateCacheSize option of the checkpoint, and by default holds DEFAULT_STATE_CACHE_SIZE entries per store', async () => {
+  it('is sized by a byte budget by default (a quarter of the heap limit), by the stateCacheSize option as a count, and by the context\'s options where the checkpoint gives none', async () => {
     const ctx = await getOrCreate(`${dir()}/a`, build(new Map(), new ManualClock()), { stateCacheSize: 7 });
     expect(checkpointerOf(ctx).stateCacheSize).toBe(7);
     await ctx.start();
     expect(checkpointerOf(ctx).stateBackend.inner.cacheSize).toBe(7);
+    expect(checkpointerOf(ctx).stateBackend.inner.cacheBytes).toBeUndefined();
     await ctx.stop();
     const plain = await getOrCreate(`${dir()}/b`, build(new Map(), new ManualClock()));
-    expect(checkpointerOf(plain).stateCacheSize).toBe(DEFAULT_STATE_CACHE_SIZE);
-    expect(levelCheckpoint(`${dir()}/c`).stateCacheSize).toBe(DEFAULT_STATE_CACHE_SIZE);
+    await plain.start();
+    expect(checkpointerOf(plain).stateBackend.inner.cacheSize).toBe(Number.POSITIVE_INFINITY);
+    expect(checkpointerOf(plain).stateBackend.inner.cacheBytes?.limit).toBe(defaultStateCacheBytes());
+    expect(defaultStateCacheBytes()).toBe(Math.floor(getHeapStatistics().heap_size_limit / 4));
+    await plain.stop();
+    expect(levelCheckpoint(`${dir()}/c`).stateCacheSize).toBeUndefined();
+    // The context's options, overridden by the checkpoint's own.
+    const clock = new ManualClock();
+    const viaContext = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(`${dir()}/d`), stateCacheBytes: 4096, stateCacheSize: 3 });
+    viaContext.rateStream({ rowsPerSecond: 10 }).pipe(mapToPair((r) => [r.value % 5, 1]), updateStateByKey((ones: number[], n: number | undefined) => (n ?? 0) + ones.length, { name: 'counts' }), foreachBatch(() => undefined));
+    await viaContext.start();
+    expect(checkpointerOf(viaContext).stateBackend.inner.cacheBytes?.limit).toBe(4096);
+    expect(checkpointerOf(viaContext).stateBackend.inner.cacheSize).toBe(3);
+    await viaContext.stop();
+    const own = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(`${dir()}/e`, { stateCacheBytes: 8192 }), stateCacheBytes: 4096 });
+    own.rateStream({ rowsPerSecond: 10 }).pipe(foreachBatch(() => undefined));
+    await own.start();
+    expect(checkpointerOf(own).stateBackend.inner.cacheBytes?.limit).toBe(8192);
+    await own.stop();
+    expect(() => new StreamingContext({ batchInterval: 1000, checkpoint: levelCheckpoint(`${dir()}/f`), stateCacheBytes: -1 })).toThrow(/stateCacheBytes must be a non-negative integer/);
+  });
+
+  it('gives the same results under a byte budget that holds a few entries as with room for all', async () => {
+    const roomy = await run(`${dir()}/roomy`, 12, 0);
+    const outputs = new Map<number, Pair<string, number>[]>();
+    const clock = new ManualClock();
+    const ctx = await getOrCreate(`${dir()}/tight`, build(outputs, clock), { stateCacheBytes: 1000 });
+    await ctx.start();
+    for (let i = 0; i < 12 && ctx.state === 'active'; i++) await clock.advance(1000);
+    const budget = checkpointerOf(ctx).stateBackend.inner.cacheBytes;
+    expect(budget?.used).toBeLessThanOrEqual(1000);
+    expect(budget?.used).toBeGreaterThan(0);
+    await ctx.stop();
+    expect(outputs).toEqual(roomy.outputs);
   });
 
   it('rejects a stateCacheSize that is not a non-negative integer, naming the option', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { inCheckpoint, LevelStateBackend } from '../../state/level-state-backend.js';
+import { inCheckpoint, LevelStateBackend, type LevelStateBackendOptions } from '../../state/level-state-backend.js';
 import type { LevelStateStore } from '../../state/level-state-store.js';
 import { writeBatch } from '../../state/level-layout.js';
 import { encodeValue } from '../../state/value-codec.js';
@@ -227,13 +227,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 describe('LevelStateStore (model)', () => {
-  it('reads what the database holds whatever the cache size and the history of commits, failures and reopens', async () => {
+  it('reads what the database holds whatever the cache size or byte budget and the history of commits, failures and reopens', async () => {
+    const caches = fc.constantFrom<LevelStateBackendOptions>({ cacheSize: 0 }, { cacheSize: 1 }, { cacheSize: 2 }, { cacheSize: 5 }, { cacheSize: 100 }, { cacheBytes: 0 }, { cacheBytes: 250 }, { cacheBytes: 1000 }, { cacheSize: 3, cacheBytes: 500 });
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(0, 1, 2, 5, 100), fc.array(step, { maxLength: 40 }), async (cacheSize, steps) => {
+      fc.asyncProperty(caches, fc.array(step, { maxLength: 40 }), async (cacheOptions, steps) => {
         const dir = await mkdtemp(join(tmpdir(), 'sluice-level-model-'));
         const db = new Level(dir);
         await db.open();
-        let backend = LevelStateBackend.fromDatabase(db, { cacheSize });
+        let backend = LevelStateBackend.fromDatabase(db, cacheOptions);
         let store = await backend.open('op');
         /** The rows in the database, and the writes staged on top of them (null: a delete). */
         const committed = new Map<string, number>();
@@ -248,7 +249,7 @@ describe('LevelStateStore (model)', () => {
         };
         const reopen = async (): Promise<void> => {
           await backend.close();
-          backend = LevelStateBackend.fromDatabase(db, { cacheSize });
+          backend = LevelStateBackend.fromDatabase(db, cacheOptions);
           store = await backend.open('op');
           staged.clear();
         };

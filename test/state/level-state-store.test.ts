@@ -55,6 +55,10 @@ describe('LevelStateStore conformance with a cache of 2 entries', () => {
   stateStoreSuite({ test: it, factory: levelFactory({ cacheSize: 2 }) });
 });
 
+describe('LevelStateStore conformance with a byte budget of 300 bytes', () => {
+  stateStoreSuite({ test: it, factory: levelFactory({ cacheBytes: 300 }) });
+});
+
 const key = (i: number): string => `k${String(i).padStart(5, '0')}`;
 
 async function entries(iterable: AsyncIterable<readonly [string, unknown]>): Promise<[string, unknown][]> {

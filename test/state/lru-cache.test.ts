@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CacheBudget } from '../../state/cache-budget.js';
 import { LruCache } from '../../state/lru-cache.js';
 
 interface Entry {
@@ -73,6 +74,65 @@ describe('LruCache (CLOCK)', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('LruCache under a shared byte budget', () => {
+  interface Sized {
+    used: boolean;
+    readonly size: number;
+  }
+  const sizeOf = (key: string, value: Sized | null | undefined): number => key.length + (value?.size ?? 0);
+
+  it('keeps the caches together under the budget: the one holding the most evicts first, small ones keep their entries', () => {
+    const budget = new CacheBudget(10_000);
+    const large = new LruCache<string, Sized | null>(Number.POSITIVE_INFINITY, { budget, sizeOf });
+    const small = new LruCache<string, Sized | null>(Number.POSITIVE_INFINITY, { budget, sizeOf });
+    for (let i = 0; i < 20; i++) small.set(`s${i}`, { used: false, size: 20 }); // 20 × 22-23 bytes
+    for (let i = 0; i < 100; i++) large.set(`l${i}`, { used: false, size: 1000 });
+    expect(budget.total).toBeLessThanOrEqual(10_000);
+    expect(budget.total).toBe(large.bytes + small.bytes);
+    expect(small.drops).toBe(0);
+    expect(small.size).toBe(20);
+    expect(large.drops).toBeGreaterThan(80);
+    // The newest large entries are the ones kept.
+    expect(large.get('l99')).toBeDefined();
+    expect(large.get('l0')).toBeUndefined();
+  });
+
+  it('counts replacements, deletes and clears, and gives the bytes back when a cache is released', () => {
+    const budget = new CacheBudget(1_000_000);
+    const cache = new LruCache<string, Sized | null>(Number.POSITIVE_INFINITY, { budget, sizeOf });
+    cache.set('a', { used: false, size: 100 });
+    cache.set('a', { used: false, size: 300 });
+    cache.set('b', null);
+    expect(budget.total).toBe(301 + 1);
+    cache.delete('a');
+    cache.delete('missing');
+    expect(budget.total).toBe(1);
+    cache.set('c', { used: false, size: 50 });
+    cache.clear();
+    expect([budget.total, cache.bytes]).toEqual([0, 0]);
+    cache.set('d', { used: false, size: 9 });
+    cache.release();
+    expect(budget.total).toBe(0);
+  });
+
+  it('holds, as a law, total = sum of the caches\' bytes <= limit after every operation', () => {
+    const op = fc.record({ cache: fc.integer({ min: 0, max: 2 }), key: fc.integer({ min: 0, max: 40 }), size: fc.option(fc.integer({ min: 0, max: 400 })), del: fc.boolean() });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3000 }), fc.array(op, { maxLength: 200 }), (limit, ops) => {
+        const budget = new CacheBudget(limit);
+        const caches = [0, 1, 2].map(() => new LruCache<string, Sized | null>(Number.POSITIVE_INFINITY, { budget, sizeOf }));
+        for (const o of ops) {
+          const cache = caches[o.cache] as LruCache<string, Sized | null>;
+          if (o.del) cache.delete(`k${o.key}`);
+          else cache.set(`k${o.key}`, o.size === null ? null : { used: false, size: o.size });
+          expect(budget.total).toBe(caches.reduce((n, c) => n + c.bytes, 0));
+          expect(budget.total).toBeLessThanOrEqual(limit);
+        }
+      }),
     );
   });
 });
