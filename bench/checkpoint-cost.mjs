@@ -170,7 +170,7 @@ export async function checkpointScenario({ scale }) {
     const rawRate = rate(entries, rawMs);
     return [
       row(S, 'sluice, LevelDB checkpoint every batch', events, checkpointed.ms, {
-        note: `${numBatches} batches of ${batchSize} over ${keys.length} keys, state in the checkpoint's LevelDB (cache 100,000 entries); ${checkOf(checkpointed.summary)}`,
+        note: `${numBatches} batches of ${batchSize} over ${keys.length} keys, state in the checkpoint's LevelDB (default cache: a byte budget of a quarter of the heap limit); ${checkOf(checkpointed.summary)}`,
       }),
       row(S, 'sluice, memory state, no checkpoint', events, memory.ms, {
         baseline: 'memory',
