@@ -45,6 +45,8 @@ export interface OperatorStateView {
 const LAYOUTS: Readonly<Record<string, readonly { readonly ns: string; readonly tail: 0 | 8 | 16 }[]>> = {
   updateStateByKey: [{ ns: 'S', tail: 0 }],
   mapWithState: [{ ns: 'S', tail: 0 }],
+  // Each remembered key, with the time it is remembered until.
+  dropDuplicates: [{ ns: 'S', tail: 0 }],
   eventTimeWindow: [
     { ns: 'A', tail: 16 },
     { ns: 'P', tail: 8 },

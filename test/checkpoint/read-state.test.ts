@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { foreachBatch, keyBy, ManualClock, mapToPair, mapValues, SluiceError, StreamingContext } from 'sluice';
 import { inspectCheckpoint, inspectContext, levelCheckpoint, readCheckpointState, readContextState } from 'sluice/checkpoint';
 import { mapWithState, stateSpec, updateStateByKey, type State } from 'sluice/state';
-import { agg, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
+import { agg, dropDuplicates, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
 import { useTempDir } from './checkpoint-harness.js';
 
 const dir = useTempDir();
@@ -83,6 +83,19 @@ describe('readCheckpointState', () => {
     // Records 0..11 at i * 100 ms; the watermark (max event time, no delay) has closed [0, 1000) by batch 2.
     expect(entries.every((e) => e.key === 'user-0' && e.window?.end === (e.window?.start ?? 0) + 1000)).toBe(true);
     expect(entries.length).toBeGreaterThan(0);
+  });
+
+  it('reads the keys a dropDuplicates remembers, each with the time it is remembered until', async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock, checkpoint: levelCheckpoint(path()) });
+    ctx
+      .rateStream({ name: 'rate', rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 4, generate: (i) => i })
+      .pipe(withWatermark((i: number) => i * 100, 0), dropDuplicates((i: number) => `id-${i % 3}`, { within: 1000, name: 'dedup' }), foreachBatch(() => undefined));
+    await ctx.start();
+    await clock.advance(1000);
+    await ctx.stop();
+    // Batch 0 read records 0 to 3 (times 0 to 300): ids 0, 1 and 2 first seen at 0, 100 and 200.
+    expect(await readCheckpointState(path(), 'dedup')).toMatchObject({ kind: 'dropDuplicates', batchId: 0, entries: [{ key: 'id-0', value: 1000 }, { key: 'id-1', value: 1100 }, { key: 'id-2', value: 1200 }], more: false });
   });
 
   it('refuses an unknown operator listing those it holds, a missing checkpoint, and bad options', async () => {

@@ -158,7 +158,7 @@ export class DropDuplicatesDStream<T> extends StatefulDStream<T> {
     return new Batch(partitions, times);
   }
 
-  /** Fills the table from a durable store's rows at the first batch (and after a rollback of it). */
+  /** Fills the table from a durable store's rows at the first batch. */
   async #load(store: StateStore): Promise<void> {
     if (this.#loaded) return;
     const table = this.#table;
