@@ -2,6 +2,7 @@
 // mode) against a hand-written nested-Map loop with the same watermark eviction.
 // Scenario 3: sliding windows of 60 slides, incremental against brute-force recomputation, in
 // event time (panes with an inverse) and in batch time (reduceByKeyAndWindow with an inverse).
+import { Subject, scan } from 'rxjs';
 import { mapToPair } from 'sluice';
 import { agg, eventTimeWindow, reduceByKeyAndWindow, sliding, tumbling, withWatermark } from 'sluice/windows';
 import { keyNames, makeBatch, medianOf, row, runsNote, runSluice, timeBatches } from './lib.mjs';
@@ -67,6 +68,60 @@ function windowJob({ numBatches, batch, delay, assigner, agg }) {
 }
 
 /**
+ * The event-time tumbling count as an RxJS user would write it (a peer of scenario 2): one `scan`
+ * over the records, its state a map of windows to counts per key, the watermark (the largest event
+ * time less the delay) moving with each record; when it passes the end of the earliest open
+ * window, the closed windows are emitted (counted) and evicted; a record whose window has closed
+ * is dropped. Per record, where Sluice and the hand loop move the watermark per batch, so a few
+ * more records may be late here.
+ *
+ * @param {{ numBatches: number, batch: (b: number) => BenchEvent[], size: number, delay: number }} o
+ * @returns {{ ms: number, emitted: number }}
+ */
+function timeRxTumbling({ numBatches, batch, size, delay }) {
+  /** @typedef {{ windows: Map<number, Map<string, number>>, watermark: number, maxTime: number, nextEnd: number, emitted: number }} RxState */
+  /** @type {Subject<BenchEvent>} */
+  const subject = new Subject();
+  /** @type {RxState} */
+  const initial = { windows: new Map(), watermark: -Infinity, maxTime: -Infinity, nextEnd: Infinity, emitted: 0 };
+  let final = initial;
+  subject
+    .pipe(
+      scan((/** @type {RxState} */ s, /** @type {BenchEvent} */ e) => {
+        if (e.time > s.maxTime) {
+          s.maxTime = e.time;
+          s.watermark = e.time - delay;
+          if (s.watermark >= s.nextEnd) {
+            s.nextEnd = Infinity;
+            for (const [start, counts] of s.windows) {
+              if (start + size <= s.watermark) {
+                s.emitted += counts.size;
+                s.windows.delete(start);
+              } else if (start + size < s.nextEnd) {
+                s.nextEnd = start + size;
+              }
+            }
+          }
+        }
+        const start = Math.floor(e.time / size) * size;
+        if (start + size <= s.watermark) return s;
+        let counts = s.windows.get(start);
+        if (counts === undefined) {
+          s.windows.set(start, (counts = new Map()));
+          if (start + size < s.nextEnd) s.nextEnd = start + size;
+        }
+        counts.set(e.key, (counts.get(e.key) ?? 0) + 1);
+        return s;
+      }, initial),
+    )
+    .subscribe((s) => {
+      final = s;
+    });
+  const ms = timeBatches({ numBatches, batch, step: (_b, evs) => { for (const e of evs) subject.next(e); }, finish: () => subject.complete() });
+  return { ms, emitted: final.emitted };
+}
+
+/**
  * Times a fresh {@link handWindows} over the batches.
  *
  * @param {{ numBatches: number, batch: (b: number) => BenchEvent[], size: number, delay: number, windowsOf: (t: number) => number[] }} o
@@ -93,9 +148,12 @@ export async function tumblingScenario({ scale, rounds = 1 }) {
     hand: () => timeHandWindows({ numBatches, batch, size: 1000, delay, windowsOf: (t) => [Math.floor(t / 1000) * 1000] }),
   });
   const check = sluice.outputs === hand.emitted ? `outputs agree (${sluice.outputs})` : `OUTPUTS DIFFER sluice=${sluice.outputs} hand=${hand.emitted}`;
+  // RxJS, a peer: once, after the interleaved runs.
+  const rx = timeRxTumbling({ numBatches, batch, size: 1000, delay });
   return [
     row(S, 'sluice', events, sluice.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys, watermark delay 1s; ${check}${runsNote(sluice, hand)}` }),
     row(S, 'hand nested-Map loop', events, hand.ms, { baseline: 'hand loop', ratio: hand.ms / sluice.ms, target: '>= 0.5' }),
+    row(S, 'rxjs scan over a map of windows', events, rx.ms, { baseline: 'rxjs scan', ratio: rx.ms / sluice.ms, target: '>= 1.2', note: `${rx.emitted} windows emitted (per-record watermark; Sluice ${sluice.outputs})` }),
   ];
 }
 
