@@ -1,6 +1,7 @@
 import { Batch, type DStream, type DurationLike, type Key, type OnError } from 'sluice';
 import { CARRIES_EVENT_TIME, eventTimeBreak } from '../../core/internal.js';
 import { decodeKey, definition, encodeKey, ErrorPolicy, parseDuration, parsePositiveDuration, StatefulDStream, type BatchContext, type Definition, type StateBackend, type StateStore } from 'sluice/extend';
+import { checkedTime } from './checked-time.js';
 import { PendingBatch } from './pending-batch.js';
 import { KEY_NS, keyRow, WATERMARK_ROW } from './dedup-rows.js';
 import { DedupTable } from './dedup-table.js';
@@ -188,10 +189,6 @@ export class DropDuplicatesDStream<T> extends StatefulDStream<T> {
   }
 }
 
-function checkedTime(t: number): number {
-  if (typeof t !== 'number' || !Number.isFinite(t)) throw new TypeError(`the event time of a record must be a finite number of ms, got ${String(t)}.`);
-  return t;
-}
 
 /**
  * Drops the records whose key was seen before (Structured Streaming's `dropDuplicates` and

@@ -7,6 +7,7 @@
 import { Batch, type DStream, type Key, type Pair } from 'sluice';
 import { combineByKeyBatch, eventTimeBreak, groupValues } from '../../core/internal.js';
 import { definition, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type StateBackend, type StateStore } from 'sluice/extend';
+import { checkedTime } from './checked-time.js';
 import { PendingBatch } from './pending-batch.js';
 import type { Aggregator } from './aggregator.js';
 import type { EventTimeWindowOptions, OutputMode, RetractingOutputMode, Settings, WindowOutput, WindowResult } from './window-options.js';
@@ -436,10 +437,6 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
 /** A value with the event time it carried, through the shuffle of session windows. */
 type Timed<V> = readonly [value: V, time: number];
 
-function checkedTime(t: number): number {
-  if (typeof t !== 'number' || !Number.isFinite(t)) throw new TypeError(`the event time of a record must be a finite number of ms, got ${String(t)}.`);
-  return t;
-}
 
 
 /**

@@ -3,7 +3,7 @@ import { decodeKey, encodeKey, ErrorPolicy, hashKey, StatefulDStream, type Batch
 import { PendingBatch } from './pending-batch.js';
 import { JoinBuffer, LEFT, RIGHT, type Buffered, type Side } from './join-buffer.js';
 import type { JoinType, LateJoinRecord } from './join-options.js';
-import { LateJoinRecordsDStream } from './late-join-records.js';
+import { LateRecordsDStream } from './late-records.js';
 import type { LatePolicy } from './window-options.js';
 import { watermarkedStreams } from './with-watermark.js';
 
@@ -70,7 +70,7 @@ export class IntervalJoinDStream<K extends Key, L, R, O> extends StatefulDStream
    */
   lateRecords(): DStream<LateJoinRecord<K, L, R>> {
     if (this.#settings.late !== 'sideOutput') throw new TypeError(`${this.describe}: lateRecords() needs the option late: 'sideOutput' (the policy is '${this.#settings.late}').`);
-    this.#lateStream ??= new LateJoinRecordsDStream<K, L, R>(this);
+    this.#lateStream ??= new LateRecordsDStream(this, (batchId) => this.lateOf(batchId));
     return this.#lateStream;
   }
 

@@ -7,9 +7,9 @@ import type { BatchContext } from 'sluice/extend';
  */
 export class LateRecordsDStream<T> extends DStream<T> {
   readonly #owner: DStream<unknown>;
-  readonly #lateOf: (batchId: number) => T[];
+  readonly #lateOf: (batchId: number) => readonly T[];
 
-  constructor(owner: DStream<unknown>, lateOf: (batchId: number) => T[]) {
+  constructor(owner: DStream<unknown>, lateOf: (batchId: number) => readonly T[]) {
     super({ kind: 'lateRecords', graph: owner.graph, parents: [owner] });
     this.#owner = owner;
     this.#lateOf = lateOf;
