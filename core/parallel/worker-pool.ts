@@ -44,7 +44,9 @@ export interface WorkerPoolOptions {
   readonly speculation?: false | SpeculationOptions;
   /**
    * Tasks sent to a worker before it has answered the earlier ones (1 or 2). 2 hides the message
-   * round trip between tasks but commits the second task to that worker early. Default 1.
+   * round trip between tasks (10 to 15 µs a task in bench/worker-transfer.mjs: worth it for stages
+   * of many tiny tasks) but commits the second task to a busy worker before it is free, against
+   * dynamic balancing and locality. Default 1.
    */
   readonly tasksInFlight?: 1 | 2;
   /** Checks a worker's hello value (a graph fingerprint, say); what it throws fails that worker's start. */
@@ -294,7 +296,7 @@ export class WorkerPool {
       } else if (failures >= this.#maxAttempts) {
         stage.fail(new SluiceError('WORKER_FAILED', `${what} on ${failures} attempts, as many as maxAttempts (${this.#maxAttempts}) allows.`, { cause: reason }));
       } else {
-        stage.pending.unshift(attempt.task);
+        stage.pending.add(attempt.task, stage.tasks[attempt.task]?.prefer, true);
         stage.retried++;
       }
     }
@@ -319,15 +321,15 @@ export class WorkerPool {
   /** Gives free workers the next tasks, stage by stage in order, then speculates. */
   #dispatch(): void {
     if (this.#closed !== undefined) return;
-    this.#stages = this.#stages.filter((stage) => !stage.settled);
+    if (this.#stages.some((stage) => stage.settled)) this.#stages = this.#stages.filter((stage) => !stage.settled);
     for (let level = 1; level <= this.#depth; level++) {
       for (const stage of this.#stages) {
-        for (let pass = OWN; pass <= STEAL && stage.pending.length > 0; pass++) {
+        for (let pass = OWN; pass <= STEAL && stage.pending.size > 0; pass++) {
           for (const slot of this.#slots) {
             if (slot.state !== 'ready' || slot.queue.length >= level) continue;
             const task = this.#take(stage, slot.index, pass);
             if (task >= 0) this.#launch(slot, stage, task, false);
-            if (stage.settled || stage.pending.length === 0) break;
+            if (stage.settled || stage.pending.size === 0) break;
           }
         }
       }
@@ -337,17 +339,9 @@ export class WorkerPool {
 
   /** Takes from `stage`'s pending tasks one for `worker` by `pass`; -1 when there is none. */
   #take(stage: StageRun, worker: number, pass: number): number {
-    const { pending, tasks } = stage;
-    for (let i = 0; i < pending.length; i++) {
-      const task = pending[i] as number;
-      const prefer = tasks[task]?.prefer;
-      const fits = pass === STEAL || (pass === OWN ? prefer === worker : prefer === undefined || this.#slots[prefer] === undefined || this.#slots[prefer].state === 'dead');
-      if (fits) {
-        pending.splice(i, 1);
-        return task;
-      }
-    }
-    return -1;
+    if (pass === OWN) return stage.pending.takeOwn(worker);
+    if (pass === STEAL) return stage.pending.steal();
+    return stage.pending.takeUnclaimed((w) => this.#slots[w] !== undefined && this.#slots[w].state !== 'dead');
   }
 
   #launch(slot: Slot, stage: StageRun, task: number, speculative: boolean): void {
@@ -383,7 +377,7 @@ export class WorkerPool {
     const now = performance.now();
     let next = Infinity;
     for (const stage of this.#stages) {
-      if (stage.settled || stage.pending.length > 0 || stage.doneCount === 0 || stage.doneCount < options.quantile * stage.tasks.length) continue;
+      if (stage.settled || stage.pending.size > 0 || stage.doneCount === 0 || stage.doneCount < options.quantile * stage.tasks.length) continue;
       const threshold = Math.max(options.multiplier * stage.median(), options.minMillis);
       for (const [task, live] of stage.running) {
         const attempt = live[0];

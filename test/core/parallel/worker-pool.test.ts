@@ -100,6 +100,17 @@ describe('WorkerPool', () => {
     expect(warning?.['tasks']).toEqual(['exits#3']);
   });
 
+  it('runs a task whose worker died of an uncaught error again on another worker', async () => {
+    const { logger, lines } = capturingLogger();
+    const pool = await startPool({ size: 2, logger, workerData: { flags: new SharedArrayBuffer(4 * 8) } });
+    const xs = [0, 1, 2, 3, 4];
+    const tasks = xs.map((x) => ({ payload: { op: x === 2 ? 'uncaughtOnce' : 'compute', x, ms: 5 } }));
+    const { results, figures } = await pool.runStage<Computed>('uncaught', tasks);
+    expect(results).toEqual(xs.map(compute));
+    expect(figures.retried).toBe(1);
+    expect(lines.find((line) => line['level'] === 40)?.['msg']).toMatch(/failed \(uncaught in the worker\)/);
+  });
+
   it('fails the stage with WORKER_FAILED, naming stage, task and worker, when a task loses its worker maxAttempts times', async () => {
     const pool = await startPool({ size: 2, maxAttempts: 2 });
     const tasks = [...computeTasks([1, 2]), { payload: { op: 'exitAlways', x: 0 } }];
