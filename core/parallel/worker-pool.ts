@@ -187,8 +187,9 @@ export class WorkerPool {
     this.#attempts.clear();
     const exits: Promise<number>[] = [];
     for (const slot of this.#slots) {
+      const worker = slot.worker;
       slot.abortStart?.(new SluiceError('CONTEXT_STOPPED', 'The worker pool was closed while this worker started.'));
-      if (slot.worker !== undefined) exits.push(slot.worker.terminate());
+      if (worker !== undefined) exits.push(worker.terminate());
       slot.worker = undefined;
       slot.state = 'dead';
       slot.queue = [];
@@ -246,7 +247,10 @@ export class WorkerPool {
       };
       worker.on('error', died);
       worker.on('messageerror', (error) => { died(new Error(`could not deserialize a message from the worker: ${error.message}`, { cause: error })); });
-      worker.on('exit', (code) => { died(new Error(`the worker exited with code ${code}`)); });
+      worker.on('exit', (code) => {
+        const before = slot.state === 'starting' ? ' before it said hello (does its script call serveTasks?)' : '';
+        died(new Error(`the worker exited with code ${code}${before}`));
+      });
       worker.postMessage({ t: 'init', index: slot.index } satisfies ToWorker);
     });
   }
@@ -308,8 +312,9 @@ export class WorkerPool {
     this.#spawn(slot).then(
       () => { this.#logger.info({ worker: slot.index }, `worker pool: worker ${slot.index} was replaced`); },
       (error: unknown) => {
+        if (this.#closed !== undefined) return;
         this.#logger.warn({ worker: slot.index, err: error }, `worker pool: the replacement of worker ${slot.index} failed to start; the pool goes on with fewer workers`);
-        if (this.#closed === undefined && this.#slots.every((s) => s.state === 'dead')) {
+        if (this.#slots.every((s) => s.state === 'dead')) {
           this.#broken = new SluiceError('WORKER_FAILED', 'Every worker of the pool died and none could be replaced (see the log for why each failed).', { cause: error });
           for (const stage of this.#stages) stage.fail(this.#broken);
           this.#stages = [];
