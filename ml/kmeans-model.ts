@@ -109,35 +109,60 @@ function splitDying(centers: Float64Array, weights: Float64Array, k: number, d: 
 }
 
 /**
- * The first centers, picked among `points` by k-means++ seeding (the first uniformly, each next
- * one with probability proportional to its squared distance to the nearest center picked),
- * drawing from a generator seeded by `seed` alone, with weight 0 (the batch's own training then
- * moves each to the mean of its points). Needs at least `k` points.
+ * The first centers, picked among `points` by greedy k-means++ seeding: the first uniformly; each
+ * next one, of `2 + floor(ln k)` candidates drawn with probability proportional to their squared
+ * distance to the nearest center picked, the one that leaves the smallest sum of such distances
+ * (so two centers rarely land in one cluster). Draws from a generator seeded by `seed` alone. The
+ * centers start with weight 0 (the batch's own training then moves each to the mean of its
+ * points). Needs at least `k` points.
  */
 export function kMeansPlusPlus(points: readonly Vector[], k: number, d: number, seed: number): KMeansState {
   const random = new SeededRandom(seed);
   const n = points.length;
+  const trials = 2 + Math.floor(Math.log(k));
   const centers = new Float64Array(k * d);
   const nearest = new Float64Array(n).fill(Infinity);
+  const trial = new Float64Array(n);
+  const best = new Float64Array(n);
   let chosen = Math.floor(random.next() * n);
+  let total = potential(points, points[chosen] as Vector, nearest, nearest, d);
   for (let j = 0; j < k; j++) {
     const c = points[chosen] as Vector;
     for (let i = 0; i < d; i++) centers[j * d + i] = c[i] as number;
     if (j === k - 1) break;
-    let total = 0;
-    for (let p = 0; p < n; p++) {
-      const v = points[p] as Vector;
-      let sum = 0;
-      for (let i = 0; i < d; i++) {
-        const diff = (v[i] as number) - (c[i] as number);
-        sum += diff * diff;
+    let bestTotal = Infinity;
+    let bestIndex = 0;
+    for (let t = 0; t < trials; t++) {
+      const candidate = total > 0 ? pick(nearest, total * random.next()) : Math.floor(random.next() * n);
+      const sum = potential(points, points[candidate] as Vector, nearest, trial, d);
+      if (sum < bestTotal) {
+        bestTotal = sum;
+        bestIndex = candidate;
+        best.set(trial);
       }
-      if (sum < (nearest[p] as number)) nearest[p] = sum;
-      total += nearest[p] as number;
     }
-    chosen = total > 0 ? pick(nearest, total * random.next()) : Math.floor(random.next() * n);
+    chosen = bestIndex;
+    total = bestTotal;
+    nearest.set(best);
   }
   return new KMeansState(k, d, centers, new Float64Array(k));
+}
+
+/** Writes into `out` each point's squared distance to the nearer of `center` and its `nearest` so far; returns their sum. */
+function potential(points: readonly Vector[], center: Vector, nearest: Float64Array, out: Float64Array, d: number): number {
+  let total = 0;
+  for (let p = 0; p < points.length; p++) {
+    const v = points[p] as Vector;
+    let sum = 0;
+    for (let i = 0; i < d; i++) {
+      const diff = (v[i] as number) - (center[i] as number);
+      sum += diff * diff;
+    }
+    const m = Math.min(sum, nearest[p] as number);
+    out[p] = m;
+    total += m;
+  }
+  return total;
 }
 
 /** The index where the running sum of `weights` first exceeds `target` (the last positive weight's, against rounding). */

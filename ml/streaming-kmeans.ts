@@ -98,7 +98,7 @@ export interface StreamingKMeans {
  * or per point with unit `'points'`); each center that got m points of mean x moves to
  * `(c * w + x * m) / (w + m)` for its discounted weight w, which becomes `w + m`; a cluster whose
  * weight falls under 1e-8 of the heaviest's is replaced by splitting the heaviest in two. Without
- * `initialCenters`, the first batch with at least `k` valid points picks the centers (k-means++)
+ * `initialCenters`, the first batch with at least `k` valid points picks the centers (greedy k-means++)
  * and trains on them; batches before it are not learnt from.
  *
  * @throws RangeError for a bad `k`, `dimensions`, `decayFactor`, `halfLife.value` or `seed`;
