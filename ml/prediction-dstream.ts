@@ -1,45 +1,55 @@
 import { Batch, type DStream } from 'sluice';
 import { DerivedDStream, ErrorPolicy, type BatchContext, type Definition } from 'sluice/extend';
-import { keepValid, type TrainingDStream } from './training-dstream.js';
+import type { TrainingDStream } from './training-dstream.js';
 
 /**
- * Scores a record with a model: `model` is `undefined` while the model has none (a k-means model
- * before its first batch). Called once per record: it allocates only the record it returns.
+ * How a prediction operator scores its records: the record's vector (a user's `features`
+ * function may throw), why a vector cannot be scored, and the output for a good one. `model` is
+ * `undefined` while the model has none (a k-means model before its first batch).
  */
-export type Score<M, R, O> = (model: M | undefined, record: R) => O;
+export interface Scorer<M, R, O> {
+  vectorOf(record: R): unknown;
+  problem(vector: unknown): string | undefined;
+  predict(model: M | undefined, record: R, vector: unknown): O;
+}
 
 /**
  * The prediction operator of a streaming model (`model.predictOn()`): scores each record of its
  * input with the model as of the previous batch ({@link TrainingDStream.modelBefore}), in order.
- * Records the model cannot take go to the operator's error policy. Its parents are the training
- * stream and the input, so the batch trains the model whatever the order the outputs ask.
+ * A record whose vector cannot be had or scored goes to the operator's error policy. Its parents
+ * are the training stream and the input, so the batch trains the model whatever the order in
+ * which the outputs ask for them.
  */
-export function predictionStream<M, P, R, O>(
-  kind: string,
-  trainer: TrainingDStream<M, P, unknown>,
-  input: DStream<R>,
-  problem: (record: R) => string | undefined,
-  score: Score<M, R, O>,
-  defined: Definition,
-  name: string | undefined,
-): DStream<O> {
+export function predictionStream<M, R, O>(kind: string, trainer: TrainingDStream<M, unknown, unknown>, input: DStream<R>, scorer: Scorer<M, R, O>, defined: Definition, name: string | undefined): DStream<O> {
   let policy: ErrorPolicy | undefined;
   const stream: DStream<O> = new DerivedDStream<O>(
     kind,
     [trainer, input],
     (inputs: readonly Batch<unknown>[], bc: BatchContext) => {
       const model = trainer.modelBefore(bc);
-      const batch = inputs[1] as Batch<R>;
       policy ??= new ErrorPolicy(stream, defined);
-      const partitions = keepValid(batch.partitions, problem, policy, bc);
-      const out = partitions.map((partition) => {
-        const scored = new Array<O>(partition.length);
-        for (let i = 0; i < partition.length; i++) scored[i] = score(model, partition[i] as R);
-        return scored;
-      });
+      const out = (inputs[1] as Batch<R>).partitions.map((partition) => score(partition, model, scorer, policy as ErrorPolicy, bc));
       return new Batch(out);
     },
     name,
   );
   return stream;
+}
+
+function score<M, R, O>(partition: readonly R[], model: M | undefined, scorer: Scorer<M, R, O>, policy: ErrorPolicy, bc: BatchContext): O[] {
+  const out: O[] = [];
+  for (let i = 0; i < partition.length; i++) {
+    const record = partition[i] as R;
+    let vector: unknown;
+    try {
+      vector = scorer.vectorOf(record);
+    } catch (error) {
+      policy.reject(bc.recordErrors, record, error);
+      continue;
+    }
+    const reason = scorer.problem(vector);
+    if (reason === undefined) out.push(scorer.predict(model, record, vector));
+    else policy.reject(bc.recordErrors, record, new TypeError(`${policy.operator}: ${reason}.`));
+  }
+  return out;
 }

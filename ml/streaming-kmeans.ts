@@ -2,6 +2,7 @@ import type { DStream, Key, OnError, Pair } from 'sluice';
 import { definition, type StateBackend } from 'sluice/extend';
 import { decayOf, positiveInteger, seedOf, type HalfLife } from './decay.js';
 import { KMeansState, kMeansPlusPlus } from './kmeans-model.js';
+import { predictDefinition, type PredictFeaturesOptions, type PredictOptions } from './predict-options.js';
 import { predictionStream } from './prediction-dstream.js';
 import { TrainingDStream, type Learner, type MODEL_KEY } from './training-dstream.js';
 import { checkVectorOption, vectorProblem, type Vector } from './vector.js';
@@ -52,9 +53,10 @@ export interface KMeansAssignment {
   readonly distance: number;
 }
 
-/** A scored vector: the vector and its {@link KMeansAssignment}. */
-export interface KMeansPrediction<V extends Vector = Vector> extends KMeansAssignment {
-  readonly point: V;
+/** A scored record and its {@link KMeansAssignment}. */
+export interface KMeansPrediction<R = Vector> extends KMeansAssignment {
+  /** The record scored: the vector, or the record `features` read the vector from. */
+  readonly point: R;
 }
 
 /**
@@ -78,9 +80,11 @@ export interface StreamingKMeans {
    *
    * @throws TypeError before `trainOn` has been applied.
    */
-  predictOn(options?: { readonly name?: string; readonly onError?: OnError }): <V extends Vector>(stream: DStream<V>) => DStream<KMeansPrediction<V>>;
+  predictOn(options?: PredictOptions): <V extends Vector>(stream: DStream<V>) => DStream<KMeansPrediction<V>>;
+  /** {@link StreamingKMeans.predictOn} over records of any type, scoring the vector `features` reads from each. */
+  predictOn<R>(options: PredictFeaturesOptions<R>): (stream: DStream<R>) => DStream<KMeansPrediction<R>>;
   /** {@link StreamingKMeans.predictOn} for `[key, vector]` pairs: `[key, assignment]`, the key kept. */
-  predictOnValues(options?: { readonly name?: string; readonly onError?: OnError }): <K extends Key, V extends Vector>(stream: DStream<Pair<K, V>>) => DStream<Pair<K, KMeansAssignment>>;
+  predictOnValues(options?: PredictOptions): <K extends Key, V extends Vector>(stream: DStream<Pair<K, V>>) => DStream<Pair<K, KMeansAssignment>>;
 }
 
 /**
@@ -155,34 +159,32 @@ export function streamingKMeans(options: StreamingKMeansOptions): StreamingKMean
       trainer = new TrainingDStream(stream, learner, { name: options.name, stateBackend: options.stateBackend }, defined);
       return trainer;
     },
-    predictOn: (predict = {}) => {
-      const how = definition('predictOn', { onError: predict.onError ?? options.onError, ...(predict.name === undefined ? {} : { name: predict.name }) });
-      return <V extends Vector>(stream: DStream<V>) =>
-        predictionStream(
-          'predictOn',
-          trained(),
-          stream,
+    predictOn: ((predict: PredictOptions & { readonly features?: (record: unknown) => Vector } = {}) => {
+      const { defined: how, vectorOf } = predictDefinition('predictOn', predict, options.onError);
+      return (stream: DStream<unknown>) =>
+        predictionStream<KMeansState, unknown, KMeansPrediction<unknown>>('predictOn', trained(), stream, {
+          vectorOf,
           problem,
-          (model, point: V): KMeansPrediction<V> => {
-            const { cluster, distance } = assign(model, point);
+          predict(model, point, vector) {
+            const { cluster, distance } = assign(model, vector as Vector);
             return { point, cluster, distance };
           },
-          how,
-          predict.name,
-        );
-    },
+        }, how, predict.name);
+    }) as StreamingKMeans['predictOn'],
     predictOnValues: (predict = {}) => {
-      const how = definition('predictOnValues', { onError: predict.onError ?? options.onError, ...(predict.name === undefined ? {} : { name: predict.name }) });
+      const { defined: how } = predictDefinition('predictOnValues', predict, options.onError);
       return <K extends Key, V extends Vector>(stream: DStream<Pair<K, V>>) =>
-        predictionStream('predictOnValues', trained(), stream, (pair) => pairProblem(pair, problem), (model, [key, point]: Pair<K, V>): Pair<K, KMeansAssignment> => [key, assign(model, point)], how, predict.name);
+        predictionStream<KMeansState, Pair<K, V>, Pair<K, KMeansAssignment>>('predictOnValues', trained(), stream, { vectorOf: valueOf, problem: (v) => (v === NOT_A_PAIR ? 'expected a [key, vector] pair' : problem(v)), predict: (model, [key], vector) => [key, assign(model, vector as Vector)] }, how, predict.name);
     },
   };
 }
 
-/** Why a `[key, vector]` pair cannot be scored, or `undefined`. */
-export function pairProblem(pair: unknown, problem: (v: unknown) => string | undefined): string | undefined {
-  if (!Array.isArray(pair) || pair.length !== 2) return 'expected a [key, vector] pair';
-  return problem(pair[1]);
+/** What {@link valueOf} gives for a record that is not a pair. */
+export const NOT_A_PAIR: unique symbol = Symbol('not a pair');
+
+/** The vector of a `[key, vector]` pair, or {@link NOT_A_PAIR}. */
+export function valueOf(pair: unknown): unknown {
+  return Array.isArray(pair) && pair.length === 2 ? (pair[1] as unknown) : NOT_A_PAIR;
 }
 
 function initialState(kind: string, centers: readonly Vector[], weights: readonly number[] | undefined, k: number, d: number): KMeansState {

@@ -3,7 +3,8 @@ import { definition, type StateBackend } from 'sluice/extend';
 import { positiveInteger, seedOf } from './decay.js';
 import { LinearState, type LabeledPoint, type SgdSettings } from './linear-model.js';
 import { predictionStream } from './prediction-dstream.js';
-import { pairProblem } from './streaming-kmeans.js';
+import { NOT_A_PAIR, valueOf } from './streaming-kmeans.js';
+import { predictDefinition, type PredictFeaturesOptions, type PredictOptions } from './predict-options.js';
 import { TrainingDStream, type Learner, type MODEL_KEY } from './training-dstream.js';
 import { checkVectorOption, vectorProblem, type Vector } from './vector.js';
 
@@ -40,9 +41,10 @@ export interface LinearRegressionModel {
   readonly intercept: number;
 }
 
-/** A scored vector: the features and the predicted value. */
-export interface RegressionPrediction<V extends Vector = Vector> {
-  readonly point: V;
+/** A scored record and its predicted value. */
+export interface RegressionPrediction<R = Vector> {
+  /** The record scored: the vector, or the record `features` read the vector from. */
+  readonly point: R;
   readonly prediction: number;
 }
 
@@ -62,9 +64,11 @@ export interface StreamingLinearRegression {
    *
    * @throws TypeError before `trainOn` has been applied.
    */
-  predictOn(options?: { readonly name?: string; readonly onError?: OnError }): <V extends Vector>(stream: DStream<V>) => DStream<RegressionPrediction<V>>;
+  predictOn(options?: PredictOptions): <V extends Vector>(stream: DStream<V>) => DStream<RegressionPrediction<V>>;
+  /** {@link StreamingLinearRegression.predictOn} over records of any type, scoring the vector `features` reads from each. */
+  predictOn<R>(options: PredictFeaturesOptions<R>): (stream: DStream<R>) => DStream<RegressionPrediction<R>>;
   /** {@link StreamingLinearRegression.predictOn} for `[key, vector]` pairs: `[key, prediction]`. */
-  predictOnValues(options?: { readonly name?: string; readonly onError?: OnError }): <K extends Key, V extends Vector>(stream: DStream<Pair<K, V>>) => DStream<Pair<K, number>>;
+  predictOnValues(options?: PredictOptions): <K extends Key, V extends Vector>(stream: DStream<Pair<K, V>>) => DStream<Pair<K, number>>;
 }
 
 /**
@@ -116,22 +120,21 @@ export function streamingLinearRegression(options: StreamingLinearRegressionOpti
     if (trainer === undefined) throw new TypeError(`${kind}: apply model.trainOn() to the training stream before model.predictOn() or predictOnValues().`);
     return trainer;
   };
-  const how = (op: string, predict: { readonly name?: string; readonly onError?: OnError }) => definition(op, { onError: predict.onError ?? options.onError, ...(predict.name === undefined ? {} : { name: predict.name }) });
   return {
     trainOn: () => (stream) => {
       if (trainer !== undefined) throw new TypeError(`${kind}: trainOn() was applied already; a model trains on one stream (union the streams to train on several).`);
       trainer = new TrainingDStream(stream, learner, { name: options.name, stateBackend: options.stateBackend }, defined);
       return trainer;
     },
-    predictOn: (predict = {}) => {
-      const defined = how('predictOn', predict);
-      return <V extends Vector>(stream: DStream<V>) =>
-        predictionStream('predictOn', trained(), stream, vectorOk, (model, point: V): RegressionPrediction<V> => ({ point, prediction: (model ?? initial).predict(point) }), defined, predict.name);
-    },
+    predictOn: ((predict: PredictOptions & { readonly features?: (record: unknown) => Vector } = {}) => {
+      const { defined: how, vectorOf } = predictDefinition('predictOn', predict, options.onError);
+      return (stream: DStream<unknown>) =>
+        predictionStream<LinearState, unknown, RegressionPrediction<unknown>>('predictOn', trained(), stream, { vectorOf, problem: vectorOk, predict: (model, point, vector) => ({ point, prediction: (model ?? initial).predict(vector as Vector) }) }, how, predict.name);
+    }) as StreamingLinearRegression['predictOn'],
     predictOnValues: (predict = {}) => {
-      const defined = how('predictOnValues', predict);
+      const { defined: how } = predictDefinition('predictOnValues', predict, options.onError);
       return <K extends Key, V extends Vector>(stream: DStream<Pair<K, V>>) =>
-        predictionStream('predictOnValues', trained(), stream, (pair) => pairProblem(pair, vectorOk), (model, [key, point]: Pair<K, V>): Pair<K, number> => [key, (model ?? initial).predict(point)], defined, predict.name);
+        predictionStream<LinearState, Pair<K, V>, Pair<K, number>>('predictOnValues', trained(), stream, { vectorOf: valueOf, problem: (v) => (v === NOT_A_PAIR ? 'expected a [key, vector] pair' : vectorOk(v)), predict: (model, [key], vector) => [key, (model ?? initial).predict(vector as Vector)] }, how, predict.name);
     },
   };
 }
