@@ -10,5 +10,6 @@ export type { DecayUnit } from './kmeans-model.js';
 export type { LabeledPoint } from './linear-model.js';
 export { streamingKMeans, type KMeansAssignment, type KMeansModel, type KMeansPrediction, type StreamingKMeans, type StreamingKMeansOptions } from './streaming-kmeans.js';
 export { streamingLinearRegression, type LinearRegressionModel, type RegressionPrediction, type StreamingLinearRegression, type StreamingLinearRegressionOptions } from './streaming-linear-regression.js';
-export { MODEL_KEY } from './training-dstream.js';
+export type { PredictFeaturesOptions, PredictOptions } from './predict-options.js';
+export { MODEL_KEY, type ModelStream } from './training-dstream.js';
 export type { Vector } from './vector.js';

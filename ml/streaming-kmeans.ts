@@ -4,7 +4,7 @@ import { decayOf, positiveInteger, seedOf, type HalfLife } from './decay.js';
 import { KMeansState, kMeansPlusPlus } from './kmeans-model.js';
 import { predictDefinition, type PredictFeaturesOptions, type PredictOptions } from './predict-options.js';
 import { predictionStream } from './prediction-dstream.js';
-import { TrainingDStream, type Learner, type MODEL_KEY } from './training-dstream.js';
+import { TrainingDStream, type Learner, type ModelStream } from './training-dstream.js';
 import { checkVectorOption, vectorProblem, type Vector } from './vector.js';
 
 /** Options of {@link streamingKMeans}. */
@@ -73,7 +73,7 @@ export interface StreamingKMeans {
    *
    * @throws TypeError when called a second time (one model, one training stream).
    */
-  trainOn(): <V extends Vector>(stream: DStream<V>) => DStream<KMeansModel> & { readonly stateTypes?: { readonly key: typeof MODEL_KEY; readonly state: KMeansModel } };
+  trainOn(): <V extends Vector>(stream: DStream<V>) => ModelStream<KMeansModel>;
   /**
    * Scores each vector with the model as of the previous batch: in batch n, the model trained on
    * batches 0 to n-1 (the initial centers, or none, in batch 0), never on the batch being scored.

@@ -5,7 +5,7 @@ import { LinearState, type LabeledPoint, type SgdSettings } from './linear-model
 import { predictionStream } from './prediction-dstream.js';
 import { NOT_A_PAIR, valueOf } from './streaming-kmeans.js';
 import { predictDefinition, type PredictFeaturesOptions, type PredictOptions } from './predict-options.js';
-import { TrainingDStream, type Learner, type MODEL_KEY } from './training-dstream.js';
+import { TrainingDStream, type Learner, type ModelStream } from './training-dstream.js';
 import { checkVectorOption, vectorProblem, type Vector } from './vector.js';
 
 /** Options of {@link streamingLinearRegression}. */
@@ -57,7 +57,7 @@ export interface StreamingLinearRegression {
    *
    * @throws TypeError when called a second time.
    */
-  trainOn(): <V extends Vector>(stream: DStream<LabeledPoint<V>>) => DStream<LinearRegressionModel> & { readonly stateTypes?: { readonly key: typeof MODEL_KEY; readonly state: LinearRegressionModel } };
+  trainOn(): <V extends Vector>(stream: DStream<LabeledPoint<V>>) => ModelStream<LinearRegressionModel>;
   /**
    * Predicts each vector's value with the model as of the previous batch (trained on batches 0 to
    * n-1; the initial weights in batch 0).

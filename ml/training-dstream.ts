@@ -4,6 +4,12 @@ import type { KeyedStateStream } from 'sluice/state';
 
 /** The key the model is stored under: `queryableState(trained).get('model')`. */
 export const MODEL_KEY = 'model';
+
+/**
+ * The stream a model's `trainOn` returns: the model after each batch (one record, none while there
+ * is none), and the operator whose state `queryableState` reads (one key, {@link MODEL_KEY}).
+ */
+export type ModelStream<P> = KeyedStateStream<P, typeof MODEL_KEY, P>;
 /** The model's store row: the entry namespace of keyed state (`S`), so queryable state and `sluice state` read it. */
 const MODEL_ROW = `S${encodeKey(MODEL_KEY)}`;
 

@@ -103,6 +103,46 @@ describe('streamingKMeans on hand-computed examples', () => {
     ]);
   });
 
+  it('predictOn scores records of any type by the vector features reads; a features that throws sets its record aside by onError', async () => {
+    interface Reading {
+      readonly id: string;
+      readonly x: number;
+    }
+    const progress: BatchProgress[] = [];
+    const out = await runBatches(
+      [[{ id: 'a', x: 1 }, { id: 'bad', x: 0 }, { id: 'b', x: 12 }]] as Reading[][],
+      (s) => {
+        const model = streamingKMeans(start);
+        s.pipe(map((r) => [r.x]), model.trainOn());
+        return s.pipe(
+          model.predictOn<Reading>({
+            onError: 'skip',
+            features: (r) => {
+              if (r.id === 'bad') throw new Error('no reading');
+              return [r.x];
+            },
+          }),
+          map((p) => [p.point.id, p.cluster, p.distance]),
+        );
+      },
+      {
+        configure: (ctx) => {
+          ctx.addListener((e) => {
+            if (e.type === 'batchCompleted') progress.push(e.progress);
+          });
+        },
+      },
+    );
+    expect(out).toEqual([
+      [
+        ['a', 0, 1],
+        ['b', 1, 2],
+      ],
+    ]);
+    expect(progress[0]?.operators.find((o) => o.operator.startsWith('predictOn'))?.skippedRecords).toBe(1);
+    expect(() => streamingKMeans(start).predictOn({ features: 3 } as never)).toThrow(/features must be a function from a record to its vector, got number/);
+  });
+
   it('is deterministic: the same input and seed give the identical model, another seed may not', async () => {
     const points = Array.from({ length: 60 }, (_, i) => [Math.sin(i) * 10, Math.cos(i * 1.3) * 10]);
     const batches = [points.slice(0, 20), points.slice(20, 40), points.slice(40)];
