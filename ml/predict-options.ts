@@ -28,3 +28,11 @@ export function predictDefinition(kind: string, options: PredictOptions & { read
   const defined = definition(kind, { onError: options.onError ?? modelOnError, ...(options.name === undefined ? {} : { name: options.name }) });
   return { defined, vectorOf: (features as ((record: unknown) => unknown) | undefined) ?? ((record) => record) };
 }
+
+/** What {@link valueOf} gives for a record that is not a pair. */
+export const NOT_A_PAIR: unique symbol = Symbol('not a pair');
+
+/** The vector of a `[key, vector]` pair, or {@link NOT_A_PAIR}. */
+export function valueOf(pair: unknown): unknown {
+  return Array.isArray(pair) && pair.length === 2 ? (pair[1] as unknown) : NOT_A_PAIR;
+}

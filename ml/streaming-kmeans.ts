@@ -2,7 +2,7 @@ import type { DStream, Key, OnError, Pair } from 'sluice';
 import { definition, type StateBackend } from 'sluice/extend';
 import { decayOf, positiveInteger, seedOf, type HalfLife } from './decay.js';
 import { KMeansState, kMeansPlusPlus } from './kmeans-model.js';
-import { predictDefinition, type PredictFeaturesOptions, type PredictOptions } from './predict-options.js';
+import { NOT_A_PAIR, predictDefinition, valueOf, type PredictFeaturesOptions, type PredictOptions } from './predict-options.js';
 import { predictionStream } from './prediction-dstream.js';
 import { TrainingDStream, type Learner, type ModelStream } from './training-dstream.js';
 import { checkVectorOption, vectorProblem, type Vector } from './vector.js';
@@ -166,8 +166,9 @@ export function streamingKMeans(options: StreamingKMeansOptions): StreamingKMean
           vectorOf,
           problem,
           predict(model, point, vector) {
-            const { cluster, distance } = assign(model, vector as Vector);
-            return { point, cluster, distance };
+            if (model === undefined) return { point, cluster: -1, distance: Number.NaN };
+            const cluster = model.nearest(vector as Vector);
+            return { point, cluster, distance: Math.sqrt(model.lastSquaredDistance) };
           },
         }, how, predict.name);
     }) as StreamingKMeans['predictOn'],
@@ -177,14 +178,6 @@ export function streamingKMeans(options: StreamingKMeansOptions): StreamingKMean
         predictionStream<KMeansState, Pair<K, V>, Pair<K, KMeansAssignment>>('predictOnValues', trained(), stream, { vectorOf: valueOf, problem: (v) => (v === NOT_A_PAIR ? 'expected a [key, vector] pair' : problem(v)), predict: (model, [key], vector) => [key, assign(model, vector as Vector)] }, how, predict.name);
     },
   };
-}
-
-/** What {@link valueOf} gives for a record that is not a pair. */
-export const NOT_A_PAIR: unique symbol = Symbol('not a pair');
-
-/** The vector of a `[key, vector]` pair, or {@link NOT_A_PAIR}. */
-export function valueOf(pair: unknown): unknown {
-  return Array.isArray(pair) && pair.length === 2 ? (pair[1] as unknown) : NOT_A_PAIR;
 }
 
 function initialState(kind: string, centers: readonly Vector[], weights: readonly number[] | undefined, k: number, d: number): KMeansState {

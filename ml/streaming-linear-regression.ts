@@ -3,8 +3,7 @@ import { definition, type StateBackend } from 'sluice/extend';
 import { positiveInteger, seedOf } from './decay.js';
 import { LinearState, type LabeledPoint, type SgdSettings } from './linear-model.js';
 import { predictionStream } from './prediction-dstream.js';
-import { NOT_A_PAIR, valueOf } from './streaming-kmeans.js';
-import { predictDefinition, type PredictFeaturesOptions, type PredictOptions } from './predict-options.js';
+import { NOT_A_PAIR, predictDefinition, valueOf, type PredictFeaturesOptions, type PredictOptions } from './predict-options.js';
 import { TrainingDStream, type Learner, type ModelStream } from './training-dstream.js';
 import { checkVectorOption, vectorProblem, type Vector } from './vector.js';
 

@@ -83,13 +83,15 @@ export class TrainingDStream<M, P, R> extends StatefulDStream<P> implements Keye
     return before.model;
   }
 
-  protected override async compute(bc: BatchContext): Promise<Batch<P>> {
-    const input = (await this.#parent.getOrCompute(bc)) ?? Batch.empty<R>();
+  protected override async compute(bc: BatchContext): Promise<Batch<P> | undefined> {
+    const input = await this.#parent.getOrCompute(bc);
     const store = this.store;
     await store.load([MODEL_ROW]);
     const stored = store.get(MODEL_ROW);
     const before = this.#restore(stored);
     this.#before = { batchId: bc.batchId, model: before };
+    // A windowed input between its slides: no batch, so nothing to learn and no decay.
+    if (input === undefined) return undefined;
     const after = this.#learner.train(before, this.#validRecords(input, bc), bc.batchTime);
     this.reportState(bc);
     if (after === undefined) return Batch.empty<P>();
