@@ -3,6 +3,7 @@ import { foreachBatch, ManualClock, map, StreamingContext, type BatchProgress, t
 import { streamingKMeans, type KMeansModel, type KMeansPrediction, type StreamingKMeansOptions, type Vector } from 'sluice/ml';
 import { queryableState } from 'sluice/state';
 import { runBatches } from 'sluice/testing';
+import { window } from 'sluice/windows';
 
 /** Trains on the input and scores it: the predictions, and the model after each batch. */
 async function trainAndPredict(
@@ -141,6 +142,18 @@ describe('streamingKMeans on hand-computed examples', () => {
     ]);
     expect(progress[0]?.operators.find((o) => o.operator.startsWith('predictOn'))?.skippedRecords).toBe(1);
     expect(() => streamingKMeans(start).predictOn({ features: 3 } as never)).toThrow(/features must be a function from a record to its vector, got number/);
+  });
+
+  it('trained on a windowed stream, learns (and decays) only at its slides', async () => {
+    const models = await runBatches([[[1]], [[3]], [[5]], [[7]]], (s: DStream<Vector>) => {
+      const model = streamingKMeans({ k: 1, dimensions: 1, initialCenters: [[0]], halfLife: { value: 1, unit: 'batches' } });
+      return s.pipe(window(2000, 2000), model.trainOn());
+    });
+    // Slides after batches 1 and 3: (1 + 3) / 2 = 2 (w 2), then (2 * 1 + 6 * 2) / 3 (w 3), one halving between.
+    expect(models.map((m) => m[0])).toEqual([
+      { centers: [[2]], weights: [2] },
+      { centers: [[14 / 3]], weights: [3] },
+    ]);
   });
 
   it('is deterministic: the same input and seed give the identical model, another seed may not', async () => {
