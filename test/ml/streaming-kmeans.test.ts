@@ -1,15 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { foreachBatch, ManualClock, map, StreamingContext, type BatchProgress, type DStream } from 'sluice';
 import { streamingKMeans, type KMeansModel, type KMeansPrediction, type StreamingKMeansOptions, type Vector } from 'sluice/ml';
 import { queryableState } from 'sluice/state';
 import { runBatches } from 'sluice/testing';
+import type { StateBackend } from 'sluice/extend';
+import { BACKENDS, backendFactory, removeBackendDirs } from '../state/backends.js';
 import { window } from 'sluice/windows';
 
 /** Trains on the input and scores it: the predictions, and the model after each batch. */
-async function trainAndPredict(
+async function trainOnBackend(
   batches: readonly (readonly Vector[])[],
   options: StreamingKMeansOptions,
-  more: { numBatches?: number; progress?: BatchProgress[] } = {},
+  more: { numBatches?: number; progress?: BatchProgress[]; stateBackend?: (() => Promise<StateBackend>) | undefined } = {},
 ): Promise<{ predictions: KMeansPrediction[][]; models: KMeansModel[][] }> {
   const models: KMeansModel[][] = [];
   const predictions = await runBatches(
@@ -22,6 +24,7 @@ async function trainAndPredict(
     {
       numPartitions: 2,
       ...(more.numBatches === undefined ? {} : { numBatches: more.numBatches }),
+      ...(more.stateBackend === undefined ? {} : { stateBackend: more.stateBackend }),
       configure: (ctx) => {
         ctx.addListener((e) => {
           if (e.type === 'batchCompleted') more.progress?.push(e.progress);
@@ -32,12 +35,17 @@ async function trainAndPredict(
   return { predictions, models };
 }
 
+const trainAndPredict = trainOnBackend;
 const centersOf = (models: KMeansModel[][]): (number[] | undefined)[] => models.map((m) => m[0]?.centers.map((c) => c[0] as number));
 const weightsOf = (models: KMeansModel[][]): (readonly number[] | undefined)[] => models.map((m) => m[0]?.weights);
 
-describe('streamingKMeans on hand-computed examples', () => {
+afterAll(removeBackendDirs);
+
+describe.each(BACKENDS)('streamingKMeans on hand-computed examples (%s state backend)', (backend) => {
   // One dimension, centers 0 and 10 with weight 0: the first batch's points replace them.
   const start = { k: 2, dimensions: 1, initialCenters: [[0], [10]] } as const;
+  const stateBackend = backendFactory(backend);
+  const trainAndPredict: typeof trainOnBackend = (batches, options, more) => trainOnBackend(batches, options, { ...more, stateBackend });
 
   it('moves each center to the weighted mean of its past and its batch points, weights counting points (decay 1)', async () => {
     const { models } = await trainAndPredict([[[1], [3], [10]], [[5]], [], [[12]]], start);
