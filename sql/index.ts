@@ -9,3 +9,5 @@ export type { BigIntMode, SqlRow } from './result-rows.js';
 export { sql, type SqlOptions } from './sql.js';
 export type { StaticTable } from './static-tables.js';
 export type { SqlSchema, SqlType } from './table-schema.js';
+export { queryCheckpoint, queryState } from './query-state.js';
+export type { StateQueryOptions, StateQueryResult } from './read-only-query.js';
