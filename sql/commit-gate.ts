@@ -11,8 +11,6 @@ import { serviceKey, type CommitParticipant, type DStreamGraph } from 'sluice/ex
  */
 export class CommitGate implements CommitParticipant {
   readonly name = 'queryState gate';
-  /** The last batch committed since the gate was registered. */
-  lastCommitted: number | undefined;
   #committing = false;
   #readers = 0;
   #waiting: (() => void)[] = [];
@@ -22,8 +20,7 @@ export class CommitGate implements CommitParticipant {
     this.#committing = true;
   }
 
-  committed(batchId: number): void {
-    this.lastCommitted = batchId;
+  committed(): void {
     this.#open();
   }
 

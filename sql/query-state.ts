@@ -35,8 +35,7 @@ export async function queryState(ctx: StreamingContext, query: string, options: 
     views = await readContextStates(ctx);
     batchId = persistedBatch(views);
   } else {
-    const gate = commitGateOf(ctx.graph);
-    [views, batchId] = await gate.read(async () => [await readStores(ctx), gate.lastCommitted] as const);
+    [views, batchId] = await commitGateOf(ctx.graph).read(() => readStores(ctx));
   }
   return runReadOnlyQuery(views.map(stateTable), query, batchId, options);
 }
@@ -57,14 +56,19 @@ function persistedBatch(views: readonly OperatorStateView[]): number | undefined
   return views.find((view) => view.batchId !== undefined)?.batchId;
 }
 
-/** The state of a context without a checkpoint, from its operators' stores (queryable state). */
-async function readStores(ctx: StreamingContext): Promise<OperatorStateView[]> {
+/**
+ * The state of a context without a checkpoint, from its operators' stores (queryable state), and
+ * the batch it is as of (a store's version counts its commits, one a batch).
+ */
+async function readStores(ctx: StreamingContext): Promise<[OperatorStateView[], number | undefined]> {
   const views: OperatorStateView[] = [];
+  let batchId: number | undefined;
   for (const node of ctx.graph.nodes) {
     if (!(node instanceof StatefulDStream) || !STORE_KINDS.has(node.kind)) continue;
+    if (node.store.version > 0) batchId = node.store.version - 1;
     const entries: StateEntryView[] = [];
     for await (const [key, value] of queryableState(node as unknown as KeyedStateStream<unknown, Key, unknown>).entries()) entries.push({ key, value });
     views.push({ operator: node.describe, kind: node.kind, batchId: undefined, entries, more: false });
   }
-  return views;
+  return [views, batchId];
 }
