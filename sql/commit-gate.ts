@@ -2,9 +2,9 @@ import { serviceKey, type CommitParticipant, type DStreamGraph } from 'sluice/ex
 
 /**
  * Keeps reads of a context's stores and its commits apart, for `queryState` on a context without
- * a checkpoint: a commit participant, registered after the state backends, whose `prepare` waits
- * until no read is in progress and whose `committed` (or `aborted`), the last a commit calls,
- * lets reads in again. A read thus sees every store as of the same committed batch.
+ * a checkpoint: a commit participant, registered after the state backends, whose `prepare` keeps
+ * new reads out and waits until the reads in progress end, and whose `committed` (or `aborted`),
+ * the last a commit calls, lets reads in again. A read thus sees every store as of the same committed batch.
  *
  * It takes part from the first query on: a commit already under way when it is registered does
  * not wait for it (the core takes each commit's participants when the commit starts).
@@ -16,8 +16,9 @@ export class CommitGate implements CommitParticipant {
   #waiting: (() => void)[] = [];
 
   async prepare(): Promise<void> {
-    while (this.#readers > 0) await this.#wait();
+    // Closed first, so that a stream of reads cannot keep a commit waiting: new reads wait for it.
     this.#committing = true;
+    while (this.#readers > 0) await this.#wait();
   }
 
   committed(): void {

@@ -12,13 +12,16 @@ export interface StateTable {
  * An operator's committed state as a table named by the operator (its `name`, or `kind#n`): a
  * column `key` (an array key as its JSON text); for an event-time window, `window_start` and
  * `window_end` (timestamps; `window_end` null for a pane); then, when every value is a plain
- * object, one column per field, else one column `value`. A column whose values are all strings,
+ * object (with no field named like one of those columns), one column per field, else one column
+ * `value`. A column whose values are all strings,
  * numbers, bigints, booleans or dates gets that type; any other column holds each value's JSON
  * text (maps, sets, arrays, nested objects, mixed types), which DuckDB's JSON functions read.
  */
 export function stateTable(view: OperatorStateView): StateTable {
   const windowed = view.entries.some((entry) => entry.window !== undefined);
-  const objects = view.entries.length > 0 && view.entries.every((entry) => isPlainObject(entry.value));
+  const reserved = windowed ? ['key', 'window_start', 'window_end'] : ['key'];
+  // A value field named like a column of the key would hide it: such values stay whole, in `value`.
+  const objects = view.entries.length > 0 && view.entries.every((entry) => isPlainObject(entry.value) && !reserved.some((name) => Object.hasOwn(entry.value as object, name)));
   const rows = view.entries.map((entry) => {
     const row: Record<string, unknown> = { key: Array.isArray(entry.key) ? stateToJson(entry.key) : entry.key };
     if (windowed) {

@@ -103,6 +103,33 @@ describe('queryState', () => {
   });
 });
 
+describe('state tables', () => {
+  it("give an object state's fields as columns (JSON text for what SQL cannot hold), and keep a state whole when a field is named like the key column", async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock });
+    const input = ctx.queueStream([[['a', 1], ['b', 2], ['a', 3]]] as [string, number][][], { name: 'pairs' });
+    input.pipe(
+      updateStateByKey((vs: number[], s: { n: number; seen: Set<number> } | undefined) => ({ n: (s?.n ?? 0) + vs.length, seen: new Set([...(s?.seen ?? []), ...vs]) }), { name: 'objects' }),
+      foreachBatch(() => undefined),
+    );
+    input.pipe(updateStateByKey((vs: number[]) => ({ key: 'shadow', n: vs.length }), { name: 'shadowing' }), foreachBatch(() => undefined));
+    await ctx.start();
+    await clock.advance(1000);
+    const objects = await queryState(ctx, "SELECT key, n, seen, json_extract(seen, '$.$set[0]') AS first FROM objects ORDER BY key");
+    const shadowing = await queryState(ctx, 'SELECT key, value FROM shadowing ORDER BY key');
+    await ctx.stop();
+    expect(objects.columns.map((c) => `${c.name} ${c.type}`)).toEqual(['key VARCHAR', 'n DOUBLE', 'seen VARCHAR', 'first VARCHAR']);
+    expect(objects.rows).toEqual([
+      { key: 'a', n: 2, seen: '{"$set":[1,3]}', first: '1' },
+      { key: 'b', n: 1, seen: '{"$set":[2]}', first: '2' },
+    ]);
+    expect(shadowing.rows).toEqual([
+      { key: 'a', value: '{"key":"shadow","n":2}' },
+      { key: 'b', value: '{"key":"shadow","n":1}' },
+    ]);
+  });
+});
+
 describe('queryCheckpoint', () => {
   it("queries a stopped job's checkpoint", async () => {
     const clock = new ManualClock();
