@@ -123,7 +123,7 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off' },
     languageOptions: {
       sourceType: 'script',
-      globals: Object.fromEntries(['window', 'document', 'EventSource', 'Intl', 'setInterval', 'setTimeout', 'uPlot'].map((name) => [name, 'readonly'])),
+      globals: Object.fromEntries(['window', 'document', 'EventSource', 'Intl', 'setInterval', 'setTimeout', 'uPlot', 'fetch'].map((name) => [name, 'readonly'])),
     },
   },
 );

@@ -17,6 +17,7 @@ export default defineConfig({
       { find: /^sluice\/mqtt$/, replacement: here('./connectors/mqtt/index.ts') },
       { find: /^sluice\/monitor$/, replacement: here('./monitor/index.ts') },
       { find: /^sluice\/ml$/, replacement: here('./ml/index.ts') },
+      { find: /^sluice\/sql$/, replacement: here('./sql/index.ts') },
       { find: /^sluice\/testing$/, replacement: here('./test/kit/index.ts') },
     ],
   },

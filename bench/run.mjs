@@ -12,6 +12,7 @@ import { checkpointedLatencyScenario, latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
 import { overloadScenario } from './overload.mjs';
 import { recoveryScenario } from './recovery.mjs';
+import { sqlScenario } from './sql.mjs';
 import { slidingScenario, tumblingScenario } from './windows.mjs';
 
 /** @typedef {import('./lib.mjs').BenchRow & { bytesPerEntry?: number }} Row */
@@ -36,6 +37,7 @@ const scenarios = [
   ['dedup', dedupScenario],
   ['overload', overloadScenario],
   ['joins', joinsScenario],
+  ['sql', sqlScenario],
 ];
 
 /** @param {Row} r */

@@ -9,7 +9,7 @@ export { fileSink, type FileSinkOptions } from './file-sink.js';
 export { getOrCreate, type GetOrCreateOptions } from './get-or-create.js';
 export { inspectContext } from './inspect-context.js';
 export { formatInspection, inspectCheckpoint, inspectionJson, type CheckpointInspection, type InspectOptions, type OperatorStateSize } from './inspect.js';
-export { readCheckpointState, readContextState, type OperatorStateView, type StateEntryView, type StateReadOptions } from './read-state.js';
+export { readCheckpointState, readCheckpointStates, readContextState, readContextStates, type OperatorStateView, type StateEntryView, type StateReadOptions } from './read-state.js';
 export { parseKeyArgument, stateToJson } from './state-text.js';
 export { levelCheckpoint, type LevelCheckpointOptions, type LevelCheckpointStorage } from './level-checkpoint.js';
 export { MONITOR_DISCOVERY_FILE } from './monitor-discovery.js';

@@ -91,6 +91,45 @@ export function readContextState(ctx: StreamingContext, operator: string, option
   return readAtSnapshot(ctx, (db, snapshot, directory) => readState(db, snapshot, directory, operator, options));
 }
 
+/**
+ * Every keyed stateful operator's committed state in the checkpoint at `directory` (each as
+ * {@link readCheckpointState} reads it, every entry), read in one opening of the stopped
+ * checkpoint: what `sluice query` runs its SQL over. Operators whose state is not keyed
+ * (batch-time windows) are left out.
+ *
+ * @throws SluiceError as `readCheckpointState`.
+ */
+export async function readCheckpointStates(directory: string): Promise<readonly OperatorStateView[]> {
+  if (typeof directory !== 'string' || directory === '') throw new TypeError('readCheckpointStates: pass the checkpoint directory.');
+  const db = await openStoppedCheckpoint(directory, false, "query its state through the job's monitor instead (run it with sluice run --monitor PORT, or serveMonitor(ctx)).");
+  try {
+    return await readStates(db, undefined, directory);
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * {@link readCheckpointStates} for a running context: every keyed stateful operator's state at
+ * one snapshot of its open checkpoint, so all of them are as of the same persisted batch (a batch
+ * committing meanwhile is in all of them or in none).
+ *
+ * @throws TypeError as `readContextState`.
+ */
+export function readContextStates(ctx: StreamingContext): Promise<readonly OperatorStateView[]> {
+  return readAtSnapshot(ctx, (db, snapshot, directory) => readStates(db, snapshot, directory));
+}
+
+async function readStates(db: CheckpointDb, snapshot: CheckpointSnapshot | undefined, directory: string): Promise<readonly OperatorStateView[]> {
+  const metaBytes = await sublevels(db).meta.get('format', snapshot === undefined ? {} : { snapshot });
+  if (metaBytes === undefined) throw noCheckpoint(directory, 'the database holds no checkpoint metadata (no context has started on it)');
+  const views: OperatorStateView[] = [];
+  for (const op of (decodeValue(metaBytes) as CheckpointMeta).fingerprint.stateful) {
+    if (LAYOUTS[op.kind] !== undefined) views.push(await readState(db, snapshot, directory, op.id, { limit: Number.MAX_SAFE_INTEGER }));
+  }
+  return views;
+}
+
 async function readState(db: CheckpointDb, snapshot: CheckpointSnapshot | undefined, directory: string, operator: string, options: StateReadOptions): Promise<OperatorStateView> {
   const at = snapshot === undefined ? {} : { snapshot };
   const limit = options.limit ?? 100;

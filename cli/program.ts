@@ -6,13 +6,14 @@ import { EXIT, UsageError, type CliIo } from './cli-io.js';
 import { inspectCommand, type InspectCommandOptions } from './inspect-command.js';
 import { MonitorUnavailable } from './monitor-client.js';
 import { packageVersion } from './package-version.js';
+import { queryCommand, type QueryCommandOptions } from './query-command.js';
 import { runJob, type RunOptions } from './run-command.js';
 import { stateCommand, type StateCommandOptions } from './state-command.js';
 
 const TOKEN_HELP = "the running job's monitor token (default: the environment's SLUICE_MONITOR_TOKEN)";
 
 /**
- * The `sluice` command (docs/cli.md): `run`, `inspect`, `state`, `check`, `--version`, `--help`.
+ * The `sluice` command (docs/cli.md): `run`, `inspect`, `state`, `query`, `check`, `--version`, `--help`.
  *
  * @param argv - the arguments after the command name.
  * @returns the exit status: 0 on success, 1 when the command failed (or `check` found the job
@@ -56,7 +57,7 @@ function buildProgram(io: CliIo, version: string, exit: (status: number) => void
     .configureOutput({ writeOut: (text) => { io.out(text.trimEnd()); }, writeErr: (text) => { io.err(text.trimEnd()); } })
     .showHelpAfterError('(add --help for usage and an example)')
     .showSuggestionAfterError()
-    .addHelpText('after', '\nExamples:\n  sluice run jobs/clicks.js\n  sluice inspect ./ckpt --json\n  sluice state ./ckpt counts --prefix user- --limit 20\n  sluice check ./ckpt jobs/clicks.js');
+    .addHelpText('after', '\nExamples:\n  sluice run jobs/clicks.js\n  sluice inspect ./ckpt --json\n  sluice state ./ckpt counts --prefix user- --limit 20\n  sluice query ./ckpt \'SELECT * FROM counts ORDER BY value DESC LIMIT 5\'\n  sluice check ./ckpt jobs/clicks.js');
   program.helpCommand(false);
 
   program
@@ -92,6 +93,16 @@ function buildProgram(io: CliIo, version: string, exit: (status: number) => void
     .option('--token <token>', TOKEN_HELP)
     .addHelpText('after', '\nExamples:\n  sluice state ./ckpt counts --key user-42\n  sluice state ./ckpt cards --prefix \'["card-1"]\' --limit 10 --json')
     .action(async (directory: string, operator: string, options: StateCommandOptions) => { exit(await stateCommand(directory, operator, options, io)); });
+
+  program
+    .command('query')
+    .description("runs a read-only SQL query (one SELECT, DuckDB's dialect) over a job's committed state, each stateful operator a table named by its id: from the checkpoint when its job is stopped, through the job's monitor when it runs (needs the optional peer @duckdb/node-api)")
+    .argument('<checkpoint>', 'the checkpoint directory')
+    .argument('<sql>', 'the query, such as \'SELECT key, value FROM counts ORDER BY value DESC LIMIT 10\'')
+    .option('--json', 'prints JSON: { batchId, columns, rows }')
+    .option('--token <token>', TOKEN_HELP)
+    .addHelpText('after', '\nExamples:\n  sluice query ./ckpt \'SELECT * FROM counts ORDER BY value DESC LIMIT 5\'\n  sluice query ./ckpt \'SELECT count(*) AS keys FROM "mapWithState#0"\' --json')
+    .action(async (directory: string, sql: string, options: QueryCommandOptions) => { exit(await queryCommand(directory, sql, options, io)); });
 
   program
     .command('check')

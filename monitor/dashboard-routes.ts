@@ -5,6 +5,7 @@ import type { JobStatus } from './job-status.js';
 import { sendJson, sendJsonText, sendText, type RouteHandler, type RouteTable } from './monitor-routes.js';
 import type { PrometheusMetrics } from './prometheus-metrics.js';
 import type { StaticAsset } from './static-assets.js';
+import { sqlQueryRoute } from './sql-query-route.js';
 import { queryState } from './state-query.js';
 
 /** What the routes read. */
@@ -19,7 +20,8 @@ export interface RouteParts {
 /**
  * The monitor's route table: the dashboard's files, `/metrics`, `/events`, `/api/progress`,
  * `/api/checkpoint` (what `sluice inspect --json` prints, of the running job's checkpoint) and
- * `/api/state/<operator>` (what `sluice state --json` prints).
+ * `/api/state/<operator>` (what `sluice state --json` prints), and `/api/query?sql=` (a read-only
+ * SQL query over the job's state, what `sluice query --json` prints).
  */
 export function monitorRoutes(parts: RouteParts): RouteTable {
   const { ctx, status, events, metrics, assets } = parts;
@@ -57,6 +59,7 @@ export function monitorRoutes(parts: RouteParts): RouteTable {
     const answer = await queryState(ctx, rest, query);
     sendJsonText(res, answer.status, stateToJson(answer.body));
   });
+  exact.set('/api/query', sqlQueryRoute(ctx));
   exact.set('/api/checkpoint', async ({ res }) => {
     if (ctx.checkpoint === undefined) {
       sendJson(res, 404, { error: 'This job has no checkpoint: start its context with { checkpoint } (or getOrCreate) to have one to inspect.' });

@@ -42,7 +42,8 @@ export interface MonitorServer {
 /**
  * Serves a streaming context's monitor on one small HTTP server: the dashboard at `/`,
  * Prometheus metrics at `/metrics`, the batches as server-sent events at `/events`, and the
- * read-only API `/api/progress` and `/api/state/<operator>?key=&prefix=&limit=`. No endpoint
+ * read-only API `/api/progress`, `/api/state/<operator>?key=&prefix=&limit=` and `/api/query?sql=`
+ * (SQL over the committed state, with the optional peer `@duckdb/node-api`). No endpoint
  * changes the job: any method but GET and HEAD is refused (405). With a checkpoint it writes the
  * discovery file `sluice-monitor.json` into the checkpoint directory. It closes when the context
  * stops, after telling the event streams. See docs/monitoring.md.
@@ -175,7 +176,7 @@ async function handle(routes: RouteTable, access: TokenCheck | undefined, token:
   }
   const route = findRoute(routes, path);
   if (route === undefined) {
-    sendJson(res, 404, { error: `No such page: ${path.slice(0, 200)}. The monitor serves /, /metrics, /events, /api/progress, /api/checkpoint and /api/state/<operator>.` });
+    sendJson(res, 404, { error: `No such page: ${path.slice(0, 200)}. The monitor serves /, /metrics, /events, /api/progress, /api/checkpoint, /api/state/<operator> and /api/query?sql=.` });
     return;
   }
   await route.handler({ req, res, query, rest: route.rest });

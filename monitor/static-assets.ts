@@ -17,6 +17,7 @@ export interface StaticAsset {
 const FILES: readonly { readonly path: string; readonly type: string; readonly file: () => string }[] = [
   { path: '/', type: 'text/html; charset=utf-8', file: () => own('index.html') },
   { path: '/assets/dashboard.js', type: 'text/javascript; charset=utf-8', file: () => own('dashboard.js') },
+  { path: '/assets/query-box.js', type: 'text/javascript; charset=utf-8', file: () => own('query-box.js') },
   { path: '/assets/dashboard.css', type: 'text/css; charset=utf-8', file: () => own('dashboard.css') },
   { path: '/assets/uPlot.iife.min.js', type: 'text/javascript; charset=utf-8', file: () => uplot('uplot/dist/uPlot.iife.min.js') },
   { path: '/assets/uPlot.min.css', type: 'text/css; charset=utf-8', file: () => uplot('uplot/dist/uPlot.min.css') },

@@ -23,6 +23,7 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   'sluice/mqtt': 'connectors/mqtt/index.ts',
   'sluice/monitor': 'monitor/index.ts',
   'sluice/ml': 'ml/index.ts',
+  'sluice/sql': 'sql/index.ts',
   'sluice/testing': 'test/kit/index.ts',
 };
 

@@ -3,8 +3,8 @@
  * Proves the published package type-checks and runs in a user's project: packs it (npm pack, from
  * the current dist/, so build first), installs the tarball with fast-check and @types/node into a
  * temporary strict ESM project (strict, skipLibCheck: false, module and moduleResolution nodenext),
- * checks that the entry points load without the connectors' optional peers (and that a connector
- * names the peer it needs) and that its bin runs (`npx sluice --version`), installs the peers,
+ * checks that the entry points load without the connectors' optional peers (and that a connector,
+ * the monitor and sluice/sql name the peer they need) and that its bin runs (`npx sluice --version`), installs the peers,
  * compiles test/package/consumer/main.ts there with the repository's TypeScript, and runs the
  * compiled file with node. Dependencies come from the npm cache when it has them (--prefer-offline).
  *
@@ -73,7 +73,7 @@ try {
   // without them, and a connector's must say which package it needs.
   const probe = [
     "for (const entry of ['sluice', 'sluice/state', 'sluice/windows', 'sluice/checkpoint', 'sluice/extend', 'sluice/testing', 'sluice/ml']) await import(entry);",
-    "for (const [entry, peer] of [['sluice/postgres', 'pg'], ['sluice/redis', 'redis'], ['sluice/nats', '@nats-io/'], ['sluice/mqtt', 'mqtt'], ['sluice/monitor', 'prom-client']]) {",
+    "for (const [entry, peer] of [['sluice/postgres', 'pg'], ['sluice/redis', 'redis'], ['sluice/nats', '@nats-io/'], ['sluice/mqtt', 'mqtt'], ['sluice/monitor', 'prom-client'], ['sluice/sql', '@duckdb/node-api']]) {",
     "  const missing = await import(entry).then(() => 'loaded', (e) => String(e.message));",
     "  if (!missing.includes(`Cannot find package '${peer}`)) throw new Error(`${entry} without ${peer}: ${missing}`);",
     "}",
@@ -82,7 +82,19 @@ try {
   // The bin: its dependencies (commander, log-update) installed with the package, its files packed.
   const version = step('npx sluice --version', npm, ['exec', '--offline', '--', 'sluice', '--version'], dir).trim();
   if (version !== JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version) throw new Error(`npx sluice --version printed ${version}`);
-  step('npm install pg redis @nats-io/jetstream @nats-io/transport-node mqtt prom-client uplot', npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', 'pg@^8', 'redis@^6', '@nats-io/jetstream@^3', '@nats-io/transport-node@^3', 'mqtt@^5', 'prom-client@^15', 'uplot@^1.6'], dir);
+  step('npm install pg redis @nats-io/jetstream @nats-io/transport-node mqtt prom-client uplot @duckdb/node-api', npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', 'pg@^8', 'redis@^6', '@nats-io/jetstream@^3', '@nats-io/transport-node@^3', 'mqtt@^5', 'prom-client@^15', 'uplot@^1.6', '@duckdb/node-api@^1.5.6-r.1'], dir);
+  // With its peer installed, the other entry points still load no DuckDB (its native addon is
+  // never opened), and sluice/sql loads.
+  const sqlProbe = [
+    'const opened = [];',
+    'const dlopen = process.dlopen;',
+    'process.dlopen = (module, file, ...rest) => { opened.push(file); return dlopen(module, file, ...rest); };',
+    "for (const entry of ['sluice', 'sluice/state', 'sluice/windows', 'sluice/checkpoint', 'sluice/extend', 'sluice/testing', 'sluice/monitor', 'sluice/ml']) await import(entry);",
+    "if (opened.some((file) => file.includes('duckdb'))) throw new Error(`an entry point other than sluice/sql loaded DuckDB: ${opened.join(', ')}`);",
+    "if (typeof (await import('sluice/sql')).sql !== 'function') throw new Error('sluice/sql exports no sql');",
+    "if (!opened.some((file) => file.includes('duckdb'))) throw new Error('sluice/sql did not load DuckDB');",
+  ].join('\n');
+  step('sluice/sql loads with @duckdb/node-api installed', process.execPath, ['--input-type=module', '-e', sqlProbe], dir);
   step('tsc (strict, skipLibCheck: false, nodenext)', process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
   const output = step('node dist/main.js', process.execPath, ['dist/main.js'], dir);
   process.stdout.write(output);
