@@ -45,7 +45,7 @@ await describeWith(NATS_SERVER_BINARY, 'a three-server JetStream cluster', () =>
     for (let i = 0; i < 10; i++) await eventually(() => js.publish('r3.a', `during ${i}`));
     const during = await eventually(() => jsm.streams.info('R3'));
     expect(during.state.messages).toBe(20);
-    expect(new TextDecoder().decode((await eventually(() => jsm.streams.getMessage('R3', { seq: 15 }))).data)).toBe('during 4');
+    expect(new TextDecoder().decode((await eventually(() => jsm.streams.getMessage('R3', { seq: 15 })))?.data)).toBe('during 4');
 
     await c.restartServer(2);
     // The restarted server alone: its replica serves every message once it caught up.
@@ -64,7 +64,7 @@ await describeWith(NATS_SERVER_BINARY, 'a three-server JetStream cluster', () =>
       throw new Error('leader not n3 yet');
     });
     const last = await soloJsm.streams.getMessage('R3', { seq: 20 });
-    expect(new TextDecoder().decode(last.data)).toBe('during 9');
+    expect(new TextDecoder().decode(last?.data)).toBe('during 9');
     await jsm.streams.delete('R3');
   }, 60_000);
 });
