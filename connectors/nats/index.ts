@@ -6,3 +6,6 @@
 export { jetStreamSource, JetStreamSource, type JetStreamRecord, type JetStreamSourceOptions } from './jetstream-source.js';
 export { jetStreamSink, type JetStreamSinkOptions } from './jetstream-sink.js';
 export type { MessageDecoder, MessageFormat } from './message-format.js';
+export { assignPartitions } from './group/assign-partitions.js';
+export { PartitionGroup, type FencingToken, type PartitionGroupEvent, type PartitionGroupOptions } from './group/partition-group.js';
+export { PartitionLostError } from './group/partition-lost-error.js';
