@@ -11,3 +11,4 @@ export type { MessageDecoder, MessageFormat } from './message-format.js';
 export { assignPartitions } from './group/assign-partitions.js';
 export { PartitionGroup, type FencingToken, type PartitionGroupEvent, type PartitionGroupOptions } from './group/partition-group.js';
 export { PartitionLostError } from './group/partition-lost-error.js';
+export { ChangelogStream, type ChangelogStreamOptions, type RestoredPartition, type StateChange } from './group/changelog-stream.js';
