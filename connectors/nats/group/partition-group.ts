@@ -19,9 +19,10 @@ import { PartitionLostError } from './partition-lost-error.js';
  * Expiry without server TTLs (2.9 has none): an entry is expired when the observer has seen the
  * same revision for `leaseMs` on its own monotonic clock, so clocks of different machines never
  * need to agree. A holder counts its lease from the moment it sent the renewal, which comes
- * before anyone saw its revision: by its own clock the lease ends before anyone may take it. What
- * makes a stale holder harmless is the compare-and-set all the same: a renewal or fencing check
- * on a revision someone else replaced is refused by the server.
+ * before anyone saw its revision, and trusts a renewal only when its answer came within half a
+ * lease: then the lease still has half a lease to run whatever the others saw. What makes a stale
+ * holder harmless is the compare-and-set all the same: a renewal or fencing check on a revision
+ * someone else replaced is refused by the server.
  *
  * Timers and time: leases run on real time against a real server, on `performance.now()`
  * (monotonic, so a wall-clock jump expires nothing) and `setTimeout`; the engine's batches never
@@ -90,8 +91,6 @@ export interface PartitionGroupOptions {
 interface Held {
   epoch: number;
   revision: number;
-  /** Until when (performance.now()) the lease is certainly this member's: the last renewal's send time plus leaseMs. */
-  validUntil: number;
 }
 
 /** What the member saw of an entry: its revision, and since when it has seen it. */
@@ -309,23 +308,31 @@ export class PartitionGroup {
 
   async #acquire(partition: number, entry: BucketEntry<LeaseValue> | undefined): Promise<void> {
     const epoch = (entry?.value?.epoch ?? 0) + 1;
-    const sent = performance.now();
     const revision = await this.#bucket.put(`leases.${partition}`, { holder: this.member, heartbeatAt: this.#clock.now(), epoch } satisfies LeaseValue, entry?.revision ?? 0);
     if (revision === undefined) return; // another member came first
-    this.#held.set(partition, { epoch, revision, validUntil: sent + this.leaseMs });
+    this.#held.set(partition, { epoch, revision });
     await this.#onChange({ type: 'assigned', partition, epoch });
   }
 
-  /** Renews a held lease by compare-and-set; a refusal means it was lost. */
+  /**
+   * Renews a held lease by compare-and-set; a refusal means it was lost. An answer that comes
+   * more than half a lease after the renewal was sent (the process was paused, or starved) proves
+   * nothing about now: others may be about to take the lease, so the member gives the partition
+   * up (releasing it) rather than write on it.
+   */
   async #renew(partition: number, held: Held, why: string): Promise<void> {
     const sent = performance.now();
     const revision = await this.#bucket.put(`leases.${partition}`, { holder: this.member, heartbeatAt: this.#clock.now(), epoch: held.epoch } satisfies LeaseValue, held.revision);
     if (revision === undefined) {
-      const error = this.#lose(partition, held, `${why} found its lease rewritten by another member (it had expired: this member did not renew it for ${this.leaseMs} ms)`);
+      throw this.#lose(partition, held, `${why} found its lease rewritten by another member (it had expired: this member did not renew it for ${this.leaseMs} ms)`);
+    }
+    const took = performance.now() - sent;
+    if (took > this.leaseMs / 2) {
+      const error = this.#lose(partition, held, `${why} was answered ${Math.round(took)} ms after it was sent (the process was paused or starved), too late to trust a lease of ${this.leaseMs} ms`);
+      await this.#bucket.put(`leases.${partition}`, { holder: null, heartbeatAt: this.#clock.now(), epoch: held.epoch } satisfies LeaseValue, revision).catch(() => undefined);
       throw error;
     }
     held.revision = revision;
-    held.validUntil = sent + this.leaseMs;
   }
 
   /** Hands a partition over: 'revoking' (awaited), then the lease released by compare-and-set. */
