@@ -1,9 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, expect, it } from 'vitest';
-import { Batch, ManualClock, SluiceError, StreamingContext } from 'sluice';
+import { Batch, foreachBatch, ManualClock, SluiceError, StreamingContext } from 'sluice';
+import { levelCheckpoint } from 'sluice/checkpoint';
 import type { BatchContext } from 'sluice/extend';
-import { jetStreamSink, partitionOf, PartitionedJetStreamSource, PartitionGroup, PartitionLostError, type JetStreamRecord } from 'sluice/nats';
+import { jetStreamSink, jetStreamSource, partitionOf, PartitionedJetStreamSource, PartitionGroup, PartitionLostError, type JetStreamRecord } from 'sluice/nats';
+import { useTempDir } from '../../support/temp-dir.js';
 import { GroupBucket } from '../../../connectors/nats/group/group-bucket.js';
 import { describeWith, NATS, NATS_URL } from '../../support/services.js';
 import { manager, newStream, publish, testConnection } from './nats-harness.js';
@@ -19,6 +22,7 @@ interface Order {
   readonly n: number;
 }
 
+const dir = useTempDir();
 const groups: string[] = [];
 afterAll(async () => {
   const jsm = await manager();
@@ -129,5 +133,24 @@ await describeWith(NATS, 'partitioned JetStream streams on the live server', () 
     const even = await read([0, 2], 1);
     expect(even.map((r) => r.value).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i));
     expect(() => new PartitionedJetStreamSource({ servers: NATS_URL, stream, format: 'json', partitioned: { prefix: 'p', read: [1, 1] } })).toThrow(/distinct/);
+  });
+
+  it('in a checkpointed job, each partition resumes at its own committed offset after a restart', async () => {
+    const stream = await newStream('pjob');
+    for (let i = 0; i < 12; i++) await publish(`${stream}.p.${i % 4}`, [JSON.stringify(i)]);
+    const run = async (): Promise<number[][]> => {
+      const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock(), checkpoint: levelCheckpoint(join(dir(), 'ckpt')) });
+      const batches: number[][] = [];
+      jetStreamSource<number>(ctx, { servers: NATS_URL, stream, format: 'json', maxRecordsPerBatch: 4, partitioned: { prefix: `${stream}.p`, read: [0, 2] } }).pipe(
+        foreachBatch((records) => {
+          batches.push(records.map((r) => r.value));
+        }),
+      );
+      await ctx.runToCompletion();
+      return batches.filter((b) => b.length > 0);
+    };
+    expect(await run()).toEqual([[0, 2, 4, 6], [8, 10]]);
+    for (let i = 12; i < 16; i++) await publish(`${stream}.p.${i % 4}`, [JSON.stringify(i)]);
+    expect(await run()).toEqual([[12, 14]]);
   });
 });
