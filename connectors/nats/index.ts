@@ -4,5 +4,11 @@
  * @nats-io/transport-node`); `import 'sluice'` never loads them.
  */
 export { jetStreamSource, JetStreamSource, type JetStreamRecord, type JetStreamSourceOptions } from './jetstream-source.js';
-export { jetStreamSink, type JetStreamSinkOptions } from './jetstream-sink.js';
+export { jetStreamSink, type JetStreamPartitioning, type JetStreamSinkOptions, type PartitionFence } from './jetstream-sink.js';
+export { PartitionedJetStreamSource, type JetStreamPartitionSelection } from './partitioned-source.js';
+export { partitionOf } from './partitions.js';
 export type { MessageDecoder, MessageFormat } from './message-format.js';
+export { assignPartitions } from './group/assign-partitions.js';
+export { PartitionGroup, type FencingToken, type PartitionGroupEvent, type PartitionGroupOptions } from './group/partition-group.js';
+export { PartitionLostError } from './group/partition-lost-error.js';
+export { ChangelogStream, type ChangelogStreamOptions, type RestoredPartition, type StateChange } from './group/changelog-stream.js';

@@ -1,12 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type PubAck } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { SluiceError, type DStream } from 'sluice';
+import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { SluiceError, type DStream, type Key } from 'sluice';
 import { OutputOperation, type CheckpointIdentity } from 'sluice/extend';
+import type { FencingToken } from './group/partition-group.js';
+import { PartitionLostError } from './group/partition-lost-error.js';
+import { checkPartitionCount, checkSubjectPrefix, partitionOf } from './partitions.js';
 import { checkRetries, checkServers, NatsLink } from './nats-connection.js';
 import { claimSinkName } from '../sink-names.js';
 
-/** Options of {@link jetStreamSink}: give `subject` or `subjectOf`. */
+/** How {@link jetStreamSink} spreads records over a partitioned stream's subjects `<prefix>.<partition>`. */
+export interface JetStreamPartitioning<T> {
+  /** The subjects' prefix: partition `p` is `<prefix>.<p>`. */
+  readonly prefix: string;
+  /** How many partitions (fixed for the stream's life: a key's partition depends on it). */
+  readonly partitions: number;
+  /** The record's key: its partition is {@link partitionOf}(key, partitions). */
+  readonly key: (record: T) => Key;
+}
+
+/** What {@link JetStreamSinkOptions.fence} checks: a {@link PartitionGroup} member, or anything that proves ownership alike. */
+export interface PartitionFence {
+  /** Resolves with the lease's token when this instance owns `partition`; rejects with {@link PartitionLostError} when not. */
+  assertOwner(partition: number): Promise<FencingToken>;
+}
+
+/** Options of {@link jetStreamSink}: give `subject`, `subjectOf` or `partitionBy`. */
 export interface JetStreamSinkOptions<T> {
   /** The NATS server(s): `'127.0.0.1:4222'` or several. */
   readonly servers: string | readonly string[];
@@ -14,6 +33,19 @@ export interface JetStreamSinkOptions<T> {
   readonly subject?: string;
   /** The subject of each record (the stream must capture it). */
   readonly subjectOf?: (record: T) => string;
+  /**
+   * Publish on `<prefix>.<partition>`, the partition a stable hash of the record's key (the
+   * same in every process and run: Sluice's key hash), over a fixed number of partitions.
+   */
+  readonly partitionBy?: JetStreamPartitioning<T>;
+  /**
+   * With `partitionBy`: before a batch is published, ownership of each of its partitions is
+   * proved (a lease checked on the server by compare-and-set); a batch with a partition this
+   * instance lost fails with nothing published, and every message carries its partition's lease
+   * epoch in the header `Sluice-Epoch` (with `Sluice-Partition`), so a reader can drop a stale
+   * owner's late write (one with a smaller epoch than a message before it).
+   */
+  readonly fence?: PartitionFence;
   /** How a record becomes a payload (default: a string or bytes as they are, anything else as JSON). */
   readonly encode?: (record: T) => string | Uint8Array;
   /**
@@ -51,15 +83,18 @@ export function jetStreamSink<T>(stream: string, options: JetStreamSinkOptions<T
   const what = 'jetStreamSink';
   if (typeof stream !== 'string' || stream === '' || /[\s.*>]/.test(stream)) throw new TypeError(`${what}: stream must be a JetStream stream name (no spaces, '.', '*' or '>'), got ${JSON.stringify(stream)}.`);
   if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: give options: { servers, subject | subjectOf }.`);
-  const { subject, subjectOf, encode = defaultEncode } = options;
-  if ((subject === undefined) === (subjectOf === undefined)) throw new TypeError(`${what}: give exactly one of subject (a subject such as 'alerts.new') and subjectOf (record => subject).`);
+  const { subject, subjectOf, partitionBy, fence, encode = defaultEncode } = options;
+  if ([subject, subjectOf, partitionBy].filter((o) => o !== undefined).length !== 1) throw new TypeError(`${what}: give exactly one of subject (a subject such as 'alerts.new'), subjectOf (record => subject) and partitionBy ({ prefix, partitions, key }).`);
+  if (partitionBy !== undefined) checkPartitioning(what, partitionBy);
+  if (fence !== undefined && (partitionBy === undefined || typeof (fence as { assertOwner?: unknown }).assertOwner !== 'function')) throw new TypeError(`${what}: fence needs partitionBy, and must have assertOwner(partition) (a PartitionGroup).`);
   if (subject !== undefined && (typeof subject !== 'string' || subject === '' || /[\s*>]/.test(subject))) throw new TypeError(`${what}: subject must be a subject without wildcards, got ${JSON.stringify(subject)}.`);
   if (subjectOf !== undefined && typeof subjectOf !== 'function') throw new TypeError(`${what}: subjectOf must be a function record => subject.`);
   if (typeof encode !== 'function') throw new TypeError(`${what}: encode must be a function record => string | Uint8Array.`);
   const name = options.name ?? `${what}:${stream}`;
   if (typeof name !== 'string' || name === '') throw new TypeError(`${what}: name must be a non-empty string.`);
   const link = new NatsLink(checkServers(what, options.servers), checkRetries(what, options.retries));
-  const subjectFor = subjectOf ?? (() => subject as string);
+  const route = partitionBy === undefined ? undefined : router(partitionBy);
+  const subjectFor = subjectOf ?? route?.subjectOf ?? (() => subject as string);
   return (input) => {
     claimSinkName(input, what, name, 'it is part of every message id, and equal ids are dropped as duplicates');
     let run: string | undefined;
@@ -71,7 +106,8 @@ export function jetStreamSink<T>(stream: string, options: JetStreamSinkOptions<T
         const records = batch.partitions.flat();
         const prefix = `${name}:${run}:${batchId}:`;
         const before = link.takeRetries();
-        const acks = await link.call('SINK_FAILED', `${output.describe} could not publish batch ${batchId} to stream ${stream}`, (nc) => publishAll(nc, stream, records, subjectFor, encode, prefix), { operator: output.describe, batchId });
+        const headersOf = fence === undefined || route === undefined ? undefined : await fencedHeaders(fence, route.partitionOf, records, output.describe, batchId);
+        const acks = await link.call('SINK_FAILED', `${output.describe} could not publish batch ${batchId} to stream ${stream}`, (nc) => publishAll(nc, stream, records, subjectFor, encode, prefix, headersOf), { operator: output.describe, batchId });
         const written = acks.reduce((n, ack) => (ack.duplicate ? n : n + 1), 0);
         bc.reportOperator({ operator: output.describe, recordsWritten: written, retries: before + link.takeRetries(), alreadyWritten: records.length > 0 && written === 0 });
       },
@@ -99,7 +135,7 @@ export function jetStreamSink<T>(stream: string, options: JetStreamSinkOptions<T
  * their acknowledgements in order. Publishing everything again after a failure is safe: the ids
  * make the server drop what it stored already.
  */
-async function publishAll<T>(nc: NatsConnection, stream: string, records: readonly T[], subjectOf: (record: T) => string, encode: (record: T) => string | Uint8Array, prefix: string): Promise<PubAck[]> {
+async function publishAll<T>(nc: NatsConnection, stream: string, records: readonly T[], subjectOf: (record: T) => string, encode: (record: T) => string | Uint8Array, prefix: string, headersOf?: (record: T) => MsgHdrs): Promise<PubAck[]> {
   const js = jetstream(nc, { checkAPI: false });
   const acks: PubAck[] = [];
   for (let from = 0; from < records.length; from += WINDOW) {
@@ -107,7 +143,7 @@ async function publishAll<T>(nc: NatsConnection, stream: string, records: readon
     const pending: Promise<PubAck>[] = new Array<Promise<PubAck>>(to - from);
     for (let i = from; i < to; i++) {
       const record = records[i] as T;
-      pending[i - from] = js.publish(subjectOf(record), encode(record), { msgID: `${prefix}${i}`, expect: { streamName: stream } });
+      pending[i - from] = js.publish(subjectOf(record), encode(record), { msgID: `${prefix}${i}`, expect: { streamName: stream }, ...(headersOf === undefined ? {} : { headers: headersOf(record) }) });
     }
     let settled: PubAck[];
     try {
@@ -118,6 +154,46 @@ async function publishAll<T>(nc: NatsConnection, stream: string, records: readon
     for (const ack of settled) acks.push(ack);
   }
   return acks;
+}
+
+function checkPartitioning<T>(what: string, partitionBy: JetStreamPartitioning<T>): void {
+  if (typeof partitionBy !== 'object' || partitionBy === null) throw new TypeError(`${what}: partitionBy must be { prefix, partitions, key }.`);
+  checkSubjectPrefix(what, partitionBy.prefix);
+  checkPartitionCount(what, partitionBy.partitions);
+  if (typeof partitionBy.key !== 'function') throw new TypeError(`${what}: partitionBy.key must be a function record => key (a string, number, bigint, boolean or an array of these).`);
+}
+
+/** A record's partition and subject under `partitionBy`; the subjects are made once. */
+function router<T>(partitionBy: JetStreamPartitioning<T>): { partitionOf: (record: T) => number; subjectOf: (record: T) => string } {
+  const { prefix, partitions, key } = partitionBy;
+  const subjects = Array.from({ length: partitions }, (_, p) => `${prefix}.${p}`);
+  const partitionOfRecord = (record: T): number => partitionOf(key(record), partitions);
+  return { partitionOf: partitionOfRecord, subjectOf: (record) => subjects[partitionOfRecord(record)] as string };
+}
+
+/**
+ * Proves ownership of every partition of the batch (all at once) and returns each record's
+ * headers: its partition and the lease's epoch.
+ *
+ * @throws SluiceError `SINK_FAILED` with the {@link PartitionLostError} as cause when a partition is not this instance's.
+ */
+async function fencedHeaders<T>(fence: PartitionFence, partitionOfRecord: (record: T) => number, records: readonly T[], operator: string, batchId: number): Promise<(record: T) => MsgHdrs> {
+  const partitions = new Set<number>();
+  for (const record of records) partitions.add(partitionOfRecord(record));
+  const byPartition = new Map<number, MsgHdrs>();
+  try {
+    await Promise.all([...partitions].map(async (p) => {
+      const token = await fence.assertOwner(p);
+      const h = headers();
+      h.set('Sluice-Partition', String(p));
+      h.set('Sluice-Epoch', String(token.epoch));
+      byPartition.set(p, h);
+    }));
+  } catch (error) {
+    if (!(error instanceof PartitionLostError)) throw error;
+    throw new SluiceError('SINK_FAILED', `${operator} refused to write batch ${batchId}: ${error.message}`, { operator, batchId, cause: error });
+  }
+  return (record) => byPartition.get(partitionOfRecord(record)) as MsgHdrs;
 }
 
 /** A publish nobody answered (no stream captures the subject, or JetStream is down) said so; other errors as they are. */

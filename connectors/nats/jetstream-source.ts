@@ -6,6 +6,7 @@ import type { Offset, Source, SourceEnvironment, SourceRead } from 'sluice/exten
 import { DurableAcks } from './durable-acks.js';
 import { decoderOf, rawText, type MessageDecoder, type MessageFormat } from './message-format.js';
 import { checkRetries, checkServers, messageOf, NatsLink } from './nats-connection.js';
+import { PartitionedJetStreamSource, type JetStreamPartitionSelection } from './partitioned-source.js';
 import { PullCursor, type StoredMessage } from './pull-cursor.js';
 import { readMessages, streamState } from './stream-reader.js';
 
@@ -38,6 +39,12 @@ export interface JetStreamSourceOptions<V> extends InputOptions {
   readonly format: MessageFormat<V>;
   /** How many times a call is tried again, on a fresh connection, after a lost connection or a timeout (default 3). */
   readonly retries?: number;
+  /**
+   * Read only these partitions of a partitioned stream (subjects `<prefix>.<p>`, as
+   * {@link jetStreamSink}'s `partitionBy` writes them), each through a consumer of its own, with
+   * an offset per partition ({@link PartitionedJetStreamSource}). Not with `subjects` or `durable`.
+   */
+  readonly partitioned?: JetStreamPartitionSelection;
 }
 
 /** The source's offset as a sequence number. */
@@ -80,6 +87,7 @@ export class JetStreamSource<V> implements Source<JetStreamRecord<V>> {
     if (typeof options.stream !== 'string' || options.stream === '' || /[\s.*>]/.test(options.stream)) throw new TypeError(`${what}: stream must be a JetStream stream name (no spaces, '.', '*' or '>'), got ${JSON.stringify(options.stream)}.`);
     const subjects = options.subjects === undefined ? [] : typeof options.subjects === 'string' ? [options.subjects] : options.subjects;
     if (!Array.isArray(subjects) || !subjects.every((s) => typeof s === 'string' && s !== '' && !/\s/.test(s))) throw new TypeError(`${what}: subjects must be a subject or an array of subjects such as 'orders.>', got ${JSON.stringify(options.subjects)}.`);
+    if (options.partitioned !== undefined) throw new TypeError(`${what}: a JetStreamSource reads no partitions; use jetStreamSource(ctx, { partitioned }) or a PartitionedJetStreamSource.`);
     if (options.durable !== undefined && (typeof options.durable !== 'string' || !/^[A-Za-z0-9_-]+$/.test(options.durable))) throw new TypeError(`${what}: durable must be a consumer name of letters, digits, '-' and '_', got ${JSON.stringify(options.durable)}.`);
     this.stream = options.stream;
     this.#subjects = [...(subjects as readonly string[])];
@@ -233,7 +241,8 @@ export class JetStreamSource<V> implements Source<JetStreamRecord<V>> {
  * orders.pipe(map((r) => r.value), ...);
  */
 export function jetStreamSource<V = unknown>(ctx: StreamingContext, options: JetStreamSourceOptions<V>): InputDStream<JetStreamRecord<V>> {
-  const source = new JetStreamSource<V>(options);
+  const { partitioned } = options;
+  const source = partitioned === undefined ? new JetStreamSource<V>(options) : new PartitionedJetStreamSource<V>({ ...options, partitioned });
   const { name, maxRecordsPerBatch, badRecords, numPartitions } = options;
   return ctx.source(source, {
     name: name ?? `jetstream:${source.stream}`,

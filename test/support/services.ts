@@ -7,12 +7,18 @@ import { describe } from 'vitest';
  * SLUICE_REQUIRE_SERVICES=1 (set by .ci/run) it fails instead, so CI never passes by skipping.
  */
 
-/** A server a suite needs: a name for messages, where it listens, and the command that starts it. */
+/**
+ * A server a suite needs: a name for messages, where it listens, and the command that starts it;
+ * or something else it needs (a program), with `available` saying whether it is there and `start`
+ * how to get it.
+ */
 export interface Service {
   readonly name: string;
   readonly host: string;
   readonly port: number;
   readonly start: string;
+  /** Whether the service is there, for one that is not a server on `host:port`. */
+  readonly available?: () => Promise<boolean>;
 }
 
 /** PostgreSQL 15 on 127.0.0.1:5432, trust auth, database `test`. */
@@ -80,12 +86,12 @@ export async function reachable(service: Service): Promise<boolean> {
 export async function describeWith(services: Service | readonly Service[], name: string, body: () => void): Promise<void> {
   const needed = Array.isArray(services) ? (services as readonly Service[]) : [services as Service];
   const down: Service[] = [];
-  for (const service of needed) if (!(await reachable(service))) down.push(service);
+  for (const service of needed) if (!(await (service.available ?? (() => reachable(service)))())) down.push(service);
   if (down.length === 0) {
     describe(name, body);
     return;
   }
-  const why = down.map((service) => `${service.name} is not reachable on ${service.host}:${service.port} (start it with: ${service.start})`).join('; ');
+  const why = down.map((service) => (service.available === undefined ? `${service.name} is not reachable on ${service.host}:${service.port} (start it with: ${service.start})` : `${service.name} is not available (${service.start})`)).join('; ');
   if (process.env.SLUICE_REQUIRE_SERVICES === '1') throw new Error(`${name}: ${why}; SLUICE_REQUIRE_SERVICES=1 requires it.`);
   console.warn(`skipped "${name}": ${why}.`);
   describe.skip(name, body);

@@ -123,7 +123,7 @@ it('refuses options that cannot work, saying what to change', () => {
   const ctx = new StreamingContext({ batchInterval: 1000 });
   const rows = ctx.queueStream<Row>();
   expect(() => jetStreamSink('a.b', { servers: NATS_URL, subject: 'x' })).toThrow(/stream must be a JetStream stream name/);
-  expect(() => jetStreamSink<Row>('S', { servers: NATS_URL })).toThrow(/exactly one of subject .* and subjectOf/);
+  expect(() => jetStreamSink<Row>('S', { servers: NATS_URL })).toThrow(/exactly one of subject .* subjectOf .* and partitionBy/);
   expect(() => jetStreamSink<Row>('S', { servers: NATS_URL, subject: 'x', subjectOf: () => 'y' })).toThrow(/exactly one of subject/);
   expect(() => jetStreamSink('S', { servers: NATS_URL, subject: 'x.*' })).toThrow(/without wildcards/);
   expect(() => jetStreamSink('S', { servers: [], subject: 'x' })).toThrow(/servers must be/);

@@ -1,0 +1,160 @@
+import { DiscardPolicy, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Key } from 'sluice';
+import { bytesToStoreKey, decodeKey, decodeValue, encodeKey, encodeValue, storeKeyToBytes } from 'sluice/extend';
+import { checkRetries, checkServers, NatsLink } from '../nats-connection.js';
+import { readMessages } from '../stream-reader.js';
+
+/*
+ * A changelog of keyed state in a JetStream stream, compacted per key: a change of key `k` in
+ * partition `p` is a message on `<stream>.<p>.k.<encoded key in base64url>`, and the stream
+ * keeps the last two per subject (`max_msgs_per_subject: 2`). After a batch's changes are all
+ * stored, `<stream>.<p>.committed` records its id. Restoring a partition reads its subjects and
+ * takes, per key, the latest change of a batch up to the committed one: a batch cut short by a
+ * crash (some of its changes stored, no marker) is ignored, since the key's previous change is
+ * still kept. Appends carry message ids `<partition>:<batchId>:<index>`, so a replayed append
+ * inside the stream's duplicate window stores nothing twice.
+ */
+
+/** A state change: a key's new value, or its removal (`removed: true`). */
+export type StateChange = { readonly key: Key; readonly value: unknown; readonly removed?: false } | { readonly key: Key; readonly removed: true };
+
+/** A partition's state as the changelog has it: the last batch committed and every key's value then. */
+export interface RestoredPartition {
+  /** The last batch whose changes were all stored; -1 when none was. */
+  readonly batchId: number;
+  /** Every key's value as of that batch. */
+  readonly entries: readonly (readonly [Key, unknown])[];
+}
+
+/** Options of {@link ChangelogStream.open}. */
+export interface ChangelogStreamOptions {
+  /** The NATS server(s). */
+  readonly servers: string | readonly string[];
+  /** The stream's name, which is also its subjects' first token (letters, digits, '-', '_'). */
+  readonly stream: string;
+  /** How many copies when this call creates the stream (default 1). */
+  readonly replicas?: number;
+  /** How many times a call is tried again after a lost connection (default 3). */
+  readonly retries?: number;
+}
+
+/** How many publishes are in flight at once. */
+const WINDOW = 1_024;
+
+/** A change's payload (Sluice's state value encoding): [batchId, removed, value]. */
+type Packed = [number, boolean, unknown];
+
+/**
+ * A per-partition changelog of keyed state, compacted by key, for handing a partition's state to
+ * another instance (docs/scale-out.md). Groundwork: the engine does not write it yet.
+ *
+ * @example
+ * const log = await ChangelogStream.open({ servers, stream: 'orders_changelog' });
+ * await log.append(3, batchId, [{ key: 'card-1', value: 42 }, { key: 'card-2', removed: true }]);
+ * const { batchId: upTo, entries } = await log.restore(3);
+ */
+export class ChangelogStream {
+  /** The stream's name. */
+  readonly stream: string;
+  readonly #link: NatsLink;
+
+  private constructor(stream: string, link: NatsLink) {
+    this.stream = stream;
+    this.#link = link;
+  }
+
+  /**
+   * Opens the changelog stream, creating it when it does not exist.
+   *
+   * @throws TypeError for malformed options; SluiceError `SINK_FAILED` when the server cannot be reached.
+   */
+  static async open(options: ChangelogStreamOptions): Promise<ChangelogStream> {
+    const what = 'ChangelogStream.open';
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: give options: { servers, stream }.`);
+    if (typeof options.stream !== 'string' || !/^[A-Za-z0-9_-]+$/.test(options.stream)) throw new TypeError(`${what}: stream must be a name of letters, digits, '-' and '_', got ${JSON.stringify(options.stream)}.`);
+    const replicas = options.replicas ?? 1;
+    if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > 5) throw new RangeError(`${what}: replicas must be a whole number from 1 to 5, got ${String(replicas)}.`);
+    const log = new ChangelogStream(options.stream, new NatsLink(checkServers(what, options.servers), checkRetries(what, options.retries)));
+    await log.#call(`could not open changelog stream ${options.stream}`, async (nc) => {
+      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      await jsm.streams.info(options.stream).catch(async (error: unknown) => {
+        if ((error as { name?: string }).name !== 'StreamNotFoundError') throw error;
+        await jsm.streams.add({ name: options.stream, subjects: [`${options.stream}.>`], max_msgs_per_subject: 2, discard: DiscardPolicy.Old, storage: StorageType.File, num_replicas: replicas });
+      });
+    });
+    return log;
+  }
+
+  /**
+   * Appends batch `batchId`'s changes to partition `partition` (in order; a key changed twice
+   * keeps its last), then marks the batch committed. Call it again with the same changes after
+   * a failure: message ids make the stored copies count once.
+   *
+   * @throws SluiceError `SINK_FAILED` when the server refuses or stays unreachable.
+   */
+  async append(partition: number, batchId: number, changes: readonly StateChange[]): Promise<void> {
+    if (!Number.isSafeInteger(partition) || partition < 0) throw new RangeError(`ChangelogStream.append: partition must be a whole number of at least 0, got ${String(partition)}.`);
+    if (!Number.isSafeInteger(batchId) || batchId < 0) throw new RangeError(`ChangelogStream.append: batchId must be a whole number of at least 0, got ${String(batchId)}.`);
+    await this.#call(`could not append batch ${batchId} of partition ${partition}`, async (nc) => {
+      const js = jetstream(nc, { checkAPI: false });
+      const head = `${this.stream}.${partition}`;
+      // One message per key (its last change): two of one batch would push the key's previous batch's value out.
+      const last = new Map<string, StateChange>();
+      for (const change of changes) last.set(subjectToken(change.key), change);
+      const pending = [...last];
+      for (let from = 0; from < pending.length; from += WINDOW) {
+        await Promise.all(pending.slice(from, from + WINDOW).map(([token, change], i) => {
+          const payload: Packed = [batchId, change.removed === true, change.removed === true ? null : change.value];
+          return js.publish(`${head}.k.${token}`, encodeValue(payload), { msgID: `${partition}:${batchId}:${from + i}`, expect: { streamName: this.stream } });
+        }));
+      }
+      await js.publish(`${head}.committed`, encodeValue(batchId), { msgID: `${partition}:${batchId}:committed`, expect: { streamName: this.stream } });
+    });
+  }
+
+  /**
+   * Reads partition `partition`'s state as of its last committed batch.
+   *
+   * @throws SluiceError `SINK_FAILED` when the server cannot be reached.
+   */
+  async restore(partition: number): Promise<RestoredPartition> {
+    const messages = await this.#call(`could not read partition ${partition}`, async (nc) => {
+      const info = await (await jetstreamManager(nc, { checkAPI: false })).streams.info(this.stream);
+      return readMessages(nc, { stream: this.stream, subjects: [`${this.stream}.${partition}.>`], from: Math.max(1, info.state.first_seq), until: info.state.last_seq, max: Number.POSITIVE_INFINITY });
+    });
+    const marker = `${this.stream}.${partition}.committed`;
+    let committed = -1;
+    for (const m of messages) if (m.subject === marker) committed = Math.max(committed, decodeValue(m.data) as number);
+    const latest = new Map<string, Packed>();
+    for (const m of messages) {
+      if (m.subject === marker) continue;
+      const change = decodeValue(m.data) as Packed;
+      if (change[0] > committed) continue;
+      const previous = latest.get(m.subject);
+      if (previous === undefined || previous[0] <= change[0]) latest.set(m.subject, change);
+    }
+    const entries: (readonly [Key, unknown])[] = [];
+    const keyStart = `${this.stream}.${partition}.k.`.length;
+    for (const [subject, [, removed, value]] of latest) if (!removed) entries.push([keyOfToken(subject.slice(keyStart)), value]);
+    return { batchId: committed, entries };
+  }
+
+  /** Closes the connection. */
+  async close(): Promise<void> {
+    await this.#link.close();
+  }
+
+  #call<R>(what: string, attempt: (nc: NatsConnection) => Promise<R>): Promise<R> {
+    return this.#link.call('SINK_FAILED', `Changelog ${this.stream} ${what}`, attempt);
+  }
+}
+
+/** A subject token for `key`: Sluice's key encoding (`-0` is `0`) in base64url (letters, digits, '-', '_'). */
+function subjectToken(key: Key): string {
+  return Buffer.from(storeKeyToBytes(encodeKey(key))).toString('base64url');
+}
+
+function keyOfToken(token: string): Key {
+  return decodeKey(bytesToStoreKey(Buffer.from(token, 'base64url')));
+}
