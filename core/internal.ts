@@ -8,7 +8,7 @@ export { encodeCompositeKey } from './key.js';
 export { fingerprintDifference, fullFingerprintOf, type FullGraphFingerprint, type NodeFingerprint } from './job/full-fingerprint.js';
 export { groupValues } from './keyed/group-by-key.js';
 export { checkNumPartitions, partitionOf } from './keyed/partitioner.js';
-export { cogroupBatches, combineByKeyBatch } from './keyed/shuffle.js';
+export { combineByKeyBatch, keyedShuffle, type KeyedShuffle } from './keyed/shuffle.js';
 export { formatRecord } from './output/format-record.js';
 export { fingerprintOf } from './scheduler/recovery.js';
 export { handleStopSignals } from './stop-signals.js';
