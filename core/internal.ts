@@ -13,3 +13,4 @@ export { formatRecord } from './output/format-record.js';
 export { fingerprintOf } from './scheduler/recovery.js';
 export { handleStopSignals } from './stop-signals.js';
 export { watermarkedAncestors } from './watermarked-ancestors.js';
+export { createJobRun } from './parallel/run-job.js';
