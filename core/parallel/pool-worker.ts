@@ -10,7 +10,7 @@ export function serveTasks(hello: () => unknown, handler: (payload: unknown, met
       port.postMessage({ ok: true, result: handler(m.payload, { stage: m.stage, index: m.index, attempt: m.attempt }) });
     } catch (error) {
       const e = error as Record<string, unknown>;
-      port.postMessage({ ok: false, error: { name: e.name, message: e.message, code: e.code, operator: e.operator, batchId: e.batchId, batchTime: e.batchTime, source: e.source, site: e.site } });
+      port.postMessage({ ok: false, error: { name: e.name, message: e.message, code: e.code, operator: e.operator, batchId: e.batchId, batchTime: e.batchTime, source: e.source, site: e.site, cause: e.cause instanceof Error ? { name: e.cause.name, message: e.cause.message } : e.cause } });
     }
   });
   port.postMessage({ hello: hello() });

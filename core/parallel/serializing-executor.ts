@@ -31,7 +31,7 @@ export class SerializingExecutor implements Executor {
     const graph = this.#graph();
     const replies = inputs.map((input) => {
       this.tasks++;
-      return structuredClone(runPayload(graph, structuredClone(payloadOf(step, input, context)))) as TaskReply;
+      return structuredClone<TaskReply>(runPayload(graph, structuredClone(payloadOf(step, input, context))));
     });
     return replies.map((reply, i) => resultOf(step, reply, inputs[i] as I, context));
   }

@@ -1,12 +1,12 @@
 // STAND-IN until the pool of branch h-pool is merged (same interface, no speculation): replaced by it.
-import { Worker, type TransferListItem } from 'node:worker_threads';
+import { Worker, type Transferable } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { SluiceError, type SluiceErrorCode } from '../errors.js';
 
 /** One task of a stage. */
 export interface PoolTask {
   readonly payload: unknown;
-  readonly transfer?: readonly TransferListItem[];
+  readonly transfer?: readonly Transferable[];
   readonly prefer?: number;
 }
 
@@ -53,7 +53,7 @@ export class WorkerPool {
         }
       };
       worker.on('message', onMessage);
-      worker.once('error', reject);
+      worker.once('error', (error: Error) => { reject(error); });
     });
     return { worker, busy: false, hello };
   }
@@ -69,7 +69,7 @@ export class WorkerPool {
     const maxAttempts = this.#options.maxAttempts ?? 3;
     return new Promise((resolve, reject) => {
       let failed = false;
-      const fail = (error: unknown): void => {
+      const fail = (error: Error): void => {
         if (!failed) {
           failed = true;
           reject(error);
@@ -109,8 +109,11 @@ export class WorkerPool {
             if (this.#closed) return;
             this.#options.logger?.warn({ stage: name, task: index, worker: w }, `worker ${w} died running task ${index} of stage ${name}: retrying`);
             const fresh = this.#spawn();
+            // Busy until its hello: a task sent before would meet the hello as its reply.
+            fresh.busy = true;
             this.#slots[w] = fresh;
             fresh.hello.then(() => {
+              fresh.busy = false;
               if ((attempts[index] ?? 0) >= maxAttempts) {
                 fail(new SluiceError('BATCH_FAILED', `task ${index} of stage ${name} failed ${maxAttempts} times: its worker died each time`));
                 return;
@@ -142,8 +145,14 @@ export class WorkerPool {
 
 function errorFrom(e: Record<string, unknown>): Error {
   if (e.name === 'SluiceError') {
-    const error = new SluiceError(e.code as SluiceErrorCode, String(e.message), { operator: e.operator as string, batchId: e.batchId as number, batchTime: e.batchTime as number, source: e.source as string, site: e.site as string });
+    const error = new SluiceError(e.code as SluiceErrorCode, String(e.message), { operator: e.operator as string, batchId: e.batchId as number, batchTime: e.batchTime as number, source: e.source as string, site: e.site as string, cause: causeFrom(e.cause) });
     return error;
   }
   return Object.assign(new Error(String(e.message)), { name: String(e.name) });
+}
+
+function causeFrom(cause: unknown): unknown {
+  if (typeof cause !== 'object' || cause === null) return cause;
+  const c = cause as { name?: unknown; message?: unknown };
+  return Object.assign(new Error(String(c.message)), { name: String(c.name) });
 }
