@@ -11,6 +11,7 @@ import { keyedScenario } from './keyed.mjs';
 import { latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
 import { overloadScenario } from './overload.mjs';
+import { parallelScenario } from './parallel.mjs';
 import { recoveryScenario } from './recovery.mjs';
 import { slidingScenario, tumblingScenario } from './windows.mjs';
 
@@ -35,6 +36,7 @@ const scenarios = [
   ['dedup', dedupScenario],
   ['overload', overloadScenario],
   ['joins', joinsScenario],
+  ['parallel', parallelScenario],
 ];
 
 /** @param {Row} r */
