@@ -2,6 +2,7 @@
 // single-pass loop and RxJS (groupBy/mergeMap/scan, and bufferCount with a reduce).
 import { Subject, bufferCount, filter as rxFilter, groupBy, map as rxMap, mergeMap, scan } from 'rxjs';
 import { filter, map, mapToPair, reduceByKey } from 'sluice';
+import { timeD2tsKeyed } from './d2ts-peers.mjs';
 import { keyNames, makeBatch, medianOf, row, runsNote, runSluice, timeBatches } from './lib.mjs';
 
 /** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */
@@ -80,6 +81,13 @@ export async function keyedScenario({ scale, rounds = 1 }) {
     });
   const rxBuffer = timeBatches({ numBatches, batch, step: (_b, evs) => { for (const e of evs) bufferSubject.next(e); }, finish: () => bufferSubject.complete() });
 
+  // d2ts, a peer: once, over its first batches; its sum is checked against a plain loop over those.
+  const d2 = timeD2tsKeyed({ numBatches, batch });
+  let d2Expected = 0;
+  for (let b = 0; b < d2.batches; b++) for (const e of batch(b)) if ((e.value * 2) % 3 !== 0) d2Expected += e.value * 2;
+  const d2Check = d2.sum === d2Expected ? 'sum agrees' : `SUM DIFFERS d2ts=${d2.sum} expected=${d2Expected}`;
+  const d2Events = d2.batches * batchSize;
+
   const check = sluice.sum === hand.sum && hand.sum === rxSum ? 'sums agree' : `SUMS DIFFER sluice=${sluice.sum} hand=${hand.sum} rx=${rxSum}`;
   const rate = (/** @type {number} */ ms) => events / ms;
   return [
@@ -87,5 +95,6 @@ export async function keyedScenario({ scale, rounds = 1 }) {
     row(S, 'hand loop', events, hand.ms, { baseline: 'hand loop', ratio: rate(sluice.ms) / rate(hand.ms), target: '>= 0.5' }),
     row(S, 'rxjs groupBy/mergeMap/scan', events, rxGroup, { baseline: 'rxjs groupBy', ratio: rate(sluice.ms) / rate(rxGroup), target: '>= 10', note: `${groupEmissions} emissions` }),
     row(S, 'rxjs bufferCount+reduce', events, rxBuffer, { baseline: 'rxjs bufferCount', ratio: rate(sluice.ms) / rate(rxBuffer) }),
+    row(S, 'd2ts map/filter/reduce', d2Events, d2.ms, { baseline: 'd2ts reduce', ratio: rate(sluice.ms) / (d2Events / d2.ms), note: `first ${d2.batches} batches, key (batch, key); ${d2Check}` }),
   ];
 }

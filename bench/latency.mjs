@@ -4,10 +4,14 @@
 // takes each record's latency (sink time minus send time). Scheduling delay comes from the
 // engine's batchCompleted progress events.
 import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { URL } from 'node:url';
 import { StreamingContext, foreachBatch, groupByKey, map, mapToPair } from 'sluice';
+import { levelCheckpoint } from 'sluice/checkpoint';
 import { row } from './lib.mjs';
 
 /**
@@ -35,8 +39,28 @@ function parse(line) {
 }
 
 /** @param {{ scale: number }} o @returns {Promise<import('./lib.mjs').BenchRow[]>} */
-export async function latencyScenario({ scale }) {
-  const S = '6 latency: socket, 100 ms batches';
+export function latencyScenario({ scale }) {
+  return latencyRun({ scale, checkpointed: false });
+}
+
+/**
+ * Scenario 6b: the same job with a LevelDB checkpoint committed every batch (the socket source
+ * then logs every line it receives to the checkpoint's write-ahead log before a batch reads it).
+ *
+ * @param {{ scale: number }} o @returns {Promise<import('./lib.mjs').BenchRow[]>}
+ */
+export async function checkpointedLatencyScenario({ scale }) {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-latency-'));
+  try {
+    return await latencyRun({ scale, checkpointed: true, dir });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** @param {{ scale: number, checkpointed: boolean, dir?: string }} o @returns {Promise<import('./lib.mjs').BenchRow[]>} */
+async function latencyRun({ scale, checkpointed, dir }) {
+  const S = checkpointed ? '6b latency: socket, 100 ms batches, LevelDB checkpoint every batch' : '6 latency: socket, 100 ms batches';
   const rate = 100_000;
   const interval = 100;
   const keys = 1000;
@@ -86,7 +110,7 @@ export async function latencyScenario({ scale }) {
   let allSeen = () => undefined;
   const arrived = new Promise((resolve) => (allSeen = () => void resolve(undefined)));
 
-  const ctx = new StreamingContext({ batchInterval: interval });
+  const ctx = new StreamingContext({ batchInterval: interval, ...(checkpointed ? { checkpoint: levelCheckpoint(/** @type {string} */ (dir)) } : {}) });
   ctx.socketTextStream('127.0.0.1', port, { name: 'latency-input' }).pipe(
     map(parse),
     mapToPair((e) => [e.key, e.sent]),

@@ -8,7 +8,7 @@ import { connectorsScenario } from './connectors.mjs';
 import { dedupScenario } from './dedup.mjs';
 import { joinsScenario } from './joins.mjs';
 import { keyedScenario } from './keyed.mjs';
-import { latencyScenario } from './latency.mjs';
+import { checkpointedLatencyScenario, latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
 import { overloadScenario } from './overload.mjs';
 import { parallelScenario } from './parallel.mjs';
@@ -31,6 +31,7 @@ const scenarios = [
   ['checkpoint', checkpointScenario],
   ['recovery', recoveryScenario],
   ['latency', latencyScenario],
+  ['latency-checkpoint', checkpointedLatencyScenario],
   ['memory', memoryScenario],
   ['connectors', connectorsScenario],
   ['dedup', dedupScenario],

@@ -3,6 +3,7 @@
 // Scenario 3: sliding windows of 60 slides, incremental against brute-force recomputation, in
 // event time (panes with an inverse) and in batch time (reduceByKeyAndWindow with an inverse).
 import { Subject, scan } from 'rxjs';
+import { timeD2tsTumbling } from './d2ts-peers.mjs';
 import { mapToPair } from 'sluice';
 import { agg, eventTimeWindow, reduceByKeyAndWindow, sliding, tumbling, withWatermark } from 'sluice/windows';
 import { keyNames, makeBatch, medianOf, row, runsNote, runSluice, timeBatches } from './lib.mjs';
@@ -150,10 +151,14 @@ export async function tumblingScenario({ scale, rounds = 1 }) {
   const check = sluice.outputs === hand.emitted ? `outputs agree (${sluice.outputs})` : `OUTPUTS DIFFER sluice=${sluice.outputs} hand=${hand.emitted}`;
   // RxJS, a peer: once, after the interleaved runs.
   const rx = timeRxTumbling({ numBatches, batch, size: 1000, delay });
+  // d2ts, a peer: once, over its first batches (no watermark: it keeps and updates every window).
+  const d2 = timeD2tsTumbling({ numBatches, batch, size: 1000 });
+  const d2Events = d2.batches * batchSize;
   return [
     row(S, 'sluice', events, sluice.ms, { note: `${numBatches} batches of ${batchSize}, ${keys.length} keys, watermark delay 1s; ${check}${runsNote(sluice, hand)}` }),
     row(S, 'hand nested-Map loop', events, hand.ms, { baseline: 'hand loop', ratio: hand.ms / sluice.ms, target: '>= 0.5' }),
     row(S, 'rxjs scan over a map of windows', events, rx.ms, { baseline: 'rxjs scan', ratio: rx.ms / sluice.ms, target: '>= 1.2', note: `${rx.emitted} windows emitted (per-record watermark; Sluice ${sluice.outputs})` }),
+    row(S, 'd2ts count by (window, key)', d2Events, d2.ms, { baseline: 'd2ts count', ratio: (events / sluice.ms) / (d2Events / d2.ms), note: `first ${d2.batches} batches; ${d2.windows} window counts held at the end (updates, no watermark)` }),
   ];
 }
 

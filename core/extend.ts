@@ -25,3 +25,5 @@ export { offsetEquals, type Offset, type Source, type SourceEnvironment, type So
 export type { KeyRange, StateBackend, StateConfigValue, StateDescriptor, StateStore, StoreKey, StoreStats } from './state-port.js';
 export { parseDuration, parsePositiveDuration, time } from './time.js';
 export { combineWatermarks, type PlannedWatermark, type WatermarkPolicy, type WatermarkSnapshot, type WatermarkTracker } from './watermark-tracker.js';
+export { serveTasks, transferable, TransferableResult, type TaskHandler, type TaskMeta, type WorkerInfo } from './parallel/pool-worker.js';
+export { WorkerPool, type PoolTask, type SpeculationOptions, type StageFigures, type WorkerPoolOptions } from './parallel/worker-pool.js';

@@ -1,158 +1,417 @@
-// STAND-IN until the pool of branch h-pool is merged (same interface, no speculation): replaced by it.
-import { Worker, type Transferable } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { Worker, type ResourceLimits, type Transferable } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { SluiceError, type SluiceErrorCode } from '../errors.js';
+import { messageOf, SluiceError } from '../errors.js';
+import { silentLogger } from '../logger.js';
+import { StageRun, type Attempt, type PoolTask, type StageFigures } from './stage-run.js';
+import { reviveError, type WireError } from './task-errors.js';
+import type { FromWorker, ToWorker } from './wire.js';
 
-/** One task of a stage. */
-export interface PoolTask {
-  readonly payload: unknown;
-  readonly transfer?: readonly Transferable[];
-  readonly prefer?: number;
+export type { PoolTask, StageFigures } from './stage-run.js';
+
+/*
+ * A pool of worker threads that run the tasks of stages: each free worker pulls the next task
+ * (dynamic balancing, locality by `prefer`, then stealing); a task whose worker dies runs again
+ * elsewhere and a fresh worker replaces the dead one; a straggler gets a speculative copy on an
+ * idle worker and the first result wins. Tasks must be deterministic: a retried or speculated task
+ * must give the same result as its first run. Over 200 lines: the scheduler's parts share its
+ * slots and stages, and read best together.
+ */
+
+/** When a straggler gets a speculative copy; see {@link WorkerPoolOptions.speculation}. */
+export interface SpeculationOptions {
+  /** The share of a stage's tasks that must be done first (0 < q ≤ 1). Default 0.75. */
+  readonly quantile?: number;
+  /** How many times the median duration of the done tasks a task must have run (≥ 1). Default 1.5. */
+  readonly multiplier?: number;
+  /** And at least this many ms. Default 50. */
+  readonly minMillis?: number;
 }
 
-/** What a stage did. */
-export interface StageFigures {
-  readonly tasks: number;
-  readonly retried: number;
-  readonly speculated: number;
-  readonly millis: number;
-  readonly workerOf: readonly number[];
+/** The options of a {@link WorkerPool}. */
+export interface WorkerPoolOptions {
+  /** The number of worker threads (an integer ≥ 1). */
+  readonly size: number;
+  /** The module each worker runs: it calls `serveTasks` once. A `.js`/`.mjs` file (workers do not run TypeScript). */
+  readonly script: URL;
+  /** Given to every worker (and every replacement) as `workerData`, by structured clone. */
+  readonly workerData?: unknown;
+  /** Gets a warning for each worker that fails (naming it, the reason and its tasks). Default: silent. */
+  readonly logger?: Logger;
+  /** How many times a task may lose its worker before its stage fails with `WORKER_FAILED`. Default 3. */
+  readonly maxAttempts?: number;
+  /** Straggler speculation, or `false` for none. Default: on, with the defaults of {@link SpeculationOptions}. */
+  readonly speculation?: false | SpeculationOptions;
+  /**
+   * Tasks sent to a worker before it has answered the earlier ones (1 or 2). 2 hides the message
+   * round trip between tasks (10 to 15 µs a task in bench/worker-transfer.mjs: worth it for stages
+   * of many tiny tasks) but commits the second task to a busy worker before it is free, against
+   * dynamic balancing and locality. Default 1.
+   */
+  readonly tasksInFlight?: 1 | 2;
+  /** Checks a worker's hello value (a graph fingerprint, say); what it throws fails that worker's start. */
+  readonly checkHello?: (hello: unknown, index: number) => void;
+  /** Node options of the worker threads. */
+  readonly execArgv?: readonly string[];
+  /** Memory limits of each worker thread. */
+  readonly resourceLimits?: ResourceLimits;
 }
 
 interface Slot {
-  worker: Worker;
-  busy: boolean;
-  hello: Promise<unknown>;
+  readonly index: number;
+  worker: Worker | undefined;
+  state: 'starting' | 'ready' | 'dead';
+  /** Attempts sent to the worker, in order; the first is the one it runs. */
+  queue: Attempt[];
+  /** Fails the worker's start (close() while it starts). */
+  abortStart: ((error: unknown) => void) | undefined;
 }
 
-/** A pool of worker threads that run the tasks of a stage (stand-in). */
+/** The passes of dispatch: a worker's own tasks, then tasks no live worker is preferred for (1), then any. */
+const OWN = 0;
+const STEAL = 2;
+
+/**
+ * A pool of worker threads that runs stages of tasks; see {@link WorkerPoolOptions} and
+ * `serveTasks` for the worker's side. While open, its workers keep the process alive; `close()`
+ * ends them.
+ *
+ * @example
+ * ```ts
+ * const pool = new WorkerPool({ size: 4, script: new URL('./worker.js', import.meta.url) });
+ * await pool.start();
+ * const { results, figures } = await pool.runStage<number>('square', [1, 2, 3].map((x) => ({ payload: x })));
+ * await pool.close();
+ * ```
+ */
 export class WorkerPool {
+  /** The number of workers the pool keeps (fewer when a replacement failed to start). */
   readonly size: number;
-  readonly #options: { readonly size: number; readonly script: URL; readonly workerData?: unknown; readonly logger?: Logger; readonly maxAttempts?: number };
-  #slots: Slot[] = [];
-  #closed = false;
+  readonly #options: WorkerPoolOptions;
+  readonly #logger: Logger;
+  readonly #maxAttempts: number;
+  readonly #speculation: Required<SpeculationOptions> | undefined;
+  readonly #depth: number;
+  readonly #slots: Slot[];
+  readonly #attempts = new Map<number, Attempt>();
+  #stages: StageRun[] = [];
+  #nextId = 0;
+  #started = false;
+  #closed: Promise<void> | undefined;
+  #broken: SluiceError | undefined;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(options: { readonly size: number; readonly script: URL; readonly workerData?: unknown; readonly logger?: Logger; readonly maxAttempts?: number; readonly speculation?: unknown }) {
-    this.size = options.size;
+  /** @throws TypeError or RangeError for a bad option, saying which. */
+  constructor(options: WorkerPoolOptions) {
+    const { size, script, maxAttempts = 3, speculation = {}, tasksInFlight = 1 } = options;
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`WorkerPool: size must be an integer ≥ 1, got ${String(size)}.`);
+    if (!(script instanceof URL)) throw new TypeError('WorkerPool: script must be the URL of the worker module, such as new URL(\'./worker.js\', import.meta.url).');
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`WorkerPool: maxAttempts must be an integer ≥ 1, got ${String(maxAttempts)}.`);
+    if (tasksInFlight !== 1 && tasksInFlight !== 2) throw new RangeError(`WorkerPool: tasksInFlight must be 1 or 2, got ${String(tasksInFlight)}.`);
+    this.size = size;
     this.#options = options;
+    this.#logger = options.logger ?? silentLogger();
+    this.#maxAttempts = maxAttempts;
+    this.#depth = tasksInFlight;
+    this.#speculation = speculation === false ? undefined : speculationOptions(speculation);
+    this.#slots = Array.from({ length: size }, (_, index) => ({ index, worker: undefined, state: 'dead', queue: [], abortStart: undefined }));
   }
 
-  start(): Promise<unknown[]> {
-    this.#slots = Array.from({ length: this.size }, () => this.#spawn());
-    return Promise.all(this.#slots.map((s) => s.hello));
+  /**
+   * Starts every worker and waits for each to say hello.
+   *
+   * @returns Each worker's hello value (what its `serveTasks` hello function returned), by index.
+   * @throws SluiceError `WORKER_FAILED` when a worker failed to start (its module or hello threw,
+   *   it exited, or `checkHello` refused it); every worker is ended then.
+   */
+  async start(): Promise<unknown[]> {
+    if (this.#started) throw new TypeError('WorkerPool.start() was called twice: start a pool once.');
+    this.#started = true;
+    const hellos = await Promise.allSettled(this.#slots.map((slot) => this.#spawn(slot)));
+    const failed = hellos.findIndex((hello) => hello.status === 'rejected');
+    if (failed >= 0) {
+      const cause: unknown = (hellos[failed] as PromiseRejectedResult).reason;
+      await this.close();
+      throw new SluiceError('WORKER_FAILED', `Worker ${failed} of the pool failed to start: ${messageOf(cause)}`, { cause });
+    }
+    return hellos.map((hello) => (hello as PromiseFulfilledResult<unknown>).value);
   }
 
-  #spawn(): Slot {
-    const worker = new Worker(this.#options.script, { workerData: this.#options.workerData });
-    const hello = new Promise<unknown>((resolve, reject) => {
-      const onMessage = (m: { hello?: unknown }): void => {
-        if ('hello' in m) {
-          worker.off('message', onMessage);
-          worker.off('error', reject);
-          resolve(m.hello);
-        }
-      };
-      worker.on('message', onMessage);
-      worker.once('error', (error: Error) => { reject(error); });
-    });
-    return { worker, busy: false, hello };
-  }
-
+  /**
+   * Runs the tasks of one stage on the workers and resolves with their results in task order.
+   * Stages may run at the same time; they share the workers first come, first served.
+   *
+   * @throws TypeError before `start()`, RangeError for a `prefer` that is not an integer ≥ 0.
+   * Rejects with what a task's handler threw (re-created here; no retry, the stage's other
+   * results are ignored); `WORKER_FAILED` when a task lost its worker `maxAttempts` times or no
+   * worker is left; `CONTEXT_STOPPED` when the pool is closed before the stage ends.
+   */
   runStage<R>(name: string, tasks: readonly PoolTask[]): Promise<{ results: R[]; figures: StageFigures }> {
-    const started = performance.now();
-    const results = new Array<R>(tasks.length);
-    const workerOf = new Array<number>(tasks.length).fill(-1);
-    const attempts = new Array<number>(tasks.length).fill(0);
-    const queue = tasks.map((_, i) => i);
-    let done = 0;
-    let retried = 0;
-    const maxAttempts = this.#options.maxAttempts ?? 3;
+    if (!this.#started) throw new TypeError('WorkerPool.runStage(...) before start(): await pool.start() first.');
+    for (const [i, task] of tasks.entries()) {
+      if (task.prefer !== undefined && (!Number.isInteger(task.prefer) || task.prefer < 0)) {
+        throw new RangeError(`WorkerPool.runStage("${name}"): task ${i} prefers worker ${String(task.prefer)}; give an integer ≥ 0, or no prefer.`);
+      }
+    }
+    if (this.#closed !== undefined) return Promise.reject(new SluiceError('CONTEXT_STOPPED', `Stage "${name}" cannot run: the worker pool is closed.`));
+    if (this.#broken !== undefined) return Promise.reject(this.#broken);
     return new Promise((resolve, reject) => {
-      let failed = false;
-      const fail = (error: Error): void => {
-        if (!failed) {
-          failed = true;
-          reject(error);
-        }
-      };
-      const pump = (): void => {
-        if (failed) return;
-        if (done === tasks.length) {
-          resolve({ results, figures: { tasks: tasks.length, retried, speculated: 0, millis: performance.now() - started, workerOf } });
-          return;
-        }
-        this.#slots.forEach((slot, w) => {
-          if (slot.busy || queue.length === 0) return;
-          const index = queue.shift() as number;
-          slot.busy = true;
-          attempts[index] = (attempts[index] ?? 0) + 1;
-          const task = tasks[index] as PoolTask;
-          const cleanup = (): void => {
-            slot.worker.off('message', onMessage);
-            slot.worker.off('exit', onExit);
-            slot.busy = false;
-          };
-          const onMessage = (m: { ok: boolean; result?: unknown; error?: Record<string, unknown> }): void => {
-            cleanup();
-            if (m.ok) {
-              results[index] = m.result as R;
-              workerOf[index] = w;
-              done++;
-              pump();
-            } else {
-              this.#options.logger?.error({ stage: name, task: index, worker: w }, `task ${index} of stage ${name} failed on worker ${w}`);
-              fail(errorFrom(m.error ?? {}));
-            }
-          };
-          const onExit = (): void => {
-            cleanup();
-            if (this.#closed) return;
-            this.#options.logger?.warn({ stage: name, task: index, worker: w }, `worker ${w} died running task ${index} of stage ${name}: retrying`);
-            const fresh = this.#spawn();
-            // Busy until its hello: a task sent before would meet the hello as its reply.
-            fresh.busy = true;
-            this.#slots[w] = fresh;
-            fresh.hello.then(() => {
-              fresh.busy = false;
-              if ((attempts[index] ?? 0) >= maxAttempts) {
-                fail(new SluiceError('BATCH_FAILED', `task ${index} of stage ${name} failed ${maxAttempts} times: its worker died each time`));
-                return;
-              }
-              retried++;
-              queue.unshift(index);
-              pump();
-            }, fail);
-          };
-          slot.worker.on('message', onMessage);
-          slot.worker.on('exit', onExit);
-          slot.worker.postMessage({ stage: name, index, attempt: attempts[index], payload: task.payload }, [...(task.transfer ?? [])]);
-        });
-      };
-      pump();
+      const stage = new StageRun(name, tasks, performance.now(), resolve as (value: { results: unknown[]; figures: StageFigures }) => void, reject);
+      if (tasks.length === 0) {
+        stage.settled = true;
+        resolve({ results: [], figures: { tasks: 0, retried: 0, speculated: 0, millis: 0, workerOf: [] } });
+        return;
+      }
+      this.#stages.push(stage);
+      this.#dispatch();
     });
   }
 
-  /** The worker threads (stand-in only: for tests that terminate one). */
-  get workers(): readonly Worker[] {
-    return this.#slots.map((s) => s.worker);
+  /**
+   * Terminates one worker as a crash would (for fault-injection tests and benchmarks): its tasks
+   * run again elsewhere and a fresh worker replaces it. Resolves once it has exited.
+   */
+  async terminateWorker(index: number): Promise<void> {
+    await this.#slots[index]?.worker?.terminate();
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  /**
+   * Terminates every worker; a stage still running rejects with `CONTEXT_STOPPED`. Idempotent:
+   * every call returns the same promise.
+   */
+  close(): Promise<void> {
+    if (this.#closed !== undefined) return this.#closed;
+    clearTimeout(this.#timer);
+    for (const stage of this.#stages) stage.fail(new SluiceError('CONTEXT_STOPPED', `Stage "${stage.name}" did not finish: the worker pool was closed while it ran.`));
+    this.#stages = [];
+    this.#attempts.clear();
+    const exits: Promise<number>[] = [];
+    for (const slot of this.#slots) {
+      const worker = slot.worker;
+      slot.abortStart?.(new SluiceError('CONTEXT_STOPPED', 'The worker pool was closed while this worker started.'));
+      if (worker !== undefined) exits.push(worker.terminate());
+      slot.worker = undefined;
+      slot.state = 'dead';
+      slot.queue = [];
+    }
+    this.#closed = Promise.all(exits).then(() => undefined);
+    return this.#closed;
+  }
+
+  /** Starts the worker of `slot`; resolves with its hello value. */
+  #spawn(slot: Slot): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const { script, workerData, execArgv, resourceLimits } = this.#options;
+      const worker = new Worker(script, { workerData, ...(execArgv === undefined ? {} : { execArgv: [...execArgv] }), ...(resourceLimits === undefined ? {} : { resourceLimits }) });
+      slot.worker = worker;
+      slot.state = 'starting';
+      slot.queue = [];
+      const failStart = (reason: unknown): void => {
+        if (slot.worker !== worker || slot.state !== 'starting') return;
+        slot.worker = undefined;
+        slot.state = 'dead';
+        slot.abortStart = undefined;
+        void worker.terminate();
+        reject(reason instanceof Error ? reason : new Error(messageOf(reason), { cause: reason }));
+      };
+      slot.abortStart = failStart;
+      worker.on('message', (message: FromWorker) => {
+        if (slot.worker !== worker) return;
+        switch (message.t) {
+          case 'hello':
+            try {
+              this.#options.checkHello?.(message.value, slot.index);
+            } catch (error) {
+              failStart(error);
+              return;
+            }
+            slot.state = 'ready';
+            slot.abortStart = undefined;
+            resolve(message.value);
+            this.#dispatch();
+            return;
+          case 'helloFailed':
+            failStart(reviveError(message.error));
+            return;
+          case 'done':
+            this.#onReply(slot, message.id, message.value, undefined);
+            return;
+          case 'failed':
+            this.#onReply(slot, message.id, undefined, message.error);
+            return;
+        }
+      });
+      const died = (reason: Error): void => {
+        if (slot.state === 'starting') failStart(reason);
+        else this.#onDeath(slot, worker, reason);
+      };
+      worker.on('error', died);
+      worker.on('messageerror', (error) => { died(new Error(`could not deserialize a message from the worker: ${error.message}`, { cause: error })); });
+      worker.on('exit', (code) => {
+        const before = slot.state === 'starting' ? ' before it said hello (does its script call serveTasks?)' : '';
+        died(new Error(`the worker exited with code ${code}${before}`));
+      });
+      worker.postMessage({ t: 'init', index: slot.index } satisfies ToWorker);
+    });
+  }
+
+  #onReply(slot: Slot, id: number, value: unknown, error: WireError | undefined): void {
+    const attempt = this.#attempts.get(id);
+    if (attempt === undefined) return;
+    this.#attempts.delete(id);
+    const now = performance.now();
+    const at = slot.queue.indexOf(attempt);
+    if (at >= 0) slot.queue.splice(at, 1);
+    const head = slot.queue[0];
+    if (at === 0 && head !== undefined) head.startedAt = now;
+    const stage = attempt.stage;
+    stage.drop(attempt);
+    if (stage.settled || stage.done[attempt.task] === true) {
+      this.#logger.debug({ stage: stage.name, task: attempt.task, worker: slot.index }, 'worker pool: a late copy of a task was discarded');
+    } else if (error === undefined) {
+      stage.complete(attempt, value, now);
+    } else {
+      stage.fail(reviveError(error));
+    }
+    this.#dispatch();
+  }
+
+  #onDeath(slot: Slot, worker: Worker, reason: Error): void {
+    if (slot.worker !== worker) return;
+    slot.worker = undefined;
+    slot.state = 'dead';
+    void worker.terminate();
+    const lost = slot.queue;
+    slot.queue = [];
+    this.#logger.warn(
+      { worker: slot.index, err: reason, tasks: lost.map((a) => `${a.stage.name}#${a.task}`) },
+      `worker pool: worker ${slot.index} failed (${reason.message}); its tasks run again on other workers`,
+    );
+    for (const attempt of lost) {
+      this.#attempts.delete(attempt.id);
+      const stage = attempt.stage;
+      stage.drop(attempt);
+      if (stage.settled || stage.done[attempt.task] === true || stage.running.has(attempt.task)) continue;
+      const failures = (stage.failures[attempt.task] ?? 0) + 1;
+      stage.failures[attempt.task] = failures;
+      const what = `Stage "${stage.name}": task ${attempt.task} lost its worker (worker ${slot.index}: ${reason.message})`;
+      if (stage.tasks[attempt.task]?.transfer !== undefined) {
+        stage.fail(new SluiceError('WORKER_FAILED', `${what}, and cannot run again: its payload's buffers were transferred to that worker.`, { cause: reason }));
+      } else if (failures >= this.#maxAttempts) {
+        stage.fail(new SluiceError('WORKER_FAILED', `${what} on ${failures} attempts, as many as maxAttempts (${this.#maxAttempts}) allows.`, { cause: reason }));
+      } else {
+        stage.pending.add(attempt.task, stage.tasks[attempt.task]?.prefer, true);
+        stage.retried++;
+      }
+    }
+    if (this.#closed === undefined) this.#replace(slot);
+    this.#dispatch();
+  }
+
+  #replace(slot: Slot): void {
+    this.#spawn(slot).then(
+      () => { this.#logger.info({ worker: slot.index }, `worker pool: worker ${slot.index} was replaced`); },
+      (error: unknown) => {
+        if (this.#closed !== undefined) return;
+        this.#logger.warn({ worker: slot.index, err: error }, `worker pool: the replacement of worker ${slot.index} failed to start; the pool goes on with fewer workers`);
+        if (this.#slots.every((s) => s.state === 'dead')) {
+          this.#broken = new SluiceError('WORKER_FAILED', 'Every worker of the pool died and none could be replaced (see the log for why each failed).', { cause: error });
+          for (const stage of this.#stages) stage.fail(this.#broken);
+          this.#stages = [];
+        }
+      },
+    );
+  }
+
+  /** Gives free workers the next tasks, stage by stage in order, then speculates. */
+  #dispatch(): void {
+    if (this.#closed !== undefined) return;
+    if (this.#stages.some((stage) => stage.settled)) this.#stages = this.#stages.filter((stage) => !stage.settled);
+    for (let level = 1; level <= this.#depth; level++) {
+      for (const stage of this.#stages) {
+        for (let pass = OWN; pass <= STEAL && stage.pending.size > 0; pass++) {
+          for (const slot of this.#slots) {
+            if (slot.state !== 'ready' || slot.queue.length >= level) continue;
+            const task = this.#take(stage, slot.index, pass);
+            if (task >= 0) this.#launch(slot, stage, task, false);
+            if (stage.settled || stage.pending.size === 0) break;
+          }
+        }
+      }
+    }
+    this.#speculate();
+  }
+
+  /** Takes from `stage`'s pending tasks one for `worker` by `pass`; -1 when there is none. */
+  #take(stage: StageRun, worker: number, pass: number): number {
+    if (pass === OWN) return stage.pending.takeOwn(worker);
+    if (pass === STEAL) return stage.pending.steal();
+    return stage.pending.takeUnclaimed((w) => this.#slots[w] !== undefined && this.#slots[w].state !== 'dead');
+  }
+
+  #launch(slot: Slot, stage: StageRun, task: number, speculative: boolean): void {
+    const now = performance.now();
+    const attempt: Attempt = { id: ++this.#nextId, stage, task, worker: slot.index, speculative, sentAt: now, startedAt: now };
+    const { payload, transfer } = stage.tasks[task] as PoolTask;
+    try {
+      const message: ToWorker = { t: 'task', id: attempt.id, stage: stage.name, index: task, attempt: (stage.launches[task] = (stage.launches[task] ?? 0) + 1), payload };
+      (slot.worker as Worker).postMessage(message, transfer as Transferable[] | undefined);
+    } catch (error) {
+      stage.fail(error);
+      return;
+    }
+    slot.queue.push(attempt);
+    this.#attempts.set(attempt.id, attempt);
+    const live = stage.running.get(task);
+    if (live === undefined) stage.running.set(task, [attempt]);
+    else live.push(attempt);
+  }
+
+  /**
+   * Starts a copy of each straggler on an idle worker: a task of a stage with every task started
+   * and `quantile` of them done, running for longer than `multiplier` × their median duration.
+   * Arms a timer for the next task that will cross that line while a worker is idle.
+   */
+  #speculate(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const options = this.#speculation;
+    if (options === undefined) return;
+    const idle = this.#slots.filter((slot) => slot.state === 'ready' && slot.queue.length === 0);
+    if (idle.length === 0) return;
+    const now = performance.now();
+    let next = Infinity;
+    for (const stage of this.#stages) {
+      if (stage.settled || stage.pending.size > 0 || stage.doneCount === 0 || stage.doneCount < options.quantile * stage.tasks.length) continue;
+      const threshold = Math.max(options.multiplier * stage.median(), options.minMillis);
+      for (const [task, live] of stage.running) {
+        const attempt = live[0];
+        if (live.length !== 1 || attempt === undefined || stage.speculatedTasks.has(task) || stage.tasks[task]?.transfer !== undefined) continue;
+        const due = attempt.startedAt + threshold;
+        if (now < due) {
+          next = Math.min(next, due);
+          continue;
+        }
+        const at = idle.findIndex((slot) => slot.index !== attempt.worker);
+        if (at < 0) continue;
+        const [target] = idle.splice(at, 1) as [Slot];
+        stage.speculatedTasks.add(task);
+        stage.speculated++;
+        this.#launch(target, stage, task, true);
+        if (idle.length === 0) return;
+      }
+    }
+    if (next !== Infinity) {
+      this.#timer = setTimeout(() => { this.#speculate(); }, Math.max(1, next - now));
+      this.#timer.unref();
+    }
   }
 }
 
-function errorFrom(e: Record<string, unknown>): Error {
-  if (e.name === 'SluiceError') {
-    const error = new SluiceError(e.code as SluiceErrorCode, String(e.message), { operator: e.operator as string, batchId: e.batchId as number, batchTime: e.batchTime as number, source: e.source as string, site: e.site as string, cause: causeFrom(e.cause) });
-    return error;
-  }
-  return Object.assign(new Error(String(e.message)), { name: String(e.name) });
-}
-
-function causeFrom(cause: unknown): unknown {
-  if (typeof cause !== 'object' || cause === null) return cause;
-  const c = cause as { name?: unknown; message?: unknown };
-  return Object.assign(new Error(String(c.message)), { name: String(c.name) });
+function speculationOptions(options: SpeculationOptions): Required<SpeculationOptions> {
+  const { quantile = 0.75, multiplier = 1.5, minMillis = 50 } = options;
+  if (!(quantile > 0 && quantile <= 1)) throw new RangeError(`WorkerPool: speculation.quantile must be in (0, 1], got ${String(quantile)}.`);
+  if (!(multiplier >= 1)) throw new RangeError(`WorkerPool: speculation.multiplier must be ≥ 1, got ${String(multiplier)}.`);
+  if (!(minMillis >= 0)) throw new RangeError(`WorkerPool: speculation.minMillis must be ≥ 0, got ${String(minMillis)}.`);
+  return { quantile, multiplier, minMillis };
 }

@@ -291,14 +291,23 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
 
   /** Pushes the result of every entry of one window, in the defined key order (see `LiveWindows`). */
   #pushAll(window: TimeWindow, entries: KeyMap<Key, unknown>, out: WindowOutput<K, R>[]): void {
-    const keys: Key[] = [];
-    const accs: unknown[] = [];
-    entries.forEach((acc, key) => {
-      keys.push(key);
-      accs.push(acc);
-    });
+    // The keys, and the slots they are in when deleted keys left holes.
+    const n = entries.size;
+    const keys = new Array<Key>(n);
+    const holes = n !== entries.slotCount;
+    const slots = holes ? new Uint32Array(n) : undefined;
+    for (let slot = 0, i = 0; slot < entries.slotCount; slot++) {
+      const key = entries.keyAt(slot);
+      if (key === undefined) continue;
+      keys[i] = key;
+      if (slots !== undefined) slots[i] = slot;
+      i++;
+    }
     const shared = Object.freeze({ start: window.start, end: window.end });
-    for (const i of orderOf(keys, undefined)) out.push({ key: keys[i] as K, window: shared, value: this.#aggregator.result(accs[i]) });
+    const aggregator = this.#aggregator;
+    for (const i of orderOf(keys, undefined)) {
+      out.push({ key: keys[i] as K, window: shared, value: aggregator.result(entries.valueAt(slots === undefined ? i : (slots[i] as number))) });
+    }
   }
 
   /** Adds the batch's records to their windows, telling `onChanged` (when given) what changed; returns the late records. */

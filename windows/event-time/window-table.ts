@@ -5,6 +5,11 @@ import type { Key } from 'sluice';
 const ABSENT: unique symbol = Symbol('absent');
 /** In the undo log: the change took a whole slot (`takeSlot`); the value is the slot's map. */
 const WHOLE_SLOT: unique symbol = Symbol('whole slot');
+/**
+ * In the undo log: the slot was created, empty, since `settle`. Changes to a slot created since
+ * `settle` are not logged one by one: undoing its creation removes it whole.
+ */
+const NEW_SLOT: unique symbol = Symbol('new slot');
 
 /**
  * The accumulators of an event-time window operator, in memory: slot (a window start, a pane
@@ -12,7 +17,8 @@ const WHOLE_SLOT: unique symbol = Symbol('whole slot');
  * the stream's own keys, compared by value as `KeyMap` does (no encoding per record). The
  * strategy decides what a slot is. Every change since {@link WindowTable.settle} is in an undo log,
  * so a batch that did not commit can be rolled back (`rollback`), and the operator can write the
- * batch's changes to a store that keeps state on disk (`changes`).
+ * batch's changes to a store that keeps state on disk (`changes`). A slot created since `settle`
+ * is logged once, not change by change (most records of a batch fall in windows it opened).
  *
  * Values are kept as given, never copied; like store values, they must not be mutated after `set`.
  */
@@ -20,11 +26,15 @@ export class WindowTable {
   readonly #slots = new Map<number, KeyMap<Key, unknown>>();
   // The undo log, in change order: slot, key (or WHOLE_SLOT) and the value before (or ABSENT).
   #undoSlots: number[] = [];
-  #undoKeys: (Key | typeof WHOLE_SLOT)[] = [];
+  #undoKeys: (Key | typeof WHOLE_SLOT | typeof NEW_SLOT)[] = [];
+  /** The slots created since `settle`: their changes are not logged one by one. */
+  readonly #fresh = new Set<number>();
   #undoValues: unknown[] = [];
   // The last slot looked up: records of a batch mostly fall in the same one.
   #lastSlot = Number.NaN;
   #lastMap: KeyMap<Key, unknown> | undefined;
+  /** Whether the last slot looked up was created since `settle`. */
+  #lastFresh = false;
   #size = 0;
   #highest = Number.NEGATIVE_INFINITY;
 
@@ -48,11 +58,11 @@ export class WindowTable {
     const map = this.#slotToWrite(slot);
     const at = map.slotOf(key);
     if (at < 0) {
-      this.#log(slot, key, ABSENT);
+      if (!this.#lastFresh) this.#log(slot, key, ABSENT);
       this.#size++;
       map.add(key, value);
     } else {
-      this.#log(slot, key, map.valueAt(at));
+      if (!this.#lastFresh) this.#log(slot, key, map.valueAt(at));
       map.setAt(at, value);
     }
   }
@@ -66,13 +76,13 @@ export class WindowTable {
     const at = map.slotOf(key);
     if (at < 0) {
       const next = merge(undefined, value);
-      this.#log(slot, key, ABSENT);
+      if (!this.#lastFresh) this.#log(slot, key, ABSENT);
       this.#size++;
       map.add(key, next);
     } else {
       const before = map.valueAt(at);
       const next = merge(before, value);
-      this.#log(slot, key, before);
+      if (!this.#lastFresh) this.#log(slot, key, before);
       map.setAt(at, next);
     }
   }
@@ -82,7 +92,7 @@ export class WindowTable {
     const map = this.#slot(slot);
     const at = map === undefined ? -1 : map.slotOf(key);
     if (at < 0) return;
-    this.#log(slot, key, (map as KeyMap<Key, unknown>).valueAt(at));
+    if (!this.#lastFresh) this.#log(slot, key, (map as KeyMap<Key, unknown>).valueAt(at));
     (map as KeyMap<Key, unknown>).delete(key);
     this.#size--;
     if ((map as KeyMap<Key, unknown>).size === 0) this.#dropSlot(slot);
@@ -123,6 +133,8 @@ export class WindowTable {
       const slot = this.#undoSlots[i] as number;
       const key = this.#undoKeys[i];
       if (key === WHOLE_SLOT) (this.#undoValues[i] as KeyMap<Key, unknown>).forEach((_value, k) => { once(slot, k); });
+      // A slot created since settle: its keys now (a key it gained and lost was never stored).
+      else if (key === NEW_SLOT) this.#slots.get(slot)?.forEach((_value, k) => { once(slot, k); });
       else once(slot, key as Key);
     }
   }
@@ -132,6 +144,8 @@ export class WindowTable {
     this.#undoSlots = [];
     this.#undoKeys = [];
     this.#undoValues = [];
+    this.#fresh.clear();
+    this.#lastFresh = false;
   }
 
   /** Undoes every change since `settle`, last first. */
@@ -144,6 +158,15 @@ export class WindowTable {
         const map = value as KeyMap<Key, unknown>;
         this.#slots.set(slot, map);
         this.#size += map.size;
+        continue;
+      }
+      if (key === NEW_SLOT) {
+        // Every later change to it is undone (none of its own was logged): it goes whole.
+        const map = this.#slots.get(slot);
+        if (map !== undefined) {
+          this.#size -= map.size;
+          this.#slots.delete(slot);
+        }
         continue;
       }
       let map = this.#slots.get(slot);
@@ -179,6 +202,7 @@ export class WindowTable {
     if (map !== undefined) {
       this.#lastSlot = slot;
       this.#lastMap = map;
+      this.#lastFresh = this.#fresh.has(slot);
     }
     return map;
   }
@@ -190,8 +214,11 @@ export class WindowTable {
       map = new KeyMap();
       this.#slots.set(slot, map);
       if (slot > this.#highest) this.#highest = slot;
+      this.#log(slot, NEW_SLOT, undefined);
+      this.#fresh.add(slot);
       this.#lastSlot = slot;
       this.#lastMap = map;
+      this.#lastFresh = true;
     }
     return map;
   }
@@ -204,7 +231,7 @@ export class WindowTable {
     }
   }
 
-  #log(slot: number, key: Key | typeof WHOLE_SLOT, before: unknown): void {
+  #log(slot: number, key: Key | typeof WHOLE_SLOT | typeof NEW_SLOT, before: unknown): void {
     this.#undoSlots.push(slot);
     this.#undoKeys.push(key);
     this.#undoValues.push(before);
