@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Batch } from './batch.js';
 import type { RecordErrors } from './error-policy.js';
-import type { Executor, StageContext, StageFigures } from './scheduler/executor.js';
+import type { Executor, StageContext, StageProgress } from './scheduler/executor.js';
 import type { SourceRange } from './scheduler/batch-plan.js';
 import type { BadRecord } from './sources/source.js';
 import type { Time } from './time.js';
@@ -95,7 +95,7 @@ export interface BatchContext extends StageContext {
    */
   readonly recordErrors: RecordErrors;
   /** Adds a stage's task figures to the batch's progress event (called by executors that run tasks elsewhere). */
-  reportStage(figures: StageFigures): void;
+  reportStage(figures: StageProgress): void;
   /** Returns the batch a stream produced for this batch, computing it once (internal memo). */
   memo<T>(id: number, compute: () => Promise<Batch<T> | undefined>): Promise<Batch<T> | undefined>;
   /** The input read from the source with this id (internal). */

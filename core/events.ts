@@ -1,4 +1,4 @@
-import type { StageFigures } from './scheduler/executor.js';
+import type { StageProgress } from './scheduler/executor.js';
 import type { Logger } from 'pino';
 import type { OperatorProgress } from './batch-context.js';
 import type { SluiceError } from './errors.js';
@@ -104,7 +104,7 @@ export interface TaskProgress {
   /** Speculative copies of slow tasks started (the first result is used). */
   readonly speculated: number;
   /** Each stage in the order it ran: its name (`<operator>/<step>`), figures and time. */
-  readonly stages: readonly StageFigures[];
+  readonly stages: readonly StageProgress[];
 }
 
 /**

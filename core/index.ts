@@ -10,7 +10,7 @@ export { DStream, type Operator, type UnaryFunction } from './dstream.js';
 export type { DeadLetter, OnError, OnErrorOptions } from './error-policy.js';
 export { ERROR_CODES, SluiceError, type ErrorContext, type SluiceErrorCode } from './errors.js';
 export type { BatchProgress, CheckpointCommitProgress, EventTimeStats, SourceProgress, StreamingEvent, StreamingListener, TaskProgress } from './events.js';
-export type { StageFigures } from './scheduler/executor.js';
+export type { StageProgress } from './scheduler/executor.js';
 export type { ContextState } from './graph.js';
 export type { Key, KeyPart, Pair } from './key.js';
 export { defineJob, isJobDefinition, type JobBuild, type JobDefinition, type JobOverrides } from './job/define-job.js';

@@ -7,10 +7,10 @@ import { fingerprintDifference, fullFingerprintOf } from '../job/full-fingerprin
 import type { StreamingContext } from '../streaming-context.js';
 import { PoolExecutor } from './pool-executor.js';
 import type { WorkerHello } from './worker-entry.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool, type SpeculationOptions } from './worker-pool.js';
 
 /** Options of {@link runJob}: how many worker threads, and what a runner may set on the job's context. */
-export interface RunJobOptions extends JobOverrides {
+export interface RunJobOptions extends Omit<JobOverrides, 'executor'> {
   /**
    * Worker threads that run the batches' tasks (default: the available cores minus one, at
    * least 1). `0` runs every task inline, on the calling thread, as a context made with
@@ -22,6 +22,14 @@ export interface RunJobOptions extends JobOverrides {
    * per worker with workers, so that a skewed partition does not hold the others back).
    */
   readonly defaultParallelism?: number;
+  /**
+   * When a task is copied to an idle worker because it runs long (a straggler), or `false` for
+   * never (default: once 75% of its stage is done and it has run 1.5 times the median, at least
+   * 50 ms; see `SpeculationOptions`).
+   */
+  readonly speculation?: false | SpeculationOptions;
+  /** How many times a task may lose its worker before its batch fails with `WORKER_FAILED` (default 3). */
+  readonly maxAttempts?: number;
 }
 
 /**
@@ -37,7 +45,8 @@ export interface RunJobOptions extends JobOverrides {
  * @returns the running context: `stop()` it, or await `awaitTermination()`.
  * @throws TypeError when the module's default export is not a job definition; RangeError for a bad
  * `workers`; SluiceError `WORKER_GRAPH_MISMATCH` when a worker built another graph than the driver
- * (or could not build one); what `create()` and `start()` throw.
+ * (or could not build one), `WORKER_FAILED` when a worker could not start (and, failing its
+ * batch, when a task lost its worker `maxAttempts` times); what `create()` and `start()` throw.
  * @example const ctx = await runJob(new URL('./job.js', import.meta.url), { workers: 2 });
  */
 export async function runJob(module: URL | string, options: RunJobOptions = {}): Promise<StreamingContext> {
@@ -55,7 +64,7 @@ export async function runJob(module: URL | string, options: RunJobOptions = {}):
 export async function createJobRun(module: URL | string, options: RunJobOptions = {}): Promise<StreamingContext> {
   const url = typeof module === 'string' ? (module.startsWith('file:') ? new URL(module) : pathToFileURL(resolve(module))) : module;
   const definition = await importJob(url);
-  const { workers: asked, ...overrides } = options;
+  const { workers: asked, speculation, maxAttempts, ...overrides } = options;
   const workers = asked ?? Math.max(1, availableParallelism() - 1);
   if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`runJob: workers must be a whole number of worker threads (0 runs inline), got ${workers}.`);
   if (workers === 0) return definition.create(overrides);
@@ -63,6 +72,8 @@ export async function createJobRun(module: URL | string, options: RunJobOptions 
     size: workers,
     script: new URL('./worker-entry.js', import.meta.url),
     workerData: { module: url.href },
+    ...(speculation === undefined ? {} : { speculation }),
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
     ...(overrides.logger === undefined ? {} : { logger: overrides.logger.child({ component: 'sluice-workers' }) }),
   });
   try {

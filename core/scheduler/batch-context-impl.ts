@@ -4,7 +4,7 @@ import type { BatchContext, InputRead, ObservedEventTimes, OperatorProgress } fr
 import { SluiceError } from '../errors.js';
 import { RecordErrors } from '../error-policy.js';
 import type { BatchPlan } from './batch-plan.js';
-import type { Executor, StageFigures } from './executor.js';
+import type { Executor, StageProgress } from './executor.js';
 import { combineWatermarks, type WatermarkTracker } from '../watermark-tracker.js';
 import type { Time } from '../time.js';
 
@@ -21,7 +21,7 @@ export class BatchContextImpl implements BatchContext {
   readonly operators: (OperatorProgress | (() => OperatorProgress))[] = [];
   readonly recordErrors: RecordErrors;
   /** The task figures of the stages an executor reported (none inline). */
-  readonly stages: StageFigures[] = [];
+  readonly stages: StageProgress[] = [];
   /** What each watermarked stream saw of its records' event times, by node id (for the progress event). */
   readonly eventTimes = new Map<number, ObservedEventTimes>();
   readonly #memo = new Map<number, Promise<Batch<unknown> | undefined>>();
@@ -65,7 +65,7 @@ export class BatchContextImpl implements BatchContext {
     this.operators.push(progress);
   }
 
-  reportStage(figures: StageFigures): void {
+  reportStage(figures: StageProgress): void {
     this.stages.push(figures);
   }
 

@@ -14,7 +14,7 @@ import type { MultipleWatermarkPolicy } from '../watermark-tracker.js';
 import { BatchContextImpl } from './batch-context-impl.js';
 import { SourceRates, type BackpressureSettings } from './backpressure.js';
 import type { BatchPlan, SourceRange } from './batch-plan.js';
-import type { Executor, StageFigures } from './executor.js';
+import type { Executor, StageProgress } from './executor.js';
 
 /** What a batch read from its sources. */
 interface BatchReads {
@@ -320,7 +320,7 @@ export function batchFailure(error: unknown, plan: BatchPlan): SluiceError {
 }
 
 /** The task figures of a batch whose stages ran on an executor that reports them. */
-function taskProgressOf(stages: readonly StageFigures[]): TaskProgress {
+function taskProgressOf(stages: readonly StageProgress[]): TaskProgress {
   let tasks = 0;
   let retried = 0;
   let speculated = 0;

@@ -13,7 +13,7 @@ export interface TaskContext {
 }
 
 /** What one stage of tasks did, as an executor that runs tasks elsewhere reports it. */
-export interface StageFigures {
+export interface StageProgress {
   /** The stage: the operator and its step (`reduceByKey#4/map`). */
   readonly stage: string;
   /** Tasks run (one per input). */
@@ -29,7 +29,7 @@ export interface StageFigures {
 /** The batch a stage runs for: its task context, and where the executor reports the stage's figures. */
 export interface StageContext extends TaskContext {
   /** Adds a stage's figures to the batch's progress event (`BatchProgress.tasks`). */
-  reportStage(figures: StageFigures): void;
+  reportStage(figures: StageProgress): void;
 }
 
 /**

