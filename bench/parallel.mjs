@@ -3,7 +3,7 @@
 // 0 (inline), 1, 2 and 4 worker threads; then skew (one partition with 30% of the work against
 // the same work spread evenly), a straggler (one worker 5x slower) and faults (a worker that ends
 // itself in every 10th batch). Every variant's outputs are checked against the inline run's.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,11 +29,11 @@ function calibrate() {
  *
  * @returns {Promise<{ ms: number, checksums: unknown[], tasks: number, retried: number, speculated: number, batchMs: number[] }>}
  */
-async function run(workers, params) {
+async function run(workers, params, options = {}) {
   const url = new URL(JOB);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v));
   url.searchParams.set('instance', String(instances++));
-  const ctx = await createJobRun(url, { workers });
+  const ctx = await createJobRun(url, { workers, ...options });
   let tasks = 0;
   let retried = 0;
   let speculated = 0;
@@ -87,10 +87,14 @@ export async function parallelScenario({ scale }) {
 
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-parallel-'));
   try {
+    mkdirSync(join(dir, 'on'));
+    mkdirSync(join(dir, 'off'));
     const twoEven = await run(2, base);
-    const slow = await run(2, { ...base, slow: dir });
+    const slow = await run(2, { ...base, slow: join(dir, 'on') }, {});
+    const slowOff = await run(2, { ...base, slow: join(dir, 'off') }, { speculation: false });
     const slowRatio = slow.ms / twoEven.ms;
-    rows.push(row(S, 'straggler: 1 of 2 workers 5x slower', events, slow.ms, { baseline: 'no straggler', ratio: slowRatio, target: '<= 1.5', met: slowRatio <= 1.5, note: `${slow.speculated} speculative copies; ${same(slow.checksums, inline.checksums) ? 'outputs equal inline' : 'OUTPUTS DIFFER'}` }));
+    rows.push(row(S, 'straggler: 1 of 2 workers 5x slower, speculation on', events, slow.ms, { baseline: 'no straggler', ratio: slowRatio, target: '<= 1.5', met: slowRatio <= 1.5, note: `${slow.speculated} speculative copies; ${same(slow.checksums, inline.checksums) ? 'outputs equal inline' : 'OUTPUTS DIFFER'}` }));
+    rows.push(row(S, 'straggler: 1 of 2 workers 5x slower, speculation off', events, slowOff.ms, { baseline: 'no straggler', ratio: slowOff.ms / twoEven.ms, note: same(slowOff.checksums, inline.checksums) ? 'outputs equal inline' : 'OUTPUTS DIFFER' }));
 
     const faultBase = { ...base, batches: 20 };
     const clean = await run(2, faultBase);
