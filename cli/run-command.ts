@@ -45,7 +45,11 @@ export async function runJob(module: string, options: RunOptions, io: CliIo): Pr
     }
   }
   const monitor = options.monitor === undefined ? undefined : await startMonitor(ctx, options, io);
-  if (monitor === null) return EXIT.failed;
+  if (monitor === null) {
+    // Ends the workers, if any.
+    await ctx.stop();
+    return EXIT.failed;
+  }
   const status = showRunStatus(ctx, io, bounded);
   if (monitor !== undefined) status.note(`sluice run: monitor at ${monitor.url} (metrics at ${monitor.url}metrics)`);
   const removeSignals = handleStopSignals(

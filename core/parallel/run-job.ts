@@ -51,13 +51,20 @@ export interface RunJobOptions extends Omit<JobOverrides, 'executor'> {
  */
 export async function runJob(module: URL | string, options: RunJobOptions = {}): Promise<StreamingContext> {
   const ctx = await createJobRun(module, options);
-  await ctx.start();
+  try {
+    await ctx.start();
+  } catch (error) {
+    // A context that could not start ends its workers too.
+    await ctx.stop().catch(() => undefined);
+    throw error;
+  }
   return ctx;
 }
 
 /**
  * {@link runJob} without the start: the job's context, its workers started and checked, for a
- * runner that starts it its own way (`runToCompletion()`). The workers end when the context stops.
+ * runner that starts it its own way (`runToCompletion()`). The workers end when the context stops:
+ * stop a context that will not be started, or its workers keep the process alive.
  *
  * @throws as {@link runJob}.
  */

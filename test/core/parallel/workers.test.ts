@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureUrl, runFixture } from './parallel-harness.js';
 
@@ -34,5 +36,13 @@ describe('runJob on worker threads', () => {
     const withoutTime = (failure: unknown): unknown => JSON.parse(JSON.stringify(failure).replace(/batch time \d+/, 'batch time T'));
     expect(withoutTime(workers?.failure)).toEqual(withoutTime(inline?.failure));
     expect(workers?.collected).toEqual(inline?.collected);
+  }, 60_000);
+
+  it('rejects runJob for a context that cannot start, and ends its workers (the process exits)', () => {
+    const dist = pathToFileURL(resolve('dist/core/index.js')).href;
+    const script = `import { runJob } from '${dist}';
+      try { await runJob(new URL('${fixtureUrl('no-output-job.mjs').href}'), { workers: 2 }); } catch (error) { console.log(error.message); }`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(out).toMatch(/^StreamingContext\.start: no output operations are registered/);
   }, 60_000);
 });
