@@ -27,6 +27,12 @@ describe('runJob on worker threads', () => {
     expect(workers?.failure).toBeUndefined();
     expect(workers?.collected).toEqual(inline?.collected);
     expect(workers?.progress.reduce((n, p) => n + (p.tasks?.retried ?? 0), 0)).toBeGreaterThanOrEqual(1);
+    // Each batch's progress names its stages, the shuffles split into map and reduce sides.
+    const stages = workers?.progress[0]?.tasks?.stages ?? [];
+    expect(stages.map((s) => s.stage)).toEqual(['reduceByKey#3/combine', 'reduceByKey#3/combineReduce', 'totals/group', 'totals/groupReduce', 'totals/update']);
+    // 4 input partitions; 8 partitions after the shuffles (inline:8, as runJob gives 2 workers).
+    expect(stages.map((s) => s.tasks)).toEqual([4, 8, 8, 8, 8]);
+    expect(stages.every((s) => s.millis >= 0 && s.retried >= 0 && s.speculated >= 0)).toBe(true);
   }, 60_000);
 
   it("fails the batch with the user function's error, naming the operator, as inline", async () => {
