@@ -80,6 +80,14 @@ export default tseslint.config(
     },
   },
   {
+    files: ['ml/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: forbid('core', 'state', 'windows', 'checkpoint', 'connectors', 'monitor', 'test', 'examples'), message: 'ml/ uses only the package entry points ("sluice", "sluice/state", "sluice/extend").' }],
+      }],
+    },
+  },
+  {
     files: ['cli/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [

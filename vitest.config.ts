@@ -16,6 +16,7 @@ export default defineConfig({
       { find: /^sluice\/redis$/, replacement: here('./connectors/redis/index.ts') },
       { find: /^sluice\/mqtt$/, replacement: here('./connectors/mqtt/index.ts') },
       { find: /^sluice\/monitor$/, replacement: here('./monitor/index.ts') },
+      { find: /^sluice\/ml$/, replacement: here('./ml/index.ts') },
       { find: /^sluice\/testing$/, replacement: here('./test/kit/index.ts') },
     ],
   },

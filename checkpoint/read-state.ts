@@ -47,6 +47,9 @@ const LAYOUTS: Readonly<Record<string, readonly { readonly ns: string; readonly 
   mapWithState: [{ ns: 'S', tail: 0 }],
   // Each remembered key, with the time it is remembered until.
   dropDuplicates: [{ ns: 'S', tail: 0 }],
+  // The model, under the one key 'model'.
+  streamingKMeans: [{ ns: 'S', tail: 0 }],
+  streamingLinearRegression: [{ ns: 'S', tail: 0 }],
   eventTimeWindow: [
     { ns: 'A', tail: 16 },
     { ns: 'P', tail: 8 },

@@ -70,7 +70,7 @@ export function definition(kind: string, options: { readonly name?: string | und
 }
 
 /** Sluice's own folders: frames in them are not the user's code. */
-const OWN_DIRS = ['core', 'state', 'windows', 'checkpoint'].map((dir) => fileURLToPath(new URL(`../${dir}/`, import.meta.url)));
+const OWN_DIRS = ['core', 'state', 'windows', 'checkpoint', 'ml'].map((dir) => fileURLToPath(new URL(`../${dir}/`, import.meta.url)));
 
 /** The first stack frame outside Sluice (`file:line:column`, relative to the working directory), if any. */
 export function callSite(): string | undefined {

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 /** The folders tsconfig.build.json compiles. */
-const SOURCES = ['cli', 'core', 'state', 'windows', 'checkpoint', 'connectors', 'test/kit', 'examples'];
+const SOURCES = ['cli', 'core', 'state', 'windows', 'checkpoint', 'connectors', 'ml', 'test/kit', 'examples'];
 /** A compiled file every suite that runs dist/ needs. */
 const STAMP = join(repo, 'dist/checkpoint/index.js');
 

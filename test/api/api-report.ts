@@ -22,6 +22,7 @@ export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   'sluice/redis': 'connectors/redis/index.ts',
   'sluice/mqtt': 'connectors/mqtt/index.ts',
   'sluice/monitor': 'monitor/index.ts',
+  'sluice/ml': 'ml/index.ts',
   'sluice/testing': 'test/kit/index.ts',
 };
 

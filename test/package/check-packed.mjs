@@ -72,7 +72,7 @@ try {
   // The optional peers of the connectors are not installed yet: the core's entry points must load
   // without them, and a connector's must say which package it needs.
   const probe = [
-    "for (const entry of ['sluice', 'sluice/state', 'sluice/windows', 'sluice/checkpoint', 'sluice/extend', 'sluice/testing']) await import(entry);",
+    "for (const entry of ['sluice', 'sluice/state', 'sluice/windows', 'sluice/checkpoint', 'sluice/extend', 'sluice/testing', 'sluice/ml']) await import(entry);",
     "for (const [entry, peer] of [['sluice/postgres', 'pg'], ['sluice/redis', 'redis'], ['sluice/nats', '@nats-io/'], ['sluice/mqtt', 'mqtt'], ['sluice/monitor', 'prom-client']]) {",
     "  const missing = await import(entry).then(() => 'loaded', (e) => String(e.message));",
     "  if (!missing.includes(`Cannot find package '${peer}`)) throw new Error(`${entry} without ${peer}: ${missing}`);",

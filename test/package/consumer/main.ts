@@ -19,6 +19,7 @@ import { jetStreamSink, jetStreamSource, type JetStreamRecord } from 'sluice/nat
 import { redisSink, redisStreamSource } from 'sluice/redis';
 import { mqttSource } from 'sluice/mqtt';
 import { prometheusMetrics, serveMonitor } from 'sluice/monitor';
+import { streamingKMeans, type KMeansModel } from 'sluice/ml';
 
 /** Mistakes the compiler must refuse: compiled, never called. */
 export function mistakes(): unknown[] {
@@ -90,6 +91,14 @@ try {
   // @ts-expect-error format is 'json', 'text', 'bytes' or a function.
   compiledOnly.push(() => jetStreamSource(ctx, { servers: '127.0.0.1:4222', stream: 'ORDERS', format: 'xml' }));
 
+  // A streaming k-means over points, its model queryable by its key.
+  const kmeans = streamingKMeans({ k: 1, dimensions: 2, initialCenters: [[0, 0]], name: 'clusters' });
+  const points = ctx.queueStream<number[]>([[[2, 4]]]);
+  const model: QueryableState<'model', KMeansModel> = queryableState(points.pipe(kmeans.trainOn()));
+  points.pipe(kmeans.predictOn(), foreachBatch(() => undefined));
+  // @ts-expect-error the model's one key is 'model'.
+  compiledOnly.push(() => model.get('centers'));
+
   // The monitor, with its dashboard's files from the package and uPlot from the user's node_modules.
   const monitor = await serveMonitor(ctx, { metrics: prometheusMetrics(ctx, { job: 'consumer' }) });
   // @ts-expect-error a port is a number.
@@ -104,7 +113,9 @@ try {
     const res = await fetch(`${monitor.url}${path}`);
     if (res.status !== 200) throw new Error(`monitor: GET /${path} answered ${res.status}`);
   }
+  const centers = (await model.get('model'))?.centers;
   await ctx.stop();
+  if (JSON.stringify(centers) !== '[[2,4]]') throw new Error(`streamingKMeans: expected the center [2, 4], got ${JSON.stringify(centers)}`);
   if (a !== 2) throw new Error(`queryable state: expected 2 for 'a', got ${String(a)}`);
 } finally {
   await rm(dir, { recursive: true, force: true });
