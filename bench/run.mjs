@@ -11,6 +11,7 @@ import { keyedScenario } from './keyed.mjs';
 import { checkpointedLatencyScenario, latencyScenario } from './latency.mjs';
 import { memoryScenario } from './memory.mjs';
 import { overloadScenario } from './overload.mjs';
+import { parallelScenario } from './parallel.mjs';
 import { recoveryScenario } from './recovery.mjs';
 import { sqlScenario } from './sql.mjs';
 import { slidingScenario, tumblingScenario } from './windows.mjs';
@@ -38,6 +39,7 @@ const scenarios = [
   ['overload', overloadScenario],
   ['joins', joinsScenario],
   ['sql', sqlScenario],
+  ['parallel', parallelScenario],
 ];
 
 /** @param {Row} r */

@@ -68,7 +68,8 @@ function buildProgram(io: CliIo, version: string, exit: (status: number) => void
     .option('--monitor <port>', 'serves the job\'s metrics (/metrics), dashboard and read-only API on this port while it runs (0: any free port; needs the optional peers prom-client and uplot)', parsePort)
     .option('--monitor-host <host>', 'the address the monitor binds to (default 127.0.0.1; another needs --monitor-token)')
     .option('--monitor-token <token>', 'the bearer token the monitor asks for (default: the environment\'s SLUICE_MONITOR_TOKEN)')
-    .addHelpText('after', '\nExamples:\n  sluice run dist/jobs/clicks.js\n  sluice run dist/jobs/clicks.js --monitor 9464\n  sluice run dist/jobs/backfill.js --bounded')
+    .option('--workers <n>', 'runs the batches\' tasks on n worker threads, each of which loads the module and builds the same graph (default 0: on the one thread)', nonNegativeInteger)
+    .addHelpText('after', '\nExamples:\n  sluice run dist/jobs/clicks.js\n  sluice run dist/jobs/clicks.js --workers 3\n  sluice run dist/jobs/clicks.js --monitor 9464\n  sluice run dist/jobs/backfill.js --bounded')
     .action(async (module: string, options: RunOptions) => { exit(await runJob(module, options, io)); });
 
   program
@@ -120,6 +121,13 @@ function buildProgram(io: CliIo, version: string, exit: (status: number) => void
 function positiveInteger(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`give a positive integer, such as 20 (got '${text}').`);
+  return n;
+}
+
+/** The count of `--workers`. @throws InvalidArgumentError for what is not a whole number. */
+function nonNegativeInteger(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`give a whole number of worker threads, such as 3 (0 runs on the one thread; got '${text}').`);
   return n;
 }
 

@@ -1,7 +1,8 @@
 import type { StreamingContext } from 'sluice';
-import { handleStopSignals, messageOf } from '../core/internal.js';
+import { resolve } from 'node:path';
+import { createJobRun, handleStopSignals, messageOf } from '../core/internal.js';
 import { EXIT, type CliIo } from './cli-io.js';
-import { createJobContext } from './load-job.js';
+import { createJobContext, loadJob } from './load-job.js';
 import { showRunStatus } from './run-status.js';
 
 /** Options of `sluice run`. */
@@ -11,10 +12,13 @@ export interface RunOptions {
   readonly monitor?: number;
   readonly monitorHost?: string;
   readonly monitorToken?: string;
+  /** Worker threads that run the batches' tasks (`runJob`); absent or 0: inline. */
+  readonly workers?: number;
 }
 
 /**
- * `sluice run <job module> [--bounded]`: builds the job the module exports and runs it, streaming
+ * `sluice run <job module> [--bounded] [--workers <n>]`: builds the job the module exports and
+ * runs it (its tasks on `n` worker threads that build the same graph, with `--workers`), streaming
  * until SIGINT or SIGTERM (a graceful stop: the batch in flight finishes and commits, and the data
  * the sources hold is processed; a second signal stops at once), or with `--bounded` over its
  * sources' data to their end (`runToCompletion`).
@@ -24,9 +28,28 @@ export interface RunOptions {
  */
 export async function runJob(module: string, options: RunOptions, io: CliIo): Promise<number> {
   const bounded = options.bounded === true;
-  const ctx = await createJobContext(module, io.cwd ?? process.cwd());
+  const cwd = io.cwd ?? process.cwd();
+  const workers = options.workers ?? 0;
+  let ctx: StreamingContext;
+  if (workers === 0) ctx = await createJobContext(module, cwd);
+  else {
+    // The module is checked as a job first (a UsageError); its workers then load it again, and a
+    // graph of theirs that differs fails with WORKER_GRAPH_MISMATCH.
+    await loadJob(module, cwd);
+    try {
+      ctx = await createJobRun(resolve(cwd, module), { workers });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      io.err(`sluice run: ${typeof code === 'string' ? `${code}: ` : ''}${messageOf(error)}`);
+      return EXIT.failed;
+    }
+  }
   const monitor = options.monitor === undefined ? undefined : await startMonitor(ctx, options, io);
-  if (monitor === null) return EXIT.failed;
+  if (monitor === null) {
+    // Ends the workers, if any.
+    await ctx.stop();
+    return EXIT.failed;
+  }
   const status = showRunStatus(ctx, io, bounded);
   if (monitor !== undefined) status.note(`sluice run: monitor at ${monitor.url} (metrics at ${monitor.url}metrics)`);
   const removeSignals = handleStopSignals(

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Batch } from './batch.js';
 import type { RecordErrors } from './error-policy.js';
-import type { Executor } from './scheduler/executor.js';
+import type { Executor, StageContext, StageProgress } from './scheduler/executor.js';
 import type { SourceRange } from './scheduler/batch-plan.js';
 import type { BadRecord } from './sources/source.js';
 import type { Time } from './time.js';
@@ -52,7 +52,7 @@ export interface ObservedEventTimes {
  * Everything an operator may depend on while it computes one batch. All of it is fixed in the
  * batch's plan before computing, so a re-run of the batch sees the same values.
  */
-export interface BatchContext {
+export interface BatchContext extends StageContext {
   /** The batch id, counting from 0. */
   readonly batchId: number;
   /**
@@ -94,6 +94,8 @@ export interface BatchContext {
    * `ErrorPolicy.reject`, which operators call with it).
    */
   readonly recordErrors: RecordErrors;
+  /** Adds a stage's task figures to the batch's progress event (called by executors that run tasks elsewhere). */
+  reportStage(figures: StageProgress): void;
   /** Returns the batch a stream produced for this batch, computing it once (internal memo). */
   memo<T>(id: number, compute: () => Promise<Batch<T> | undefined>): Promise<Batch<T> | undefined>;
   /** The input read from the source with this id (internal). */

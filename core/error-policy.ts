@@ -128,6 +128,12 @@ function isRecordError(error: unknown, operator: string): boolean {
   return (error.code === 'USER_FUNCTION_FAILED' || error.code === 'BAD_RECORD') && (error.operator === undefined || error.operator === operator);
 }
 
+/** A {@link RecordErrors}' content as plain data: counts by operator, and dead letters by node id. */
+export interface RecordErrorsWire {
+  readonly counts: readonly (readonly [operator: string, skipped: number, deadLettered: number])[];
+  readonly letters: readonly (readonly [nodeId: number, letter: DeadLetter])[];
+}
+
 /** The records one batch's operators skipped or dead-lettered: counted for its progress event. */
 export class RecordErrors {
   readonly #batchId: number;
@@ -153,6 +159,31 @@ export class RecordErrors {
     const cause: unknown = failure.code === 'USER_FUNCTION_FAILED' ? failure.cause : failure;
     const message = cause instanceof Error ? cause.message : String(cause);
     this.#deadLetters.push({ nodeId: policy.nodeId, letter: Object.freeze({ operator: policy.operator, batchId: this.#batchId, record, message, code: failure.code }) });
+  }
+
+  /** Whether no record was set aside. */
+  get empty(): boolean {
+    return this.#counts.size === 0;
+  }
+
+  /** What was set aside, as plain data (a task run on another thread sends it back with its result). */
+  toWire(): RecordErrorsWire {
+    const counts: [string, number, number][] = [];
+    this.#counts.forEach((c, operator) => counts.push([operator, c.skippedRecords, c.deadLetteredRecords]));
+    return { counts, letters: this.#deadLetters.map((d) => [d.nodeId, d.letter]) };
+  }
+
+  /** Adds what another `RecordErrors` set aside (its {@link toWire}), after what this one holds. */
+  merge(wire: RecordErrorsWire): void {
+    for (const [operator, skippedRecords, deadLetteredRecords] of wire.counts) {
+      const counts = this.#counts.get(operator);
+      if (counts === undefined) this.#counts.set(operator, { skippedRecords, deadLetteredRecords });
+      else {
+        counts.skippedRecords += skippedRecords;
+        counts.deadLetteredRecords += deadLetteredRecords;
+      }
+    }
+    for (const [nodeId, letter] of wire.letters) this.#deadLetters.push({ nodeId, letter: Object.isFrozen(letter) ? letter : Object.freeze(letter) });
   }
 
   /** Each operator's counts, for the progress event. */

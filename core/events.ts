@@ -1,3 +1,4 @@
+import type { StageProgress } from './scheduler/executor.js';
 import type { Logger } from 'pino';
 import type { OperatorProgress } from './batch-context.js';
 import type { SluiceError } from './errors.js';
@@ -90,6 +91,20 @@ export interface BatchProgress {
   readonly operators: readonly OperatorProgress[];
   /** The batch's atomic write to the checkpoint; absent without a checkpoint. */
   readonly checkpointCommit?: CheckpointCommitProgress;
+  /** The batch's tasks, when they ran on worker threads (`runJob` with `workers` above 0); absent inline. */
+  readonly tasks?: TaskProgress;
+}
+
+/** The tasks of one batch run on worker threads (see {@link BatchProgress.tasks}). */
+export interface TaskProgress {
+  /** Tasks run, over all stages (a retry or a speculative copy not counted again). */
+  readonly tasks: number;
+  /** Tasks run again on another worker after theirs failed or died. */
+  readonly retried: number;
+  /** Speculative copies of slow tasks started (the first result is used). */
+  readonly speculated: number;
+  /** Each stage in the order it ran: its name (`<operator>/<step>`), figures and time. */
+  readonly stages: readonly StageProgress[];
 }
 
 /**

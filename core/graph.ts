@@ -4,6 +4,7 @@ import type { OnError } from './error-policy.js';
 import type { CommitParticipant } from './commit/commit-participant.js';
 import { Services } from './services.js';
 import type { StateBackend, StateDescriptor } from './state-port.js';
+import type { TaskStep } from './scheduler/executor.js';
 import { WatermarkTracker } from './watermark-tracker.js';
 import type { Duration } from './time.js';
 
@@ -52,6 +53,7 @@ export class DStreamGraph {
   #parents: (readonly number[])[] = [];
   #outputs: GraphOutput[] = [];
   readonly #participants: CommitParticipant[] = [this.watermarks];
+  readonly #steps = new Map<string, TaskStep<never, unknown>>();
 
   constructor(
     batchInterval: Duration,
@@ -103,6 +105,23 @@ export class DStreamGraph {
     this.#assertBuilding(output.describe);
     this.#outputs.push(output);
     this.#consumers.set(output.stream.id, (this.#consumers.get(output.stream.id) ?? 0) + 1);
+  }
+
+  /**
+   * Registers an operator's task step (see `defineTaskStep`), so that an executor can find it by
+   * node id and name, in this graph or in a worker's graph built from the same job.
+   *
+   * @throws TypeError when the node already has a step of that name.
+   */
+  addTaskStep(step: TaskStep<never, unknown>): void {
+    const id = `${step.node}/${step.name}`;
+    if (this.#steps.has(id)) throw new TypeError(`${step.stage}: the operator registered two task steps named '${step.name}'; give each step of an operator its own name.`);
+    this.#steps.set(id, step);
+  }
+
+  /** The task step `name` of the node with id `node`, if it registered one. */
+  taskStep(node: number, name: string): TaskStep<never, unknown> | undefined {
+    return this.#steps.get(`${node}/${name}`);
   }
 
   /** How many nodes and outputs read the node with this id. */

@@ -9,10 +9,12 @@ export { ManualClock, SystemClock, type Cancel, type Clock } from './clock/index
 export { DStream, type Operator, type UnaryFunction } from './dstream.js';
 export type { DeadLetter, OnError, OnErrorOptions } from './error-policy.js';
 export { ERROR_CODES, SluiceError, type ErrorContext, type SluiceErrorCode } from './errors.js';
-export type { BatchProgress, CheckpointCommitProgress, EventTimeStats, SourceProgress, StreamingEvent, StreamingListener } from './events.js';
+export type { BatchProgress, CheckpointCommitProgress, EventTimeStats, SourceProgress, StreamingEvent, StreamingListener, TaskProgress } from './events.js';
+export type { StageProgress } from './scheduler/executor.js';
 export type { ContextState } from './graph.js';
 export type { Key, KeyPart, Pair } from './key.js';
 export { defineJob, isJobDefinition, type JobBuild, type JobDefinition, type JobOverrides } from './job/define-job.js';
+export { runJob, type RunJobOptions } from './parallel/run-job.js';
 export { cogroup } from './keyed/cogroup.js';
 export { combineByKey, type KeyedOptions } from './keyed/combine-by-key.js';
 export { flatMapValues } from './keyed/flat-map-values.js';

@@ -174,6 +174,14 @@ export class KeyMap<K extends Key, V> {
     return slot;
   }
 
+  /**
+   * The keys and values by slot, as the map holds them (no copy; a deleted key's slot holds
+   * `undefined`): plain arrays, to send a map to another thread. Do not change them.
+   */
+  slots(): { readonly keys: readonly (K | undefined)[]; readonly values: readonly (V | undefined)[] } {
+    return { keys: this.#keys, values: this.#values };
+  }
+
   /** Removes `key`; false when the map did not have it. */
   delete(key: K): boolean {
     const slot = this.slotOf(key);

@@ -1,6 +1,7 @@
 import { Batch, DStream, type Key, type Pair, type Time } from 'sluice';
-import { combineByKeyBatch, groupValues, partitionOf, watermarkedAncestors } from '../core/internal.js';
-import { definition, ErrorPolicy, type BatchContext, type Definition } from '../core/extend.js';
+import { groupValues, keyedShuffle, partitionOf, watermarkedAncestors, type KeyedShuffle } from '../core/internal.js';
+import { defineTaskStep, definition, ErrorPolicy, type BatchContext, type Definition, type TaskContext, type TaskStep } from '../core/extend.js';
+import { storeTaskWire, type StoreRows, type StoreTaskInput } from './task-store.js';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { StateHandle, stateAt, type StateEntry } from './state-handle.js';
@@ -24,6 +25,16 @@ interface DueWork {
   readonly timeouts: StoreKey[];
 }
 
+/** The input of a mapWithState task: one partition's keys and values, timers and timeouts, and the store its writes go to. */
+interface MapStateInput<K extends Key, V> extends StoreTaskInput {
+  readonly partition: readonly Pair<K, V[]>[];
+  /** The partition's keys, encoded. */
+  readonly keys: readonly StoreKey[];
+  readonly timers: readonly DueTimer[];
+  readonly timeouts: readonly StoreKey[];
+  readonly watermark: Time | undefined;
+}
+
 /**
  * The stream `mapWithState` returns: the mapped records, and the state through
  * {@link MapWithStateDStream.stateSnapshots}.
@@ -37,6 +48,8 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
   readonly #watermarkIds: readonly number[];
   #snapshots: DStream<Pair<K, S>> | undefined;
   readonly #policy: ErrorPolicy;
+  readonly #shuffle: KeyedShuffle<K, V[]>;
+  readonly #mapStep: TaskStep<MapStateInput<K, V>, M[]>;
 
   constructor(parent: DStream<Pair<K, V>>, spec: StateSpec<K, V, S, M>, defined: Definition) {
     super({
@@ -52,6 +65,14 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     this.#spec = spec;
     this.#watermarkIds = watermarkedAncestors(parent as DStream<unknown>).map((node) => node.id);
     this.#policy = new ErrorPolicy(this, defined);
+    this.#shuffle = keyedShuffle<K, V, V[]>(this, groupValues<V>(), this.#policy, undefined, 'group');
+    // The rows a task reads: its keys' entries, and its due timers' rows.
+    const rowsOf = function* (input: MapStateInput<K, V>): Iterable<StoreKey> {
+      for (const key of input.keys) yield entryKey(key);
+      for (const timer of input.timers) yield* [entryKey(timer.key), timer.row];
+      for (const key of input.timeouts) yield entryKey(key);
+    };
+    this.#mapStep = defineTaskStep(this, 'map', (input: MapStateInput<K, V>, tc) => this.#mapPartition(input, tc), storeTaskWire<MapStateInput<K, V>, M[]>(rowsOf));
   }
 
   /** The event-time watermark of this operator's input (the global one when none is upstream). */
@@ -82,27 +103,38 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     const numPartitions = settings.numPartitions ?? bc.defaultParallelism;
     if (settings.initialState !== undefined) await applyInitialState(store, settings.initialState, operator, (state) => [state, bc.batchTime, bc.batchTime, this.#watermark(bc) ?? null] satisfies StateEntry);
     await this.#expireTtl(store, bc);
-    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, numPartitions, groupValues<V>(), this.#policy);
+    const grouped = await this.#shuffle.run(bc, input, numPartitions);
     const due = await this.#dueWork(store, bc);
     const keysOf = grouped.partitions.map((partition) => partition.map(([key]) => encodeKey(key)));
     await store.load([...[...keysOf.flat(), ...due.timers.map((t) => t.key), ...due.timeouts].map(entryKey), ...due.timers.map((t) => t.row)]);
     const timersByPartition = byPartition(due.timers, (t) => t.key, numPartitions);
     const timeoutsByPartition = byPartition(due.timeouts, (k) => k, numPartitions);
-    const partitions = await bc.executor.run(
-      grouped.partitions.map((partition, p) => () => {
-        const out: M[] = [];
-        const handle = new StateHandle<S>({ timeout: settings.timeout, ttl: settings.ttl, hasTimerFunction: settings.onTimer !== undefined }, settings.versioning);
-        this.#processRecords(store, handle, partition, keysOf[p] ?? [], bc, out);
-        this.#fireTimers(store, handle, timersByPartition[p] ?? [], bc, out);
-        this.#timeOut(store, handle, timeoutsByPartition[p] ?? [], bc, out);
-        return out;
-      }),
-    );
+    const watermark = this.#watermark(bc);
+    const inputs = grouped.partitions.map((partition, p): MapStateInput<K, V> => ({
+      store,
+      partition,
+      keys: keysOf[p] ?? [],
+      timers: timersByPartition[p] ?? [],
+      timeouts: timeoutsByPartition[p] ?? [],
+      watermark,
+    }));
+    const partitions = await bc.executor.runStage(this.#mapStep, inputs, bc);
     this.reportState(bc);
     return new Batch(partitions);
   }
 
-  #processRecords(store: StateStore, handle: StateHandle<S>, partition: readonly Pair<K, V[]>[], keys: readonly StoreKey[], bc: BatchContext, out: M[]): void {
+  /** One partition's task: its records, then its due timers, then its timeouts, staging state writes in `input.store`. */
+  #mapPartition(input: MapStateInput<K, V>, tc: TaskContext): M[] {
+    const { settings } = this.#spec;
+    const out: M[] = [];
+    const handle = new StateHandle<S>({ timeout: settings.timeout, ttl: settings.ttl, hasTimerFunction: settings.onTimer !== undefined }, settings.versioning);
+    this.#processRecords(input.store, handle, input.partition, input.keys, tc, input.watermark, out);
+    this.#fireTimers(input.store, handle, input.timers, tc, input.watermark, out);
+    this.#timeOut(input.store, handle, input.timeouts, tc, input.watermark, out);
+    return out;
+  }
+
+  #processRecords(store: StoreRows, handle: StateHandle<S>, partition: readonly Pair<K, V[]>[], keys: readonly StoreKey[], bc: TaskContext, watermark: Time | undefined, out: M[]): void {
     const fn = this.#spec.fn;
     const policy = this.#policy;
     const guarded = policy.onError !== 'fail';
@@ -123,11 +155,11 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
         }
         if (mapped !== undefined) out.push(mapped);
       }
-      handle.flush(bc.batchTime, this.#watermark(bc));
+      handle.flush(bc.batchTime, watermark);
     }
   }
 
-  #fireTimers(store: StateStore, handle: StateHandle<S>, timers: readonly DueTimer[], bc: BatchContext, out: M[]): void {
+  #fireTimers(store: StoreRows, handle: StateHandle<S>, timers: readonly DueTimer[], bc: TaskContext, watermark: Time | undefined, out: M[]): void {
     const onTimer = this.#spec.settings.onTimer;
     for (const timer of timers) {
       if (!store.has(timer.row) || onTimer === undefined) continue;
@@ -144,11 +176,11 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
         handle.rollback();
       }
       if (mapped !== undefined) out.push(mapped);
-      handle.flush(bc.batchTime, this.#watermark(bc));
+      handle.flush(bc.batchTime, watermark);
     }
   }
 
-  #timeOut(store: StateStore, handle: StateHandle<S>, keys: readonly StoreKey[], bc: BatchContext, out: M[]): void {
+  #timeOut(store: StoreRows, handle: StateHandle<S>, keys: readonly StoreKey[], bc: TaskContext, watermark: Time | undefined, out: M[]): void {
     const timeout = this.#spec.settings.timeout;
     if (timeout === undefined) return;
     for (const key of keys) {
@@ -165,7 +197,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
         this.#policy.reject(bc.recordErrors, [decoded, undefined], error);
       }
       if (mapped !== undefined) out.push(mapped);
-      handle.flush(bc.batchTime, this.#watermark(bc));
+      handle.flush(bc.batchTime, watermark);
     }
   }
 

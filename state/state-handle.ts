@@ -1,7 +1,8 @@
 import type { Time } from 'sluice';
 import { deadlineKey, DEADLINE_KIND, entryKey, eventDeadlineKey, noWatermarkKey, timerKey, type TimeDomain } from './state-layout.js';
 import type { StateTtl } from './state-spec.js';
-import type { StateStore, StoreKey } from './state-store.js';
+import type { StoreKey } from './state-store.js';
+import type { StoreRows } from './task-store.js';
 import { decodeKey } from './key-codec.js';
 import { FIRST_VERSION, migrateValue, type StateVersioning } from './state-version.js';
 import { checkStateValue } from './value-codec.js';
@@ -103,7 +104,7 @@ export class StateHandle<S> implements State<S> {
   readonly #versioning: StateVersioning;
   /** Whether the entry bound was migrated from an older version: written back even when unchanged. */
   #migrated = false;
-  #store!: StateStore;
+  #store!: StoreRows;
   #key: StoreKey = '';
   #operator = '';
   #before: StateEntry | undefined;
@@ -123,7 +124,7 @@ export class StateHandle<S> implements State<S> {
   }
 
   /** Binds the handle to `key` in `store` (its entry must be loaded). */
-  bind(store: StateStore, key: StoreKey, operator: string, timingOut: boolean): void {
+  bind(store: StoreRows, key: StoreKey, operator: string, timingOut: boolean): void {
     this.#store = store;
     this.#key = key;
     this.#operator = operator;

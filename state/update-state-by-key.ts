@@ -1,6 +1,7 @@
 import { Batch, type DStream, type Key, type OnError, type OnErrorOptions, type Pair, type StaticDataset, type Time } from 'sluice';
-import { combineByKeyBatch, groupValues, partitionOf } from '../core/internal.js';
-import { definition, ErrorPolicy, type BatchContext, type Definition, type StateBackend } from '../core/extend.js';
+import { groupValues, keyedShuffle, partitionOf, type KeyedShuffle } from '../core/internal.js';
+import { defineTaskStep, definition, ErrorPolicy, type BatchContext, type Definition, type StateBackend, type TaskContext, type TaskStep } from '../core/extend.js';
+import { storeTaskWire, type StoreTaskInput } from './task-store.js';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { entryKey, NS } from './state-layout.js';
@@ -89,6 +90,8 @@ export function updateStateByKey<K extends Key, V, S>(
 }
 
 interface KeyWork<K, V> {
+  /** The key, encoded (its entry row is `entryKey(encoded)`). */
+  readonly encoded: string;
   key: K;
   values: V[];
   /** The state the function is given (migrated to the operator's version). */
@@ -98,6 +101,11 @@ interface KeyWork<K, V> {
   stored?: unknown;
 }
 
+/** The input of an update task: one partition's keys in key order, and the store its writes go to. */
+interface UpdateInput<K, V> extends StoreTaskInput {
+  readonly items: readonly KeyWork<K, V>[];
+}
+
 class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>> implements KeyedStateStream<Pair<K, S>, K, S> {
   declare readonly stateTypes?: { readonly key: K; readonly state: S };
   readonly #parent: DStream<Pair<K, V>>;
@@ -105,6 +113,8 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
   readonly #options: UpdateStateOptions<K, S>;
   readonly #versioning: StateVersioning;
   readonly #policy: ErrorPolicy;
+  readonly #shuffle: KeyedShuffle<K, V[]>;
+  readonly #updateStep: TaskStep<UpdateInput<K, V>, Pair<K, S>[]>;
 
   constructor(parent: DStream<Pair<K, V>>, update: UpdateFunction<K, V, S>, options: UpdateStateOptions<K, S>, versioning: StateVersioning, defined: Definition) {
     super({ kind: 'updateStateByKey', graph: parent.graph, parents: [parent], name: options.name, stateBackend: options.stateBackend, state: { version: versioning.version } });
@@ -113,6 +123,33 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
     this.#options = options;
     this.#versioning = versioning;
     this.#policy = new ErrorPolicy(this, defined);
+    this.#shuffle = keyedShuffle<K, V, V[]>(this, groupValues<V>(), this.#policy, undefined, 'group');
+    // The store's writes: inline on the store itself, from a worker applied in the driver.
+    this.#updateStep = defineTaskStep(this, 'update', (input: UpdateInput<K, V>, tc) => this.#updatePartition(input, tc), storeTaskWire<UpdateInput<K, V>, Pair<K, S>[]>(() => []));
+  }
+
+  /** Runs the update function over one partition's keys (in key order), staging the state writes in `store`. */
+  #updatePartition({ items, store }: UpdateInput<K, V>, tc: TaskContext): Pair<K, S>[] {
+    const out: Pair<K, S>[] = [];
+    for (const item of items) {
+      let next: S | undefined;
+      try {
+        next = this.#update(item.values, item.state as S | undefined, { key: item.key, batchTime: tc.batchTime });
+        // What the function returned is its to fix, as what it throws.
+        if (next !== undefined && next !== item.state) checkStateValue(next, 'state value');
+      } catch (error) {
+        this.#policy.reject(tc.recordErrors, [item.key, item.values], error);
+        // Set aside: the key keeps the state it had (migrated, so written back as if kept).
+        next = item.state as S | undefined;
+      }
+      if (next === undefined) {
+        if (item.had) store.delete(entryKey(item.encoded));
+        continue;
+      }
+      if (next !== (item.had ? item.stored : undefined)) store.put(entryKey(item.encoded), next);
+      out.push([item.key, next]);
+    }
+    return out;
   }
 
   /** Its keys are its entry rows (`S`); deadline, timer and version rows are not keys. */
@@ -141,43 +178,20 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
       const key = decodeKey(row.slice(1)) as K;
       const state = from === version ? stored : migrateValue(this.#versioning, stored, from, operator, JSON.stringify(key, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)));
       // A migrated value differs from the stored one: written back even if the function keeps it.
-      (work[partitionOf(key, n)] as Map<string, KeyWork<K, V>>).set(row.slice(1), { key, values: [], state, had: true, stored });
+      (work[partitionOf(key, n)] as Map<string, KeyWork<K, V>>).set(row.slice(1), { encoded: row.slice(1), key, values: [], state, had: true, stored });
     }
-    const grouped = await combineByKeyBatch<K, V, V[]>(bc, input, n, groupValues<V>(), this.#policy);
+    const grouped = await this.#shuffle.run(bc, input, n);
     grouped.partitions.forEach((partition, p) => {
       const keys = work[p] as Map<string, KeyWork<K, V>>;
       for (const [key, values] of partition) {
         const encoded = encodeKey(key);
         const known = keys.get(encoded);
-        if (known === undefined) keys.set(encoded, { key, values, state: undefined, had: false });
+        if (known === undefined) keys.set(encoded, { encoded, key, values, state: undefined, had: false });
         else known.values = values;
       }
     });
-    const partitions = await bc.executor.run(
-      work.map((keys) => () => {
-        const out: Pair<K, S>[] = [];
-        for (const encoded of [...keys.keys()].sort()) {
-          const item = keys.get(encoded) as KeyWork<K, V>;
-          let next: S | undefined;
-          try {
-            next = this.#update(item.values, item.state as S | undefined, { key: item.key, batchTime: bc.batchTime });
-            // What the function returned is its to fix, as what it throws.
-            if (next !== undefined && next !== item.state) checkStateValue(next, 'state value');
-          } catch (error) {
-            this.#policy.reject(bc.recordErrors, [item.key, item.values], error);
-            // Set aside: the key keeps the state it had (migrated, so written back as if kept).
-            next = item.state as S | undefined;
-          }
-          if (next === undefined) {
-            if (item.had) store.delete(entryKey(encoded));
-            continue;
-          }
-          if (next !== (item.had ? item.stored : undefined)) store.put(entryKey(encoded), next);
-          out.push([item.key, next]);
-        }
-        return out;
-      }),
-    );
+    const inputs = work.map((keys) => ({ store, items: [...keys.keys()].sort().map((encoded) => keys.get(encoded) as KeyWork<K, V>) }));
+    const partitions = await bc.executor.runStage(this.#updateStep, inputs, bc);
     this.reportState(bc);
     return new Batch(partitions);
   }

@@ -14,10 +14,10 @@ export type JobBuild = (ctx: StreamingContext) => void | Promise<void>;
 
 /**
  * What a runner may set on the context of a job besides the job's own options: how it runs
- * (clock, logger, executor), and the checkpoint (the pre-deploy check builds the job on the
- * checkpoint it checks). Nothing that changes the graph.
+ * (clock, logger, executor, the default partition count), and the checkpoint (the pre-deploy
+ * check builds the job on the checkpoint it checks). Nothing that changes the graph.
  */
-export type JobOverrides = Pick<StreamingContextOptions, 'clock' | 'logger' | 'executor' | 'checkpoint'>;
+export type JobOverrides = Pick<StreamingContextOptions, 'clock' | 'logger' | 'executor' | 'checkpoint' | 'defaultParallelism'>;
 
 /**
  * A streaming job defined in a module (`export default defineJob(...)`), so that tools can build

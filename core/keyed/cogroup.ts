@@ -4,7 +4,7 @@ import { asStream, type StaticDataset } from '../operators/constant.js';
 import { DerivedDStream } from '../operators/derived.js';
 import type { KeyedOptions } from './combine-by-key.js';
 import { checkNumPartitions } from './partitioner.js';
-import { cogroupBatches } from './shuffle.js';
+import { cogroupShuffle } from './shuffle.js';
 
 /**
  * For every key present in either input in a batch, the values of that key on each side:
@@ -44,11 +44,11 @@ export function cogroupWith<K extends Key, V, W, R>(
   const numPartitions = checkNumPartitions(kind, options.numPartitions);
   return (stream: DStream<Pair<K, V>>) => {
     const right = asStream(stream, other);
-    return new DerivedDStream<R>(
+    const node: DerivedDStream<R> = new DerivedDStream<R>(
       kind,
       [stream, right],
-      async (inputs, bc, operator) => {
-        const grouped = await cogroupBatches<K>(bc, inputs as never, numPartitions ?? bc.defaultParallelism, operator);
+      async (inputs, bc) => {
+        const grouped = await shuffle.run(bc, inputs as never, numPartitions ?? bc.defaultParallelism);
         return grouped.flatMap(([key, [lefts, rights]]) => {
           const out: R[] = [];
           emitFor(key, lefts as V[], rights as W[], (record) => out.push(record));
@@ -57,5 +57,7 @@ export function cogroupWith<K extends Key, V, W, R>(
       },
       options.name,
     );
+    const shuffle = cogroupShuffle<K>(node);
+    return node;
   };
 }

@@ -5,7 +5,7 @@ import { definition, ErrorPolicy, type Definition, type OnErrorOptions } from '.
 import type { Key, Pair } from '../key.js';
 import { fusableChain } from '../operators/narrow.js';
 import { checkNumPartitions } from './partitioner.js';
-import { combineByKeyBatch, type Combiner } from './shuffle.js';
+import { keyedShuffle, type Combiner, type KeyedShuffle } from './shuffle.js';
 
 /**
  * Options of the per-batch keyed aggregations: `numPartitions`, a `name`, and `onError`: what to
@@ -55,22 +55,22 @@ export function keyedAggregation<K extends Key, V, C>(
  */
 class KeyedAggregationDStream<K extends Key, V, C> extends DStream<Pair<K, C>> {
   readonly #parent: DStream<Pair<K, V>>;
-  readonly #combiner: Combiner<V, C>;
   readonly #numPartitions: number | undefined;
   readonly #policy: ErrorPolicy;
+  readonly #shuffle: KeyedShuffle<K, C>;
 
   constructor(kind: string, parent: DStream<Pair<K, V>>, combiner: Combiner<V, C>, numPartitions: number | undefined, name: string | undefined, defined: Definition) {
     super({ kind, graph: parent.graph, parents: [parent], name });
     this.#parent = parent;
-    this.#combiner = combiner;
     this.#numPartitions = numPartitions;
     this.#policy = new ErrorPolicy(this, defined);
+    this.#shuffle = keyedShuffle<K, V, C>(this, combiner, this.#policy, () => fusableChain(this.#parent)?.stages);
   }
 
   protected override async compute(bc: BatchContext): Promise<Batch<Pair<K, C>> | undefined> {
     const chain = fusableChain(this.#parent);
     const input = await (chain?.root ?? this.#parent).getOrCompute(bc);
     if (input === undefined) return undefined;
-    return combineByKeyBatch(bc, input as Batch<Pair<K, V>>, this.#numPartitions ?? bc.defaultParallelism, this.#combiner, this.#policy, chain?.stages);
+    return this.#shuffle.run(bc, input, this.#numPartitions ?? bc.defaultParallelism);
   }
 }

@@ -1,5 +1,6 @@
 import { Batch } from '../batch.js';
 import type { DStream, Operator } from '../dstream.js';
+import { defineTaskStep } from '../scheduler/task-step.js';
 import { callUser, DerivedDStream } from './derived.js';
 
 /**
@@ -11,16 +12,18 @@ import { callUser, DerivedDStream } from './derived.js';
  * @example lines.pipe(mapPartitions((records) => { const parse = makeParser(); return records.map(parse); }))
  */
 export function mapPartitions<T, U>(fn: (records: readonly T[], partitionIndex: number) => Iterable<U>): Operator<T, U> {
-  return (stream: DStream<T>) =>
-    new DerivedDStream<U>('mapPartitions', [stream], async ([input], bc, operator) => {
-      const partitions = await bc.executor.run(
-        (input as Batch<T>).partitions.map((records, index) => () => {
-          const out = callUser(operator, () => fn(records, index));
-          return Array.isArray(out) ? (out as U[]) : callUser(operator, () => Array.from(out));
-        }),
-      );
-      return new Batch(partitions);
+  return (stream: DStream<T>) => {
+    const node: DerivedDStream<U> = new DerivedDStream<U>('mapPartitions', [stream], async ([input], bc) => {
+      const partitions = (input as Batch<T>).partitions;
+      return new Batch(await bc.executor.runStage(step, partitions.map((records, index) => ({ records, index })), bc));
     });
+    const operator = node.describe;
+    const step = defineTaskStep(node, 'partition', ({ records, index }: { readonly records: readonly T[]; readonly index: number }) => {
+      const out = callUser(operator, () => fn(records, index));
+      return Array.isArray(out) ? (out as U[]) : callUser(operator, () => Array.from(out));
+    });
+    return node;
+  };
 }
 
 /**

@@ -2,6 +2,8 @@ import { Batch } from '../batch.js';
 import type { BatchContext } from '../batch-context.js';
 import { DStream } from '../dstream.js';
 import { ErrorPolicy, type Definition, type RecordErrors } from '../error-policy.js';
+import type { TaskStep } from '../scheduler/executor.js';
+import { defineTaskStep } from '../scheduler/task-step.js';
 
 /** Receives the records a stage emits. */
 export type Emit<O> = (record: O) => void;
@@ -31,6 +33,9 @@ export interface NarrowOptions {
 export class NarrowDStream<I, O> extends DStream<O> {
   readonly #parent: DStream<I>;
   readonly #stage: Stage<I, O>;
+  readonly #partitionStep: TaskStep<readonly unknown[], unknown[]>;
+  readonly #timedStep: TaskStep<TimedPartition, TimedPartition>;
+  #chain: FusedChain | undefined;
 
   /** The operator's error policy (the context's default unless its definition chose one). */
   readonly errorPolicy: ErrorPolicy;
@@ -40,6 +45,19 @@ export class NarrowDStream<I, O> extends DStream<O> {
     this.#parent = parent;
     this.errorPolicy = new ErrorPolicy(this, options.defined ?? { onError: undefined, site: undefined });
     this.#stage = stage(this.errorPolicy);
+    this.#partitionStep = defineTaskStep(this, 'stages', (partition, tc) => {
+      const out: unknown[] = [];
+      runStages(
+        partition,
+        this.#fused().stages,
+        (record) => {
+          out.push(record);
+        },
+        tc.recordErrors,
+      );
+      return out;
+    });
+    this.#timedStep = defineTaskStep(this, 'timedStages', (input, tc) => runTimedStages(input, this.#fused().stages, tc.recordErrors));
   }
 
   /**
@@ -56,73 +74,68 @@ export class NarrowDStream<I, O> extends DStream<O> {
     return { root, stages };
   }
 
+  /** The fused chain, found once the graph is complete (tasks run only then). */
+  #fused(): FusedChain {
+    this.#chain ??= this.fusedChain();
+    return this.#chain;
+  }
+
   protected override async compute(bc: BatchContext): Promise<Batch<O> | undefined> {
-    const { root, stages } = this.fusedChain();
+    const { root } = this.#fused();
     const input = await root.getOrCompute(bc);
     if (input === undefined) return undefined;
     const times = input.eventTimes;
-    if (times !== undefined) return runStagesWithTimes(bc, input.partitions, times, stages) as Promise<Batch<O>>;
-    const partitions = await bc.executor.run(
-      input.partitions.map((partition) => () => {
-        const out: unknown[] = [];
-        runStages(
-          partition,
-          stages,
-          (record) => {
-            out.push(record);
-          },
-          bc.recordErrors,
-        );
-        return out;
-      }),
-    );
-    return new Batch(partitions as O[][]);
+    if (times !== undefined) {
+      const results = await bc.executor.runStage(
+        this.#timedStep,
+        input.partitions.map((records, p) => ({ records, times: times[p] as Float64Array })),
+        bc,
+      );
+      return new Batch(
+        results.map((r) => r.records as O[]),
+        results.map((r) => r.times),
+      );
+    }
+    return new Batch((await bc.executor.runStage(this.#partitionStep, input.partitions, bc)) as O[][]);
   }
 }
 
+/** A partition's records with their event times. */
+interface TimedPartition {
+  readonly records: readonly unknown[];
+  readonly times: Float64Array;
+}
+
 /**
- * Runs the fused stages over partitions whose records carry event times: every record a stage
+ * Runs the fused stages over a partition whose records carry event times: every record a stage
  * emits gets the time of the input record it came from (a record a stage drops, or its error
  * policy sets aside, takes its time with it). A separate loop, so the one without times stays as
  * it was.
  */
-async function runStagesWithTimes(
-  bc: BatchContext,
-  partitions: readonly (readonly unknown[])[],
-  times: readonly Float64Array[],
-  stages: readonly Stage<unknown, unknown>[],
-): Promise<Batch<unknown>> {
-  const results = await bc.executor.run(
-    partitions.map((partition, p) => () => {
-      const inTimes = times[p] as Float64Array;
-      const out: unknown[] = [];
-      // As long as the input to start with (most chains emit at most one record per record).
-      let outTimes = new Float64Array(partition.length);
-      let time = 0;
-      const handle = chainStages(
-        stages,
-        (record) => {
-          if (out.length === outTimes.length) {
-            const grown = new Float64Array(2 * outTimes.length + 16);
-            grown.set(outTimes);
-            outTimes = grown;
-          }
-          outTimes[out.length] = time;
-          out.push(record);
-        },
-        bc.recordErrors,
-      );
-      for (let i = 0; i < partition.length; i++) {
-        time = inTimes[i] as number;
-        handle(partition[i]);
+function runTimedStages(input: TimedPartition, stages: readonly Stage<unknown, unknown>[], errors: RecordErrors): TimedPartition {
+  const { records: partition, times: inTimes } = input;
+  const out: unknown[] = [];
+  // As long as the input to start with (most chains emit at most one record per record).
+  let outTimes = new Float64Array(partition.length);
+  let time = 0;
+  const handle = chainStages(
+    stages,
+    (record) => {
+      if (out.length === outTimes.length) {
+        const grown = new Float64Array(2 * outTimes.length + 16);
+        grown.set(outTimes);
+        outTimes = grown;
       }
-      return { out, outTimes: outTimes.length === out.length ? outTimes : outTimes.subarray(0, out.length) };
-    }),
+      outTimes[out.length] = time;
+      out.push(record);
+    },
+    errors,
   );
-  return new Batch(
-    results.map((r) => r.out),
-    results.map((r) => r.outTimes),
-  );
+  for (let i = 0; i < partition.length; i++) {
+    time = inTimes[i] as number;
+    handle(partition[i]);
+  }
+  return { records: out, times: outTimes.length === out.length ? outTimes : outTimes.subarray(0, out.length) };
 }
 
 /** A root stream and the narrow stages (last first) that turn its records into a fused stream's. */

@@ -4,7 +4,7 @@ import type { BatchContext, InputRead, ObservedEventTimes, OperatorProgress } fr
 import { SluiceError } from '../errors.js';
 import { RecordErrors } from '../error-policy.js';
 import type { BatchPlan } from './batch-plan.js';
-import type { Executor } from './executor.js';
+import type { Executor, StageProgress } from './executor.js';
 import { combineWatermarks, type WatermarkTracker } from '../watermark-tracker.js';
 import type { Time } from '../time.js';
 
@@ -20,6 +20,8 @@ export class BatchContextImpl implements BatchContext {
   readonly defaultParallelism: number;
   readonly operators: (OperatorProgress | (() => OperatorProgress))[] = [];
   readonly recordErrors: RecordErrors;
+  /** The task figures of the stages an executor reported (none inline). */
+  readonly stages: StageProgress[] = [];
   /** What each watermarked stream saw of its records' event times, by node id (for the progress event). */
   readonly eventTimes = new Map<number, ObservedEventTimes>();
   readonly #memo = new Map<number, Promise<Batch<unknown> | undefined>>();
@@ -61,6 +63,10 @@ export class BatchContextImpl implements BatchContext {
 
   reportOperator(progress: OperatorProgress | (() => OperatorProgress)): void {
     this.operators.push(progress);
+  }
+
+  reportStage(figures: StageProgress): void {
+    this.stages.push(figures);
   }
 
   memo<T>(id: number, compute: () => Promise<Batch<T> | undefined>): Promise<Batch<T> | undefined> {

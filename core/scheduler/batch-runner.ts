@@ -5,7 +5,7 @@ import type { Clock } from '../clock/clock.js';
 import type { CommitRecord } from '../checkpoint-port.js';
 import { abortBatch, commitBatch } from '../commit/commit-batch.js';
 import { SluiceError, messageOf } from '../errors.js';
-import type { BatchProgress, EventTimeStats, SourceProgress } from '../events.js';
+import type { BatchProgress, EventTimeStats, SourceProgress, TaskProgress } from '../events.js';
 import type { DStreamGraph, GraphNode } from '../graph.js';
 import { InputDStream } from '../sources/input-dstream.js';
 import { offsetEquals, type Offset } from '../sources/source.js';
@@ -14,7 +14,7 @@ import type { MultipleWatermarkPolicy } from '../watermark-tracker.js';
 import { BatchContextImpl } from './batch-context-impl.js';
 import { SourceRates, type BackpressureSettings } from './backpressure.js';
 import type { BatchPlan, SourceRange } from './batch-plan.js';
-import type { Executor } from './executor.js';
+import type { Executor, StageProgress } from './executor.js';
 
 /** What a batch read from its sources. */
 interface BatchReads {
@@ -157,8 +157,10 @@ export class BatchRunner {
     }
     const { postCommitFailure, checkpointCommit } = committed;
     if (postCommitFailure === undefined) await this.#commitSources(plan, logger);
-    const progress = this.#progress(plan, reads, bc, startedAt);
-    return { progress: checkpointCommit === undefined ? progress : { ...progress, checkpointCommit }, postCommitFailure };
+    let progress = this.#progress(plan, reads, bc, startedAt);
+    if (checkpointCommit !== undefined) progress = { ...progress, checkpointCommit };
+    if (bc.stages.length > 0) progress = { ...progress, tasks: taskProgressOf(bc.stages) };
+    return { progress, postCommitFailure };
   }
 
   /** The progress event of a batch that committed (operators' figures read after the commit). */
@@ -315,4 +317,17 @@ export function batchFailure(error: unknown, plan: BatchPlan): SluiceError {
     batchTime: plan.batchTime,
     cause: userFunction ? original?.cause : error,
   });
+}
+
+/** The task figures of a batch whose stages ran on an executor that reports them. */
+function taskProgressOf(stages: readonly StageProgress[]): TaskProgress {
+  let tasks = 0;
+  let retried = 0;
+  let speculated = 0;
+  for (const stage of stages) {
+    tasks += stage.tasks;
+    retried += stage.retried;
+    speculated += stage.speculated;
+  }
+  return { tasks, retried, speculated, stages };
 }

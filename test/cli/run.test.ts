@@ -156,4 +156,22 @@ describe('sluice run', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^sluice run: the job module jobs\/none\.mjs does not exist \(resolved to .*jobs\/none\.mjs\); give the path of a JavaScript module that does export default defineJob/);
   });
+
+  it('runs the tasks on worker threads with --workers, with the outputs and state of the inline run; refuses a bad count (exit 2)', async () => {
+    const inline = await tempDir();
+    const parallel = await tempDir();
+    const env = { SLUICE_TEST_ROWS: '600' };
+    const one = await sluice(['run', fixture('counting-job.mjs'), '--bounded'], { ...env, SLUICE_TEST_DIR: inline });
+    expect(one.code, one.stderr).toBe(0);
+    const two = await sluice(['run', fixture('counting-job.mjs'), '--bounded', '--workers', '2'], { ...env, SLUICE_TEST_DIR: parallel });
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stdout.at(-1)).toBe(one.stdout.at(-1));
+    expect(await outputs(parallel)).toEqual(await outputs(inline));
+    // Keyed output is ordered by partition, and --workers 2 gives 8 partitions where the job sets none.
+    const sorted = (records: unknown[]): string[] => records.map((r) => JSON.stringify(r)).sort();
+    expect(sorted(await outputs(parallel, 'counts'))).toEqual(sorted(await outputs(inline, 'counts')));
+    const bad = await sluice(['run', fixture('counting-job.mjs'), '--workers', 'two']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/give a whole number of worker threads, such as 3 \(0 runs on the one thread; got 'two'\)/);
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { Batch, type DStream, type DurationLike, type Key, type Operator, type Pair } from 'sluice';
 import { checkNumPartitions, partitionOf } from '../../core/internal.js';
-import { definition, KeyMap, type BatchContext, type ErrorPolicy } from 'sluice/extend';
-import { KeyedWindowDStream } from './keyed-window-dstream.js';
+import { defineTaskStep, definition, KeyMap, type BatchContext, type ErrorPolicy } from 'sluice/extend';
+import { KeyedWindowDStream, type PrepareBatch } from './keyed-window-dstream.js';
 import type { KeyedWindowOptions } from './windowed-dstream.js';
 import { parseWindowSpec, windowGeometry } from './window-geometry.js';
 import { toPairs } from './window-merge.js';
@@ -50,35 +50,42 @@ export function countByValueAndWindow<T extends Key>(length: DurationLike, slide
 }
 
 /**
- * Counts one batch's records per value, hash-partitioned like `combineByKeyBatch` (count within
- * each input partition, then merge in input-partition order) without making a pair per record.
+ * Counts one batch's records per value, hash-partitioned like `keyedShuffle` (count within each
+ * input partition, then merge in input-partition order) without making a pair per record: the
+ * two stages registered on the window's node.
  */
-async function countValues<T extends Key>(bc: BatchContext, input: Batch<T>, numPartitions: number, policy: ErrorPolicy): Promise<Batch<Pair<T, number>>> {
-  const counted = await bc.executor.run(
-    input.partitions.map((partition) => () => {
-      const buckets = Array.from({ length: numPartitions }, () => new KeyMap<T, number>());
-      // One try around the loop; a record that is not a key goes to the policy (which throws on
-      // 'fail') and the loop resumes after it: nothing is paid per record.
-      for (let i = 0; i < partition.length; i++) {
-        try {
-          for (; i < partition.length; i++) {
-            const value = partition[i] as T;
-            const bucket = buckets[partitionOf(value, numPartitions)] as KeyMap<T, number>;
-            bucket.set(value, (bucket.get(value) ?? 0) + 1);
-          }
-        } catch (error) {
-          policy.reject(bc.recordErrors, partition[i], error);
+function countValues<T extends Key>(node: DStream<unknown>, policy: ErrorPolicy): PrepareBatch<T, T, number> {
+  const count = defineTaskStep(node, 'count', ({ records: partition, numPartitions }: { readonly records: readonly unknown[]; readonly numPartitions: number }, tc) => {
+    const buckets = Array.from({ length: numPartitions }, () => new KeyMap<T, number>());
+    // One try around the loop; a record that is not a key goes to the policy (which throws on
+    // 'fail') and the loop resumes after it: nothing is paid per record.
+    for (let i = 0; i < partition.length; i++) {
+      try {
+        for (; i < partition.length; i++) {
+          const value = partition[i] as T;
+          const bucket = buckets[partitionOf(value, numPartitions)] as KeyMap<T, number>;
+          bucket.set(value, (bucket.get(value) ?? 0) + 1);
         }
+      } catch (error) {
+        policy.reject(tc.recordErrors, partition[i], error);
       }
-      return buckets;
-    }),
-  );
-  const merged = await bc.executor.run(
-    Array.from({ length: numPartitions }, (_, p) => () => {
-      const counts = new KeyMap<T, number>();
-      for (const buckets of counted) (buckets[p] as KeyMap<T, number>).forEach((n, value) => counts.set(value, (counts.get(value) ?? 0) + n));
-      return toPairs(counts, undefined);
-    }),
-  );
-  return new Batch(merged);
+    }
+    return buckets.map((bucket) => bucket.slots());
+  });
+  // Its input: one output partition's buckets, one per map task, in input-partition order.
+  const merge = defineTaskStep(node, 'countReduce', (buckets: readonly ReturnType<KeyMap<T, number>['slots']>[]) => {
+    const counts = new KeyMap<T, number>();
+    for (const { keys, values } of buckets) {
+      for (let i = 0; i < keys.length; i++) {
+        const value = keys[i] as T;
+        counts.set(value, (counts.get(value) ?? 0) + (values[i] as number));
+      }
+    }
+    return toPairs(counts, undefined);
+  });
+  return async (bc: BatchContext, input: Batch<T>, numPartitions: number) => {
+    const counted = await bc.executor.runStage(count, input.partitions.map((records) => ({ records, numPartitions })), bc);
+    const merged = await bc.executor.runStage(merge, Array.from({ length: numPartitions }, (_, p) => counted.map((buckets) => buckets[p] as ReturnType<KeyMap<T, number>['slots']>)), bc);
+    return new Batch(merged);
+  };
 }

@@ -1,4 +1,4 @@
-import { checkNumPartitions, combineByKeyBatch } from '../../core/internal.js';
+import { checkNumPartitions, keyedShuffle } from '../../core/internal.js';
 import { definition } from 'sluice/extend';
 import type { Combiner } from 'sluice/extend';
 import type { DStream, DurationLike, Key, Operator, Pair } from 'sluice';
@@ -60,7 +60,10 @@ export function groupByKeyAndWindow<K extends Key, V>(
       stream,
       windowGeometry(spec, stream),
       {
-        prepare: (bc, input, n, policy) => combineByKeyBatch(bc, input, n, group as Combiner<V, V[]>, policy),
+        prepare: (node, policy) => {
+          const shuffle = keyedShuffle<K, V, V[]>(node, group as Combiner<V, V[]>, policy);
+          return (bc, input, n) => shuffle.run(bc, input, n);
+        },
         merge: concat as WindowMerge<V[]>,
         inverse: undefined,
         filter: undefined,

@@ -5,12 +5,15 @@ import type { WindowGeometry } from './window-geometry.js';
 import { WindowedDStream, type KeyedWindowOptions, type WindowSlide } from './windowed-dstream.js';
 
 /** How a {@link KeyedWindowDStream} aggregates. */
+/** Combines one input batch by key into `numPartitions` partitions (registered task steps, see `keyedShuffle`). */
+export type PrepareBatch<I, K extends Key, V> = (bc: BatchContext, input: Batch<I>, numPartitions: number) => Promise<Batch<Pair<K, V>>>;
+
 export interface KeyedWindowFunctions<I, K extends Key, V> {
   /**
    * Combines one input batch per key into `numPartitions` hash partitions with the core's
    * partitioning (`combineByKeyBatch`, `partitionOf`), so windows merge partition by partition.
    */
-  readonly prepare: (bc: BatchContext, input: Batch<I>, numPartitions: number, policy: ErrorPolicy) => Promise<Batch<Pair<K, V>>>;
+  readonly prepare: (node: DStream<unknown>, policy: ErrorPolicy) => PrepareBatch<I, K, V>;
   /** Merges a key's per-batch values over a window (with an inverse, `add` is the reduce). */
   readonly merge: WindowMerge<V>;
   /** Undoes `merge.add`: the window is then computed incrementally from the previous one. */
@@ -35,6 +38,7 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
    */
   #window: readonly KeyMap<K, V>[] | undefined;
   readonly #policy: ErrorPolicy;
+  readonly #prepare: PrepareBatch<I, K, V>;
 
   constructor(
     kind: string,
@@ -48,10 +52,11 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
     this.#fns = fns;
     this.#numPartitions = options.numPartitions;
     this.#policy = new ErrorPolicy(this, defined);
+    this.#prepare = fns.prepare(this, this.#policy);
   }
 
   protected override prepare(input: Batch<I>, bc: BatchContext): Promise<Batch<Pair<K, V>>> {
-    return this.#fns.prepare(bc, input, this.#numPartitions ?? bc.defaultParallelism, this.#policy);
+    return this.#prepare(bc, input, this.#numPartitions ?? bc.defaultParallelism);
   }
 
   protected override horizon(time: number, lastSlideTime: number): number {

@@ -1,4 +1,4 @@
-import { checkNumPartitions, combineByKeyBatch } from '../../core/internal.js';
+import { checkNumPartitions, keyedShuffle } from '../../core/internal.js';
 import { definition } from 'sluice/extend';
 import type { DStream, DurationLike, Key, Operator, Pair } from 'sluice';
 import { KeyedWindowDStream } from './keyed-window-dstream.js';
@@ -71,7 +71,10 @@ export function reduceByKeyAndWindow<K extends Key, V>(
       stream,
       windowGeometry(spec, stream),
       {
-        prepare: (bc, input, n, policy) => combineByKeyBatch(bc, input, n, combiner, policy),
+        prepare: (node, policy) => {
+          const shuffle = keyedShuffle<K, V, V>(node, combiner, policy);
+          return (bc, input, n) => shuffle.run(bc, input, n);
+        },
         merge: { first: identity, add: reduce },
         inverse,
         filter: options.filter,
