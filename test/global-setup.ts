@@ -13,7 +13,9 @@ import { promisify } from 'node:util';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 /** The folders tsconfig.build.json compiles. */
-const SOURCES = ['cli', 'core', 'state', 'windows', 'checkpoint', 'connectors', 'ml', 'sql', 'test/kit', 'examples'];
+const SOURCES = ['cli', 'core', 'state', 'windows', 'checkpoint', 'connectors', 'monitor', 'ml', 'sql', 'test/kit', 'examples'];
+/** Files the build copies as they are (the dashboard's assets): a change to one makes the build stale too. */
+const COPIED = 'monitor/assets/';
 /** A compiled file every suite that runs dist/ needs. */
 const STAMP = join(repo, 'dist/checkpoint/index.js');
 
@@ -29,7 +31,7 @@ async function stale(): Promise<boolean> {
   if (built === 0) return true;
   for (const folder of SOURCES) {
     for (const file of await readdir(join(repo, folder), { recursive: true })) {
-      if (file.endsWith('.ts') && (await mtime(join(repo, folder, file))) > built) return true;
+      if ((file.endsWith('.ts') || join(folder, file).startsWith(COPIED)) && (await mtime(join(repo, folder, file))) > built) return true;
     }
   }
   return false;
@@ -42,4 +44,6 @@ export default async function setup(): Promise<void> {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
     throw new Error(`the build the tests need (tsc -p tsconfig.build.json) failed:\n${stdout}${stderr}`, { cause: error });
   });
+  // The rest of `npm run build`: the dashboard's assets beside the compiled monitor.
+  await promisify(execFile)(process.execPath, [join(repo, 'monitor/copy-assets.mjs')], { cwd: repo });
 }
