@@ -34,7 +34,15 @@ export interface StoreState {
   readonly prefix: Uint8Array;
   readonly metas: MetaDb;
   meta: StoreMeta;
-  readonly staged: StagedWrites;
+  /** The writes of the version being built. */
+  staged: StagedWrites;
+  /**
+   * The staged writes of the last batch handed off by a pipelined commit (see
+   * `CommitParticipant.handOff`), while its atomic write may be in flight: the base the version
+   * being built reads, under its own staged writes and over the committed rows, until the version
+   * ends. The cache takes them once the write is durable.
+   */
+  handedOff: StagedWrites | undefined;
   /** Committed rows readable by `get` in the version being built. */
   readonly loaded: Map<StoreKey, Row>;
   readonly cache: LruCache<StoreKey, Row>;
@@ -77,6 +85,7 @@ export function encodeRow(s: StoreState, key: StoreKey, value: unknown): Uint8Ar
 
 /** Empties `loaded` for the next version. */
 export function startVersion(s: StoreState): void {
+  s.handedOff = undefined;
   s.loaded.clear();
   s.pinnedAt = s.cache.drops;
 }
