@@ -420,7 +420,7 @@ describe("the pipelined commit's crash point: batch N's write in flight while N+
     const s = example([0, 1, 2, 0, 1, 0, 2, 2, 1, 0], 1);
     const n = batchesOf(s);
     const straight = emptySinks();
-    const expected = await run(join(root, 'in-flight-straight'), s, straight, undefined, 0, n * INTERVAL);
+    const expected = await run(join(root, `in-flight-straight-${record}`), s, straight, undefined, 0, n * INTERVAL);
     const dir = join(root, `in-flight-${record}`);
     await createAtZero(dir, s);
     const sinks = emptySinks();
