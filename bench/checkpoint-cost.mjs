@@ -19,6 +19,8 @@ import { countBatchOperations, gc, keyNames, makeBatch, now, row, timeCommits } 
 /** @typedef {{ keys: number, count: number, sum: number }} Summary */
 
 const OPERATOR = 'counts';
+/** The key of the one record of the batch that ends a run (not counted in the summary). */
+const END_KEY = 'end-of-run';
 const INTERVAL = 1000;
 
 /** @returns {import('sluice/state').StateSpec<string, number, Totals, undefined>} a running count and sum per key. */
@@ -34,15 +36,15 @@ function countsSpec() {
  * Runs the job (mapWithState keeping `{ count, sum }` per key) over `numBatches` batches back to
  * back, as a job that is behind runs them: the first batch is queued, then a graceful stop drains
  * the queue, each batch's output queueing the next one's input (its generation untimed). Timed
- * from the stop to the start of the empty batch's output, which waits for the last data batch's
+ * from the stop to the start of the end batch's output, which waits for the last data batch's
  * commit. With
  * `checkpoint`, the context checkpoints to LevelDB every batch (its state in the checkpoint's
  * store), its commits pipelined unless `pipelinedCommit` is false, and the checkpointer's commit
  * is timed: all of it (`commitMs`: from its first participant's prepare, through the encoding and
  * the atomic write, to its last participant's `committed`) and its LevelDB write alone
- * (`writeMs`). An empty batch ends the run: its output reads the final state (untimed) through
- * queryable state, which is the last data batch's committed state, and its progress reports that
- * state's rows. `operations` counts what the commits' atomic writes held (state rows, meta and
+ * (`writeMs`). A batch of one record (key END_KEY) ends the run: its output reads the final state
+ * (untimed) through queryable state, which is the last data batch's committed state; the last data
+ * batch's progress reports that state's rows. `operations` counts what the commits' atomic writes held (state rows, meta and
  * commit entries, log purges).
  *
  * @param {{ numBatches: number, batch: (b: number) => BenchEvent[], checkpoint?: string, pipelinedCommit?: boolean }} o
@@ -57,6 +59,7 @@ async function runJob({ numBatches, batch, checkpoint, pipelinedCommit = true })
   const summary = { keys: 0, count: 0, sum: 0 };
   let untimed = 0;
   let ended = 0;
+  let commitMsAtEnd = 0;
   ctx
     .queueStream(queue, { name: 'bench-input' })
     .pipe(
@@ -65,11 +68,13 @@ async function runJob({ numBatches, batch, checkpoint, pipelinedCommit = true })
       foreachBatch(async (_records, { batchId }) => {
         const t0 = now();
         if (batchId + 1 < numBatches) queue.push(batch(batchId + 1));
-        else if (batchId + 1 === numBatches) queue.push([]); // the empty batch
+        else if (batchId + 1 === numBatches) queue.push([{ key: END_KEY, value: 0, time: 0 }]); // the end batch
         else {
           // Its output starts once the last data batch has committed: the timed part ends here.
           ended = t0;
-          for await (const [, totals] of queryableState(ctx, OPERATOR).entries()) {
+          commitMsAtEnd = timed?.ms ?? 0;
+          for await (const [key, totals] of queryableState(ctx, OPERATOR).entries()) {
+            if (key === END_KEY) continue;
             const t = /** @type {Totals} */ (totals);
             summary.keys++;
             summary.count += t.count;
@@ -83,7 +88,8 @@ async function runJob({ numBatches, batch, checkpoint, pipelinedCommit = true })
   /** @type {import('sluice').OperatorProgress | undefined} */
   let lastReport;
   ctx.addListener((event) => {
-    if (event.type === 'batchCompleted') lastReport = event.progress.operators.find((o) => o.operator === OPERATOR) ?? lastReport;
+    // The last data batch's figures: the state the raw write is compared with.
+    if (event.type === 'batchCompleted' && event.progress.batchId === numBatches - 1) lastReport = event.progress.operators.find((o) => o.operator === OPERATOR);
   });
   /** @type {unknown} */
   let failure;
@@ -99,7 +105,7 @@ async function runJob({ numBatches, batch, checkpoint, pipelinedCommit = true })
   await ctx.stop({ graceful: true });
   const ms = ended - t0 - untimed;
   if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
-  const timedCommits = { commitMs: timed?.ms ?? 0, writeMs: timed?.writeMs ?? 0, commits: timed?.commits ?? 0, operations: counted?.operations ?? 0 };
+  const timedCommits = { commitMs: commitMsAtEnd, writeMs: timed?.writeMs ?? 0, commits: timed?.commits ?? 0, operations: counted?.operations ?? 0 };
   return { ms, ...timedCommits, summary, stateRows: lastReport?.stateRows, stateBytes: lastReport?.stateBytes };
 }
 

@@ -55,10 +55,13 @@ export class LevelStateStore implements StateStore {
     const s = this.#open('load keys');
     if (s.completeAt === UNPROBED) await probeEmpty(s);
     const { loaded, cache } = s;
+    const handedOff = s.handedOff;
     if (knowsEveryRow(s)) {
       // A key the store holds no row for has none: no read. Pinning a key twice, or a staged
       // key (reads see its staged write first), pins the same committed row: no checks for them.
+      // A handed-off key is not pinned: its committed row changes when that commit is confirmed.
       for (const key of keys) {
+        if (handedOff?.has(key) === true) continue;
         let row = cache.get(key);
         if (row === undefined) {
           checkStoreKey(key);
@@ -69,7 +72,6 @@ export class LevelStateStore implements StateStore {
       return;
     }
     const staged = s.staged.size > 0 ? s.staged : undefined;
-    const handedOff = s.handedOff;
     const wanted: StoreKey[] = [];
     for (const key of keys) {
       if (loaded.has(key) || staged?.has(key) === true || handedOff?.has(key) === true) continue;
