@@ -171,6 +171,7 @@ export class BatchRunner {
         await afterPrevious(previous, plan);
       }
       for (const output of graph.outputs) await output.run(bc);
+      bc.releaseRecords();
     } catch (error) {
       // The previous batch's commit completes (or fails) first: this batch's abort must not touch it.
       const failure = await this.#failure(error, plan, previous);
