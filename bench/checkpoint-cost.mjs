@@ -39,7 +39,7 @@ function countsSpec() {
  * from the stop to the start of the end batch's output, which waits for the last data batch's
  * commit. With
  * `checkpoint`, the context checkpoints to LevelDB every batch (its state in the checkpoint's
- * store), its commits pipelined unless `pipelinedCommit` is false, and the checkpointer's commit
+ * store), its commits pipelined with `pipelinedCommit`, and the checkpointer's commit
  * is timed: all of it (`commitMs`: from its first participant's prepare, through the encoding and
  * the atomic write, to its last participant's `committed`) and its LevelDB write alone
  * (`writeMs`). A batch of one record (key END_KEY) ends the run: its output reads the final state
@@ -50,7 +50,7 @@ function countsSpec() {
  * @param {{ numBatches: number, batch: (b: number) => BenchEvent[], checkpoint?: string, pipelinedCommit?: boolean }} o
  * @returns {Promise<{ ms: number, commitMs: number, writeMs: number, commits: number, operations: number, summary: Summary, stateRows: number | undefined, stateBytes: number | undefined }>}
  */
-async function runJob({ numBatches, batch, checkpoint, pipelinedCommit = true }) {
+async function runJob({ numBatches, batch, checkpoint, pipelinedCommit = false }) {
   const clock = new ManualClock();
   const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, ...(checkpoint === undefined ? {} : { checkpoint: levelCheckpoint(checkpoint), pipelinedCommit }) });
   /** @type {BenchEvent[][]} */
@@ -134,7 +134,7 @@ export async function checkpointScenario({ scale }) {
     gc();
     const memory = await runJob({ numBatches, batch });
     gc();
-    const sequential = await runJob({ numBatches, batch, checkpoint: join(root, 'checkpoint-sequential'), pipelinedCommit: false });
+    const pipelined = await runJob({ numBatches, batch, checkpoint: join(root, 'checkpoint-pipelined'), pipelinedCommit: true });
     gc();
 
     // The raw write: the same rows the engine committed, batch by batch, with the same bytes
@@ -198,11 +198,11 @@ export async function checkpointScenario({ scale }) {
         baseline: 'memory',
         ratio: rate(events, checkpointed.ms) / rate(events, memory.ms),
         target: '>= 0.6',
-        note: `${checkOf(memory.summary)}; batches back to back (a job that is behind), the checkpoint's commits pipelined (the default)`,
+        note: `${checkOf(memory.summary)}; batches back to back (a job that is behind), each committed before the next starts (the default)`,
       }),
-      row(S, 'sluice, LevelDB checkpoint every batch, pipelinedCommit: false', events, sequential.ms, {
-        ratio: rate(events, sequential.ms) / rate(events, memory.ms),
-        note: `each batch committed before the next starts, as before the pipelined commit; ratio to memory state; ${checkOf(sequential.summary)}; commit ${Math.round(rate(entries, sequential.commitMs) * 1000)} rows/s (${(rate(entries, sequential.commitMs) / rate(entries, rawMs)).toFixed(2)}x the raw write)`,
+      row(S, 'sluice, LevelDB checkpoint every batch, pipelinedCommit: true', events, pipelined.ms, {
+        ratio: rate(events, pipelined.ms) / rate(events, memory.ms),
+        note: `batch N's atomic write overlapping batch N+1's compute; ratio to memory state; ${checkOf(pipelined.summary)}; commit (prepare to the last committed, the next batch's compute included) ${Math.round(rate(entries, pipelined.commitMs) * 1000)} rows/s (${(rate(entries, pipelined.commitMs) / rate(entries, rawMs)).toFixed(2)}x the raw write), its LevelDB write alone ${pipelined.writeMs.toFixed(1)} ms`,
       }),
       row(S, 'sluice state commit, rows', entries, checkpointed.commitMs, {
         note:

@@ -97,7 +97,7 @@ export class StreamingContext {
     if (options.pipelinedCommit !== undefined && typeof options.pipelinedCommit !== 'boolean') {
       throw new TypeError(`StreamingContext: pipelinedCommit must be true or false, got ${JSON.stringify(options.pipelinedCommit)}.`);
     }
-    this.#pipelinedCommit = options.pipelinedCommit ?? true;
+    this.#pipelinedCommit = options.pipelinedCommit ?? false;
     const checkpointer = checkpointerOf(options);
     this.#graph = new DStreamGraph(this.batchInterval, {
       checkpointer,

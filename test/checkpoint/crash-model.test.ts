@@ -33,7 +33,8 @@ import { committedState, faultyCheckpoint } from 'sluice/testing';
  *   afterCommit       the atomic commit is written, then the context fails before any participant
  *                     (state backend, windows, sinks, sources) hears that the batch committed;
  *   betweenCommitted  the checkpoint heard it, then the context fails before the other participants do;
- *   inFlight          the pipelined commit: the batch's atomic write is in flight (and, for an odd
+ *   inFlight          the pipelined commit (scenarios run with pipelinedCommit on or off; this
+ *                     step always on): the batch's atomic write is in flight (and, for an odd
  *                     record seed, went through) while the next batch computes on its state, then
  *                     the context fails. The run starts late (the checkpoint created at time 0 by a
  *                     start without batches), so that its batches run back to back and overlap,
@@ -85,6 +86,8 @@ interface Scenario {
    * legitimately lets a batch take more rows.
    */
   readonly downtimeMs: number;
+  /** The context's `pipelinedCommit` (always with the step `inFlight`). */
+  readonly pipelined: boolean;
 }
 
 /** Where a run crashes: in a batch for every step but `compute`, which throws on a record. */
@@ -194,7 +197,7 @@ function build(directory: string, clock: ManualClock, s: Scenario, sinks: Sinks,
       throw new Error(`injected crash while the atomic write of batch ${batchId} was in flight (${computed > seen ? 'the next batch computed meanwhile' : 'no batch computed meanwhile'})`);
     },
   });
-  const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, checkpoint });
+  const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, checkpoint, pipelinedCommit: s.pipelined || crash?.step === 'inFlight' });
   const input = ctx
     .rateStream<Ev>({
       rowsPerSecond: s.rowsPerSecond,
@@ -280,6 +283,7 @@ const example = (keys: readonly number[], checkpointInterval: number): Scenario 
   batchWindow: { length: 2000, slide: 1000 },
   extraBatches: 0,
   downtimeMs: 0,
+  pipelined: false,
 });
 
 const emptySinks = (): Sinks => ({ first: new Map(), second: new Map() });
@@ -364,6 +368,7 @@ const scenario = (kind: Kind): fc.Arbitrary<Scenario> =>
       batchWindow: fc.constantFrom({ length: 2000, slide: 1000 }, { length: 3000, slide: 1000 }, { length: 4000, slide: 2000 }),
       extraBatches: fc.integer({ min: 0, max: 4 }),
       downtimeMs: fc.constantFrom(0, 0, 1000, 2500),
+      pipelined: fc.boolean(),
     }),
   );
 const step = fc.constantFrom(...STEPS);
@@ -417,7 +422,7 @@ describe("the pipelined commit's crash point: batch N's write in flight while N+
   ] as const)('%s: the restart replays N+1 (and N unless its write went through); sinks and state as without the crash', async (_what, record, replayedN) => {
     // updateStateByKey with interval 1, started late so the batches run back to back: batch 2's
     // write is held while batch 3 computes, then the run crashes.
-    const s = example([0, 1, 2, 0, 1, 0, 2, 2, 1, 0], 1);
+    const s = { ...example([0, 1, 2, 0, 1, 0, 2, 2, 1, 0], 1), pipelined: true };
     const n = batchesOf(s);
     const straight = emptySinks();
     const expected = await run(join(root, `in-flight-straight-${record}`), s, straight, undefined, 0, n * INTERVAL);

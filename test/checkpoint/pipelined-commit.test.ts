@@ -39,6 +39,7 @@ interface Job {
  * checkpoint `write <batch> started` and `write <batch> durable`.
  */
 function countingJob(dir: string, faults: { readonly during?: CheckpointFaults['duringWrite']; readonly pipelinedCommit?: boolean; readonly rows?: number } = {}): Job {
+  // pipelinedCommit: true unless told otherwise.
   const log: string[] = [];
   const checkpoint = faultyCheckpoint(levelCheckpoint(dir, { stateCacheSize: 0 }), {
     duringWrite: async (batchId, write) => {
@@ -48,7 +49,7 @@ function countingJob(dir: string, faults: { readonly during?: CheckpointFaults['
       log.push(`write ${batchId} durable`);
     },
   });
-  const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock(), checkpoint, ...(faults.pipelinedCommit === undefined ? {} : { pipelinedCommit: faults.pipelinedCommit }) });
+  const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock(), checkpoint, pipelinedCommit: faults.pipelinedCommit ?? true });
   const events: StreamingEvent[] = [];
   ctx.addListener((e) => void events.push(e));
   ctx
@@ -92,7 +93,7 @@ describe('the pipelined commit', () => {
     expect(await stateOf(dir, 'counts')).toEqual([['k', undefined, 3]]);
   });
 
-  it('with pipelinedCommit: false, batch N+1 starts only once N has committed', async () => {
+  it('with pipelinedCommit: false (the default), batch N+1 starts only once N has committed', async () => {
     const { ctx, log } = countingJob(tempDir(), { pipelinedCommit: false });
     await ctx.runToCompletion({ maxRecordsPerBatch: 1 });
     expect(log).toEqual(['compute 1', 'output 1', 'write 0 started', 'write 0 durable', 'compute 2', 'output 2', 'write 1 started', 'write 1 durable', 'compute 3', 'output 3', 'write 2 started', 'write 2 durable']);
@@ -164,7 +165,7 @@ describe('the pipelined commit', () => {
         log.push(`write ${batchId} durable`);
       },
     });
-    const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock(), checkpoint });
+    const ctx = new StreamingContext({ batchInterval: 1000, clock: new ManualClock(), checkpoint, pipelinedCommit: true });
     ctx
       .rateStream({ rowsPerSecond: 1000, startTime: 0, totalRows: 3, generate: (i) => i, name: 'rate' })
       .pipe(
