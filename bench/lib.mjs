@@ -61,7 +61,8 @@ export function timeCommits(ctx) {
   const timed = { ms: 0, writeMs: 0, commits: 0 };
   let t0 = 0;
   const nothing = () => undefined;
-  ctx.graph.addCommitParticipant({ name: 'bench: commit start', prepare: () => void (t0 = now()), committed: nothing, aborted: nothing });
+  // handOff: the pipelined commit stays on (it is on only while every participant supports it).
+  ctx.graph.addCommitParticipant({ name: 'bench: commit start', prepare: () => void (t0 = now()), committed: nothing, handOff: nothing, aborted: nothing });
   const end = {
     name: 'bench: commit end',
     prepare: nothing,
@@ -69,6 +70,7 @@ export function timeCommits(ctx) {
       timed.ms += now() - t0;
       timed.commits++;
     },
+    handOff: nothing,
     aborted: nothing,
   };
   // Start hooks run in order: the stateful operators' (which open the stores and add the backend) came first.

@@ -35,6 +35,10 @@ export class CheckpointStateBackend implements StateBackend {
     this.#inner?.committed(batchId);
   }
 
+  handOff(batchId: number): void {
+    this.#inner?.handOff(batchId);
+  }
+
   aborted(batchId: number): void {
     this.#inner?.aborted(batchId);
   }

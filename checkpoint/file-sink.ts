@@ -106,6 +106,8 @@ export function fileSink<T>(directory: string, options: FileSinkOptions<T> = {})
         written = undefined;
         await rename(pending(batchId), final(batchId));
       },
+      // Pipelined commit: only the output and the commit touch the files, and the next batch's output waits for this commit.
+      handOff: () => undefined,
       aborted: () => {
         // A pending file left behind is rewritten by the replay, or deleted at the next start.
         written = undefined;

@@ -246,6 +246,14 @@ export class LevelCheckpointer implements Checkpointer {
     }
   }
 
+  /**
+   * Pipelined commit: nothing of the checkpoint's own is read by the next batch (its plan is logged
+   * apart; the retention and the write-ahead logs move on at `committed`, before its commit).
+   */
+  handOff(): void {
+    // Nothing to hand off.
+  }
+
   aborted(): void {
     this.#pendingOldest = undefined;
     for (const wal of this.#wals.values()) wal.aborted();

@@ -79,6 +79,8 @@ export function tableSink<T>(name: string, options: TableSinkOptions<T> = {}): (
       committed: () => {
         staged = undefined;
       },
+      // Pipelined commit: only the output and the commit touch the rows, and the next batch's output waits for this commit.
+      handOff: () => undefined,
       aborted: () => {
         staged = undefined;
       },

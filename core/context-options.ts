@@ -91,6 +91,18 @@ export interface StreamingContextOptions {
    * Meant for jobs whose windows are on event time. See docs/batches-and-time.md.
    */
   readonly catchUp?: CatchUp;
+  /**
+   * Whether a batch's atomic checkpoint write may overlap the next batch (default `false`): batch
+   * N+1 is planned (its plan logged), read and computed while N's write is in flight, on N's state
+   * as if N had committed; N+1's outputs (sinks, `foreachBatch`) start only once N's commit is
+   * complete, N+1's commit follows N's, and a failure of N's write fails N+1 too and stops the
+   * context with N's error. Recovery is the same either way. Only with a checkpoint, and only
+   * while every commit participant supports it (`CommitParticipant.handOff`; the built-in ones
+   * do). Off by default: it gains only where the write's time off the JavaScript thread is a
+   * large part of a batch, which scenario 4 of the benchmarks did not show (bench/README.md), and
+   * it holds two batches in memory. See docs/exactly-once.md.
+   */
+  readonly pipelinedCommit?: boolean;
 
   // Bounded runs and no-data batches (docs/bounded-runs.md).
   /**

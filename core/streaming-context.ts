@@ -16,7 +16,7 @@ import { silentLogger } from './logger.js';
 import type { CheckpointStorage, Checkpointer, Recovery } from './checkpoint-port.js';
 import { backpressureOf, type BackpressureSettings } from './scheduler/backpressure.js';
 import type { BatchPlan } from './scheduler/batch-plan.js';
-import { BatchRunner } from './scheduler/batch-runner.js';
+import { BatchRunner, predecessorFailure } from './scheduler/batch-runner.js';
 import { checkReplayable, recover } from './scheduler/recovery.js';
 import { InlineExecutor, type Executor } from './scheduler/executor.js';
 import { JobGenerator, type BatchKind, type BatchOutcome, type CatchUp } from './scheduler/job-generator.js';
@@ -68,6 +68,7 @@ export class StreamingContext {
   readonly #noDataBatches: boolean;
   readonly #backpressure: BackpressureSettings | undefined;
   readonly #catchUp: CatchUp;
+  readonly #pipelinedCommit: boolean;
   #bounded: BoundedRun | undefined;
 
   constructor(options: StreamingContextOptions) {
@@ -93,6 +94,10 @@ export class StreamingContext {
       throw new TypeError(`StreamingContext: catchUp must be 'every-batch' or 'one-batch', got ${JSON.stringify(options.catchUp)}.`);
     }
     this.#catchUp = options.catchUp ?? 'every-batch';
+    if (options.pipelinedCommit !== undefined && typeof options.pipelinedCommit !== 'boolean') {
+      throw new TypeError(`StreamingContext: pipelinedCommit must be true or false, got ${JSON.stringify(options.pipelinedCommit)}.`);
+    }
+    this.#pipelinedCommit = options.pipelinedCommit ?? false;
     const checkpointer = checkpointerOf(options);
     this.#graph = new DStreamGraph(this.batchInterval, {
       checkpointer,
@@ -311,7 +316,7 @@ export class StreamingContext {
   async #open(): Promise<JobGenerator | undefined> {
     this.#graph.state = 'active';
     const checkpointer = this.#graph.checkpointer;
-    const runner = new BatchRunner({ graph: this.#graph, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism, backpressure: this.#backpressure });
+    const runner = new BatchRunner({ graph: this.#graph, clock: this.clock, executor: this.#executor, logger: this.logger, defaultParallelism: this.defaultParallelism, backpressure: this.#backpressure, pipelinedCommit: this.#pipelinedCommit });
     this.#runner = runner;
     // The checkpoint, then the extensions (state stores), then recovery, then the sources.
     try {
@@ -369,6 +374,7 @@ export class StreamingContext {
       zeroTime: this.#zeroTime,
       noDataBatches: this.#noDataBatches,
       catchUp: this.#catchUp,
+      commits: { inFlight: () => runner.committing, settled: () => runner.settled() },
       runBatch: (batchId, batchTime, kind) => this.#runBatch(runner, batchId, batchTime, kind, undefined),
     });
     this.logger.info({ batchIntervalMs: this.batchInterval, zeroTime: this.#zeroTime, sources: runner.inputs.map((i) => i.sourceName) }, 'streaming context started');
@@ -394,7 +400,9 @@ export class StreamingContext {
       if ((await this.#runBatch(runner, plan.batchId, plan.batchTime, 'always', plan)) !== 'completed') return false;
       generator.resumeAfter(plan.batchId, plan.batchTime);
     }
-    return true;
+    // start() resolves with the replayed batches committed, as without the pipelined commit.
+    await runner.settled();
+    return this.#failure === undefined;
   }
 
   /**
@@ -510,6 +518,8 @@ export class StreamingContext {
       const drain = graceful && this.#failure === undefined;
       // The final batch fires what a watermark past every event time fires: nothing without one.
       await this.#generator?.stop(drain, drain && flush && this.#graph.watermarks.active);
+      // A pipelined commit still in flight completes before the sources stop and the checkpoint closes.
+      await runner.settled();
       await this.#stopSources(runner.inputs);
     }
     if (wasActive) await this.#runStopHooks();
@@ -522,6 +532,7 @@ export class StreamingContext {
   async #runBatch(runner: BatchRunner, batchId: number, batchTime: Time, kind: BatchKind, logged: BatchPlan | undefined): Promise<BatchOutcome> {
     if (this.#failure !== undefined) return 'failed';
     const startedAt = this.clock.now();
+    let run: Awaited<ReturnType<BatchRunner['run']>>;
     try {
       const plan = logged ?? (await runner.plan(batchId, batchTime, this.#bounded?.planOptions(batchTime, kind) ?? { final: kind === 'final' }));
       if (kind === 'withData' && !BatchRunner.hasData(plan)) {
@@ -529,25 +540,40 @@ export class StreamingContext {
         return 'noData';
       }
       this.#bus.emit({ type: 'batchStarted', batchId, batchTime, schedulingDelayMs: Math.max(0, startedAt - batchTime) });
-      const { progress, postCommitFailure } = await runner.run(plan, startedAt);
-      this.logger.debug({ batchId, batchTime, records: progress.numInputRecords, processingTimeMs: progress.processingTimeMs, schedulingDelayMs: progress.schedulingDelayMs, ...watermarkLogFields(progress) }, 'batch completed');
-      this.#bounded?.count(progress);
-      this.#bus.emit({ type: 'batchCompleted', progress });
-      if (postCommitFailure === undefined) return 'completed';
-      this.#fail(postCommitFailure, 'a batch committed, but completing its commit failed; stopping the streaming context');
-      return 'failed';
+      run = await runner.run(plan, startedAt);
     } catch (error) {
-      const failure = error instanceof SluiceError ? error : new SluiceError('BATCH_FAILED', String(error), { batchId, batchTime, cause: error });
-      this.#bus.emit({ type: 'batchFailed', batchId, batchTime, error: failure });
-      this.#fail(failure, 'batch failed; stopping the streaming context');
-      return 'failed';
+      return this.#batchFailed(error, batchId, batchTime);
     }
+    const outcome = run.done.then(
+      ({ progress, postCommitFailure }): BatchOutcome => {
+        this.logger.debug({ batchId, batchTime, records: progress.numInputRecords, processingTimeMs: progress.processingTimeMs, schedulingDelayMs: progress.schedulingDelayMs, ...watermarkLogFields(progress) }, 'batch completed');
+        this.#bounded?.count(progress);
+        this.#bus.emit({ type: 'batchCompleted', progress });
+        if (postCommitFailure === undefined) return 'completed';
+        this.#fail(postCommitFailure, 'a batch committed, but completing its commit failed; stopping the streaming context');
+        return 'failed';
+      },
+      (error: unknown) => this.#batchFailed(error, batchId, batchTime),
+    );
+    // Pipelined: the batch's commit completes while the next batch runs; its failure stops the context then.
+    return run.inFlight ? 'completed' : outcome;
+  }
+
+  /** Reports a batch that did not commit, and stops the context (with the failed commit of the batch before it, when that failed it). */
+  #batchFailed(error: unknown, batchId: number, batchTime: Time): 'failed' {
+    const failure = error instanceof SluiceError ? error : new SluiceError('BATCH_FAILED', String(error), { batchId, batchTime, cause: error });
+    this.#bus.emit({ type: 'batchFailed', batchId, batchTime, error: failure });
+    this.#fail(predecessorFailure(failure) ?? failure, 'batch failed; stopping the streaming context');
+    return 'failed';
   }
 
   /** Stops the context after a failure: no further batch, and `awaitTermination()` rejects with it. */
   #fail(failure: SluiceError, message: string): void {
-    this.#failure = failure;
-    this.logger.error({ err: failure, batchId: failure.batchId, code: failure.code }, message);
+    // The first failure stops the context (a batch whose predecessor's commit failed fails with it).
+    if (this.#failure === undefined) {
+      this.#failure = failure;
+      this.logger.error({ err: failure, batchId: failure.batchId, code: failure.code }, message);
+    }
     this.#generator?.halt();
     void this.stop();
   }

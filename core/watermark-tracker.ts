@@ -63,6 +63,8 @@ export class WatermarkTracker implements CommitParticipant {
   readonly #tracked = new Map<number, Tracked>();
   #global: number | null = null;
   #policy: MultipleWatermarkPolicy = 'min';
+  /** The batch handed off whose `committed` is still to come. */
+  #handedOff: number | undefined;
 
   /** How several watermarks combine (default `'min'`): the context's option, or its checkpoint's. */
   get policy(): MultipleWatermarkPolicy {
@@ -171,8 +173,25 @@ export class WatermarkTracker implements CommitParticipant {
     // The commit record carries the pending snapshot.
   }
 
-  /** The batch committed: its observations move the watermarks (never backwards). */
-  committed(): void {
+  /** The batch committed: its observations move the watermarks (never backwards), unless it was handed off. */
+  committed(batchId?: number): void {
+    if (batchId !== undefined && this.#handedOff === batchId) {
+      this.#handedOff = undefined;
+      return;
+    }
+    this.#settle();
+  }
+
+  /**
+   * Pipelined commit: the batch's observations move the watermarks now, so that the next batch is
+   * planned on them (its commit record already carries them); `committed` then has nothing left.
+   */
+  handOff(batchId: number): void {
+    this.#settle();
+    this.#handedOff = batchId;
+  }
+
+  #settle(): void {
     for (const t of this.#tracked.values()) {
       const moved = next(t);
       t.maxEventTime = moved.maxEventTime;
@@ -184,6 +203,7 @@ export class WatermarkTracker implements CommitParticipant {
 
   /** The batch failed: its observations are dropped. */
   aborted(): void {
+    this.#handedOff = undefined;
     for (const t of this.#tracked.values()) clearStaged(t);
   }
 }

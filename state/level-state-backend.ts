@@ -59,6 +59,11 @@ export interface PreparedStateCommit {
   readonly operations: StateBatchOperation[];
   /** Makes the stores reflect the commit; call it once the operations are written. */
   committed(): void;
+  /**
+   * Pipelined commit: the stores' next version starts now, reading the commit's writes as if they
+   * were committed; `committed()` still follows once they are written.
+   */
+  handOff(): void;
 }
 
 /** The arrays one after the other: the only one itself (no copy of a big batch), else a new one. */
@@ -227,6 +232,14 @@ export class LevelStateBackend implements StateBackend {
     prepared.commit.committed();
   }
 
+  /**
+   * Pipelined commit: the stores' next version reads the batch's writes (staged until now) while
+   * they are written; the cache takes them once `committed`.
+   */
+  handOff(batchId: number): void {
+    if (this.#prepared?.batchId === batchId) this.#prepared.commit.handOff();
+  }
+
   /** Drops the staged writes of every store (the batch failed). */
   aborted(_batchId: number): void {
     this.#prepared = undefined;
@@ -239,12 +252,19 @@ export class LevelStateBackend implements StateBackend {
     const prepared = await Promise.all(writing.map(prepareCommit));
     // From here the caller may write them: until it confirms, the stores trust no absence.
     for (const s of writing) s.unconfirmed++;
+    let handedOff = false;
     return {
       operations: joined(prepared.map((p) => p.operations)),
       committed: () => {
         for (const p of prepared) p.committed();
-        // Stores without writes keep their version, but their next batch loads afresh.
-        for (const s of states) startVersion(s);
+        // Stores without writes keep their version, but their next batch loads afresh (handed off: it already does).
+        if (!handedOff) for (const s of states) startVersion(s);
+      },
+      handOff: () => {
+        handedOff = true;
+        const written = new Set(writing);
+        for (const s of states) if (!written.has(s)) startVersion(s);
+        for (const p of prepared) p.handOff();
       },
     };
   }
@@ -278,6 +298,7 @@ export class LevelStateBackend implements StateBackend {
       metas: this.#metas,
       meta: committed,
       staged: new StagedWrites(),
+      handedOff: undefined,
       loaded: new Map(),
       cache,
       pinnedAt: 0,

@@ -6,7 +6,7 @@ import { checkStoreKey, keyBounds, type KeyBounds } from './key-range.js';
 import { hex, prefixedKeys, toBytes, writeBatch, type StateBatchOperation, type StoreMeta } from './level-layout.js';
 import type { PreparedStateCommit } from './level-state-backend.js';
 import { stateIoFailed, storeClosed } from './state-errors.js';
-import { DELETED, mergeStaged, type StoreEntry } from './staged-writes.js';
+import { DELETED, mergeStaged, StagedWrites, type StoreEntry } from './staged-writes.js';
 import type { KeyRange, StateStore, StoreKey, StoreStats } from './state-store.js';
 import { decodeRow, encodeRow, knownRow, knowsEveryRow, probeEmpty, startVersion, UNPROBED, VIEWS, type Row, type StoreState } from './level-store-state.js';
 
@@ -55,10 +55,13 @@ export class LevelStateStore implements StateStore {
     const s = this.#open('load keys');
     if (s.completeAt === UNPROBED) await probeEmpty(s);
     const { loaded, cache } = s;
+    const handedOff = s.handedOff;
     if (knowsEveryRow(s)) {
       // A key the store holds no row for has none: no read. Pinning a key twice, or a staged
       // key (reads see its staged write first), pins the same committed row: no checks for them.
+      // A handed-off key is not pinned: its committed row changes when that commit is confirmed.
       for (const key of keys) {
+        if (handedOff?.has(key) === true) continue;
         let row = cache.get(key);
         if (row === undefined) {
           checkStoreKey(key);
@@ -71,7 +74,7 @@ export class LevelStateStore implements StateStore {
     const staged = s.staged.size > 0 ? s.staged : undefined;
     const wanted: StoreKey[] = [];
     for (const key of keys) {
-      if (loaded.has(key) || staged?.has(key) === true) continue;
+      if (loaded.has(key) || staged?.has(key) === true || handedOff?.has(key) === true) continue;
       const row = cache.get(key);
       if (row !== undefined) {
         loaded.set(key, row);
@@ -103,13 +106,21 @@ export class LevelStateStore implements StateStore {
       const staged = s.staged.get(key);
       return staged === DELETED ? undefined : staged;
     }
+    const handedOff = s.handedOff;
+    if (handedOff?.has(key) === true) {
+      const write = handedOff.get(key);
+      return write === DELETED ? undefined : write;
+    }
     const row = this.#committedRow(key);
     return row === null ? undefined : row.value;
   }
 
   has(key: StoreKey): boolean {
     const s = this.#s;
-    return s.staged.has(key) ? s.staged.get(key) !== DELETED : this.#committedRow(key) !== null;
+    if (s.staged.has(key)) return s.staged.get(key) !== DELETED;
+    const handedOff = s.handedOff;
+    if (handedOff?.has(key) === true) return handedOff.get(key) !== DELETED;
+    return this.#committedRow(key) !== null;
   }
 
   put(key: StoreKey, value: unknown): void {
@@ -124,8 +135,12 @@ export class LevelStateStore implements StateStore {
     const s = this.#open('scan');
     const bounds = keyBounds(range);
     const staged = s.staged.within(bounds);
+    const handedOff = s.handedOff?.within(bounds);
     // Each staged write hides or replaces at most one committed entry.
-    return mergeStaged(committedEntries(s, bounds, bounds.limit + staged.length), staged, bounds.limit);
+    if (handedOff === undefined) return mergeStaged(committedEntries(s, bounds, bounds.limit + staged.length), staged, bounds.limit);
+    // A pipelined commit's writes, perhaps not yet durable, over the committed rows; the version's own over them.
+    const base = mergeStaged(committedEntries(s, bounds, bounds.limit + staged.length + handedOff.length), handedOff, bounds.limit + staged.length);
+    return mergeStaged(base, staged, bounds.limit);
   }
 
   async getCommitted(key: StoreKey): Promise<unknown> {
@@ -142,7 +157,8 @@ export class LevelStateStore implements StateStore {
         throw stateIoFailed(s.operatorId, `read key 0x${hex(key)}`, error, s.checkpoint);
       }
       row = bytes === undefined ? null : decodeRow(s, key, bytes);
-      if (generation === s.generation) s.cache.set(key, row);
+      // While a commit is unconfirmed the read may be from before or after its write: not cached.
+      if (generation === s.generation && s.unconfirmed === 0) s.cache.set(key, row);
     }
     return row === null ? undefined : row.value;
   }
@@ -297,6 +313,8 @@ async function countNamespaces(s: StoreState): Promise<Record<string, number>> {
  */
 export async function prepareCommit(s: StoreState): Promise<PreparedStateCommit> {
   if (s.completeAt === UNPROBED) await probeEmpty(s);
+  const staged = s.staged;
+  const pinnedAt = s.pinnedAt;
   const n = s.staged.size;
   const keys = new Array<StoreKey>(n);
   const writes = new Array<unknown>(n);
@@ -366,7 +384,7 @@ export async function prepareCommit(s: StoreState): Promise<PreparedStateCommit>
       s.generation++;
       const cache = s.cache;
       // Nothing dropped since the version started: each row it knew is still the cache's entry.
-      const inPlace = cache.drops === s.pinnedAt;
+      const inPlace = cache.drops === pinnedAt;
       for (let j = 0; j < n; j++) {
         const key = keys[j] as StoreKey;
         const size = sizes[j] as number;
@@ -385,8 +403,26 @@ export async function prepareCommit(s: StoreState): Promise<PreparedStateCommit>
       }
       // No row left: worth looking again whether the cache can stand for the database.
       if (meta.rows === 0 && s.completeAt !== cache.drops) s.completeAt = UNPROBED;
-      s.staged.clear();
+      // Handed off (a pipelined commit): the next version is being built on these writes; it ends on its own.
+      if (s.staged !== staged) return;
+      staged.clear();
       startVersion(s);
     },
+    handOff: () => {
+      handOff(s, staged);
+    },
   };
+}
+
+/**
+ * Pipelined commit: the version being committed ends before its write is durable. Its staged
+ * writes become the base the next version reads ({@link StoreState.handedOff}); the next version
+ * stages its own from empty and pins its own rows.
+ */
+export function handOff(s: StoreState, staged: StagedWrites): void {
+  if (s.staged !== staged) return;
+  startVersion(s);
+  if (staged.size === 0) return;
+  s.handedOff = staged;
+  s.staged = new StagedWrites();
 }

@@ -34,7 +34,15 @@ export interface StoreState {
   readonly prefix: Uint8Array;
   readonly metas: MetaDb;
   meta: StoreMeta;
-  readonly staged: StagedWrites;
+  /** The writes of the version being built. */
+  staged: StagedWrites;
+  /**
+   * The staged writes of the last batch handed off by a pipelined commit (see
+   * `CommitParticipant.handOff`), while its atomic write may be in flight: the base the version
+   * being built reads, under its own staged writes and over the committed rows, until the version
+   * ends. The cache takes them once the write is durable.
+   */
+  handedOff: StagedWrites | undefined;
   /** Committed rows readable by `get` in the version being built. */
   readonly loaded: Map<StoreKey, Row>;
   readonly cache: LruCache<StoreKey, Row>;
@@ -77,6 +85,7 @@ export function encodeRow(s: StoreState, key: StoreKey, value: unknown): Uint8Ar
 
 /** Empties `loaded` for the next version. */
 export function startVersion(s: StoreState): void {
+  s.handedOff = undefined;
   s.loaded.clear();
   s.pinnedAt = s.cache.drops;
 }
@@ -91,10 +100,19 @@ export function knownRow(s: StoreState, key: StoreKey): Row | undefined {
  * Whether the store knows every committed row, so that a key it holds no row for has none in the
  * database: its cache held every row when the database was found to hold none (see
  * {@link probeEmpty}), has dropped none since, and every commit prepared since was confirmed
- * written (each puts its rows in the cache). Then reads of other keys need no database read.
+ * written (each puts its rows in the cache), or is the one handed off, whose writes the store reads
+ * before its cache. Then reads of other keys need no database read.
  */
 export function knowsEveryRow(s: StoreState): boolean {
-  return s.unconfirmed === 0 && s.completeAt === s.cache.drops;
+  return (s.unconfirmed === 0 || handedOffUnconfirmed(s)) && s.completeAt === s.cache.drops;
+}
+
+/**
+ * Whether the one commit not confirmed is the one handed off (a pipelined commit): its writes are
+ * readable in `handedOff`, so that the store still knows every row, from its cache and them.
+ */
+function handedOffUnconfirmed(s: StoreState): boolean {
+  return s.unconfirmed === 1 && s.handedOff !== undefined;
 }
 
 /**

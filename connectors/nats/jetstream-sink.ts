@@ -123,6 +123,8 @@ export function jetStreamSink<T>(stream: string, options: JetStreamSinkOptions<T
       },
       prepare: () => undefined,
       committed: () => undefined,
+      // Pipelined commit: it writes only in its output, which waits for the commit of the batch before.
+      handOff: () => undefined,
       aborted: () => undefined,
     });
     input.graph.services.onStop(() => link.close());

@@ -101,6 +101,8 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): (stream: DStre
       },
       prepare: () => undefined,
       committed: () => undefined,
+      // Pipelined commit: it writes only in its output, which waits for the commit of the batch before.
+      handOff: () => undefined,
       aborted: () => undefined,
     });
     stream.graph.services.onStop(async () => {

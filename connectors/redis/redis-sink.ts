@@ -139,6 +139,8 @@ export function redisSink<T>(options: RedisSinkOptions<T>): (stream: DStream<T>)
       },
       prepare: () => undefined,
       committed: () => undefined,
+      // Pipelined commit: it writes only in its output, which waits for the commit of the batch before.
+      handOff: () => undefined,
       aborted: () => undefined,
     });
     stream.graph.services.onStop(async () => {

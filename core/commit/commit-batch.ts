@@ -6,53 +6,103 @@ import type { CheckpointCommitProgress } from '../events.js';
 import type { CommitParticipant } from './commit-participant.js';
 import { CommitWrites } from './commit-writes.js';
 
+/** How a batch's commit ended, once it is complete. */
+export interface CommitOutcome {
+  /** The error that stopped the `committed` calls, if one did (the batch is committed all the same). */
+  readonly postCommitFailure: SluiceError | undefined;
+  /** With a checkpoint, the figures of the batch's atomic write. */
+  readonly checkpointCommit: CheckpointCommitProgress | undefined;
+}
+
+/**
+ * Whether batches may overlap their commits (see {@link CommitParticipant.handOff}): with a
+ * checkpoint (its atomic write is what overlaps) whose checkpointer and every participant can hand
+ * a batch off.
+ */
+export function canPipeline(graph: DStreamGraph): boolean {
+  const checkpointer = graph.checkpointer;
+  if (checkpointer?.handOff === undefined) return false;
+  for (const participant of graph.commitParticipants) if (participant.handOff === undefined) return false;
+  return true;
+}
+
 /**
  * Commits a computed batch by the two-phase protocol of {@link CommitParticipant}: every
  * participant prepares (the graph's in registration order, then the checkpointer's own), the
  * checkpointer does the one atomic write, then the checkpointer and every participant, in that
  * order, hear `committed`.
  *
- * @returns the error that stopped the `committed` calls, if one did (the batch is committed all
- * the same), and, with a checkpoint, the figures of its atomic write.
- * @throws SluiceError when the batch could not be committed: every participant was aborted and
- * nothing of the batch is durable.
+ * Resolves once every participant has prepared and the atomic write has started; `done` settles
+ * when the commit is complete. With `handOff`, every participant (the checkpointer first) is
+ * handed the batch off as soon as the write has started, before `done` settles: the next batch
+ * may then compute on the batch's changes while its write is in flight (the pipelined commit).
+ *
+ * @returns `done`: the commit's outcome once the `committed` calls have run. It rejects with a
+ * SluiceError when the atomic write failed: every participant was then aborted and nothing of the
+ * batch is durable.
+ * @throws SluiceError when a participant could not prepare: every participant was aborted and
+ * nothing of the batch was written.
  */
-export async function commitBatch(
-  graph: DStreamGraph,
-  plan: BatchPlan,
-  now: () => number,
-): Promise<{ readonly postCommitFailure: SluiceError | undefined; readonly checkpointCommit: CheckpointCommitProgress | undefined }> {
+export async function beginCommit(graph: DStreamGraph, plan: BatchPlan, now: () => number, handOff: boolean): Promise<{ readonly done: Promise<CommitOutcome> }> {
   const { batchId } = plan;
   const checkpointer = graph.checkpointer;
   const participants = graph.commitParticipants.slice();
   const commit = new CommitWrites(plan, checkpointer?.persistsState(batchId) ?? true, checkpointer !== undefined);
-  let checkpointCommit: CheckpointCommitProgress | undefined;
   try {
     for (const participant of participants) await prepare(participant, commit);
-    if (checkpointer !== undefined) {
-      await prepare(checkpointer, commit);
-      const started = now();
-      await write(checkpointer, plan, commit, graph);
-      checkpointCommit = { durationMs: Math.max(0, now() - started), ...writeSize(commit.operations()) };
-    }
+    if (checkpointer !== undefined) await prepare(checkpointer, commit);
   } catch (error) {
     abortBatch(graph, batchId);
     throw error;
   }
   const told = checkpointer === undefined ? participants : [checkpointer, ...participants];
-  for (const participant of told) {
+  const started = now();
+  // The commit record (with the watermarks as the batch leaves them) is built before write() first awaits.
+  const writing = checkpointer === undefined ? undefined : write(checkpointer, plan, commit, graph);
+  const handOffFailure = handOff ? handOffAll(told, plan) : undefined;
+  const done = (async (): Promise<CommitOutcome> => {
+    let checkpointCommit: CheckpointCommitProgress | undefined;
+    if (writing !== undefined) {
+      try {
+        await writing;
+      } catch (error) {
+        abortBatch(graph, batchId);
+        throw error;
+      }
+      checkpointCommit = { durationMs: Math.max(0, now() - started), ...writeSize(commit.operations()) };
+    }
+    if (handOffFailure !== undefined) return { postCommitFailure: handOffFailure, checkpointCommit };
+    for (const participant of told) {
+      try {
+        await participant.committed(batchId);
+      } catch (error) {
+        const postCommitFailure = new SluiceError(
+          'POST_COMMIT_FAILED',
+          `Batch ${batchId} committed, but ${participant.name} failed to complete it: ${messageOf(error)}. The context stopped; a restart on the checkpoint resumes after the batch.`,
+          { batchId, batchTime: plan.batchTime, cause: error },
+        );
+        return { postCommitFailure, checkpointCommit };
+      }
+    }
+    return { postCommitFailure: undefined, checkpointCommit };
+  })();
+  return { done };
+}
+
+/** Hands the batch off to every participant; a participant that throws (it must not) stops the context once the batch is durable. */
+function handOffAll(participants: readonly CommitParticipant[], plan: BatchPlan): SluiceError | undefined {
+  for (const participant of participants) {
     try {
-      await participant.committed(batchId);
+      participant.handOff?.(plan.batchId);
     } catch (error) {
-      const postCommitFailure = new SluiceError(
+      return new SluiceError(
         'POST_COMMIT_FAILED',
-        `Batch ${batchId} committed, but ${participant.name} failed to complete it: ${messageOf(error)}. The context stopped; a restart on the checkpoint resumes after the batch.`,
-        { batchId, batchTime: plan.batchTime, cause: error },
+        `Batch ${plan.batchId} committed, but ${participant.name} failed to hand it off to the next batch: ${messageOf(error)}. The context stopped; a restart on the checkpoint resumes after the batch.`,
+        { batchId: plan.batchId, batchTime: plan.batchTime, cause: error },
       );
-      return { postCommitFailure, checkpointCommit };
     }
   }
-  return { postCommitFailure: undefined, checkpointCommit };
+  return undefined;
 }
 
 /** The operations of an atomic write and the bytes of their keys and values (strings counted by length), once per batch. */

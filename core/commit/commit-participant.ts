@@ -76,4 +76,19 @@ export interface CommitParticipant {
   committed(batchId: number): Promise<void> | void;
   /** The batch failed before its commit was durable (or its write failed): drop what was prepared. Must not throw. */
   aborted(batchId: number): void;
+  /**
+   * Pipelined commit (the context's `pipelinedCommit`, docs/exactly-once.md): batch k prepared
+   * and its atomic write has started, and the next batch may read and compute before that write is
+   * durable. Make what k changed the base the next batch reads, as if k had committed (a state
+   * store's staged writes, an operator's journaled tables, the watermarks), and keep what
+   * `committed(k)` must still do once the write is durable (acknowledge, release, confirm). The
+   * next batch's outputs, and its `prepare`, come only after `committed(k)` (or never).
+   *
+   * A participant that nothing computes on (a sink: only its output and the commit touch it)
+   * implements it as a no-op. A context pipelines its commits only while every participant
+   * implements it; one without it keeps the context's commits one after the other. After
+   * `handOff(k)` the participant hears `committed(k)`, or `aborted(k)` when the write failed (the
+   * context then stops, and the next batch is aborted too). Must not throw.
+   */
+  handOff?(batchId: number): void;
 }

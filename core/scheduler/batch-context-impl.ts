@@ -25,14 +25,14 @@ export class BatchContextImpl implements BatchContext {
   /** What each watermarked stream saw of its records' event times, by node id (for the progress event). */
   readonly eventTimes = new Map<number, ObservedEventTimes>();
   readonly #memo = new Map<number, Promise<Batch<unknown> | undefined>>();
-  readonly #inputs: ReadonlyMap<number, InputRead>;
+  readonly #inputs: Map<number, InputRead>;
   readonly #plan: BatchPlan;
   readonly #tracker: WatermarkTracker;
 
   constructor(
     plan: BatchPlan,
     deps: { readonly executor: Executor; readonly logger: Logger; readonly defaultParallelism: number; readonly watermarks: WatermarkTracker; readonly zeroTime: Time },
-    inputs: ReadonlyMap<number, InputRead>,
+    inputs: Map<number, InputRead>,
   ) {
     this.#plan = plan;
     this.#tracker = deps.watermarks;
@@ -76,6 +76,16 @@ export class BatchContextImpl implements BatchContext {
       this.#memo.set(id, result);
     }
     return result as Promise<Batch<T> | undefined>;
+  }
+
+  /**
+   * Lets go of the batch's records once its outputs have run: the memoized batches and the input
+   * read. The commit and the progress event need neither (with the pipelined commit, the next
+   * batch computes meanwhile: two batches' records would be held at once).
+   */
+  releaseRecords(): void {
+    this.#memo.clear();
+    this.#inputs.clear();
   }
 
   input(sourceId: number): InputRead {

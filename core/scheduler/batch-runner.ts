@@ -3,10 +3,10 @@ import { Batch } from '../batch.js';
 import type { InputRead, ObservedEventTimes, OperatorProgress } from '../batch-context.js';
 import type { Clock } from '../clock/clock.js';
 import type { CommitRecord } from '../checkpoint-port.js';
-import { abortBatch, commitBatch } from '../commit/commit-batch.js';
+import { abortBatch, beginCommit, canPipeline } from '../commit/commit-batch.js';
 import { SluiceError, messageOf } from '../errors.js';
 import type { BatchProgress, EventTimeStats, SourceProgress, TaskProgress } from '../events.js';
-import type { DStreamGraph, GraphNode } from '../graph.js';
+import type { DStreamGraph, GraphNode, GraphOutput } from '../graph.js';
 import { InputDStream } from '../sources/input-dstream.js';
 import { offsetEquals, type Offset } from '../sources/source.js';
 import { time, type Time } from '../time.js';
@@ -43,6 +43,14 @@ export interface BatchRunnerDeps {
   readonly defaultParallelism: number;
   /** The context's backpressure, if on. */
   readonly backpressure?: BackpressureSettings | undefined;
+  /** Whether a batch's atomic write may overlap the next batch (the context's `pipelinedCommit`; default false). */
+  readonly pipelinedCommit?: boolean;
+}
+
+/** A batch whose commit is complete: its progress, and the error that stopped its `committed` calls if one did. */
+export interface BatchDone {
+  readonly progress: BatchProgress;
+  readonly postCommitFailure: SluiceError | undefined;
 }
 
 /**
@@ -55,10 +63,14 @@ export class BatchRunner {
   readonly #inputs: readonly InputDStream<unknown>[];
   readonly #offsets: Offset[];
   readonly #rates: SourceRates;
+  readonly #pipelined: boolean;
+  /** The commit of the last batch handed off, until it is complete. */
+  #inFlight: Promise<BatchDone> | undefined;
   #zeroTime = time(0);
 
   constructor(deps: BatchRunnerDeps) {
     this.#deps = deps;
+    this.#pipelined = deps.pipelinedCommit ?? false;
     this.#inputs = deps.graph.nodes.filter((node): node is InputDStream<unknown> => node instanceof InputDStream);
     this.#offsets = this.#inputs.map((input) => input.source.initialOffset());
     this.#rates = new SourceRates(this.#inputs, deps.backpressure, deps.graph.batchInterval);
@@ -128,39 +140,98 @@ export class BatchRunner {
   /**
    * Reads, computes, outputs and commits a planned batch.
    *
-   * @returns the batch's progress, and the error that stopped the participants' `committed` calls
-   * if one did (the batch is committed all the same, and the context must stop).
-   * @throws SluiceError naming the batch (and the operator, where one failed) when the batch was
-   * not committed.
+   * Pipelined (the context's `pipelinedCommit`, with a checkpoint whose every participant can
+   * hand a batch off): resolves once the batch's atomic write has started and the batch is handed
+   * off, with `inFlight` true; the next batch may then be planned (from this batch's end offsets
+   * and watermarks), read and computed while the write is in flight. Its outputs wait for this
+   * batch's commit to complete, and fail with this batch's failure if it failed. Otherwise
+   * resolves once the batch is committed, as `done` then is.
+   *
+   * @returns `done`, which settles when the batch's commit is complete: with the batch's progress
+   * and the error that stopped the participants' `committed` calls if one did (the batch is
+   * committed all the same, and the context must stop); rejected with a SluiceError naming the
+   * batch (and the operator, where one failed) when the batch was not committed.
+   * @throws SluiceError naming the batch when it failed before its atomic write started.
    */
-  async run(plan: BatchPlan, startedAt: number): Promise<{ readonly progress: BatchProgress; readonly postCommitFailure: SluiceError | undefined }> {
+  async run(plan: BatchPlan, startedAt: number): Promise<{ readonly done: Promise<BatchDone>; readonly inFlight: boolean }> {
     const { batchId } = plan;
     const logger = this.#deps.logger.child({ batchId });
     const graph = this.#deps.graph;
+    const previous = this.#inFlight;
     let reads: BatchReads;
     let bc: BatchContextImpl;
     try {
       await graph.checkpointer?.logPlan(plan);
       reads = await this.#read(plan);
       bc = new BatchContextImpl(plan, { ...this.#deps, logger, watermarks: graph.watermarks, zeroTime: this.#zeroTime }, reads.inputs);
+      if (previous !== undefined) {
+        // The streams every output writes are computed while the previous batch's write is in
+        // flight; the outputs themselves (sinks, foreachBatch) start once its commit is complete.
+        for (const output of graph.outputs) await computeStream(output, bc);
+        await afterPrevious(previous, plan);
+      }
       for (const output of graph.outputs) await output.run(bc);
+      bc.releaseRecords();
     } catch (error) {
+      // The previous batch's commit completes (or fails) first: this batch's abort must not touch it.
+      const failure = await this.#failure(error, plan, previous);
       // Nothing was prepared: the participants only drop what the batch staged.
       abortBatch(graph, batchId);
-      throw batchFailure(inCheckpoint(error, graph.checkpointer?.location), plan);
+      throw failure;
     }
-    let committed: Awaited<ReturnType<typeof commitBatch>>;
+    const pipelined = this.#pipelined && canPipeline(graph);
+    let begun: Awaited<ReturnType<typeof beginCommit>>;
     try {
-      committed = await commitBatch(graph, plan, () => this.#deps.clock.now());
+      begun = await beginCommit(graph, plan, () => this.#deps.clock.now(), pipelined);
     } catch (error) {
       throw batchFailure(inCheckpoint(error, graph.checkpointer?.location), plan);
     }
-    const { postCommitFailure, checkpointCommit } = committed;
-    if (postCommitFailure === undefined) await this.#commitSources(plan, logger);
-    let progress = this.#progress(plan, reads, bc, startedAt);
-    if (checkpointCommit !== undefined) progress = { ...progress, checkpointCommit };
-    if (bc.stages.length > 0) progress = { ...progress, tasks: taskProgressOf(bc.stages) };
-    return { progress, postCommitFailure };
+    // The next batch is planned from this one's end offsets (its sources forget only once it committed).
+    if (pipelined) this.#moveOffsets(plan);
+    const done = begun.done.then(
+      async ({ postCommitFailure, checkpointCommit }): Promise<BatchDone> => {
+        if (postCommitFailure === undefined) await this.#commitSources(plan, logger);
+        let progress = this.#progress(plan, reads, bc, startedAt);
+        if (checkpointCommit !== undefined) progress = { ...progress, checkpointCommit };
+        if (bc.stages.length > 0) progress = { ...progress, tasks: taskProgressOf(bc.stages) };
+        return { progress, postCommitFailure };
+      },
+      (error: unknown) => {
+        throw batchFailure(inCheckpoint(error, graph.checkpointer?.location), plan);
+      },
+    );
+    if (!pipelined) {
+      await done.catch(() => undefined);
+      return { done, inFlight: false };
+    }
+    const inFlight = done.finally(() => {
+      if (this.#inFlight === inFlight) this.#inFlight = undefined;
+    });
+    inFlight.catch(() => undefined);
+    this.#inFlight = inFlight;
+    return { done, inFlight: true };
+  }
+
+  /** Resolves once no batch's commit is in flight (whatever its outcome). */
+  async settled(): Promise<void> {
+    while (this.#inFlight !== undefined) await this.#inFlight.catch(() => undefined);
+  }
+
+  /** Whether a batch's commit is in flight. */
+  get committing(): boolean {
+    return this.#inFlight !== undefined;
+  }
+
+  /**
+   * The error a batch that did not commit fails with: when the batch before it was still
+   * committing and that commit failed (or could not be completed), that failure, for this batch
+   * (see {@link predecessorFailure}); otherwise the batch's own.
+   */
+  async #failure(error: unknown, plan: BatchPlan, previous: Promise<BatchDone> | undefined): Promise<SluiceError> {
+    const prior = previous === undefined ? undefined : await previous.then((d) => d.postCommitFailure, (e: unknown) => e);
+    if (prior !== undefined) return afterFailedCommit(prior, plan);
+    if (isPredecessorFailure(error)) return error;
+    return batchFailure(inCheckpoint(error, this.#deps.graph.checkpointer?.location), plan);
   }
 
   /** The progress event of a batch that committed (operators' figures read after the commit). */
@@ -226,9 +297,7 @@ export class BatchRunner {
    * logged, not fatal: the batch is already committed.
    */
   async #commitSources(plan: BatchPlan, logger: Logger): Promise<void> {
-    plan.ranges.forEach((range, i) => {
-      this.#offsets[i] = range.end;
-    });
+    this.#moveOffsets(plan);
     for (const [i, input] of this.#inputs.entries()) {
       const range = plan.ranges[i] as BatchPlan['ranges'][number];
       try {
@@ -237,6 +306,13 @@ export class BatchRunner {
         logger.warn({ err: error, source: input.sourceName }, 'a source failed to release committed data');
       }
     }
+  }
+
+  /** The next batch reads from where `plan` ends. */
+  #moveOffsets(plan: BatchPlan): void {
+    plan.ranges.forEach((range, i) => {
+      this.#offsets[i] = range.end;
+    });
   }
 
   async #sourceCall<R>(input: InputDStream<unknown>, batchId: number, batchTime: number, what: string, call: () => Promise<R> | R): Promise<R> {
@@ -330,4 +406,52 @@ function taskProgressOf(stages: readonly StageProgress[]): TaskProgress {
     speculated += stage.speculated;
   }
   return { tasks, retried, speculated, stages };
+}
+
+/** Computes the stream an output writes (memoized in the batch: the output's own run finds it computed). */
+async function computeStream(output: GraphOutput, bc: BatchContextImpl): Promise<void> {
+  const stream = output.stream as GraphNode & { getOrCompute?: (bc: BatchContextImpl) => Promise<unknown> };
+  await stream.getOrCompute?.(bc);
+}
+
+/** Waits for the previous batch's commit to complete; its failure is this batch's (see {@link afterFailedCommit}). */
+async function afterPrevious(previous: Promise<BatchDone>, plan: BatchPlan): Promise<void> {
+  let failure: unknown;
+  try {
+    failure = (await previous).postCommitFailure;
+  } catch (error) {
+    failure = error;
+  }
+  if (failure !== undefined) throw afterFailedCommit(failure, plan);
+}
+
+/** The failures of batches that did not commit because the commit of the batch before them failed, and that failure. */
+const PREDECESSORS = new WeakMap<SluiceError, SluiceError>();
+
+/**
+ * The failure of a batch whose previous batch's commit, in flight while it computed, failed (its
+ * atomic write, or completing it): the same code, naming both batches, with the previous batch's
+ * failure as its cause. The context stops with the previous batch's failure ({@link predecessorFailure}).
+ */
+function afterFailedCommit(prior: unknown, plan: BatchPlan): SluiceError {
+  const cause = prior instanceof SluiceError ? prior : new SluiceError('BATCH_FAILED', messageOf(prior), { cause: prior });
+  const failure = new SluiceError(
+    cause.code,
+    `Batch ${plan.batchId} (batch time ${plan.batchTime}) was not committed: the commit of the batch before it, in flight while it computed, failed: ${cause.message.replace(/\.$/, '')}. The context stopped; a restart replays both.`,
+    { batchId: plan.batchId, batchTime: plan.batchTime, cause },
+  );
+  PREDECESSORS.set(failure, cause);
+  return failure;
+}
+
+function isPredecessorFailure(error: unknown): error is SluiceError {
+  return error instanceof SluiceError && PREDECESSORS.has(error);
+}
+
+/**
+ * The failure of the earlier batch whose failed commit failed `error`'s batch, if that is why it
+ * failed: the context stops with it.
+ */
+export function predecessorFailure(error: unknown): SluiceError | undefined {
+  return error instanceof SluiceError ? PREDECESSORS.get(error) : undefined;
 }

@@ -25,6 +25,12 @@ export interface JobGeneratorOptions {
   readonly noDataBatches?: boolean;
   /** What happens to batch times the job missed (default `'every-batch'`; see `StreamingContextOptions.catchUp`). */
   readonly catchUp?: CatchUp;
+  /**
+   * With the pipelined commit: whether a batch that ran left its commit in flight, and a promise
+   * that resolves once no commit is. A scheduled run then starts the next batch at once when its
+   * time has come (overlapping the commit), and ends only when the commits are complete.
+   */
+  readonly commits?: { readonly inFlight: () => boolean; readonly settled: () => Promise<void> };
 }
 
 /**
@@ -49,6 +55,7 @@ export class JobGenerator {
   readonly #runBatch: RunBatch;
   readonly #noDataBatches: boolean;
   readonly #catchUp: CatchUp;
+  readonly #commits: JobGeneratorOptions['commits'];
   #next = 0;
   #nextTime: number;
   #cancel: Cancel | undefined;
@@ -62,6 +69,7 @@ export class JobGenerator {
     this.#runBatch = options.runBatch;
     this.#noDataBatches = options.noDataBatches ?? true;
     this.#catchUp = options.catchUp ?? 'every-batch';
+    this.#commits = options.commits;
     this.#nextTime = options.zeroTime + options.interval;
   }
 
@@ -124,22 +132,44 @@ export class JobGenerator {
   }
 
   #scheduleNext(): void {
-    if (this.#catchUp === 'one-batch') {
-      // Missed batch times collapse into the latest that has come (on the same grid).
-      const missed = Math.floor((this.#clock.now() - this.#nextTime) / this.#interval);
-      if (missed >= 1) this.#nextTime += missed * this.#interval;
-    }
+    this.#catchUpNow();
     this.#cancel = this.#clock.schedule(time(this.#nextTime), () => {
       if (this.#stopped) return undefined;
       this.#cancel = undefined;
-      const running = this.#run(this.#noDataBatches ? 'always' : 'withData').then((outcome) => {
-        // An interval without input takes no batch id: the next interval is tried.
-        if (outcome === 'noData') this.#nextTime += this.#interval;
-        this.#running = undefined;
-        if (!this.#stopped) this.#scheduleNext();
+      const running: Promise<void> = this.#runDue().finally(() => {
+        if (this.#running === running) this.#running = undefined;
       });
       this.#running = running;
       return running;
     });
+  }
+
+  /** With `catchUp: 'one-batch'`, missed batch times collapse into the latest that has come (on the same grid). */
+  #catchUpNow(): void {
+    if (this.#catchUp !== 'one-batch') return;
+    const missed = Math.floor((this.#clock.now() - this.#nextTime) / this.#interval);
+    if (missed >= 1) this.#nextTime += missed * this.#interval;
+  }
+
+  /**
+   * Runs the batch whose time has come, then schedules the next. With a batch's commit left in
+   * flight (the pipelined commit), a next batch whose time has come too runs at once, on top of
+   * it; the run ends once the commits are complete, so that a clock that waits for its tasks (a
+   * `ManualClock`'s `advance`) sees every batch due complete.
+   */
+  async #runDue(): Promise<void> {
+    for (;;) {
+      const outcome = await this.#run(this.#noDataBatches ? 'always' : 'withData');
+      // An interval without input takes no batch id: the next interval is tried.
+      if (outcome === 'noData') this.#nextTime += this.#interval;
+      if (this.#stopped) break;
+      if (this.#commits?.inFlight() === true) {
+        this.#catchUpNow();
+        if (this.#clock.now() >= this.#nextTime) continue;
+      }
+      this.#scheduleNext();
+      break;
+    }
+    await this.#commits?.settled();
   }
 }

@@ -32,7 +32,14 @@ import { committedState, faultyCheckpoint } from 'sluice/testing';
  *   beforeCommit      everything ran and every participant prepared; the atomic commit is never written;
  *   afterCommit       the atomic commit is written, then the context fails before any participant
  *                     (state backend, windows, sinks, sources) hears that the batch committed;
- *   betweenCommitted  the checkpoint heard it, then the context fails before the other participants do.
+ *   betweenCommitted  the checkpoint heard it, then the context fails before the other participants do;
+ *   inFlight          the pipelined commit (scenarios run with pipelinedCommit on or off; this
+ *                     step always on): the batch's atomic write is in flight (and, for an odd
+ *                     record seed, went through) while the next batch computes on its state, then
+ *                     the context fails. The run starts late (the checkpoint created at time 0 by a
+ *                     start without batches), so that its batches run back to back and overlap,
+ *                     when every row is available from the start (rowsPerSecond 1000); otherwise
+ *                     on time, where nothing overlaps and the step is one of the two above.
  * A restart on the same checkpoint (same graph, a fresh ManualClock at the failed batch's time, or
  * later when the batching cannot depend on it) recovers and runs to the end; a second crash may hit
  * the restart, often in its replay. Sinks are Maps batchId -> records, overwritten on replay: an
@@ -45,7 +52,7 @@ import { committedState, faultyCheckpoint } from 'sluice/testing';
  */
 
 const INTERVAL = 1000;
-const STEPS = ['afterPlan', 'compute', 'betweenSinks', 'beforeCommit', 'afterCommit', 'betweenCommitted'] as const;
+const STEPS = ['afterPlan', 'compute', 'betweenSinks', 'beforeCommit', 'afterCommit', 'betweenCommitted', 'inFlight'] as const;
 type Step = (typeof STEPS)[number];
 const KINDS = ['stateless', 'updateStateByKey', 'mapWithState', 'eventTimeWindow', 'batchTimeWindow'] as const;
 type Kind = (typeof KINDS)[number];
@@ -79,6 +86,8 @@ interface Scenario {
    * legitimately lets a batch take more rows.
    */
   readonly downtimeMs: number;
+  /** The context's `pipelinedCommit` (always with the step `inFlight`). */
+  readonly pipelined: boolean;
 }
 
 /** Where a run crashes: in a batch for every step but `compute`, which throws on a record. */
@@ -173,12 +182,22 @@ function pipeline(s: Scenario, input: DStream<Ev>): DStream<unknown> {
 /** The job: the same graph on every run; `crash` arms the faults of the first run only. */
 function build(directory: string, clock: ManualClock, s: Scenario, sinks: Sinks, crash: Crash | undefined): StreamingContext {
   const at = (step: Step, batchId: number): boolean => crash?.step === step && crash.batch === batchId;
+  /** Records computed, for the step `inFlight`: the next batch computes while the crashing batch's write is held. */
+  let computed = 0;
   const checkpoint = faultyCheckpoint(levelCheckpoint(directory, { interval: s.checkpointInterval }), {
     beforeWrite: (batchId) => at('beforeCommit', batchId),
     afterWrite: (batchId) => at('afterCommit', batchId),
     betweenCommitted: (batchId) => at('betweenCommitted', batchId),
+    duringWrite: async (batchId, write) => {
+      if (!at('inFlight', batchId)) return;
+      if ((crash?.record ?? 0) % 2 === 1) await write();
+      // The next batch computes meanwhile (its records pass the map below); one without records, or none, gets 50 ms.
+      const seen = computed;
+      for (let waited = 0; computed === seen && waited < 50; waited++) await new Promise((resolve) => setTimeout(resolve, 1));
+      throw new Error(`injected crash while the atomic write of batch ${batchId} was in flight (${computed > seen ? 'the next batch computed meanwhile' : 'no batch computed meanwhile'})`);
+    },
   });
-  const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, checkpoint });
+  const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, checkpoint, pipelinedCommit: s.pipelined || crash?.step === 'inFlight' });
   const input = ctx
     .rateStream<Ev>({
       rowsPerSecond: s.rowsPerSecond,
@@ -194,6 +213,7 @@ function build(directory: string, clock: ManualClock, s: Scenario, sinks: Sinks,
     .pipe(
       map((e: Ev) => {
         if (crash?.step === 'compute' && e.i === crash.record) throw new Error(`injected crash on record ${e.i}`);
+        computed++;
         return e;
       }),
     );
@@ -214,6 +234,16 @@ function build(directory: string, clock: ManualClock, s: Scenario, sinks: Sinks,
 }
 
 type RunResult = { readonly failure: SluiceError } | { readonly failure?: undefined; readonly state: Record<string, unknown[]> };
+
+/**
+ * Creates the checkpoint at `directory` with zero time 0 by a start at time 0 that runs no batch,
+ * so that a first run started later runs its batches back to back (as a restart after downtime).
+ */
+async function createAtZero(directory: string, s: Scenario): Promise<void> {
+  const ctx = build(directory, new ManualClock(0), s, emptySinks(), undefined);
+  await ctx.start();
+  await ctx.stop();
+}
 
 /** Runs the job from `from` until the clock reaches `until`; ends with its failure, or its state read before stop. */
 async function run(directory: string, s: Scenario, sinks: Sinks, crash: Crash | undefined, from: number, until: number): Promise<RunResult> {
@@ -253,6 +283,7 @@ const example = (keys: readonly number[], checkpointInterval: number): Scenario 
   batchWindow: { length: 2000, slide: 1000 },
   extraBatches: 0,
   downtimeMs: 0,
+  pipelined: false,
 });
 
 const emptySinks = (): Sinks => ({ first: new Map(), second: new Map() });
@@ -293,7 +324,10 @@ async function crashAndRecover(s: Scenario, point: CrashPoint): Promise<void> {
     const inOutput = point.step === 'afterPlan' || point.step === 'betweenSinks';
     const batch = inOutput ? (point.batchSeed % (n / every)) * every + every - 1 : point.batchSeed % n;
     const crash: Crash = { step: point.step, batch, record: point.recordSeed % total };
-    const first = await run(join(dir, 'crashed'), s, crashed, crash, 0, n * INTERVAL);
+    // The pipelined commit overlaps batches that run back to back: a late start, where the batching allows it.
+    const late = crash.step === 'inFlight' && s.rowsPerSecond === 1000;
+    if (late) await createAtZero(join(dir, 'crashed'), s);
+    const first = await run(join(dir, 'crashed'), s, crashed, crash, late ? n * INTERVAL : 0, n * INTERVAL);
     expect(first.failure, 'the first run must fail').toBeInstanceOf(SluiceError);
     let failure = first.failure as SluiceError;
     if (crash.step !== 'compute') expect(failure.batchId).toBe(crash.batch);
@@ -334,6 +368,7 @@ const scenario = (kind: Kind): fc.Arbitrary<Scenario> =>
       batchWindow: fc.constantFrom({ length: 2000, slide: 1000 }, { length: 3000, slide: 1000 }, { length: 4000, slide: 2000 }),
       extraBatches: fc.integer({ min: 0, max: 4 }),
       downtimeMs: fc.constantFrom(0, 0, 1000, 2500),
+      pipelined: fc.boolean(),
     }),
   );
 const step = fc.constantFrom(...STEPS);
@@ -355,7 +390,7 @@ describe('exactly-once under a crash at any step (checkpoint recovery)', () => {
   it('the steps are distinct crash points: before the commit nothing of the batch is durable, after it everything is', async () => {
     // updateStateByKey with interval 1, crashed in batch 2 (records 4 and 5) at every step.
     const s = example([0, 1, 2, 0, 1, 0, 2, 2], 1);
-    for (const step of STEPS) {
+    for (const step of STEPS.filter((t) => t !== 'inFlight')) {
       const sinks = emptySinks();
       const dir = join(root, `steps-${step}`);
       const crash: Crash = { step, batch: 2, record: 4 };
@@ -377,6 +412,43 @@ describe('exactly-once under a crash at any step (checkpoint recovery)', () => {
       await ctx.stop();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the pipelined commit's crash point: batch N's write in flight while N+1 computes", () => {
+  it.each([
+    ['not yet written', 0, [2]],
+    ['written', 1, []],
+  ] as const)('%s: the restart replays N+1 (and N unless its write went through); sinks and state as without the crash', async (_what, record, replayedN) => {
+    // updateStateByKey with interval 1, started late so the batches run back to back: batch 2's
+    // write is held while batch 3 computes, then the run crashes.
+    const s = { ...example([0, 1, 2, 0, 1, 0, 2, 2, 1, 0], 1), pipelined: true };
+    const n = batchesOf(s);
+    const straight = emptySinks();
+    const expected = await run(join(root, `in-flight-straight-${record}`), s, straight, undefined, 0, n * INTERVAL);
+    const dir = join(root, `in-flight-${record}`);
+    await createAtZero(dir, s);
+    const sinks = emptySinks();
+    const first = await run(dir, s, sinks, { step: 'inFlight', batch: 2, record }, n * INTERVAL, n * INTERVAL);
+    expect(first.failure?.batchId).toBe(2);
+    expect(first.failure?.message).toContain('the next batch computed meanwhile');
+    // Batch 3 computed, but no output of it ran.
+    expect([...sinks.first.keys()]).toEqual([0, 1, 2]);
+    const replayed: number[] = [];
+    const clock = new ManualClock(n * INTERVAL);
+    const ctx = build(dir, clock, s, sinks, undefined);
+    ctx.addListener((e) => {
+      if (e.type === 'batchStarted') replayed.push(e.batchId);
+    });
+    await ctx.start();
+    expect(replayed).toEqual([...replayedN, 3]);
+    await clock.advanceTo(n * INTERVAL);
+    const state = await committedState(ctx);
+    await ctx.stop();
+    expect(byBatch(sinks.first)).toEqual(byBatch(straight.first));
+    expect(byBatch(sinks.second)).toEqual(byBatch(straight.second));
+    expect(expected.failure).toBeUndefined();
+    expect(state).toEqual((expected as { state: unknown }).state);
   });
 });
 

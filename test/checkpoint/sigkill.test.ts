@@ -13,7 +13,8 @@ import { seededRandom } from 'sluice/testing';
  * restarted on the same checkpoint each time, then left to finish. Its file sinks must hold what
  * an uninterrupted run's hold. The job reads a rate source, or a directory the test writes files
  * into while it runs, or the rate source in a bounded run (runToCompletion). SLUICE_CRASH_KILLS
- * sets the number of kills of the rate job (default 20; the directory and bounded jobs get half), and SLUICE_CRASH_SEED replays a kill schedule (the seed is
+ * sets the number of kills of the rate job (default 20; the directory and bounded jobs get half, the
+ * kills at the pipelined commit's crash point a quarter), and SLUICE_CRASH_SEED replays a kill schedule (the seed is
  * printed when the test fails); SLUICE_CRASH_VERBOSE=1 prints the kill log when it passes too.
  */
 
@@ -45,7 +46,12 @@ const RATE: Input = ['rate', String(TOTAL)];
 
 /** Starts the job; `onLine` hears its stdout lines. */
 function startJob(checkpoint: string, out: string, input: Input, ...onLine: ((line: string) => void)[]): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, [job, checkpoint, out, ...input], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnJob(checkpoint, out, input, process.env, onLine);
+}
+
+/** Starts the job with `env`; `onLine` hears its stdout lines. */
+function spawnJob(checkpoint: string, out: string, input: Input, env: NodeJS.ProcessEnv, onLine: readonly ((line: string) => void)[]): { child: ChildProcess; exit: Promise<Exit> } {
+  const child = spawn(process.execPath, [job, checkpoint, out, ...input], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let partial = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     const lines = (partial + chunk).split('\n');
@@ -163,6 +169,8 @@ const ROWS_PER_FILE = 100;
 const DIRECTORY_TOTAL = FILES * ROWS_PER_FILE;
 const DIRECTORY_KILLS = Math.max(1, Math.floor(KILLS / 2));
 const BOUNDED_KILLS = Math.max(1, Math.floor(KILLS / 2));
+/** Kills at the pipelined commit's crash point, each at a later batch (the rate job has TOTAL / 20 of them). */
+const IN_FLIGHT_KILLS = Math.max(2, Math.floor(KILLS / 4));
 
 /** Writes file `n` of the input (rows n * ROWS_PER_FILE ...) into `dir` under a temporary name, then renames it into place. */
 async function writeInputFile(dir: string, n: number): Promise<void> {
@@ -250,6 +258,47 @@ describe('exactly-once across real crashes (SIGKILL)', () => {
         if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${SEED}\n${log.join('\n')}`);
       } catch (error) {
         console.error(`sigkill test failed with kill seed ${SEED} (replay: SLUICE_CRASH_SEED=${SEED} SLUICE_CRASH_KILLS=${KILLS})\n${log.join('\n')}`);
+        throw error;
+      }
+    },
+    TIMEOUT_MS,
+  );
+  it.skipIf(process.platform === 'win32')(
+    `a job killed with SIGKILL ${IN_FLIGHT_KILLS} times while a batch's atomic write was in flight and the next batch computed (the pipelined commit), the write gone through or not, ends with the sinks and totals of an uninterrupted run`,
+    async () => {
+      const log: string[] = [];
+      try {
+        const next = seededRandom(SEED + 3);
+        await Promise.all([
+          runToEnd(join(root, 'in-flight-straight-ckpt'), join(root, 'in-flight-straight')),
+          (async () => {
+            let batch = 0;
+            for (let k = 0; k < IN_FLIGHT_KILLS; k++) {
+              batch += 2 + Math.floor(next() * 12);
+              const mode = next() < 0.5 ? 'written' : 'held';
+              const lines: string[] = [];
+              const { exit } = spawnJob(join(root, 'in-flight-crashed-ckpt'), join(root, 'in-flight-crashed'), RATE, { ...process.env, SLUICE_KILL_IN_FLIGHT: `${batch}:${mode}` }, [(line) => void lines.push(line)]);
+              const { code, signal, stderr } = await exit;
+              const point = lines.find((line) => line.startsWith('in-flight'));
+              log.push(`kill ${k}: batch ${batch} ${mode}: ${signal ?? code} (${point ?? 'no crash point reached'})`);
+              if (signal !== 'SIGKILL') throw new Error(`the job was to kill itself at batch ${batch}, but exited with ${code ?? signal}:\n${stderr}`);
+              expect(point).toBe(`in-flight ${batch} computed`);
+            }
+            await runToEnd(join(root, 'in-flight-crashed-ckpt'), join(root, 'in-flight-crashed'));
+          })(),
+        ]);
+        const straight = await batches<Count>(join(root, 'in-flight-straight', 'counts'));
+        const crashed = await batches<Count>(join(root, 'in-flight-crashed', 'counts'));
+        expect([...nonEmpty(crashed).keys()]).toEqual([...nonEmpty(straight).keys()]);
+        for (const [id, expected] of nonEmpty(straight)) expect(crashed.get(id), `batch ${id}`).toEqual(expected);
+        const countsByKey = expectSameRecords(crashed, straight, TOTAL);
+        const totals = lastTotals(await batches<[string, number]>(join(root, 'in-flight-crashed', 'totals')));
+        expect(totals).toEqual(lastTotals(await batches<[string, number]>(join(root, 'in-flight-straight', 'totals'))));
+        expect(totals).toEqual(new Map([...countsByKey].map(([key, counts]) => [key, counts.length])));
+        expectEachRejectedOnce(await batches<DeadLetterRow>(join(root, 'in-flight-crashed', 'dead')), TOTAL);
+        if (process.env.SLUICE_CRASH_VERBOSE !== undefined) console.log(`kill seed ${SEED}\n${log.join('\n')}`);
+      } catch (error) {
+        console.error(`sigkill in-flight test failed with kill seed ${SEED} (replay: SLUICE_CRASH_SEED=${SEED})\n${log.join('\n')}`);
         throw error;
       }
     },

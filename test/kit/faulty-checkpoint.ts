@@ -12,6 +12,15 @@ export interface CheckpointFaults {
   readonly afterWrite?: (batchId: number) => boolean;
   /** After the checkpoint heard `committed`, before the other participants do. */
   readonly betweenCommitted?: (batchId: number) => boolean;
+  /**
+   * While the batch's atomic write is in flight, as the engine sees it: called in its place with
+   * `write`, which does the real write (once; the first call starts it). The batch's write
+   * completes when the returned promise resolves (the real write done, started here if the hook
+   * did not), and fails with its rejection: nothing of the batch is durable when the hook rejects
+   * without having called `write`, everything is when it awaited it. With the pipelined commit the
+   * next batch computes meanwhile: hold it to crash "N's write in flight while N+1 computes".
+   */
+  readonly duringWrite?: (batchId: number, write: () => Promise<void>) => Promise<void> | void;
 }
 
 /**
@@ -33,12 +42,15 @@ export function faultyCheckpoint(storage: CheckpointStorage, faults: CheckpointF
 class FaultyCheckpointer implements Checkpointer {
   readonly inner: Checkpointer;
   readonly writeAheadLog?: (source: string) => WriteAheadLog;
+  readonly handOff?: (batchId: number) => void;
   readonly #faults: CheckpointFaults;
 
   constructor(inner: Checkpointer, faults: CheckpointFaults) {
     this.inner = inner;
     this.#faults = faults;
     if (inner.writeAheadLog !== undefined) this.writeAheadLog = inner.writeAheadLog.bind(inner);
+    // The pipelined commit is on exactly when the inner checkpointer supports it.
+    if (inner.handOff !== undefined) this.handOff = inner.handOff.bind(inner);
   }
 
   get id(): string | undefined {
@@ -79,7 +91,10 @@ class FaultyCheckpointer implements Checkpointer {
 
   async write(plan: BatchPlan, record: CommitRecord, operations: object[]): Promise<void> {
     if (this.#faults.beforeWrite?.(plan.batchId) === true) throw new Error(`injected crash before the atomic write of batch ${plan.batchId}`);
-    await this.inner.write(plan, record, operations);
+    let written: Promise<void> | undefined;
+    const write = (): Promise<void> => (written ??= this.inner.write(plan, record, operations));
+    await this.#faults.duringWrite?.(plan.batchId, write);
+    await write();
     if (this.#faults.afterWrite?.(plan.batchId) === true) throw new Error(`injected crash after the atomic write of batch ${plan.batchId}`);
   }
 

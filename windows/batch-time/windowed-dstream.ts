@@ -96,6 +96,10 @@ export abstract class WindowedDStream<I, B, T> extends StatefulDStream<T> {
       committed: (batchId) => {
         this.#commit(batchId);
       },
+      // Pipelined commit: the next batch computes on the moved buffer and state, as if the batch had committed.
+      handOff: (batchId) => {
+        this.#commit(batchId);
+      },
       aborted: (batchId) => {
         this.#abort(batchId);
       },

@@ -26,6 +26,12 @@ export class PendingBatch {
         this.#batchId = undefined;
         changes.settle();
       },
+      // Pipelined commit: the next batch computes on the batch's changes as if it had committed.
+      handOff: (batchId) => {
+        if (this.#batchId !== batchId) return;
+        this.#batchId = undefined;
+        changes.settle();
+      },
       aborted: (batchId) => {
         if (this.#batchId !== batchId) return;
         this.#batchId = undefined;
