@@ -4,7 +4,7 @@ import { decayOf, positiveInteger, seedOf, type HalfLife } from './decay.js';
 import { KMeansState, kMeansPlusPlus } from './kmeans-model.js';
 import { NOT_A_PAIR, predictDefinition, valueOf, type PredictFeaturesOptions, type PredictOptions } from './predict-options.js';
 import { predictionStream } from './prediction-dstream.js';
-import { TrainingDStream, type Learner, type ModelStream } from './training-dstream.js';
+import { trainerSlot, type Learner, type ModelStream } from './training-dstream.js';
 import { checkVectorOption, vectorProblem, type Vector } from './vector.js';
 
 /** Options of {@link streamingKMeans}. */
@@ -143,22 +143,14 @@ export function streamingKMeans(options: StreamingKMeansOptions): StreamingKMean
     publish: (model) => ({ centers: Array.from({ length: k }, (_, j) => Array.from(model.centers.subarray(j * d, (j + 1) * d))), weights: Array.from(model.weights) }),
     restore: (published) => new KMeansState(k, d, Float64Array.from(published.centers.flat()), Float64Array.from(published.weights)),
   };
-  let trainer: TrainingDStream<KMeansState, KMeansModel, Vector> | undefined;
-  const trained = (): TrainingDStream<KMeansState, KMeansModel, Vector> => {
-    if (trainer === undefined) throw new TypeError(`${kind}: apply model.trainOn() to the training stream before model.predictOn() or predictOnValues().`);
-    return trainer;
-  };
+  const { trainOn, trained } = trainerSlot(kind, learner, options, defined);
   const assign = (model: KMeansState | undefined, vector: Vector): KMeansAssignment => {
     if (model === undefined) return { cluster: -1, distance: Number.NaN };
     const cluster = model.nearest(vector);
     return { cluster, distance: Math.sqrt(model.lastSquaredDistance) };
   };
   return {
-    trainOn: () => (stream) => {
-      if (trainer !== undefined) throw new TypeError(`${kind}: trainOn() was applied already; a model trains on one stream (union the streams to train on several).`);
-      trainer = new TrainingDStream(stream, learner, { name: options.name, stateBackend: options.stateBackend }, defined);
-      return trainer;
-    },
+    trainOn: () => trainOn,
     predictOn: ((predict: PredictOptions & { readonly features?: (record: unknown) => Vector } = {}) => {
       const { defined: how, vectorOf } = predictDefinition('predictOn', predict, options.onError);
       return (stream: DStream<unknown>) =>

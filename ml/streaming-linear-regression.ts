@@ -4,7 +4,7 @@ import { positiveInteger, seedOf } from './decay.js';
 import { LinearState, type LabeledPoint, type SgdSettings } from './linear-model.js';
 import { predictionStream } from './prediction-dstream.js';
 import { NOT_A_PAIR, predictDefinition, valueOf, type PredictFeaturesOptions, type PredictOptions } from './predict-options.js';
-import { TrainingDStream, type Learner, type ModelStream } from './training-dstream.js';
+import { trainerSlot, type Learner, type ModelStream } from './training-dstream.js';
 import { checkVectorOption, vectorProblem, type Vector } from './vector.js';
 
 /** Options of {@link streamingLinearRegression}. */
@@ -114,17 +114,9 @@ export function streamingLinearRegression(options: StreamingLinearRegressionOpti
       return new LinearState(d, intercept, w);
     },
   };
-  let trainer: TrainingDStream<LinearState, LinearRegressionModel, LabeledPoint> | undefined;
-  const trained = (): TrainingDStream<LinearState, LinearRegressionModel, LabeledPoint> => {
-    if (trainer === undefined) throw new TypeError(`${kind}: apply model.trainOn() to the training stream before model.predictOn() or predictOnValues().`);
-    return trainer;
-  };
+  const { trainOn, trained } = trainerSlot(kind, learner, options, defined);
   return {
-    trainOn: () => (stream) => {
-      if (trainer !== undefined) throw new TypeError(`${kind}: trainOn() was applied already; a model trains on one stream (union the streams to train on several).`);
-      trainer = new TrainingDStream(stream, learner, { name: options.name, stateBackend: options.stateBackend }, defined);
-      return trainer;
-    },
+    trainOn: () => trainOn,
     predictOn: ((predict: PredictOptions & { readonly features?: (record: unknown) => Vector } = {}) => {
       const { defined: how, vectorOf } = predictDefinition('predictOn', predict, options.onError);
       return (stream: DStream<unknown>) =>

@@ -139,3 +139,27 @@ export function keepValid<R>(partitions: readonly (readonly R[])[], problem: (re
   }
   return out ?? partitions;
 }
+
+/**
+ * A model's one training operator: `trainOn` creates it (once: a second `trainOn` is a
+ * TypeError), `trained` gives it to the prediction operators (a TypeError before `trainOn`).
+ */
+export function trainerSlot<M, P, R>(
+  kind: string,
+  learner: Learner<M, P, R>,
+  options: TrainingOptions,
+  defined: Definition,
+): { readonly trainOn: (stream: DStream<R>) => TrainingDStream<M, P, R>; readonly trained: () => TrainingDStream<M, P, R> } {
+  let trainer: TrainingDStream<M, P, R> | undefined;
+  return {
+    trainOn(stream) {
+      if (trainer !== undefined) throw new TypeError(`${kind}: trainOn() was applied already; a model trains on one stream (union the streams to train on several).`);
+      trainer = new TrainingDStream(stream, learner, { name: options.name, stateBackend: options.stateBackend }, defined);
+      return trainer;
+    },
+    trained() {
+      if (trainer === undefined) throw new TypeError(`${kind}: apply model.trainOn() to the training stream before model.predictOn() or predictOnValues().`);
+      return trainer;
+    },
+  };
+}

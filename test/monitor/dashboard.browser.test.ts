@@ -1,39 +1,21 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { SystemClock } from 'sluice';
 import { serveMonitor, type MonitorServer } from 'sluice/monitor';
+import { chromiumFor, useChromium } from '../support/chromium.js';
 import { fraudJob, type FraudJob } from './fraud-job.js';
 
 /*
- * The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core. Without
- * Chromium the suite is skipped with a message; under SLUICE_REQUIRE_SERVICES=1 (.ci/run) it fails.
+ * The dashboard in a real browser (test/support/chromium.ts).
  * UPDATE_SCREENSHOT=1 writes the screenshot of a realistic run to docs/images/dashboard.png.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-if (!existsSync(CHROMIUM)) {
-  const why = `${CHROMIUM} is missing (apt-get install -y chromium)`;
-  if (process.env.SLUICE_REQUIRE_SERVICES === '1') throw new Error(`the dashboard's browser test: ${why}; SLUICE_REQUIRE_SERVICES=1 requires it.`);
-  console.warn(`skipped the dashboard's browser test: ${why}.`);
-}
-
-describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
-  let profile: string;
-  let browser: BrowserContext;
-  beforeAll(async () => {
-    profile = await mkdtemp(join(tmpdir(), 'sluice-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, viewport: { width: 1400, height: 1000 } });
-  }, 60_000);
-  afterAll(async () => {
-    await browser.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+describe.skipIf(!chromiumFor("the dashboard's browser test"))('the dashboard in Chromium', () => {
+  const browser = useChromium();
 
   const status = (page: Page): Promise<string | null> => page.locator('#status').getAttribute('data-status');
   const rows = (page: Page): Promise<number> => page.locator('#batches tbody tr.batch').count();
@@ -49,7 +31,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
   it('loads, draws its charts, grows its table batch by batch, shows the stop, then reconnects and shows a failed batch', async () => {
     const first = fraudJob();
     const monitor = await serveMonitor(first.ctx);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(monitor.url);
@@ -91,7 +73,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
   it('takes the screenshot of a realistic run: a fraud job with two sources and stateful operators', async () => {
     const job = fraudJob({ batchInterval: '250ms', clock: new SystemClock() });
     const monitor = await serveMonitor(job.ctx);
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.goto(monitor.url);
     await job.ctx.start();
     const now = (): number => new SystemClock().now();
@@ -106,7 +88,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in Chromium', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     await until(page, async () => (await rows(page)) >= 40, true);
-    const file = process.env.UPDATE_SCREENSHOT === '1' ? fileURLToPath(new URL('../../docs/images/dashboard.png', import.meta.url)) : join(profile, 'dashboard.png');
+    const file = process.env.UPDATE_SCREENSHOT === '1' ? fileURLToPath(new URL('../../docs/images/dashboard.png', import.meta.url)) : join(await mkdtemp(join(tmpdir(), 'sluice-dashboard-')), 'dashboard.png');
     await mkdir(join(file, '..'), { recursive: true });
     await page.locator('#batches tbody tr.batch').nth(1).click();
     await page.screenshot({ path: file, fullPage: false });

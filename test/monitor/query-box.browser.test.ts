@@ -1,32 +1,13 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { serveMonitor } from 'sluice/monitor';
+import { chromiumFor, useChromium } from '../support/chromium.js';
 import { fraudJob } from './fraud-job.js';
 
 /*
- * The dashboard's query box in a real browser, in the style of dashboard.browser.test.ts (which
- * says how Chromium is found, and when its absence fails the run instead of skipping it).
+ * The dashboard's query box in a real browser (test/support/chromium.ts).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-if (!existsSync(CHROMIUM) && process.env.SLUICE_REQUIRE_SERVICES === '1') throw new Error(`the query box's browser test: ${CHROMIUM} is missing; SLUICE_REQUIRE_SERVICES=1 requires it.`);
-
-describe.skipIf(!existsSync(CHROMIUM))("the dashboard's query box in Chromium", () => {
-  let profile: string;
-  let browser: BrowserContext;
-  beforeAll(async () => {
-    profile = await mkdtemp(join(tmpdir(), 'sluice-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, viewport: { width: 1400, height: 1000 } });
-  }, 60_000);
-  afterAll(async () => {
-    await browser.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+describe.skipIf(!chromiumFor("the query box's browser test"))("the dashboard's query box in Chromium", () => {
+  const browser = useChromium();
 
   it("runs a SELECT over the job's state and shows its rows; shows the server's refusal of anything else", async () => {
     const job = fraudJob();
@@ -36,7 +17,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the dashboard's query box in Chromium", 
     try {
       job.logins.push(['u1', 'u2', 'u1']);
       await job.clock.advance(1000);
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(error.message));
       await page.goto(`${monitor.url}?token=${token}`);
