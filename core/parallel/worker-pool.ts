@@ -51,7 +51,11 @@ export interface WorkerPoolOptions {
   readonly tasksInFlight?: 1 | 2;
   /** Checks a worker's hello value (a graph fingerprint, say); what it throws fails that worker's start. */
   readonly checkHello?: (hello: unknown, index: number) => void;
-  /** Node options of the worker threads. */
+  /**
+   * Node options of the worker threads. Default: the process's own, less those a worker thread
+   * cannot take (V8 options such as `--expose-gc` or `--max-old-space-size`, which apply to the
+   * whole process; use `resourceLimits` for a worker's heap).
+   */
   readonly execArgv?: readonly string[];
   /** Memory limits of each worker thread. */
   readonly resourceLimits?: ResourceLimits;
@@ -202,7 +206,7 @@ export class WorkerPool {
   #spawn(slot: Slot): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const { script, workerData, execArgv, resourceLimits } = this.#options;
-      const worker = new Worker(script, { workerData, ...(execArgv === undefined ? {} : { execArgv: [...execArgv] }), ...(resourceLimits === undefined ? {} : { resourceLimits }) });
+      const worker = new Worker(script, { workerData, execArgv: execArgv === undefined ? inheritedExecArgv() : [...execArgv], ...(resourceLimits === undefined ? {} : { resourceLimits }) });
       slot.worker = worker;
       slot.state = 'starting';
       slot.queue = [];
@@ -414,4 +418,35 @@ function speculationOptions(options: SpeculationOptions): Required<SpeculationOp
   if (!(multiplier >= 1)) throw new RangeError(`WorkerPool: speculation.multiplier must be ≥ 1, got ${String(multiplier)}.`);
   if (!(minMillis >= 0)) throw new RangeError(`WorkerPool: speculation.minMillis must be ≥ 0, got ${String(minMillis)}.`);
   return { quantile, multiplier, minMillis };
+}
+
+/** Options that take the main thread's code as their next argument. */
+const EVAL_FLAGS = new Set(['-e', '--eval', '-p', '--print']);
+
+/** The process's Node options that a worker thread accepts (found once). */
+let inherited: string[] | undefined;
+
+/**
+ * The process's `execArgv` without the options Node refuses in a worker thread: Node names them
+ * in the error it throws before the thread starts, so one refused attempt finds them all.
+ */
+function inheritedExecArgv(): string[] {
+  if (inherited !== undefined) return inherited;
+  // Not what the main thread ran (`-e code`, `--input-type`): the worker runs its own script.
+  const argv: string[] = [];
+  const own = process.execArgv;
+  for (let i = 0; i < own.length; i++) {
+    const flag = own[i] as string;
+    if (EVAL_FLAGS.has(flag)) i++;
+    else if (!flag.startsWith('--input-type') && !/^--(eval|print)=/.test(flag)) argv.push(flag);
+  }
+  try {
+    void new Worker('', { eval: true, execArgv: argv }).terminate();
+    inherited = argv;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    const refused = new Set(messageOf(error).split(': ').slice(1).join(': ').split(', '));
+    inherited = argv.filter((flag) => !refused.has(flag));
+  }
+  return inherited;
 }

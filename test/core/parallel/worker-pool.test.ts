@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -68,6 +70,18 @@ describe('WorkerPool', () => {
     const pool = new WorkerPool({ script, size: 2 });
     pools.push(pool);
     expect(await pool.start()).toEqual([{ index: 0 }, { index: 1 }]);
+  });
+
+  it('starts in a process run with options a worker thread refuses (V8 flags, -e code): the workers inherit the rest', async () => {
+    // Regression: `node --expose-gc` (as `npm run bench` runs) made every worker fail to start.
+    const code = [
+      "import { WorkerPool } from 'sluice/extend';",
+      `const pool = new WorkerPool({ size: 1, script: new URL(${JSON.stringify(script.href)}) });`,
+      'console.log(JSON.stringify(await pool.start()));',
+      'await pool.close();',
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--max-old-space-size=2048', '--input-type=module', '-e', code], { cwd: new URL('../../../', import.meta.url) });
+    expect(JSON.parse(stdout)).toEqual([{ index: 0 }]);
   });
 
   it('fails start() with WORKER_FAILED when a worker cannot start', async () => {
