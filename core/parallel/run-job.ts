@@ -79,8 +79,7 @@ export async function createJobRun(module: URL | string, options: RunJobOptions 
     size: workers,
     script: new URL('./worker-entry.js', import.meta.url),
     workerData: { module: url.href },
-    // The workers inherit the process's Node options, but not one only a script given inline takes.
-    execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')),
+    // The workers inherit the process's Node options that a worker thread takes (the pool's default).
     ...(speculation === undefined ? {} : { speculation }),
     ...(maxAttempts === undefined ? {} : { maxAttempts }),
     ...(overrides.logger === undefined ? {} : { logger: overrides.logger.child({ component: 'sluice-workers' }) }),
