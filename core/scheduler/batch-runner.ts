@@ -1,3 +1,9 @@
+/*
+ * One batch's life (plan, read, compute, commit) and, with the pipelined commit, the overlap of
+ * one batch's commit with the next batch's compute. Over 400 lines: the failure rules of the two
+ * (which batch fails with whose error) read best beside the steps they guard; splitting the
+ * pipelined part out is the next step if it grows.
+ */
 import type { Logger } from 'pino';
 import { Batch } from '../batch.js';
 import type { InputRead, ObservedEventTimes, OperatorProgress } from '../batch-context.js';
