@@ -35,18 +35,7 @@ export function timeD2tsKeyed({ numBatches, batch }) {
       for (const [[, s], multiplicity] of message.data.collection.getInner()) sum += s * multiplicity;
     }),
   );
-  graph.finalize();
-  const batches = Math.min(numBatches, D2TS_BATCHES);
-  const ms = timeBatches({
-    numBatches: batches,
-    batch,
-    step: (b, events) => {
-      input.sendData(b, new MultiSet(events.map((e) => [[b, e], 1])));
-      input.sendFrontier(b + 1);
-      graph.run();
-    },
-  });
-  return { ms, sum, batches };
+  return { ...timeVersions(graph, input, numBatches, batch, (b, e) => [b, e]), sum };
 }
 
 /**
@@ -70,16 +59,29 @@ export function timeD2tsTumbling({ numBatches, batch, size }) {
       for (const [, multiplicity] of message.data.collection.getInner()) windows += multiplicity;
     }),
   );
+  return { ...timeVersions(graph, input, numBatches, batch, (_b, e) => e), windows };
+}
+
+/**
+ * Finalizes `graph` and times its first batches, batch `b` sent to `input` as version `b` (each
+ * event as `item(b, event)` with multiplicity 1), closed by the frontier `b + 1` and run.
+ *
+ * @template T
+ * @param {D2} graph @param {{ sendData: (version: number, data: MultiSet<T>) => void, sendFrontier: (frontier: number) => void }} input
+ * @param {number} numBatches @param {(b: number) => BenchEvent[]} batch @param {(b: number, e: BenchEvent) => T} item
+ * @returns {{ ms: number, batches: number }}
+ */
+function timeVersions(graph, input, numBatches, batch, item) {
   graph.finalize();
   const batches = Math.min(numBatches, D2TS_BATCHES);
   const ms = timeBatches({
     numBatches: batches,
     batch,
     step: (b, events) => {
-      input.sendData(b, new MultiSet(events.map((e) => [e, 1])));
+      input.sendData(b, new MultiSet(events.map((e) => [item(b, e), 1])));
       input.sendFrontier(b + 1);
       graph.run();
     },
   });
-  return { ms, windows, batches };
+  return { ms, batches };
 }
