@@ -166,8 +166,15 @@ export class BatchRunner {
     const previous = this.#inFlight;
     let reads: BatchReads;
     let bc: BatchContextImpl;
+    // The plan's log write goes to the checkpoint's database behind the previous batch's atomic
+    // write, if that is in flight: LevelDB runs writes one at a time. Awaiting it here would wait
+    // for that whole write, so with a write in flight the batch reads and computes meanwhile (no
+    // effect leaves the process) and awaits the plan before its outputs, which wait for the
+    // previous commit anyway. A crash before the plan is durable leaves nothing of this batch.
+    const logged = graph.checkpointer?.logPlan(plan);
     try {
-      await graph.checkpointer?.logPlan(plan);
+      if (previous === undefined) await logged;
+      else logged?.catch(() => undefined); // awaited before the outputs
       reads = await this.#read(plan);
       bc = new BatchContextImpl(plan, { ...this.#deps, logger, watermarks: graph.watermarks, zeroTime: this.#zeroTime }, reads.inputs);
       if (previous !== undefined) {
@@ -175,6 +182,7 @@ export class BatchRunner {
         // flight; the outputs themselves (sinks, foreachBatch) start once its commit is complete.
         for (const output of graph.outputs) await computeStream(output, bc);
         await afterPrevious(previous, plan);
+        await logged;
       }
       for (const output of graph.outputs) await output.run(bc);
       bc.releaseRecords();

@@ -190,9 +190,10 @@ function build(directory: string, clock: ManualClock, s: Scenario, sinks: Sinks,
     betweenCommitted: (batchId) => at('betweenCommitted', batchId),
     duringWrite: async (batchId, write) => {
       if (!at('inFlight', batchId)) return;
-      if ((crash?.record ?? 0) % 2 === 1) await write();
-      // The next batch computes meanwhile (its records pass the map below); one without records, or none, gets 50 ms.
+      // The next batch computes meanwhile (its records pass the map below), possibly while the
+      // write goes through; one without records, or none, gets 50 ms.
       const seen = computed;
+      if ((crash?.record ?? 0) % 2 === 1) await write();
       for (let waited = 0; computed === seen && waited < 50; waited++) await new Promise((resolve) => setTimeout(resolve, 1));
       throw new Error(`injected crash while the atomic write of batch ${batchId} was in flight (${computed > seen ? 'the next batch computed meanwhile' : 'no batch computed meanwhile'})`);
     },
