@@ -1,42 +1,17 @@
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { foreachBatch, keyBy, ManualClock, mapToPair, mapValues, StreamingContext, type StreamingContextOptions } from 'sluice';
-import { levelCheckpoint } from 'sluice/checkpoint';
-import { queryCheckpoint, queryState, type StateQueryResult } from 'sluice/sql';
+import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
+import { queryCheckpoint, queryState } from 'sluice/sql';
 import { updateStateByKey } from 'sluice/state';
-import { agg, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
 import { useTempDir } from '../support/temp-dir.js';
+import { queryStateJob, queryWhileRunning } from './query-state-job.js';
 
 const dir = useTempDir();
 const path = (): string => join(dir(), 'ckpt');
 
-/**
- * Record i (4 a batch) is counted under `user-<i % 3>` ('counts') and under 'all' ('total'), so
- * after batch k the counts sum to the total, 4 (k + 1); with a checkpoint, also summed per
- * `user-<i % 3>` in 1 s tumbling event-time windows ('sums', record i at i * 100 ms).
- */
 function job(clock: ManualClock, checkpoint: boolean): StreamingContext {
-  const options: StreamingContextOptions = { batchInterval: 1000, clock, ...(checkpoint ? { checkpoint: levelCheckpoint(path()) } : {}) };
-  const ctx = new StreamingContext(options);
-  const input = ctx.rateStream({ name: 'rate', rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 4, generate: (i) => i });
-  const count = (ones: number[], n: number | undefined): number => (n ?? 0) + ones.length;
-  input.pipe(mapToPair((i: number) => [`user-${i % 3}`, 1]), updateStateByKey(count, { name: 'counts' }), foreachBatch(() => undefined));
-  // Each batch takes a while, so that the queries meet batches at every step of their commits.
-  input.pipe(mapToPair(() => ['all', 1]), updateStateByKey(count, { name: 'total' }), foreachBatch(() => delay(15)));
-  if (checkpoint) {
-    input.pipe(
-      withWatermark((i: number) => i * 100, 0),
-      keyBy((i: number) => `user-${i % 3}`),
-      mapValues(() => 1),
-      eventTimeWindow(tumbling('1s'), agg.sum(), { name: 'sums' }),
-      foreachBatch(() => undefined),
-    );
-  }
-  return ctx;
+  return queryStateJob(clock, checkpoint ? { checkpoint: { path: path() } } : {});
 }
-
-const CONSISTENCY = 'SELECT (SELECT sum(value) FROM counts) AS counted, (SELECT value FROM total) AS total';
 
 describe('queryState', () => {
   for (const checkpoint of [true, false]) {
@@ -45,32 +20,30 @@ describe('queryState', () => {
       const ctx = job(clock, checkpoint);
       await ctx.start();
       await clock.advance(1000);
-      let done = false;
-      const running = clock.advance(25_000).finally(() => {
-        done = true;
-      });
-      const seen: StateQueryResult[] = [];
-      while (!done) seen.push(await queryState(ctx, CONSISTENCY));
-      await running;
-      seen.push(await queryState(ctx, CONSISTENCY));
+      const seen = await queryWhileRunning(ctx, clock, queryState);
       await ctx.stop();
       const batches = new Set(seen.map((result) => result.batchId));
       expect(batches.size).toBeGreaterThanOrEqual(3);
       for (const { rows, batchId } of seen) {
-        const [{ counted, total }] = rows as [{ counted: number; total: number }];
+        const [{ counted, total, windowed, at }] = rows as [{ counted: number; total: number; windowed: number; at: number }];
         expect(counted).toBe(total);
-        if (batchId !== undefined) expect(total).toBe(4 * (batchId + 1));
+        // The window's last result is of the same committed batch as the state.
+        expect(windowed).toBe(total);
+        if (batchId !== undefined) {
+          expect(total).toBe(4 * (batchId + 1));
+          expect(at).toBe(1000 * (batchId + 1));
+        }
       }
       expect(seen.at(-1)?.batchId).toBe(25);
     });
   }
 
-  it('exposes event-time windows with their bounds, and types the columns', async () => {
+  it("exposes an event-time window's open windows as <id>.state, with their bounds, and types the columns", async () => {
     const clock = new ManualClock();
     const ctx = job(clock, true);
     await ctx.start();
     await clock.advance(2000);
-    const result = await queryState(ctx, 'SELECT key, window_start, window_end, value FROM sums ORDER BY window_start, key');
+    const result = await queryState(ctx, 'SELECT key, window_start, window_end, value FROM "sums.state" ORDER BY window_start, key');
     await ctx.stop();
     expect(result.batchId).toBe(1);
     expect(result.columns).toEqual([
