@@ -32,8 +32,10 @@ export function queryStateJob(clock: ManualClock, options: QueryStateJobOptions 
   const count = (ones: number[], n: number | undefined): number => (n ?? 0) + ones.length;
   input.pipe(mapToPair((i: number) => [`user-${i % 3}`, 1]), updateStateByKey(count, { name: 'counts' }), foreachBatch(() => undefined));
   // Each batch takes a while, so that the queries meet batches at every step of their commits.
-  input.pipe(mapToPair(() => ['all', 1]), updateStateByKey(count, { name: 'total' }), foreachBatch(() => delay(15)));
-  input.pipe(countByWindow('1000s', '1s', { name: 'windowCount' }), foreachBatch(() => delay(5)));
+  input.pipe(mapToPair(() => ['all', 1]), updateStateByKey(count, { name: 'total' }), foreachBatch(() => delay(10)));
+  input.pipe(countByWindow('1000s', '1s', { name: 'windowCount' }), foreachBatch(() => undefined));
+  // And each commit too: a query meets batches computed and not yet committed.
+  ctx.graph.addCommitParticipant({ name: 'slow prepare', prepare: () => delay(10), committed: () => undefined, aborted: () => undefined, handOff: () => undefined });
   if (checkpoint !== undefined) {
     input.pipe(
       withWatermark((i: number) => i * 100, 0),

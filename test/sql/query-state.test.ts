@@ -4,7 +4,7 @@ import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
 import { queryCheckpoint, queryState } from 'sluice/sql';
 import { updateStateByKey } from 'sluice/state';
 import { useTempDir } from '../support/temp-dir.js';
-import { queryStateJob, queryWhileRunning } from './query-state-job.js';
+import { queryStateJob, queryWhileRunning, type QueryStateJobOptions } from './query-state-job.js';
 
 const dir = useTempDir();
 const path = (): string => join(dir(), 'ckpt');
@@ -14,12 +14,19 @@ function job(clock: ManualClock, checkpoint: boolean): StreamingContext {
 }
 
 describe('queryState', () => {
-  for (const checkpoint of [true, false]) {
-    it(`sees every operator as of one committed batch while batches commit (${checkpoint ? 'LevelDB checkpoint' : 'no checkpoint'})`, async () => {
+  const variants: readonly { readonly title: string; readonly options: () => QueryStateJobOptions; readonly last: number; readonly first?: number }[] = [
+    { title: 'LevelDB checkpoint', options: () => ({ checkpoint: { path: path() } }), last: 25 },
+    // The state is the last persisted batch's (every third), the windows' results too.
+    { title: 'LevelDB checkpoint, interval 3', options: () => ({ checkpoint: { path: path(), interval: 3 } }), last: 26, first: 3000 },
+    { title: 'LevelDB checkpoint, pipelined commit', options: () => ({ checkpoint: { path: path() }, pipelinedCommit: true }), last: 25 },
+    { title: 'no checkpoint', options: () => ({}), last: 25 },
+  ];
+  for (const { title, options, last, first = 1000 } of variants) {
+    it(`sees every operator, state and window results, as of one committed batch while batches commit (${title})`, async () => {
       const clock = new ManualClock();
-      const ctx = job(clock, checkpoint);
+      const ctx = queryStateJob(clock, options());
       await ctx.start();
-      await clock.advance(1000);
+      await clock.advance(first);
       const seen = await queryWhileRunning(ctx, clock, queryState);
       await ctx.stop();
       const batches = new Set(seen.map((result) => result.batchId));
@@ -29,12 +36,11 @@ describe('queryState', () => {
         expect(counted).toBe(total);
         // The window's last result is of the same committed batch as the state.
         expect(windowed).toBe(total);
-        if (batchId !== undefined) {
-          expect(total).toBe(4 * (batchId + 1));
-          expect(at).toBe(1000 * (batchId + 1));
-        }
+        expect(batchId).toBeDefined();
+        expect(total).toBe(4 * ((batchId as number) + 1));
+        expect(at).toBe(1000 * ((batchId as number) + 1));
       }
-      expect(seen.at(-1)?.batchId).toBe(25);
+      expect(seen.at(-1)?.batchId).toBe(last);
     });
   }
 
