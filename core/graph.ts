@@ -40,7 +40,7 @@ export class DStreamGraph {
   /** The event-time watermarks of the watermarked streams (see `withWatermark`). */
   readonly watermarks = new WatermarkTracker();
   /** The last results of the operators that keep them (the windows; see `keepLastResults`), for `queryState`. */
-  readonly lastResults: LastResults = new LastResults(this);
+  readonly lastResults = new LastResults();
   /** The context's checkpointer, if it is checkpointed. */
   readonly checkpointer: Checkpointer | undefined;
   /**
@@ -55,7 +55,7 @@ export class DStreamGraph {
   #consumers = new Map<number, number>();
   #parents: (readonly number[])[] = [];
   #outputs: GraphOutput[] = [];
-  readonly #participants: CommitParticipant[] = [this.watermarks];
+  readonly #participants: CommitParticipant[] = [this.watermarks, this.lastResults];
   readonly #steps = new Map<string, TaskStep<never, unknown>>();
 
   constructor(
@@ -77,7 +77,7 @@ export class DStreamGraph {
     if (!this.#participants.includes(participant)) this.#participants.push(participant);
   }
 
-  /** The commit participants, in registration order (the watermark tracker first). */
+  /** The commit participants, in registration order (the watermark tracker first, then the last results). */
   get commitParticipants(): readonly CommitParticipant[] {
     return this.#participants;
   }

@@ -49,16 +49,14 @@ export async function queryState(ctx: StreamingContext, query: string, options: 
   if (ctx.checkpoint !== undefined) {
     // Taken in the same synchronous step as the checkpoint's snapshot, which reads the state.
     const kept = ctx.graph.lastResults.snapshot();
-    const reading = readContextStates(ctx);
-    views = await reading;
-    results = kept.at(persistedBatch(views));
-    batchId = persistedBatch(views) ?? results.batchId;
+    views = await readContextStates(ctx);
+    const persisted = persistedBatch(views);
+    results = kept.at(persisted);
+    batchId = persisted ?? results.batchId;
   } else {
-    [views, batchId, results] = await commitGateOf(ctx.graph).read(async () => {
-      const kept = ctx.graph.lastResults.snapshot().committed;
-      const [stores, storeBatch] = await readStores(ctx);
-      return [stores, storeBatch ?? kept.batchId, kept] as const;
-    });
+    // The results know the last committed batch (a store's version counts only the commits that changed it).
+    [views, results] = await commitGateOf(ctx.graph).read(async () => [await readStores(ctx), ctx.graph.lastResults.snapshot().committed] as const);
+    batchId = results.batchId;
   }
   return runReadOnlyQuery(tablesOf(views, results), query, batchId, options);
 }
@@ -97,19 +95,14 @@ function persistedBatch(views: readonly OperatorStateView[]): number | undefined
   return views.find((view) => view.batchId !== undefined)?.batchId;
 }
 
-/**
- * The state of a context without a checkpoint, from its operators' stores (queryable state), and
- * the batch it is as of (a store's version counts its commits, one a batch).
- */
-async function readStores(ctx: StreamingContext): Promise<[OperatorStateView[], number | undefined]> {
+/** The state of a context without a checkpoint, from its operators' stores (queryable state). */
+async function readStores(ctx: StreamingContext): Promise<OperatorStateView[]> {
   const views: OperatorStateView[] = [];
-  let batchId: number | undefined;
   for (const node of ctx.graph.nodes) {
     if (!(node instanceof StatefulDStream) || !STORE_KINDS.has(node.kind)) continue;
-    if (node.store.version > 0) batchId = node.store.version - 1;
     const entries: StateEntryView[] = [];
     for await (const [key, value] of queryableState(node as unknown as KeyedStateStream<unknown, Key, unknown>).entries()) entries.push({ key, value });
     views.push({ operator: node.describe, kind: node.kind, batchId: undefined, entries, more: false });
   }
-  return [views, batchId];
+  return views;
 }

@@ -27,7 +27,7 @@ export interface StateQueryOptions {
  * type is `SELECT` (a `WITH ... SELECT` is one too); anything else is refused before it runs.
  *
  * @throws TypeError for a query that is not one SELECT; SluiceError `SQL_FAILED` for one that does not bind or fails (one
- * that does not bind lists the tables, quoted where SQL needs it, and `hint`).
+ * that does not bind lists the tables, quoted as SQL takes them, and `hint`).
  */
 export async function runReadOnlyQuery(tables: readonly StateTable[], query: string, batchId: number | undefined, options: StateQueryOptions = {}, hint?: string): Promise<StateQueryResult> {
   if (typeof query !== 'string' || query.trim() === '') throw new TypeError('queryState: the query must be a non-empty string of SQL, such as "SELECT * FROM counts".');
@@ -45,7 +45,7 @@ export async function runReadOnlyQuery(tables: readonly StateTable[], query: str
     });
     if (statements.count !== 1) throw new TypeError(`queryState: give exactly one SELECT statement (the query holds ${statements.count}).`);
     const prepared = await statements.prepare(0).catch((error: unknown) => {
-      const names = tables.map((t) => (/^[a-z_][a-z0-9_]*$/.test(t.name) ? t.name : `"${t.name.replaceAll('"', '""')}"`));
+      const names = tables.map((t) => `"${t.name.replaceAll('"', '""')}"`);
       throw new SluiceError('SQL_FAILED', `The query does not bind against the job's tables (${names.join(', ') || 'none'}${hint === undefined ? '' : `; ${hint}`}): ${(error as Error).message}`, { cause: error });
     });
     try {

@@ -53,8 +53,9 @@ export interface ComputedBatches {
 /**
  * The last results of the operators that asked for them ({@link keepLastResults}: the windows),
  * versioned by committed batch so that a reader can take those of the same batch as the state it
- * reads. A commit participant: the results a batch captured become the committed ones when it
- * commits, and are dropped when it does not.
+ * reads. A commit participant of every context (the graph's second, after the watermarks): the
+ * results a batch captured become the committed ones when it commits, and are dropped when it
+ * does not; so it also knows the last committed batch, tracked operators or not.
  *
  * Memory: references, no copies. Each tracked operator's last output batch; with a checkpoint
  * whose `interval` is over 1, also the last persisted batch's (so at most two per operator), and
@@ -62,26 +63,20 @@ export interface ComputedBatches {
  */
 export class LastResults implements CommitParticipant {
   readonly name = 'last results';
-  readonly #graph: DStreamGraph;
   readonly #tracked: { readonly node: GraphNode; readonly operator: string; readonly shape: ResultShape }[] = [];
   #committed: Version | undefined;
   #persisted: Version | undefined;
   /** Captured, not yet committed (two with a pipelined commit), oldest first. */
   #pending: Version[] = [];
 
-  constructor(graph: DStreamGraph) {
-    this.#graph = graph;
-  }
-
   /** Whether any operator keeps its last results. */
   get tracking(): boolean {
     return this.#tracked.length > 0;
   }
 
-  /** Starts keeping `node`'s last results, named `operator`; the first call joins the graph's commits. */
+  /** Starts keeping `node`'s last results, named `operator`. */
   track(node: GraphNode, shape: ResultShape, operator: string): void {
     if (this.#tracked.some((t) => t.operator === operator)) throw new TypeError(`Two operators keep their last results under the id '${operator}'; give them different names.`);
-    if (this.#tracked.length === 0) this.#graph.addCommitParticipant(this);
     this.#tracked.push({ node, operator, shape });
   }
 
@@ -119,8 +114,13 @@ export class LastResults implements CommitParticipant {
   }
 
   prepare(commit: PendingCommit): void {
-    const version = this.#pending.find((v) => v.batchId === commit.batchId);
-    if (version !== undefined) version.persisted = commit.persistsState;
+    let version = this.#pending.find((v) => v.batchId === commit.batchId);
+    if (version === undefined) {
+      // Nothing captured (no tracked operator): the batch keeps the results before it, and its id is known.
+      version = { batchId: commit.batchId, results: (this.#pending.at(-1) ?? this.#committed)?.results ?? new Map(), persisted: false };
+      this.#pending.push(version);
+    }
+    version.persisted = commit.persistsState;
   }
 
   committed(batchId: number): void {

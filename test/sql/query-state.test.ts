@@ -80,6 +80,16 @@ describe('queryState', () => {
     await ctx.stop();
     await expect(queryState(ctx, 'SELECT 1')).rejects.toThrow(/stopped/);
   });
+  it('says which batch it is as of when no store changed since (regression: it gave the batch of the last change)', async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock });
+    ctx.queueStream([[['a', 1]]] as [string, number][][], { name: 'pairs' }).pipe(updateStateByKey((vs: number[], n: number | undefined) => (n ?? 0) + vs.length, { name: 'counts' }), foreachBatch(() => undefined));
+    await ctx.start();
+    await clock.advance(4000);
+    const result = await queryState(ctx, 'SELECT key, value FROM counts');
+    await ctx.stop();
+    expect(result).toMatchObject({ batchId: 3, rows: [{ key: 'a', value: 1 }] });
+  });
 });
 
 describe('state tables', () => {
