@@ -160,8 +160,8 @@ describe('queryState: a window result table is the last output of its window (pr
             }),
           );
         const input = ctx.queueStream(batches, { name: 'pairs' });
-        keep('keyed')(input.pipe(reduceByKeyAndWindow(add, undefined, length * 1000, slideWhole ? length * 1000 : 1000, { name: 'keyed' })) as DStream<unknown>);
-        keep('recent')(input.pipe(window(length * 1000, 1000, { name: 'recent' })) as DStream<unknown>);
+        keep('keyed')(input.pipe(reduceByKeyAndWindow(add, undefined, length * 1000, slideWhole ? length * 1000 : 1000, { name: 'keyed' })));
+        keep('recent')(input.pipe(window(length * 1000, 1000, { name: 'recent' })));
         await ctx.start();
         for (let batch = 0; batch < batches.length + length; batch++) {
           await clock.advance(1000);

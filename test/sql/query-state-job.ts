@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { foreachBatch, keyBy, ManualClock, mapToPair, mapValues, StreamingContext, type StreamingContextOptions } from 'sluice';
+import { foreachBatch, keyBy, type ManualClock, mapToPair, mapValues, StreamingContext, type StreamingContextOptions } from 'sluice';
 import { levelCheckpoint, type LevelCheckpointOptions } from 'sluice/checkpoint';
 import type { StateQueryResult } from 'sluice/sql';
 import { updateStateByKey } from 'sluice/state';
