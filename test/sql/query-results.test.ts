@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { foreachBatch, keyBy, ManualClock, map, mapValues, StreamingContext, type DStream, type Pair } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
 import { queryCheckpoint, queryState } from 'sluice/sql';
-import { agg, countByWindow, eventTimeWindow, reduceByKeyAndWindow, session, tumbling, window, withWatermark } from 'sluice/windows';
+import { agg, countByWindow, eventTimeWindow, reduceByKeyAndWindow, session, tumbling, window, windowJoin, withWatermark } from 'sluice/windows';
 import { useTempDir } from '../support/temp-dir.js';
 
 const dir = useTempDir();
@@ -127,6 +127,25 @@ describe('queryState: the last results of event-time windows', () => {
   });
 });
 
+describe('queryState: the last results of a window join', () => {
+  it("are the joined rows, under the join's id", async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock });
+    const clicks = ctx.queueStream<Click>([[{ user: 'a', t: 100 }, { user: 'b', t: 300 }], [{ user: 'a', t: 1200 }]], { name: 'clicks' });
+    const views = ctx.queueStream<Click>([[{ user: 'a', t: 500 }], [{ user: 'a', t: 1300 }]], { name: 'views' });
+    const keyed = (stream: DStream<Click>): DStream<Pair<string, number>> => stream.pipe(withWatermark((c: Click) => c.t, 0), keyBy((c: Click) => c.user), mapValues((c: Click) => c.t));
+    keyed(clicks).pipe(windowJoin(keyed(views), tumbling('1s'), { type: 'leftOuter', name: 'joined' }), foreachBatch(() => undefined));
+    await ctx.start();
+    // The watermark passes 1 s after batch 1: batch 2 closes [0, 1 s).
+    await clock.advance(3000);
+    expect(await rows(ctx, 'SELECT key, window_start, window_end, value, batch_time FROM joined ORDER BY key')).toEqual([
+      { key: 'a', window_start: at(0), window_end: at(1000), value: '[100,500]', batch_time: at(3000) },
+      { key: 'b', window_start: at(0), window_end: at(1000), value: '[300,null]', batch_time: at(3000) },
+    ]);
+    await ctx.stop();
+  });
+});
+
 describe('queryState: tables that do not exist', () => {
   it('lists the tables there are, windows included', async () => {
     const clock = new ManualClock();
@@ -145,11 +164,32 @@ describe('queryState: tables that do not exist', () => {
   });
 });
 
+interface Reading {
+  readonly key: string;
+  readonly value: number;
+  /** Event time, ms: in its batch's interval, or up to 1.5 s before it (late, or in an earlier window). */
+  readonly t: number;
+}
+
+/** What a window emitted last as rows of its table, built from the records themselves. */
+function expectedRows(name: string, kept: { readonly batchTime: number; readonly records: readonly unknown[] } | undefined): Record<string, unknown>[] {
+  const batch_time = at(kept?.batchTime ?? 0);
+  return (kept?.records ?? []).map((record) => {
+    if (name === 'perSecond') {
+      const { key, window: w, value } = record as { key: string; window: { start: number; end: number }; value: number };
+      return { batch_time, key, window_start: at(w.start), window_end: at(w.end), value };
+    }
+    const [key, value] = record as Pair<string, number>;
+    return name === 'keyed' ? { batch_time, key, value } : { batch_time, value: JSON.stringify([key, value]) };
+  });
+}
+
 describe('queryState: a window result table is the last output of its window (property)', () => {
-  it('for random batches, after every batch, each table holds exactly the window\'s last non-empty output', async () => {
-    const pair = fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: -5, max: 9 }));
+  it("for random batches, after every batch, each table holds exactly the window's last non-empty output", async () => {
+    const reading = (batch: number) => fc.record({ key: fc.constantFrom('a', 'b', 'c'), value: fc.integer({ min: -5, max: 9 }), t: fc.integer({ min: batch * 1000 - 1500, max: batch * 1000 + 999 }) });
+    const batchesOf = fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, b) => fc.array(reading(b), { maxLength: 5 }))));
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(pair, { maxLength: 5 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), async (batches, length, slideWhole) => {
+      fc.asyncProperty(batchesOf, fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.integer({ min: 0, max: 1500 }), async (batches: Reading[][], length, slideWhole, delay) => {
         const clock = new ManualClock();
         const ctx = new StreamingContext({ batchInterval: 1000, clock });
         const last = new Map<string, { batchTime: number; records: unknown[] }>();
@@ -159,20 +199,23 @@ describe('queryState: a window result table is the last output of its window (pr
               if (records.length > 0) last.set(name, { batchTime, records: [...records] });
             }),
           );
-        const input = ctx.queueStream(batches, { name: 'pairs' });
+        const readings = ctx.queueStream(batches, { name: 'readings' });
+        const input = readings.pipe(map((r: Reading): Pair<string, number> => [r.key, r.value]));
         keep('keyed')(input.pipe(reduceByKeyAndWindow(add, undefined, length * 1000, slideWhole ? length * 1000 : 1000, { name: 'keyed' })));
         keep('recent')(input.pipe(window(length * 1000, 1000, { name: 'recent' })));
+        keep('perSecond')(
+          readings.pipe(
+            withWatermark((r: Reading) => r.t, delay),
+            map((r: Reading): Pair<string, number> => [r.key, r.value]),
+            eventTimeWindow(tumbling('1s'), agg.sum(), { name: 'perSecond', outputMode: 'update' }),
+          ),
+        );
         await ctx.start();
         for (let batch = 0; batch < batches.length + length; batch++) {
           await clock.advance(1000);
-          for (const name of ['keyed', 'recent']) {
-            const kept = last.get(name);
-            const expected = (kept?.records ?? []).map((record) => {
-              const [key, value] = record as Pair<string, number>;
-              return name === 'keyed' ? { batch_time: at(kept?.batchTime ?? 0), key, value } : { batch_time: at(kept?.batchTime ?? 0), value: JSON.stringify([key, value]) };
-            });
-            const got = await rows(ctx, `SELECT * FROM ${name}`);
-            expect(got, `${name} after batch ${batch}`).toEqual(expected);
+          for (const name of ['keyed', 'recent', 'perSecond']) {
+            const got = await rows(ctx, `SELECT * FROM "${name}"`);
+            expect(got, `${name} after batch ${batch}`).toEqual(expectedRows(name, last.get(name)));
           }
         }
         await ctx.stop();
