@@ -80,6 +80,22 @@ describe('queryState', () => {
     await ctx.stop();
     await expect(queryState(ctx, 'SELECT 1')).rejects.toThrow(/stopped/);
   });
+  it("starts a window's results afresh after a restart (they are not in the checkpoint), its state restored", async () => {
+    const first = new ManualClock();
+    const before = queryStateJob(first, { checkpoint: { path: path() } });
+    await before.start();
+    await first.advance(3000);
+    await before.stop();
+    const clock = new ManualClock(first.now());
+    const ctx = queryStateJob(clock, { checkpoint: { path: path() } });
+    await ctx.start();
+    expect(await queryState(ctx, 'SELECT * FROM "windowCount"')).toMatchObject({ batchId: 2, rows: [] });
+    await clock.advance(1000);
+    // The window's own state (its held counts) came back: its next result counts batches 0 to 3.
+    expect(await queryState(ctx, 'SELECT epoch_ms(batch_time) AS at, value FROM "windowCount"')).toMatchObject({ batchId: 3, rows: [{ at: 4000, value: 16 }] });
+    await ctx.stop();
+  });
+
   it('says which batch it is as of when no store changed since (regression: it gave the batch of the last change)', async () => {
     const clock = new ManualClock();
     const ctx = new StreamingContext({ batchInterval: 1000, clock });
