@@ -2,6 +2,7 @@ import type { BatchContext } from './batch-context.js';
 import type { Checkpointer } from './checkpoint-port.js';
 import type { OnError } from './error-policy.js';
 import type { CommitParticipant } from './commit/commit-participant.js';
+import { LastResults } from './output/last-results.js';
 import { Services } from './services.js';
 import type { StateBackend, StateDescriptor } from './state-port.js';
 import type { TaskStep } from './scheduler/executor.js';
@@ -38,6 +39,8 @@ export class DStreamGraph {
   readonly services = new Services();
   /** The event-time watermarks of the watermarked streams (see `withWatermark`). */
   readonly watermarks = new WatermarkTracker();
+  /** The last results of the operators that keep them (the windows; see `keepLastResults`), for `queryState`. */
+  readonly lastResults = new LastResults();
   /** The context's checkpointer, if it is checkpointed. */
   readonly checkpointer: Checkpointer | undefined;
   /**
@@ -52,7 +55,7 @@ export class DStreamGraph {
   #consumers = new Map<number, number>();
   #parents: (readonly number[])[] = [];
   #outputs: GraphOutput[] = [];
-  readonly #participants: CommitParticipant[] = [this.watermarks];
+  readonly #participants: CommitParticipant[] = [this.watermarks, this.lastResults];
   readonly #steps = new Map<string, TaskStep<never, unknown>>();
 
   constructor(
@@ -74,7 +77,7 @@ export class DStreamGraph {
     if (!this.#participants.includes(participant)) this.#participants.push(participant);
   }
 
-  /** The commit participants, in registration order (the watermark tracker first). */
+  /** The commit participants, in registration order (the watermark tracker first, then the last results). */
   get commitParticipants(): readonly CommitParticipant[] {
     return this.#participants;
   }

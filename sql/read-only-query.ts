@@ -26,9 +26,10 @@ export interface StateQueryOptions {
  * is locked. DuckDB's parser decides what the query is: exactly one statement, whose prepared
  * type is `SELECT` (a `WITH ... SELECT` is one too); anything else is refused before it runs.
  *
- * @throws TypeError for a query that is not one SELECT; SluiceError `SQL_FAILED` for one that does not bind or fails.
+ * @throws TypeError for a query that is not one SELECT; SluiceError `SQL_FAILED` for one that does not bind or fails (one
+ * that does not bind lists the tables, quoted as SQL takes them, and `hint`).
  */
-export async function runReadOnlyQuery(tables: readonly StateTable[], query: string, batchId: number | undefined, options: StateQueryOptions = {}): Promise<StateQueryResult> {
+export async function runReadOnlyQuery(tables: readonly StateTable[], query: string, batchId: number | undefined, options: StateQueryOptions = {}, hint?: string): Promise<StateQueryResult> {
   if (typeof query !== 'string' || query.trim() === '') throw new TypeError('queryState: the query must be a non-empty string of SQL, such as "SELECT * FROM counts".');
   const db = await DuckDBInstance.create(':memory:', { threads: '1', enable_external_access: 'false' });
   try {
@@ -44,7 +45,8 @@ export async function runReadOnlyQuery(tables: readonly StateTable[], query: str
     });
     if (statements.count !== 1) throw new TypeError(`queryState: give exactly one SELECT statement (the query holds ${statements.count}).`);
     const prepared = await statements.prepare(0).catch((error: unknown) => {
-      throw new SluiceError('SQL_FAILED', `The query does not bind against the state's tables (${tables.map((t) => t.name).join(', ') || 'none'}): ${(error as Error).message}`, { cause: error });
+      const names = tables.map((t) => `"${t.name.replaceAll('"', '""')}"`);
+      throw new SluiceError('SQL_FAILED', `The query does not bind against the job's tables (${names.join(', ') || 'none'}${hint === undefined ? '' : `; ${hint}`}): ${(error as Error).message}`, { cause: error });
     });
     try {
       if (prepared.statementType !== StatementType.SELECT) throw new TypeError('queryState: the query is read-only: give one SELECT (or WITH ... SELECT) statement.');

@@ -21,7 +21,7 @@ export function stateTable(view: OperatorStateView): StateTable {
   const windowed = view.entries.some((entry) => entry.window !== undefined);
   const reserved = windowed ? ['key', 'window_start', 'window_end'] : ['key'];
   // A value field named like a column of the key would hide it: such values stay whole, in `value`.
-  const objects = view.entries.length > 0 && view.entries.every((entry) => isPlainObject(entry.value) && !reserved.some((name) => Object.hasOwn(entry.value as object, name)));
+  const objects = spreadable(view.entries.map((entry) => entry.value), reserved);
   const rows = view.entries.map((entry) => {
     const row: Record<string, unknown> = { key: Array.isArray(entry.key) ? stateToJson(entry.key) : entry.key };
     if (windowed) {
@@ -32,17 +32,31 @@ export function stateTable(view: OperatorStateView): StateTable {
     else row['value'] = entry.value;
     return row;
   });
+  return rowsTable(view.operator, rows, ['key', 'value']);
+}
+
+/**
+ * The table of `rows` (objects, which it may change: values of a VARCHAR column that are not
+ * strings become their JSON text): every field in the order first seen (`empty`'s when there is
+ * none), each typed as {@link columnType} says.
+ */
+export function rowsTable(name: string, rows: Record<string, unknown>[], empty: readonly string[]): StateTable {
   const names = [...new Set(rows.flatMap((row) => Object.keys(row)))];
-  if (names.length === 0) names.push('key', 'value');
-  const columns = names.map((name) => ({ name, type: columnType(rows, name) }));
-  for (const { name, type } of columns) {
+  if (names.length === 0) names.push(...empty);
+  const columns = names.map((column) => ({ name: column, type: columnType(rows, column) }));
+  for (const { name: column, type } of columns) {
     if (type !== 'VARCHAR') continue;
     for (const row of rows) {
-      const value = row[name];
-      if (value !== null && value !== undefined && typeof value !== 'string') row[name] = stateToJson(value);
+      const value = row[column];
+      if (value !== null && value !== undefined && typeof value !== 'string') row[column] = stateToJson(value);
     }
   }
-  return { name: view.operator, columns, rows };
+  return { name, columns, rows };
+}
+
+/** Whether every value is a plain object without a field named like one of `reserved` (its fields can then be columns beside those). */
+export function spreadable(values: readonly unknown[], reserved: readonly string[]): boolean {
+  return values.length > 0 && values.every((value) => isPlainObject(value) && !reserved.some((name) => Object.hasOwn(value, name)));
 }
 
 /** The one SQL type every value of a column has, else VARCHAR (JSON text). */

@@ -78,6 +78,11 @@ export class BatchContextImpl implements BatchContext {
     return result as Promise<Batch<T> | undefined>;
   }
 
+  /** The batch a stream produced for this batch, if it was computed (never computes it). */
+  computed(id: number): Promise<Batch<unknown> | undefined> | undefined {
+    return this.#memo.get(id);
+  }
+
   /**
    * Lets go of the batch's records once its outputs have run: the memoized batches and the input
    * read. The commit and the progress event need neither (with the pipelined commit, the next

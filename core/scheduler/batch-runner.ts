@@ -185,6 +185,8 @@ export class BatchRunner {
         await logged;
       }
       for (const output of graph.outputs) await output.run(bc);
+      // The windows' outputs outlive the batch's records as their last results (by reference).
+      if (graph.lastResults.tracking) await graph.lastResults.capture(bc);
       bc.releaseRecords();
     } catch (error) {
       // The previous batch's commit completes (or fails) first: this batch's abort must not touch it.

@@ -1,7 +1,7 @@
 /*
- * The dashboard's query box: sends one read-only SQL query over the job's committed state to
- * GET /api/query (the page's token cookie goes with it) and shows the rows as a table, or the
- * server's error. The server decides what is allowed (one SELECT, no file access).
+ * The dashboard's query box: sends one read-only SQL query over the job's committed state and its
+ * windows' last results to GET /api/query (the page's token cookie goes with it) and shows the
+ * rows as a table, or the server's error. The server decides what is allowed (one SELECT, no file access).
  */
 (function queryBox() {
   'use strict';

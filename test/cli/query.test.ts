@@ -34,7 +34,7 @@ describe('sluice query', () => {
   it('exits 2 for a query that is not one SELECT, and 1 for one that does not bind', async () => {
     await makeCheckpoint(checkpoint(), 1);
     expect(await cli(['query', checkpoint(), 'DELETE FROM counts'])).toMatchObject({ code: 2, err: expect.stringMatching(/^sluice query: the query is read-only: give one SELECT/) as unknown });
-    expect(await cli(['query', checkpoint(), 'SELECT nope FROM counts'])).toMatchObject({ code: 1, err: expect.stringMatching(/^sluice query: SQL_FAILED: The query does not bind against the state's tables \(counts, cards\)/) as unknown });
+    expect(await cli(['query', checkpoint(), 'SELECT nope FROM counts'])).toMatchObject({ code: 1, err: expect.stringMatching(/^sluice query: SQL_FAILED: The query does not bind against the job's tables \("counts", "cards"; a window's last results are tables only while its job runs/) as unknown });
     expect(await cli(['query', checkpoint()])).toMatchObject({ code: 2, err: expect.stringMatching(/missing required argument 'sql'/) as unknown });
   });
 

@@ -51,6 +51,25 @@ describe('the monitor: GET /api/query', () => {
     expect((await fetch(`${monitor.url}api/query?sql=SELECT%201`, { method: 'POST' })).status).toBe(405);
   });
 
+  it("answers with an event-time window's last results, named by the window's id, beside its state", async () => {
+    const { monitor, payments, clock } = await started();
+    const query = async (sql: string): Promise<unknown> => {
+      const res = await fetch(`${monitor.url}api/query?sql=${encodeURIComponent(sql)}`);
+      expect(res.status).toBe(200);
+      return res.json();
+    };
+    // The watermark (1 s behind the latest payment) passes 96 s after batch 1: batch 2 closes [95 s, 96 s).
+    expect(await query('SELECT count(*) AS n FROM "perSecond"')).toMatchObject({ batchId: 0, rows: [{ n: 0 }] });
+    payments.push('{"card":"a","amount":1,"t":98000}');
+    await clock.advance(2000);
+    const answer = (await query('SELECT key, window_start, window_end, value, batch_time FROM "perSecond" ORDER BY key')) as { batchId: number; rows: unknown[] };
+    expect(answer.batchId).toBe(2);
+    expect(answer.rows).toEqual([
+      { key: 'a', window_start: new Date(95_000).toISOString(), window_end: new Date(96_000).toISOString(), value: 1, batch_time: new Date(103_000).toISOString() },
+      { key: 'b', window_start: new Date(95_000).toISOString(), window_end: new Date(96_000).toISOString(), value: 1, batch_time: new Date(103_000).toISOString() },
+    ]);
+  });
+
   it("asks for the monitor's token like every other endpoint", async () => {
     const { monitor } = await started({ token: 'query-token' });
     const url = `${monitor.url}api/query?sql=${encodeURIComponent('SELECT count(*) AS n FROM "loginCounts"')}`;

@@ -1,76 +1,55 @@
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { foreachBatch, keyBy, ManualClock, mapToPair, mapValues, StreamingContext, type StreamingContextOptions } from 'sluice';
-import { levelCheckpoint } from 'sluice/checkpoint';
-import { queryCheckpoint, queryState, type StateQueryResult } from 'sluice/sql';
+import { foreachBatch, ManualClock, StreamingContext } from 'sluice';
+import { queryCheckpoint, queryState } from 'sluice/sql';
 import { updateStateByKey } from 'sluice/state';
-import { agg, eventTimeWindow, tumbling, withWatermark } from 'sluice/windows';
 import { useTempDir } from '../support/temp-dir.js';
+import { queryStateJob, queryWhileRunning, type QueryStateJobOptions } from './query-state-job.js';
 
 const dir = useTempDir();
 const path = (): string => join(dir(), 'ckpt');
 
-/**
- * Record i (4 a batch) is counted under `user-<i % 3>` ('counts') and under 'all' ('total'), so
- * after batch k the counts sum to the total, 4 (k + 1); with a checkpoint, also summed per
- * `user-<i % 3>` in 1 s tumbling event-time windows ('sums', record i at i * 100 ms).
- */
 function job(clock: ManualClock, checkpoint: boolean): StreamingContext {
-  const options: StreamingContextOptions = { batchInterval: 1000, clock, ...(checkpoint ? { checkpoint: levelCheckpoint(path()) } : {}) };
-  const ctx = new StreamingContext(options);
-  const input = ctx.rateStream({ name: 'rate', rowsPerSecond: 1000, startTime: 0, maxRecordsPerBatch: 4, generate: (i) => i });
-  const count = (ones: number[], n: number | undefined): number => (n ?? 0) + ones.length;
-  input.pipe(mapToPair((i: number) => [`user-${i % 3}`, 1]), updateStateByKey(count, { name: 'counts' }), foreachBatch(() => undefined));
-  // Each batch takes a while, so that the queries meet batches at every step of their commits.
-  input.pipe(mapToPair(() => ['all', 1]), updateStateByKey(count, { name: 'total' }), foreachBatch(() => delay(15)));
-  if (checkpoint) {
-    input.pipe(
-      withWatermark((i: number) => i * 100, 0),
-      keyBy((i: number) => `user-${i % 3}`),
-      mapValues(() => 1),
-      eventTimeWindow(tumbling('1s'), agg.sum(), { name: 'sums' }),
-      foreachBatch(() => undefined),
-    );
-  }
-  return ctx;
+  return queryStateJob(clock, checkpoint ? { checkpoint: { path: path() } } : {});
 }
 
-const CONSISTENCY = 'SELECT (SELECT sum(value) FROM counts) AS counted, (SELECT value FROM total) AS total';
-
 describe('queryState', () => {
-  for (const checkpoint of [true, false]) {
-    it(`sees every operator as of one committed batch while batches commit (${checkpoint ? 'LevelDB checkpoint' : 'no checkpoint'})`, async () => {
+  const variants: readonly { readonly title: string; readonly options: () => QueryStateJobOptions; readonly last: number; readonly first?: number }[] = [
+    { title: 'LevelDB checkpoint', options: () => ({ checkpoint: { path: path() } }), last: 25 },
+    // The state is the last persisted batch's (every third), the windows' results too.
+    { title: 'LevelDB checkpoint, interval 3', options: () => ({ checkpoint: { path: path(), interval: 3 } }), last: 26, first: 3000 },
+    { title: 'LevelDB checkpoint, pipelined commit', options: () => ({ checkpoint: { path: path() }, pipelinedCommit: true }), last: 25 },
+    { title: 'no checkpoint', options: () => ({}), last: 25 },
+  ];
+  for (const { title, options, last, first = 1000 } of variants) {
+    it(`sees every operator, state and window results, as of one committed batch while batches commit (${title})`, async () => {
       const clock = new ManualClock();
-      const ctx = job(clock, checkpoint);
+      const ctx = queryStateJob(clock, options());
       await ctx.start();
-      await clock.advance(1000);
-      let done = false;
-      const running = clock.advance(25_000).finally(() => {
-        done = true;
-      });
-      const seen: StateQueryResult[] = [];
-      while (!done) seen.push(await queryState(ctx, CONSISTENCY));
-      await running;
-      seen.push(await queryState(ctx, CONSISTENCY));
+      await clock.advance(first);
+      const seen = await queryWhileRunning(ctx, clock, queryState);
       await ctx.stop();
       const batches = new Set(seen.map((result) => result.batchId));
       expect(batches.size).toBeGreaterThanOrEqual(3);
       for (const { rows, batchId } of seen) {
-        const [{ counted, total }] = rows as [{ counted: number; total: number }];
+        const [{ counted, total, windowed, at }] = rows as [{ counted: number; total: number; windowed: number; at: number }];
         expect(counted).toBe(total);
-        if (batchId !== undefined) expect(total).toBe(4 * (batchId + 1));
+        // The window's last result is of the same committed batch as the state.
+        expect(windowed).toBe(total);
+        expect(batchId).toBeDefined();
+        expect(total).toBe(4 * ((batchId as number) + 1));
+        expect(at).toBe(1000 * ((batchId as number) + 1));
       }
-      expect(seen.at(-1)?.batchId).toBe(25);
+      expect(seen.at(-1)?.batchId).toBe(last);
     });
   }
 
-  it('exposes event-time windows with their bounds, and types the columns', async () => {
+  it("exposes an event-time window's open windows as <id>.state, with their bounds, and types the columns", async () => {
     const clock = new ManualClock();
     const ctx = job(clock, true);
     await ctx.start();
     await clock.advance(2000);
-    const result = await queryState(ctx, 'SELECT key, window_start, window_end, value FROM sums ORDER BY window_start, key');
+    const result = await queryState(ctx, 'SELECT key, window_start, window_end, value FROM "sums.state" ORDER BY window_start, key');
     await ctx.stop();
     expect(result.batchId).toBe(1);
     expect(result.columns).toEqual([
@@ -100,6 +79,32 @@ describe('queryState', () => {
     await expect(queryState(ctx, 'SELECT nope FROM counts')).rejects.toMatchObject({ code: 'SQL_FAILED' });
     await ctx.stop();
     await expect(queryState(ctx, 'SELECT 1')).rejects.toThrow(/stopped/);
+  });
+  it("starts a window's results afresh after a restart (they are not in the checkpoint), its state restored", async () => {
+    const first = new ManualClock();
+    const before = queryStateJob(first, { checkpoint: { path: path() } });
+    await before.start();
+    await first.advance(3000);
+    await before.stop();
+    const clock = new ManualClock(first.now());
+    const ctx = queryStateJob(clock, { checkpoint: { path: path() } });
+    await ctx.start();
+    expect(await queryState(ctx, 'SELECT * FROM "windowCount"')).toMatchObject({ batchId: 2, rows: [] });
+    await clock.advance(1000);
+    // The window's own state (its held counts) came back: its next result counts batches 0 to 3.
+    expect(await queryState(ctx, 'SELECT epoch_ms(batch_time) AS at, value FROM "windowCount"')).toMatchObject({ batchId: 3, rows: [{ at: 4000, value: 16 }] });
+    await ctx.stop();
+  });
+
+  it('says which batch it is as of when no store changed since (regression: it gave the batch of the last change)', async () => {
+    const clock = new ManualClock();
+    const ctx = new StreamingContext({ batchInterval: 1000, clock });
+    ctx.queueStream([[['a', 1]]] as [string, number][][], { name: 'pairs' }).pipe(updateStateByKey((vs: number[], n: number | undefined) => (n ?? 0) + vs.length, { name: 'counts' }), foreachBatch(() => undefined));
+    await ctx.start();
+    await clock.advance(4000);
+    const result = await queryState(ctx, 'SELECT key, value FROM counts');
+    await ctx.stop();
+    expect(result).toMatchObject({ batchId: 3, rows: [{ key: 'a', value: 1 }] });
   });
 });
 

@@ -1,5 +1,5 @@
 import { Batch, type DStream, type Key, type Pair } from 'sluice';
-import { ErrorPolicy, KeyMap, userFunctionFailed, type BatchContext, type Definition } from 'sluice/extend';
+import { ErrorPolicy, keepLastResults, KeyMap, userFunctionFailed, type BatchContext, type Definition } from 'sluice/extend';
 import { mergePartition, slidePartition, toPairs, WindowUndo, type PairFilter, type WindowMerge } from './window-merge.js';
 import type { WindowGeometry } from './window-geometry.js';
 import { WindowedDStream, type KeyedWindowOptions, type WindowSlide } from './windowed-dstream.js';
@@ -49,6 +49,7 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
     defined: Definition,
   ) {
     super(kind, input, geometry, options, fns.inverse !== undefined);
+    keepLastResults(this, 'pairs');
     this.#fns = fns;
     this.#numPartitions = options.numPartitions;
     this.#policy = new ErrorPolicy(this, defined);

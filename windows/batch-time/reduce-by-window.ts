@@ -1,5 +1,5 @@
 import { Batch, type DStream, type DurationLike, type Operator } from 'sluice';
-import { userFunctionFailed } from 'sluice/extend';
+import { keepLastResults, userFunctionFailed } from 'sluice/extend';
 import { parseWindowSpec, windowGeometry, type WindowGeometry } from './window-geometry.js';
 import { WindowedDStream, type WindowSlide, type WindowStateOptions } from './windowed-dstream.js';
 
@@ -65,6 +65,7 @@ export class ReduceWindowDStream<I, T> extends WindowedDStream<I, T, T> {
 
   constructor(kind: string, input: DStream<I>, geometry: WindowGeometry, fns: ReduceWindowFunctions<I, T>, options: WindowStateOptions) {
     super(kind, input, geometry, options, fns.inverse !== undefined);
+    keepLastResults(this, 'records');
     this.#fns = fns;
   }
 

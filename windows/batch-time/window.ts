@@ -1,5 +1,5 @@
 import { Batch, type DStream, type DurationLike, type Operator } from 'sluice';
-import type { BatchContext } from 'sluice/extend';
+import { keepLastResults, type BatchContext } from 'sluice/extend';
 import { parseWindowSpec, windowGeometry, type WindowGeometry } from './window-geometry.js';
 import { WindowedDStream, type WindowSlide, type WindowStateOptions } from './windowed-dstream.js';
 
@@ -33,6 +33,7 @@ export function window<T>(length: DurationLike, slide?: DurationLike, options: W
 class WindowDStream<T> extends WindowedDStream<T, T, T> {
   constructor(input: DStream<T>, geometry: WindowGeometry, options: WindowStateOptions) {
     super('window', input, geometry, options);
+    keepLastResults(this, 'records');
   }
 
   protected override prepare(input: Batch<T>): Batch<T> {

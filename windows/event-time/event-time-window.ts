@@ -6,7 +6,7 @@
  */
 import { Batch, type DStream, type Key, type Pair } from 'sluice';
 import { combineByKeyBatch, eventTimeBreak, groupValues } from '../../core/internal.js';
-import { definition, ErrorPolicy, hashKey, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type StateBackend, type StateStore } from 'sluice/extend';
+import { definition, ErrorPolicy, hashKey, keepLastResults, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type StateBackend, type StateStore } from 'sluice/extend';
 import { checkedTime } from './checked-time.js';
 import { PendingBatch } from './pending-batch.js';
 import type { Aggregator } from './aggregator.js';
@@ -547,7 +547,9 @@ export function eventTimeWindow<K extends Key, V, A, R>(
         `eventTimeWindow: the records of ${broken.describe} do not carry the event time withWatermark gave them (only per-record operators such as map, filter, flatMap, mapToPair, keyBy, mapValues, flatMapValues, and union carry it); pass the eventTime option to read each value's time, or apply withWatermark after ${broken.describe}.`,
       );
     }
-    return new EventTimeWindowDStream<K, V, R, WindowOutput<K, R>>(stream, assigner, aggregator as Aggregator<V, unknown, R>, { eventTime, outputMode, late, lateness, numPartitions }, { name: options.name, stateBackend: options.stateBackend, versioning, defined });
+    const windows = new EventTimeWindowDStream<K, V, R, WindowOutput<K, R>>(stream, assigner, aggregator as Aggregator<V, unknown, R>, { eventTime, outputMode, late, lateness, numPartitions }, { name: options.name, stateBackend: options.stateBackend, versioning, defined });
+    keepLastResults(windows, 'keyedWindows');
+    return windows;
   };
 }
 

@@ -1,5 +1,5 @@
 import { Batch, DStream, map, mapValues, union, type Key, type Pair } from 'sluice';
-import { definition, parseDuration, type BatchContext } from 'sluice/extend';
+import { definition, keepLastResults, parseDuration, type BatchContext } from 'sluice/extend';
 import { checkVersioning } from '../../state/internal.js';
 import type { Aggregator } from './aggregator.js';
 import { EventTimeWindowDStream } from './event-time-window.js';
@@ -118,6 +118,9 @@ export function windowJoin<K extends Key, L, R, J extends JoinType = 'inner'>(
     const left = stream.pipe(mapValues((value: L): Tagged => [0, value]));
     const right = other.pipe(mapValues((value: R): Tagged => [1, value]));
     const windows = new EventTimeWindowDStream<K, Tagged, Sides, WindowResult<K, Sides>>(left.pipe(union(right)), assigner, sides as Aggregator<Tagged, unknown, Sides>, { eventTime: undefined, outputMode: 'append', late, lateness, numPartitions: undefined }, { name: options.name, stateBackend: options.stateBackend, versioning, defined, kind: 'windowJoin' });
-    return new WindowJoinDStream<K, L, R, JoinedValue<L, R, J>>(windows, type);
+    const joined = new WindowJoinDStream<K, L, R, JoinedValue<L, R, J>>(windows, type);
+    // The joined rows are the join's results, under the join's id (its name, or windowJoin#n).
+    keepLastResults(joined, 'keyedWindows', windows.describe);
+    return joined;
   };
 }
