@@ -92,7 +92,7 @@ await describeWith(NATS, 'partitioned JetStream streams on the live server', () 
       await bucket.put('leases.1', { holder: 'm2', heartbeatAt: 0, epoch: 2 }, lease?.revision ?? -1);
       const failure = await run.write(1, orders(10)).then(() => undefined, (e: unknown) => e);
       expect(failure).toBeInstanceOf(SluiceError);
-      expect(failure).toMatchObject({ code: 'SINK_FAILED', batchId: 1 });
+      expect(failure).toMatchObject({ code: 'PARTITION_LOST', batchId: 1 });
       expect((failure as SluiceError).cause).toBeInstanceOf(PartitionLostError);
       expect(await stored(stream)).toHaveLength(10);
       // A batch of the partitions it still owns goes through.
