@@ -65,6 +65,9 @@ class GroupRun implements JobGroupRun {
   /** Per partition, the start or stop running: they never overlap. */
   readonly #chains = new Map<number, Promise<void>>();
   #group: PartitionGroup | undefined;
+  /** The partitions whose lease this instance holds, as the group's events tell (the first come while it joins). */
+  readonly #owned = new Set<number>();
+  #joined: Promise<PartitionGroup> = new Promise(() => undefined);
   #stopping: Promise<void> | undefined;
   readonly #terminated: Promise<void>;
   #terminate!: () => void;
@@ -83,7 +86,7 @@ class GroupRun implements JobGroupRun {
   }
 
   async join(servers: string | readonly string[], replicas: number): Promise<void> {
-    this.#group = await PartitionGroup.join({
+    const joining = PartitionGroup.join({
       servers,
       group: this.group,
       member: this.member,
@@ -93,6 +96,8 @@ class GroupRun implements JobGroupRun {
       onChange: (event) => this.#onChange(event),
       onError: (error) => this.#overrides.logger?.warn({ err: error, group: this.group }, 'a group heartbeat failed; trying again at the next one'),
     });
+    this.#joined = joining;
+    this.#group = await joining;
   }
 
   running(): number[] {
@@ -129,12 +134,15 @@ class GroupRun implements JobGroupRun {
     const p = event.partition;
     switch (event.type) {
       case 'assigned':
+        this.#owned.add(p);
         // Not awaited: restoring a partition must not hold the heartbeat that renews the others.
         void this.#enqueue(p, () => this.#start(p));
         return;
       case 'revoking':
+        this.#owned.delete(p);
         return this.#enqueue(p, () => this.#stopLoop(p, 'revoked'));
       case 'lost': {
+        this.#owned.delete(p);
         const loop = this.#loops.get(p);
         if (loop !== undefined) loop.stopping = true;
         void this.#enqueue(p, () => this.#stopLoop(p, 'lost'));
@@ -154,14 +162,13 @@ class GroupRun implements JobGroupRun {
   }
 
   #owns(partition: number): boolean {
-    return this.#stopping === undefined && this.#group?.owned().includes(partition) === true;
+    return this.#stopping === undefined && this.#owned.has(partition);
   }
 
   async #start(p: number): Promise<void> {
     if (!this.#owns(p) || this.#loops.has(p)) return;
     const started = performance.now();
-    const group = this.#group as PartitionGroup;
-    const partition: JobPartition = { group: this.group, index: p, count: this.#options.partitions, assertOwner: async () => (await group.assertOwner(p)).epoch };
+    const partition: JobPartition = { group: this.group, index: p, count: this.#options.partitions, assertOwner: () => this.#assertOwner(p) };
     const directory = join(this.#directory, `p${p}`);
     let recovered: { from: 'local' | 'changelog' | 'fresh'; batchId: number } = { from: 'fresh', batchId: -1 };
     for (let attempt = 0; ; attempt++) {
@@ -188,6 +195,12 @@ class GroupRun implements JobGroupRun {
       this.#emit({ type: 'started', partition: p, from: recovered.from, batchId: recovered.batchId, millis: Math.round(performance.now() - started) });
       return;
     }
+  }
+
+  async #assertOwner(p: number): Promise<number> {
+    const group = this.#group;
+    // A partition assigned while joining starts before join() returns: wait for it.
+    return (await (group ?? (await this.#joined)).assertOwner(p)).epoch;
   }
 
   async #stopLoop(p: number, reason: 'revoked' | 'lost' | 'stop'): Promise<void> {
