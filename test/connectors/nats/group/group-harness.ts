@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { partitionOf } from 'sluice/nats';
+import { GroupBucket } from '../../../../connectors/nats/group/group-bucket.js';
 import { startChildJob, type ChildJob } from '../../../support/child-job.js';
 
 /*
@@ -60,6 +61,11 @@ export class GroupFixture {
     return { SLUICE_T_SERVERS: this.servers.join(','), SLUICE_T_IN: this.input, SLUICE_T_OUT: this.output, SLUICE_T_PARTITIONS: String(this.partitions) };
   }
 
+  /** The member processes started, in order. */
+  get members(): readonly Member[] {
+    return this.#members;
+  }
+
   async setUp(replicas = 1): Promise<void> {
     this.#nc = await connect({ servers: [...this.servers], maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     const jsm = await jetstreamManager(this.#nc);
@@ -75,8 +81,12 @@ export class GroupFixture {
     }));
     const nc = this.#nc;
     if (nc !== undefined) {
-      const jsm = await jetstreamManager(nc);
-      for (const stream of [this.input, this.output, this.changelog, `KV_${this.group}`]) await jsm.streams.delete(stream).catch(() => undefined);
+      try {
+        const jsm = await jetstreamManager(nc);
+        for (const stream of [this.input, this.output, this.changelog, `KV_${this.group}`]) await jsm.streams.delete(stream).catch(() => undefined);
+      } catch {
+        // A cluster being torn down: its streams go with it.
+      }
       await nc.close();
     }
     if (this.#dir !== '') await rm(this.#dir, { recursive: true, force: true });
@@ -104,7 +114,9 @@ export class GroupFixture {
       const i = this.#next++;
       const key = `k${(i * 7) % keys}`;
       this.published.set(key, (this.published.get(key) ?? 0) + 1);
-      await js.publish(`${this.input}.${partitionOf(key, this.partitions)}`, JSON.stringify({ key, i }));
+      const subject = `${this.input}.${partitionOf(key, this.partitions)}`;
+      // Tried again while a server restarts; the id makes a retried publish count once.
+      await eventually(() => js.publish(subject, JSON.stringify({ key, i }), { msgID: `in-${i}` }));
     }
   }
 
@@ -115,7 +127,7 @@ export class GroupFixture {
 
   /** How many messages the output stream holds. */
   async stored(): Promise<number> {
-    return (await (await jetstreamManager(this.#nc as NatsConnection)).streams.info(this.output)).state.messages;
+    return eventually(async () => (await (await jetstreamManager(this.#nc as NatsConnection)).streams.info(this.output)).state.messages);
   }
 
   /** Every output record, in stream order. */
@@ -125,16 +137,34 @@ export class GroupFixture {
     const { state } = await jsm.streams.info(stream);
     const out: { key: string; n: number; i: number }[] = [];
     for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq });
+      const m = await eventually(() => jsm.streams.getMessage(stream, { seq }));
       if (m != null) out.push(JSON.parse(new TextDecoder().decode(m.data)) as { key: string; n: number; i: number });
     }
     return out;
   }
 
-  /** Subscribes to the output subjects of `partitions` (core NATS: every publish, duplicates too). */
-  watch(partitions: readonly number[]): Subscription {
-    const nc = this.#nc as NatsConnection;
-    return nc.subscribe(partitions.length === 1 ? `${this.output}.${partitions[0] as number}` : `${this.output}.*`);
+  /** Each partition's lease epoch in the group's bucket now. */
+  async epochs(): Promise<Map<number, number>> {
+    const bucket = await GroupBucket.open(this.#nc as NatsConnection, this.group, 1);
+    const out = new Map<number, number>();
+    for (let p = 0; p < this.partitions; p++) out.set(p, ((await bucket.get<{ epoch: number }>(`leases.${p}`))?.value?.epoch ?? 0));
+    return out;
+  }
+
+  /**
+   * Resolves with the time (Date.now()) of the first output published on one of `partitions`
+   * under an epoch above `before`'s (a new owner's: core NATS sees every publish, duplicates too).
+   */
+  firstOutputAfter(partitions: readonly number[], before: ReadonlyMap<number, number>): { readonly at: Promise<number>; stop(): void } {
+    const sub: Subscription = (this.#nc as NatsConnection).subscribe(`${this.output}.*`);
+    const at = (async () => {
+      for await (const m of sub) {
+        const p = Number(m.headers?.get('Sluice-Partition'));
+        if (partitions.includes(p) && Number(m.headers?.get('Sluice-Epoch')) > (before.get(p) ?? 0)) return Date.now();
+      }
+      return Number.NaN;
+    })();
+    return { at, stop: () => sub.unsubscribe() };
   }
 
   /**
@@ -160,6 +190,19 @@ export class GroupFixture {
       }
     }
     return wrong;
+  }
+}
+
+/** `attempt` until it succeeds (a stream whose leader just died answers after its new election), at most 20 s. */
+export async function eventually<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 

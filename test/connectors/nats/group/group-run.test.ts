@@ -37,22 +37,15 @@ await describeWith(NATS, 'a job run by a group of instances', () => {
     await f.publish(400);
     await waitFor(async () => (await f.stored()) >= 200, 'output before the kill');
     const moved = [...runningOn(a)];
-    const watch = f.watch(moved);
+    const output = f.firstOutputAfter(moved, await f.epochs());
     const killedAt = Date.now();
     a.job.child.kill('SIGKILL');
     const publishing = f.publish(400);
-    let firstOutput = 0;
-    void (async () => {
-      for await (const _ of watch) {
-        firstOutput = Date.now();
-        break;
-      }
-    })();
     await waitFor(() => moved.every((p) => runningOn(b).has(p)), 'b to take a\'s partitions over', 15_000);
     await publishing;
     await waitFor(async () => (await f.stored()) >= f.total, 'every output', 30_000);
-    await waitFor(() => firstOutput > 0, 'output of the moved partitions');
-    watch.unsubscribe();
+    const firstOutput = await output.at;
+    output.stop();
     const takeover = b.events.filter((e) => e.started !== undefined && moved.includes(e.started) && e.at >= killedAt);
     expect(takeover.map((e) => e.from)).toEqual(moved.map(() => 'changelog'));
     console.log(`SIGKILL handover: partitions ${moved.join(',')} started on b ${Math.max(...takeover.map((e) => e.at)) - killedAt} ms after the kill (lease ${LEASE_MS} ms), output again after ${firstOutput - killedAt} ms`);
