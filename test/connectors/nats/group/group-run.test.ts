@@ -1,4 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
+import { runJob } from 'sluice';
+import { createJobRun } from '../../../../core/internal.js';
 import { NATS, NATS_URL, describeWith } from '../../../support/services.js';
 import { GroupFixture, runningOn, waitFor, type Member } from './group-harness.js';
 
@@ -32,6 +34,12 @@ async function twoInstances(): Promise<{ f: GroupFixture; a: Member; b: Member }
 }
 
 await describeWith(NATS, 'a job run by a group of instances', () => {
+  it('runJob refuses worker threads with a group, and createJobRun a group', async () => {
+    const job = new URL('./fixtures/count-job.mjs', import.meta.url);
+    await expect(runJob(job, { workers: 2, group: { name: 'g_x', partitions: 2, checkpointDir: '/tmp/none' } })).rejects.toThrow(/workers 0 or none with group/);
+    await expect(createJobRun(job, { group: { name: 'g_x', partitions: 2 } })).rejects.toThrow(/use runJob\(module, \{ group \}\)/);
+  });
+
   it('an instance killed with SIGKILL: the other takes its partitions after the lease, from the changelog; nothing lost, nothing doubled', async () => {
     const { f, a, b } = await twoInstances();
     await f.publish(400);
