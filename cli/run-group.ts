@@ -56,7 +56,9 @@ export async function runGroup(module: string, options: RunGroupOptions, io: Cli
         ...(options.changelog === undefined ? {} : { changelog: options.changelog }),
         ...(options.leaseMs === undefined ? {} : { leaseMillis: options.leaseMs }),
         ...(options.checkpointDir === undefined ? {} : { checkpointDir: resolve(cwd, options.checkpointDir) }),
-        onEvent: (event) => io.out(groupEventLine(event)),
+        onEvent: (event) => {
+          io.out(groupEventLine(event));
+        },
       },
     });
   } catch (error) {

@@ -85,6 +85,7 @@ const WINDOW = 1_024;
  * @throws TypeError at definition for missing or malformed options.
  * @throws SluiceError `SINK_FAILED` (failing the batch) when the server refuses a publish or stays
  * unreachable after `retries`; a restart replays the batch and de-duplication drops what was stored.
+ * @throws SluiceError `PARTITION_LOST` (failing the batch, nothing published) when `fence` finds a partition lost.
  * @example
  * alerts.pipe(jetStreamSink('ALERTS', { servers: '127.0.0.1:4222', subjectOf: (a) => `alerts.${a.card}` }));
  */

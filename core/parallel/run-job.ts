@@ -120,15 +120,14 @@ export async function createJobRun(module: URL | string, options: RunJobOptions 
 }
 
 async function runGroup(module: URL | string, options: RunJobOptions): Promise<JobGroupRun> {
-  const { workers, speculation, maxAttempts, group, ...overrides } = options;
+  // speculation and maxAttempts are the worker pool's: a group runs no pool.
+  const { workers, speculation: _speculation, maxAttempts: _maxAttempts, group, ...overrides } = options;
   if (workers !== undefined && workers !== 0) throw new RangeError(`runJob: a group runs each partition's tasks inline; give workers 0 or none with group, got ${workers}.`);
-  void speculation;
-  void maxAttempts;
   const definition = await importJob(urlOf(module));
   // A variable specifier: the NATS client loads only here, and the core's types never see it.
   const specifier = 'sluice/nats';
-  const { runJobGroup } = (await import(specifier)) as GroupRunner;
-  return runJobGroup(definition, overrides, group as RunJobGroupOptions);
+  const nats = (await import(specifier)) as GroupRunner;
+  return nats.runJobGroup(definition, overrides, group as RunJobGroupOptions);
 }
 
 function urlOf(module: URL | string): URL {

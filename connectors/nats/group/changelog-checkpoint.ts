@@ -80,8 +80,7 @@ class ChangelogCheckpointer implements Checkpointer {
     this.#onRecovered = options.onRecovered ?? (() => undefined);
     this.id = `${options.partition.group}.p${options.partition.index}`;
     this.stateBackend = new RecordingBackend(inner.stateBackend);
-    const wal = inner.writeAheadLog;
-    if (wal !== undefined) this.writeAheadLog = (source) => wal.call(inner, source);
+    if (inner.writeAheadLog !== undefined) this.writeAheadLog = (source) => (inner.writeAheadLog as (source: string) => WriteAheadLog)(source);
   }
 
   get location(): string {

@@ -189,8 +189,12 @@ class GroupRun implements JobGroupRun {
       const loop: Loop = { ctx, stopping: false };
       this.#loops.set(p, loop);
       ctx.awaitTermination().then(
-        () => this.#ended(p, loop, undefined),
-        (error: unknown) => this.#ended(p, loop, error),
+        () => {
+          this.#ended(p, loop, undefined);
+        },
+        (error: unknown) => {
+          this.#ended(p, loop, error);
+        },
       );
       this.#emit({ type: 'started', partition: p, from: recovered.from, batchId: recovered.batchId, millis: Math.round(performance.now() - started) });
       return;

@@ -53,7 +53,7 @@ export class RecordingBackend implements StateBackend {
   async open(operatorId: string): Promise<StateStore> {
     const store = await this.inner.open(operatorId);
     let changes = this.#staged.get(operatorId);
-    if (changes === undefined) this.#staged.set(operatorId, (changes = new Map()));
+    if (changes === undefined) this.#staged.set(operatorId, (changes = new Map<StoreKey, unknown>()));
     this.#opened.set(operatorId, store);
     this.#applySeed(operatorId, store);
     return new RecordingStore(store, changes);

@@ -112,10 +112,7 @@ await describeWith(NATS, 'partitioned JetStream streams on the live server', () 
       group: 'g',
       index: 2,
       count: 4,
-      assertOwner: async () => {
-        if (!owned) throw new PartitionLostError(2, 'm1', 3, 'taken over');
-        return 3;
-      },
+      assertOwner: () => (owned ? Promise.resolve(3) : Promise.reject(new PartitionLostError(2, 'm1', 3, 'taken over'))),
     };
     const run = await sinkRunner(jetStreamSink<Order>(stream, { servers: NATS_URL, subjectOf: () => `${stream}.out`, fence: partition }));
     await run.write(0, orders(5));

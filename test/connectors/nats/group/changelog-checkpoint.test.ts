@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
-import { keyBy, map, SluiceError, StreamingContext, type JobPartition } from 'sluice';
+import { keyBy, map, StreamingContext, type JobPartition, type SluiceError } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
 import { ChangelogStream, changelogCheckpoint, groupSource, jetStreamSink, partitionOf, PartitionLostError } from 'sluice/nats';
 import { mapWithState, stateSpec } from 'sluice/state';
@@ -37,10 +37,7 @@ function partitionOwned(index: number, owned: () => boolean = () => true): JobPa
     group: 'gtest',
     index,
     count: PARTITIONS,
-    assertOwner: async () => {
-      if (!owned()) throw new PartitionLostError(index, 'test', 1, 'the test took it');
-      return 1;
-    },
+    assertOwner: () => (owned() ? Promise.resolve(1) : Promise.reject(new PartitionLostError(index, 'test', 1, 'the test took it'))),
   };
 }
 

@@ -68,7 +68,7 @@ await describeWith(NATS_SERVER_BINARY, 'a job run by a group, under chaos', () =
       await waitFor(() => settled([...live.values()]), `the partitions to be spread again after kill ${k + 1}`, 30_000);
       await publishing;
       if (moved.length > 0) {
-        const at = await Promise.race([output.at, new Promise<number>((resolve) => setTimeout(() => resolve(Number.NaN), 15_000))]);
+        const at = await Promise.race([output.at, new Promise<number>((resolve) => setTimeout(() => { resolve(Number.NaN); }, 15_000))]);
         if (!Number.isNaN(at)) recoveries.push(at - killedAt);
       }
       output.stop();

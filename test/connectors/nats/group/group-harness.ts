@@ -164,7 +164,7 @@ export class GroupFixture {
       }
       return Number.NaN;
     })();
-    return { at, stop: () => sub.unsubscribe() };
+    return { at, stop: () => { sub.unsubscribe(); } };
   }
 
   /**
