@@ -83,4 +83,27 @@ await describeWith(NATS, 'a job run by a group of instances', () => {
     expect(await f.check()).toEqual([]);
     expect(await f.stored()).toBe(f.total);
   }, 90_000);
+
+  it('split brain: an instance paused with SIGSTOP past its lease, then resumed, writes nothing more and hears PARTITION_LOST', async () => {
+    const { f, a, b } = await twoInstances();
+    await f.publish(200);
+    await waitFor(async () => (await f.stored()) >= 100, 'output before the pause');
+    const moved = [...runningOn(a)];
+    a.job.child.kill('SIGSTOP');
+    const pausedAt = Date.now();
+    await f.publish(200);
+    await waitFor(() => moved.every((p) => runningOn(b).has(p)), 'b to take a\'s partitions over', 15_000);
+    a.job.child.kill('SIGCONT');
+    await waitFor(() => moved.every((p) => !runningOn(a).has(p)), 'a to stop the partitions it lost', 15_000);
+    const after = a.events.filter((e) => e.at >= pausedAt);
+    for (const p of moved) expect(after.some((e) => (e.stopped === p && e.reason === 'lost') || (e.failed === p && e.error?.startsWith('PARTITION_LOST') === true))).toBe(true);
+    expect(after.filter((e) => e.failed !== undefined).every((e) => e.error?.startsWith('PARTITION_LOST') === true)).toBe(true);
+    await f.publish(200);
+    await waitFor(async () => (await f.stored()) >= f.total, 'every output', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await f.check()).toEqual([]);
+    expect(await f.stored()).toBe(f.total);
+    // The instance goes on: it is still a member, and gets its share back.
+    await waitFor(() => runningOn(a).size === PARTITIONS / 2 && runningOn(b).size === PARTITIONS / 2, 'the partitions to be split again', 20_000);
+  }, 90_000);
 });
