@@ -19,6 +19,7 @@ type Staged = Map<string, Map<StoreKey, unknown>>;
 export class RecordingBackend implements StateBackend {
   readonly inner: StateBackend;
   readonly #staged: Staged = new Map();
+  /** Restored rows by operator, staged again after an abort until a commit has made them durable. */
   #seeds = new Map<string, readonly (readonly [StoreKey, unknown])[]>();
   /** The inner stores opened, by operator (a context opens them before it recovers). */
   readonly #opened = new Map<string, StateStore>();
@@ -44,9 +45,9 @@ export class RecordingBackend implements StateBackend {
     for (const [operator, store] of this.#opened) this.#applySeed(operator, store);
   }
 
+  /** Stages the operator's restored rows, if any are not committed yet (a first batch that failed dropped them with its own). */
   #applySeed(operator: string, store: StateStore): void {
     const seed = this.#seeds.get(operator);
-    this.#seeds.delete(operator);
     if (seed !== undefined) for (const [key, value] of seed) store.put(key, value);
   }
 
@@ -56,7 +57,9 @@ export class RecordingBackend implements StateBackend {
     if (changes === undefined) this.#staged.set(operatorId, (changes = new Map<StoreKey, unknown>()));
     this.#opened.set(operatorId, store);
     this.#applySeed(operatorId, store);
-    return new RecordingStore(store, changes);
+    return new RecordingStore(store, changes, () => {
+      this.#applySeed(operatorId, store);
+    });
   }
 
   /** The changes staged since the last call, as changelog entries `[operator, store key]`; forgets them. */
@@ -83,6 +86,8 @@ export class RecordingBackend implements StateBackend {
   }
 
   committed(batchId: number): Promise<void> | void {
+    // The restored rows committed with this batch.
+    this.#seeds.clear();
     return this.inner.committed(batchId);
   }
 
@@ -93,6 +98,7 @@ export class RecordingBackend implements StateBackend {
   aborted(batchId: number): void {
     this.dropChanges();
     this.inner.aborted(batchId);
+    for (const [operator, store] of this.#opened) this.#applySeed(operator, store);
   }
 
   close(): Promise<void> {
@@ -100,14 +106,16 @@ export class RecordingBackend implements StateBackend {
   }
 }
 
-/** A store that records its staged writes in `changes`, the rest forwarded. */
+/** A store that records its staged writes in `changes`, the rest forwarded; `afterAbort` stages the restored rows again. */
 class RecordingStore implements StateStore {
   readonly #inner: StateStore;
   readonly #changes: Map<StoreKey, unknown>;
+  readonly #afterAbort: () => void;
 
-  constructor(inner: StateStore, changes: Map<StoreKey, unknown>) {
+  constructor(inner: StateStore, changes: Map<StoreKey, unknown>, afterAbort: () => void) {
     this.#inner = inner;
     this.#changes = changes;
+    this.#afterAbort = afterAbort;
   }
 
   get version(): number {
@@ -159,6 +167,7 @@ class RecordingStore implements StateStore {
   abort(): void {
     this.#inner.abort();
     this.#changes.clear();
+    this.#afterAbort();
   }
 
   stats(): StoreStats {
