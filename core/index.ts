@@ -15,7 +15,7 @@ export type { ContextState } from './graph.js';
 export type { Key, KeyPart, Pair } from './key.js';
 export { defineJob, isJobDefinition, type JobBuild, type JobDefinition, type JobOverrides } from './job/define-job.js';
 export type { JobPartition } from './job/job-partition.js';
-export { runJob, type RunJobOptions } from './parallel/run-job.js';
+export { runJob, type RunJobInGroupOptions, type RunJobOptions } from './parallel/run-job.js';
 export type { JobGroupEvent, JobGroupRun, RunJobGroupOptions } from './parallel/job-group.js';
 export { cogroup } from './keyed/cogroup.js';
 export { combineByKey, type KeyedOptions } from './keyed/combine-by-key.js';

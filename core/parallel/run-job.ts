@@ -31,13 +31,16 @@ export interface RunJobOptions extends Omit<JobOverrides, 'executor'> {
   readonly speculation?: false | SpeculationOptions;
   /** How many times a task may lose its worker before its batch fails with `WORKER_FAILED` (default 3). */
   readonly maxAttempts?: number;
-  /**
-   * Runs this process as one instance of a group that splits the job's partitions (see
-   * {@link RunJobGroupOptions} and docs/scale-out.md); needs `sluice/nats`'s optional peers.
-   * Each partition it owns runs in a context of its own, with `ctx.partition` set; `workers` must
-   * be 0 or absent.
-   */
-  readonly group?: RunJobGroupOptions;
+}
+
+/**
+ * Options of {@link runJob} that run this process as one instance of a group that splits the
+ * job's partitions (`group`, see {@link RunJobGroupOptions} and docs/scale-out.md); needs
+ * `sluice/nats`'s optional peers. Each partition it owns runs in a context of its own, with
+ * `ctx.partition` set; `workers` must be 0 or absent.
+ */
+export interface RunJobInGroupOptions extends RunJobOptions {
+  readonly group: RunJobGroupOptions;
 }
 
 /** What `sluice/nats` gives runJob for a group. */
@@ -66,10 +69,10 @@ interface GroupRunner {
  * @example const ctx = await runJob(new URL('./job.js', import.meta.url), { workers: 2 });
  * @example const run = await runJob('./job.js', { group: { name: 'orders', partitions: 12, memberId: 'host-1' } });
  */
-export async function runJob(module: URL | string, options: RunJobOptions & { readonly group: RunJobGroupOptions }): Promise<JobGroupRun>;
-export async function runJob(module: URL | string, options?: RunJobOptions & { readonly group?: undefined }): Promise<StreamingContext>;
-export async function runJob(module: URL | string, options: RunJobOptions = {}): Promise<StreamingContext | JobGroupRun> {
-  if (options.group !== undefined) return runGroup(module, options);
+export async function runJob(module: URL | string, options: RunJobInGroupOptions): Promise<JobGroupRun>;
+export async function runJob(module: URL | string, options?: RunJobOptions): Promise<StreamingContext>;
+export async function runJob(module: URL | string, options: RunJobOptions & { readonly group?: RunJobGroupOptions } = {}): Promise<StreamingContext | JobGroupRun> {
+  if (options.group !== undefined) return runGroup(module, { ...options, group: options.group });
   const ctx = await createJobRun(module, options);
   try {
     await ctx.start();
@@ -91,8 +94,8 @@ export async function runJob(module: URL | string, options: RunJobOptions = {}):
 export async function createJobRun(module: URL | string, options: RunJobOptions = {}): Promise<StreamingContext> {
   const url = urlOf(module);
   const definition = await importJob(url);
-  const { workers: asked, speculation, maxAttempts, group, ...overrides } = options;
-  if (group !== undefined) throw new TypeError('createJobRun: a group has no one context to create; use runJob(module, { group }).');
+  if ((options as { group?: unknown }).group !== undefined) throw new TypeError('createJobRun: a group has no one context to create; use runJob(module, { group }).');
+  const { workers: asked, speculation, maxAttempts, ...overrides } = options;
   const workers = asked ?? Math.max(1, availableParallelism() - 1);
   if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`runJob: workers must be a whole number of worker threads (0 runs inline), got ${workers}.`);
   if (workers === 0) return definition.create(overrides);
@@ -119,7 +122,7 @@ export async function createJobRun(module: URL | string, options: RunJobOptions 
   }
 }
 
-async function runGroup(module: URL | string, options: RunJobOptions): Promise<JobGroupRun> {
+async function runGroup(module: URL | string, options: RunJobInGroupOptions): Promise<JobGroupRun> {
   // speculation and maxAttempts are the worker pool's: a group runs no pool.
   const { workers, speculation: _speculation, maxAttempts: _maxAttempts, group, ...overrides } = options;
   if (workers !== undefined && workers !== 0) throw new RangeError(`runJob: a group runs each partition's tasks inline; give workers 0 or none with group, got ${workers}.`);
@@ -127,7 +130,7 @@ async function runGroup(module: URL | string, options: RunJobOptions): Promise<J
   // A variable specifier: the NATS client loads only here, and the core's types never see it.
   const specifier = 'sluice/nats';
   const nats = (await import(specifier)) as GroupRunner;
-  return nats.runJobGroup(definition, overrides, group as RunJobGroupOptions);
+  return nats.runJobGroup(definition, overrides, group);
 }
 
 function urlOf(module: URL | string): URL {
