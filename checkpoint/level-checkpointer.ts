@@ -65,6 +65,11 @@ export class LevelCheckpointer implements Checkpointer {
   #idPending = false;
   /** Whether the directory has its marker. */
   #marked = false;
+  /**
+   * A new checkpoint that has logged no plan yet: its log starts at its first plan, which is not
+   * batch 0 when a partition of a group restored from its changelog resumes on it.
+   */
+  #fresh = false;
 
   /** The stateful operators whose state an upgraded program may drop (see `levelCheckpoint`). */
   readonly dropState: readonly string[];
@@ -140,6 +145,7 @@ export class LevelCheckpointer implements Checkpointer {
       const anything = (await offsets.keys({ limit: 1 }).all()).length + (await commits.keys({ limit: 1 }).all()).length;
       if (anything > 0) throw corrupt(this.directory, 'its meta entry is missing but it holds batches');
       await meta.put('format', encodeValue({ version: FORMAT_VERSION, zeroTime, fingerprint } satisfies CheckpointMeta));
+      this.#fresh = true;
       return undefined;
     }
     if (saved.version !== FORMAT_VERSION) {
@@ -197,6 +203,10 @@ export class LevelCheckpointer implements Checkpointer {
    */
   async logPlan(plan: BatchPlan): Promise<void> {
     const { offsets, meta } = sublevels(this.db);
+    if (this.#fresh) {
+      this.#oldestKept = plan.batchId;
+      this.#fresh = false;
+    }
     if (this.#idPending) {
       await this.db.batch([
         { type: 'put', sublevel: offsets, key: batchKey(plan.batchId), value: encodeValue(plan) },

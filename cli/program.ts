@@ -69,7 +69,14 @@ function buildProgram(io: CliIo, version: string, exit: (status: number) => void
     .option('--monitor-host <host>', 'the address the monitor binds to (default 127.0.0.1; another needs --monitor-token)')
     .option('--monitor-token <token>', 'the bearer token the monitor asks for (default: the environment\'s SLUICE_MONITOR_TOKEN)')
     .option('--workers <n>', 'runs the batches\' tasks on n worker threads, each of which loads the module and builds the same graph (default 0: on the one thread)', nonNegativeInteger)
-    .addHelpText('after', '\nExamples:\n  sluice run dist/jobs/clicks.js\n  sluice run dist/jobs/clicks.js --workers 3\n  sluice run dist/jobs/clicks.js --monitor 9464\n  sluice run dist/jobs/backfill.js --bounded')
+    .option('--group <name>', 'runs as one instance of a group that splits the job\'s partitions (docs/scale-out.md; needs --partitions and sluice/nats\'s optional peers)')
+    .option('--partitions <n>', 'with --group: how many partitions the job\'s input splits into', positiveInteger)
+    .option('--member <id>', 'with --group: this instance\'s id, unique in the group and stable across restarts (default <hostname>-<pid>)')
+    .option('--servers <urls>', 'with --group: the NATS servers, comma-separated (default 127.0.0.1:4222)')
+    .option('--changelog <stream>', 'with --group: the changelog stream (default <group>_changelog)')
+    .option('--lease-ms <ms>', 'with --group: how long a partition\'s lease lasts unrenewed (default 10000)', positiveInteger)
+    .option('--checkpoint-dir <dir>', 'with --group: where the instance keeps a local checkpoint per partition (default the job\'s checkpoint directory)')
+    .addHelpText('after', '\nExamples:\n  sluice run dist/jobs/clicks.js\n  sluice run dist/jobs/clicks.js --workers 3\n  sluice run dist/jobs/clicks.js --monitor 9464\n  sluice run dist/jobs/backfill.js --bounded\n  sluice run dist/jobs/orders.js --group orders --partitions 12 --member host-1')
     .action(async (module: string, options: RunOptions) => { exit(await runJob(module, options, io)); });
 
   program

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { createJobRun, handleStopSignals, messageOf } from '../core/internal.js';
 import { EXIT, type CliIo } from './cli-io.js';
 import { createJobContext, loadJob } from './load-job.js';
+import { runGroup } from './run-group.js';
 import { showRunStatus } from './run-status.js';
 
 /** Options of `sluice run`. */
@@ -14,19 +15,35 @@ export interface RunOptions {
   readonly monitorToken?: string;
   /** Worker threads that run the batches' tasks (`runJob`); absent or 0: inline. */
   readonly workers?: number;
+  /** Run as one instance of this group (`runJob`'s `group`), with the options of {@link RunGroupOptions}. */
+  readonly group?: string;
+  readonly partitions?: number;
+  readonly member?: string;
+  readonly servers?: string;
+  readonly changelog?: string;
+  readonly leaseMs?: number;
+  readonly checkpointDir?: string;
 }
 
 /**
- * `sluice run <job module> [--bounded] [--workers <n>]`: builds the job the module exports and
+ * `sluice run <job module> [--bounded] [--workers <n>] [--group <name> --partitions <n> ...]`: builds the job the module exports and
  * runs it (its tasks on `n` worker threads that build the same graph, with `--workers`), streaming
  * until SIGINT or SIGTERM (a graceful stop: the batch in flight finishes and commits, and the data
  * the sources hold is processed; a second signal stops at once), or with `--bounded` over its
- * sources' data to their end (`runToCompletion`).
+ * sources' data to their end (`runToCompletion`). With `--group`, the process runs as one instance
+ * of a group that splits the job's partitions (`runGroup`).
  *
  * @returns the exit status: 0 when the job stopped cleanly, 1 when it failed.
  * @throws UsageError for a module that is missing or exports no job definition.
  */
 export async function runJob(module: string, options: RunOptions, io: CliIo): Promise<number> {
+  if (options.group !== undefined) {
+    if (options.bounded === true || (options.workers ?? 0) > 0 || options.monitor !== undefined) {
+      io.err('sluice run: --group runs without --bounded, --workers and --monitor (for now).');
+      return EXIT.failed;
+    }
+    return runGroup(module, { ...options, group: options.group }, io);
+  }
   const bounded = options.bounded === true;
   const cwd = io.cwd ?? process.cwd();
   const workers = options.workers ?? 0;

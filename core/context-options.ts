@@ -3,6 +3,7 @@ import type { CheckpointStorage, Checkpointer } from './checkpoint-port.js';
 import type { Clock } from './clock/clock.js';
 import type { OnError } from './error-policy.js';
 import type { BackpressureOptions } from './scheduler/backpressure.js';
+import type { JobPartition } from './job/job-partition.js';
 import type { Executor } from './scheduler/executor.js';
 import type { CatchUp } from './scheduler/job-generator.js';
 import type { StateBackend } from './state-port.js';
@@ -38,6 +39,11 @@ export interface StreamingContextOptions {
    * keeps the state itself so that a restart restores it exactly once.
    */
   readonly stateBackend?: StateBackend;
+  /**
+   * The partition of a partitioned job this context runs, set by a runner that spreads a job's
+   * partitions over instances (`runJob(module, { group })`); the job reads it as `ctx.partition`.
+   */
+  readonly partition?: JobPartition;
   /**
    * What operators do with a record their user function cannot handle, unless an operator sets
    * its own `onError` (default `'fail'`): `'fail'` fails the batch, `'skip'` drops and counts the

@@ -14,6 +14,7 @@ import { ListenerBus, watermarkLogFields, type StreamingListener } from './event
 import { DStreamGraph, type ContextState } from './graph.js';
 import { silentLogger } from './logger.js';
 import type { CheckpointStorage, Checkpointer, Recovery } from './checkpoint-port.js';
+import type { JobPartition } from './job/job-partition.js';
 import { backpressureOf, type BackpressureSettings } from './scheduler/backpressure.js';
 import type { BatchPlan } from './scheduler/batch-plan.js';
 import { BatchRunner, predecessorFailure } from './scheduler/batch-runner.js';
@@ -52,6 +53,12 @@ export class StreamingContext {
   readonly defaultParallelism: number;
   /** The checkpoint storage the context was created with, if it is checkpointed. */
   readonly checkpoint: CheckpointStorage | undefined;
+  /**
+   * The partition of a partitioned job this context runs (its `partition` option, set by
+   * `runJob(module, { group })`), or `undefined` when it runs the whole job: read the input's
+   * partition `partition.index` only, and fence writes with `partition.assertOwner()`.
+   */
+  readonly partition: JobPartition | undefined;
   readonly #graph: DStreamGraph;
   readonly #executor: Executor;
   readonly #bus: ListenerBus;
@@ -85,6 +92,7 @@ export class StreamingContext {
     this.defaultParallelism = parallelism;
     this.#executor = options.executor ?? new InlineExecutor();
     this.checkpoint = options.checkpoint;
+    this.partition = checkPartition(options.partition);
     if (options.noDataBatches !== undefined && typeof options.noDataBatches !== 'boolean') {
       throw new TypeError(`StreamingContext: noDataBatches must be true or false, got ${JSON.stringify(options.noDataBatches)}.`);
     }
@@ -577,4 +585,14 @@ export class StreamingContext {
     this.#generator?.halt();
     void this.stop();
   }
+}
+
+/** @throws TypeError for a `partition` option that is not a {@link JobPartition}. */
+function checkPartition(partition: JobPartition | undefined): JobPartition | undefined {
+  if (partition === undefined) return undefined;
+  const p = partition as Partial<JobPartition> | null;
+  if (typeof p !== 'object' || p === null || typeof p.group !== 'string' || !Number.isSafeInteger(p.count) || (p.count as number) < 1 || !Number.isSafeInteger(p.index) || (p.index as number) < 0 || (p.index as number) >= (p.count as number) || typeof p.assertOwner !== 'function') {
+    throw new TypeError('StreamingContext: partition must be { group, index, count, assertOwner() } with 0 <= index < count (runJob sets it for a group).');
+  }
+  return partition;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type PubAck } from '@nats-io/jetstream';
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { SluiceError, type DStream, type Key } from 'sluice';
+import { SluiceError, type DStream, type JobPartition, type Key } from 'sluice';
 import { OutputOperation, type CheckpointIdentity } from 'sluice/extend';
 import type { FencingToken } from './group/partition-group.js';
 import { PartitionLostError } from './group/partition-lost-error.js';
@@ -39,13 +39,22 @@ export interface JetStreamSinkOptions<T> {
    */
   readonly partitionBy?: JetStreamPartitioning<T>;
   /**
-   * With `partitionBy`: before a batch is published, ownership of each of its partitions is
-   * proved (a lease checked on the server by compare-and-set); a batch with a partition this
-   * instance lost fails with nothing published, and every message carries its partition's lease
-   * epoch in the header `Sluice-Epoch` (with `Sluice-Partition`), so a reader can drop a stale
-   * owner's late write (one with a smaller epoch than a message before it).
+   * Fences every batch by partition ownership, so that an instance that lost a partition writes
+   * nothing for it:
+   * - `ctx.partition` (a job run as one partition of a group, `runJob(module, { group })`):
+   *   before a batch is published, the context's partition's lease is checked on the server;
+   *   a lost one fails the batch with `PARTITION_LOST` and nothing published. With a group, the
+   *   message ids are `<name>:<group>.p<partition>:<batch id>:<index>`, the same on every
+   *   instance that ever runs the partition, so a batch replayed by its next owner is absorbed
+   *   by the stream's de-duplication. `undefined` (the whole job in one context) fences nothing.
+   * - a {@link PartitionFence} (a {@link PartitionGroup} member), with `partitionBy`: ownership
+   *   of each partition of the batch's records is proved before anything is published.
+   *
+   * Every message then carries its partition's lease epoch in the header `Sluice-Epoch` (with
+   * `Sluice-Partition`), so a reader can drop a stale owner's late write (one with a smaller
+   * epoch than a message before it).
    */
-  readonly fence?: PartitionFence;
+  readonly fence?: PartitionFence | JobPartition | undefined;
   /** How a record becomes a payload (default: a string or bytes as they are, anything else as JSON). */
   readonly encode?: (record: T) => string | Uint8Array;
   /**
@@ -76,6 +85,7 @@ const WINDOW = 1_024;
  * @throws TypeError at definition for missing or malformed options.
  * @throws SluiceError `SINK_FAILED` (failing the batch) when the server refuses a publish or stays
  * unreachable after `retries`; a restart replays the batch and de-duplication drops what was stored.
+ * @throws SluiceError `PARTITION_LOST` (failing the batch, nothing published) when `fence` finds a partition lost.
  * @example
  * alerts.pipe(jetStreamSink('ALERTS', { servers: '127.0.0.1:4222', subjectOf: (a) => `alerts.${a.card}` }));
  */
@@ -86,7 +96,8 @@ export function jetStreamSink<T>(stream: string, options: JetStreamSinkOptions<T
   const { subject, subjectOf, partitionBy, fence, encode = defaultEncode } = options;
   if ([subject, subjectOf, partitionBy].filter((o) => o !== undefined).length !== 1) throw new TypeError(`${what}: give exactly one of subject (a subject such as 'alerts.new'), subjectOf (record => subject) and partitionBy ({ prefix, partitions, key }).`);
   if (partitionBy !== undefined) checkPartitioning(what, partitionBy);
-  if (fence !== undefined && (partitionBy === undefined || typeof (fence as { assertOwner?: unknown }).assertOwner !== 'function')) throw new TypeError(`${what}: fence needs partitionBy, and must have assertOwner(partition) (a PartitionGroup).`);
+  if (fence !== undefined && typeof (fence as { assertOwner?: unknown }).assertOwner !== 'function') throw new TypeError(`${what}: fence must be ctx.partition or a PartitionGroup (with partitionBy).`);
+  if (fence !== undefined && !isJobPartition(fence) && partitionBy === undefined) throw new TypeError(`${what}: a PartitionGroup fence needs partitionBy (the partition of each record); to fence by the partition a group runs, give fence: ctx.partition.`);
   if (subject !== undefined && (typeof subject !== 'string' || subject === '' || /[\s*>]/.test(subject))) throw new TypeError(`${what}: subject must be a subject without wildcards, got ${JSON.stringify(subject)}.`);
   if (subjectOf !== undefined && typeof subjectOf !== 'function') throw new TypeError(`${what}: subjectOf must be a function record => subject.`);
   if (typeof encode !== 'function') throw new TypeError(`${what}: encode must be a function record => string | Uint8Array.`);
@@ -106,7 +117,7 @@ export function jetStreamSink<T>(stream: string, options: JetStreamSinkOptions<T
         const records = batch.partitions.flat();
         const prefix = `${name}:${run}:${batchId}:`;
         const before = link.takeRetries();
-        const headersOf = fence === undefined || route === undefined ? undefined : await fencedHeaders(fence, route.partitionOf, records, output.describe, batchId);
+        const headersOf = fence === undefined || records.length === 0 ? undefined : isJobPartition(fence) ? await partitionHeaders(fence) : await fencedHeaders(fence, (route as NonNullable<typeof route>).partitionOf, records, output.describe, batchId);
         const acks = await link.call('SINK_FAILED', `${output.describe} could not publish batch ${batchId} to stream ${stream}`, (nc) => publishAll(nc, stream, records, subjectFor, encode, prefix, headersOf), { operator: output.describe, batchId });
         const written = acks.reduce((n, ack) => (ack.duplicate ? n : n + 1), 0);
         bc.reportOperator({ operator: output.describe, recordsWritten: written, retries: before + link.takeRetries(), alreadyWritten: records.length > 0 && written === 0 });
@@ -177,7 +188,7 @@ function router<T>(partitionBy: JetStreamPartitioning<T>): { partitionOf: (recor
  * Proves ownership of every partition of the batch (all at once) and returns each record's
  * headers: its partition and the lease's epoch.
  *
- * @throws SluiceError `SINK_FAILED` with the {@link PartitionLostError} as cause when a partition is not this instance's.
+ * @throws SluiceError `PARTITION_LOST` (the {@link PartitionLostError} as cause) when a partition is not this instance's.
  */
 async function fencedHeaders<T>(fence: PartitionFence, partitionOfRecord: (record: T) => number, records: readonly T[], operator: string, batchId: number): Promise<(record: T) => MsgHdrs> {
   const partitions = new Set<number>();
@@ -193,9 +204,27 @@ async function fencedHeaders<T>(fence: PartitionFence, partitionOfRecord: (recor
     }));
   } catch (error) {
     if (!(error instanceof PartitionLostError)) throw error;
-    throw new SluiceError('SINK_FAILED', `${operator} refused to write batch ${batchId}: ${error.message}`, { operator, batchId, cause: error });
+    throw new SluiceError('PARTITION_LOST', `${operator} refused to write batch ${batchId}: ${error.message}`, { operator, batchId, cause: error });
   }
   return (record) => byPartition.get(partitionOfRecord(record)) as MsgHdrs;
+}
+
+/**
+ * Proves the context's partition is still this instance's and returns the headers of every
+ * message: the partition and the lease's epoch.
+ *
+ * @throws SluiceError `PARTITION_LOST` when it is not.
+ */
+async function partitionHeaders(partition: JobPartition): Promise<() => MsgHdrs> {
+  const epoch = await partition.assertOwner();
+  const h = headers();
+  h.set('Sluice-Partition', String(partition.index));
+  h.set('Sluice-Epoch', String(epoch));
+  return () => h;
+}
+
+function isJobPartition(fence: PartitionFence | JobPartition): fence is JobPartition {
+  return typeof (fence as Partial<JobPartition>).index === 'number' && typeof (fence as Partial<JobPartition>).group === 'string';
 }
 
 /** A publish nobody answered (no stream captures the subject, or JetStream is down) said so; other errors as they are. */

@@ -14,10 +14,11 @@ export type JobBuild = (ctx: StreamingContext) => void | Promise<void>;
 
 /**
  * What a runner may set on the context of a job besides the job's own options: how it runs
- * (clock, logger, executor, the default partition count), and the checkpoint (the pre-deploy
- * check builds the job on the checkpoint it checks). Nothing that changes the graph.
+ * (clock, logger, executor, the default partition count), the checkpoint (the pre-deploy
+ * check builds the job on the checkpoint it checks), and the partition of a partitioned job the
+ * context runs (`ctx.partition`, set by `runJob(module, { group })`).
  */
-export type JobOverrides = Pick<StreamingContextOptions, 'clock' | 'logger' | 'executor' | 'checkpoint' | 'defaultParallelism'>;
+export type JobOverrides = Pick<StreamingContextOptions, 'clock' | 'logger' | 'executor' | 'checkpoint' | 'defaultParallelism' | 'partition'>;
 
 /**
  * A streaming job defined in a module (`export default defineJob(...)`), so that tools can build

@@ -5,6 +5,7 @@ import { SluiceError } from '../errors.js';
 import { isJobDefinition, type JobDefinition, type JobOverrides } from '../job/define-job.js';
 import { fingerprintDifference, fullFingerprintOf } from '../job/full-fingerprint.js';
 import type { StreamingContext } from '../streaming-context.js';
+import type { JobGroupRun, RunJobGroupOptions } from './job-group.js';
 import { PoolExecutor } from './pool-executor.js';
 import type { WorkerHello } from './worker-entry.js';
 import { WorkerPool, type SpeculationOptions } from './worker-pool.js';
@@ -33,6 +34,21 @@ export interface RunJobOptions extends Omit<JobOverrides, 'executor'> {
 }
 
 /**
+ * Options of {@link runJob} that run this process as one instance of a group that splits the
+ * job's partitions (`group`, see {@link RunJobGroupOptions} and docs/scale-out.md); needs
+ * `sluice/nats`'s optional peers. Each partition it owns runs in a context of its own, with
+ * `ctx.partition` set; `workers` must be 0 or absent.
+ */
+export interface RunJobInGroupOptions extends RunJobOptions {
+  readonly group: RunJobGroupOptions;
+}
+
+/** What `sluice/nats` gives runJob for a group. */
+interface GroupRunner {
+  runJobGroup(definition: JobDefinition, overrides: JobOverrides, options: RunJobGroupOptions): Promise<JobGroupRun>;
+}
+
+/**
  * Loads the job module at `module` (its default export is a `defineJob` definition), creates its
  * context and starts it: with `workers` above 0, each worker thread imports the same module,
  * builds the same graph and runs the batches' tasks (a narrow chain's partition, a shuffle's map
@@ -47,9 +63,16 @@ export interface RunJobOptions extends Omit<JobOverrides, 'executor'> {
  * `workers`; SluiceError `WORKER_GRAPH_MISMATCH` when a worker built another graph than the driver
  * (or could not build one), `WORKER_FAILED` when a worker could not start (and, failing its
  * batch, when a task lost its worker `maxAttempts` times); what `create()` and `start()` throw.
+ * With `group`, the process joins the group and runs the partitions it owns, each in a context of
+ * its own, and resolves with the instance ({@link JobGroupRun}) once it has joined.
+ *
  * @example const ctx = await runJob(new URL('./job.js', import.meta.url), { workers: 2 });
+ * @example const run = await runJob('./job.js', { group: { name: 'orders', partitions: 12, memberId: 'host-1' } });
  */
-export async function runJob(module: URL | string, options: RunJobOptions = {}): Promise<StreamingContext> {
+export async function runJob(module: URL | string, options: RunJobInGroupOptions): Promise<JobGroupRun>;
+export async function runJob(module: URL | string, options?: RunJobOptions): Promise<StreamingContext>;
+export async function runJob(module: URL | string, options: RunJobOptions & { readonly group?: RunJobGroupOptions } = {}): Promise<StreamingContext | JobGroupRun> {
+  if (options.group !== undefined) return runGroup(module, { ...options, group: options.group });
   const ctx = await createJobRun(module, options);
   try {
     await ctx.start();
@@ -69,8 +92,9 @@ export async function runJob(module: URL | string, options: RunJobOptions = {}):
  * @throws as {@link runJob}.
  */
 export async function createJobRun(module: URL | string, options: RunJobOptions = {}): Promise<StreamingContext> {
-  const url = typeof module === 'string' ? (module.startsWith('file:') ? new URL(module) : pathToFileURL(resolve(module))) : module;
+  const url = urlOf(module);
   const definition = await importJob(url);
+  if ((options as { group?: unknown }).group !== undefined) throw new TypeError('createJobRun: a group has no one context to create; use runJob(module, { group }).');
   const { workers: asked, speculation, maxAttempts, ...overrides } = options;
   const workers = asked ?? Math.max(1, availableParallelism() - 1);
   if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`runJob: workers must be a whole number of worker threads (0 runs inline), got ${workers}.`);
@@ -96,6 +120,21 @@ export async function createJobRun(module: URL | string, options: RunJobOptions 
     await pool.close();
     throw error;
   }
+}
+
+async function runGroup(module: URL | string, options: RunJobInGroupOptions): Promise<JobGroupRun> {
+  // speculation and maxAttempts are the worker pool's: a group runs no pool.
+  const { workers, speculation: _speculation, maxAttempts: _maxAttempts, group, ...overrides } = options;
+  if (workers !== undefined && workers !== 0) throw new RangeError(`runJob: a group runs each partition's tasks inline; give workers 0 or none with group, got ${workers}.`);
+  const definition = await importJob(urlOf(module));
+  // A variable specifier: the NATS client loads only here, and the core's types never see it.
+  const specifier = 'sluice/nats';
+  const nats = (await import(specifier)) as GroupRunner;
+  return nats.runJobGroup(definition, overrides, group);
+}
+
+function urlOf(module: URL | string): URL {
+  return typeof module === 'string' ? (module.startsWith('file:') ? new URL(module) : pathToFileURL(resolve(module))) : module;
 }
 
 async function importJob(url: URL): Promise<JobDefinition> {

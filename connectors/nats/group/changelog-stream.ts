@@ -25,7 +25,24 @@ export interface RestoredPartition {
   readonly batchId: number;
   /** Every key's value as of that batch. */
   readonly entries: readonly (readonly [Key, unknown])[];
+  /**
+   * The plans logged ({@link ChangelogStream.appendPlan}) for the batches after it, in batch order
+   * and without gaps: for each batch, the one logged with the highest epoch.
+   */
+  readonly plans: readonly LoggedPlan[];
 }
+
+/** A batch's plan as {@link ChangelogStream.appendPlan} logged it. */
+export interface LoggedPlan {
+  readonly batchId: number;
+  /** The fencing epoch of the owner that logged it. */
+  readonly epoch: number;
+  /** The plan (plain data). */
+  readonly plan: unknown;
+}
+
+/** How many plan subjects a partition has: plan of batch b on `plan.<b mod PLAN_SLOTS>`, two kept on each. */
+const PLAN_SLOTS = 8;
 
 /** Options of {@link ChangelogStream.open}. */
 export interface ChangelogStreamOptions {
@@ -47,7 +64,8 @@ type Packed = [number, boolean, unknown];
 
 /**
  * A per-partition changelog of keyed state, compacted by key, for handing a partition's state to
- * another instance (docs/scale-out.md). Groundwork: the engine does not write it yet.
+ * another instance (docs/scale-out.md). `runJob(module, { group })` writes one for every partition
+ * it runs (see `changelogCheckpoint`).
  *
  * @example
  * const log = await ChangelogStream.open({ servers, stream: 'orders_changelog' });
@@ -114,6 +132,21 @@ export class ChangelogStream {
   }
 
   /**
+   * Logs the plan of batch `batchId` of `partition`, before the batch computes, so that the next
+   * owner of the partition replays the batch with the same plan when it was not committed. The
+   * plan with the highest epoch wins (an owner that replays a batch logs it again with its own).
+   *
+   * @throws SluiceError `SINK_FAILED` when the server refuses or stays unreachable.
+   */
+  async appendPlan(partition: number, batchId: number, epoch: number, plan: unknown): Promise<void> {
+    if (!Number.isSafeInteger(batchId) || batchId < 0) throw new RangeError(`ChangelogStream.appendPlan: batchId must be a whole number of at least 0, got ${String(batchId)}.`);
+    await this.#call(`could not log the plan of batch ${batchId} of partition ${partition}`, async (nc) => {
+      const payload: LoggedPlan = { batchId, epoch, plan };
+      await jetstream(nc, { checkAPI: false }).publish(`${this.stream}.${partition}.plan.${batchId % PLAN_SLOTS}`, encodeValue(payload), { msgID: `${partition}:${batchId}:plan:${epoch}`, expect: { streamName: this.stream } });
+    });
+  }
+
+  /**
    * Reads partition `partition`'s state as of its last committed batch.
    *
    * @throws SluiceError `SINK_FAILED` when the server cannot be reached.
@@ -123,21 +156,30 @@ export class ChangelogStream {
       const info = await (await jetstreamManager(nc, { checkAPI: false })).streams.info(this.stream);
       return readMessages(nc, { stream: this.stream, subjects: [`${this.stream}.${partition}.>`], from: Math.max(1, info.state.first_seq), until: info.state.last_seq, max: Number.POSITIVE_INFINITY });
     });
-    const marker = `${this.stream}.${partition}.committed`;
+    const head = `${this.stream}.${partition}.`;
+    const marker = `${head}committed`;
     let committed = -1;
     for (const m of messages) if (m.subject === marker) committed = Math.max(committed, decodeValue(m.data) as number);
     const latest = new Map<string, Packed>();
+    const plans = new Map<number, LoggedPlan>();
     for (const m of messages) {
-      if (m.subject === marker) continue;
+      if (m.subject.startsWith(`${head}plan.`)) {
+        const logged = decodeValue(m.data) as LoggedPlan;
+        if (logged.batchId > committed && (plans.get(logged.batchId)?.epoch ?? -1) < logged.epoch) plans.set(logged.batchId, logged);
+        continue;
+      }
+      if (!m.subject.startsWith(`${head}k.`)) continue;
       const change = decodeValue(m.data) as Packed;
       if (change[0] > committed) continue;
       const previous = latest.get(m.subject);
       if (previous === undefined || previous[0] <= change[0]) latest.set(m.subject, change);
     }
     const entries: (readonly [Key, unknown])[] = [];
-    const keyStart = `${this.stream}.${partition}.k.`.length;
+    const keyStart = `${head}k.`.length;
     for (const [subject, [, removed, value]] of latest) if (!removed) entries.push([keyOfToken(subject.slice(keyStart)), value]);
-    return { batchId: committed, entries };
+    const after: LoggedPlan[] = [];
+    for (let b = committed + 1; plans.has(b); b++) after.push(plans.get(b) as LoggedPlan);
+    return { batchId: committed, entries, plans: after };
   }
 
   /** Closes the connection. */

@@ -27,7 +27,7 @@ await describeWith(NATS, 'ChangelogStream on the live server', () => {
   it('restores each partition\'s keys as of its last batch, removals included, keeping two messages per key', async () => {
     const log = await openLog();
     try {
-      expect(await log.restore(0)).toEqual({ batchId: -1, entries: [] });
+      expect(await log.restore(0)).toEqual({ batchId: -1, entries: [], plans: [] });
       await log.append(0, 0, [{ key: 'a', value: 1 }, { key: 'b', value: { n: 1 } }, { key: ['c', 2], value: [1, 2] }]);
       await log.append(1, 0, [{ key: 'a', value: 100 }]);
       for (let batch = 1; batch <= 5; batch++) await log.append(0, batch, [{ key: 'a', value: batch + 1 }, { key: 'a', value: 10 * batch }]);
@@ -36,7 +36,7 @@ await describeWith(NATS, 'ChangelogStream on the live server', () => {
       expect(restored.batchId).toBe(6);
       expect(sorted(restored.entries)).toEqual(sorted([['a', 50], [['c', 2], [1, 2]], [7, {}]]));
       expect(restored.entries.find(([k]) => k === 7)?.[1]).toEqual(new Map([['x', 1]]));
-      expect(await log.restore(1)).toEqual({ batchId: 0, entries: [['a', 100]] });
+      expect(await log.restore(1)).toEqual({ batchId: 0, entries: [['a', 100]], plans: [] });
       const info = await (await manager()).streams.info(log.stream);
       // Per key at most two messages: a (2), b (2), c (1), 7 (1), partition 1's a (1), markers (2 + 1).
       expect(info.state.messages).toBe(10);
@@ -57,7 +57,34 @@ await describeWith(NATS, 'ChangelogStream on the live server', () => {
       await log.append(2, 2, [{ key: 'k', value: 'two' }]);
       const last = (await jsm.streams.info(log.stream)).state.last_seq;
       await jsm.streams.deleteMessage(log.stream, last);
-      expect(await log.restore(2)).toEqual({ batchId: 1, entries: [['k', 'one']] });
+      expect(await log.restore(2)).toEqual({ batchId: 1, entries: [['k', 'one']], plans: [] });
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('gives the plans logged after the last committed batch, in order and without gaps, the highest epoch\'s for each', async () => {
+    const log = await openLog();
+    try {
+      await log.appendPlan(0, 0, 1, { batchId: 0, end: 10 });
+      await log.append(0, 0, [{ key: 'a', value: 1 }]);
+      await log.appendPlan(0, 1, 1, { batchId: 1, end: 20 });
+      // A new owner replays batch 1 with the plan it restored, logged again under its epoch.
+      await log.appendPlan(0, 1, 2, { batchId: 1, end: 20, again: true });
+      await log.appendPlan(0, 2, 2, { batchId: 2, end: 30 });
+      await log.appendPlan(0, 4, 2, { batchId: 4, end: 50 });
+      // A replayed plan is stored once.
+      await log.appendPlan(0, 2, 2, { batchId: 2, end: 30 });
+      const restored = await log.restore(0);
+      expect(restored.batchId).toBe(0);
+      expect(restored.plans).toEqual([
+        { batchId: 1, epoch: 2, plan: { batchId: 1, end: 20, again: true } },
+        { batchId: 2, epoch: 2, plan: { batchId: 2, end: 30 } },
+      ]);
+      await log.append(0, 1, []);
+      await log.append(0, 2, []);
+      expect((await log.restore(0)).plans).toEqual([]);
+      expect((await log.restore(0)).entries).toEqual([['a', 1]]);
     } finally {
       await log.close();
     }

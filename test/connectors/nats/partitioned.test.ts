@@ -2,10 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, expect, it } from 'vitest';
-import { Batch, foreachBatch, ManualClock, SluiceError, StreamingContext } from 'sluice';
+import { Batch, foreachBatch, ManualClock, SluiceError, StreamingContext, type JobPartition } from 'sluice';
 import { levelCheckpoint } from 'sluice/checkpoint';
 import type { BatchContext } from 'sluice/extend';
-import { jetStreamSink, jetStreamSource, partitionOf, PartitionedJetStreamSource, PartitionGroup, PartitionLostError, type JetStreamRecord } from 'sluice/nats';
+import { groupSource, jetStreamSink, jetStreamSource, partitionOf, PartitionedJetStreamSource, PartitionGroup, PartitionLostError, type JetStreamRecord } from 'sluice/nats';
 import { useTempDir } from '../../support/temp-dir.js';
 import { GroupBucket } from '../../../connectors/nats/group/group-bucket.js';
 import { describeWith, NATS, NATS_URL } from '../../support/services.js';
@@ -13,8 +13,9 @@ import { manager, newStream, publish, testConnection } from './nats-harness.js';
 
 /*
  * Partitioned streams on the local server: the sink's `partitionBy` (subjects by key hash) and
- * `fence` (a batch with a partition this instance lost is refused, whole), and the source's
- * `partitioned` (some partitions, an offset each, replayable).
+ * `fence` (a batch with a partition this instance lost is refused, whole; or, in a group, the
+ * context's partition), the source's `partitioned` (some partitions, an offset each, replayable)
+ * and `groupSource`.
  */
 
 interface Order {
@@ -92,7 +93,7 @@ await describeWith(NATS, 'partitioned JetStream streams on the live server', () 
       await bucket.put('leases.1', { holder: 'm2', heartbeatAt: 0, epoch: 2 }, lease?.revision ?? -1);
       const failure = await run.write(1, orders(10)).then(() => undefined, (e: unknown) => e);
       expect(failure).toBeInstanceOf(SluiceError);
-      expect(failure).toMatchObject({ code: 'SINK_FAILED', batchId: 1 });
+      expect(failure).toMatchObject({ code: 'PARTITION_LOST', batchId: 1 });
       expect((failure as SluiceError).cause).toBeInstanceOf(PartitionLostError);
       expect(await stored(stream)).toHaveLength(10);
       // A batch of the partitions it still owns goes through.
@@ -102,6 +103,44 @@ await describeWith(NATS, 'partitioned JetStream streams on the live server', () 
     } finally {
       await member.close();
     }
+  });
+
+  it('fence: ctx.partition checks the context\'s partition before each batch: a lost one publishes nothing (PARTITION_LOST); others carry its epoch', async () => {
+    const stream = await newStream('jobfence');
+    let owned = true;
+    const partition: JobPartition = {
+      group: 'g',
+      index: 2,
+      count: 4,
+      assertOwner: () => (owned ? Promise.resolve(3) : Promise.reject(new PartitionLostError(2, 'm1', 3, 'taken over'))),
+    };
+    const run = await sinkRunner(jetStreamSink<Order>(stream, { servers: NATS_URL, subjectOf: () => `${stream}.out`, fence: partition }));
+    await run.write(0, orders(5));
+    expect((await stored(stream)).map((m) => m.epoch)).toEqual(['3', '3', '3', '3', '3']);
+    owned = false;
+    const failure = await run.write(1, orders(5)).then(() => undefined, (e: unknown) => e);
+    expect(failure).toBeInstanceOf(PartitionLostError);
+    expect(failure).toMatchObject({ code: 'PARTITION_LOST', partition: 2 });
+    expect(await stored(stream)).toHaveLength(5);
+    await run.stop();
+    expect(() => jetStreamSink<Order>(stream, { servers: NATS_URL, subject: 'x', fence: {} as JobPartition })).toThrow(/fence must be ctx.partition/);
+  });
+
+  it('groupSource reads the context\'s partition in a group, every partition without one, and refuses another partition count', async () => {
+    const stream = await newStream('gsrc');
+    for (let i = 0; i < 12; i++) await publish(`${stream}.${i % 3}`, [JSON.stringify(i)]);
+    const read = async (partition: JobPartition | undefined): Promise<number[]> => {
+      const ctx = new StreamingContext({ batchInterval: 100, ...(partition === undefined ? {} : { partition }) });
+      const got: number[] = [];
+      groupSource<number>(ctx, { servers: NATS_URL, stream, prefix: stream, partitions: 3, format: 'json' }).pipe(foreachBatch((records) => { got.push(...records.map((r) => r.value)); }));
+      await ctx.runToCompletion();
+      return got.sort((a, b) => a - b);
+    };
+    const part = (index: number, count = 3): JobPartition => ({ group: 'g', index, count, assertOwner: () => Promise.resolve(1) });
+    expect(await read(part(1))).toEqual([1, 4, 7, 10]);
+    expect(await read(undefined)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(() => groupSource(new StreamingContext({ batchInterval: 100, partition: part(1, 4) }), { servers: NATS_URL, stream, prefix: stream, partitions: 3, format: 'json' })).toThrow(/the group 4/);
+    expect(() => new StreamingContext({ batchInterval: 100, partition: part(3, 3) })).toThrow(TypeError);
   });
 
   it('the source reads only its partitions, an offset each, and a range read again gives the same records', async () => {

@@ -1,0 +1,252 @@
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { SluiceError, type JobDefinition, type JobGroupEvent, type JobGroupRun, type JobOverrides, type JobPartition, type RunJobGroupOptions, type StreamingContext } from 'sluice';
+import { levelCheckpoint } from 'sluice/checkpoint';
+import { changelogCheckpoint, StaleLocalCheckpoint } from './changelog-checkpoint.js';
+import { ChangelogStream } from './changelog-stream.js';
+import { PartitionGroup, type PartitionGroupEvent } from './partition-group.js';
+
+/*
+ * One instance of a job in a group (runJob's `group` option): it joins the partition group and
+ * runs one micro-batch loop (a StreamingContext of the job) per partition it owns, each on a
+ * local checkpoint of its own whose commits also go to the partition's changelog. Assigned: the
+ * partition's context starts, restoring from its local checkpoint when it is current, else from
+ * the changelog. Revoking: its context stops after its running batch commits, before the lease
+ * is released. Lost: its context stops at once, and its writes are refused (fenced) meanwhile.
+ */
+
+/** How long a partition whose loop failed waits before it starts again, while still owned. */
+const RESTART_MS = 1_000;
+
+/** The loop of one partition. */
+interface Loop {
+  readonly ctx: StreamingContext;
+  /** Set when this instance stops it (revoked, lost, stopping): its end is no failure. */
+  stopping: boolean;
+}
+
+/**
+ * Joins the group `options.name` and runs the partitions this instance owns (see
+ * `runJob(module, { group })`).
+ *
+ * @throws TypeError/RangeError for malformed options, a job with `pipelinedCommit` (not supported
+ * in a group yet) or no checkpoint directory; what joining the group throws.
+ */
+export async function runJobGroup(definition: JobDefinition, overrides: JobOverrides, options: RunJobGroupOptions): Promise<JobGroupRun> {
+  const what = 'runJob (group)';
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: group must be { name, partitions, ... }.`);
+  if (definition.options.pipelinedCommit === true) throw new TypeError(`${what}: a job with pipelinedCommit cannot run in a group yet; remove the option.`);
+  const directory = options.checkpointDir ?? overrides.checkpoint?.location ?? definition.options.checkpoint?.location;
+  if (typeof directory !== 'string' || directory === '') throw new TypeError(`${what}: give group.checkpointDir (or a checkpoint to the job): each partition an instance runs keeps a local checkpoint there.`);
+  const member = options.memberId ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`;
+  const servers = options.servers ?? '127.0.0.1:4222';
+  const replicas = options.replicas ?? 1;
+  const changelog = await ChangelogStream.open({ servers, stream: options.changelog ?? `${options.name}_changelog`, replicas });
+  const run = new GroupRun(definition, overrides, options, join(directory, member), changelog, member);
+  try {
+    await run.join(servers, replicas);
+  } catch (error) {
+    await changelog.close();
+    throw error;
+  }
+  return run;
+}
+
+class GroupRun implements JobGroupRun {
+  readonly group: string;
+  readonly member: string;
+  readonly #definition: JobDefinition;
+  readonly #overrides: JobOverrides;
+  readonly #options: RunJobGroupOptions;
+  readonly #directory: string;
+  readonly #changelog: ChangelogStream;
+  readonly #loops = new Map<number, Loop>();
+  /** Per partition, the start or stop running: they never overlap. */
+  readonly #chains = new Map<number, Promise<void>>();
+  #group: PartitionGroup | undefined;
+  /** The partitions whose lease this instance holds, as the group's events tell (the first come while it joins). */
+  readonly #owned = new Set<number>();
+  #joined: Promise<PartitionGroup> = new Promise(() => undefined);
+  #stopping: Promise<void> | undefined;
+  readonly #terminated: Promise<void>;
+  #terminate!: () => void;
+
+  constructor(definition: JobDefinition, overrides: JobOverrides, options: RunJobGroupOptions, directory: string, changelog: ChangelogStream, member: string) {
+    this.group = options.name;
+    this.member = member;
+    this.#definition = definition;
+    this.#overrides = overrides;
+    this.#options = options;
+    this.#directory = directory;
+    this.#changelog = changelog;
+    this.#terminated = new Promise((resolve) => {
+      this.#terminate = resolve;
+    });
+  }
+
+  async join(servers: string | readonly string[], replicas: number): Promise<void> {
+    const joining = PartitionGroup.join({
+      servers,
+      group: this.group,
+      member: this.member,
+      partitions: this.#options.partitions,
+      replicas,
+      ...(this.#options.leaseMillis === undefined ? {} : { leaseMs: this.#options.leaseMillis }),
+      onChange: (event) => this.#onChange(event),
+      onError: (error) => this.#overrides.logger?.warn({ err: error, group: this.group }, 'a group heartbeat failed; trying again at the next one'),
+    });
+    this.#joined = joining;
+    this.#group = await joining;
+  }
+
+  running(): number[] {
+    return [...this.#loops.keys()].sort((a, b) => a - b);
+  }
+
+  contextOf(partition: number): StreamingContext | undefined {
+    return this.#loops.get(partition)?.ctx;
+  }
+
+  stop(options: { readonly graceful?: boolean } = {}): Promise<void> {
+    this.#stopping ??= this.#stop(options.graceful !== false);
+    return this.#stopping;
+  }
+
+  awaitTermination(): Promise<void> {
+    return this.#terminated;
+  }
+
+  async #stop(graceful: boolean): Promise<void> {
+    try {
+      // leave() hands every partition over: 'revoking' stops each loop after its batch commits.
+      if (graceful) await this.#group?.leave();
+      else await this.#group?.close();
+      await Promise.all([...this.#chains.values()]);
+      await Promise.all(this.running().map((p) => this.#stopLoop(p, 'stop')));
+      await this.#changelog.close();
+    } finally {
+      this.#terminate();
+    }
+  }
+
+  #onChange(event: PartitionGroupEvent): Promise<void> | void {
+    const p = event.partition;
+    switch (event.type) {
+      case 'assigned':
+        this.#owned.add(p);
+        // Not awaited: restoring a partition must not hold the heartbeat that renews the others.
+        void this.#enqueue(p, () => this.#start(p));
+        return;
+      case 'revoking':
+        this.#owned.delete(p);
+        return this.#enqueue(p, () => this.#stopLoop(p, 'revoked'));
+      case 'lost': {
+        this.#owned.delete(p);
+        const loop = this.#loops.get(p);
+        if (loop !== undefined) loop.stopping = true;
+        void this.#enqueue(p, () => this.#stopLoop(p, 'lost'));
+        return;
+      }
+      default:
+        return event satisfies never;
+    }
+  }
+
+  #enqueue(partition: number, step: () => Promise<void>): Promise<void> {
+    const next = (this.#chains.get(partition) ?? Promise.resolve()).then(step).catch((error: unknown) => {
+      this.#overrides.logger?.error({ err: error, partition }, 'a partition could not start or stop');
+    });
+    this.#chains.set(partition, next);
+    return next;
+  }
+
+  #owns(partition: number): boolean {
+    return this.#stopping === undefined && this.#owned.has(partition);
+  }
+
+  async #start(p: number): Promise<void> {
+    if (!this.#owns(p) || this.#loops.has(p)) return;
+    const started = performance.now();
+    const partition: JobPartition = { group: this.group, index: p, count: this.#options.partitions, assertOwner: () => this.#assertOwner(p) };
+    const directory = join(this.#directory, `p${p}`);
+    let recovered: { from: 'local' | 'changelog' | 'fresh'; batchId: number } = { from: 'fresh', batchId: -1 };
+    for (let attempt = 0; ; attempt++) {
+      const checkpoint = changelogCheckpoint(levelCheckpoint(directory), { changelog: this.#changelog, partition, onRecovered: (from, batchId) => (recovered = { from, batchId }) });
+      const ctx = await this.#definition.create({ ...this.#overrides, checkpoint, partition });
+      try {
+        await ctx.start();
+      } catch (error) {
+        await ctx.stop().catch(() => undefined);
+        if (attempt === 0 && (error instanceof StaleLocalCheckpoint || (error as { cause?: unknown }).cause instanceof StaleLocalCheckpoint)) {
+          // Another instance ran the partition since this copy was written: the changelog has it.
+          await rm(directory, { recursive: true, force: true });
+          continue;
+        }
+        this.#failed(p, error);
+        return;
+      }
+      const loop: Loop = { ctx, stopping: false };
+      this.#loops.set(p, loop);
+      ctx.awaitTermination().then(
+        () => {
+          this.#ended(p, loop, undefined);
+        },
+        (error: unknown) => {
+          this.#ended(p, loop, error);
+        },
+      );
+      this.#emit({ type: 'started', partition: p, from: recovered.from, batchId: recovered.batchId, millis: Math.round(performance.now() - started) });
+      return;
+    }
+  }
+
+  async #assertOwner(p: number): Promise<number> {
+    const group = this.#group;
+    // A partition assigned while joining starts before join() returns: wait for it.
+    return (await (group ?? (await this.#joined)).assertOwner(p)).epoch;
+  }
+
+  async #stopLoop(p: number, reason: 'revoked' | 'lost' | 'stop'): Promise<void> {
+    const loop = this.#loops.get(p);
+    if (loop === undefined) return;
+    loop.stopping = true;
+    this.#loops.delete(p);
+    // The running batch finishes; a lost partition's writes are refused by the fence meanwhile.
+    await loop.ctx.stop();
+    this.#emit({ type: 'stopped', partition: p, reason });
+  }
+
+  /** A loop ended: on its own (a batch failed), it is reported, and started again while the partition is owned. */
+  #ended(p: number, loop: Loop, error: unknown): void {
+    if (this.#loops.get(p) === loop) this.#loops.delete(p);
+    if (error !== undefined) this.#report(p, error);
+    if (!loop.stopping) this.#restartLater(p);
+  }
+
+  /** A partition that could not start: reported, and tried again while owned. */
+  #failed(p: number, error: unknown): void {
+    this.#report(p, error);
+    this.#restartLater(p);
+  }
+
+  #restartLater(p: number): void {
+    setTimeout(() => {
+      if (this.#owns(p)) void this.#enqueue(p, () => this.#start(p));
+    }, RESTART_MS).unref();
+  }
+
+  #report(p: number, error: unknown): void {
+    const failure = error instanceof SluiceError ? error : new SluiceError('BATCH_FAILED', `Partition ${p} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    this.#overrides.logger?.warn({ err: failure, code: failure.code, partition: p, group: this.group }, `partition ${p} stopped: ${failure.code}`);
+    this.#emit({ type: 'failed', partition: p, error: failure });
+  }
+
+  #emit(event: JobGroupEvent): void {
+    try {
+      this.#options.onEvent?.(event);
+    } catch (error) {
+      this.#overrides.logger?.error({ err: error }, 'the group run\'s onEvent threw');
+    }
+  }
+}
