@@ -64,6 +64,8 @@ export class StageRun {
   readonly launches: number[];
   /** Tasks that got their one speculative copy. */
   readonly speculatedTasks = new Set<number>();
+  /** Each task's payload as msgpack bytes (`null`: sent by structured clone), once packed. */
+  readonly #packed: (Uint8Array | null | undefined)[] = [];
   /** Durations of the done tasks, in the order they finished. */
   readonly durations: number[] = [];
   #median = 0;
@@ -95,6 +97,17 @@ export class StageRun {
     this.launches = new Array<number>(n).fill(0);
     this.#resolve = resolve;
     this.#reject = reject;
+  }
+
+  /**
+   * The msgpack bytes of `task`'s payload, packed by `pack` at the first call and kept for its
+   * retries and speculative copies (a posted copy leaves them here); `undefined` when `pack` gave
+   * none (the payload goes by structured clone).
+   */
+  packedPayload(task: number, pack: (value: unknown) => Uint8Array | undefined): Uint8Array | undefined {
+    let bytes = this.#packed[task];
+    if (bytes === undefined) bytes = this.#packed[task] = pack(this.tasks[task]?.payload) ?? null;
+    return bytes ?? undefined;
   }
 
   /** Records a task's result; resolves the stage with the last one. */

@@ -3,6 +3,7 @@ import { Worker, type ResourceLimits, type Transferable } from 'node:worker_thre
 import type { Logger } from 'pino';
 import { messageOf, SluiceError } from '../errors.js';
 import { silentLogger } from '../logger.js';
+import { packValue, unpackValue } from './payload-codec.js';
 import { StageRun, type Attempt, type PoolTask, type StageFigures } from './stage-run.js';
 import { reviveError, type WireError } from './task-errors.js';
 import type { FromWorker, ToWorker } from './wire.js';
@@ -59,6 +60,14 @@ export interface WorkerPoolOptions {
   readonly execArgv?: readonly string[];
   /** Memory limits of each worker thread. */
   readonly resourceLimits?: ResourceLimits;
+  /**
+   * How payloads and results cross the thread. `'msgpack'` (the default): as msgpack bytes when
+   * msgpack carries the value exactly as a structured clone would (plain data: see
+   * `payload-codec.ts`), else by structured clone; a task's payload is packed once and its bytes
+   * copied to each run (a retry, a speculative copy). `'clone'`: always by structured clone.
+   * bench/README.md (S8) has the figures that chose the default.
+   */
+  readonly wire?: 'msgpack' | 'clone';
 }
 
 interface Slot {
@@ -96,6 +105,7 @@ export class WorkerPool {
   readonly #maxAttempts: number;
   readonly #speculation: Required<SpeculationOptions> | undefined;
   readonly #depth: number;
+  readonly #pack: boolean;
   readonly #slots: Slot[];
   readonly #attempts = new Map<number, Attempt>();
   #stages: StageRun[] = [];
@@ -107,11 +117,13 @@ export class WorkerPool {
 
   /** @throws TypeError or RangeError for a bad option, saying which. */
   constructor(options: WorkerPoolOptions) {
-    const { size, script, maxAttempts = 3, speculation = {}, tasksInFlight = 1 } = options;
+    const { size, script, maxAttempts = 3, speculation = {}, tasksInFlight = 1, wire = 'msgpack' } = options;
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`WorkerPool: size must be an integer ≥ 1, got ${String(size)}.`);
     if (!(script instanceof URL)) throw new TypeError('WorkerPool: script must be the URL of the worker module, such as new URL(\'./worker.js\', import.meta.url).');
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`WorkerPool: maxAttempts must be an integer ≥ 1, got ${String(maxAttempts)}.`);
     if (tasksInFlight !== 1 && tasksInFlight !== 2) throw new RangeError(`WorkerPool: tasksInFlight must be 1 or 2, got ${String(tasksInFlight)}.`);
+    if (wire !== 'msgpack' && wire !== 'clone') throw new RangeError(`WorkerPool: wire must be 'msgpack' or 'clone', got ${String(wire)}.`);
+    this.#pack = wire === 'msgpack';
     this.size = size;
     this.#options = options;
     this.#logger = options.logger ?? silentLogger();
@@ -238,10 +250,10 @@ export class WorkerPool {
             failStart(reviveError(message.error));
             return;
           case 'done':
-            this.#onReply(slot, message.id, message.value, undefined);
+            this.#onReply(slot, message.id, message.value, message.packed, undefined);
             return;
           case 'failed':
-            this.#onReply(slot, message.id, undefined, message.error);
+            this.#onReply(slot, message.id, undefined, false, message.error);
             return;
         }
       });
@@ -255,11 +267,11 @@ export class WorkerPool {
         const before = slot.state === 'starting' ? ' before it said hello (does its script call serveTasks?)' : '';
         died(new Error(`the worker exited with code ${code}${before}`));
       });
-      worker.postMessage({ t: 'init', index: slot.index } satisfies ToWorker);
+      worker.postMessage({ t: 'init', index: slot.index, pack: this.#pack } satisfies ToWorker);
     });
   }
 
-  #onReply(slot: Slot, id: number, value: unknown, error: WireError | undefined): void {
+  #onReply(slot: Slot, id: number, value: unknown, packed: boolean, error: WireError | undefined): void {
     const attempt = this.#attempts.get(id);
     if (attempt === undefined) return;
     this.#attempts.delete(id);
@@ -273,11 +285,38 @@ export class WorkerPool {
     if (stage.settled || stage.done[attempt.task] === true) {
       this.#logger.debug({ stage: stage.name, task: attempt.task, worker: slot.index }, 'worker pool: a late copy of a task was discarded');
     } else if (error === undefined) {
-      stage.complete(attempt, value, now);
+      this.#complete(slot, stage, attempt, value, packed, now);
     } else {
-      stage.fail(reviveError(error));
+      this.#taskFailed(slot, stage, attempt, error);
     }
     this.#dispatch();
+  }
+
+  #complete(slot: Slot, stage: StageRun, attempt: Attempt, value: unknown, packed: boolean, now: number): void {
+    let result = value;
+    if (packed) {
+      try {
+        result = unpackValue(value as Uint8Array);
+      } catch (error) {
+        stage.fail(new SluiceError('WORKER_FAILED', `Stage "${stage.name}": the result of task ${attempt.task} from worker ${slot.index} could not be decoded: ${messageOf(error)}`, { cause: error }));
+        return;
+      }
+    }
+    stage.complete(attempt, result, now);
+  }
+
+  /**
+   * Fails the stage of a task whose handler threw: the error, re-created here, names the worker
+   * (its index and thread id, as own properties `worker` and `threadId`), and so does a warning.
+   */
+  #taskFailed(slot: Slot, stage: StageRun, attempt: Attempt, wire: WireError): void {
+    const threadId = slot.worker?.threadId ?? -1;
+    const error = reviveError(wire, { worker: slot.index, threadId });
+    this.#logger.warn(
+      { stage: stage.name, task: attempt.task, worker: slot.index, threadId, err: error },
+      `worker pool: task ${attempt.task} of stage "${stage.name}" failed on worker ${slot.index} (thread ${threadId}); its stage fails`,
+    );
+    stage.fail(error);
   }
 
   #onDeath(slot: Slot, worker: Worker, reason: Error): void {
@@ -291,17 +330,27 @@ export class WorkerPool {
       { worker: slot.index, err: reason, tasks: lost.map((a) => `${a.stage.name}#${a.task}`) },
       `worker pool: worker ${slot.index} failed (${reason.message}); its tasks run again on other workers`,
     );
-    for (const attempt of lost) {
+    // Backwards, so that the tasks go back to the front of their queues in the order they had.
+    for (let at = lost.length - 1; at >= 0; at--) {
+      const attempt = lost[at] as Attempt;
       this.#attempts.delete(attempt.id);
       const stage = attempt.stage;
       stage.drop(attempt);
       if (stage.settled || stage.done[attempt.task] === true || stage.running.has(attempt.task)) continue;
-      const failures = (stage.failures[attempt.task] ?? 0) + 1;
-      stage.failures[attempt.task] = failures;
       const what = `Stage "${stage.name}": task ${attempt.task} lost its worker (worker ${slot.index}: ${reason.message})`;
       if (stage.tasks[attempt.task]?.transfer !== undefined) {
         stage.fail(new SluiceError('WORKER_FAILED', `${what}, and cannot run again: its payload's buffers were transferred to that worker.`, { cause: reason }));
-      } else if (failures >= this.#maxAttempts) {
+        continue;
+      }
+      // Only the head of the queue ran on the worker; a task queued behind it (tasksInFlight 2)
+      // never started: it goes back to wait, neither retried nor counted against maxAttempts.
+      if (at > 0) {
+        stage.pending.add(attempt.task, stage.tasks[attempt.task]?.prefer, true);
+        continue;
+      }
+      const failures = (stage.failures[attempt.task] ?? 0) + 1;
+      stage.failures[attempt.task] = failures;
+      if (failures >= this.#maxAttempts) {
         stage.fail(new SluiceError('WORKER_FAILED', `${what} on ${failures} attempts, as many as maxAttempts (${this.#maxAttempts}) allows.`, { cause: reason }));
       } else {
         stage.pending.add(attempt.task, stage.tasks[attempt.task]?.prefer, true);
@@ -358,7 +407,9 @@ export class WorkerPool {
     const attempt: Attempt = { id: ++this.#nextId, stage, task, worker: slot.index, speculative, sentAt: now, startedAt: now };
     const { payload, transfer } = stage.tasks[task] as PoolTask;
     try {
-      const message: ToWorker = { t: 'task', id: attempt.id, stage: stage.name, index: task, attempt: (stage.launches[task] = (stage.launches[task] ?? 0) + 1), payload };
+      const bytes = this.#pack && transfer === undefined ? stage.packedPayload(task, packValue) : undefined;
+      const launch = (stage.launches[task] = (stage.launches[task] ?? 0) + 1);
+      const message: ToWorker = { t: 'task', id: attempt.id, stage: stage.name, index: task, attempt: launch, payload: bytes ?? payload, packed: bytes !== undefined };
       (slot.worker as Worker).postMessage(message, transfer as Transferable[] | undefined);
     } catch (error) {
       stage.fail(error);
