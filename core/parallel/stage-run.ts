@@ -17,6 +17,13 @@ export interface PoolTask {
    * and steals tasks that prefer another worker only when none of those is left.
    */
   readonly prefer?: number;
+  /**
+   * The size of the task's input (its records, say), when known: among the tasks that prefer the
+   * same worker (or none), larger tasks are handed out first (longest processing time first), so
+   * that a large partition does not start last and hold the stage's end back. Tasks without a size
+   * keep their order, after those with one.
+   */
+  readonly size?: number | undefined;
 }
 
 /** What a stage did, for progress events. */
@@ -171,7 +178,7 @@ export class PendingTasks {
   #size = 0;
 
   constructor(tasks: readonly PoolTask[]) {
-    for (const [task, { prefer }] of tasks.entries()) this.add(task, prefer, false);
+    for (const task of largestFirst(tasks)) this.add(task, tasks[task]?.prefer, false);
   }
 
   /** The number of waiting tasks. */
@@ -221,6 +228,14 @@ export class PendingTasks {
     this.#size--;
     return queue.shift();
   }
+}
+
+/** The indices of `tasks`, larger `size` first; ties and tasks without a size keep their order (a stable sort). */
+function largestFirst(tasks: readonly PoolTask[]): number[] {
+  const order = tasks.map((_, i) => i);
+  if (!tasks.some((task) => task.size !== undefined)) return order;
+  const sizeOf = (i: number): number => tasks[i]?.size ?? -1;
+  return order.sort((a, b) => sizeOf(b) - sizeOf(a));
 }
 
 /** A queue of task indices; `shift` moves a head index instead of the items. */

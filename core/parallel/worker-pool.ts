@@ -15,8 +15,11 @@ export type { PoolTask, StageFigures } from './stage-run.js';
  * (dynamic balancing, locality by `prefer`, then stealing); a task whose worker dies runs again
  * elsewhere and a fresh worker replaces the dead one; a straggler gets a speculative copy on an
  * idle worker and the first result wins. Tasks must be deterministic: a retried or speculated task
- * must give the same result as its first run. Over 200 lines: the scheduler's parts share its
- * slots and stages, and read best together.
+ * must give the same result as its first run. A worker known to be slow (its tasks take a
+ * multiple of their stages' medians) gets its running task copied early and runs no copies.
+ * Over 400 lines: the scheduler's parts (dispatch, retry, speculation, pace) share its slots and
+ * stages, and read best together; the stage bookkeeping is in stage-run.ts, the wire in
+ * payload-codec.ts.
  */
 
 /** When a straggler gets a speculative copy; see {@link WorkerPoolOptions.speculation}. */
@@ -27,6 +30,14 @@ export interface SpeculationOptions {
   readonly multiplier?: number;
   /** And at least this many ms. Default 50. */
   readonly minMillis?: number;
+  /**
+   * A worker whose tasks take this many times their stages' median, on average over its recent
+   * tasks, is known to be slow (≥ 1; `Infinity` for never). Its running task gets a copy on an
+   * idle worker as soon as every task of its stage has started and it has run for the median,
+   * without waiting for `quantile` or `multiplier`; and it never gets a speculative copy itself.
+   * Default 2.
+   */
+  readonly slowWorker?: number;
 }
 
 /** The options of a {@link WorkerPool}. */
@@ -78,7 +89,15 @@ interface Slot {
   queue: Attempt[];
   /** Fails the worker's start (close() while it starts). */
   abortStart: ((error: unknown) => void) | undefined;
+  /** Its recent tasks' durations over their stages' medians (a moving average), and how many it has seen. */
+  pace: number;
+  paced: number;
 }
+
+/** How much of a worker's pace its newest task makes. */
+const PACE_WEIGHT = 0.3;
+/** Tasks a worker must have finished before its pace says it is slow. */
+const PACE_SAMPLES = 3;
 
 /** The passes of dispatch: a worker's own tasks, then tasks no live worker is preferred for (1), then any. */
 const OWN = 0;
@@ -130,7 +149,7 @@ export class WorkerPool {
     this.#maxAttempts = maxAttempts;
     this.#depth = tasksInFlight;
     this.#speculation = speculation === false ? undefined : speculationOptions(speculation);
-    this.#slots = Array.from({ length: size }, (_, index) => ({ index, worker: undefined, state: 'dead', queue: [], abortStart: undefined }));
+    this.#slots = Array.from({ length: size }, (_, index) => ({ index, worker: undefined, state: 'dead', queue: [], abortStart: undefined, pace: 1, paced: 0 }));
   }
 
   /**
@@ -222,6 +241,8 @@ export class WorkerPool {
       slot.worker = worker;
       slot.state = 'starting';
       slot.queue = [];
+      slot.pace = 1;
+      slot.paced = 0;
       const failStart = (reason: unknown): void => {
         if (slot.worker !== worker || slot.state !== 'starting') return;
         slot.worker = undefined;
@@ -283,6 +304,8 @@ export class WorkerPool {
     const stage = attempt.stage;
     stage.drop(attempt);
     if (stage.settled || stage.done[attempt.task] === true) {
+      // A late copy still tells how fast its worker is (a slow worker's tasks mostly end so).
+      if (error === undefined) this.#pace(slot, stage, now - attempt.startedAt);
       this.#logger.debug({ stage: stage.name, task: attempt.task, worker: slot.index }, 'worker pool: a late copy of a task was discarded');
     } else if (error === undefined) {
       this.#complete(slot, stage, attempt, value, packed, now);
@@ -303,6 +326,20 @@ export class WorkerPool {
       }
     }
     stage.complete(attempt, result, now);
+    this.#pace(slot, stage, now - attempt.startedAt);
+  }
+
+  /** Adds a task of `millis` to the pace of `slot`'s worker. */
+  #pace(slot: Slot, stage: StageRun, millis: number): void {
+    const median = stage.median();
+    if (median <= 0) return;
+    slot.pace += PACE_WEIGHT * (millis / median - slot.pace);
+    slot.paced++;
+  }
+
+  /** Whether `slot`'s worker is known to be slow; see {@link SpeculationOptions.slowWorker}. */
+  #slow(slot: Slot): boolean {
+    return this.#speculation !== undefined && slot.paced >= PACE_SAMPLES && slot.pace >= this.#speculation.slowWorker;
   }
 
   /**
@@ -432,17 +469,22 @@ export class WorkerPool {
     this.#timer = undefined;
     const options = this.#speculation;
     if (options === undefined) return;
-    const idle = this.#slots.filter((slot) => slot.state === 'ready' && slot.queue.length === 0);
+    // A slow worker never runs a copy: it would not finish first.
+    const idle = this.#slots.filter((slot) => slot.state === 'ready' && slot.queue.length === 0 && !this.#slow(slot));
     if (idle.length === 0) return;
     const now = performance.now();
     let next = Infinity;
     for (const stage of this.#stages) {
-      if (stage.settled || stage.pending.size > 0 || stage.doneCount === 0 || stage.doneCount < options.quantile * stage.tasks.length) continue;
-      const threshold = Math.max(options.multiplier * stage.median(), options.minMillis);
+      if (stage.settled || stage.pending.size > 0 || stage.doneCount === 0) continue;
+      const late = stage.doneCount >= options.quantile * stage.tasks.length;
+      const median = stage.median();
+      const threshold = Math.max(options.multiplier * median, options.minMillis);
       for (const [task, live] of stage.running) {
         const attempt = live[0];
         if (live.length !== 1 || attempt === undefined || stage.speculatedTasks.has(task) || stage.tasks[task]?.transfer !== undefined) continue;
-        const due = attempt.startedAt + threshold;
+        const onSlow = this.#slow(this.#slots[attempt.worker] as Slot);
+        if (!late && !onSlow) continue;
+        const due = attempt.startedAt + (onSlow ? Math.min(median, threshold) : threshold);
         if (now < due) {
           next = Math.min(next, due);
           continue;
@@ -464,11 +506,12 @@ export class WorkerPool {
 }
 
 function speculationOptions(options: SpeculationOptions): Required<SpeculationOptions> {
-  const { quantile = 0.75, multiplier = 1.5, minMillis = 50 } = options;
+  const { quantile = 0.75, multiplier = 1.5, minMillis = 50, slowWorker = 2 } = options;
   if (!(quantile > 0 && quantile <= 1)) throw new RangeError(`WorkerPool: speculation.quantile must be in (0, 1], got ${String(quantile)}.`);
   if (!(multiplier >= 1)) throw new RangeError(`WorkerPool: speculation.multiplier must be ≥ 1, got ${String(multiplier)}.`);
   if (!(minMillis >= 0)) throw new RangeError(`WorkerPool: speculation.minMillis must be ≥ 0, got ${String(minMillis)}.`);
-  return { quantile, multiplier, minMillis };
+  if (!(slowWorker >= 1)) throw new RangeError(`WorkerPool: speculation.slowWorker must be ≥ 1 (Infinity for never), got ${String(slowWorker)}.`);
+  return { quantile, multiplier, minMillis, slowWorker };
 }
 
 /** Options that take the main thread's code as their next argument. */

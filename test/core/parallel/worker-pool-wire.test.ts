@@ -94,3 +94,37 @@ describe('WorkerPool failures', () => {
     expect(figures.retried).toBe(1);
   });
 });
+
+describe('WorkerPool stragglers', () => {
+  const slowPool = (slowWorker: number): Promise<WorkerPool> =>
+    // The classic rule (75% done, 1.5x the median, 50 ms) cannot fire: only the slow-worker rule can.
+    startPool({ size: 2, workerData: { slowWorker: 0, slowFactor: 6 }, speculation: { quantile: 1, multiplier: 100, minMillis: 60_000, slowWorker } });
+  const tasks = (n: number): { payload: { op: string; x: number; ms: number } }[] => Array.from({ length: n }, (_, x) => ({ payload: { op: 'compute', x, ms: 10 } }));
+
+  it('copies a task of a worker known to be slow to an idle worker once it has run the median', async () => {
+    const pool = await slowPool(2);
+    let speculated = 0;
+    let slowWon = 0;
+    // Worker 0 learns to be slow over the first stages; later stages copy its last task.
+    for (let stage = 0; stage < 6; stage++) {
+      const { results, figures } = await pool.runStage('learn', tasks(8));
+      expect(results).toEqual(tasks(8).map((t) => compute(t.payload.x)));
+      speculated += figures.speculated;
+      if (stage >= 3) slowWon += figures.workerOf.filter((w) => w === 0).length;
+    }
+    expect(speculated).toBeGreaterThanOrEqual(1);
+    // Copies on worker 1 beat worker 0's tasks in the late stages: it wins few of them.
+    expect(slowWon).toBeLessThanOrEqual(3);
+  });
+
+  it('does not speculate by pace with slowWorker: Infinity (nor with the classic rule out of reach)', async () => {
+    const pool = await slowPool(Infinity);
+    let speculated = 0;
+    for (let stage = 0; stage < 6; stage++) speculated += (await pool.runStage('learn', tasks(8))).figures.speculated;
+    expect(speculated).toBe(0);
+  });
+
+  it('rejects a slowWorker below 1', () => {
+    expect(() => new WorkerPool({ script, size: 1, speculation: { slowWorker: 0.5 } })).toThrow(/slowWorker must be ≥ 1/);
+  });
+});
