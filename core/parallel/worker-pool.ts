@@ -34,8 +34,9 @@ export interface SpeculationOptions {
    * A worker whose tasks take this many times their stages' median, on average over its recent
    * tasks, is known to be slow (≥ 1; `Infinity` for never). Its running task gets a copy on an
    * idle worker as soon as every task of its stage has started and it has run for the median,
-   * without waiting for `quantile` or `multiplier`; and it never gets a speculative copy itself.
-   * Default 2.
+   * without waiting for `quantile` or `multiplier`; it never gets a speculative copy itself; and
+   * it takes a new task only while a stage has more tasks waiting than its pace times the other
+   * workers (they would finish them before it finished one). Default 2.
    */
   readonly slowWorker?: number;
 }
@@ -417,11 +418,14 @@ export class WorkerPool {
   #dispatch(): void {
     if (this.#closed !== undefined) return;
     if (this.#stages.some((stage) => stage.settled)) this.#stages = this.#stages.filter((stage) => !stage.settled);
+    const fast = this.#slots.reduce((n, slot) => (slot.state === 'ready' && !this.#slow(slot) ? n + 1 : n), 0);
     for (let level = 1; level <= this.#depth; level++) {
       for (const stage of this.#stages) {
         for (let pass = OWN; pass <= STEAL && stage.pending.size > 0; pass++) {
           for (const slot of this.#slots) {
             if (slot.state !== 'ready' || slot.queue.length >= level) continue;
+            // A slow worker takes a task only while the others have more left than it would take to run one.
+            if (fast > 0 && this.#slow(slot) && stage.pending.size < slot.pace * fast) continue;
             const task = this.#take(stage, slot.index, pass);
             if (task >= 0) this.#launch(slot, stage, task, false);
             if (stage.settled || stage.pending.size === 0) break;
