@@ -96,9 +96,9 @@ interface Slot {
 }
 
 /** How much of a worker's pace its newest task makes. */
-const PACE_WEIGHT = 0.3;
+const PACE_WEIGHT = 0.2;
 /** Tasks a worker must have finished before its pace says it is slow. */
-const PACE_SAMPLES = 3;
+const PACE_SAMPLES = 5;
 
 /** The passes of dispatch: a worker's own tasks, then tasks no live worker is preferred for (1), then any. */
 const OWN = 0;
