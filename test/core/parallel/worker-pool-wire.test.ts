@@ -123,6 +123,19 @@ describe('WorkerPool stragglers', () => {
     expect(without.speculated).toBe(0);
   });
 
+  it('copies the running task of a worker known to be slow as soon as another worker is idle and it has run the median', async () => {
+    const [paced, unpaced] = await Promise.all([slowPool(2), slowPool(Infinity)]);
+    await Promise.all([stages(paced), stages(unpaced)]);
+    // The slow worker (first to be offered) takes the long task 0; the other runs the 9 short ones
+    // in about 10 ms, then copies task 0 (180 ms on the slow worker, 30 on a fast one).
+    const probe = [{ payload: { op: 'compute', x: 0, ms: 30 } }, ...Array.from({ length: 9 }, (_, i) => ({ payload: { op: 'compute', x: i + 1, ms: 1 } }))];
+    const [withRule, without] = await Promise.all([paced.runStage('probe', probe), unpaced.runStage('probe', probe)]);
+    expect(withRule.results).toEqual(without.results);
+    expect(withRule.figures.speculated).toBe(1);
+    expect(withRule.figures.workerOf[0]).toBe(1);
+    expect(without.figures).toMatchObject({ speculated: 0, workerOf: [0, ...Array.from({ length: 9 }, () => 1)] });
+  });
+
   it('rejects a slowWorker below 1', () => {
     expect(() => new WorkerPool({ script, size: 1, speculation: { slowWorker: 0.5 } })).toThrow(/slowWorker must be ≥ 1/);
   });
