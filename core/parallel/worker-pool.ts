@@ -75,7 +75,8 @@ export interface WorkerPoolOptions {
   /**
    * How payloads and results cross the thread. `'msgpack'` (the default): as msgpack bytes when
    * msgpack carries the value exactly as a structured clone would (plain data: see
-   * `payload-codec.ts`), else by structured clone; a task's payload is packed once and its bytes
+   * `payload-codec.ts`) and it holds many small objects (a partition of records, where msgpack
+   * is faster), else by structured clone (flat arrays and small values, where the clone is); a task's payload is packed once and its bytes
    * copied to each run (a retry, a speculative copy). `'clone'`: always by structured clone.
    * bench/README.md (S8) has the figures that chose the default.
    */
