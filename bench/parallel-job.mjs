@@ -3,7 +3,7 @@
 //   records, batches: the input (record i of batch b is b * 1e7 + i); spin: iterations of the
 //   user function's loop per unit of work (calibrated to about 2 µs by the bench); parts: input
 //   partitions; skew=1: the first partition's records weigh so that it holds 30% of the work
-//   (skew=0: the same work spread evenly);
+//   (skew=0: the same work spread evenly); skewAt=last: the last partition is the heavy one;
 //   slow=<dir>: the first worker thread to claim <dir>/slow runs 5x slower; fault=<dir>: in every
 //   10th batch, the worker that first claims <dir>/fault-<batch> ends itself (process.exit).
 
@@ -20,6 +20,7 @@ const batches = Number(q.get('batches') ?? 10);
 const spins = Number(q.get('spin') ?? 150);
 const parts = Number(q.get('parts') ?? 8);
 const skew = q.get('skew') === '1';
+const heavy = q.get('skewAt') === 'last' ? parts - 1 : 0;
 const slowDir = q.get('slow');
 const faultDir = q.get('fault');
 
@@ -43,14 +44,14 @@ function spin(x, units) {
   return h >>> 0;
 }
 
-// With skew=1, the first partition (its records are the first 1/parts of the batch) holds 30% of
-// the work: its records weigh w0, the others 1. With skew=0 every record weighs the mean weight:
+// With skew=1, the heavy partition (the first, or the last: a partition's records are a
+// contiguous 1/parts of the batch) holds 30% of the work: its records weigh w0, the others 1. With skew=0 every record weighs the mean weight:
 // the same total work, evenly spread.
 const perPart = Math.ceil(records / parts);
 const w0 = (0.3 / 0.7) * (parts - 1);
 const mean = w0 / parts + 1 - 1 / parts;
 const weighted = q.get('skew') !== null;
-const weightOf = (i) => (!weighted ? 1 : skew ? (i < perPart ? w0 : 1) : mean);
+const weightOf = (i) => (!weighted ? 1 : skew ? (Math.floor(i / perPart) === heavy ? w0 : 1) : mean);
 
 /** What the output saw: a checksum of each batch's state. */
 export const checksums = [];

@@ -1,5 +1,7 @@
-// S8 building blocks: what moving a partition through a worker thread costs, and the per-task
-// overhead of the worker pool (core/parallel/worker-pool.ts). Runs the built package:
+// S8 building blocks: what moving a partition through a worker thread costs, the per-task
+// overhead of the worker pool (core/parallel/worker-pool.ts), and its straggler scheduling with
+// one worker that sleeps 5x as long (a model insensitive to the machine's load: sleeping takes
+// no CPU). Runs the built package:
 //   npm run build && node bench/worker-transfer.mjs [--quick]
 // This file is also the workers' script (the branch at the bottom). Prints ratios against
 // baselines measured in the same run; never fails on a time.
@@ -16,11 +18,17 @@ const records = new Packr({ useRecords: true });
 /** A Uint8Array that owns its ArrayBuffer, safe to transfer (msgpackr packs into a buffer it reuses). */
 const owned = (/** @type {Uint8Array} */ bytes) => new Uint8Array(bytes);
 
+const nap = new Int32Array(new SharedArrayBuffer(4));
+let me = -1;
+
 /** @param {unknown} payload */
 function handle(payload) {
-  const p = /** @type {{ mode: string, data?: unknown, spinMicros?: number }} */ (payload);
+  const p = /** @type {{ mode: string, data?: unknown, spinMicros?: number, ms?: number, slow?: number }} */ (payload);
   switch (p.mode) {
     case 'empty':
+      return null;
+    case 'nap':
+      Atomics.wait(nap, 0, 0, (p.ms ?? 0) * (me === p.slow ? 5 : 1));
       return null;
     case 'spin': {
       const end = performance.now() + (p.spinMicros ?? 0) / 1000;
@@ -47,7 +55,10 @@ if (!isMainThread) {
     const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
     port.on('message', (message) => port.postMessage(message));
   } else {
-    serveTasks(() => 'ready', handle);
+    serveTasks(({ index }) => {
+      me = index;
+      return 'ready';
+    }, handle);
   }
 } else {
   await main();
@@ -62,11 +73,15 @@ async function main() {
   const tuples = objects.map((o) => [o.key, o.value]);
   const script = new URL(import.meta.url);
 
-  const one = new WorkerPool({ size: 1, script });
-  await one.start();
+  // The baseline is the structured clone: a pool with wire 'clone'; `auto` is the pool's default
+  // wire (msgpack when the value is plain data with many small objects, else the clone).
+  const one = new WorkerPool({ size: 1, script, wire: 'clone' });
+  const auto = new WorkerPool({ size: 1, script });
+  await Promise.all([one.start(), auto.start()]);
   console.log(`Round trip of a partition of ${RECORDS} records through one worker (median of ${trips}; decode and re-encode in the worker included):`);
   for (const [shape, data] of /** @type {const} */ ([['objects {key,value,ts}', objects], ['tuples [key,value]', tuples]])) {
     const clone = await trip(one, trips, () => ({ mode: 'clone', data }), (r) => r);
+    const pooled = await trip(auto, trips, () => ({ mode: 'clone', data }), (r) => r);
     const viaPacker = (/** @type {Packr} */ packr, /** @type {string} */ mode, /** @type {boolean} */ move) =>
       trip(
         one,
@@ -81,9 +96,9 @@ async function main() {
     const recordsMs = await viaPacker(records, 'records', true);
     const copiedMs = await viaPacker(records, 'recordsCopied', false);
     const size = owned(records.pack(data)).byteLength;
-    console.log(`  ${shape}: structured clone ${f(clone)} ms; msgpackr transferred ${f(plainMs)} ms (${f(clone / plainMs)}× clone); msgpackr records transferred ${f(recordsMs)} ms (${f(clone / recordsMs)}×); msgpackr records copied, not transferred ${f(copiedMs)} ms (${f(clone / copiedMs)}×); ${size} bytes packed`);
+    console.log(`  ${shape}: structured clone ${f(clone)} ms; the pool's default wire ${f(pooled)} ms (${f(clone / pooled)}× clone); msgpackr transferred ${f(plainMs)} ms (${f(clone / plainMs)}× clone); msgpackr records transferred ${f(recordsMs)} ms (${f(clone / recordsMs)}×); msgpackr records copied, not transferred ${f(copiedMs)} ms (${f(clone / copiedMs)}×); ${size} bytes packed`);
   }
-  await one.close();
+  await Promise.all([one.close(), auto.close()]);
 
   console.log(`\nPer-task overhead (${emptyTasks} tasks of one stage; 1 and 2 in flight interleaved, median of ${rounds}):`);
   const raw = await rawPingPong(script, emptyTasks);
@@ -108,6 +123,32 @@ async function main() {
       const over = spinMicros === 0 ? '' : `; overhead ${f(d1 - spinMicros)} / ${f(d2 - spinMicros)} µs`;
       console.log(`  ${size} worker(s), ${work}: ${f(d1)} µs a task (per worker) with 1 in flight, ${f(d2)} µs with 2 (${f(d1 / d2)}× as fast)${over}`);
     }
+  }
+
+  console.log('\nStraggler scheduling: 2 workers, stages of tasks of 20 ms (a sleep), worker 0 sleeping 5x as long; time against no straggler (the floor is 2 / 1.2 = 1.67x):');
+  const stages = quick ? 5 : 20;
+  for (const n of [8, 16, 32]) {
+    const napTasks = (/** @type {number} */ slow) => Array.from({ length: n }, () => ({ payload: { mode: 'nap', ms: 20, slow } }));
+    const stageMs = async (/** @type {import('sluice/extend').WorkerPoolOptions['speculation']} */ speculation, /** @type {number} */ slow) => {
+      const pool = new WorkerPool({ size: 2, script, ...(speculation === undefined ? {} : { speculation }) });
+      await pool.start();
+      let ms = 0;
+      let copies = 0;
+      for (let s = 0; s < stages; s++) {
+        const { figures } = await pool.runStage('nap', napTasks(slow));
+        ms += figures.millis;
+        copies += figures.speculated;
+      }
+      await pool.close();
+      return { ms, copies };
+    };
+    const even = await stageMs(undefined, -1);
+    const cells = [];
+    for (const [name, speculation] of /** @type {const} */ ([['speculation on', undefined], ['without the slow-worker rule', { slowWorker: Infinity }], ['speculation off', false]])) {
+      const r = await stageMs(speculation, 0);
+      cells.push(`${name} ${f(r.ms / even.ms)}× (${r.copies} copies)`);
+    }
+    console.log(`  ${n} tasks a stage (${f(even.ms / stages)} ms without a straggler): ${cells.join('; ')}`);
   }
 }
 

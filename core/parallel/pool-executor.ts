@@ -1,5 +1,5 @@
 import type { Executor, StageContext, Task, TaskStep } from '../scheduler/executor.js';
-import { payloadOf, resultOf, type TaskReply } from './task-wire.js';
+import { inputSize, payloadOf, resultOf, type TaskReply } from './task-wire.js';
 import type { PoolTask, StageFigures as PoolStageFigures } from './worker-pool.js';
 
 /** What the executor needs of a worker pool (`WorkerPool`). */
@@ -27,7 +27,7 @@ export class PoolExecutor implements Executor {
 
   async runStage<I, R>(step: TaskStep<I, R>, inputs: readonly I[], context: StageContext): Promise<R[]> {
     if (inputs.length === 0) return [];
-    const tasks = inputs.map((input): PoolTask => ({ payload: payloadOf(step, input, context) }));
+    const tasks = inputs.map((input): PoolTask => ({ payload: payloadOf(step, input, context), size: inputSize(input) }));
     const { results, figures } = await this.#pool.runStage<TaskReply>(step.stage, tasks);
     context.reportStage({ stage: step.stage, tasks: figures.tasks, retried: figures.retried, speculated: figures.speculated, millis: figures.millis });
     return results.map((reply, i) => resultOf(step, reply, inputs[i] as I, context));

@@ -1,4 +1,5 @@
 import { parentPort, type MessagePort, type Transferable } from 'node:worker_threads';
+import { packValue, unpackValue } from './payload-codec.js';
 import { toWire } from './task-errors.js';
 import { EXIT_UNREADABLE_MESSAGE, type FromWorker, type ToWorker } from './wire.js';
 
@@ -55,8 +56,9 @@ export type TaskHandler = (payload: unknown, meta: TaskMeta) => unknown;
  * payload goes to `handler`, one task at a time, in the order they came; what it returns (or
  * resolves with) is the task's result, and what it throws (or rejects with) fails the task's
  * stage, re-created in the driver with its class, message, stack and (for a `SluiceError`) code
- * and context. Results and payloads cross the thread by structured clone; a result that cannot be
- * cloned fails its task (a `DataCloneError`).
+ * and context. Results and payloads cross the thread as msgpack bytes when msgpack carries them
+ * exactly as a structured clone would (plain data), else by structured clone; a result that
+ * cannot be cloned fails its task (a `DataCloneError`).
  *
  * @throws TypeError when not called inside a worker thread.
  */
@@ -65,10 +67,10 @@ export function serveTasks(hello: (info: WorkerInfo) => unknown, handler: TaskHa
   if (port === null) throw new TypeError('serveTasks(...) serves a WorkerPool: call it in the script a WorkerPool starts as a worker thread, not in the main thread.');
   // A task that cannot be deserialized: exiting makes the pool run it on another worker.
   port.on('messageerror', () => process.exit(EXIT_UNREADABLE_MESSAGE));
-  const tasks = new TaskRunner(port, handler);
   const onInit = (message: ToWorker): void => {
     if (message.t !== 'init') return;
     port.off('message', onInit);
+    const tasks = new TaskRunner(port, handler, message.pack);
     Promise.resolve()
       .then(() => hello({ index: message.index }))
       .then(
@@ -90,12 +92,15 @@ type TaskMessage = Extract<ToWorker, { t: 'task' }>;
 class TaskRunner {
   readonly #port: MessagePort;
   readonly #handler: TaskHandler;
+  /** Whether results that msgpack carries exactly go as msgpack bytes. */
+  readonly #pack: boolean;
   readonly #waiting: TaskMessage[] = [];
   #busy = false;
 
-  constructor(port: MessagePort, handler: TaskHandler) {
+  constructor(port: MessagePort, handler: TaskHandler, pack: boolean) {
     this.#port = port;
     this.#handler = handler;
+    this.#pack = pack;
   }
 
   receive(task: TaskMessage): void {
@@ -104,9 +109,16 @@ class TaskRunner {
   }
 
   #run(task: TaskMessage): void {
+    let payload: unknown;
+    try {
+      payload = task.packed ? unpackValue(task.payload as Uint8Array) : task.payload;
+    } catch {
+      // Bytes this thread cannot read: exiting makes the pool run the task on another worker.
+      process.exit(EXIT_UNREADABLE_MESSAGE);
+    }
     let result: unknown;
     try {
-      result = this.#handler(task.payload, { stage: task.stage, index: task.index, attempt: task.attempt });
+      result = this.#handler(payload, { stage: task.stage, index: task.index, attempt: task.attempt });
     } catch (error) {
       post(this.#port, { t: 'failed', id: task.id, error: toWire(error) });
       return;
@@ -128,10 +140,13 @@ class TaskRunner {
   }
 
   #reply(id: number, result: unknown): void {
-    const value: unknown = result instanceof TransferableResult ? result.value : result;
-    const transfer = result instanceof TransferableResult ? result.transfer : [];
+    const moved = result instanceof TransferableResult;
+    const bytes = this.#pack && !moved ? packValue(result) : undefined;
+    const value: unknown = moved ? result.value : (bytes ?? result);
+    // The packed bytes are this reply's own: moved, not copied.
+    const transfer = moved ? result.transfer : bytes === undefined ? [] : [bytes.buffer];
     try {
-      this.#port.postMessage({ t: 'done', id, value } satisfies FromWorker, transfer as Transferable[]);
+      this.#port.postMessage({ t: 'done', id, value, packed: bytes !== undefined } satisfies FromWorker, transfer as Transferable[]);
     } catch (error) {
       post(this.#port, { t: 'failed', id, error: toWire(error) });
     }

@@ -17,6 +17,13 @@ export interface PoolTask {
    * and steals tasks that prefer another worker only when none of those is left.
    */
   readonly prefer?: number;
+  /**
+   * The size of the task's input (its records, say), when known: among the tasks that prefer the
+   * same worker (or none), larger tasks are handed out first (longest processing time first), so
+   * that a large partition does not start last and hold the stage's end back. Tasks without a size
+   * keep their order, after those with one.
+   */
+  readonly size?: number | undefined;
 }
 
 /** What a stage did, for progress events. */
@@ -64,6 +71,8 @@ export class StageRun {
   readonly launches: number[];
   /** Tasks that got their one speculative copy. */
   readonly speculatedTasks = new Set<number>();
+  /** Each task's payload as msgpack bytes (`null`: sent by structured clone), once packed. */
+  readonly #packed: (Uint8Array | null | undefined)[] = [];
   /** Durations of the done tasks, in the order they finished. */
   readonly durations: number[] = [];
   #median = 0;
@@ -95,6 +104,17 @@ export class StageRun {
     this.launches = new Array<number>(n).fill(0);
     this.#resolve = resolve;
     this.#reject = reject;
+  }
+
+  /**
+   * The msgpack bytes of `task`'s payload, packed by `pack` at the first call and kept for its
+   * retries and speculative copies (a posted copy leaves them here); `undefined` when `pack` gave
+   * none (the payload goes by structured clone).
+   */
+  packedPayload(task: number, pack: (value: unknown) => Uint8Array | undefined): Uint8Array | undefined {
+    let bytes = this.#packed[task];
+    if (bytes === undefined) bytes = this.#packed[task] = pack(this.tasks[task]?.payload) ?? null;
+    return bytes ?? undefined;
   }
 
   /** Records a task's result; resolves the stage with the last one. */
@@ -158,7 +178,7 @@ export class PendingTasks {
   #size = 0;
 
   constructor(tasks: readonly PoolTask[]) {
-    for (const [task, { prefer }] of tasks.entries()) this.add(task, prefer, false);
+    for (const task of largestFirst(tasks)) this.add(task, tasks[task]?.prefer, false);
   }
 
   /** The number of waiting tasks. */
@@ -208,6 +228,14 @@ export class PendingTasks {
     this.#size--;
     return queue.shift();
   }
+}
+
+/** The indices of `tasks`, larger `size` first; ties and tasks without a size keep their order (a stable sort). */
+function largestFirst(tasks: readonly PoolTask[]): number[] {
+  const order = tasks.map((_, i) => i);
+  if (!tasks.some((task) => task.size !== undefined)) return order;
+  const sizeOf = (i: number): number => tasks[i]?.size ?? -1;
+  return order.sort((a, b) => sizeOf(b) - sizeOf(a));
 }
 
 /** A queue of task indices; `shift` moves a head index instead of the items. */

@@ -51,14 +51,24 @@ export function toWire(error: unknown, depth = 0): WireError {
 
 const ERROR_CLASSES: Readonly<Record<string, ErrorConstructor>> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 
+/** Where a task failed: added to each error of a re-created chain as own properties. */
+export interface FailedOn {
+  /** The index of the worker in its pool. */
+  readonly worker: number;
+  /** The worker's thread id (`Worker#threadId`), as Node's own messages name a thread. */
+  readonly threadId: number;
+}
+
 /**
  * The error {@link toWire} describes, re-created in this thread: a `SluiceError` with the same
  * code, message and context; a built-in error class by its name; any other error as an `Error`
- * with the same `name` (and `code`). Its `stack` is the stack of the thread that threw it.
+ * with the same `name` (and `code`). Its `stack` is the stack of the thread that threw it. With
+ * `on`, every error of the chain (the error, its cause, ...) gets `on`'s fields as own
+ * properties, so that whichever of them a log line or a caller keeps names the worker.
  */
-export function reviveError(wire: WireError): unknown {
+export function reviveError(wire: WireError, on?: FailedOn): unknown {
   if (wire.kind === 'value') return wire.value;
-  const cause = wire.cause === undefined ? undefined : reviveError(wire.cause);
+  const cause = wire.cause === undefined ? undefined : reviveError(wire.cause, on);
   const options = cause === undefined ? undefined : { cause };
   let error: Error;
   if (wire.sluice !== undefined && typeof wire.code === 'string') {
@@ -70,6 +80,7 @@ export function reviveError(wire: WireError): unknown {
     if (wire.code !== undefined) (error as { code?: string | number }).code = wire.code;
   }
   if (wire.stack !== undefined) error.stack = wire.stack;
+  if (on !== undefined) Object.assign(error, { worker: on.worker, threadId: on.threadId });
   return error;
 }
 

@@ -54,3 +54,29 @@ export function resultOf<I, R>(step: TaskStep<I, R>, reply: TaskReply, input: I,
   if (reply.errors !== undefined) context.recordErrors.merge(reply.errors);
   return step.wire === undefined ? (reply.result as R) : step.wire.receiveResult(reply.result, input);
 }
+
+/** The array fields by which a task input holds its records (a partition's, a bucket's, a state task's). */
+const RECORD_FIELDS = ['records', 'items', 'keys'] as const;
+
+/**
+ * How many records a task's input holds, for the pool to hand out large tasks first
+ * (`PoolTask.size`): the length of an array, or of its `records`, `items` or `keys` array, summed
+ * over an array of such parts (a reduce task's buckets); `undefined` when it holds none of these.
+ * A hint for the order of tasks only: it never changes a result.
+ */
+export function inputSize(input: unknown): number | undefined {
+  if (!Array.isArray(input)) return partSize(input);
+  let size = 0;
+  for (const part of input as unknown[]) size += partSize(part) ?? 1;
+  return size;
+}
+
+function partSize(part: unknown): number | undefined {
+  if (Array.isArray(part)) return part.length;
+  if (typeof part !== 'object' || part === null) return undefined;
+  for (const field of RECORD_FIELDS) {
+    const records = (part as Record<string, unknown>)[field];
+    if (Array.isArray(records)) return records.length;
+  }
+  return undefined;
+}

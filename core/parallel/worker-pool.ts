@@ -3,6 +3,7 @@ import { Worker, type ResourceLimits, type Transferable } from 'node:worker_thre
 import type { Logger } from 'pino';
 import { messageOf, SluiceError } from '../errors.js';
 import { silentLogger } from '../logger.js';
+import { packValue, unpackValue } from './payload-codec.js';
 import { StageRun, type Attempt, type PoolTask, type StageFigures } from './stage-run.js';
 import { reviveError, type WireError } from './task-errors.js';
 import type { FromWorker, ToWorker } from './wire.js';
@@ -14,8 +15,11 @@ export type { PoolTask, StageFigures } from './stage-run.js';
  * (dynamic balancing, locality by `prefer`, then stealing); a task whose worker dies runs again
  * elsewhere and a fresh worker replaces the dead one; a straggler gets a speculative copy on an
  * idle worker and the first result wins. Tasks must be deterministic: a retried or speculated task
- * must give the same result as its first run. Over 200 lines: the scheduler's parts share its
- * slots and stages, and read best together.
+ * must give the same result as its first run. A worker known to be slow (its tasks take a
+ * multiple of their stages' medians) gets its running task copied early and runs no copies.
+ * Over 400 lines: the scheduler's parts (dispatch, retry, speculation, pace) share its slots and
+ * stages, and read best together; the stage bookkeeping is in stage-run.ts, the wire in
+ * payload-codec.ts.
  */
 
 /** When a straggler gets a speculative copy; see {@link WorkerPoolOptions.speculation}. */
@@ -26,6 +30,15 @@ export interface SpeculationOptions {
   readonly multiplier?: number;
   /** And at least this many ms. Default 50. */
   readonly minMillis?: number;
+  /**
+   * A worker whose tasks take this many times their stages' median, on average over its recent
+   * tasks, is known to be slow (≥ 1; `Infinity` for never). Its running task gets a copy on an
+   * idle worker as soon as every task of its stage has started and it has run for the median,
+   * without waiting for `quantile` or `multiplier`; it never gets a speculative copy itself; and
+   * it takes a new task only while a stage has more tasks waiting than its pace times the other
+   * workers (they would finish them before it finished one). Default 2.
+   */
+  readonly slowWorker?: number;
 }
 
 /** The options of a {@link WorkerPool}. */
@@ -59,6 +72,15 @@ export interface WorkerPoolOptions {
   readonly execArgv?: readonly string[];
   /** Memory limits of each worker thread. */
   readonly resourceLimits?: ResourceLimits;
+  /**
+   * How payloads and results cross the thread. `'msgpack'` (the default): as msgpack bytes when
+   * msgpack carries the value exactly as a structured clone would (plain data: see
+   * `payload-codec.ts`) and it holds many small objects (a partition of records, where msgpack
+   * is faster), else by structured clone (flat arrays and small values, where the clone is); a task's payload is packed once and its bytes
+   * copied to each run (a retry, a speculative copy). `'clone'`: always by structured clone.
+   * bench/README.md (S8) has the figures that chose the default.
+   */
+  readonly wire?: 'msgpack' | 'clone';
 }
 
 interface Slot {
@@ -69,7 +91,15 @@ interface Slot {
   queue: Attempt[];
   /** Fails the worker's start (close() while it starts). */
   abortStart: ((error: unknown) => void) | undefined;
+  /** Its recent tasks' durations over their stages' medians (a moving average), and how many it has seen. */
+  pace: number;
+  paced: number;
 }
+
+/** How much of a worker's pace its newest task makes. */
+const PACE_WEIGHT = 0.2;
+/** Tasks a worker must have finished before its pace says it is slow. */
+const PACE_SAMPLES = 5;
 
 /** The passes of dispatch: a worker's own tasks, then tasks no live worker is preferred for (1), then any. */
 const OWN = 0;
@@ -96,6 +126,7 @@ export class WorkerPool {
   readonly #maxAttempts: number;
   readonly #speculation: Required<SpeculationOptions> | undefined;
   readonly #depth: number;
+  readonly #pack: boolean;
   readonly #slots: Slot[];
   readonly #attempts = new Map<number, Attempt>();
   #stages: StageRun[] = [];
@@ -107,18 +138,20 @@ export class WorkerPool {
 
   /** @throws TypeError or RangeError for a bad option, saying which. */
   constructor(options: WorkerPoolOptions) {
-    const { size, script, maxAttempts = 3, speculation = {}, tasksInFlight = 1 } = options;
+    const { size, script, maxAttempts = 3, speculation = {}, tasksInFlight = 1, wire = 'msgpack' } = options;
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`WorkerPool: size must be an integer ≥ 1, got ${String(size)}.`);
     if (!(script instanceof URL)) throw new TypeError('WorkerPool: script must be the URL of the worker module, such as new URL(\'./worker.js\', import.meta.url).');
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`WorkerPool: maxAttempts must be an integer ≥ 1, got ${String(maxAttempts)}.`);
     if (tasksInFlight !== 1 && tasksInFlight !== 2) throw new RangeError(`WorkerPool: tasksInFlight must be 1 or 2, got ${String(tasksInFlight)}.`);
+    if (wire !== 'msgpack' && wire !== 'clone') throw new RangeError(`WorkerPool: wire must be 'msgpack' or 'clone', got ${String(wire)}.`);
+    this.#pack = wire === 'msgpack';
     this.size = size;
     this.#options = options;
     this.#logger = options.logger ?? silentLogger();
     this.#maxAttempts = maxAttempts;
     this.#depth = tasksInFlight;
     this.#speculation = speculation === false ? undefined : speculationOptions(speculation);
-    this.#slots = Array.from({ length: size }, (_, index) => ({ index, worker: undefined, state: 'dead', queue: [], abortStart: undefined }));
+    this.#slots = Array.from({ length: size }, (_, index) => ({ index, worker: undefined, state: 'dead', queue: [], abortStart: undefined, pace: 1, paced: 0 }));
   }
 
   /**
@@ -210,6 +243,8 @@ export class WorkerPool {
       slot.worker = worker;
       slot.state = 'starting';
       slot.queue = [];
+      slot.pace = 1;
+      slot.paced = 0;
       const failStart = (reason: unknown): void => {
         if (slot.worker !== worker || slot.state !== 'starting') return;
         slot.worker = undefined;
@@ -238,10 +273,10 @@ export class WorkerPool {
             failStart(reviveError(message.error));
             return;
           case 'done':
-            this.#onReply(slot, message.id, message.value, undefined);
+            this.#onReply(slot, message.id, message.value, message.packed, undefined);
             return;
           case 'failed':
-            this.#onReply(slot, message.id, undefined, message.error);
+            this.#onReply(slot, message.id, undefined, false, message.error);
             return;
         }
       });
@@ -255,11 +290,11 @@ export class WorkerPool {
         const before = slot.state === 'starting' ? ' before it said hello (does its script call serveTasks?)' : '';
         died(new Error(`the worker exited with code ${code}${before}`));
       });
-      worker.postMessage({ t: 'init', index: slot.index } satisfies ToWorker);
+      worker.postMessage({ t: 'init', index: slot.index, pack: this.#pack } satisfies ToWorker);
     });
   }
 
-  #onReply(slot: Slot, id: number, value: unknown, error: WireError | undefined): void {
+  #onReply(slot: Slot, id: number, value: unknown, packed: boolean, error: WireError | undefined): void {
     const attempt = this.#attempts.get(id);
     if (attempt === undefined) return;
     this.#attempts.delete(id);
@@ -271,13 +306,56 @@ export class WorkerPool {
     const stage = attempt.stage;
     stage.drop(attempt);
     if (stage.settled || stage.done[attempt.task] === true) {
+      // A late copy still tells how fast its worker is (a slow worker's tasks mostly end so).
+      if (error === undefined) this.#pace(slot, stage, now - attempt.startedAt);
       this.#logger.debug({ stage: stage.name, task: attempt.task, worker: slot.index }, 'worker pool: a late copy of a task was discarded');
     } else if (error === undefined) {
-      stage.complete(attempt, value, now);
+      this.#complete(slot, stage, attempt, value, packed, now);
     } else {
-      stage.fail(reviveError(error));
+      this.#taskFailed(slot, stage, attempt, error);
     }
     this.#dispatch();
+  }
+
+  #complete(slot: Slot, stage: StageRun, attempt: Attempt, value: unknown, packed: boolean, now: number): void {
+    let result = value;
+    if (packed) {
+      try {
+        result = unpackValue(value as Uint8Array);
+      } catch (error) {
+        stage.fail(new SluiceError('WORKER_FAILED', `Stage "${stage.name}": the result of task ${attempt.task} from worker ${slot.index} could not be decoded: ${messageOf(error)}`, { cause: error }));
+        return;
+      }
+    }
+    stage.complete(attempt, result, now);
+    this.#pace(slot, stage, now - attempt.startedAt);
+  }
+
+  /** Adds a task of `millis` to the pace of `slot`'s worker. */
+  #pace(slot: Slot, stage: StageRun, millis: number): void {
+    const median = stage.median();
+    if (median <= 0) return;
+    slot.pace += PACE_WEIGHT * (millis / median - slot.pace);
+    slot.paced++;
+  }
+
+  /** Whether `slot`'s worker is known to be slow; see {@link SpeculationOptions.slowWorker}. */
+  #slow(slot: Slot): boolean {
+    return this.#speculation !== undefined && slot.paced >= PACE_SAMPLES && slot.pace >= this.#speculation.slowWorker;
+  }
+
+  /**
+   * Fails the stage of a task whose handler threw: the error, re-created here, names the worker
+   * (its index and thread id, as own properties `worker` and `threadId`), and so does a warning.
+   */
+  #taskFailed(slot: Slot, stage: StageRun, attempt: Attempt, wire: WireError): void {
+    const threadId = slot.worker?.threadId ?? -1;
+    const error = reviveError(wire, { worker: slot.index, threadId });
+    this.#logger.warn(
+      { stage: stage.name, task: attempt.task, worker: slot.index, threadId, err: error },
+      `worker pool: task ${attempt.task} of stage "${stage.name}" failed on worker ${slot.index} (thread ${threadId}); its stage fails`,
+    );
+    stage.fail(error);
   }
 
   #onDeath(slot: Slot, worker: Worker, reason: Error): void {
@@ -291,17 +369,27 @@ export class WorkerPool {
       { worker: slot.index, err: reason, tasks: lost.map((a) => `${a.stage.name}#${a.task}`) },
       `worker pool: worker ${slot.index} failed (${reason.message}); its tasks run again on other workers`,
     );
-    for (const attempt of lost) {
+    // Backwards, so that the tasks go back to the front of their queues in the order they had.
+    for (let at = lost.length - 1; at >= 0; at--) {
+      const attempt = lost[at] as Attempt;
       this.#attempts.delete(attempt.id);
       const stage = attempt.stage;
       stage.drop(attempt);
       if (stage.settled || stage.done[attempt.task] === true || stage.running.has(attempt.task)) continue;
-      const failures = (stage.failures[attempt.task] ?? 0) + 1;
-      stage.failures[attempt.task] = failures;
       const what = `Stage "${stage.name}": task ${attempt.task} lost its worker (worker ${slot.index}: ${reason.message})`;
       if (stage.tasks[attempt.task]?.transfer !== undefined) {
         stage.fail(new SluiceError('WORKER_FAILED', `${what}, and cannot run again: its payload's buffers were transferred to that worker.`, { cause: reason }));
-      } else if (failures >= this.#maxAttempts) {
+        continue;
+      }
+      // Only the head of the queue ran on the worker; a task queued behind it (tasksInFlight 2)
+      // never started: it goes back to wait, neither retried nor counted against maxAttempts.
+      if (at > 0) {
+        stage.pending.add(attempt.task, stage.tasks[attempt.task]?.prefer, true);
+        continue;
+      }
+      const failures = (stage.failures[attempt.task] ?? 0) + 1;
+      stage.failures[attempt.task] = failures;
+      if (failures >= this.#maxAttempts) {
         stage.fail(new SluiceError('WORKER_FAILED', `${what} on ${failures} attempts, as many as maxAttempts (${this.#maxAttempts}) allows.`, { cause: reason }));
       } else {
         stage.pending.add(attempt.task, stage.tasks[attempt.task]?.prefer, true);
@@ -331,11 +419,14 @@ export class WorkerPool {
   #dispatch(): void {
     if (this.#closed !== undefined) return;
     if (this.#stages.some((stage) => stage.settled)) this.#stages = this.#stages.filter((stage) => !stage.settled);
+    const fast = this.#slots.reduce((n, slot) => (slot.state === 'ready' && !this.#slow(slot) ? n + 1 : n), 0);
     for (let level = 1; level <= this.#depth; level++) {
       for (const stage of this.#stages) {
         for (let pass = OWN; pass <= STEAL && stage.pending.size > 0; pass++) {
           for (const slot of this.#slots) {
             if (slot.state !== 'ready' || slot.queue.length >= level) continue;
+            // A slow worker takes a task only while the others have more left than it would take to run one.
+            if (fast > 0 && this.#slow(slot) && stage.pending.size < slot.pace * fast) continue;
             const task = this.#take(stage, slot.index, pass);
             if (task >= 0) this.#launch(slot, stage, task, false);
             if (stage.settled || stage.pending.size === 0) break;
@@ -358,7 +449,9 @@ export class WorkerPool {
     const attempt: Attempt = { id: ++this.#nextId, stage, task, worker: slot.index, speculative, sentAt: now, startedAt: now };
     const { payload, transfer } = stage.tasks[task] as PoolTask;
     try {
-      const message: ToWorker = { t: 'task', id: attempt.id, stage: stage.name, index: task, attempt: (stage.launches[task] = (stage.launches[task] ?? 0) + 1), payload };
+      const bytes = this.#pack && transfer === undefined ? stage.packedPayload(task, packValue) : undefined;
+      const launch = (stage.launches[task] = (stage.launches[task] ?? 0) + 1);
+      const message: ToWorker = { t: 'task', id: attempt.id, stage: stage.name, index: task, attempt: launch, payload: bytes ?? payload, packed: bytes !== undefined };
       (slot.worker as Worker).postMessage(message, transfer as Transferable[] | undefined);
     } catch (error) {
       stage.fail(error);
@@ -381,17 +474,22 @@ export class WorkerPool {
     this.#timer = undefined;
     const options = this.#speculation;
     if (options === undefined) return;
-    const idle = this.#slots.filter((slot) => slot.state === 'ready' && slot.queue.length === 0);
+    // A slow worker never runs a copy: it would not finish first.
+    const idle = this.#slots.filter((slot) => slot.state === 'ready' && slot.queue.length === 0 && !this.#slow(slot));
     if (idle.length === 0) return;
     const now = performance.now();
     let next = Infinity;
     for (const stage of this.#stages) {
-      if (stage.settled || stage.pending.size > 0 || stage.doneCount === 0 || stage.doneCount < options.quantile * stage.tasks.length) continue;
-      const threshold = Math.max(options.multiplier * stage.median(), options.minMillis);
+      if (stage.settled || stage.pending.size > 0 || stage.doneCount === 0) continue;
+      const late = stage.doneCount >= options.quantile * stage.tasks.length;
+      const median = stage.median();
+      const threshold = Math.max(options.multiplier * median, options.minMillis);
       for (const [task, live] of stage.running) {
         const attempt = live[0];
         if (live.length !== 1 || attempt === undefined || stage.speculatedTasks.has(task) || stage.tasks[task]?.transfer !== undefined) continue;
-        const due = attempt.startedAt + threshold;
+        const onSlow = this.#slow(this.#slots[attempt.worker] as Slot);
+        if (!late && !onSlow) continue;
+        const due = attempt.startedAt + (onSlow ? Math.min(median, threshold) : threshold);
         if (now < due) {
           next = Math.min(next, due);
           continue;
@@ -413,11 +511,12 @@ export class WorkerPool {
 }
 
 function speculationOptions(options: SpeculationOptions): Required<SpeculationOptions> {
-  const { quantile = 0.75, multiplier = 1.5, minMillis = 50 } = options;
+  const { quantile = 0.75, multiplier = 1.5, minMillis = 50, slowWorker = 2 } = options;
   if (!(quantile > 0 && quantile <= 1)) throw new RangeError(`WorkerPool: speculation.quantile must be in (0, 1], got ${String(quantile)}.`);
   if (!(multiplier >= 1)) throw new RangeError(`WorkerPool: speculation.multiplier must be ≥ 1, got ${String(multiplier)}.`);
   if (!(minMillis >= 0)) throw new RangeError(`WorkerPool: speculation.minMillis must be ≥ 0, got ${String(minMillis)}.`);
-  return { quantile, multiplier, minMillis };
+  if (!(slowWorker >= 1)) throw new RangeError(`WorkerPool: speculation.slowWorker must be ≥ 1 (Infinity for never), got ${String(slowWorker)}.`);
+  return { quantile, multiplier, minMillis, slowWorker };
 }
 
 /** Options that take the main thread's code as their next argument. */

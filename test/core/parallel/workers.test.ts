@@ -26,7 +26,9 @@ describe('runJob on worker threads', () => {
     expect(readFileSync(marker, 'utf8')).toBe('exited');
     expect(workers?.failure).toBeUndefined();
     expect(workers?.collected).toEqual(inline?.collected);
-    expect(workers?.progress.reduce((n, p) => n + (p.tasks?.retried ?? 0), 0)).toBeGreaterThanOrEqual(1);
+    // Retried, unless the task that died was a straggler's speculative copy, or had one running
+    // (seen under load): then the live copy finishes it and nothing runs again.
+    expect(workers?.progress.reduce((n, p) => n + (p.tasks?.retried ?? 0) + (p.tasks?.speculated ?? 0), 0)).toBeGreaterThanOrEqual(1);
     // Each batch's progress names its stages, the shuffles split into map and reduce sides.
     const stages = workers?.progress[0]?.tasks?.stages ?? [];
     expect(stages.map((s) => s.stage)).toEqual(['reduceByKey#3/combine', 'reduceByKey#3/combineReduce', 'totals/group', 'totals/groupReduce', 'totals/update']);
