@@ -87,6 +87,25 @@ export class WindowTable {
     }
   }
 
+  /**
+   * Adds `term` to the number `key` holds in `slot`, or sets it to `0 + term` when it holds none
+   * (logged for undo): `merge` with `(before, term) => (before ?? 0) + term`, without the call,
+   * for the numeric aggregators (count, sum).
+   */
+  increment(slot: number, key: Key, term: number): void {
+    const map = this.#slotToWrite(slot);
+    const at = map.slotOf(key);
+    if (at < 0) {
+      if (!this.#lastFresh) this.#log(slot, key, ABSENT);
+      this.#size++;
+      map.add(key, 0 + term);
+    } else {
+      const before = map.valueAt(at) as number;
+      if (!this.#lastFresh) this.#log(slot, key, before);
+      map.setAt(at, before + term);
+    }
+  }
+
   /** Removes `key` from `slot` (logged for undo). */
   delete(slot: number, key: Key): void {
     const map = this.#slot(slot);
