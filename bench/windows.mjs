@@ -65,7 +65,7 @@ function handWindows({ size, delay, windowsOf }) {
  * @param {{ numBatches: number, batch: (b: number) => BenchEvent[], delay: number, assigner: import('sluice/windows').WindowAssigner,
  *   agg: import('sluice/windows').Aggregator<unknown, number, number> }} o
  */
-function windowJob({ numBatches, batch, delay, assigner, agg }) {
+export function windowJob({ numBatches, batch, delay, assigner, agg }) {
   return runSluice({
     numBatches,
     batch,
@@ -90,7 +90,7 @@ function windowJob({ numBatches, batch, delay, assigner, agg }) {
  * @param {{ numBatches: number, batch: (b: number) => BenchEvent[], size: number, delay: number }} o
  * @returns {{ ms: number, emitted: number }}
  */
-function timeRxTumbling({ numBatches, batch, size, delay }) {
+export function timeRxTumbling({ numBatches, batch, size, delay }) {
   /** @typedef {{ key: string, window: { start: number, end: number }, value: number }} RxResult */
   /** @typedef {{ windows: Map<number, Map<string, number>>, watermark: number, maxTime: number, nextEnd: number, out: RxResult[] }} RxState */
   /** @type {Subject<BenchEvent>} */
@@ -147,7 +147,7 @@ function timeRxTumbling({ numBatches, batch, size, delay }) {
  *
  * @param {{ numBatches: number, batch: (b: number) => BenchEvent[], size: number, delay: number, windowsOf: (t: number) => number[] }} o
  */
-function timeHandWindows({ numBatches, batch, size, delay, windowsOf }) {
+export function timeHandWindows({ numBatches, batch, size, delay, windowsOf }) {
   const loop = handWindows({ size, delay, windowsOf });
   return { ms: timeBatches({ numBatches, batch, step: loop.step }), emitted: loop.emitted() };
 }

@@ -56,10 +56,16 @@ export type NumericTerm = typeof COUNT | ((value: unknown) => number);
 export const COUNT: unique symbol = Symbol('count');
 
 /** The built-in numeric aggregators, with the functions they were made with (a changed one is no longer trusted). */
-const NUMERIC = new WeakMap<object, { readonly add: unknown; readonly create: unknown; readonly result: unknown; readonly term: NumericTerm }>();
+const NUMERIC = new WeakMap<object, { readonly functions: readonly unknown[]; readonly term: NumericTerm }>();
+
+/** The functions of an aggregator that the specialized add stands for. */
+function functionsOf(aggregator: object): unknown[] {
+  const { create, add, result } = aggregator as Record<string, unknown>;
+  return [create, add, result];
+}
 
 function numeric<V>(aggregator: Aggregator<V, number, number>, term: NumericTerm): Aggregator<V, number, number> {
-  NUMERIC.set(aggregator, { add: aggregator.add, create: aggregator.create, result: aggregator.result, term });
+  NUMERIC.set(aggregator, { functions: functionsOf(aggregator), term });
   return aggregator;
 }
 
@@ -68,10 +74,11 @@ function numeric<V>(aggregator: Aggregator<V, number, number>, term: NumericTerm
  * nor with a function replaced), for the window strategies' specialized add: `acc + term`, with
  * no call of the aggregator and no state-value check (a number is one). `undefined` otherwise.
  */
-export function numericTermOf(aggregator: Aggregator<never, unknown, unknown>): NumericTerm | undefined {
+export function numericTermOf(aggregator: object): NumericTerm | undefined {
   const known = NUMERIC.get(aggregator);
-  if (known === undefined || known.add !== aggregator.add || known.create !== aggregator.create || known.result !== aggregator.result) return undefined;
-  return known.term;
+  if (known === undefined) return undefined;
+  const now = functionsOf(aggregator);
+  return known.functions.every((f, i) => f === now[i]) ? known.term : undefined;
 }
 
 /**

@@ -21,6 +21,7 @@ import { LiveWindows, orderOf, sortWindows, type KeyedWindow } from './live-wind
 import type { SessionWindows } from './session-windows.js';
 import { parseRow, VERSION_ROW, WATERMARK_ROW } from './window-rows.js';
 import { WindowTable } from './window-table.js';
+import type { WindowEntries } from './window-entries.js';
 import { strategyFor, type WindowStrategy } from './window-strategy.js';
 import { watermarkedStreams } from './with-watermark.js';
 import { checkVersioning, migrateValue, type StateVersioning } from '../../state/internal.js';
@@ -102,8 +103,8 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
   protected override async compute(bc: BatchContext): Promise<Batch<O>> {
     // Tumbling, calendar and sliding windows run the narrow chain before them (mapToPair, keyBy,
     // map...) in their own pass over its root's records; sessions shuffle the parent's pairs.
-    const chain = this.#strategy.lateNeedsState ? undefined : fusableChain(this.#parent as DStream<unknown>);
-    const input = (await (chain?.root ?? (this.#parent as DStream<unknown>)).getOrCompute(bc)) ?? Batch.empty<unknown>();
+    const chain = this.#strategy.lateNeedsState ? undefined : fusableChain(this.#parent);
+    const input: Batch<unknown> = (await (chain?.root ?? this.#parent).getOrCompute(bc)) ?? Batch.empty<unknown>();
     const store = this.store;
     const out: WindowOutput<K, R>[] = [];
     // Reading and writing the store stay outside the try below: their failures keep their own
@@ -171,7 +172,7 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
     } else {
       for (const slot of this.#slotsInOrder(due)) {
         const window = slotWindow(slot);
-        (this.#table.entriesOf(slot) as KeyMap<Key, unknown>).forEach((_acc, key) => void firing.push({ key, window }));
+        (this.#table.entriesOf(slot) as WindowEntries).forEach((_acc, key) => void firing.push({ key, window }));
       }
     }
     const lateChanged = changes.windows().filter(({ window }) => strategy.isPassed(window, watermark) && !due(window));
@@ -295,28 +296,23 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
   }
 
   /** Pushes the result of every entry of one window, in the defined key order (see `LiveWindows`). */
-  #pushAll(window: TimeWindow, entries: KeyMap<Key, unknown>, out: WindowOutput<K, R>[]): void {
-    // The keys, and the slots they are in when deleted keys left holes.
-    const { keys: slotKeys, values } = entries.slots();
+  #pushAll(window: TimeWindow, entries: WindowEntries, out: WindowOutput<K, R>[]): void {
     const n = entries.size;
     const keys = new Array<Key>(n);
-    const slots = n !== slotKeys.length ? new Uint32Array(n) : undefined;
-    for (let slot = 0, i = 0; slot < slotKeys.length; slot++) {
-      const key = slotKeys[slot];
-      if (key === undefined) continue;
+    const values = new Array<unknown>(n);
+    let i = 0;
+    entries.forEach((value, key) => {
       keys[i] = key;
-      if (slots !== undefined) slots[i] = slot;
-      i++;
-    }
+      values[i++] = value;
+    });
     const shared = Object.freeze({ start: window.start, end: window.end });
     const aggregator = this.#aggregator;
     // count and sum: the accumulator is the result.
     const plain = numericTermOf(aggregator) !== undefined;
     const order = orderOf(keys, undefined);
     for (let j = 0; j < n; j++) {
-      const i = order[j] as number;
-      const acc = values[slots === undefined ? i : (slots[i] as number)];
-      out.push({ key: keys[i] as K, window: shared, value: plain ? (acc as R) : aggregator.result(acc) });
+      const at = order[j] as number;
+      out.push({ key: keys[at] as K, window: shared, value: plain ? (values[at] as R) : aggregator.result(values[at]) });
     }
   }
 
@@ -445,7 +441,7 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
       this.#emit(this.#live.all(), out);
       return;
     }
-    for (const slot of this.#slotsInOrder(() => true)) this.#pushAll(slotWindow(slot), this.#table.entriesOf(slot) as KeyMap<Key, unknown>, out);
+    for (const slot of this.#slotsInOrder(() => true)) this.#pushAll(slotWindow(slot), this.#table.entriesOf(slot) as WindowEntries, out);
   }
 
   #push(key: Key, window: TimeWindow, out: WindowOutput<K, R>[]): void {

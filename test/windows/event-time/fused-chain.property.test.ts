@@ -40,7 +40,7 @@ function job(fused: boolean, assigner: WindowAssigner, outputMode: 'append' | 'u
     if (!fused) pairs.pipe(foreachBatch(() => undefined));
     const windowed = pairs.pipe(eventTimeWindow(assigner, aggregate === 'count' ? agg.count() : agg.sum(), { outputMode, late: 'sideOutput' }));
     return windowed.pipe(
-      map((r) => `${r.key}[${r.window.start},${r.window.end})=${String(r.value)}`),
+      map((r) => `${r.key}[${r.window.start},${r.window.end})=${'value' in r ? String(r.value) : 'retracted'}`),
       union(windowed.lateRecords().pipe(map(([key, ts]) => `late ${key}@${ts}`))),
     );
   };
