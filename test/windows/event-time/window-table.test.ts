@@ -134,9 +134,9 @@ describe('WindowTable', () => {
 describe('WindowEntries', () => {
   it('refuses a new key that is not a key, with nothing set, and keeps -0 as 0 and NaN as NaN', () => {
     const entries = new WindowEntries();
-    expect(() => entries.set({ id: 1 } as unknown as Key, 1)).toThrow(/is not allowed: a key is a string/);
-    expect(() => entries.set(undefined as unknown as Key, 1)).toThrow(TypeError);
-    expect(() => entries.set(['a', {} as unknown as string], 1)).toThrow(TypeError);
+    expect(() => { entries.set({ id: 1 } as unknown as Key, 1); }).toThrow(/is not allowed: a key is a string/);
+    expect(() => { entries.set(undefined as unknown as Key, 1); }).toThrow(TypeError);
+    expect(() => { entries.set(['a', {} as unknown as string], 1); }).toThrow(TypeError);
     expect(entries.size).toBe(0);
     entries.set(-0, 'zero');
     entries.set(Number.NaN, 'nan');
