@@ -115,8 +115,16 @@ export function fixedWindows(windowOf: (t: number) => TimeWindow, agg: Agg): Win
       : term === COUNT
         ? (table, slot, key) => { table.increment(slot, key, 1); }
         : (table, slot, key, value) => { table.increment(slot, key, term(value)); };
+  // The last two windows looked up: out-of-order records near a window's start alternate between it and the one before.
   let last: TimeWindow = { start: 0, end: 0 };
-  const windowFor = (t: number): TimeWindow => (windowContains(last, t) ? last : (last = windowOf(t)));
+  let previous = last;
+  const windowFor = (t: number): TimeWindow => {
+    if (windowContains(last, t)) return last;
+    const w = windowContains(previous, t) ? previous : windowOf(t);
+    previous = last;
+    last = w;
+    return w;
+  };
   return {
     lateNeedsState: false,
     isLate: (_table, _key, t, closedUpTo) => windowFor(t).end <= closedUpTo,
