@@ -35,7 +35,19 @@ export function makeBatch({ b, size, keys, eventsPerSecond, jitterMs = 0 }) {
   return out;
 }
 
-export const now = () => performance.now();
+/**
+ * The clock of every timing: wall time (`performance.now()`), or with `SLUICE_BENCH_CLOCK=cpu`
+ * the process's CPU time (user + system, all its threads, GC helpers included, in ms): on a
+ * machine shared with other work, the wall time of a run swings with the others' load (2× to 4×
+ * between runs of the same build seen on 2026-12-08), its CPU time far less.
+ */
+export const now =
+  process.env.SLUICE_BENCH_CLOCK === 'cpu'
+    ? () => {
+        const { user, system } = process.cpuUsage();
+        return (user + system) / 1000;
+      }
+    : () => performance.now();
 
 /** @param {() => void} [fn] Runs a full GC when node runs with --expose-gc. */
 export function gc(fn) {

@@ -12,7 +12,7 @@ export { hashKey, keyEquals, KeyMap } from './key.js';
 export type { Combiner } from './keyed/shuffle.js';
 export { userFunctionFailed } from './operator-error.js';
 export { DerivedDStream, type DeriveBatch } from './operators/derived.js';
-export { NarrowDStream, type Emit, type NarrowOptions, type Stage } from './operators/narrow.js';
+export { chainStages, fusableChain, NarrowDStream, runStages, type Emit, type FusedChain, type NarrowOptions, type Stage } from './operators/narrow.js';
 export { keepLastResults, type ComputedBatches, type LastResult, type LastResults, type LastResultsView, type ResultShape } from './output/last-results.js';
 export { OutputOperation, type OutputWriter } from './output/output-operation.js';
 export type { BatchPlan, SourceRange } from './scheduler/batch-plan.js';

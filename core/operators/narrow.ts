@@ -138,28 +138,62 @@ function runTimedStages(input: TimedPartition, stages: readonly Stage<unknown, u
   return { records: out, times: outTimes.length === out.length ? outTimes : outTimes.subarray(0, out.length) };
 }
 
-/** A root stream and the narrow stages (last first) that turn its records into a fused stream's. */
+/**
+ * A fused chain of narrow operators (`map`, `filter`, `flatMap`, `mapToPair`, `keyBy`,
+ * `mapValues`, ...): the first stream up the chain that is not fused into it (`root`: read its
+ * batch) and the per-record stages that turn the root's records into the chain's, last stage
+ * first (the order {@link chainStages} and {@link runStages} take them in).
+ */
 export interface FusedChain {
+  /** The stream whose batch the chain reads: the nearest ancestor that is not narrow, or that another operator reads too. */
   readonly root: DStream<unknown>;
+  /** The narrow operators' stages, from the one nearest the consumer back to the root's child. */
   readonly stages: readonly Stage<unknown, unknown>[];
 }
 
 /**
- * The chain a consumer of `stream` can run itself, in the same pass as its own per-record work
- * (as a keyed aggregation does in its map tasks): when `stream` is narrow and this consumer is its
- * only one. Undefined otherwise: read `stream`'s batch.
+ * The narrow chain an operator can run itself, record by record inside its own loop over the
+ * chain's root batch, so that the chain's records are never materialized into intermediate
+ * arrays (the keyed aggregations run it in their map tasks, an event-time window in its table's
+ * pass): present when `stream` is narrow and this operator is its only consumer; `undefined`
+ * otherwise, and the operator reads `stream`'s batch as usual.
+ *
+ * Call it when the graph is complete (in `compute`, or lazily in a task step), never in the
+ * constructor: an operator added later may read `stream` too. A record a stage emits keeps the
+ * event time of the root record it came from (`Batch.eventTimes` of the root, by index), as the
+ * unfused chain carries it. Each stage's error policy acts on its own records: under `'fail'` it
+ * throws a `SluiceError` naming its own operator, which the consumer must let through
+ * (`ErrorPolicy.failure` does).
+ *
+ * @param stream - the consumer's parent.
+ * @example
+ * const chain = fusableChain(parent);
+ * const input = await (chain?.root ?? parent).getOrCompute(bc);
+ * // then per partition: const handle = chain ? chainStages(chain.stages, visit, bc.recordErrors) : visit;
  */
 export function fusableChain(stream: DStream<unknown>): FusedChain | undefined {
   return stream instanceof NarrowDStream && stream.graph.consumers(stream.id) === 1 ? stream.fusedChain() : undefined;
 }
 
-/** Runs `stages` (last stage first in the array) over one partition, sending their output to `emit`. */
+/**
+ * Runs `stages` (last stage first in the array, as {@link FusedChain} holds them) over one
+ * partition, sending their output to `emit`.
+ *
+ * @param errors - where the stages' error policies count the records they set aside (the task's
+ * or batch's `RecordErrors`).
+ */
 export function runStages(partition: readonly unknown[], stages: readonly Stage<unknown, unknown>[], emit: Emit<unknown>, errors: RecordErrors): void {
   const handle = chainStages(stages, emit, errors);
   for (let i = 0; i < partition.length; i++) handle(partition[i]);
 }
 
-/** The function that runs one record through `stages` (last stage first in the array) into `emit`. */
+/**
+ * The function that runs one record through `stages` (last stage first in the array, as
+ * {@link FusedChain} holds them) into `emit`, which gets each record the chain emits (none, one
+ * or several per input record). Build it once per partition, not per record.
+ *
+ * @param errors - where the stages' error policies count the records they set aside.
+ */
 export function chainStages(stages: readonly Stage<unknown, unknown>[], emit: Emit<unknown>, errors: RecordErrors): Emit<unknown> {
   let handle = emit;
   for (const stage of stages) handle = stage(handle, errors);

@@ -6,14 +6,17 @@ import type { Aggregator } from './aggregator.js';
  * @example const c = agg.count(); c.result(c.add(c.add(c.create(), 'a'), 'b')) // 2
  */
 export function count(): Aggregator<unknown, number, number> {
-  return {
-    name: 'count',
-    create: () => 0,
-    add: (acc) => acc + 1,
-    merge: (a, b) => a + b,
-    result: (acc) => acc,
-    inverse: (acc, removed) => acc - removed,
-  };
+  return numeric(
+    {
+      name: 'count',
+      create: () => 0,
+      add: (acc) => acc + 1,
+      merge: (a, b) => a + b,
+      result: (acc) => acc,
+      inverse: (acc, removed) => acc - removed,
+    },
+    COUNT,
+  );
 }
 
 /**
@@ -28,14 +31,54 @@ export function count(): Aggregator<unknown, number, number> {
 export function sum(): Aggregator<number, number, number>;
 export function sum<V>(of: (v: V) => number): Aggregator<V, number, number>;
 export function sum<V>(of: (v: V) => number = asNumber): Aggregator<V, number, number> {
-  return {
-    name: 'sum',
-    create: () => 0,
-    add: (acc, value) => acc + numberOf(of, value, 'sum'),
-    merge: (a, b) => a + b,
-    result: (acc) => acc,
-    inverse: (acc, removed) => acc - removed,
-  };
+  const term = (value: V): number => numberOf(of, value, 'sum');
+  return numeric(
+    {
+      name: 'sum',
+      create: () => 0,
+      add: (acc, value) => acc + term(value),
+      merge: (a, b) => a + b,
+      result: (acc) => acc,
+      inverse: (acc, removed) => acc - removed,
+    },
+    term as (value: unknown) => number,
+  );
+}
+
+/**
+ * What a built-in numeric aggregator adds to its accumulator per value: `COUNT` (1, count) or the
+ * number a function of the value gives (sum). Its accumulator starts at 0, is a number, and is
+ * its own result.
+ */
+export type NumericTerm = typeof COUNT | ((value: unknown) => number);
+
+/** The term of `count()`: every value adds 1. */
+export const COUNT: unique symbol = Symbol('count');
+
+/** The built-in numeric aggregators, with the functions they were made with (a changed one is no longer trusted). */
+const NUMERIC = new WeakMap<object, { readonly functions: readonly unknown[]; readonly term: NumericTerm }>();
+
+/** The functions of an aggregator that the specialized add stands for. */
+function functionsOf(aggregator: object): unknown[] {
+  const { create, add, result } = aggregator as Record<string, unknown>;
+  return [create, add, result];
+}
+
+function numeric<V>(aggregator: Aggregator<V, number, number>, term: NumericTerm): Aggregator<V, number, number> {
+  NUMERIC.set(aggregator, { functions: functionsOf(aggregator), term });
+  return aggregator;
+}
+
+/**
+ * The term of `aggregator` when it is a built-in `count()` or `sum(of)` as made (neither copied
+ * nor with a function replaced), for the window strategies' specialized add: `acc + term`, with
+ * no call of the aggregator and no state-value check (a number is one). `undefined` otherwise.
+ */
+export function numericTermOf(aggregator: object): NumericTerm | undefined {
+  const known = NUMERIC.get(aggregator);
+  if (known === undefined) return undefined;
+  const now = functionsOf(aggregator);
+  return known.functions.every((f, i) => f === now[i]) ? known.term : undefined;
 }
 
 /**

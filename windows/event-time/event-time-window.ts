@@ -6,7 +6,9 @@
  */
 import { Batch, type DStream, type Key, type Pair } from 'sluice';
 import { combineByKeyBatch, eventTimeBreak, groupValues } from '../../core/internal.js';
-import { definition, ErrorPolicy, hashKey, keepLastResults, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type StateBackend, type StateStore } from 'sluice/extend';
+import { definition, ErrorPolicy, fusableChain, hashKey, keepLastResults, KeyMap, parseDuration, StatefulDStream, type BatchContext, type Definition, type FusedChain, type StateBackend, type StateStore } from 'sluice/extend';
+import { forEachInputRecord } from './fused-input.js';
+import { numericTermOf } from './aggregators.js';
 import { checkedTime } from './checked-time.js';
 import { PendingBatch } from './pending-batch.js';
 import type { Aggregator } from './aggregator.js';
@@ -19,6 +21,7 @@ import { LiveWindows, orderOf, sortWindows, type KeyedWindow } from './live-wind
 import type { SessionWindows } from './session-windows.js';
 import { parseRow, VERSION_ROW, WATERMARK_ROW } from './window-rows.js';
 import { WindowTable } from './window-table.js';
+import type { WindowEntries } from './window-entries.js';
 import { strategyFor, type WindowStrategy } from './window-strategy.js';
 import { watermarkedStreams } from './with-watermark.js';
 import { checkVersioning, migrateValue, type StateVersioning } from '../../state/internal.js';
@@ -98,7 +101,10 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
   }
 
   protected override async compute(bc: BatchContext): Promise<Batch<O>> {
-    const input = (await this.#parent.getOrCompute(bc)) ?? Batch.empty<Pair<K, V>>();
+    // Tumbling, calendar and sliding windows run the narrow chain before them (mapToPair, keyBy,
+    // map...) in their own pass over its root's records; sessions shuffle the parent's pairs.
+    const chain = this.#strategy.lateNeedsState ? undefined : fusableChain(this.#parent);
+    const input: Batch<unknown> = (await (chain?.root ?? this.#parent).getOrCompute(bc)) ?? Batch.empty<unknown>();
     const store = this.store;
     const out: WindowOutput<K, R>[] = [];
     // Reading and writing the store stay outside the try below: their failures keep their own
@@ -121,7 +127,7 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
     try {
       // The aggregator, the event-time extractor and the assigner's functions run in here.
       this.#close(closedUpTo, out, mode === 'append' ? () => true : mode === 'onTimeAndLate' ? (w) => !fired(w) : undefined);
-      late = await this.#add(bc, input, closedUpTo, changes);
+      late = await this.#add(bc, input, chain, closedUpTo, changes);
       this.#live.compact();
       if (changes !== undefined) {
         for (const { key, window } of changes.retractions()) out.push({ key: key as K, window, retracted: true });
@@ -166,7 +172,7 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
     } else {
       for (const slot of this.#slotsInOrder(due)) {
         const window = slotWindow(slot);
-        (this.#table.entriesOf(slot) as KeyMap<Key, unknown>).forEach((_acc, key) => void firing.push({ key, window }));
+        (this.#table.entriesOf(slot) as WindowEntries).forEach((_acc, key) => void firing.push({ key, window }));
       }
     }
     const lateChanged = changes.windows().filter(({ window }) => strategy.isPassed(window, watermark) && !due(window));
@@ -290,28 +296,32 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
   }
 
   /** Pushes the result of every entry of one window, in the defined key order (see `LiveWindows`). */
-  #pushAll(window: TimeWindow, entries: KeyMap<Key, unknown>, out: WindowOutput<K, R>[]): void {
-    // The keys, and the slots they are in when deleted keys left holes.
+  #pushAll(window: TimeWindow, entries: WindowEntries, out: WindowOutput<K, R>[]): void {
     const n = entries.size;
     const keys = new Array<Key>(n);
-    const holes = n !== entries.slotCount;
-    const slots = holes ? new Uint32Array(n) : undefined;
-    for (let slot = 0, i = 0; slot < entries.slotCount; slot++) {
-      const key = entries.keyAt(slot);
-      if (key === undefined) continue;
+    const values = new Array<unknown>(n);
+    let i = 0;
+    entries.forEach((value, key) => {
       keys[i] = key;
-      if (slots !== undefined) slots[i] = slot;
-      i++;
-    }
+      values[i++] = value;
+    });
     const shared = Object.freeze({ start: window.start, end: window.end });
     const aggregator = this.#aggregator;
-    for (const i of orderOf(keys, undefined)) {
-      out.push({ key: keys[i] as K, window: shared, value: aggregator.result(entries.valueAt(slots === undefined ? i : (slots[i] as number))) });
+    // count and sum: the accumulator is the result.
+    const plain = numericTermOf(aggregator) !== undefined;
+    const order = orderOf(keys, undefined);
+    for (let j = 0; j < n; j++) {
+      const at = order[j] as number;
+      out.push({ key: keys[at] as K, window: shared, value: plain ? (values[at] as R) : aggregator.result(values[at]) });
     }
   }
 
-  /** Adds the batch's records to their windows, telling `onChanged` (when given) what changed; returns the late records. */
-  async #add(bc: BatchContext, input: Batch<Pair<K, V>>, closedUpTo: number, onChanged: BatchChanges | undefined): Promise<Pair<K, V>[]> {
+  /**
+   * Adds the batch's records to their windows, telling `onChanged` (when given) what changed;
+   * returns the late records. `input` is the parent's batch, or the root batch of the fused
+   * `chain` whose stages make the parent's records.
+   */
+  async #add(bc: BatchContext, input: Batch<unknown>, chain: FusedChain | undefined, closedUpTo: number, onChanged: BatchChanges | undefined): Promise<Pair<K, V>[]> {
     const strategy = this.#strategy;
     const table = this.#table;
     const live = this.#live;
@@ -319,23 +329,21 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
     if (!strategy.lateNeedsState) {
       // One pass over the records in arrival order, with no shuffle: lateness needs no state, and
       // each key's accumulators see its records in the same order as grouped by key.
-      input.partitions.forEach((partition, p) => {
-        const carried = this.#carriedTimes(input, p);
-        for (let i = 0; i < partition.length; i++) {
-          const record = partition[i] as Pair<K, V>;
-          const key = record[0];
-          const value = record[1];
-          const t = this.#timeOf(record, value, carried?.[i], bc);
-          if (t === undefined) continue;
-          if (strategy.isLate(table, key, t, closedUpTo)) late.push(record);
-          else strategy.add(table, key, t, value, closedUpTo, live, onChanged);
-        }
+      const withTimes = this.#settings.eventTime === undefined;
+      // Carried times under 'fail' need no check here: the table's add finds a key that is not one.
+      const checked = !withTimes || this.#policy.onError !== 'fail';
+      forEachInputRecord(input, chain, withTimes, bc.recordErrors, this.describe, (record, carried) => {
+        const pair = record as Pair<K, V>;
+        const t = checked ? this.#timeOf(pair, pair[1], withTimes ? carried : undefined, bc) : carried;
+        if (t === undefined) return;
+        if (!strategy.addIfOpen(table, pair[0], t, pair[1], closedUpTo, live, onChanged)) late.push(pair);
       });
       return late;
     }
+    const pairs = input as Batch<Pair<K, V>>;
     // With carried times, each value goes through the shuffle with its time (checked before it).
     const timed = this.#settings.eventTime === undefined;
-    const entries: Batch<Pair<K, unknown>> = timed ? this.#withTimes(input, bc) : input;
+    const entries: Batch<Pair<K, unknown>> = timed ? this.#withTimes(pairs, bc) : pairs;
     const grouped = await combineByKeyBatch<K, unknown, unknown[]>(bc, entries, this.#settings.numPartitions ?? bc.defaultParallelism, groupValues<unknown>(), this.#policy);
     let times = new Float64Array(16);
     let isLate = new Uint8Array(16);
@@ -433,7 +441,7 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
       this.#emit(this.#live.all(), out);
       return;
     }
-    for (const slot of this.#slotsInOrder(() => true)) this.#pushAll(slotWindow(slot), this.#table.entriesOf(slot) as KeyMap<Key, unknown>, out);
+    for (const slot of this.#slotsInOrder(() => true)) this.#pushAll(slotWindow(slot), this.#table.entriesOf(slot) as WindowEntries, out);
   }
 
   #push(key: Key, window: TimeWindow, out: WindowOutput<K, R>[]): void {

@@ -1,6 +1,7 @@
 import { checkStateValue, decodeKey, encodeKey, KeyMap, type StoreKey } from 'sluice/extend';
 import type { Key } from 'sluice';
 import type { Aggregator } from './aggregator.js';
+import { COUNT, numericTermOf } from './aggregators.js';
 import type { LiveWindows } from './live-windows.js';
 import { combinePanes, slidePanes } from './pane-combine.js';
 import { addToSessions, type Session } from './session-merge.js';
@@ -50,6 +51,11 @@ export interface WindowStrategy {
    * every session merged away, to `changed` when given.
    */
   add(table: WindowTable, key: Key, t: number, value: unknown, closedUpTo: number, live: LiveWindows, changed: OnChanged): void;
+  /**
+   * `add` unless the record is late (`isLate`): the per-record call of the strategies whose
+   * lateness needs no state (`lateNeedsState` false). Returns whether it added the record.
+   */
+  addIfOpen(table: WindowTable, key: Key, t: number, value: unknown, closedUpTo: number, live: LiveWindows, changed: OnChanged): boolean;
   /**
    * Whether event time `time` (a watermark, or a watermark minus the allowed lateness) has passed
    * window `w`: `w.end <= time`, or for sessions `w.end < time` (a record at `t = end` still joins
@@ -101,15 +107,38 @@ function checked(acc: unknown): unknown {
 export function fixedWindows(windowOf: (t: number) => TimeWindow, agg: Agg): WindowStrategy {
   // Records mostly arrive in order, so most fall in the window of the one before.
   const addTo = (before: unknown, value: unknown): unknown => checked(agg.add(before ?? agg.create(), value));
+  // count and sum: `acc + term` in the table, no call of the aggregator and no check (a number is a state value).
+  const term = numericTermOf(agg);
+  const addValue: (table: WindowTable, slot: number, key: Key, value: unknown) => void =
+    term === undefined
+      ? (table, slot, key, value) => { table.merge(slot, key, value, addTo); }
+      : term === COUNT
+        ? (table, slot, key) => { table.increment(slot, key, 1); }
+        : (table, slot, key, value) => { table.increment(slot, key, term(value)); };
+  // The last two windows looked up: out-of-order records near a window's start alternate between it and the one before.
   let last: TimeWindow = { start: 0, end: 0 };
-  const windowFor = (t: number): TimeWindow => (windowContains(last, t) ? last : (last = windowOf(t)));
+  let previous = last;
+  const windowFor = (t: number): TimeWindow => {
+    if (windowContains(last, t)) return last;
+    const w = windowContains(previous, t) ? previous : windowOf(t);
+    previous = last;
+    last = w;
+    return w;
+  };
   return {
     lateNeedsState: false,
     isLate: (_table, _key, t, closedUpTo) => windowFor(t).end <= closedUpTo,
     add(table, key, t, value, _closedUpTo, _live, changed) {
       const w = windowFor(t);
-      table.merge(w.start, key, value, addTo);
+      addValue(table, w.start, key, value);
       changed?.changed(key, w, false);
+    },
+    addIfOpen(table, key, t, value, closedUpTo, _live, changed) {
+      const w = windowFor(t);
+      if (w.end <= closedUpTo) return false;
+      addValue(table, w.start, key, value);
+      changed?.changed(key, w, false);
+      return true;
     },
     slotWindow: (slot) => windowFor(slot),
     isPassed: (w, time) => w.end <= time,
@@ -180,6 +209,11 @@ export function paneWindows(assigner: Extract<WindowAssigner, { kind: 'sliding' 
         if (e !== undefined && pane >= e.start && pane < e.start + size) e.acc = agg.add(e.acc, value);
       }
       if (changed !== undefined) openWindows(pane, closedUpTo, (w) => { changed.changed(key, w, false); });
+    },
+    addIfOpen(table, key, t, value, closedUpTo, live, changed) {
+      if (lastEnd(t) <= closedUpTo) return false;
+      this.add(table, key, t, value, closedUpTo, live, changed);
+      return true;
     },
     isPassed: (w, time) => w.end <= time,
     accumulatorOf: (table, key, w) => combinePanes(assigner.panesOf(w).map((pane) => table.get(pane, key)), agg),
@@ -267,6 +301,11 @@ export function sessionWindows(gapOf: (key: Key) => number, agg: Agg): WindowStr
       if (changed === undefined) return;
       for (const w of result.merged) changed.removed(key, w);
       changed.changed(key, result.window, result.merged.length > 0 || result.sessions.length > before.length);
+    },
+    addIfOpen(table, key, t, value, closedUpTo, live, changed) {
+      if (this.isLate(table, key, t, closedUpTo)) return false;
+      this.add(table, key, t, value, closedUpTo, live, changed);
+      return true;
     },
     // A record at t = end still joins a session (touching sessions merge) and is not late while
     // the watermark is at end: the session is final only once the watermark has passed its end.

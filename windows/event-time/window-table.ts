@@ -1,5 +1,6 @@
 import { KeyMap } from 'sluice/extend';
 import type { Key } from 'sluice';
+import { WindowEntries } from './window-entries.js';
 
 /** In the undo log: the key had no value before the change. */
 const ABSENT: unique symbol = Symbol('absent');
@@ -14,7 +15,8 @@ const NEW_SLOT: unique symbol = Symbol('new slot');
 /**
  * The accumulators of an event-time window operator, in memory: slot (a window start, a pane
  * start, or 0 for sessions) → key → value, as Flink's heap state backend keeps them. Keys are
- * the stream's own keys, compared by value as `KeyMap` does (no encoding per record). The
+ * the stream's own keys, compared by value as `KeyMap` does (no encoding per record; see
+ * `WindowEntries`). The
  * strategy decides what a slot is. Every change since {@link WindowTable.settle} is in an undo log,
  * so a batch that did not commit can be rolled back (`rollback`), and the operator can write the
  * batch's changes to a store that keeps state on disk (`changes`). A slot created since `settle`
@@ -23,7 +25,7 @@ const NEW_SLOT: unique symbol = Symbol('new slot');
  * Values are kept as given, never copied; like store values, they must not be mutated after `set`.
  */
 export class WindowTable {
-  readonly #slots = new Map<number, KeyMap<Key, unknown>>();
+  readonly #slots = new Map<number, WindowEntries>();
   // The undo log, in change order: slot, key (or WHOLE_SLOT) and the value before (or ABSENT).
   #undoSlots: number[] = [];
   #undoKeys: (Key | typeof WHOLE_SLOT | typeof NEW_SLOT)[] = [];
@@ -32,7 +34,7 @@ export class WindowTable {
   #undoValues: unknown[] = [];
   // The last slot looked up: records of a batch mostly fall in the same one.
   #lastSlot = Number.NaN;
-  #lastMap: KeyMap<Key, unknown> | undefined;
+  #lastMap: WindowEntries | undefined;
   /** Whether the last slot looked up was created since `settle`. */
   #lastFresh = false;
   #size = 0;
@@ -56,51 +58,47 @@ export class WindowTable {
   /** Sets the value of `key` in `slot` (logged for undo). */
   set(slot: number, key: Key, value: unknown): void {
     const map = this.#slotToWrite(slot);
-    const at = map.slotOf(key);
-    if (at < 0) {
-      if (!this.#lastFresh) this.#log(slot, key, ABSENT);
-      this.#size++;
-      map.add(key, value);
-    } else {
-      if (!this.#lastFresh) this.#log(slot, key, map.valueAt(at));
-      map.setAt(at, value);
-    }
+    const before = map.get(key);
+    map.set(key, value);
+    this.#changed(slot, key, before);
   }
 
   /**
    * Sets the value of `key` in `slot` to `merge(before, value)`, `before` being its value or
-   * `undefined` (logged for undo): one lookup where `get` then `set` take two.
+   * `undefined` (logged for undo).
    */
   merge<V>(slot: number, key: Key, value: V, merge: (before: unknown, value: V) => unknown): void {
     const map = this.#slotToWrite(slot);
-    const at = map.slotOf(key);
-    if (at < 0) {
-      const next = merge(undefined, value);
-      if (!this.#lastFresh) this.#log(slot, key, ABSENT);
-      this.#size++;
-      map.add(key, next);
-    } else {
-      const before = map.valueAt(at);
-      const next = merge(before, value);
-      if (!this.#lastFresh) this.#log(slot, key, before);
-      map.setAt(at, next);
-    }
+    const before = map.get(key);
+    map.set(key, merge(before, value));
+    this.#changed(slot, key, before);
+  }
+
+  /**
+   * Adds `term` to the number `key` holds in `slot`, or sets it to `0 + term` when it holds none
+   * (logged for undo): `merge` with `(before, term) => (before ?? 0) + term`, without the call,
+   * for the numeric aggregators (count, sum).
+   */
+  increment(slot: number, key: Key, term: number): void {
+    const map = this.#slotToWrite(slot);
+    const before = map.get(key) as number | undefined;
+    map.set(key, before === undefined ? 0 + term : before + term);
+    this.#changed(slot, key, before);
   }
 
   /** Removes `key` from `slot` (logged for undo). */
   delete(slot: number, key: Key): void {
     const map = this.#slot(slot);
-    const at = map === undefined ? -1 : map.slotOf(key);
-    if (at < 0) return;
-    if (!this.#lastFresh) this.#log(slot, key, (map as KeyMap<Key, unknown>).valueAt(at));
-    (map as KeyMap<Key, unknown>).delete(key);
+    const before = map?.get(key);
+    if (map === undefined || before === undefined) return;
+    if (!this.#lastFresh) this.#log(slot, key, before);
+    map.delete(key);
     this.#size--;
-    if ((map as KeyMap<Key, unknown>).size === 0) this.#dropSlot(slot);
-    else (map as KeyMap<Key, unknown>).compact();
+    if (map.size === 0) this.#dropSlot(slot);
   }
 
   /** Removes a whole slot at once and returns its entries (logged for undo), or `undefined`. */
-  takeSlot(slot: number): KeyMap<Key, unknown> | undefined {
+  takeSlot(slot: number): WindowEntries | undefined {
     const map = this.#slot(slot);
     if (map === undefined) return undefined;
     this.#log(slot, WHOLE_SLOT, map);
@@ -115,7 +113,7 @@ export class WindowTable {
   }
 
   /** The entries of `slot` (do not change them), or `undefined` when it has none. */
-  entriesOf(slot: number): KeyMap<Key, unknown> | undefined {
+  entriesOf(slot: number): WindowEntries | undefined {
     return this.#slot(slot);
   }
 
@@ -132,7 +130,7 @@ export class WindowTable {
     for (let i = 0; i < this.#undoKeys.length; i++) {
       const slot = this.#undoSlots[i] as number;
       const key = this.#undoKeys[i];
-      if (key === WHOLE_SLOT) (this.#undoValues[i] as KeyMap<Key, unknown>).forEach((_value, k) => { once(slot, k); });
+      if (key === WHOLE_SLOT) (this.#undoValues[i] as WindowEntries).forEach((_value, k) => { once(slot, k); });
       // A slot created since settle: its keys now (a key it gained and lost was never stored).
       else if (key === NEW_SLOT) this.#slots.get(slot)?.forEach((_value, k) => { once(slot, k); });
       else once(slot, key as Key);
@@ -155,7 +153,7 @@ export class WindowTable {
       const key = this.#undoKeys[i];
       const value = this.#undoValues[i];
       if (key === WHOLE_SLOT) {
-        const map = value as KeyMap<Key, unknown>;
+        const map = value as WindowEntries;
         this.#slots.set(slot, map);
         this.#size += map.size;
         continue;
@@ -176,8 +174,8 @@ export class WindowTable {
           if (map.size === 0) this.#slots.delete(slot);
         }
       } else {
-        if (map === undefined) this.#slots.set(slot, (map = new KeyMap()));
-        if (map.slotOf(key as Key) < 0) this.#size++;
+        if (map === undefined) this.#slots.set(slot, (map = new WindowEntries()));
+        if (map.get(key as Key) === undefined) this.#size++;
         map.set(key as Key, value);
       }
     }
@@ -196,7 +194,7 @@ export class WindowTable {
     this.settle();
   }
 
-  #slot(slot: number): KeyMap<Key, unknown> | undefined {
+  #slot(slot: number): WindowEntries | undefined {
     if (slot === this.#lastSlot) return this.#lastMap;
     const map = this.#slots.get(slot);
     if (map !== undefined) {
@@ -208,10 +206,10 @@ export class WindowTable {
   }
 
   /** The map of `slot`, created when it has none. */
-  #slotToWrite(slot: number): KeyMap<Key, unknown> {
+  #slotToWrite(slot: number): WindowEntries {
     let map = this.#slot(slot);
     if (map === undefined) {
-      map = new KeyMap();
+      map = new WindowEntries();
       this.#slots.set(slot, map);
       if (slot > this.#highest) this.#highest = slot;
       this.#log(slot, NEW_SLOT, undefined);
@@ -228,6 +226,16 @@ export class WindowTable {
     if (slot === this.#lastSlot) {
       this.#lastSlot = Number.NaN;
       this.#lastMap = undefined;
+    }
+  }
+
+  /** Logs the change of `key` in `slot` from `before` (`undefined`: absent), after the value was set. */
+  #changed(slot: number, key: Key, before: unknown): void {
+    if (before === undefined) {
+      if (!this.#lastFresh) this.#log(slot, key, ABSENT);
+      this.#size++;
+    } else if (!this.#lastFresh) {
+      this.#log(slot, key, before);
     }
   }
 

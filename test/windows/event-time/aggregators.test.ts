@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { collect, count, max, mean, min, sum } from '../../../windows/event-time/aggregators.js';
+import { collect, count, COUNT, max, mean, min, numericTermOf, sum } from '../../../windows/event-time/aggregators.js';
 import type { Aggregator } from '../../../windows/event-time/aggregator.js';
 import { describeAggregatorLaws } from './aggregator-laws.js';
 
@@ -95,5 +95,22 @@ describe('agg', () => {
     expect(Object.keys(windows.agg).sort()).toEqual(['collect', 'count', 'max', 'mean', 'min', 'sum']);
     expect(windows.agg.count).toBe(count);
     expect('count' in windows).toBe(false);
+  });
+});
+
+describe('numericTermOf (the window strategies add count and sum in place)', () => {
+  it('knows count() and sum(of) as made, and no copy, changed function or other aggregator', () => {
+    expect(numericTermOf(count())).toBe(COUNT);
+    const term = numericTermOf(sum((o: Order) => o.amount));
+    expect(typeof term).toBe('function');
+    expect((term as (v: unknown) => number)({ id: 'x', amount: 7 })).toBe(7);
+    // The term checks the number as sum's add does.
+    expect(() => (numericTermOf(sum()) as (v: unknown) => number)('7')).toThrow(TypeError);
+    expect(numericTermOf({ ...count() })).toBeUndefined();
+    const changed = count();
+    changed.add = (acc) => acc + 2;
+    expect(numericTermOf(changed)).toBeUndefined();
+    expect(numericTermOf(mean())).toBeUndefined();
+    expect(numericTermOf(min())).toBeUndefined();
   });
 });

@@ -30,6 +30,21 @@ describe('orderOf', () => {
     );
   });
 
+  it('orders keys of equal hash by their encoding in the radix sort of many keys', () => {
+    // Three pairs of strings whose hashKey collide (found by search), among enough keys to take
+    // the radix path.
+    const pairs = [['c693596', 'c1170850'], ['c693597', 'c1170851'], ['c693594', 'c1170852']] as const;
+    for (const [a, b] of pairs) expect(hashKey(a)).toBe(hashKey(b));
+    const keys = [...pairs.flat(), ...Array.from({ length: 3000 }, (_, i) => `k${i}`)];
+    const order = [...orderOf(keys, undefined)];
+    expect(order).toEqual(reference(keys));
+    // Each pair comes out together, smaller encoding first (said plainly, not only through the reference).
+    pairs.forEach(([a, b], p) => {
+      const [first, second] = encodeKey(a) < encodeKey(b) ? [2 * p, 2 * p + 1] : [2 * p + 1, 2 * p];
+      expect(order.indexOf(second)).toBe(order.indexOf(first) + 1);
+    });
+  });
+
   it('orders by start first when windows of one end start apart (sessions)', () => {
     fc.assert(
       fc.property(distinct(1, 40).chain((keys) => fc.tuple(fc.constant(keys), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: keys.length, maxLength: keys.length }))), ([keys, starts]) => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeKey } from 'sluice/extend';
 import { WindowTable } from '../../../windows/event-time/window-table.js';
+import { WindowEntries } from '../../../windows/event-time/window-entries.js';
 import type { Key } from 'sluice';
 
 /** The table's entries as sorted `[slot, encoded key, value]` triples. */
@@ -127,5 +128,22 @@ describe('WindowTable', () => {
         expect(new Map(model([...committed, ...pending]).map(([slot, key, value]) => [`${slot}/${key}`, value]))).toEqual(after);
       }),
     );
+  });
+});
+
+describe('WindowEntries', () => {
+  it('refuses a new key that is not a key, with nothing set, and keeps -0 as 0 and NaN as NaN', () => {
+    const entries = new WindowEntries();
+    expect(() => { entries.set({ id: 1 } as unknown as Key, 1); }).toThrow(/is not allowed: a key is a string/);
+    expect(() => { entries.set(undefined as unknown as Key, 1); }).toThrow(TypeError);
+    expect(() => { entries.set(['a', {} as unknown as string], 1); }).toThrow(TypeError);
+    expect(entries.size).toBe(0);
+    entries.set(-0, 'zero');
+    entries.set(Number.NaN, 'nan');
+    expect(entries.get(0)).toBe('zero');
+    expect(entries.get(Number.NaN)).toBe('nan');
+    const seen: unknown[] = [];
+    entries.forEach((_v, key) => seen.push(key));
+    expect(seen.map((k) => Object.is(k, -0))).toEqual([false, false]);
   });
 });
