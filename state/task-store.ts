@@ -132,7 +132,12 @@ function forgetOnAbort(graph: DStreamGraph, name: string, placement: KeyGroupPla
   });
 }
 
-function storeTaskWire<I extends StoreTaskInput, R>(spec: StoreTaskSpec<I>, placement: KeyGroupPlacement): TaskWire<I, R> {
+/**
+ * The wire of a keyed state step (see {@link defineStoreTaskStep}): one object holds the driver's
+ * side (`prefer`, `sendInput`, `missed`, `receiveResult`, `ranOn`, `shipped`, on `placement`) and
+ * a worker's side (`receiveInput`, `sendResult`, on its cache); each thread uses its own graph's.
+ */
+export function storeTaskWire<I extends StoreTaskInput, R>(spec: StoreTaskSpec<I>, placement: KeyGroupPlacement): TaskWire<I, R> {
   const sent = new WeakMap<I, Sent>();
   // The worker's side: its cached ranges, by their first group.
   const cache = new Map<number, CachedRange>();

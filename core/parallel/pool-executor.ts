@@ -19,9 +19,15 @@ export interface TaskPool {
  */
 export class PoolExecutor implements Executor {
   readonly #pool: TaskPool;
+  readonly #locality: boolean;
 
-  constructor(pool: TaskPool) {
+  /**
+   * @param options.locality - keyed state stays with the worker that last ran its key groups
+   * (default true); `false` sends every state task whole to any worker, to measure what locality saves.
+   */
+  constructor(pool: TaskPool, options: { readonly locality?: boolean } = {}) {
     this.#pool = pool;
+    this.#locality = options.locality ?? true;
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- async turns a throwing task into a rejection
@@ -32,6 +38,7 @@ export class PoolExecutor implements Executor {
   async runStage<I, R>(step: TaskStep<I, R>, inputs: readonly I[], context: StageContext): Promise<R[]> {
     if (inputs.length === 0) return [];
     const wire = step.wire;
+    const local = this.#locality;
     const replies = new Array<TaskReply>(inputs.length);
     const workers = new Array<number>(inputs.length);
     const figures = { stage: step.stage, tasks: inputs.length, retried: 0, speculated: 0, millis: 0 };
@@ -42,14 +49,8 @@ export class PoolExecutor implements Executor {
       if (round > 1) throw new Error(`${step.stage}: a task sent whole missed its state again (a bug in Sluice; please report it)`);
       const tasks = todo.map((i): PoolTask => {
         const input = inputs[i] as I;
-        const prefer = wire?.prefer?.(input);
-        const task: PoolTask = { payload: payloadOf(step, input, context), ...(prefer === undefined ? {} : { prefer }) };
-        const shipped = wire?.shipped?.(input);
-        if (shipped !== undefined) {
-          state.stateRowsShipped += shipped.rows;
-          state.stateRowsCached += shipped.cached;
-        }
-        return task;
+        const prefer = local ? wire?.prefer?.(input) : undefined;
+        return { payload: payloadOf(step, input, context), ...(prefer === undefined ? {} : { prefer }) };
       });
       const { results, figures: ran } = await this.#pool.runStage<TaskReply>(step.stage, tasks);
       figures.retried += ran.retried;
@@ -69,7 +70,13 @@ export class PoolExecutor implements Executor {
     const out = replies.map((reply, i) => {
       const input = inputs[i] as I;
       const result = resultOf(step, reply, input, context);
-      wire?.ranOn?.(input, workers[i] as number);
+      // Without locality no placement is recorded: every task is sent whole.
+      if (local) wire?.ranOn?.(input, workers[i] as number);
+      const shipped = wire?.shipped?.(input);
+      if (shipped !== undefined) {
+        state.stateRowsShipped += shipped.rows;
+        state.stateRowsCached += shipped.cached;
+      }
       return result;
     });
     context.reportStage(wire?.shipped === undefined ? figures : { ...figures, ...state });

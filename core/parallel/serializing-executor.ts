@@ -7,8 +7,9 @@ import { payloadOf, resultOf, runPayload, type TaskReply } from './task-wire.js'
  * An executor for tests: it runs every task as a worker would, on the same thread. Each task's
  * payload is copied by structured clone (as `postMessage` copies it), run on `graph` (a second
  * graph built from the same job, whose user functions are other closures), and its reply copied
- * back. Keyed state steps keep their cache in the second graph, as one worker does. A task that reads or changes anything of the driver's besides its input and result (a
- * closure over a driver's variable, a shared map) then gives another result than inline.
+ * back. Keyed state steps keep their cache in the second graph, as one worker does. A task that
+ * reads or changes anything of the driver's besides its input and result (a closure over a
+ * driver's variable, a shared map) then gives another result than inline.
  *
  * @example const executor = new SerializingExecutor((await job.create()).graph); await job.create({ executor });
  */
@@ -24,9 +25,15 @@ export class SerializingExecutor implements Executor {
   /** Tasks whose worker missed their state (always 0 for this one worker, unless the placement is wrong). */
   misses = 0;
 
-  /** @param graph - the worker's graph, or a function that gives it (called at the first task). */
-  constructor(graph: DStreamGraph | (() => DStreamGraph)) {
+  readonly #locality: boolean;
+
+  /**
+   * @param graph - the worker's graph, or a function that gives it (called at the first task).
+   * @param options.locality - keyed state stays cached in the worker's graph (default true); `false` sends every state task whole.
+   */
+  constructor(graph: DStreamGraph | (() => DStreamGraph), options: { readonly locality?: boolean } = {}) {
     this.#graph = typeof graph === 'function' ? graph : () => graph;
+    this.#locality = options.locality ?? true;
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- async turns a throwing task into a rejection
@@ -49,7 +56,7 @@ export class SerializingExecutor implements Executor {
     });
     return replies.map((reply, i) => {
       const result = resultOf(step, reply, inputs[i] as I, context);
-      wire?.ranOn?.(inputs[i] as I, 0);
+      if (this.#locality) wire?.ranOn?.(inputs[i] as I, 0);
       return result;
     });
   }
