@@ -51,7 +51,7 @@ async function outputs(dir: string, sub: string): Promise<Map<string, unknown>> 
 }
 
 describe('runJob under SIGKILL', () => {
-  it('restarted with another worker count (2, then 1, then 0) gives the outputs of a run that never crashed', async () => {
+  it('restarted with other worker counts (2, then 3, then 1, then 0: workers start with empty caches, every key group restored) gives the outputs of a run that never crashed', async () => {
     const random = seededRandom(SEED);
     const note = `SLUICE_CRASH_SEED=${SEED}`;
     const clean = await tempDir();
@@ -60,7 +60,7 @@ describe('runJob under SIGKILL', () => {
 
     const crashed = await tempDir();
     const kills: string[] = [];
-    for (const workers of [2, 2, 1]) {
+    for (const workers of [2, 3, 1]) {
       const delay = 300 + Math.floor(random() * 900);
       const exit = await run(crashed, workers, delay);
       kills.push(`${workers} workers, killed after ${delay} ms: ${exit.signal ?? exit.code}`);
