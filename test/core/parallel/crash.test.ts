@@ -8,8 +8,9 @@ import { seededRandom } from 'sluice/testing';
 
 /*
  * A checkpointed job under runJob, killed with SIGKILL (the whole process, its worker threads
- * with it) while 2 workers run its tasks, restarted with 1 worker and killed again, then finished
- * inline: its idempotent file sinks must hold what a run that never crashed holds. The kill
+ * with it) while 2 workers run its tasks, restarted with 3 workers, then 1, killed each time, then
+ * finished inline (each restart's workers start with empty state caches and get every key group's
+ * rows from the driver on first use): its idempotent file sinks must hold what a run that never crashed holds. The kill
  * delays come from a seed, printed when the test fails (SLUICE_CRASH_SEED replays it;
  * SLUICE_CRASH_VERBOSE=1 prints the kills).
  */
