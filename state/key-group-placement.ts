@@ -55,10 +55,12 @@ export class KeyGroupPlacement {
 
   /**
    * The oldest tag a worker's cache may still be asked for: a cached range with an older tag is
-   * no longer the one the driver records, and the worker may drop it.
+   * no longer the one the driver records, and the worker may drop it. 0 while nothing is
+   * recorded: the tasks in flight (all newer than every recorded tag) may still be recorded.
    */
   oldestLiveTag(): number {
-    let oldest = this.#nextTag;
+    if (this.#tags.size === 0) return 0;
+    let oldest = Number.POSITIVE_INFINITY;
     for (const tag of this.#tags.values()) if (tag < oldest) oldest = tag;
     return oldest;
   }

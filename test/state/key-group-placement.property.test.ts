@@ -97,46 +97,55 @@ function simulate(workerCount: number, parts: number, batches: readonly Batch[])
   let cached = 0;
   for (const b of batches) {
     const keys = b.keys.map((k) => `k${k}`);
-    for (let p = 0; p < parts; p++) {
-      const input: CountInput = { store, groups: keyGroupRange(p, parts), keys: keys.filter((k) => keyGroupPartitionOf(k, parts) === p).map(encodeKey) };
-      // What inline would give: the driver's current rows.
-      const want = input.keys.map((key) => [key, (store.get(row(key)) as number | undefined) ?? null]);
-      let mode = b.tasks[p % b.tasks.length] as string;
-      for (let attempt = 0; ; attempt++) {
-        expect(attempt).toBeLessThan(2);
+    // As the PoolExecutor does: every task sent, then run; the missed ones sent again (whole) and
+    // run; then, in task order, each result taken and its worker recorded.
+    const inputs = Array.from({ length: parts }, (_, p): CountInput => ({ store, groups: keyGroupRange(p, parts), keys: keys.filter((k) => keyGroupPartitionOf(k, parts) === p).map(encodeKey) }));
+    // What inline would give: the driver's current rows (the tasks' keys are disjoint).
+    const want = inputs.map((input) => input.keys.map((key) => [key, (store.get(row(key)) as number | undefined) ?? null]));
+    const replies: unknown[] = [];
+    const ranOn: number[] = [];
+    let todo = inputs.map((_, p) => p);
+    for (let round = 0; todo.length > 0; round++) {
+      expect(round).toBeLessThan(2);
+      const sent = todo.map((p) => {
+        const input = inputs[p] as CountInput;
         const home = driver.prefer?.(input) ?? p % workerCount;
+        return { p, home, payload: driver.sendInput(input) };
+      });
+      const missed: number[] = [];
+      for (const { p, home, payload } of sent) {
+        const mode = round === 0 ? (b.tasks[p % b.tasks.length] as string) : 'home';
         const other = (home + 1) % workerCount;
-        const payload = driver.sendInput(input);
         let reply: unknown;
-        let ranOn = home;
+        let worker = home;
         if (mode === 'home') reply = execute(workers[home] as Wire, payload);
         else if (mode === 'steal') {
           reply = execute(workers[other] as Wire, payload);
-          ranOn = other;
+          worker = other;
         } else if (mode === 'die') {
           // The home worker works on the task, then dies before it answers: a fresh one takes its index, and the pool retries elsewhere.
           execute(workers[home] as Wire, payload);
           workers[home] = newWire();
           reply = execute(workers[other] as Wire, payload);
-          ranOn = other;
+          worker = other;
         } else {
           const first = execute(workers[home] as Wire, payload);
           const second = execute(workers[other] as Wire, payload);
-          [reply, ranOn] = mode === 'speculate' ? [second, other] : [first, home];
+          [reply, worker] = mode === 'speculate' ? [second, other] : [first, home];
         }
-        if (driver.missed?.(reply, input) === true) {
-          mode = 'home';
-          continue;
-        }
-        const got = driver.receiveResult(reply, input);
-        driver.ranOn?.(input, ranOn);
-        expect(got).toEqual(want);
-        const figures = driver.shipped?.(input);
-        shipped += figures?.rows ?? 0;
-        cached += figures?.cached ?? 0;
-        break;
+        replies[p] = reply;
+        ranOn[p] = worker;
+        if (driver.missed?.(reply, inputs[p] as CountInput) === true) missed.push(p);
       }
+      todo = missed;
     }
+    inputs.forEach((input, p) => {
+      expect(driver.receiveResult(replies[p], input)).toEqual(want[p]);
+      driver.ranOn?.(input, ranOn[p] as number);
+      const figures = driver.shipped?.(input);
+      shipped += figures?.rows ?? 0;
+      cached += figures?.cached ?? 0;
+    });
     if (b.outcome === 'commit') store.commit();
     else {
       store.abort();
