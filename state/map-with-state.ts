@@ -71,7 +71,9 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     this.#shuffle = keyedShuffle<K, V, V[]>(this, groupValues<V>(), this.#policy, undefined, 'group', keyGroupPartitionOf);
     // The rows a task reads: its keys' entries, and its due timers' rows.
     const rows = (input: MapStateInput<K, V>, visit: (row: StoreKey, value: unknown) => void): void => {
-      const row = (key: StoreKey): void => visit(key, input.store.has(key) ? input.store.get(key) : undefined);
+      const row = (key: StoreKey): void => {
+        visit(key, input.store.has(key) ? input.store.get(key) : undefined);
+      };
       for (const key of input.keys) row(entryKey(key));
       for (const timer of input.timers) {
         row(entryKey(timer.key));

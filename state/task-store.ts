@@ -127,7 +127,9 @@ function forgetOnAbort(graph: DStreamGraph, name: string, placement: KeyGroupPla
     name: `${name} (state placement)`,
     prepare: () => undefined,
     committed: () => undefined,
-    aborted: () => placement.invalidateAll(),
+    aborted: () => {
+      placement.invalidateAll();
+    },
     handOff: () => undefined,
   });
 }

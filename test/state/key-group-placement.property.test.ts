@@ -90,7 +90,7 @@ interface Batch {
 
 function simulate(workerCount: number, parts: number, batches: readonly Batch[]): { shipped: number; cached: number } {
   const placement = new KeyGroupPlacement();
-  const driver = storeTaskWire(spec, placement) as Wire;
+  const driver: Wire = storeTaskWire(spec, placement);
   const store = new DriverStore();
   const workers = Array.from({ length: workerCount }, newWire);
   let shipped = 0;
