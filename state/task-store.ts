@@ -98,8 +98,9 @@ const MISSED: StoreRows = Object.freeze({
  * worker threads. Inline, the task runs on the operator's store. On workers, each worker keeps a
  * cache of the rows of the key groups it ran; the driver records where each key group lives
  * ({@link KeyGroupPlacement}), asks the pool to run a task on the worker that holds its groups,
- * and sends only the rows that worker lacks. A worker that took a task whose groups it does not
- * hold (a steal, a fresh worker) answers "missed", and the task runs again, sent whole. The worker
+ * and sends only the rows that worker lacks; another worker that takes the task (a steal) gets it
+ * whole. A worker that got a task whose groups it does not hold after all (a fresh worker that
+ * replaced the holder) answers "missed", and the task runs again, sent whole. The worker
  * sends its writes back with the result; the driver applies them to its store in task order, and
  * a failed batch (the store's rollback) forgets every placement, so the driver's store and the
  * one atomic commit stay the authority.
@@ -182,6 +183,9 @@ export function storeTaskWire<I extends StoreTaskInput, R>(spec: StoreTaskSpec<I
     sendResult(result, input) {
       if (input.store === MISSED) return { miss: true };
       return { result, writes: (input.store as TaskStore).writes };
+    },
+    elsewhere(input) {
+      placement.invalidate(input.groups.start, input.groups.end);
     },
     missed(wire, input) {
       if ((wire as { miss?: boolean }).miss !== true) return false;

@@ -14,8 +14,9 @@ export interface TaskPool {
  * stays in the driver (`run`) runs inline. Each stage's figures go to the batch's progress event.
  *
  * A step whose workers cache state (keyed state that stays local, see `TaskWire.prefer`) asks for
- * the worker that holds each task's state; a task a worker could not run for want of that state
- * (it was stolen, or its worker was replaced) is run again, sent whole.
+ * the worker that holds each task's state; a task another worker takes (a steal, a speculative
+ * copy, a retry elsewhere) is sent whole, and one a worker could not run for want of that state
+ * (a fresh worker replaced the one that held it) is run again, sent whole.
  */
 export class PoolExecutor implements Executor {
   readonly #pool: TaskPool;
@@ -50,7 +51,18 @@ export class PoolExecutor implements Executor {
       const tasks = todo.map((i): PoolTask => {
         const input = inputs[i] as I;
         const prefer = local ? wire?.prefer?.(input) : undefined;
-        return { payload: payloadOf(step, input, context), ...(prefer === undefined ? {} : { prefer }) };
+        const payload = payloadOf(step, input, context);
+        if (prefer === undefined || wire?.elsewhere === undefined) return { payload };
+        // Taken by another worker than the one that holds its state: sent whole (once, for every such run).
+        let whole: unknown;
+        const elsewhere = (): unknown => {
+          if (whole === undefined) {
+            wire.elsewhere?.(input);
+            whole = payloadOf(step, input, context);
+          }
+          return whole;
+        };
+        return { payload, prefer, elsewhere };
       });
       const { results, figures: ran } = await this.#pool.runStage<TaskReply>(step.stage, tasks);
       figures.retried += ran.retried;

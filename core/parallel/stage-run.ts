@@ -17,6 +17,12 @@ export interface PoolTask {
    * and steals tasks that prefer another worker only when none of those is left.
    */
   readonly prefer?: number;
+  /**
+   * The payload to send instead of `payload` when the task runs on another worker than `prefer`
+   * (a steal, a speculative copy, a retry elsewhere): for a task whose `payload` leaves out what
+   * the preferred worker caches (keyed state), sent whole.
+   */
+  readonly elsewhere?: () => unknown;
 }
 
 /** What a stage did, for progress events. */

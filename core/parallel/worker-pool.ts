@@ -356,8 +356,9 @@ export class WorkerPool {
   #launch(slot: Slot, stage: StageRun, task: number, speculative: boolean): void {
     const now = performance.now();
     const attempt: Attempt = { id: ++this.#nextId, stage, task, worker: slot.index, speculative, sentAt: now, startedAt: now };
-    const { payload, transfer } = stage.tasks[task] as PoolTask;
+    const { payload: own, transfer, prefer, elsewhere } = stage.tasks[task] as PoolTask;
     try {
+      const payload = elsewhere !== undefined && prefer !== undefined && slot.index !== prefer ? elsewhere() : own;
       const message: ToWorker = { t: 'task', id: attempt.id, stage: stage.name, index: task, attempt: (stage.launches[task] = (stage.launches[task] ?? 0) + 1), payload };
       (slot.worker as Worker).postMessage(message, transfer as Transferable[] | undefined);
     } catch (error) {

@@ -67,6 +67,11 @@ export interface TaskWire<I, R> {
    * task again, and `sendInput` sends it whole; `receiveResult` is not called for the miss.
    */
   missed?(wire: unknown, input: I): boolean;
+  /**
+   * In the driver: the task will run on another worker than {@link prefer} gave (a steal, a
+   * speculative copy, a retry elsewhere), so the next `sendInput` sends it whole.
+   */
+  elsewhere?(input: I): void;
   /** In the driver, once the task's result is taken: the worker that computed it (0 for a single worker). */
   ranOn?(input: I, worker: number): void;
   /** In the driver, after `sendInput`: the state rows it sent and the rows it left out because the worker held them. */

@@ -66,12 +66,12 @@ type Wire = TaskWire<CountInput, [string, number | null][]>;
 const newWire = (): Wire => storeTaskWire(spec, new KeyGroupPlacement());
 
 /** A worker runs a payload: as `runPayload` does, through structured clones. */
-function execute(worker: Wire, payload: unknown): unknown {
+function run(worker: Wire, payload: unknown): unknown {
   const input = worker.receiveInput(structuredClone(payload));
   return structuredClone(worker.sendResult(count(input), input));
 }
 
-const how = fc.constantFrom('home', 'steal', 'speculate', 'speculateLoses', 'die');
+const how = fc.constantFrom('home', 'steal', 'speculate', 'speculateLoses', 'die', 'dieHere');
 const batch = fc.record({
   keys: fc.uniqueArray(fc.integer({ min: 0, max: 30 }), { maxLength: 20 }),
   tasks: fc.array(how, { minLength: 8, maxLength: 8 }),
@@ -109,28 +109,44 @@ function simulate(workerCount: number, parts: number, batches: readonly Batch[])
       expect(round).toBeLessThan(2);
       const sent = todo.map((p) => {
         const input = inputs[p] as CountInput;
-        const home = driver.prefer?.(input) ?? p % workerCount;
-        return { p, home, payload: driver.sendInput(input) };
+        const prefer = driver.prefer?.(input);
+        const payload = driver.sendInput(input);
+        // As the pool does: another worker than the preferred one gets the task whole (built once, when first taken elsewhere).
+        let whole: unknown;
+        const elsewhere = (): unknown => {
+          if (whole === undefined) {
+            driver.elsewhere?.(input);
+            whole = driver.sendInput(input);
+          }
+          return whole;
+        };
+        return { p, home: prefer ?? p % workerCount, payloadFor: (worker: number): unknown => (prefer === undefined || worker === prefer ? payload : elsewhere()) };
       });
       const missed: number[] = [];
-      for (const { p, home, payload } of sent) {
+      for (const { p, home, payloadFor } of sent) {
         const mode = round === 0 ? (b.tasks[p % b.tasks.length] as string) : 'home';
         const other = (home + 1) % workerCount;
+        const execute = (worker: number): unknown => run(workers[worker] as Wire, payloadFor(worker));
         let reply: unknown;
         let worker = home;
-        if (mode === 'home') reply = execute(workers[home] as Wire, payload);
+        if (mode === 'home') reply = execute(home);
         else if (mode === 'steal') {
-          reply = execute(workers[other] as Wire, payload);
+          reply = execute(other);
           worker = other;
         } else if (mode === 'die') {
           // The home worker works on the task, then dies before it answers: a fresh one takes its index, and the pool retries elsewhere.
-          execute(workers[home] as Wire, payload);
+          execute(home);
           workers[home] = newWire();
-          reply = execute(workers[other] as Wire, payload);
+          reply = execute(other);
           worker = other;
+        } else if (mode === 'dieHere') {
+          // The same, retried on the fresh worker that took the dead one's index (it holds nothing).
+          execute(home);
+          workers[home] = newWire();
+          reply = execute(home);
         } else {
-          const first = execute(workers[home] as Wire, payload);
-          const second = execute(workers[other] as Wire, payload);
+          const first = execute(home);
+          const second = execute(other);
           [reply, worker] = mode === 'speculate' ? [second, other] : [first, home];
         }
         replies[p] = reply;
@@ -177,7 +193,7 @@ describe('key group placement', () => {
     const same: Batch = { keys: [1, 2, 3, 4, 5, 6, 7, 8], tasks: Array<string>(8).fill('home'), outcome: 'commit', expire: undefined, kill: undefined };
     // Batch 1 creates the rows (nothing to ship), batch 2 ships none of them (all cached), batch 3 too.
     expect(simulate(2, 4, [same, same, same])).toEqual({ shipped: 0, cached: 16 });
-    // Stolen every time: every row travels (and each stolen lean task is sent again, whole).
+    // Stolen every time: every row travels (the thief gets the task whole).
     const stolen: Batch = { ...same, tasks: Array<string>(8).fill('steal') };
     expect(simulate(2, 4, [stolen, stolen, stolen])).toEqual({ shipped: 16, cached: 0 });
     // A failed batch after its tasks ran: the next batch sends everything again.

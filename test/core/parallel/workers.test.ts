@@ -38,17 +38,17 @@ describe('runJob on worker threads', () => {
     expect(stages.every((s) => s.millis >= 0 && s.retried >= 0 && s.speculated >= 0)).toBe(true);
   }, 60_000);
 
-  it('loses nothing when a worker that holds key groups dies in the state stage: the task runs again, its state sent whole', async () => {
+  it('loses nothing when a worker that holds key groups dies in the state stage: the task runs again elsewhere, its state sent whole', async () => {
     const stateMarker = join(dir, 'exited-in-state');
     const [inline, workers] = await runFixture(fixtureUrl('exiting-job.mjs', { stateMarker }), ['inline:8', 2]);
     expect(readFileSync(stateMarker, 'utf8')).toBe('exited');
     expect(workers?.failure).toBeUndefined();
     expect(workers?.collected).toEqual(inline?.collected);
     const update = (workers?.progress ?? []).map((p) => p.tasks?.stages.find((s) => s.stage === 'totals/update'));
-    // The death came after the first batch, in a state task: retried, and the fresh worker's empty cache missed.
+    // The death came after the first batch, in a state task: retried on the other worker (sent
+    // whole) or on the fresh one that took the dead one's index (which missed, then got it whole).
     const died = update.findIndex((s) => (s?.retried ?? 0) > 0);
     expect(died).toBeGreaterThan(0);
-    expect(update[died]?.stateMisses).toBeGreaterThanOrEqual(1);
     expect(update[died]?.stateRowsShipped).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
