@@ -16,9 +16,12 @@ export class TaskStore implements StoreRows {
   readonly #rows: Map<StoreKey, unknown>;
   /** The writes, flat: row, value, row, value, ... (`undefined`: a delete). */
   readonly writes: unknown[] = [];
+  /** The tag of the dispatch the task runs as (its cache carries it afterwards). */
+  readonly tag: number;
 
-  constructor(rows: Map<StoreKey, unknown>) {
+  constructor(rows: Map<StoreKey, unknown>, tag: number) {
     this.#rows = rows;
+    this.tag = tag;
   }
 
   get(key: StoreKey): unknown {
@@ -141,7 +144,9 @@ function forgetOnAbort(graph: DStreamGraph, name: string, placement: KeyGroupPla
  * a worker's side (`receiveInput`, `sendResult`, on its cache); each thread uses its own graph's.
  */
 export function storeTaskWire<I extends StoreTaskInput, R>(spec: StoreTaskSpec<I>, placement: KeyGroupPlacement): TaskWire<I, R> {
-  const sent = new WeakMap<I, Sent>();
+  // Each input's sends in its stage (its own, one whole for other workers, one whole after a miss), and the one whose result was taken.
+  const sent = new WeakMap<I, Sent[]>();
+  const taken = new WeakMap<I, Sent>();
   // The worker's side: its cached ranges, by their first group.
   const cache = new Map<number, CachedRange>();
   return {
@@ -160,7 +165,9 @@ export function storeTaskWire<I extends StoreTaskInput, R>(spec: StoreTaskSpec<I
       });
       const tag = placement.newTag();
       const whole = known === undefined;
-      sent.set(input, { tag, whole, rows, cached });
+      const sends = sent.get(input);
+      if (sends === undefined) sent.set(input, [{ tag, whole, rows, cached }]);
+      else sends.push({ tag, whole, rows, cached });
       const stripped = spec.strip === undefined ? input : spec.strip(input);
       return { input: { ...stripped, store: undefined }, rows, tag, expect: whole ? -1 : (held as { tag: number }).tag, evictBefore: placement.oldestLiveTag() };
     },
@@ -176,13 +183,14 @@ export function storeTaskWire<I extends StoreTaskInput, R>(spec: StoreTaskSpec<I
       }
       for (let i = 0; i < rows.length; i += 2) range.rows.set(rows[i] as StoreKey, rows[i + 1]);
       range.tag = tag;
-      const store = new TaskStore(range.rows);
+      const store = new TaskStore(range.rows, tag);
       const full = { ...input, store } as unknown as I;
       return spec.refill === undefined ? full : spec.refill(full, store);
     },
     sendResult(result, input) {
       if (input.store === MISSED) return { miss: true };
-      return { result, writes: (input.store as TaskStore).writes };
+      const store = input.store as TaskStore;
+      return { result, writes: store.writes, tag: store.tag };
     },
     elsewhere(input) {
       placement.invalidate(input.groups.start, input.groups.end);
@@ -193,23 +201,27 @@ export function storeTaskWire<I extends StoreTaskInput, R>(spec: StoreTaskSpec<I
       return true;
     },
     receiveResult(wire, input) {
-      const { result, writes } = wire as { result: R; writes: unknown[] };
+      const { result, writes, tag } = wire as { result: R; writes: unknown[]; tag: number };
       for (let i = 0; i < writes.length; i += 2) {
         const value = writes[i + 1];
         if (value === undefined) input.store.delete(writes[i] as StoreKey);
         else input.store.put(writes[i] as StoreKey, value);
       }
-      const task = sent.get(input);
-      if (task !== undefined) task.writes = writes;
+      // The send that produced it: a speculative race may be won by the preferred worker's own copy.
+      const task = sent.get(input)?.find((s) => s.tag === tag);
+      if (task !== undefined) {
+        task.writes = writes;
+        taken.set(input, task);
+      }
       return result;
     },
     ranOn(input, worker) {
-      const task = sent.get(input);
+      const task = taken.get(input);
       if (task?.writes === undefined) return;
       placement.record(input.groups.start, input.groups.end, worker, task.tag, task.rows, task.writes, task.whole);
     },
     shipped(input) {
-      const task = sent.get(input);
+      const task = taken.get(input);
       return { rows: (task?.rows.length ?? 0) / 2, cached: task?.cached ?? 0 };
     },
   };

@@ -57,6 +57,12 @@ export class SerializingExecutor implements Executor {
     return replies.map((reply, i) => {
       const result = resultOf(step, reply, inputs[i] as I, context);
       if (this.#locality) wire?.ranOn?.(inputs[i] as I, 0);
+      // What the send whose result was taken carried.
+      const shipped = wire?.shipped?.(inputs[i] as I);
+      if (shipped !== undefined) {
+        this.stateRowsShipped += shipped.rows;
+        this.stateRowsCached += shipped.cached;
+      }
       return result;
     });
   }
@@ -64,11 +70,6 @@ export class SerializingExecutor implements Executor {
   #send<I, R>(graph: DStreamGraph, step: TaskStep<I, R>, input: I, context: StageContext): TaskReply {
     this.tasks++;
     const payload = payloadOf(step, input, context);
-    const shipped = step.wire?.shipped?.(input);
-    if (shipped !== undefined) {
-      this.stateRowsShipped += shipped.rows;
-      this.stateRowsCached += shipped.cached;
-    }
     const copy = structuredClone(payload);
     this.payloadBytes += serialize(payload).length;
     return structuredClone<TaskReply>(runPayload(graph, copy));

@@ -74,7 +74,7 @@ export interface TaskWire<I, R> {
   elsewhere?(input: I): void;
   /** In the driver, once the task's result is taken: the worker that computed it (0 for a single worker). */
   ranOn?(input: I, worker: number): void;
-  /** In the driver, after `sendInput`: the state rows it sent and the rows it left out because the worker held them. */
+  /** In the driver, once the task's result is taken: the state rows the send that produced it carried, and those it left out because the worker held them. */
   shipped?(input: I): { readonly rows: number; readonly cached: number };
 }
 

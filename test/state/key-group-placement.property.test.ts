@@ -196,6 +196,9 @@ describe('key group placement', () => {
     // Stolen every time: every row travels (the thief gets the task whole).
     const stolen: Batch = { ...same, tasks: Array<string>(8).fill('steal') };
     expect(simulate(2, 4, [stolen, stolen, stolen])).toEqual({ shipped: 16, cached: 0 });
+    // A straggler's copy on the other worker (sent whole) loses the race to the preferred worker's own run: its cache stays the one used.
+    const raced: Batch = { ...same, tasks: Array<string>(8).fill('speculateLoses') };
+    expect(simulate(2, 4, [same, raced, same])).toEqual({ shipped: 0, cached: 16 });
     // A failed batch after its tasks ran: the next batch sends everything again.
     expect(simulate(2, 4, [same, { ...same, outcome: 'abort' }, same])).toEqual({ shipped: 8, cached: 8 });
   });
