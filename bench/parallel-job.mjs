@@ -4,6 +4,7 @@
 //   user function's loop per unit of work (calibrated to about 2 µs by the bench); parts: input
 //   partitions; skew=1: the first partition's records weigh so that it holds 30% of the work
 //   (skew=0: the same work spread evenly); skewAt=last: the last partition is the heavy one;
+//   keys: the distinct keys (default 1000);
 //   slow=<dir>: the first worker thread to claim <dir>/slow runs 5x slower; fault=<dir>: in every
 //   10th batch, the worker that first claims <dir>/fault-<batch> ends itself (process.exit).
 
@@ -19,6 +20,7 @@ const records = Number(q.get('records') ?? 10_000);
 const batches = Number(q.get('batches') ?? 10);
 const spins = Number(q.get('spin') ?? 150);
 const parts = Number(q.get('parts') ?? 8);
+const keys = Number(q.get('keys') ?? 1000);
 const skew = q.get('skew') === '1';
 const heavy = q.get('skewAt') === 'last' ? parts - 1 : 0;
 const slowDir = q.get('slow');
@@ -68,7 +70,7 @@ export default defineJob({ batchInterval: '1s', defaultParallelism: parts }, (ct
         const b = (x - i) / 1e7;
         if (faultDir !== null && !isMainThread && b % 10 === 9 && i === Math.floor(records / 2) && claim(join(faultDir, `fault-${b}`))) process.exit(1);
         // The key does not depend on the work (never 2^32 or more), so every variant gives the same outputs.
-        return [(i + (spin(x, weightOf(i)) >= 4294967296 ? 1 : 0)) % 1000, 1];
+        return [(i + (spin(x, weightOf(i)) >= 4294967296 ? 1 : 0)) % keys, 1];
       }),
       reduceByKey((a, b) => a + b),
       updateStateByKey((counts, total) => (total ?? 0) + counts.reduce((a, b) => a + b, 0), { name: 'totals' }),

@@ -2,7 +2,8 @@
 // in mapToPair, then reduceByKey and updateStateByKey; bench/parallel-job.mjs) run by runJob on
 // 0 (inline), 1, 2 and 4 worker threads; then skew (one partition with 30% of the work against
 // the same work spread evenly), a straggler (one worker 5x slower) and faults (a worker that ends
-// itself in every 10th batch). Every variant's outputs are checked against the inline run's.
+// itself in every 10th batch), and keyed state locality on and off (state rows sent a batch).
+// Every variant's outputs are checked against the inline run's.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ function calibrate() {
 /**
  * Runs the job to completion on `workers` threads with the query `params`.
  *
- * @returns {Promise<{ ms: number, checksums: unknown[], tasks: number, retried: number, speculated: number, batchMs: number[] }>}
+ * @returns {Promise<{ ms: number, checksums: unknown[], tasks: number, retried: number, speculated: number, batchMs: number[], stateRowsShipped: number, stateRowsCached: number }>}
  */
 async function run(workers, params, options = {}) {
   const url = new URL(JOB);
@@ -37,6 +38,8 @@ async function run(workers, params, options = {}) {
   let tasks = 0;
   let retried = 0;
   let speculated = 0;
+  let stateRowsShipped = 0;
+  let stateRowsCached = 0;
   /** @type {number[]} */
   const batchMs = [];
   ctx.addListener((event) => {
@@ -45,12 +48,16 @@ async function run(workers, params, options = {}) {
     tasks += event.progress.tasks?.tasks ?? 0;
     retried += event.progress.tasks?.retried ?? 0;
     speculated += event.progress.tasks?.speculated ?? 0;
+    for (const stage of event.progress.tasks?.stages ?? []) {
+      stateRowsShipped += stage.stateRowsShipped ?? 0;
+      stateRowsCached += stage.stateRowsCached ?? 0;
+    }
   });
   const start = performance.now();
   await ctx.runToCompletion({ maxRecordsPerBatch: Number(params.records) });
   const ms = performance.now() - start;
   const { checksums } = await import(url.href);
-  return { ms, checksums, tasks, retried, speculated, batchMs };
+  return { ms, checksums, tasks, retried, speculated, batchMs, stateRowsShipped, stateRowsCached };
 }
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -73,6 +80,14 @@ export async function parallelScenario({ scale }) {
     const check = same(r.checksums, inline.checksums) ? 'outputs equal inline' : 'OUTPUTS DIFFER';
     rows.push(row(S, `workers: ${workers}`, events, r.ms, { baseline: 'inline', ratio: inline.ms / r.ms, ...(workers === 2 ? { target: '>= 1.7' } : {}), note: `${r.tasks} tasks; ${check}` }));
   }
+
+  // Keyed state locality: the state rows sent to the workers per batch, with the key groups
+  // staying on their workers (the default) and with every state task sent whole.
+  const local = await run(2, base);
+  const whole = await run(2, base, { locality: false });
+  const perBatch = (r) => `${(r.stateRowsShipped / batches).toFixed(0)} state rows sent a batch (${(r.stateRowsCached / batches).toFixed(0)} cached)`;
+  rows.push(row(S, 'state locality on, 2 workers', events, local.ms, { note: `${perBatch(local)}; ${same(local.checksums, inline.checksums) ? 'outputs equal inline' : 'OUTPUTS DIFFER'}` }));
+  rows.push(row(S, 'state locality off, 2 workers', events, whole.ms, { baseline: 'locality on', ratio: local.ms / whole.ms, note: `${perBatch(whole)}; ${same(whole.checksums, inline.checksums) ? 'outputs equal inline' : 'OUTPUTS DIFFER'}` }));
 
   // Per-task overhead: the same job with no work per record, one worker against inline.
   const idle = { ...base, spin: 0 };

@@ -1,7 +1,8 @@
 import { Batch, DStream, type Key, type Pair, type Time } from 'sluice';
-import { groupValues, keyedShuffle, partitionOf, watermarkedAncestors, type KeyedShuffle } from '../core/internal.js';
-import { defineTaskStep, definition, ErrorPolicy, type BatchContext, type Definition, type TaskContext, type TaskStep } from '../core/extend.js';
-import { storeTaskWire, type StoreRows, type StoreTaskInput } from './task-store.js';
+import { groupValues, keyedShuffle, keyGroupPartitionOf, keyGroupRange, watermarkedAncestors, type KeyedShuffle } from '../core/internal.js';
+import { definition, ErrorPolicy, type BatchContext, type Definition, type TaskContext, type TaskStep } from '../core/extend.js';
+import { defineStoreTaskStep, type StoreRows, type StoreTaskInput } from './task-store.js';
+import type { KeyGroupPlacement } from './key-group-placement.js';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { StateHandle, stateAt, type StateEntry } from './state-handle.js';
@@ -50,6 +51,8 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
   readonly #policy: ErrorPolicy;
   readonly #shuffle: KeyedShuffle<K, V[]>;
   readonly #mapStep: TaskStep<MapStateInput<K, V>, M[]>;
+  /** Where its key groups' state lives on worker threads: rows it writes in the driver make their groups' caches stale. */
+  readonly #placement: KeyGroupPlacement;
 
   constructor(parent: DStream<Pair<K, V>>, spec: StateSpec<K, V, S, M>, defined: Definition) {
     super({
@@ -65,14 +68,22 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     this.#spec = spec;
     this.#watermarkIds = watermarkedAncestors(parent as DStream<unknown>).map((node) => node.id);
     this.#policy = new ErrorPolicy(this, defined);
-    this.#shuffle = keyedShuffle<K, V, V[]>(this, groupValues<V>(), this.#policy, undefined, 'group');
+    this.#shuffle = keyedShuffle<K, V, V[]>(this, groupValues<V>(), this.#policy, undefined, 'group', keyGroupPartitionOf);
     // The rows a task reads: its keys' entries, and its due timers' rows.
-    const rowsOf = function* (input: MapStateInput<K, V>): Iterable<StoreKey> {
-      for (const key of input.keys) yield entryKey(key);
-      for (const timer of input.timers) yield* [entryKey(timer.key), timer.row];
-      for (const key of input.timeouts) yield entryKey(key);
+    const rows = (input: MapStateInput<K, V>, visit: (row: StoreKey, value: unknown) => void): void => {
+      const row = (key: StoreKey): void => {
+        visit(key, input.store.has(key) ? input.store.get(key) : undefined);
+      };
+      for (const key of input.keys) row(entryKey(key));
+      for (const timer of input.timers) {
+        row(entryKey(timer.key));
+        row(timer.row);
+      }
+      for (const key of input.timeouts) row(entryKey(key));
     };
-    this.#mapStep = defineTaskStep(this, 'map', (input: MapStateInput<K, V>, tc) => this.#mapPartition(input, tc), storeTaskWire<MapStateInput<K, V>, M[]>(rowsOf));
+    const { step, placement } = defineStoreTaskStep(this, 'map', (input: MapStateInput<K, V>, tc) => this.#mapPartition(input, tc), { rows });
+    this.#mapStep = step;
+    this.#placement = placement;
   }
 
   /** The event-time watermark of this operator's input (the global one when none is upstream). */
@@ -101,7 +112,9 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     const operator = this.describe;
     const { settings } = this.#spec;
     const numPartitions = settings.numPartitions ?? bc.defaultParallelism;
-    if (settings.initialState !== undefined) await applyInitialState(store, settings.initialState, operator, (state) => [state, bc.batchTime, bc.batchTime, this.#watermark(bc) ?? null] satisfies StateEntry);
+    if (settings.initialState !== undefined && (await applyInitialState(store, settings.initialState, operator, (state) => [state, bc.batchTime, bc.batchTime, this.#watermark(bc) ?? null] satisfies StateEntry))) {
+      this.#placement.invalidateAll();
+    }
     await this.#expireTtl(store, bc);
     const grouped = await this.#shuffle.run(bc, input, numPartitions);
     const due = await this.#dueWork(store, bc);
@@ -112,6 +125,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     const watermark = this.#watermark(bc);
     const inputs = grouped.partitions.map((partition, p): MapStateInput<K, V> => ({
       store,
+      groups: keyGroupRange(p, numPartitions),
       partition,
       keys: keysOf[p] ?? [],
       timers: timersByPartition[p] ?? [],
@@ -234,6 +248,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     if (waiting.length === 0) return;
     await store.load(waiting.map(entryKey));
     for (const key of waiting) {
+      this.#placement.invalidateKey(key);
       store.delete(noWatermarkKey(key));
       const entry = store.get(entryKey(key)) as StateEntry | undefined;
       if (entry === undefined || entry[3] !== null) continue;
@@ -262,6 +277,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     await store.load(expired.map(entryKey));
     const handle = new StateHandle<S>({ timeout: this.#spec.settings.timeout, ttl, hasTimerFunction: false }, this.#spec.settings.versioning);
     for (const key of expired) {
+      this.#placement.invalidateKey(key);
       handle.bind(store, key, this.describe, false);
       handle.remove();
       handle.flush(bc.batchTime, this.#watermark(bc));
@@ -272,7 +288,7 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
 
 function byPartition<T>(items: readonly T[], keyOf: (item: T) => StoreKey, numPartitions: number): T[][] {
   const out: T[][] = Array.from({ length: numPartitions }, () => []);
-  for (const item of items) (out[partitionOf(decodeKey(keyOf(item)), numPartitions)] as T[]).push(item);
+  for (const item of items) (out[keyGroupPartitionOf(decodeKey(keyOf(item)), numPartitions)] as T[]).push(item);
   return out;
 }
 

@@ -1,7 +1,8 @@
 import { Batch, type DStream, type Key, type OnError, type OnErrorOptions, type Pair, type StaticDataset, type Time } from 'sluice';
-import { groupValues, keyedShuffle, partitionOf, type KeyedShuffle } from '../core/internal.js';
-import { defineTaskStep, definition, ErrorPolicy, type BatchContext, type Definition, type StateBackend, type TaskContext, type TaskStep } from '../core/extend.js';
-import { storeTaskWire, type StoreTaskInput } from './task-store.js';
+import { groupValues, keyedShuffle, keyGroupPartitionOf, keyGroupRange, type KeyedShuffle } from '../core/internal.js';
+import { definition, ErrorPolicy, type BatchContext, type Definition, type StateBackend, type TaskContext, type TaskStep } from '../core/extend.js';
+import { defineStoreTaskStep, type StoreRows, type StoreTaskInput } from './task-store.js';
+import type { KeyGroupPlacement } from './key-group-placement.js';
 import { decodeKey, encodeKey } from './key-codec.js';
 import { applyInitialState } from './initial-state.js';
 import { entryKey, NS } from './state-layout.js';
@@ -101,6 +102,22 @@ interface KeyWork<K, V> {
   stored?: unknown;
 }
 
+/**
+ * A key's work without its stored value (a worker reads it from its cache), and without its state
+ * when that is the stored value itself (not migrated).
+ */
+function stripItem<K, V>(item: KeyWork<K, V>): KeyWork<K, V> {
+  const { stored, state, ...rest } = item;
+  return item.had && state === stored ? (rest as KeyWork<K, V>) : { ...rest, state };
+}
+
+/** A key's work with its stored value (and its state, unless migrated) read from the task's store. */
+function refillItem<K, V>(item: KeyWork<K, V>, store: StoreRows): KeyWork<K, V> {
+  if (!item.had) return item;
+  const stored = store.get(entryKey(item.encoded));
+  return { ...item, stored, state: 'state' in item ? item.state : stored };
+}
+
 /** The input of an update task: one partition's keys in key order, and the store its writes go to. */
 interface UpdateInput<K, V> extends StoreTaskInput {
   readonly items: readonly KeyWork<K, V>[];
@@ -115,6 +132,7 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
   readonly #policy: ErrorPolicy;
   readonly #shuffle: KeyedShuffle<K, V[]>;
   readonly #updateStep: TaskStep<UpdateInput<K, V>, Pair<K, S>[]>;
+  readonly #placement: KeyGroupPlacement;
 
   constructor(parent: DStream<Pair<K, V>>, update: UpdateFunction<K, V, S>, options: UpdateStateOptions<K, S>, versioning: StateVersioning, defined: Definition) {
     super({ kind: 'updateStateByKey', graph: parent.graph, parents: [parent], name: options.name, stateBackend: options.stateBackend, state: { version: versioning.version } });
@@ -123,9 +141,18 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
     this.#options = options;
     this.#versioning = versioning;
     this.#policy = new ErrorPolicy(this, defined);
-    this.#shuffle = keyedShuffle<K, V, V[]>(this, groupValues<V>(), this.#policy, undefined, 'group');
-    // The store's writes: inline on the store itself, from a worker applied in the driver.
-    this.#updateStep = defineTaskStep(this, 'update', (input: UpdateInput<K, V>, tc) => this.#updatePartition(input, tc), storeTaskWire<UpdateInput<K, V>, Pair<K, S>[]>(() => []));
+    this.#shuffle = keyedShuffle<K, V, V[]>(this, groupValues<V>(), this.#policy, undefined, 'group', keyGroupPartitionOf);
+    // The store's writes: inline on the store itself, from a worker applied in the driver. On a
+    // worker, the keys' stored values come from its cache of their key groups.
+    const { step, placement } = defineStoreTaskStep(this, 'update', (input: UpdateInput<K, V>, tc) => this.#updatePartition(input, tc), {
+      rows: (input, visit) => {
+        for (const item of input.items) visit(entryKey(item.encoded), item.had ? item.stored : undefined);
+      },
+      strip: (input) => ({ ...input, items: input.items.map(stripItem) }),
+      refill: (input, store) => ({ ...input, items: input.items.map((item) => refillItem(item, store)) }),
+    });
+    this.#updateStep = step;
+    this.#placement = placement;
   }
 
   /** Runs the update function over one partition's keys (in key order), staging the state writes in `store`. */
@@ -166,7 +193,7 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
     const store = this.store;
     const operator = this.describe;
     const n = this.#options.numPartitions ?? bc.defaultParallelism;
-    if (this.#options.initialState !== undefined) await applyInitialState(store, this.#options.initialState, operator, (state) => state);
+    if (this.#options.initialState !== undefined && (await applyInitialState(store, this.#options.initialState, operator, (state) => state))) this.#placement.invalidateAll();
     const work = Array.from({ length: n }, () => new Map<string, KeyWork<K, V>>());
     // Every key is read every batch: values an older state version wrote are all migrated, and
     // written back, in the first batch that reads them.
@@ -178,7 +205,7 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
       const key = decodeKey(row.slice(1)) as K;
       const state = from === version ? stored : migrateValue(this.#versioning, stored, from, operator, JSON.stringify(key, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)));
       // A migrated value differs from the stored one: written back even if the function keeps it.
-      (work[partitionOf(key, n)] as Map<string, KeyWork<K, V>>).set(row.slice(1), { encoded: row.slice(1), key, values: [], state, had: true, stored });
+      (work[keyGroupPartitionOf(key, n)] as Map<string, KeyWork<K, V>>).set(row.slice(1), { encoded: row.slice(1), key, values: [], state, had: true, stored });
     }
     const grouped = await this.#shuffle.run(bc, input, n);
     grouped.partitions.forEach((partition, p) => {
@@ -190,7 +217,7 @@ class UpdateStateDStream<K extends Key, V, S> extends StatefulDStream<Pair<K, S>
         else known.values = values;
       }
     });
-    const inputs = work.map((keys) => ({ store, items: [...keys.keys()].sort().map((encoded) => keys.get(encoded) as KeyWork<K, V>) }));
+    const inputs = work.map((keys, p): UpdateInput<K, V> => ({ store, groups: keyGroupRange(p, n), items: [...keys.keys()].sort().map((encoded) => keys.get(encoded) as KeyWork<K, V>) }));
     const partitions = await bc.executor.runStage(this.#updateStep, inputs, bc);
     this.reportState(bc);
     return new Batch(partitions);

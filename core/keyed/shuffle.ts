@@ -19,6 +19,9 @@ export interface Combiner<V, C> {
   readonly mergeCombiners: (a: C, b: C) => C;
 }
 
+/** Places a key among `numPartitions` output partitions: the same in every process and run. */
+export type Partitioner = (key: Key, numPartitions: number) => number;
+
 /** One map task's combined values for one output partition: keys in first-seen order, and their combiners. */
 export interface Bucket<K, C> {
   readonly keys: readonly (K | undefined)[];
@@ -45,7 +48,9 @@ export interface KeyedShuffle<K extends Key, C> {
  * Registers the map and reduce steps of a keyed combine on `node` (as `<name>` and
  * `<name>Reduce`). With `stages`, the input of `run` is the batch of a fused chain's root and
  * each map task runs the narrow stages first, in the same pass (see `fusableChain`); it is read
- * when a task runs, once the graph is complete. A record whose key is not a key, or on which
+ * when a task runs, once the graph is complete. `partitioner` places a key among the output
+ * partitions (default {@link partitionOf}; keyed state operators partition by key group ranges,
+ * `keyGroupPartitionOf`). A record whose key is not a key, or on which
  * `create` or `mergeValue` throws, goes to `policy`; `mergeCombiners` (merging partial results
  * of several input partitions, no one record's) always fails the batch.
  */
@@ -55,9 +60,10 @@ export function keyedShuffle<K extends Key, V, C>(
   policy: ErrorPolicy,
   stages: () => readonly Stage<unknown, unknown>[] | undefined = () => undefined,
   name = 'combine',
+  partitioner: Partitioner = partitionOf,
 ): KeyedShuffle<K, C> {
   const mapStep: TaskStep<MapInput, Bucket<K, C>[]> = defineTaskStep(node, name, (input, tc) =>
-    combineMap<K, V, C>(input.records, input.numPartitions, combiner, policy, stages(), tc.recordErrors),
+    combineMap<K, V, C>(input.records, input.numPartitions, combiner, policy, stages(), tc.recordErrors, partitioner),
   );
   const reduceStep: TaskStep<readonly Bucket<K, C>[], Pair<K, C>[]> = defineTaskStep(node, `${name}Reduce`, (buckets) => combineReduce(buckets, combiner.mergeCombiners, policy));
   return {
@@ -98,6 +104,7 @@ function combineMap<K extends Key, V, C>(
   policy: ErrorPolicy,
   stages: readonly Stage<unknown, unknown>[] | undefined,
   errors: RecordErrors,
+  partitioner: Partitioner = partitionOf,
 ): Bucket<K, C>[] {
   const { create, mergeValue } = combiner;
   const buckets = Array.from({ length: numPartitions }, () => new KeyMap<K, C>());
@@ -106,7 +113,7 @@ function combineMap<K extends Key, V, C>(
   const combine = (record: unknown): void => {
     const pair = record as Pair<K, V>;
     const key = pair[0];
-    const bucket = buckets[partitionOf(key, numPartitions)] as KeyMap<K, C>;
+    const bucket = buckets[partitioner(key, numPartitions)] as KeyMap<K, C>;
     const slot = bucket.slotOf(key);
     if (slot < 0) bucket.add(key, create(pair[1]));
     else bucket.setAt(slot, mergeValue(bucket.valueAt(slot), pair[1]));

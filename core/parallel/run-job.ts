@@ -31,6 +31,12 @@ export interface RunJobOptions extends Omit<JobOverrides, 'executor'> {
   readonly speculation?: false | SpeculationOptions;
   /** How many times a task may lose its worker before its batch fails with `WORKER_FAILED` (default 3). */
   readonly maxAttempts?: number;
+  /**
+   * Keyed state stays local (default true): each worker caches the rows of the key groups it
+   * ran, their next tasks go to it when it is free, and the driver sends only the rows it lacks.
+   * `false` sends every keyed state task whole to any worker (to measure what locality saves).
+   */
+  readonly locality?: boolean;
 }
 
 /**
@@ -95,7 +101,7 @@ export async function createJobRun(module: URL | string, options: RunJobOptions 
   const url = urlOf(module);
   const definition = await importJob(url);
   if ((options as { group?: unknown }).group !== undefined) throw new TypeError('createJobRun: a group has no one context to create; use runJob(module, { group }).');
-  const { workers: asked, speculation, maxAttempts, ...overrides } = options;
+  const { workers: asked, speculation, maxAttempts, locality, ...overrides } = options;
   const workers = asked ?? Math.max(1, availableParallelism() - 1);
   if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`runJob: workers must be a whole number of worker threads (0 runs inline), got ${workers}.`);
   if (workers === 0) return definition.create(overrides);
@@ -111,7 +117,7 @@ export async function createJobRun(module: URL | string, options: RunJobOptions 
   try {
     const hellos = await pool.start();
     const defaultParallelism = overrides.defaultParallelism ?? definition.options.defaultParallelism ?? 4 * workers;
-    const ctx = await definition.create({ ...overrides, defaultParallelism, executor: new PoolExecutor(pool) });
+    const ctx = await definition.create({ ...overrides, defaultParallelism, executor: new PoolExecutor(pool, locality === undefined ? {} : { locality }) });
     checkWorkers(fullFingerprintOf(ctx.graph), hellos as WorkerHello[], url.href);
     const close = (): Promise<void> => pool.close();
     ctx.awaitTermination().then(close, close);

@@ -24,6 +24,12 @@ export interface PoolTask {
    * keep their order, after those with one.
    */
   readonly size?: number | undefined;
+  /**
+   * The payload to send instead of `payload` when the task runs on another worker than `prefer`
+   * (a steal, a speculative copy, a retry elsewhere): for a task whose `payload` leaves out what
+   * the preferred worker caches (keyed state), sent whole.
+   */
+  readonly elsewhere?: () => unknown;
 }
 
 /** What a stage did, for progress events. */

@@ -447,9 +447,12 @@ export class WorkerPool {
   #launch(slot: Slot, stage: StageRun, task: number, speculative: boolean): void {
     const now = performance.now();
     const attempt: Attempt = { id: ++this.#nextId, stage, task, worker: slot.index, speculative, sentAt: now, startedAt: now };
-    const { payload, transfer } = stage.tasks[task] as PoolTask;
+    const { payload: own, transfer, prefer, elsewhere } = stage.tasks[task] as PoolTask;
     try {
-      const bytes = this.#pack && transfer === undefined ? stage.packedPayload(task, packValue) : undefined;
+      const away = elsewhere !== undefined && prefer !== undefined && slot.index !== prefer;
+      // A task sent whole to another worker than its preferred one goes by clone (its packed bytes are the lean payload's).
+      const payload = away ? elsewhere() : own;
+      const bytes = !away && this.#pack && transfer === undefined ? stage.packedPayload(task, packValue) : undefined;
       const launch = (stage.launches[task] = (stage.launches[task] ?? 0) + 1);
       const message: ToWorker = { t: 'task', id: attempt.id, stage: stage.name, index: task, attempt: launch, payload: bytes ?? payload, packed: bytes !== undefined };
       (slot.worker as Worker).postMessage(message, transfer as Transferable[] | undefined);

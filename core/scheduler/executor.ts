@@ -24,6 +24,15 @@ export interface StageProgress {
   readonly speculated: number;
   /** The stage's time, from its first task sent to its last result, in ms. */
   readonly millis: number;
+  /**
+   * For a keyed state stage: the state rows sent to the workers with the tasks (a worker that did
+   * not hold them: a first run, a steal, a fresh worker, after a failed batch).
+   */
+  readonly stateRowsShipped?: number;
+  /** For a keyed state stage: the state rows not sent, because the task's worker held them (locality). */
+  readonly stateRowsCached?: number;
+  /** For a keyed state stage: tasks run again, whole, because the worker that took them did not hold their state. */
+  readonly stateMisses?: number;
 }
 
 /** The batch a stage runs for: its task context, and where the executor reports the stage's figures. */
@@ -46,6 +55,27 @@ export interface TaskWire<I, R> {
   sendResult(result: R, input: I): unknown;
   /** In the driver: the result, given what `sendResult` gave and the driver's own input (to apply state writes to). */
   receiveResult(wire: unknown, input: I): R;
+  /**
+   * In the driver, for a step whose workers keep a cache (keyed state that stays local): the
+   * worker the task should run on, the one that holds its state (`undefined`: any). Asked before
+   * `sendInput`, which may then leave out what that worker holds.
+   */
+  prefer?(input: I): number | undefined;
+  /**
+   * In the driver: whether the worker answered that it does not hold what `sendInput` left out
+   * (another worker took the task, or a fresh one replaced its worker). The executor then runs the
+   * task again, and `sendInput` sends it whole; `receiveResult` is not called for the miss.
+   */
+  missed?(wire: unknown, input: I): boolean;
+  /**
+   * In the driver: the task will run on another worker than {@link prefer} gave (a steal, a
+   * speculative copy, a retry elsewhere), so the next `sendInput` sends it whole.
+   */
+  elsewhere?(input: I): void;
+  /** In the driver, once the task's result is taken: the worker that computed it (0 for a single worker). */
+  ranOn?(input: I, worker: number): void;
+  /** In the driver, once the task's result is taken: the state rows the send that produced it carried, and those it left out because the worker held them. */
+  shipped?(input: I): { readonly rows: number; readonly cached: number };
 }
 
 /**

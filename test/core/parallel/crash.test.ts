@@ -8,8 +8,9 @@ import { seededRandom } from 'sluice/testing';
 
 /*
  * A checkpointed job under runJob, killed with SIGKILL (the whole process, its worker threads
- * with it) while 2 workers run its tasks, restarted with 1 worker and killed again, then finished
- * inline: its idempotent file sinks must hold what a run that never crashed holds. The kill
+ * with it) while 2 workers run its tasks, restarted with 3 workers, then 1, killed each time, then
+ * finished inline (each restart's workers start with empty state caches and get every key group's
+ * rows from the driver on first use): its idempotent file sinks must hold what a run that never crashed holds. The kill
  * delays come from a seed, printed when the test fails (SLUICE_CRASH_SEED replays it;
  * SLUICE_CRASH_VERBOSE=1 prints the kills).
  */
@@ -51,7 +52,7 @@ async function outputs(dir: string, sub: string): Promise<Map<string, unknown>> 
 }
 
 describe('runJob under SIGKILL', () => {
-  it('restarted with another worker count (2, then 1, then 0) gives the outputs of a run that never crashed', async () => {
+  it('restarted with other worker counts (2, then 3, then 1, then 0: workers start with empty caches, every key group restored) gives the outputs of a run that never crashed', async () => {
     const random = seededRandom(SEED);
     const note = `SLUICE_CRASH_SEED=${SEED}`;
     const clean = await tempDir();
@@ -60,7 +61,7 @@ describe('runJob under SIGKILL', () => {
 
     const crashed = await tempDir();
     const kills: string[] = [];
-    for (const workers of [2, 2, 1]) {
+    for (const workers of [2, 3, 1]) {
       const delay = 300 + Math.floor(random() * 900);
       const exit = await run(crashed, workers, delay);
       kills.push(`${workers} workers, killed after ${delay} ms: ${exit.signal ?? exit.code}`);

@@ -19,7 +19,7 @@ const narrowOp = fc.oneof(
 const keyedOp = fc.tuple(fc.constantFrom('reduce', 'group', 'join', 'update', 'mapWithState', 'window', 'reduceWindow', 'countWindow'), fc.option(fc.integer({ min: 1, max: 5 }), { nil: null }));
 
 const spec = fc.record({
-  batches: fc.array(fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 40 }), { minLength: 1, maxLength: 4 }),
+  batches: fc.array(fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 40 }), { minLength: 2, maxLength: 5 }),
   parts: fc.integer({ min: 1, max: 4 }),
   narrow: fc.array(narrowOp, { maxLength: 3 }),
   keys: fc.integer({ min: 1, max: 12 }),
@@ -31,6 +31,8 @@ const mode: fc.Arbitrary<Mode> = fc.constantFrom<Mode>('serializing', 1, 2);
 
 describe('executor equivalence', () => {
   it('gives the inline outputs, set-aside counts and dead letters with any executor, batch by batch', async () => {
+    // Keyed state over several batches: its workers' caches must be used, and never change a result.
+    let cachedRows = 0;
     await fc.assert(
       fc.asyncProperty(spec, mode, async (s, m) => {
         // Keyed output is ordered by partition: the oracle runs with the partitions runJob gives
@@ -43,8 +45,10 @@ describe('executor equivalence', () => {
         expect(counts(run)).toEqual(counts(oracle));
         // Every batch with input ran its tasks on the workers.
         if (typeof m === 'number') for (const p of run.progress) if (p.numInputRecords > 0) expect(p.tasks?.tasks).toBeGreaterThan(0);
+        for (const p of run.progress) for (const stage of p.tasks?.stages ?? []) cachedRows += stage.stateRowsCached ?? 0;
       }),
       { numRuns: 25 },
     );
+    expect(cachedRows).toBeGreaterThan(0);
   }, 240_000);
 });

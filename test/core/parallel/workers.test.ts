@@ -29,12 +29,29 @@ describe('runJob on worker threads', () => {
     // Retried, unless the task that died was a straggler's speculative copy, or had one running
     // (seen under load): then the live copy finishes it and nothing runs again.
     expect(workers?.progress.reduce((n, p) => n + (p.tasks?.retried ?? 0) + (p.tasks?.speculated ?? 0), 0)).toBeGreaterThanOrEqual(1);
+    // The state's key groups stayed with their workers: after the first batch most rows were not sent again.
+    const update = (workers?.progress ?? []).slice(1).map((p) => p.tasks?.stages.find((s) => s.stage === 'totals/update'));
+    expect(update.reduce((n, s) => n + (s?.stateRowsCached ?? 0), 0)).toBeGreaterThan(update.reduce((n, s) => n + (s?.stateRowsShipped ?? 0), 0));
     // Each batch's progress names its stages, the shuffles split into map and reduce sides.
     const stages = workers?.progress[0]?.tasks?.stages ?? [];
     expect(stages.map((s) => s.stage)).toEqual(['reduceByKey#3/combine', 'reduceByKey#3/combineReduce', 'totals/group', 'totals/groupReduce', 'totals/update']);
     // 4 input partitions; 8 partitions after the shuffles (inline:8, as runJob gives 2 workers).
     expect(stages.map((s) => s.tasks)).toEqual([4, 8, 8, 8, 8]);
     expect(stages.every((s) => s.millis >= 0 && s.retried >= 0 && s.speculated >= 0)).toBe(true);
+  }, 60_000);
+
+  it('loses nothing when a worker that holds key groups dies in the state stage: the task runs again elsewhere, its state sent whole', async () => {
+    const stateMarker = join(dir, 'exited-in-state');
+    const [inline, workers] = await runFixture(fixtureUrl('exiting-job.mjs', { stateMarker }), ['inline:8', 2]);
+    expect(readFileSync(stateMarker, 'utf8')).toBe('exited');
+    expect(workers?.failure).toBeUndefined();
+    expect(workers?.collected).toEqual(inline?.collected);
+    const update = (workers?.progress ?? []).map((p) => p.tasks?.stages.find((s) => s.stage === 'totals/update'));
+    // The death came after the first batch, in a state task: retried on the other worker (sent
+    // whole) or on the fresh one that took the dead one's index (which missed, then got it whole).
+    const died = update.findIndex((s) => (s?.retried ?? 0) > 0);
+    expect(died).toBeGreaterThan(0);
+    expect(update[died]?.stateRowsShipped).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
   it("fails the batch with the user function's error, naming the operator, as inline", async () => {
