@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { pino, type Logger } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerPool, type WorkerPoolOptions } from '../../../core/parallel/worker-pool.js';
+import { describe, expect, it } from 'vitest';
+import { WorkerPool } from '../../../core/parallel/worker-pool.js';
 import { compute } from './fixtures/compute.mjs';
+import { capturingLogger, poolsClosedAfterEach, taskWorkerScript } from './pool-harness.js';
 
 /*
  * The pool's wire (msgpack or structured clone), the log line of a task whose handler threw, and
@@ -10,24 +10,8 @@ import { compute } from './fixtures/compute.mjs';
  * fixtures/task-worker.mjs over the built package (see worker-pool.test.ts).
  */
 
-const script = new URL('./fixtures/task-worker.mjs', import.meta.url);
-const pools: WorkerPool[] = [];
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => pool.close()));
-});
-
-async function startPool(options: Omit<WorkerPoolOptions, 'script'>): Promise<WorkerPool> {
-  const pool = new WorkerPool({ script, ...options });
-  pools.push(pool);
-  await pool.start();
-  return pool;
-}
-
-function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-  return { logger, lines };
-}
+const script = taskWorkerScript;
+const { startPool } = poolsClosedAfterEach();
 
 /** Records of every kind a task may carry, many of them (so that the msgpack wire packs them) or few. */
 const records = fc.array(

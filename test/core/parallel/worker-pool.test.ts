@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
-import { pino, type Logger } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../../../core/errors.js';
-import { WorkerPool, type PoolTask, type WorkerPoolOptions } from '../../../core/parallel/worker-pool.js';
+import { WorkerPool, type PoolTask } from '../../../core/parallel/worker-pool.js';
 import { compute } from './fixtures/compute.mjs';
+import { capturingLogger, poolsClosedAfterEach, taskWorkerScript } from './pool-harness.js';
 
 /*
  * The pool on real worker threads. The workers run test/core/parallel/fixtures/task-worker.mjs,
@@ -14,27 +14,10 @@ import { compute } from './fixtures/compute.mjs';
  * pool itself runs from the sources, and both speak the same messages (core/parallel/wire.ts).
  */
 
-const script = new URL('./fixtures/task-worker.mjs', import.meta.url);
+const script = taskWorkerScript;
 type Computed = ReturnType<typeof compute>;
 
-const pools: WorkerPool[] = [];
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((pool) => pool.close()));
-});
-
-async function startPool(options: Omit<WorkerPoolOptions, 'script'>): Promise<WorkerPool> {
-  const pool = new WorkerPool({ script, ...options });
-  pools.push(pool);
-  await pool.start();
-  return pool;
-}
-
-/** A logger whose lines land in `lines`. */
-function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-  return { logger, lines };
-}
+const { startPool, track } = poolsClosedAfterEach();
 
 /** Waits until `done()` holds, for up to 10 s (a worker's start takes a while on a busy machine). */
 async function until(done: () => boolean): Promise<void> {
@@ -68,7 +51,7 @@ describe('WorkerPool', () => {
 
   it('says hello: start() resolves with each worker hello value by index', async () => {
     const pool = new WorkerPool({ script, size: 2 });
-    pools.push(pool);
+    track(pool);
     expect(await pool.start()).toEqual([{ index: 0 }, { index: 1 }]);
   });
 
@@ -86,7 +69,7 @@ describe('WorkerPool', () => {
 
   it('fails start() with WORKER_FAILED when a worker cannot start', async () => {
     const pool = new WorkerPool({ script, size: 2, workerData: { failHello: true } });
-    pools.push(pool);
+    track(pool);
     const error: unknown = await pool.start().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SluiceError);
     expect(error).toMatchObject({ code: 'WORKER_FAILED', message: expect.stringMatching(/Worker \d of the pool failed to start: this worker refuses to start/) as unknown });
@@ -243,7 +226,7 @@ describe('WorkerPool', () => {
     expect(() => new WorkerPool({ script, size: 1, maxAttempts: 0 })).toThrow(RangeError);
     expect(() => new WorkerPool({ script, size: 1, speculation: { quantile: 2 } })).toThrow(/quantile must be in \(0, 1\]/);
     const pool = new WorkerPool({ script, size: 1 });
-    pools.push(pool);
+    track(pool);
     expect(() => pool.runStage('early', [])).toThrow(/await pool.start\(\) first/);
     await pool.start();
     expect(() => pool.runStage('bad', [{ payload: 1, prefer: -1 }])).toThrow(RangeError);
