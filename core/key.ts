@@ -254,7 +254,12 @@ export class KeyMap<K extends Key, V> {
   }
 }
 
-function assertKeyPart(key: unknown): asserts key is KeyPart {
+/**
+ * Checks that `key` is a primitive key part (string, number, bigint or boolean).
+ *
+ * @throws TypeError when it is not, naming it.
+ */
+export function assertKeyPart(key: unknown): asserts key is KeyPart {
   const type = typeof key;
   if (type !== 'string' && type !== 'number' && type !== 'bigint' && type !== 'boolean') {
     throw new TypeError(`Key ${describeValue(key)} is not allowed: a key is a string, number, bigint, boolean or an array of these. Map your records to [key, value] pairs with such a key.`);

@@ -1,7 +1,7 @@
 import { Batch } from '../batch.js';
 import type { BatchContext } from '../batch-context.js';
 import type { DStream } from '../dstream.js';
-import { KeyMap, type Key, type Pair } from '../key.js';
+import { assertKeyPart, KeyMap, type Key, type KeyPart, type Pair } from '../key.js';
 import type { ErrorPolicy, RecordErrors } from '../error-policy.js';
 import { userFunctionFailed } from '../operator-error.js';
 import { runStages, type Stage } from '../operators/narrow.js';
@@ -96,7 +96,15 @@ export async function combineByKeyBatch<K extends Key, V, C>(
   return new Batch(reduced);
 }
 
-/** A map task: combines one partition's values by key into one bucket per output partition. */
+/**
+ * A map task: combines one partition's values by key into one bucket per output partition.
+ *
+ * While every key is primitive, each bucket is a plain `Map` of key to combiner (one `get` and
+ * one `set` a record, both on the same entry, as a hand-written loop does; a `KeyMap` reads a
+ * second array at the key's slot, one more cache miss a record on a large batch). The first
+ * array key moves the buckets into `KeyMap`s, in their order, for the rest of the partition.
+ * Either way the keys come out in first-seen order, compared by value as `KeyMap` compares them.
+ */
 function combineMap<K extends Key, V, C>(
   partition: readonly unknown[],
   numPartitions: number,
@@ -107,12 +115,33 @@ function combineMap<K extends Key, V, C>(
   partitioner: Partitioner = partitionOf,
 ): Bucket<K, C>[] {
   const { create, mergeValue } = combiner;
-  const buckets = Array.from({ length: numPartitions }, () => new KeyMap<K, C>());
+  const plain = Array.from({ length: numPartitions }, () => new Map<KeyPart, C>());
+  let buckets: KeyMap<K, C>[] | undefined;
   // A record changes nothing until its key is checked and `create` or `mergeValue` returned,
   // so a record that throws can be skipped.
   const combine = (record: unknown): void => {
     const pair = record as Pair<K, V>;
     const key = pair[0];
+    if (buckets === undefined) {
+      if (!Array.isArray(key)) {
+        const map = plain[partitioner(key, numPartitions)] as Map<KeyPart, C>;
+        const before = map.get(key as KeyPart);
+        if (before !== undefined || map.has(key as KeyPart)) {
+          map.set(key as KeyPart, mergeValue(before as C, pair[1]));
+        } else {
+          const value = create(pair[1]);
+          assertKeyPart(key);
+          // -0 is kept as 0, as KeyMap keeps it.
+          map.set(key === 0 ? 0 : key, value);
+        }
+        return;
+      }
+      buckets = plain.map((map) => {
+        const keyed = new KeyMap<K, C>();
+        map.forEach((value, k) => void keyed.add(k as K, value));
+        return keyed;
+      });
+    }
     const bucket = buckets[partitioner(key, numPartitions)] as KeyMap<K, C>;
     const slot = bucket.slotOf(key);
     if (slot < 0) bucket.add(key, create(pair[1]));
@@ -136,7 +165,17 @@ function combineMap<K extends Key, V, C>(
   } catch (error) {
     throw policy.failure(error);
   }
-  return buckets.map((bucket) => bucket.slots());
+  if (buckets !== undefined) return buckets.map((bucket) => bucket.slots());
+  return plain.map((map) => {
+    const keys = new Array<K>(map.size);
+    const values = new Array<C>(map.size);
+    let i = 0;
+    map.forEach((value, key) => {
+      keys[i] = key as K;
+      values[i++] = value;
+    });
+    return { keys, values };
+  });
 }
 
 /** A reduce task: merges one output partition's buckets (one per map task, in input-partition order). */

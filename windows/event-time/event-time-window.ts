@@ -300,16 +300,13 @@ export class EventTimeWindowDStream<K extends Key, V, R, O extends WindowOutput<
     const n = entries.size;
     const keys = new Array<Key>(n);
     const values = new Array<unknown>(n);
-    let i = 0;
-    entries.forEach((value, key) => {
-      keys[i] = key;
-      values[i++] = value;
-    });
+    const hashes = new Uint32Array(n);
+    entries.collect(keys, values, hashes);
     const shared = Object.freeze({ start: window.start, end: window.end });
     const aggregator = this.#aggregator;
     // count and sum: the accumulator is the result.
     const plain = numericTermOf(aggregator) !== undefined;
-    const order = orderOf(keys, undefined);
+    const order = orderOf(keys, undefined, hashes);
     for (let j = 0; j < n; j++) {
       const at = order[j] as number;
       out.push({ key: keys[at] as K, window: shared, value: plain ? (values[at] as R) : aggregator.result(values[at]) });

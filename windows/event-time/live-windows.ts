@@ -138,15 +138,16 @@ const PACKED_LIMIT = 2 ** 21;
 
 /**
  * The indexes of `keys` in the defined order: by `starts` (when given), then by the key's hash
- * (`hashKey`, the same in every process), then by the key's encoding.
+ * (`hashKey`, the same in every process), then by the key's encoding. `hashes`, when given
+ * without `starts`, holds each key's hash (`hashKey(keys[i])`) and may be overwritten.
  */
-export function orderOf(keys: readonly Key[], starts: Float64Array | undefined): Uint32Array | number[] {
+export function orderOf(keys: readonly Key[], starts: Float64Array | undefined, hashes?: Uint32Array): Uint32Array | number[] {
   const n = keys.length;
-  if (starts === undefined && n >= RADIX_FROM) return byHashRadix(keys);
+  if (starts === undefined && n >= RADIX_FROM) return byHashRadix(keys, hashes);
   if (starts === undefined && n < PACKED_LIMIT) {
     // One start: sort hash * 2^21 + index as plain numbers, then order equal hashes by key.
     const packed = new Float64Array(n);
-    for (let i = 0; i < n; i++) packed[i] = hashKey(keys[i] as Key) * PACKED_LIMIT + i;
+    for (let i = 0; i < n; i++) packed[i] = (hashes === undefined ? hashKey(keys[i] as Key) : (hashes[i] as number)) * PACKED_LIMIT + i;
     packed.sort();
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = (packed[i] as number) % PACKED_LIMIT;
@@ -159,11 +160,11 @@ export function orderOf(keys: readonly Key[], starts: Float64Array | undefined):
     }
     return order;
   }
-  const hashes = keys.map(hashKey);
+  const hashOf = keys.map(hashKey);
   return Array.from({ length: n }, (_, i) => i).sort(
     (a, b) =>
       (starts === undefined ? 0 : (starts[a] as number) - (starts[b] as number)) ||
-      (hashes[a] as number) - (hashes[b] as number) ||
+      (hashOf[a] as number) - (hashOf[b] as number) ||
       compareKeys(keys[a] as Key, keys[b] as Key),
   );
 }
@@ -173,36 +174,53 @@ const RADIX_FROM = 1024;
 
 /**
  * {@link orderOf} without starts, by a least-significant-digit radix sort of the keys' 32-bit
- * hashes (three stable passes of 11 bits, carrying the indexes): linear in the keys, where the
- * comparison sort of a closing window of 60,000 keys took three times as long. Keys of equal
- * hash are then ordered by their encoding.
+ * hashes (three stable passes of 11, 11 and 10 bits, carrying the indexes; the three digits'
+ * counts taken in one pass): linear in the keys, where the comparison sort of a closing window
+ * of 60,000 keys took three times as long. Keys of equal hash are then ordered by their encoding.
+ * `hashes[i]` is `hashKey(keys[i])` when given (it is overwritten).
  */
-function byHashRadix(keys: readonly Key[]): Uint32Array {
+function byHashRadix(keys: readonly Key[], given?: Uint32Array): Uint32Array {
   const n = keys.length;
-  let hashes = new Uint32Array(n);
-  let order = new Uint32Array(n);
-  let hashesOut = new Uint32Array(n);
-  let orderOut = new Uint32Array(n);
+  let hashes: Uint32Array = given ?? new Uint32Array(n);
+  if (given === undefined) for (let i = 0; i < n; i++) hashes[i] = hashKey(keys[i] as Key);
+  let hashesOut: Uint32Array = new Uint32Array(n);
+  let order: Uint32Array = new Uint32Array(n);
+  let orderOut: Uint32Array = new Uint32Array(n);
+  const counts = new Uint32Array(3 * RADIX_BUCKETS);
   for (let i = 0; i < n; i++) {
-    hashes[i] = hashKey(keys[i] as Key);
-    order[i] = i;
+    const h = hashes[i] as number;
+    (counts[h & RADIX_MASK] as number)++;
+    (counts[RADIX_BUCKETS + ((h >>> RADIX_BITS) & RADIX_MASK)] as number)++;
+    (counts[2 * RADIX_BUCKETS + (h >>> (2 * RADIX_BITS))] as number)++;
   }
-  const counts = new Uint32Array(RADIX_BUCKETS);
-  for (let shift = 0; shift < 32; shift += RADIX_BITS) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) (counts[((hashes[i] as number) >>> shift) & RADIX_MASK] as number)++;
-    for (let d = 0, sum = 0; d < RADIX_BUCKETS; d++) {
-      const c = counts[d] as number;
-      counts[d] = sum;
+  for (let d = 0; d < 3; d++) {
+    for (let b = d * RADIX_BUCKETS, end = b + RADIX_BUCKETS, sum = 0; b < end; b++) {
+      const c = counts[b] as number;
+      counts[b] = sum;
       sum += c;
     }
-    for (let i = 0; i < n; i++) {
-      const h = hashes[i] as number;
-      const digit = (h >>> shift) & RADIX_MASK;
-      const at = counts[digit] as number;
-      counts[digit] = at + 1;
-      hashesOut[at] = h;
-      orderOut[at] = order[i] as number;
+  }
+  for (let d = 0; d < 3; d++) {
+    const shift = d * RADIX_BITS;
+    const base = d * RADIX_BUCKETS;
+    if (d === 0) {
+      // The first pass carries the identity order: no array of indexes to read.
+      for (let i = 0; i < n; i++) {
+        const h = hashes[i] as number;
+        const at = counts[base + (h & RADIX_MASK)] as number;
+        counts[base + (h & RADIX_MASK)] = at + 1;
+        hashesOut[at] = h;
+        orderOut[at] = i;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const h = hashes[i] as number;
+        const digit = base + ((h >>> shift) & RADIX_MASK);
+        const at = counts[digit] as number;
+        counts[digit] = at + 1;
+        hashesOut[at] = h;
+        orderOut[at] = order[i] as number;
+      }
     }
     [hashes, hashesOut] = [hashesOut, hashes];
     [order, orderOut] = [orderOut, order];

@@ -68,6 +68,25 @@ export class WindowEntries {
     return this.#primitive.delete(key as KeyPart);
   }
 
+  /**
+   * Copies every entry, in `forEach`'s order, into `keys`, `values` and `hashes` (each key's
+   * `hashKey`), from index 0; each must hold `size` items. One pass, no call per entry beyond the
+   * `Map`'s: for the operator's closing windows, which order their keys by hash.
+   */
+  collect(keys: Key[], values: unknown[], hashes: Uint32Array): void {
+    let i = 0;
+    this.#primitive.forEach((value, key) => {
+      keys[i] = key;
+      values[i] = value;
+      hashes[i++] = hashKey(key);
+    });
+    this.#composite?.forEach((entry) => {
+      keys[i] = entry.key;
+      values[i] = entry.value;
+      hashes[i++] = hashKey(entry.key);
+    });
+  }
+
   /** Calls `visit` with every entry: primitive keys, then array keys, each in insertion order. */
   forEach(visit: (value: unknown, key: Key) => void): void {
     this.#primitive.forEach((value, key) => { visit(value, key); });

@@ -46,10 +46,20 @@ export class WatermarkedDStream<T> extends DStream<T> {
     const eventTime = this.eventTime;
     /** The records set aside, per partition: allocated only when there is one. */
     let dropped: Set<number>[] | undefined;
+    // The batch's count, min, max and mean of event times, taken in the same pass. The sum is
+    // taken relative to the first time, so that it stays exact for integer ms however many
+    // records (and a replay gives the same mean).
+    let count = 0;
+    let base = 0;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    let sum = 0;
     // Each record's time, carried downstream in the batch (see `Batch.eventTimes`).
     const times = batch.partitions.map((partition, p) => {
       const out = new Float64Array(partition.length);
       let kept = 0;
+      // The figures in locals for the loop (not the closure's context), written back after it.
+      let [c, b, lo, hi, s] = [count, base, min, max, sum];
       // One try around the loop: a bad record goes to the policy (which throws on 'fail') and
       // the loop resumes after it.
       for (let i = 0; i < partition.length; i++) {
@@ -60,15 +70,20 @@ export class WatermarkedDStream<T> extends DStream<T> {
               throw new TypeError(`the event time of a record must be a finite number of ms, got ${String(t)}; filter out or fix records without one before withWatermark, or set its onError option.`);
             }
             out[kept++] = t;
+            if (c++ === 0) b = t;
+            if (t < lo) lo = t;
+            if (t > hi) hi = t;
+            s += t - b;
           }
         } catch (error) {
           this.#policy.reject(bc.recordErrors, partition[i], error);
           ((dropped ??= batch.partitions.map(() => new Set()))[p] as Set<number>).add(i);
         }
       }
+      [count, base, min, max, sum] = [c, b, lo, hi, s];
       return kept === out.length ? out : out.subarray(0, kept);
     });
-    const observed = summarize(times);
+    const observed: ObservedEventTimes | undefined = count === 0 ? undefined : { count, min, max, mean: base + sum / count };
     bc.observeEventTime(this.id, observed?.max ?? null, observed);
     if (dropped === undefined) return new Batch(batch.partitions, times);
     const without = dropped;
@@ -77,31 +92,6 @@ export class WatermarkedDStream<T> extends DStream<T> {
       times,
     );
   }
-}
-
-/**
- * The count, min, max and mean of a batch's event times (`undefined` for none), in one pass over
- * the typed arrays. The sum is taken relative to the first time, so that it stays exact for
- * integer ms however many records (and a replay gives the same mean).
- */
-function summarize(times: readonly Float64Array[]): ObservedEventTimes | undefined {
-  let count = 0;
-  let base = 0;
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  let sum = 0;
-  for (const partition of times) {
-    if (partition.length === 0) continue;
-    if (count === 0) base = partition[0] as number;
-    for (let i = 0; i < partition.length; i++) {
-      const t = partition[i] as number;
-      if (t < min) min = t;
-      if (t > max) max = t;
-      sum += t - base;
-    }
-    count += partition.length;
-  }
-  return count === 0 ? undefined : { count, min, max, mean: base + sum / count };
 }
 
 /**

@@ -30,6 +30,21 @@ describe('orderOf', () => {
     );
   });
 
+  it('gives the same order from the keys’ hashes when the caller passes them, for few keys and for many', () => {
+    const withHashes = (keys: readonly Key[]): number[] => [...orderOf(keys, undefined, Uint32Array.from(keys, (k) => hashKey(k)))];
+    fc.assert(
+      fc.property(distinct(0, 60), (keys) => {
+        expect(withHashes(keys as Key[])).toEqual(reference(keys as Key[]));
+      }),
+    );
+    fc.assert(
+      fc.property(distinct(1024, 3000), (keys) => {
+        expect(withHashes(keys as Key[])).toEqual(reference(keys as Key[]));
+      }),
+      { numRuns: 5 },
+    );
+  });
+
   it('orders keys of equal hash by their encoding in the radix sort of many keys', () => {
     // Three pairs of strings whose hashKey collide (found by search), among enough keys to take
     // the radix path.
