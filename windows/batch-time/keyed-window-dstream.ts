@@ -1,7 +1,7 @@
 import { Batch, type DStream, type Key, type Pair } from 'sluice';
 import { ErrorPolicy, keepLastResults, KeyMap, type BatchContext, type Definition, type TaskStep } from 'sluice/extend';
 import type { PairFilter, WindowMerge, WindowParts } from './window-merge.js';
-import { defineMergeStep, defineSlideStep, undoSlide, windowKeys, type PartitionWindow, type SlideInput } from './window-tasks.js';
+import { defineMergeStep, defineSlideStep, undoSlide, windowKeys, type PartitionWindow, type SlideInput, type WindowPlacement } from './window-tasks.js';
 import type { WindowGeometry } from './window-geometry.js';
 import { WindowedDStream, type KeyedWindowOptions, type WindowSlide } from './windowed-dstream.js';
 
@@ -45,6 +45,8 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
   /** The slide's task step: a full merge of the window's partials, or (with an inverse) the incremental slide. */
   readonly #merge: TaskStep<WindowParts<K, V>, Pair<K, V>[]> | undefined;
   readonly #slide: TaskStep<SlideInput<K, V>, Pair<K, V>[]> | undefined;
+  /** Where the workers hold the incremental window's partitions (forgotten when a batch fails). */
+  readonly #placement: WindowPlacement | undefined;
 
   constructor(
     kind: string,
@@ -62,7 +64,7 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
     this.#prepare = fns.prepare(this, this.#policy);
     const { merge, inverse, filter } = fns;
     if (inverse === undefined) this.#merge = defineMergeStep(this, merge, filter);
-    else this.#slide = defineSlideStep(this, { reduce: merge.add, inverse, filter });
+    else ({ step: this.#slide, placement: this.#placement } = defineSlideStep(this, { reduce: merge.add, inverse, filter }));
   }
 
   protected override prepare(input: Batch<I>, bc: BatchContext): Promise<Batch<Pair<K, V>>> {
@@ -94,10 +96,12 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
     const left = this.buffer.between(previousTime - this.length, time - this.length);
     const windows = (this.#window ??= partitions.map(() => []));
     const inputs = partitions.map(
-      (p): SlideInput<K, V> => ({ window: windows[p] ?? [], entered: partsOf(entered, p), left: partsOf(left, p), undo: undefined, next: undefined }),
+      (p): SlideInput<K, V> => ({ partition: p, window: windows[p] ?? [], entered: partsOf(entered, p), left: partsOf(left, p), undo: undefined, next: undefined }),
     );
+    // A batch that does not commit: the driver's maps come back, and no worker's copy is trusted (theirs moved on).
     const undoAll = (): void => {
       for (const input of inputs) undoSlide(input);
+      this.#placement?.forget();
     };
     let pairs: Pair<K, V>[][];
     try {

@@ -93,8 +93,8 @@ export class WindowUndo<K extends Key, V> {
  * earlier, so nothing is known to take them from) is dropped. `entered` and `left` are the
  * partition's part of the per-key combined batches that enter and leave the window (oldest first).
  *
- * `window` (the previous window's values) becomes the next window's in place, and `undo` records
- * how to take that back: the work is proportional to the entering and leaving pairs, plus one
+ * `window` (the previous window's values) becomes the next window's in place, and `undo` (if
+ * given) records how to take that back: the work is proportional to the entering and leaving pairs, plus one
  * filter call and one output pair per key of the window.
  *
  * @returns the next window's pairs (kept keys only), in window order.
@@ -104,7 +104,7 @@ export function slidePartition<K extends Key, V>(
   entered: WindowParts<K, V>,
   left: WindowParts<K, V>,
   fns: InverseReduce<K, V>,
-  undo: WindowUndo<K, V>,
+  undo: WindowUndo<K, V> | undefined,
 ): Pair<K, V>[] {
   const { reduce, inverse, filter } = fns;
   for (const partition of entered) {
@@ -115,7 +115,7 @@ export function slidePartition<K extends Key, V>(
         window.add(key, value);
       } else {
         const before = window.valueAt(slot);
-        undo.changing(slot, before);
+        undo?.changing(slot, before);
         window.setAt(slot, reduce(before, value));
       }
     }
@@ -126,7 +126,7 @@ export function slidePartition<K extends Key, V>(
       const slot = window.slotOf(key);
       if (slot < 0) continue;
       const before = window.valueAt(slot);
-      undo.changing(slot, before);
+      undo?.changing(slot, before);
       window.setAt(slot, inverse(before, value));
     }
   }
@@ -138,7 +138,7 @@ export function slidePartition<K extends Key, V>(
     if (filter === undefined || filter(pair)) {
       pairs.push(pair);
     } else {
-      undo.deleting(slot, key, pair[1]);
+      undo?.deleting(slot, key, pair[1]);
       window.delete(key);
     }
   }

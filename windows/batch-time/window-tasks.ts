@@ -19,23 +19,60 @@ export type PartitionWindow<K extends Key, V> = KeyMap<K, V> | readonly Pair<K, 
 
 /** The input of one partition's slide task. */
 export interface SlideInput<K extends Key, V> {
+  /** The partition. */
+  readonly partition: number;
   /** The previous window's values of the partition. */
   readonly window: PartitionWindow<K, V>;
   /** The partition's part of the batches that enter the window, oldest first. */
   readonly entered: WindowParts<K, V>;
   /** The partition's part of the batches that leave it, oldest first. */
   readonly left: WindowParts<K, V>;
-  /** Set by a task that moved `window` (a map) in place: how to take that back. */
+  /** Set by a task that moved the driver's map in place (inline): how to take that back. */
   undo: WindowUndo<K, V> | undefined;
   /** Set once the task ran: the next window of the partition (`window` moved, a new map, or the worker's pairs). */
   next: PartitionWindow<K, V> | undefined;
 }
 
-/** What a slide task's input is on the wire: the previous window's entries and the partials. */
+/** A slide task's input in a worker: `window` is the map it moves (its cache's, or one built from what it was sent). */
+interface WorkerSlideInput<K extends Key, V> extends SlideInput<K, V> {
+  /** The dispatch's tag: the worker's cache carries it once the task ran. */
+  readonly tag: number;
+  /** The worker did not hold the window the driver expected: the task does not run. */
+  readonly missed: boolean;
+}
+
+/**
+ * A slide task on the wire. The previous window's entries travel only when the worker is not
+ * expected to hold them (`expect` -1: a first run, a steal, a retry, after a failed batch);
+ * otherwise the worker moves its cached map, which must carry the tag `expect`.
+ */
 interface SlideWire<K extends Key, V> {
-  readonly window: readonly Pair<K, V>[];
+  readonly partition: number;
+  readonly tag: number;
+  readonly expect: number;
+  /** Cached windows with an older tag are no longer used: the worker drops them. */
+  readonly evictBefore: number;
+  readonly window: readonly Pair<K, V>[] | undefined;
   readonly entered: WindowParts<K, V>;
   readonly left: WindowParts<K, V>;
+}
+
+/** One send of a slide task (driver side): its tag, whether it carried the window, and the keys it carried or left out. */
+interface SlideSend {
+  readonly tag: number;
+  readonly whole: boolean;
+  readonly keys: number;
+}
+
+/**
+ * The driver's record of which worker holds each partition's window (the tag of the task that
+ * last moved it there), so that the next slide runs there and sends only the batches that enter
+ * and leave. The driver's window stays the authority: a worker's copy is used only while this
+ * record names it, and a failed batch {@link forget}s every record.
+ */
+export interface WindowPlacement {
+  /** Forgets where every partition's window lives: every next task is sent whole. */
+  forget(): void;
 }
 
 /** The number of keys of a partition's window. */
@@ -87,38 +124,115 @@ export function defineMergeStep<K extends Key, V>(node: DStream<unknown>, merge:
 /**
  * The step that moves one partition of an incremental window forward (Spark's
  * ReducedWindowedDStream, see `slidePartition`). Inline it moves the driver's map in place and
- * records the undo; on a worker it runs on a map built from the entries it was sent, and the
- * driver keeps the pairs it gives back as the next window (in window order, as the map would
- * hold them after `compact`), so the driver never builds a map.
+ * records the undo. On workers the windows stay local, as keyed state does: each worker caches
+ * the maps of the partitions it ran, the driver records where each lives (by tag, new for every
+ * dispatch) and asks the pool to run the partition's next task there, sending only the batches
+ * that enter and leave; a task that another worker takes (a steal, a speculative copy, a retry)
+ * gets the previous window whole, and a worker that does not hold the expected copy after all (a
+ * fresh worker) answers "missed", and the task runs again, sent whole. The driver keeps the
+ * pairs a worker gives back as the next window (in window order, as the map holds them after
+ * `compact`): it never builds a map, and commits the window with the batch.
  */
-export function defineSlideStep<K extends Key, V>(node: DStream<unknown>, fns: InverseReduce<K, V>): TaskStep<SlideInput<K, V>, Pair<K, V>[]> {
+export function defineSlideStep<K extends Key, V>(node: DStream<unknown>, fns: InverseReduce<K, V>): { readonly step: TaskStep<SlideInput<K, V>, Pair<K, V>[]>; readonly placement: WindowPlacement } {
   const operator = node.describe;
+  // The driver's side: the holder of each partition's window, each input's sends in its stage, and the one whose result was taken.
+  const holders = new Map<number, { readonly worker: number; readonly tag: number }>();
+  const sent = new WeakMap<SlideInput<K, V>, SlideSend[]>();
+  const taken = new WeakMap<SlideInput<K, V>, SlideSend>();
+  let nextTag = 1;
+  // A worker's side: its cached windows, by partition.
+  const cache = new Map<number, { readonly tag: number; readonly map: KeyMap<K, V> }>();
   const wire: TaskWire<SlideInput<K, V>, Pair<K, V>[]> = {
-    sendInput: (input): SlideWire<K, V> => ({ window: entriesOf(input.window), entered: input.entered, left: input.left }),
-    receiveInput: (data) => {
-      const { window, entered, left } = data as SlideWire<K, V>;
-      return { window, entered, left, undo: undefined, next: undefined };
+    prefer: (input) => holders.get(input.partition)?.worker,
+    sendInput: (input): SlideWire<K, V> => {
+      const held = holders.get(input.partition);
+      const tag = nextTag++;
+      const whole = held === undefined;
+      const keys = windowKeys(input.window);
+      const sends = sent.get(input);
+      if (sends === undefined) sent.set(input, [{ tag, whole, keys }]);
+      else sends.push({ tag, whole, keys });
+      let evictBefore = Number.POSITIVE_INFINITY;
+      for (const holding of holders.values()) if (holding.tag < evictBefore) evictBefore = holding.tag;
+      return {
+        partition: input.partition,
+        tag,
+        expect: held === undefined ? -1 : held.tag,
+        evictBefore: holders.size === 0 ? 0 : evictBefore,
+        window: whole ? entriesOf(input.window) : undefined,
+        entered: input.entered,
+        left: input.left,
+      };
     },
-    sendResult: (pairs) => pairs,
+    receiveInput: (data): WorkerSlideInput<K, V> => {
+      const { partition, tag, expect, evictBefore, window, entered, left } = data as SlideWire<K, V>;
+      for (const [p, held] of cache) if (held.tag < evictBefore && p !== partition) cache.delete(p);
+      const held = cache.get(partition);
+      // Taken out while the task runs (it moves the map in place): a task that throws leaves no copy behind.
+      cache.delete(partition);
+      const missed = expect >= 0 && held?.tag !== expect;
+      const map = window === undefined ? (held?.tag === expect ? held.map : new KeyMap<K, V>()) : mapOf(window);
+      return { partition, window: map, entered, left, undo: undefined, next: undefined, tag, missed };
+    },
+    sendResult: (pairs, input) => {
+      const local = input as WorkerSlideInput<K, V>;
+      if (local.missed) return { miss: true };
+      const map = local.window as KeyMap<K, V>;
+      map.compact();
+      cache.set(local.partition, { tag: local.tag, map });
+      return { pairs, tag: local.tag };
+    },
+    elsewhere: (input) => {
+      holders.delete(input.partition);
+    },
+    missed: (data, input) => {
+      if ((data as { miss?: boolean }).miss !== true) return false;
+      holders.delete(input.partition);
+      return true;
+    },
     receiveResult: (data, input) => {
-      const pairs = data as Pair<K, V>[];
+      const { pairs, tag } = data as { pairs: Pair<K, V>[]; tag: number };
       input.next = pairs;
+      // The send that produced it: a speculative race may be won by the preferred worker's own copy.
+      const send = sent.get(input)?.find((s) => s.tag === tag);
+      if (send !== undefined) taken.set(input, send);
       // The window keeps the array; the batch gets its own (a consumer may sort its records in place).
       return pairs.slice();
     },
+    ranOn: (input, worker) => {
+      const send = taken.get(input);
+      if (send !== undefined) holders.set(input.partition, { worker, tag: send.tag });
+    },
+    shipped: (input) => {
+      const send = taken.get(input);
+      return send === undefined ? { rows: 0, cached: 0 } : send.whole ? { rows: send.keys, cached: 0 } : { rows: 0, cached: send.keys };
+    },
   };
-  return defineTaskStep(
+  const step = defineTaskStep(
     node,
     'windowSlide',
     (input: SlideInput<K, V>) => {
-      const inPlace = input.window instanceof KeyMap;
-      const map = input.window instanceof KeyMap ? input.window : mapOf(input.window);
-      const undo = new WindowUndo(map);
-      if (inPlace) input.undo = undo;
-      const pairs = guard(operator, () => slidePartition(map, input.entered, input.left, fns, undo));
+      // A worker that missed the window runs nothing (the driver runs the task again, sent whole).
+      if ((input as Partial<WorkerSlideInput<K, V>>).missed === true) return [];
+      const driver = (input as Partial<WorkerSlideInput<K, V>>).tag === undefined;
+      let map: KeyMap<K, V>;
+      if (input.window instanceof KeyMap) {
+        map = input.window;
+        // Inline, the driver's map moves in place: recorded, to take back should the batch not commit.
+        if (driver) input.undo = new WindowUndo(map);
+      } else map = mapOf(input.window);
+      const pairs = guard(operator, () => slidePartition(map, input.entered, input.left, fns, input.undo));
       input.next = map;
       return pairs;
     },
     wire,
   );
+  return {
+    step,
+    placement: {
+      forget: () => {
+        holders.clear();
+      },
+    },
+  };
 }

@@ -65,28 +65,39 @@ async function runWith(executor: Executor | undefined, out: unknown[][]): Promis
 }
 
 describe('keyed batch-time windows as task steps', () => {
-  it('give the inline outputs batch by batch through the SerializingExecutor, every window stage sent as tasks', async () => {
+  it('give the inline outputs batch by batch through the SerializingExecutor, every window stage sent as tasks, incremental windows kept by the worker', async () => {
     const inline: unknown[][] = [];
     await runWith(undefined, inline);
-    const twin = new StreamingContext({ batchInterval: 1000 });
-    build([])(twin);
-    const counting = new Counting(new SerializingExecutor(twin.graph));
-    const copied: unknown[][] = [];
-    await runWith(counting, copied);
+    const serializing = async (locality: boolean): Promise<{ out: unknown[][]; counting: Counting }> => {
+      const twin = new StreamingContext({ batchInterval: 1000 });
+      build([])(twin);
+      const counting = new Counting(new SerializingExecutor(twin.graph, { locality }));
+      const out: unknown[][] = [];
+      await runWith(counting, out);
+      return { out, counting };
+    };
+    const local = await serializing(true);
+    const whole = await serializing(false);
 
-    expect(copied).toEqual(inline);
+    expect(local.out).toEqual(inline);
+    expect(whole.out).toEqual(inline);
     // Keys dropped by the filter and keys that entered late: the windows are not trivial.
     const incremental = inline.filter(([name]) => name === 'incremental').map(([, , records]) => (records as unknown[]).length);
     expect(new Set(incremental).size).toBeGreaterThan(2);
     // Each window stage ran at every slide (countByValueAndWindow slides every other batch).
-    const stages = [...counting.bytes.keys()].sort();
-    expect(stages).toEqual(['counts/windowSlide', 'full/windowMerge', 'groups/windowMerge', 'incremental/windowSlide']);
-    expect(counting.bytes.get('counts/windowSlide')?.filter((n) => n !== undefined)).toHaveLength(BATCHES / 2);
-    for (const stage of ['full/windowMerge', 'groups/windowMerge', 'incremental/windowSlide']) {
-      expect(counting.bytes.get(stage)?.filter((n) => n !== undefined)).toHaveLength(BATCHES);
-    }
-    // The figures (v8.serialize bytes of the task payloads; the previous window's entries and the partials that enter and leave, or the window's partials in full).
-    const figures = [...counting.bytes].map(([stage, perBatch]) => `${stage}: ${perBatch.map((n) => (n === undefined ? '-' : String(n))).join(' ')}`);
-    console.log(`window task payload bytes per batch (${RECORDS} records, ~${KEYS} keys a batch):\n${figures.join('\n')}`);
+    const { bytes } = local.counting;
+    expect([...bytes.keys()].sort()).toEqual(['counts/windowSlide', 'full/windowMerge', 'groups/windowMerge', 'incremental/windowSlide']);
+    expect(bytes.get('counts/windowSlide')?.filter((n) => n !== undefined)).toHaveLength(BATCHES / 2);
+    for (const stage of ['full/windowMerge', 'groups/windowMerge', 'incremental/windowSlide']) expect(bytes.get(stage)?.filter((n) => n !== undefined)).toHaveLength(BATCHES);
+    // The incremental windows stayed with the one worker: after the first slide no window entry was sent again.
+    expect(local.counting.inner.stateRowsShipped).toBe(0);
+    expect(local.counting.inner.stateRowsCached).toBeGreaterThan(0);
+    expect(local.counting.inner.misses).toBe(0);
+    expect(whole.counting.inner.stateRowsShipped).toBe(local.counting.inner.stateRowsCached);
+    const sum = (stage: string, c: Counting): number => (c.bytes.get(stage) ?? []).reduce((a, b) => a + (b ?? 0), 0);
+    expect(sum('incremental/windowSlide', local.counting)).toBeLessThan(sum('incremental/windowSlide', whole.counting));
+    // The figures (v8.serialize bytes of the task payloads, per batch).
+    const figures = (c: Counting): string[] => [...c.bytes].map(([stage, perBatch]) => `  ${stage}: ${perBatch.map((n) => (n === undefined ? '-' : String(n))).join(' ')}`);
+    console.log(`window task payload bytes per batch (${RECORDS} records a batch, keys drifting):\nwindows kept by the worker\n${figures(local.counting).join('\n')}\nevery window sent whole\n${figures(whole.counting).join('\n')}`);
   });
 });

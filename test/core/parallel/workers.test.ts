@@ -60,7 +60,7 @@ describe('runJob on worker threads', () => {
     expect(readFileSync(marker, 'utf8')).toBe('exited');
     expect(workers?.failure).toBeUndefined();
     expect(workers?.collected).toEqual(inline?.collected);
-    expect(inline?.collected.some(([, , records]) => (records as unknown[]).length > 0)).toBe(true);
+    expect(inline?.collected.some((entry) => ((entry as [string, number, unknown[]])[2]).length > 0)).toBe(true);
     const stage = (name: string) => (workers?.progress ?? []).map((p) => p.tasks?.stages.find((s) => s.stage === name));
     // Every batch merges and slides its windows in 8 tasks (one per partition) on the workers.
     expect(stage('groups/windowMerge').map((s) => s?.tasks)).toEqual(Array(7).fill(8));
