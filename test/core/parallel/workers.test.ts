@@ -69,6 +69,9 @@ describe('runJob on worker threads', () => {
     const slide = stage('sums/windowSlide');
     expect(slide.slice(0, 3).every((s) => s?.retried === 0)).toBe(true);
     expect(slide.reduce((n, s) => n + (s?.retried ?? 0) + (s?.speculated ?? 0), 0)).toBeGreaterThanOrEqual(1);
+    // The incremental windows stayed with their workers: after the first slide most window entries were not sent again.
+    const later = slide.slice(1);
+    expect(later.reduce((n, s) => n + (s?.stateRowsCached ?? 0), 0)).toBeGreaterThan(later.reduce((n, s) => n + (s?.stateRowsShipped ?? 0), 0));
   }, 60_000);
 
   it("fails the batch with a window function's error thrown on a worker, naming the operator, as inline", async () => {
