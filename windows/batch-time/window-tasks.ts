@@ -52,7 +52,7 @@ interface SlideWire<K extends Key, V> {
   readonly expect: number;
   /** Cached windows with an older tag are no longer used: the worker drops them. */
   readonly evictBefore: number;
-  readonly window: readonly Pair<K, V>[] | undefined;
+  readonly window?: readonly Pair<K, V>[];
   readonly entered: WindowParts<K, V>;
   readonly left: WindowParts<K, V>;
 }
@@ -159,9 +159,10 @@ export function defineSlideStep<K extends Key, V>(node: DStream<unknown>, fns: I
         tag,
         expect: held === undefined ? -1 : held.tag,
         evictBefore: holders.size === 0 ? 0 : evictBefore,
-        window: whole ? entriesOf(input.window) : undefined,
         entered: input.entered,
         left: input.left,
+        // Left out, not undefined, when the worker holds it (a msgpack payload keeps no undefined).
+        ...(whole ? { window: entriesOf(input.window) } : {}),
       };
     },
     receiveInput: (data): WorkerSlideInput<K, V> => {
