@@ -100,4 +100,29 @@ describe('keyed batch-time windows as task steps', () => {
     const figures = (c: Counting): string[] => [...c.bytes].map(([stage, perBatch]) => `  ${stage}: ${perBatch.map((n) => (n === undefined ? '-' : String(n))).join(' ')}`);
     console.log(`window task payload bytes per batch (${RECORDS} records a batch, keys drifting):\nwindows kept by the worker\n${figures(local.counting).join('\n')}\nevery window sent whole\n${figures(whole.counting).join('\n')}`);
   });
+
+  it('runs a slide again, sent whole, when the worker does not hold the window the driver expects (a fresh worker took its place)', async () => {
+    const inline: unknown[][] = [];
+    await runWith(undefined, inline);
+    // The worker's graph is replaced by a fresh one (empty caches) after the third batch's stages.
+    const fresh = (): StreamingContext => {
+      const twin = new StreamingContext({ batchInterval: 1000 });
+      build([])(twin);
+      return twin;
+    };
+    let twin = fresh();
+    let batches = 0;
+    const executor = new SerializingExecutor(() => twin.graph);
+    const out: unknown[][] = [];
+    const ctx = new StreamingContext({ batchInterval: 1000, executor });
+    build(out)(ctx);
+    ctx.addListener((event) => {
+      if (event.type === 'batchCompleted' && ++batches === 3) twin = fresh();
+    });
+    await ctx.runToCompletion();
+    expect(out).toEqual(inline);
+    // Both incremental windows (reduceByKeyAndWindow slides each batch, countByValueAndWindow every other) missed on their 4 partitions once.
+    expect(executor.misses).toBe(8);
+    expect(executor.stateRowsShipped).toBeGreaterThan(0);
+  });
 });
