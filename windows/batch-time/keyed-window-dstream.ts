@@ -95,8 +95,25 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
     const entered = this.buffer.between(previousTime, time);
     const left = this.buffer.between(previousTime - this.length, time - this.length);
     const windows = (this.#window ??= partitions.map(() => []));
+    const enteredTimes = this.buffer.timesBetween(previousTime, time);
+    const leftTimes = this.buffer.timesBetween(previousTime - this.length, time - this.length);
+    // The batches in the window that neither enter nor leave now (a worker that gets the window whole gets them too).
+    const still = (): { batches: Batch<Pair<K, V>>[]; times: number[] } => ({ batches: this.buffer.between(time - this.length, previousTime), times: this.buffer.timesBetween(time - this.length, previousTime) });
     const inputs = partitions.map(
-      (p): SlideInput<K, V> => ({ partition: p, window: windows[p] ?? [], entered: partsOf(entered, p), left: partsOf(left, p), undo: undefined, next: undefined }),
+      (p): SlideInput<K, V> => ({
+        partition: p,
+        window: windows[p] ?? [],
+        entered: partsOf(entered, p),
+        left: partsOf(left, p),
+        enteredTimes,
+        leftTimes,
+        held: () => {
+          const { batches, times } = still();
+          return { parts: partsOf(batches, p), times };
+        },
+        undo: undefined,
+        next: undefined,
+      }),
     );
     // A batch that does not commit: the driver's maps come back, and no worker's copy is trusted (theirs moved on).
     const undoAll = (): void => {

@@ -27,6 +27,15 @@ export interface SlideInput<K extends Key, V> {
   readonly entered: WindowParts<K, V>;
   /** The partition's part of the batches that leave it, oldest first. */
   readonly left: WindowParts<K, V>;
+  /** The batch times of `entered` and `left`. */
+  readonly enteredTimes: readonly number[];
+  readonly leftTimes: readonly number[];
+  /**
+   * The partition's part of the batches still in the window that will leave at a later slide
+   * (neither entering nor leaving now), and their times: sent to a worker that gets the window
+   * whole, so that it holds every partial it will take out.
+   */
+  readonly held: () => { readonly parts: WindowParts<K, V>; readonly times: readonly number[] };
   /** Set by a task that moved the driver's map in place (inline): how to take that back. */
   undo: WindowUndo<K, V> | undefined;
   /** Set once the task ran: the next window of the partition (`window` moved, a new map, or the worker's pairs). */
@@ -39,12 +48,22 @@ interface WorkerSlideInput<K extends Key, V> extends SlideInput<K, V> {
   readonly tag: number;
   /** The worker did not hold the window the driver expected: the task does not run. */
   readonly missed: boolean;
+  /** The partials of the window's batches the worker holds after this slide, by batch time. */
+  readonly partials: Map<number, readonly Pair<K, V>[]>;
+}
+
+/** A worker's copy of a partition's window: the map, and the partials of the batches in it (to take out when they leave). */
+interface CachedWindow<K extends Key, V> {
+  readonly tag: number;
+  readonly map: KeyMap<K, V>;
+  readonly partials: Map<number, readonly Pair<K, V>[]>;
 }
 
 /**
- * A slide task on the wire. The previous window's entries travel only when the worker is not
- * expected to hold them (`expect` -1: a first run, a steal, a retry, after a failed batch);
- * otherwise the worker moves its cached map, which must carry the tag `expect`.
+ * A slide task on the wire. The previous window's entries, the partials that leave and those
+ * still held travel only when the worker is not expected to hold them (`expect` -1: a first run, a
+ * steal, a retry, after a failed batch); otherwise the worker moves its cached map, which must
+ * carry the tag `expect`, and takes the leaving partials from its cache: only the entering ones travel.
  */
 interface SlideWire<K extends Key, V> {
   readonly partition: number;
@@ -52,9 +71,15 @@ interface SlideWire<K extends Key, V> {
   readonly expect: number;
   /** Cached windows with an older tag are no longer used: the worker drops them. */
   readonly evictBefore: number;
-  readonly window?: readonly Pair<K, V>[];
   readonly entered: WindowParts<K, V>;
-  readonly left: WindowParts<K, V>;
+  readonly enteredTimes: readonly number[];
+  readonly leftTimes: readonly number[];
+  readonly whole?: {
+    readonly window: readonly Pair<K, V>[];
+    readonly left: WindowParts<K, V>;
+    readonly held: WindowParts<K, V>;
+    readonly heldTimes: readonly number[];
+  };
 }
 
 /** One send of a slide task (driver side): its tag, whether it carried the window, and the keys it carried or left out. */
@@ -85,6 +110,8 @@ export function undoSlide<K extends Key, V>(input: SlideInput<K, V>): void {
   if (input.undo !== undefined && input.window instanceof KeyMap) input.undo.undo(input.window);
   input.undo = undefined;
 }
+
+const noneHeld = (): { readonly parts: WindowParts<never, never>; readonly times: readonly number[] } => ({ parts: [], times: [] });
 
 function entriesOf<K extends Key, V>(window: PartitionWindow<K, V>): readonly Pair<K, V>[] {
   if (!(window instanceof KeyMap)) return window;
@@ -141,7 +168,7 @@ export function defineSlideStep<K extends Key, V>(node: DStream<unknown>, fns: I
   const taken = new WeakMap<SlideInput<K, V>, SlideSend>();
   let nextTag = 1;
   // A worker's side: its cached windows, by partition.
-  const cache = new Map<number, { readonly tag: number; readonly map: KeyMap<K, V> }>();
+  const cache = new Map<number, CachedWindow<K, V>>();
   const wire: TaskWire<SlideInput<K, V>, Pair<K, V>[]> = {
     prefer: (input) => holders.get(input.partition)?.worker,
     sendInput: (input): SlideWire<K, V> => {
@@ -154,33 +181,55 @@ export function defineSlideStep<K extends Key, V>(node: DStream<unknown>, fns: I
       else sends.push({ tag, whole, keys });
       let evictBefore = Number.POSITIVE_INFINITY;
       for (const holding of holders.values()) if (holding.tag < evictBefore) evictBefore = holding.tag;
-      return {
+      const payload = {
         partition: input.partition,
         tag,
         expect: held === undefined ? -1 : held.tag,
         evictBefore: holders.size === 0 ? 0 : evictBefore,
         entered: input.entered,
-        left: input.left,
-        // Left out, not undefined, when the worker holds it (a msgpack payload keeps no undefined).
-        ...(whole ? { window: entriesOf(input.window) } : {}),
+        enteredTimes: input.enteredTimes,
+        leftTimes: input.leftTimes,
       };
+      if (!whole) return payload;
+      // Left out, not undefined, when the worker holds it (a msgpack payload keeps no undefined).
+      const still = input.held();
+      return { ...payload, whole: { window: entriesOf(input.window), left: input.left, held: still.parts, heldTimes: still.times } };
     },
     receiveInput: (data): WorkerSlideInput<K, V> => {
-      const { partition, tag, expect, evictBefore, window, entered, left } = data as SlideWire<K, V>;
-      for (const [p, held] of cache) if (held.tag < evictBefore && p !== partition) cache.delete(p);
-      const held = cache.get(partition);
+      const { partition, tag, expect, evictBefore, entered, enteredTimes, leftTimes, whole } = data as SlideWire<K, V>;
+      for (const [p, cached] of cache) if (cached.tag < evictBefore && p !== partition) cache.delete(p);
+      const cached = cache.get(partition);
       // Taken out while the task runs (it moves the map in place): a task that throws leaves no copy behind.
       cache.delete(partition);
-      const missed = expect >= 0 && held?.tag !== expect;
-      const map = window === undefined ? (held?.tag === expect ? held.map : new KeyMap<K, V>()) : mapOf(window);
-      return { partition, window: map, entered, left, undo: undefined, next: undefined, tag, missed };
+      const none = { partition, entered, enteredTimes, leftTimes, held: noneHeld, undo: undefined, next: undefined, tag };
+      let map: KeyMap<K, V>;
+      let partials: Map<number, readonly Pair<K, V>[]>;
+      let left: (readonly Pair<K, V>[])[];
+      if (whole !== undefined) {
+        map = mapOf(whole.window);
+        partials = new Map(whole.heldTimes.map((t, i) => [t, whole.held[i] as readonly Pair<K, V>[]]));
+        left = whole.left.slice();
+      } else {
+        if (cached?.tag !== expect) return { ...none, window: new KeyMap<K, V>(), left: [], missed: true, partials: new Map() };
+        ({ map, partials } = cached);
+        left = [];
+        for (const t of leftTimes) {
+          const part = partials.get(t);
+          // Every batch of the window entered through this cache: a gap is a miss (sent whole next).
+          if (part === undefined) return { ...none, window: new KeyMap<K, V>(), left: [], missed: true, partials: new Map() };
+          left.push(part);
+        }
+      }
+      for (const t of leftTimes) partials.delete(t);
+      enteredTimes.forEach((t, i) => partials.set(t, entered[i] as readonly Pair<K, V>[]));
+      return { ...none, window: map, left, missed: false, partials };
     },
     sendResult: (pairs, input) => {
       const local = input as WorkerSlideInput<K, V>;
       if (local.missed) return { miss: true };
       const map = local.window as KeyMap<K, V>;
       map.compact();
-      cache.set(local.partition, { tag: local.tag, map });
+      cache.set(local.partition, { tag: local.tag, map, partials: local.partials });
       return { pairs, tag: local.tag };
     },
     elsewhere: (input) => {
