@@ -91,8 +91,8 @@ interface SlideSend {
 
 /**
  * The driver's record of which worker holds each partition's window (the tag of the task that
- * last moved it there), so that the next slide runs there and sends only the batches that enter
- * and leave. The driver's window stays the authority: a worker's copy is used only while this
+ * last moved it there), so that the next slide runs there and sends only the partials that
+ * enter. The driver's window stays the authority: a worker's copy is used only while this
  * record names it, and a failed batch {@link forget}s every record.
  */
 export interface WindowPlacement {
@@ -152,11 +152,12 @@ export function defineMergeStep<K extends Key, V>(node: DStream<unknown>, merge:
  * The step that moves one partition of an incremental window forward (Spark's
  * ReducedWindowedDStream, see `slidePartition`). Inline it moves the driver's map in place and
  * records the undo. On workers the windows stay local, as keyed state does: each worker caches
- * the maps of the partitions it ran, the driver records where each lives (by tag, new for every
- * dispatch) and asks the pool to run the partition's next task there, sending only the batches
- * that enter and leave; a task that another worker takes (a steal, a speculative copy, a retry)
- * gets the previous window whole, and a worker that does not hold the expected copy after all (a
- * fresh worker) answers "missed", and the task runs again, sent whole. The driver keeps the
+ * the maps of the partitions it ran and the partials of their windows' batches, the driver
+ * records where each lives (by tag, new for every dispatch) and asks the pool to run the
+ * partition's next task there, sending only the partials that enter (those that leave come from
+ * the cache); a task that another worker takes (a steal, a speculative copy, a retry) gets the
+ * previous window and its partials whole, and a worker that does not hold the expected copy
+ * after all (a fresh worker) answers "missed", and the task runs again, sent whole. The driver keeps the
  * pairs a worker gives back as the next window (in window order, as the map holds them after
  * `compact`): it never builds a map, and commits the window with the batch.
  */
