@@ -1,6 +1,7 @@
 import { Batch, type DStream, type Key, type Pair } from 'sluice';
-import { ErrorPolicy, keepLastResults, KeyMap, userFunctionFailed, type BatchContext, type Definition } from 'sluice/extend';
-import { mergePartition, slidePartition, toPairs, WindowUndo, type PairFilter, type WindowMerge } from './window-merge.js';
+import { ErrorPolicy, keepLastResults, KeyMap, type BatchContext, type Definition, type TaskStep } from 'sluice/extend';
+import type { PairFilter, WindowMerge, WindowParts } from './window-merge.js';
+import { defineMergeStep, defineSlideStep, undoSlide, windowKeys, type PartitionWindow, type SlideInput, type WindowPlacement } from './window-tasks.js';
 import type { WindowGeometry } from './window-geometry.js';
 import { WindowedDStream, type KeyedWindowOptions, type WindowSlide } from './windowed-dstream.js';
 
@@ -25,7 +26,9 @@ export interface KeyedWindowFunctions<I, K extends Key, V> {
  * The stream behind the keyed windows (`reduceByKeyAndWindow`, `countByValueAndWindow`,
  * `groupByKeyAndWindow`). It holds each batch's per-key result; at a slide it merges the window's
  * results partition by partition, or, with an inverse, moves the previous window's per-key values
- * forward by the batches that entered and left (Spark's ReducedWindowedDStream). The held results
+ * forward by the batches that entered and left (Spark's ReducedWindowedDStream): one task per
+ * partition (`window-tasks.ts`), run where the executor runs tasks, on worker threads too, while
+ * the window's state stays in the driver and moves forward when the batch commits. The held results
  * and the previous window's values are kept in the operator's state store, so a
  * checkpoint brings them back after a restart.
  */
@@ -33,12 +36,17 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
   readonly #fns: KeyedWindowFunctions<I, K, V>;
   readonly #numPartitions: number | undefined;
   /**
-   * The window's values, one map per partition (incremental only): the last committed window's,
-   * and while a batch runs the next window's (undone if the batch does not commit).
+   * The window's values, one per partition (incremental only): the last committed window's. Inline
+   * tasks move its maps in place while a batch runs (undone if the batch does not commit).
    */
-  #window: readonly KeyMap<K, V>[] | undefined;
+  #window: readonly PartitionWindow<K, V>[] | undefined;
   readonly #policy: ErrorPolicy;
   readonly #prepare: PrepareBatch<I, K, V>;
+  /** The slide's task step: a full merge of the window's partials, or (with an inverse) the incremental slide. */
+  readonly #merge: TaskStep<WindowParts<K, V>, Pair<K, V>[]> | undefined;
+  readonly #slide: TaskStep<SlideInput<K, V>, Pair<K, V>[]> | undefined;
+  /** Where the workers hold the incremental window's partitions (forgotten when a batch fails). */
+  readonly #placement: WindowPlacement | undefined;
 
   constructor(
     kind: string,
@@ -54,6 +62,9 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
     this.#numPartitions = options.numPartitions;
     this.#policy = new ErrorPolicy(this, defined);
     this.#prepare = fns.prepare(this, this.#policy);
+    const { merge, inverse, filter } = fns;
+    if (inverse === undefined) this.#merge = defineMergeStep(this, merge, filter);
+    else ({ step: this.#slide, placement: this.#placement } = defineSlideStep(this, { reduce: merge.add, inverse, filter }));
   }
 
   protected override prepare(input: Batch<I>, bc: BatchContext): Promise<Batch<Pair<K, V>>> {
@@ -67,63 +78,77 @@ export class KeyedWindowDStream<I, K extends Key, V> extends WindowedDStream<I, 
 
   protected override stateKeys(): number {
     let keys = 0;
-    for (const map of this.#window ?? []) keys += map.size;
+    for (const window of this.#window ?? []) keys += windowKeys(window);
     return keys;
   }
 
   protected override async slide(bc: BatchContext, time: number): Promise<WindowSlide<Pair<K, V>>> {
-    const { merge, inverse, filter } = this.#fns;
-    const operator = this.describe;
-    const partitions = Array.from({ length: this.#numPartitions ?? bc.defaultParallelism }, (_, p) => p);
-    if (inverse === undefined) {
+    const numPartitions = this.#numPartitions ?? bc.defaultParallelism;
+    const partitions = Array.from({ length: numPartitions }, (_, p) => p);
+    if (this.#merge !== undefined) {
       const batches = this.buffer.between(time - this.length, time);
-      const merged = await bc.executor.run(partitions.map((p) => () => guard(operator, () => toPairs(mergePartition(batches, p, merge), filter))));
+      const merged = await bc.executor.runStage(this.#merge, partitions.map((p) => partsOf(batches, p)), bc);
       return { batch: new Batch(merged) };
     }
+    const step = this.#slide as TaskStep<SlideInput<K, V>, Pair<K, V>[]>;
     const previousTime = time - this.slideDuration;
     const entered = this.buffer.between(previousTime, time);
     const left = this.buffer.between(previousTime - this.length, time - this.length);
-    const windows = (this.#window ??= partitions.map(() => new KeyMap<K, V>()));
-    const fns = { reduce: merge.add, inverse, filter };
-    const undos = windows.map((w) => new WindowUndo(w));
+    const windows = (this.#window ??= partitions.map(() => []));
+    const enteredTimes = this.buffer.timesBetween(previousTime, time);
+    const leftTimes = this.buffer.timesBetween(previousTime - this.length, time - this.length);
+    // The batches in the window that neither enter nor leave now (a worker that gets the window whole gets them too).
+    const still = (): { batches: Batch<Pair<K, V>>[]; times: number[] } => ({ batches: this.buffer.between(time - this.length, previousTime), times: this.buffer.timesBetween(time - this.length, previousTime) });
+    const inputs = partitions.map(
+      (p): SlideInput<K, V> => ({
+        partition: p,
+        window: windows[p] ?? [],
+        entered: partsOf(entered, p),
+        left: partsOf(left, p),
+        enteredTimes,
+        leftTimes,
+        held: () => {
+          const { batches, times } = still();
+          return { parts: partsOf(batches, p), times };
+        },
+        undo: undefined,
+        next: undefined,
+      }),
+    );
+    // A batch that does not commit: the driver's maps come back, and no worker's copy is trusted (theirs moved on).
+    const undoAll = (): void => {
+      for (const input of inputs) undoSlide(input);
+      this.#placement?.forget();
+    };
     let pairs: Pair<K, V>[][];
     try {
-      pairs = await bc.executor.run(partitions.map((p) => () => guard(operator, () => slidePartition(windows[p] as KeyMap<K, V>, entered, left, p, fns, undos[p] as WindowUndo<K, V>))));
+      pairs = await bc.executor.runStage(step, inputs, bc);
     } catch (error) {
-      undos.forEach((undo, p) => {
-        undo.undo(windows[p] as KeyMap<K, V>);
-      });
+      undoAll();
       throw error;
     }
     return {
       batch: new Batch(pairs),
       commit: () => {
-        for (const w of windows) w.compact();
-      },
-      abort: () => {
-        undos.forEach((undo, p) => {
-          undo.undo(windows[p] as KeyMap<K, V>);
+        this.#window = inputs.map((input) => {
+          const next = input.next as PartitionWindow<K, V>;
+          if (next instanceof KeyMap) next.compact();
+          return next;
         });
       },
+      abort: undoAll,
       // The pairs are the next window's entries, in order: stored as they are (records are immutable).
       state: pairs,
     };
   }
 
   protected override restoreState(state: unknown): void {
-    this.#window = (state as [K, V][][]).map((entries) => {
-      const map = new KeyMap<K, V>();
-      for (const [key, value] of entries) map.set(key, value);
-      return map;
-    });
+    // The entries as they are: the next slide's tasks take them (a map is built where a task runs).
+    this.#window = state as Pair<K, V>[][];
   }
 }
 
-/** Runs one partition's task, turning what a user function throws into an error naming the operator. */
-function guard<R>(operator: string, task: () => R): R {
-  try {
-    return task();
-  } catch (error) {
-    throw userFunctionFailed(operator, error);
-  }
+/** Partition `p` of each batch, oldest first: what one slide task reads of them. */
+function partsOf<K extends Key, V>(batches: readonly Batch<Pair<K, V>>[], p: number): WindowParts<K, V> {
+  return batches.map((batch) => batch.partitions[p] ?? []);
 }

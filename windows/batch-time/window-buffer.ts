@@ -46,6 +46,17 @@ export class WindowBuffer<T> {
     return out;
   }
 
+  /** The times of the held batches with times in `(after, upTo]`, oldest first (those {@link between} gives). */
+  timesBetween(after: number, upTo: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.#times.length; i++) {
+      const t = this.#times[i] as number;
+      if (t > upTo) break;
+      if (t > after) out.push(t);
+    }
+    return out;
+  }
+
   /** The times of the held batches at or before `time`. */
   timesThrough(time: number): number[] {
     return this.#times.filter((t) => t <= time);

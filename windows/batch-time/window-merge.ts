@@ -1,5 +1,8 @@
 import { KeyMap } from 'sluice/extend';
-import type { Batch, Key, Pair } from 'sluice';
+import type { Key, Pair } from 'sluice';
+
+/** Partition `p` of each of the per-key combined batches of a window, oldest first: what one task merges. */
+export type WindowParts<K extends Key, C> = readonly (readonly Pair<K, C>[])[];
 
 /** How the per-batch values of a key are merged over a window. */
 export interface WindowMerge<C> {
@@ -13,13 +16,12 @@ export interface WindowMerge<C> {
 export type PairFilter<K extends Key, V> = ((pair: Pair<K, V>) => boolean) | undefined;
 
 /**
- * Merges partition `p` of hash-partitioned, per-key combined batches (oldest first): one value per
- * key, keys in first-seen order, as a reduceByKey over the window's records would give them.
+ * Merges one partition of hash-partitioned, per-key combined batches (`parts`, oldest first): one
+ * value per key, keys in first-seen order, as a reduceByKey over the window's records would give them.
  */
-export function mergePartition<K extends Key, C>(batches: readonly Batch<Pair<K, C>>[], p: number, merge: WindowMerge<C>): KeyMap<K, C> {
+export function mergePartition<K extends Key, C>(parts: WindowParts<K, C>, merge: WindowMerge<C>): KeyMap<K, C> {
   const merged = new KeyMap<K, C>();
-  for (const batch of batches) {
-    const partition = batch.partitions[p] ?? [];
+  for (const partition of parts) {
     for (let i = 0; i < partition.length; i++) {
       const pair = partition[i] as Pair<K, C>;
       const key = pair[0];
@@ -89,25 +91,23 @@ export class WindowUndo<K extends Key, V> {
  * window, then each new key in first-seen order, gets `inverse(reduce(previous, entered), left)`,
  * skipping the parts it does not have. A key with only values that left (it was filtered out
  * earlier, so nothing is known to take them from) is dropped. `entered` and `left` are the
- * hash-partitioned, per-key combined batches that enter and leave the window (oldest first).
+ * partition's part of the per-key combined batches that enter and leave the window (oldest first).
  *
- * `window` (the previous window's values) becomes the next window's in place, and `undo` records
- * how to take that back: the work is proportional to the entering and leaving pairs, plus one
+ * `window` (the previous window's values) becomes the next window's in place, and `undo` (if
+ * given) records how to take that back: the work is proportional to the entering and leaving pairs, plus one
  * filter call and one output pair per key of the window.
  *
  * @returns the next window's pairs (kept keys only), in window order.
  */
 export function slidePartition<K extends Key, V>(
   window: KeyMap<K, V>,
-  entered: readonly Batch<Pair<K, V>>[],
-  left: readonly Batch<Pair<K, V>>[],
-  p: number,
+  entered: WindowParts<K, V>,
+  left: WindowParts<K, V>,
   fns: InverseReduce<K, V>,
-  undo: WindowUndo<K, V>,
+  undo: WindowUndo<K, V> | undefined,
 ): Pair<K, V>[] {
   const { reduce, inverse, filter } = fns;
-  for (const batch of entered) {
-    const partition = batch.partitions[p] ?? [];
+  for (const partition of entered) {
     for (let i = 0; i < partition.length; i++) {
       const [key, value] = partition[i] as Pair<K, V>;
       const slot = window.slotOf(key);
@@ -115,19 +115,18 @@ export function slidePartition<K extends Key, V>(
         window.add(key, value);
       } else {
         const before = window.valueAt(slot);
-        undo.changing(slot, before);
+        undo?.changing(slot, before);
         window.setAt(slot, reduce(before, value));
       }
     }
   }
-  for (const batch of left) {
-    const partition = batch.partitions[p] ?? [];
+  for (const partition of left) {
     for (let i = 0; i < partition.length; i++) {
       const [key, value] = partition[i] as Pair<K, V>;
       const slot = window.slotOf(key);
       if (slot < 0) continue;
       const before = window.valueAt(slot);
-      undo.changing(slot, before);
+      undo?.changing(slot, before);
       window.setAt(slot, inverse(before, value));
     }
   }
@@ -139,7 +138,7 @@ export function slidePartition<K extends Key, V>(
     if (filter === undefined || filter(pair)) {
       pairs.push(pair);
     } else {
-      undo.deleting(slot, key, pair[1]);
+      undo?.deleting(slot, key, pair[1]);
       window.delete(key);
     }
   }

@@ -10,7 +10,7 @@ import { seededRandom } from 'sluice/testing';
  * A checkpointed job under runJob, killed with SIGKILL (the whole process, its worker threads
  * with it) while 2 workers run its tasks, restarted with 3 workers, then 1, killed each time, then
  * finished inline (each restart's workers start with empty state caches and get every key group's
- * rows from the driver on first use): its idempotent file sinks must hold what a run that never crashed holds. The kill
+ * rows and window partitions from the driver on first use): its idempotent file sinks must hold what a run that never crashed holds. The kill
  * delays come from a seed, printed when the test fails (SLUICE_CRASH_SEED replays it;
  * SLUICE_CRASH_VERBOSE=1 prints the kills).
  */
@@ -77,5 +77,14 @@ describe('runJob under SIGKILL', () => {
     const [want, got] = [await outputs(clean, 'totals'), await outputs(crashed, 'totals')];
     for (const [batch, totals] of want) if (got.has(batch)) expect(got.get(batch), `${log}\n${batch}`).toEqual(totals);
     expect(Math.min(got.size, want.size)).toBeGreaterThanOrEqual(ROWS / 20);
+    // The incremental window, restored from the checkpoint and slid on the workers, at every slide both runs made.
+    const [wantWindows, gotWindows] = [await outputs(clean, 'windows'), await outputs(crashed, 'windows')];
+    let compared = 0;
+    for (const [batch, sums] of wantWindows) {
+      if (!gotWindows.has(batch)) continue;
+      expect(gotWindows.get(batch), `${log}\n${batch}`).toEqual(sums);
+      if ((sums as unknown[]).length > 0) compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(ROWS / 20 / 2 - 5);
   }, 180_000);
 });

@@ -16,10 +16,10 @@ const narrowOp = fc.oneof(
   fc.tuple(fc.constant('flatMap'), fc.integer({ min: 1, max: 4 }), fc.constant(0)),
   fc.tuple(fc.constant('throwing'), fc.integer({ min: 3, max: 7 }), fc.integer({ min: 0, max: 2 })),
 );
-const keyedOp = fc.tuple(fc.constantFrom('reduce', 'group', 'join', 'update', 'mapWithState', 'window', 'reduceWindow', 'countWindow'), fc.option(fc.integer({ min: 1, max: 5 }), { nil: null }));
+const keyedOp = fc.tuple(fc.constantFrom('reduce', 'group', 'join', 'update', 'mapWithState', 'window', 'reduceWindow', 'countWindow', 'reduceWindowFull', 'reduceWindowSlide2', 'groupWindow'), fc.option(fc.integer({ min: 1, max: 5 }), { nil: null }));
 
 const spec = fc.record({
-  batches: fc.array(fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 40 }), { minLength: 2, maxLength: 5 }),
+  batches: fc.array(fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 40 }), { minLength: 2, maxLength: 7 }),
   parts: fc.integer({ min: 1, max: 4 }),
   narrow: fc.array(narrowOp, { maxLength: 3 }),
   keys: fc.integer({ min: 1, max: 12 }),

@@ -54,6 +54,35 @@ describe('runJob on worker threads', () => {
     expect(update[died]?.stateRowsShipped).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
+  it('runs keyed window tasks on the workers, and again on another worker when theirs exits mid-window-stage, with results identical to inline', async () => {
+    const marker = join(dir, 'exited-in-window');
+    const [inline, workers] = await runFixture(fixtureUrl('window-job.mjs', { marker }), ['inline:8', 2]);
+    expect(readFileSync(marker, 'utf8')).toBe('exited');
+    expect(workers?.failure).toBeUndefined();
+    expect(workers?.collected).toEqual(inline?.collected);
+    expect(inline?.collected.some((entry) => ((entry as [string, number, unknown[]])[2]).length > 0)).toBe(true);
+    const stage = (name: string) => (workers?.progress ?? []).map((p) => p.tasks?.stages.find((s) => s.stage === name));
+    // Every batch merges and slides its windows in 8 tasks (one per partition) on the workers.
+    expect(stage('groups/windowMerge').map((s) => s?.tasks)).toEqual(Array(7).fill(8));
+    expect(stage('sums/windowSlide').map((s) => s?.tasks)).toEqual(Array(7).fill(8));
+    // The death came in the fourth batch's slide, the first whose inverse runs: retried (or a live speculative copy finished it).
+    const slide = stage('sums/windowSlide');
+    expect(slide.slice(0, 3).every((s) => s?.retried === 0)).toBe(true);
+    expect(slide.reduce((n, s) => n + (s?.retried ?? 0) + (s?.speculated ?? 0), 0)).toBeGreaterThanOrEqual(1);
+    // The incremental windows stayed with their workers: after the first slide most window entries were not sent again.
+    const later = slide.slice(1);
+    expect(later.reduce((n, s) => n + (s?.stateRowsCached ?? 0), 0)).toBeGreaterThan(later.reduce((n, s) => n + (s?.stateRowsShipped ?? 0), 0));
+  }, 60_000);
+
+  it("fails the batch with a window function's error thrown on a worker, naming the operator, as inline", async () => {
+    const [inline, workers] = await runFixture(fixtureUrl('window-job.mjs', { fail: '1' }), ['inline:4', 1]);
+    expect(inline?.failure?.code).toBe('USER_FUNCTION_FAILED');
+    expect(inline?.failure?.message).toMatch(/sums/);
+    const withoutTime = (failure: unknown): unknown => JSON.parse(JSON.stringify(failure).replace(/batch time \d+/, 'batch time T'));
+    expect(withoutTime(workers?.failure)).toEqual(withoutTime(inline?.failure));
+    expect(workers?.collected).toEqual(inline?.collected);
+  }, 60_000);
+
   it("fails the batch with the user function's error, naming the operator, as inline", async () => {
     const [inline, workers] = await runFixture(fixtureUrl('exiting-job.mjs', { fail: '1' }), ['inline:4', 1]);
     expect(inline?.failure?.code).toBe('USER_FUNCTION_FAILED');

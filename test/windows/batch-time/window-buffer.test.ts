@@ -17,6 +17,8 @@ describe('WindowBuffer', () => {
     expect(buffer.between(1000, 3000).map((b) => b.toArray())).toEqual([['b', 'c'], []]);
     expect(buffer.between(-Infinity, 1000).map((b) => b.toArray())).toEqual([['a']]);
     expect(buffer.between(4000, 9000)).toEqual([]);
+    expect(buffer.timesBetween(1000, 3000)).toEqual([2000, 3000]);
+    expect(buffer.timesBetween(4000, 9000)).toEqual([]);
   });
 
   it('counts the records it holds, and those after a time', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Batch, type Pair } from 'sluice';
+import type { Pair } from 'sluice';
 import { KeyMap } from 'sluice/extend';
 import { slidePartition, WindowUndo } from '../../../windows/batch-time/window-merge.js';
 
@@ -23,7 +23,7 @@ describe('slidePartition (the incremental window slide, in place)', () => {
         const before = entriesOf(window);
         const filter = filtered ? ([, n]: Pair<string, number>): boolean => n !== 0 : undefined;
         const undo = new WindowUndo(window);
-        const pairs = slidePartition(window, entered.map((b) => Batch.of(b)), left.map((b) => Batch.of(b)), 0, { reduce: sum, inverse: minus, filter }, undo);
+        const pairs = slidePartition(window, entered, left, { reduce: sum, inverse: minus, filter }, undo);
 
         // The model: previous keys in order, then new keys in first-seen order; a key only in `left` is dropped.
         const model = new Map<string, number>(previous);
