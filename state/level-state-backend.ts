@@ -300,7 +300,6 @@ export class LevelStateBackend implements StateBackend {
       staged: new StagedWrites(),
       handedOff: undefined,
       loaded: new Map(),
-      unpinned: false,
       cache,
       pinnedAt: 0,
       generation: 0,

@@ -8,7 +8,7 @@ import type { PreparedStateCommit } from './level-state-backend.js';
 import { stateIoFailed, storeClosed } from './state-errors.js';
 import { DELETED, mergeStaged, StagedWrites, type StoreEntry } from './staged-writes.js';
 import type { KeyRange, StateStore, StoreKey, StoreStats } from './state-store.js';
-import { beginUnpinned, decodeRow, encodeRow, endUnpinned, knownRow, knowsEveryRow, probeEmpty, startVersion, UNPROBED, VIEWS, type Row, type StoreState } from './level-store-state.js';
+import { decodeRow, encodeRow, knownRow, knowsEveryRow, probeEmpty, startVersion, UNPROBED, VIEWS, type Row, type StoreState } from './level-store-state.js';
 
 export { StateValueDecodeError, type StateBatchOperation, type StoreMeta } from './level-layout.js';
 
@@ -60,13 +60,17 @@ export class LevelStateStore implements StateStore {
     const { loaded, cache } = s;
     const handedOff = s.handedOff;
     if (knowsEveryRow(s)) {
-      // A key the store holds no row for has none: no read. The keys are not pinned (see
-      // StoreState.unpinned): their rows are the cache's, or `loaded`'s once the cache drops them.
-      // A lookup marks each one used in the cache, and checks a key it does not hold.
-      beginUnpinned(s);
+      // A key the store holds no row for has none: no read. Pinning a key twice, or a staged
+      // key (reads see its staged write first), pins the same committed row: no checks for them.
+      // A handed-off key is not pinned: its committed row changes when that commit is confirmed.
       for (const key of keys) {
         if (handedOff?.has(key) === true) continue;
-        if (cache.get(key) === undefined) checkStoreKey(key);
+        let row = cache.get(key);
+        if (row === undefined) {
+          checkStoreKey(key);
+          row = null;
+        }
+        loaded.set(key, row);
       }
       return;
     }
@@ -109,7 +113,7 @@ export class LevelStateStore implements StateStore {
     // A row pinned in this version is never a handed-off key's (see #unpinned): no look there.
     const pinned = s.loaded.get(key);
     const row = pinned === undefined ? this.#unpinned(key) : pinned;
-    return row === HANDED_OFF_DELETE || row === null ? undefined : row === HANDED_OFF_PUT ? (s.handedOff as StagedWrites).get(key) : row.value;
+    return row === HANDED_OFF_DELETE || row === null ? undefined : row === HANDED_OFF_PUT ? (s.handedOff as StagedWrites).get(key) : (row as NonNullable<Row>).value;
   }
 
   has(key: StoreKey): boolean {
@@ -182,7 +186,6 @@ export class LevelStateStore implements StateStore {
 
   abort(): void {
     const s = this.#s;
-    endUnpinned(s);
     s.staged.clear();
     // A commit prepared and never confirmed may have been written: what the cache holds of the
     // keys it wrote may be stale. Reads go to the database from here (the store stays unconfirmed).
@@ -199,7 +202,6 @@ export class LevelStateStore implements StateStore {
     const s = this.#s;
     if (!s.closed) {
       s.closed = true;
-      endUnpinned(s);
       s.staged.clear();
       s.loaded.clear();
       s.cache.clear();
@@ -220,8 +222,6 @@ export class LevelStateStore implements StateStore {
     const handedOff = s.handedOff;
     if (handedOff?.has(key) === true) return handedOff.get(key) === DELETED ? HANDED_OFF_DELETE : HANDED_OFF_PUT;
     const row = s.cache.get(key);
-    // Unpinned: every committed row is pinned, cached or handed off, so a key in none has none.
-    if (s.unpinned) return row === undefined ? null : row;
     if (row === undefined) {
       throw new TypeError(`State store '${s.operatorId}': key 0x${hex(key)} was not loaded in this version; call load() with it before get() or has().`);
     }

@@ -43,15 +43,8 @@ export interface StoreState {
    * ends. The cache takes them once the write is durable.
    */
   handedOff: StagedWrites | undefined;
-  /** Committed rows readable by `get` in the version being built (pinned: the cache may drop them). */
+  /** Committed rows readable by `get` in the version being built. */
   readonly loaded: Map<StoreKey, Row>;
-  /**
-   * Whether the version loaded keys while the store knew every row ({@link knowsEveryRow}) without
-   * pinning them: from then until the version ends, the cache gives its rows to `loaded` as it
-   * drops them (but a handed-off key's), so that `loaded`, the cache and the handed-off writes
-   * together hold every committed row, and a key found in none has no row.
-   */
-  unpinned: boolean;
   readonly cache: LruCache<StoreKey, Row>;
   /**
    * The cache's `drops` when `loaded` was last emptied: while they are the same, every row the
@@ -93,28 +86,8 @@ export function encodeRow(s: StoreState, key: StoreKey, value: unknown): Uint8Ar
 /** Empties `loaded` for the next version. */
 export function startVersion(s: StoreState): void {
   s.handedOff = undefined;
-  endUnpinned(s);
   s.loaded.clear();
   s.pinnedAt = s.cache.drops;
-}
-
-/**
- * Lets the version read loaded keys unpinned (see {@link StoreState.unpinned}): the store must
- * know every row now. Rows the cache drops from here go to `loaded`.
- */
-export function beginUnpinned(s: StoreState): void {
-  if (s.unpinned) return;
-  s.unpinned = true;
-  s.cache.onDrop = (key, row) => {
-    // A handed-off key's row is read from its write, and changes when that commit is confirmed.
-    if (s.handedOff?.has(key) !== true) s.loaded.set(key, row);
-  };
-}
-
-/** Stops keeping the rows the cache drops (the version ends, is aborted, or the store closes). */
-export function endUnpinned(s: StoreState): void {
-  s.unpinned = false;
-  s.cache.onDrop = undefined;
 }
 
 /** The committed row of `key` if this version knows it (loaded or cached), else undefined. */

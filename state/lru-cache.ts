@@ -27,11 +27,6 @@ export class LruCache<K, V extends UseMarked | null> implements BudgetedCache {
   readonly #budget: CacheBytes<K, V> | undefined;
   #bytes = 0;
   #drops = 0;
-  /**
-   * Called with each entry the cache lets go of without being asked (evicted, not kept with a
-   * capacity of 0, or cleared), while set: for a user of the cache that must keep what it drops.
-   */
-  onDrop: ((key: K, value: V) => void) | undefined = undefined;
 
   /**
    * @param capacity - the most entries it keeps (`Infinity`: bounded by `bytes` only).
@@ -75,7 +70,6 @@ export class LruCache<K, V extends UseMarked | null> implements BudgetedCache {
   set(key: K, value: V): void {
     if (this.#capacity === 0) {
       this.#drops++;
-      this.onDrop?.(key, value);
       return;
     }
     const budget = this.#budget;
@@ -140,7 +134,6 @@ export class LruCache<K, V extends UseMarked | null> implements BudgetedCache {
         entries.set(key, value);
       } else {
         if (budget !== undefined) freed += budget.sizeOf(key, value);
-        this.onDrop?.(key, value);
         if (--n === 0) break;
       }
     }
@@ -151,8 +144,6 @@ export class LruCache<K, V extends UseMarked | null> implements BudgetedCache {
   }
 
   clear(): void {
-    const onDrop = this.onDrop;
-    if (onDrop !== undefined) for (const [key, value] of this.#entries) onDrop(key, value);
     this.#drops += this.#entries.size;
     this.#entries.clear();
     if (this.#bytes !== 0) this.#count(-this.#bytes);
