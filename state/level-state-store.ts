@@ -113,7 +113,7 @@ export class LevelStateStore implements StateStore {
     // A row pinned in this version is never a handed-off key's (see #unpinned): no look there.
     const pinned = s.loaded.get(key);
     const row = pinned === undefined ? this.#unpinned(key) : pinned;
-    return row === HANDED_OFF_DELETE || row === null ? undefined : row === HANDED_OFF_PUT ? (s.handedOff as StagedWrites).get(key) : (row as NonNullable<Row>).value;
+    return row === HANDED_OFF_DELETE || row === null ? undefined : row === HANDED_OFF_PUT ? (s.handedOff as StagedWrites).get(key) : row.value;
   }
 
   has(key: StoreKey): boolean {
