@@ -50,7 +50,7 @@ function countsSpec() {
  * @param {{ numBatches: number, batch: (b: number) => BenchEvent[], checkpoint?: string, pipelinedCommit?: boolean }} o
  * @returns {Promise<{ ms: number, commitMs: number, writeMs: number, commits: number, operations: number, summary: Summary, stateRows: number | undefined, stateBytes: number | undefined }>}
  */
-async function runJob({ numBatches, batch, checkpoint, pipelinedCommit = false }) {
+export async function runJob({ numBatches, batch, checkpoint, pipelinedCommit = false }) {
   const clock = new ManualClock();
   const ctx = new StreamingContext({ batchInterval: INTERVAL, clock, ...(checkpoint === undefined ? {} : { checkpoint: levelCheckpoint(checkpoint), pipelinedCommit }) });
   /** @type {BenchEvent[][]} */
@@ -119,6 +119,54 @@ function rowsPrefix(name) {
   return `!state!!${name}!`;
 }
 
+/**
+ * The raw write: the same rows the engine commits, batch by batch, with the same bytes (the key's
+ * sublevel prefix, 'S' and encodeKey; encodeValue of the [state, lastRecordTime, lastWriteTime,
+ * watermark] entry), built before the clock starts, one `db.batch` per batch into a fresh
+ * database at `dir`.
+ *
+ * @param {{ numBatches: number, batch: (b: number) => BenchEvent[], dir: string }} o
+ * @returns {Promise<{ model: Map<string, Totals>, modelBytes: number, entries: number, rawMs: number }>}
+ */
+export async function rawWrite({ numBatches, batch, dir }) {
+  /** @type {Map<string, Totals>} */
+  const model = new Map();
+  const prefix = rowsPrefix(OPERATOR);
+  /** @type {Level<Buffer, Uint8Array>} */
+  const db = new Level(dir, { keyEncoding: 'buffer', valueEncoding: 'view' });
+  await db.open();
+  let rawMs = 0;
+  let entries = 0;
+  let modelBytes = 0;
+  /** @type {Map<string, number>} */
+  const rowBytes = new Map(); // encoded size of each key's latest row, as the store's meta counts it
+  for (let b = 0; b < numBatches; b++) {
+    /** @type {Set<string>} */
+    const touched = new Set();
+    for (const e of batch(b)) {
+      const old = model.get(e.key) ?? { count: 0, sum: 0 };
+      model.set(e.key, { count: old.count + 1, sum: old.sum + e.value });
+      touched.add(e.key);
+    }
+    const batchTime = (b + 1) * INTERVAL;
+    /** @type {{ type: 'put', key: Buffer, value: Uint8Array }[]} */
+    const operations = [];
+    for (const key of touched) {
+      const storeKey = `S${encodeKey(key)}`;
+      const value = encodeValue([model.get(key), batchTime, batchTime, null]);
+      operations.push({ type: 'put', key: Buffer.from(prefix + storeKey, 'latin1'), value });
+      modelBytes += storeKey.length + value.byteLength - (rowBytes.get(key) ?? 0);
+      rowBytes.set(key, storeKey.length + value.byteLength);
+    }
+    entries += operations.length;
+    const t0 = now();
+    await db.batch(operations);
+    rawMs += now() - t0;
+  }
+  await db.close();
+  return { model, modelBytes, entries, rawMs };
+}
+
 /** @param {{ scale: number }} o @returns {Promise<import('./lib.mjs').BenchRow[]>} */
 export async function checkpointScenario({ scale }) {
   const S = '4 checkpoint cost: mapWithState';
@@ -137,44 +185,7 @@ export async function checkpointScenario({ scale }) {
     const pipelined = await runJob({ numBatches, batch, checkpoint: join(root, 'checkpoint-pipelined'), pipelinedCommit: true });
     gc();
 
-    // The raw write: the same rows the engine committed, batch by batch, with the same bytes
-    // (the key's sublevel prefix, 'S' and encodeKey; encodeValue of the [state, lastRecordTime,
-    // lastWriteTime, watermark] entry), built before the clock starts, into a fresh database.
-    /** @type {Map<string, Totals>} */
-    const model = new Map();
-    const prefix = rowsPrefix(OPERATOR);
-    /** @type {Level<Buffer, Uint8Array>} */
-    const db = new Level(join(root, 'raw'), { keyEncoding: 'buffer', valueEncoding: 'view' });
-    await db.open();
-    let rawMs = 0;
-    let entries = 0;
-    let modelBytes = 0;
-    /** @type {Map<string, number>} */
-    const rowBytes = new Map(); // encoded size of each key's latest row, as the store's meta counts it
-    for (let b = 0; b < numBatches; b++) {
-      /** @type {Set<string>} */
-      const touched = new Set();
-      for (const e of batch(b)) {
-        const old = model.get(e.key) ?? { count: 0, sum: 0 };
-        model.set(e.key, { count: old.count + 1, sum: old.sum + e.value });
-        touched.add(e.key);
-      }
-      const batchTime = (b + 1) * INTERVAL;
-      /** @type {{ type: 'put', key: Buffer, value: Uint8Array }[]} */
-      const operations = [];
-      for (const key of touched) {
-        const storeKey = `S${encodeKey(key)}`;
-        const value = encodeValue([model.get(key), batchTime, batchTime, null]);
-        operations.push({ type: 'put', key: Buffer.from(prefix + storeKey, 'latin1'), value });
-        modelBytes += storeKey.length + value.byteLength - (rowBytes.get(key) ?? 0);
-        rowBytes.set(key, storeKey.length + value.byteLength);
-      }
-      entries += operations.length;
-      const t0 = now();
-      await db.batch(operations);
-      rawMs += now() - t0;
-    }
-    await db.close();
+    const { model, modelBytes, entries, rawMs } = await rawWrite({ numBatches, batch, dir: join(root, 'raw') });
 
     /** @type {Summary} */
     const expected = { keys: model.size, count: 0, sum: 0 };

@@ -13,6 +13,9 @@ import { decodeRow, encodeRow, knownRow, knowsEveryRow, probeEmpty, startVersion
 export { StateValueDecodeError, type StateBatchOperation, type StoreMeta } from './level-layout.js';
 
 const SCAN_BATCH = 512;
+/** What a read finds for a key the pipelined commit handed off with a put / with a delete. */
+const HANDED_OFF_PUT: unique symbol = Symbol('handed-off put');
+const HANDED_OFF_DELETE: unique symbol = Symbol('handed-off delete');
 
 /** Opens a store on its state, and reads it back (the backend's way in; set by the store class). */
 let openStore: (s: StoreState) => LevelStateStore;
@@ -102,25 +105,24 @@ export class LevelStateStore implements StateStore {
 
   get(key: StoreKey): unknown {
     const s = this.#s;
-    if (s.staged.has(key)) {
-      const staged = s.staged.get(key);
-      return staged === DELETED ? undefined : staged;
-    }
-    const handedOff = s.handedOff;
-    if (handedOff?.has(key) === true) {
-      const write = handedOff.get(key);
+    const staged = s.staged;
+    if (staged.has(key)) {
+      const write = staged.get(key);
       return write === DELETED ? undefined : write;
     }
-    const row = this.#committedRow(key);
-    return row === null ? undefined : row.value;
+    // A row pinned in this version is never a handed-off key's (see #unpinned): no look there.
+    const pinned = s.loaded.get(key);
+    const row = pinned === undefined ? this.#unpinned(key) : pinned;
+    return row === HANDED_OFF_DELETE || row === null ? undefined : row === HANDED_OFF_PUT ? (s.handedOff as StagedWrites).get(key) : row.value;
   }
 
   has(key: StoreKey): boolean {
     const s = this.#s;
-    if (s.staged.has(key)) return s.staged.get(key) !== DELETED;
-    const handedOff = s.handedOff;
-    if (handedOff?.has(key) === true) return handedOff.get(key) !== DELETED;
-    return this.#committedRow(key) !== null;
+    const staged = s.staged;
+    if (staged.has(key)) return staged.get(key) !== DELETED;
+    const pinned = s.loaded.get(key);
+    const row = pinned === undefined ? this.#unpinned(key) : pinned;
+    return row !== null && row !== HANDED_OFF_DELETE;
   }
 
   put(key: StoreKey, value: unknown): void {
@@ -208,15 +210,21 @@ export class LevelStateStore implements StateStore {
     return Promise.resolve();
   }
 
-  #committedRow(key: StoreKey): Row {
+  /**
+   * What a read of `key` finds when the version has not pinned it: the handed-off write of a
+   * pipelined commit ({@link HANDED_OFF_PUT}, {@link HANDED_OFF_DELETE}), else its committed row
+   * from the cache, pinned for the rest of the version (loads of other keys may evict it from the
+   * cache). A handed-off key is never pinned: its committed row changes when that commit is
+   * confirmed.
+   */
+  #unpinned(key: StoreKey): Row | typeof HANDED_OFF_PUT | typeof HANDED_OFF_DELETE {
     const s = this.#s;
-    let row = s.loaded.get(key);
-    if (row !== undefined) return row;
-    row = s.cache.get(key);
+    const handedOff = s.handedOff;
+    if (handedOff?.has(key) === true) return handedOff.get(key) === DELETED ? HANDED_OFF_DELETE : HANDED_OFF_PUT;
+    const row = s.cache.get(key);
     if (row === undefined) {
       throw new TypeError(`State store '${s.operatorId}': key 0x${hex(key)} was not loaded in this version; call load() with it before get() or has().`);
     }
-    // Pin it for the rest of the version: loads of other keys may evict it from the cache.
     s.loaded.set(key, row);
     return row;
   }
@@ -347,16 +355,24 @@ export async function prepareCommit(s: StoreState): Promise<PreparedStateCommit>
   const operations = new Array<StateBatchOperation>(n + 1);
   /** The encoded size of each key's new row (-1: deleted). */
   const sizes = new Array<number>(n);
+  // Rows per namespace: counted in a run of keys of one namespace (most rows are of one), into the map when it ends.
+  let namespace = '';
+  let delta = 0;
   for (let j = 0; j < n; j++) {
     const key = keys[j] as StoreKey;
     const write = writes[j];
     const row = known[j];
     const oldSize = row === undefined ? unknownSizes?.get(j) : row === null ? undefined : row.size;
-    const namespace = key.charAt(0);
+    const ns = key.charAt(0);
+    if (ns !== namespace) {
+      if (delta !== 0) namespaces.set(namespace, (namespaces.get(namespace) ?? 0) + delta);
+      namespace = ns;
+      delta = 0;
+    }
     if (oldSize !== undefined) {
       rows--;
       bytes -= key.length + oldSize;
-      namespaces.set(namespace, (namespaces.get(namespace) as number) - 1);
+      delta--;
     }
     if (write === DELETED) {
       operations[j] = { type: 'del', sublevel: s.db, key: keyBytes[j] as Uint8Array, keyEncoding: 'view' };
@@ -367,9 +383,10 @@ export async function prepareCommit(s: StoreState): Promise<PreparedStateCommit>
       sizes[j] = value.byteLength;
       rows++;
       bytes += key.length + value.byteLength;
-      namespaces.set(namespace, (namespaces.get(namespace) ?? 0) + 1);
+      delta++;
     }
   }
+  if (delta !== 0) namespaces.set(namespace, (namespaces.get(namespace) ?? 0) + delta);
   const counts = Object.fromEntries([...namespaces].filter(([, count]) => count > 0));
   const meta: StoreMeta = { version: s.meta.version + 1, rows, bytes, namespaces: counts };
   operations[n] = { type: 'put', sublevel: s.metas, key: s.operatorId, value: meta };

@@ -119,7 +119,12 @@ export class MapWithStateDStream<K extends Key, V, S, M> extends StatefulDStream
     const grouped = await this.#shuffle.run(bc, input, numPartitions);
     const due = await this.#dueWork(store, bc);
     const keysOf = grouped.partitions.map((partition) => partition.map(([key]) => encodeKey(key)));
-    await store.load([...[...keysOf.flat(), ...due.timers.map((t) => t.key), ...due.timeouts].map(entryKey), ...due.timers.map((t) => t.row)]);
+    // The rows to load, in one array (no intermediate copy per record).
+    const rows: StoreKey[] = [];
+    for (const keys of keysOf) for (let i = 0; i < keys.length; i++) rows.push(entryKey(keys[i] as StoreKey));
+    for (const timer of due.timers) rows.push(entryKey(timer.key), timer.row);
+    for (const key of due.timeouts) rows.push(entryKey(key));
+    await store.load(rows);
     const timersByPartition = byPartition(due.timers, (t) => t.key, numPartitions);
     const timeoutsByPartition = byPartition(due.timeouts, (k) => k, numPartitions);
     const watermark = this.#watermark(bc);

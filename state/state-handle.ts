@@ -106,6 +106,8 @@ export class StateHandle<S> implements State<S> {
   #migrated = false;
   #store!: StoreRows;
   #key: StoreKey = '';
+  /** The entry row of the bound key (made once per bind: the read and the write share it). */
+  #row: StoreKey = '';
   #operator = '';
   #before: StateEntry | undefined;
   #value: S | undefined;
@@ -128,7 +130,9 @@ export class StateHandle<S> implements State<S> {
     this.#store = store;
     this.#key = key;
     this.#operator = operator;
-    const before = store.get(entryKey(key)) as StateEntry | undefined;
+    const row = entryKey(key);
+    this.#row = row;
+    const before = store.get(row) as StateEntry | undefined;
     this.#before = before;
     this.#exists = before !== undefined;
     this.#migrated = before !== undefined && (before[4] ?? 1) !== this.#versioning.version;
@@ -231,7 +235,7 @@ export class StateHandle<S> implements State<S> {
     const before = this.#before;
     if (this.#timingOut || this.#removed) {
       if (before !== undefined) {
-        store.delete(entryKey(this.#key));
+        store.delete(this.#row);
         this.#deleteDeadlines(before);
       }
       return;
@@ -247,7 +251,7 @@ export class StateHandle<S> implements State<S> {
     // capacity (about 100 bytes more per key in memory; scenario 7 of bench/).
     const entry: StateEntry = version === 1 ? [this.#value, touchedAt, writtenAt, writtenWatermark] : [this.#value, touchedAt, writtenAt, writtenWatermark, version];
     if (before !== undefined) this.#deleteDeadlines(before);
-    store.put(entryKey(this.#key), entry);
+    store.put(this.#row, entry);
     this.#putDeadlines(entry);
   }
 

@@ -64,6 +64,8 @@ async function run(steps: readonly Step[], cacheSize: number, pipelined: boolean
         if (v === null) store.delete(k);
         else store.put(k, v);
       }
+      // Its own writes over the handed-off ones and the committed rows, and keys it read before.
+      for (const k of keys) reads.push([batchId, 'after writes', k, store.get(k), store.has(k)]);
       // The commit of this batch follows the previous one's.
       await complete();
       const operations: object[] = [];
