@@ -1,9 +1,10 @@
 import { DiscardPolicy, jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Key } from 'sluice';
-import { bytesToStoreKey, decodeKey, decodeValue, encodeKey, encodeValue, storeKeyToBytes } from 'sluice/extend';
+import { encodeKey, encodeValue, storeKeyToBytes } from 'sluice/extend';
 import { checkRetries, checkServers, NatsLink } from '../nats-connection.js';
 import { readMessages } from '../stream-reader.js';
+import { PartitionCopy, type LoggedPlan, type RestoredPartition } from './partition-copy.js';
 
 /*
  * A changelog of keyed state in a JetStream stream, compacted per key: a change of key `k` in
@@ -19,27 +20,7 @@ import { readMessages } from '../stream-reader.js';
 /** A state change: a key's new value, or its removal (`removed: true`). */
 export type StateChange = { readonly key: Key; readonly value: unknown; readonly removed?: false } | { readonly key: Key; readonly removed: true };
 
-/** A partition's state as the changelog has it: the last batch committed and every key's value then. */
-export interface RestoredPartition {
-  /** The last batch whose changes were all stored; -1 when none was. */
-  readonly batchId: number;
-  /** Every key's value as of that batch. */
-  readonly entries: readonly (readonly [Key, unknown])[];
-  /**
-   * The plans logged ({@link ChangelogStream.appendPlan}) for the batches after it, in batch order
-   * and without gaps: for each batch, the one logged with the highest epoch.
-   */
-  readonly plans: readonly LoggedPlan[];
-}
-
-/** A batch's plan as {@link ChangelogStream.appendPlan} logged it. */
-export interface LoggedPlan {
-  readonly batchId: number;
-  /** The fencing epoch of the owner that logged it. */
-  readonly epoch: number;
-  /** The plan (plain data). */
-  readonly plan: unknown;
-}
+export type { LoggedPlan, RestoredPartition } from './partition-copy.js';
 
 /** How many plan subjects a partition has: plan of batch b on `plan.<b mod PLAN_SLOTS>`, two kept on each. */
 const PLAN_SLOTS = 8;
@@ -61,6 +42,9 @@ const WINDOW = 1_024;
 
 /** A change's payload (Sluice's state value encoding): [batchId, removed, value]. */
 type Packed = [number, boolean, unknown];
+
+/** The catch-up running on each copy: one at a time (a standby's tail and the restore that takes it over). */
+const catchingUp = new WeakMap<PartitionCopy, Promise<unknown>>();
 
 /**
  * A per-partition changelog of keyed state, compacted by key, for handing a partition's state to
@@ -147,39 +131,67 @@ export class ChangelogStream {
   }
 
   /**
-   * Reads partition `partition`'s state as of its last committed batch.
+   * Reads partition `partition`'s state as of its last committed batch. Given a standby's warm
+   * copy of the partition (see {@link ChangelogStream.standbyCopy}), it reads only the messages
+   * after the copy's last one, unless the copy is refused (it belongs to another stream, or the
+   * stream lost messages the copy never saw): then it reads the whole partition (`from` says which).
    *
    * @throws SluiceError `SINK_FAILED` when the server cannot be reached.
    */
-  async restore(partition: number): Promise<RestoredPartition> {
-    const messages = await this.#call(`could not read partition ${partition}`, async (nc) => {
-      const info = await (await jetstreamManager(nc, { checkAPI: false })).streams.info(this.stream);
-      return readMessages(nc, { stream: this.stream, subjects: [`${this.stream}.${partition}.>`], from: Math.max(1, info.state.first_seq), until: info.state.last_seq, max: Number.POSITIVE_INFINITY });
-    });
-    const head = `${this.stream}.${partition}.`;
-    const marker = `${head}committed`;
-    let committed = -1;
-    for (const m of messages) if (m.subject === marker) committed = Math.max(committed, decodeValue(m.data) as number);
-    const latest = new Map<string, Packed>();
-    const plans = new Map<number, LoggedPlan>();
-    for (const m of messages) {
-      if (m.subject.startsWith(`${head}plan.`)) {
-        const logged = decodeValue(m.data) as LoggedPlan;
-        if (logged.batchId > committed && (plans.get(logged.batchId)?.epoch ?? -1) < logged.epoch) plans.set(logged.batchId, logged);
-        continue;
-      }
-      if (!m.subject.startsWith(`${head}k.`)) continue;
-      const change = decodeValue(m.data) as Packed;
-      if (change[0] > committed) continue;
-      const previous = latest.get(m.subject);
-      if (previous === undefined || previous[0] <= change[0]) latest.set(m.subject, change);
+  async restore(partition: number, warm?: PartitionCopy): Promise<RestoredPartition> {
+    if (warm !== undefined && warm.partition === partition && warm.stream === this.stream) {
+      const read = await this.catchUp(warm);
+      if (warm.refused === undefined) return warm.result('standby', read);
     }
-    const entries: (readonly [Key, unknown])[] = [];
-    const keyStart = `${head}k.`.length;
-    for (const [subject, [, removed, value]] of latest) if (!removed) entries.push([keyOfToken(subject.slice(keyStart)), value]);
-    const after: LoggedPlan[] = [];
-    for (let b = committed + 1; plans.has(b); b++) after.push(plans.get(b) as LoggedPlan);
-    return { batchId: committed, entries, plans: after };
+    const copy = await this.standbyCopy(partition);
+    const read = await this.catchUp(copy);
+    return copy.result('changelog', read);
+  }
+
+  /**
+   * A warm copy of partition `partition`, empty: {@link ChangelogStream.catchUp} feeds it the
+   * partition's messages, and {@link ChangelogStream.restore} given it reads only what came after.
+   *
+   * @throws SluiceError `SINK_FAILED` when the server cannot be reached.
+   */
+  async standbyCopy(partition: number): Promise<PartitionCopy> {
+    if (!Number.isSafeInteger(partition) || partition < 0) throw new RangeError(`ChangelogStream.standbyCopy: partition must be a whole number of at least 0, got ${String(partition)}.`);
+    const created = await this.#call(`could not read partition ${partition}`, async (nc) => (await (await jetstreamManager(nc, { checkAPI: false })).streams.info(this.stream)).created);
+    return new PartitionCopy(this.stream, partition, created);
+  }
+
+  /**
+   * Brings `copy` up to date: reads the partition's messages after its last one. A copy is
+   * refused for good (`copy.refused`) when the stream is not the one it was made from (deleted
+   * and made again), or when the stream's first message comes after the copy's last plus one
+   * (messages the copy never saw were removed: a purge or a limit, which compaction alone cannot
+   * prove harmless). One catch-up at a time per copy.
+   *
+   * @returns how many messages were read.
+   * @throws SluiceError `SINK_FAILED` when the server cannot be reached (the copy is unchanged).
+   */
+  catchUp(copy: PartitionCopy): Promise<number> {
+    const run = (catchingUp.get(copy) ?? Promise.resolve()).catch(() => undefined).then(() => this.#catchUp(copy));
+    catchingUp.set(copy, run);
+    return run;
+  }
+
+  async #catchUp(copy: PartitionCopy): Promise<number> {
+    if (copy.refused !== undefined) return 0;
+    const messages = await this.#call(`could not read partition ${copy.partition}`, async (nc) => {
+      const info = await (await jetstreamManager(nc, { checkAPI: false })).streams.info(this.stream);
+      if (info.created !== copy.created || info.state.last_seq < copy.lastSeq) {
+        copy.refused = `the changelog ${this.stream} was made again since the copy was taken`;
+        return [];
+      }
+      if (copy.lastSeq > 0 && info.state.first_seq > copy.lastSeq + 1) {
+        copy.refused = `the changelog ${this.stream} starts at message ${info.state.first_seq}, after the copy's last (${copy.lastSeq}): messages it never read were removed`;
+        return [];
+      }
+      return readMessages(nc, { stream: this.stream, subjects: [`${this.stream}.${copy.partition}.>`], from: Math.max(1, info.state.first_seq, copy.lastSeq + 1), until: info.state.last_seq, max: Number.POSITIVE_INFINITY });
+    });
+    copy.add(messages);
+    return messages.length;
   }
 
   /** Closes the connection. */
@@ -195,8 +207,4 @@ export class ChangelogStream {
 /** A subject token for `key`: Sluice's key encoding (`-0` is `0`) in base64url (letters, digits, '-', '_'). */
 function subjectToken(key: Key): string {
   return Buffer.from(storeKeyToBytes(encodeKey(key))).toString('base64url');
-}
-
-function keyOfToken(token: string): Key {
-  return decodeKey(bytesToStoreKey(Buffer.from(token, 'base64url')));
 }
