@@ -161,11 +161,13 @@ export class ChangelogStream {
   }
 
   /**
-   * Brings `copy` up to date: reads the partition's messages after its last one. A copy is
-   * refused for good (`copy.refused`) when the stream is not the one it was made from (deleted
-   * and made again), or when the stream's first message comes after the copy's last plus one
-   * (messages the copy never saw were removed: a purge or a limit, which compaction alone cannot
-   * prove harmless). One catch-up at a time per copy.
+   * Brings `copy` up to date: reads the partition's messages after the sequence it read up to. A
+   * copy is refused for good (`copy.refused`) when the stream is not the one it was made from
+   * (deleted and made again), or when the stream has a limit that removes messages (`max_age`,
+   * `max_msgs`, `max_bytes`) and its first message comes after the copy's read point plus one:
+   * messages the copy never saw may be gone. Compaction alone (`max_msgs_per_subject`) is
+   * harmless: it removes a key's change only when two newer ones follow, and the copy reads them.
+   * One catch-up at a time per copy.
    *
    * @returns how many messages were read.
    * @throws SluiceError `SINK_FAILED` when the server cannot be reached (the copy is unchanged).
@@ -178,20 +180,25 @@ export class ChangelogStream {
 
   async #catchUp(copy: PartitionCopy): Promise<number> {
     if (copy.refused !== undefined) return 0;
-    const messages = await this.#call(`could not read partition ${copy.partition}`, async (nc) => {
+    const read = await this.#call(`could not read partition ${copy.partition}`, async (nc) => {
       const info = await (await jetstreamManager(nc, { checkAPI: false })).streams.info(this.stream);
-      if (info.created !== copy.created || info.state.last_seq < copy.lastSeq) {
+      const { first_seq: first, last_seq: last } = info.state;
+      if (info.created !== copy.created || last < copy.lastSeq) {
         copy.refused = `the changelog ${this.stream} was made again since the copy was taken`;
-        return [];
+        return undefined;
       }
-      if (copy.lastSeq > 0 && info.state.first_seq > copy.lastSeq + 1) {
-        copy.refused = `the changelog ${this.stream} starts at message ${info.state.first_seq}, after the copy's last (${copy.lastSeq}): messages it never read were removed`;
-        return [];
+      const limited = info.config.max_age > 0 || info.config.max_msgs > 0 || info.config.max_bytes > 0;
+      if (limited && copy.lastSeq > 0 && first > copy.lastSeq + 1) {
+        copy.refused = `the changelog ${this.stream} starts at message ${first}, after the copy's read point (${copy.lastSeq}), and has limits: messages it never read may have been removed`;
+        return undefined;
       }
-      return readMessages(nc, { stream: this.stream, subjects: [`${this.stream}.${copy.partition}.>`], from: Math.max(1, info.state.first_seq, copy.lastSeq + 1), until: info.state.last_seq, max: Number.POSITIVE_INFINITY });
+      const messages = await readMessages(nc, { stream: this.stream, subjects: [`${this.stream}.${copy.partition}.>`], from: Math.max(1, first, copy.lastSeq + 1), until: last, max: Number.POSITIVE_INFINITY });
+      return { messages, last };
     });
-    copy.add(messages);
-    return messages.length;
+    if (read === undefined) return 0;
+    copy.add(read.messages);
+    copy.readTo(read.last);
+    return read.messages.length;
   }
 
   /** Closes the connection. */

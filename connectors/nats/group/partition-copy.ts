@@ -53,7 +53,7 @@ export class PartitionCopy {
   readonly stream: string;
   /** When the stream was created (a stream deleted and made again is another stream: the copy is refused). */
   readonly created: string;
-  /** The stream sequence of the last message fed to the copy (0: none). */
+  /** The stream sequence the copy has read up to, every partition's messages counted (0: none). */
   lastSeq = 0;
   /** How many messages were fed to it in all. */
   messages = 0;
@@ -69,6 +69,11 @@ export class PartitionCopy {
     this.partition = partition;
     this.created = created;
     this.#head = `${stream}.${partition}.`;
+  }
+
+  /** Records that the copy has read every message of its partition up to stream sequence `seq`. */
+  readTo(seq: number): void {
+    this.lastSeq = Math.max(this.lastSeq, seq);
   }
 
   /** The last batch committed as far as the copy has read (-1: none). */
