@@ -192,8 +192,12 @@ export class ChangelogStream {
         copy.refused = `the changelog ${this.stream} starts at message ${first}, after the copy's read point (${copy.lastSeq}), and has limits: messages it never read may have been removed`;
         return undefined;
       }
-      const messages = await readMessages(nc, { stream: this.stream, subjects: [`${this.stream}.${copy.partition}.>`], from: Math.max(1, first, copy.lastSeq + 1), until: last, max: Number.POSITIVE_INFINITY });
-      return { messages, last };
+      // No upper bound: a range with no message of the partition in it, while the owner appends
+      // after it, would leave the cursor waiting for messages it may not ask for. The read ends
+      // where the consumer has nothing more pending, so no message of the partition lies between
+      // its last one and the stream's last sequence as read above, or its own last.
+      const messages = await readMessages(nc, { stream: this.stream, subjects: [`${this.stream}.${copy.partition}.>`], from: Math.max(1, first, copy.lastSeq + 1), until: Number.MAX_SAFE_INTEGER, max: Number.POSITIVE_INFINITY });
+      return { messages, last: Math.max(last, messages.at(-1)?.seq ?? 0) };
     });
     if (read === undefined) return 0;
     copy.add(read.messages);

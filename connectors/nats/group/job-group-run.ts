@@ -23,6 +23,25 @@ import { PartitionGroup, type PartitionGroupEvent } from './partition-group.js';
 /** How often a standby copy reads the changelog's new messages. */
 const TAIL_MS = 250;
 
+/** How long a standby's catch-up may take before its copy is set aside (a new one is started). */
+const CATCH_UP_MS = 5_000;
+
+/** How long a takeover waits for its standby copy's running catch-up before reading the whole changelog instead. */
+const TAKE_MS = 1_000;
+
+/** `promise`'s value, or undefined when it has not settled within `ms` (a rejection counts as settled: undefined too). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined);
+  });
+  try {
+    return await Promise.race([promise.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A partition this instance stands by for. */
 interface Standby {
   copy: PartitionCopy | undefined;
@@ -180,7 +199,8 @@ class GroupRun implements JobGroupRun {
   /** The partitions to stand by for changed: new ones start tailing their changelog, dropped ones stop. */
   #onStandby(partitions: readonly number[]): void {
     if (this.#stopping !== undefined) return;
-    for (const p of [...this.#standbys.keys()]) if (!partitions.includes(p)) void this.#takeStandby(p);
+    // A partition assigned here keeps its copy for its restore (#start takes it).
+    for (const p of [...this.#standbys.keys()]) if (!partitions.includes(p) && !this.#owned.has(p)) void this.#takeStandby(p);
     for (const p of partitions) if (!this.#standbys.has(p) && !this.#owned.has(p)) this.#startStandby(p);
   }
 
@@ -193,8 +213,12 @@ class GroupRun implements JobGroupRun {
       try {
         standby.copy ??= await this.#changelog.standbyCopy(p);
         const copy = standby.copy;
-        const read = await this.#changelog.catchUp(copy);
-        if (copy.refused !== undefined) {
+        const read = await within(this.#changelog.catchUp(copy), CATCH_UP_MS);
+        if (read === undefined) {
+          // A read that failed, or does not end (seen under load; see docs/scale-out.md): start a new copy.
+          this.#overrides.logger?.warn({ partition: p, group: this.group }, `the standby copy of partition ${p} failed or did not catch up within ${CATCH_UP_MS} ms; starting a new one`);
+          standby.copy = undefined;
+        } else if (copy.refused !== undefined) {
           // Messages it never read are gone: start a new copy from the whole changelog.
           this.#overrides.logger?.warn({ partition: p, group: this.group }, `the standby copy of partition ${p} was refused (${copy.refused}); reading the changelog again`);
           standby.copy = undefined;
@@ -222,7 +246,8 @@ class GroupRun implements JobGroupRun {
     this.#standbys.delete(p);
     standby.stopped = true;
     if (standby.timer !== undefined) clearTimeout(standby.timer);
-    await standby.tail;
+    // A catch-up still running after TAKE_MS: the copy is set aside and the changelog read whole.
+    if ((await within(standby.tail.then(() => true), TAKE_MS)) === undefined) return undefined;
     return standby.copy?.refused === undefined ? standby.copy : undefined;
   }
 
