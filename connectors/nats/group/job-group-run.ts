@@ -215,7 +215,7 @@ class GroupRun implements JobGroupRun {
         const copy = standby.copy;
         const read = await within(this.#changelog.catchUp(copy), CATCH_UP_MS);
         if (read === undefined) {
-          // A read that failed, or does not end (seen under load; see docs/scale-out.md): start a new copy.
+          // A read that failed, or does not end (a server that does not answer): start a new copy.
           this.#overrides.logger?.warn({ partition: p, group: this.group }, `the standby copy of partition ${p} failed or did not catch up within ${CATCH_UP_MS} ms; starting a new one`);
           standby.copy = undefined;
         } else if (copy.refused !== undefined) {
