@@ -76,7 +76,8 @@ function buildProgram(io: CliIo, version: string, exit: (status: number) => void
     .option('--changelog <stream>', 'with --group: the changelog stream (default <group>_changelog)')
     .option('--lease-ms <ms>', 'with --group: how long a partition\'s lease lasts unrenewed (default 10000)', positiveInteger)
     .option('--checkpoint-dir <dir>', 'with --group: where the instance keeps a local checkpoint per partition (default the job\'s checkpoint directory)')
-    .addHelpText('after', '\nExamples:\n  sluice run dist/jobs/clicks.js\n  sluice run dist/jobs/clicks.js --workers 3\n  sluice run dist/jobs/clicks.js --monitor 9464\n  sluice run dist/jobs/backfill.js --bounded\n  sluice run dist/jobs/orders.js --group orders --partitions 12 --member host-1')
+    .option('--standby <n>', 'with --group: standby replicas per partition: instances that keep a warm copy of its state and take it over first (default 0; give every instance the same)', nonNegativeInteger)
+    .addHelpText('after', '\nExamples:\n  sluice run dist/jobs/clicks.js\n  sluice run dist/jobs/clicks.js --workers 3\n  sluice run dist/jobs/clicks.js --monitor 9464\n  sluice run dist/jobs/backfill.js --bounded\n  sluice run dist/jobs/orders.js --group orders --partitions 12 --member host-1 --standby 1')
     .action(async (module: string, options: RunOptions) => { exit(await runJob(module, options, io)); });
 
   program

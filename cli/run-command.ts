@@ -23,6 +23,7 @@ export interface RunOptions {
   readonly changelog?: string;
   readonly leaseMs?: number;
   readonly checkpointDir?: string;
+  readonly standby?: number;
 }
 
 /**

@@ -13,13 +13,17 @@ export interface RunGroupOptions {
   readonly changelog?: string;
   readonly leaseMs?: number;
   readonly checkpointDir?: string;
+  /** Standby replicas per partition (`--standby N`). */
+  readonly standby?: number;
 }
 
 /** One line for an event of the instance's partitions. */
 export function groupEventLine(event: JobGroupEvent): string {
   switch (event.type) {
     case 'started':
-      return `sluice run: partition ${event.partition} started, ${event.from === 'fresh' ? 'fresh' : `restored from its ${event.from === 'local' ? 'local checkpoint' : 'changelog'} at batch ${event.batchId}`} (${event.millis} ms)`;
+      return `sluice run: partition ${event.partition} started, ${event.from === 'fresh' ? 'fresh' : `restored from its ${event.from === 'local' ? 'local checkpoint' : event.from === 'standby' ? 'standby copy' : 'changelog'} at batch ${event.batchId}`} (${event.millis} ms, ${event.read} changelog messages read)`;
+    case 'standby':
+      return `sluice run: standing by for partition ${event.partition}: warm copy at batch ${event.batchId} (${event.millis} ms)`;
     case 'stopped':
       return `sluice run: partition ${event.partition} stopped (${event.reason === 'revoked' ? 'handed over' : event.reason === 'lost' ? 'lost: another instance owns it' : 'the instance is stopping'})`;
     case 'failed':
@@ -56,6 +60,7 @@ export async function runGroup(module: string, options: RunGroupOptions, io: Cli
         ...(options.changelog === undefined ? {} : { changelog: options.changelog }),
         ...(options.leaseMs === undefined ? {} : { leaseMillis: options.leaseMs }),
         ...(options.checkpointDir === undefined ? {} : { checkpointDir: resolve(cwd, options.checkpointDir) }),
+        ...(options.standby === undefined ? {} : { standbyReplicas: options.standby }),
         onEvent: (event) => {
           io.out(groupEventLine(event));
         },

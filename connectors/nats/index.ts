@@ -8,10 +8,11 @@ export { jetStreamSink, type JetStreamPartitioning, type JetStreamSinkOptions, t
 export { PartitionedJetStreamSource, type JetStreamPartitionSelection } from './partitioned-source.js';
 export { partitionOf } from './partitions.js';
 export type { MessageDecoder, MessageFormat } from './message-format.js';
-export { assignPartitions } from './group/assign-partitions.js';
+export { assignPartitions, assignStandbys } from './group/assign-partitions.js';
 export { PartitionGroup, type FencingToken, type PartitionGroupEvent, type PartitionGroupOptions } from './group/partition-group.js';
 export { PartitionLostError } from './group/partition-lost-error.js';
 export { ChangelogStream, type ChangelogStreamOptions, type LoggedPlan, type RestoredPartition, type StateChange } from './group/changelog-stream.js';
+export { PartitionCopy } from './group/partition-copy.js';
 export { changelogCheckpoint, type ChangelogCheckpointOptions } from './group/changelog-checkpoint.js';
 export { groupSource, type GroupSourceOptions } from './group/group-source.js';
 export { runJobGroup } from './group/job-group-run.js';

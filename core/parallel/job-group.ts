@@ -26,6 +26,13 @@ export interface RunJobGroupOptions {
    * (default: the directory of the job's own checkpoint option).
    */
   readonly checkpointDir?: string;
+  /**
+   * How many standby replicas each partition has (default 0; Kafka Streams' `num.standby.replicas`):
+   * other instances that keep a warm copy of its state by tailing its changelog, and take it first
+   * when its owner dies, restoring from the copy (plus the changelog's tail) instead of the whole
+   * changelog. Give every instance of the group the same number.
+   */
+  readonly standbyReplicas?: number;
   /** How many copies of the group's bucket and changelog the cluster keeps, when this instance creates them (default 1). */
   readonly replicas?: number;
   /** Hears the instance's partitions start, stop and fail. */
@@ -34,8 +41,14 @@ export interface RunJobGroupOptions {
 
 /** What {@link RunJobGroupOptions.onEvent} hears. */
 export type JobGroupEvent =
-  /** A partition this instance was assigned runs: restored from its local checkpoint, from the changelog, or fresh; up to `batchId` (-1: none). */
-  | { readonly type: 'started'; readonly partition: number; readonly from: 'local' | 'changelog' | 'fresh'; readonly batchId: number; readonly millis: number }
+  /**
+   * A partition this instance was assigned runs: restored from its local checkpoint, from the
+   * changelog, from this instance's standby copy caught up with the changelog's tail, or fresh;
+   * up to `batchId` (-1: none), having read `read` changelog messages, in `millis`.
+   */
+  | { readonly type: 'started'; readonly partition: number; readonly from: 'local' | 'changelog' | 'standby' | 'fresh'; readonly batchId: number; readonly read: number; readonly millis: number }
+  /** This instance stands by for a partition (standby replicas): its warm copy first caught up, to `batchId`, having read `read` messages. */
+  | { readonly type: 'standby'; readonly partition: number; readonly batchId: number; readonly read: number; readonly millis: number }
   /** A partition's loop stopped: handed over (`'revoked'`), lost (`'lost'`, without writing) or the instance stopping (`'stop'`). */
   | { readonly type: 'stopped'; readonly partition: number; readonly reason: 'revoked' | 'lost' | 'stop' }
   /** A partition's loop failed (`PARTITION_LOST` when another instance took it); a partition still owned starts again a second later. */

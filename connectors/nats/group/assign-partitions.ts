@@ -15,13 +15,18 @@
  * quota, in id order. So when a member joins, only partitions it receives move; when one leaves,
  * only its own move; and an assignment given back as `current` is returned unchanged.
  *
+ * `preferred` (standby replicas: {@link assignStandbys}) names, per partition, the members to give it
+ * to first when it has to move: a partition without a kept holder goes to the first of them that
+ * is live and under quota, before the others are filled in id order. The laws above still hold.
+ *
  * @param partitions - how many partitions (a whole number of at least 0).
  * @param members - the live members' ids (any order; duplicates are ignored).
  * @param current - each partition's holder now (`undefined` for none); holders not in `members` count as none.
+ * @param preferred - per partition, the members that should take it first when it moves (its standbys), in order.
  * @returns each partition's member (all `undefined` when there is no member).
  * @throws RangeError when `partitions` is not a whole number of at least 0.
  */
-export function assignPartitions(partitions: number, members: readonly string[], current: readonly (string | undefined)[] = []): (string | undefined)[] {
+export function assignPartitions(partitions: number, members: readonly string[], current: readonly (string | undefined)[] = [], preferred: readonly (readonly string[] | undefined)[] = []): (string | undefined)[] {
   if (!Number.isSafeInteger(partitions) || partitions < 0) throw new RangeError(`assignPartitions: partitions must be a whole number of at least 0, got ${String(partitions)}.`);
   const ids = [...new Set(members)].sort(compareIds);
   const out: (string | undefined)[] = new Array<string | undefined>(partitions).fill(undefined);
@@ -41,6 +46,16 @@ export function assignPartitions(partitions: number, members: readonly string[],
     for (const p of keep) out[p] = id;
     count.set(id, keep.length);
   }
+  for (let p = 0; p < partitions; p++) {
+    if (out[p] !== undefined) continue;
+    for (const id of preferred[p] ?? []) {
+      const has = count.get(id);
+      if (has === undefined || has >= (quota.get(id) as number)) continue;
+      out[p] = id;
+      count.set(id, has + 1);
+      break;
+    }
+  }
   let next = 0;
   for (let p = 0; p < partitions; p++) {
     if (out[p] !== undefined) continue;
@@ -50,6 +65,79 @@ export function assignPartitions(partitions: number, members: readonly string[],
     count.set(id, (count.get(id) as number) + 1);
   }
   return out;
+}
+
+/**
+ * Chooses up to `replicas` standby members for each partition (Kafka Streams' standby replicas):
+ * members that keep a warm copy of the partition's state and take it first when its owner goes.
+ * Never the partition's owner, never a member twice; `min(replicas, members - 1)` each when the
+ * owner is a member. Balanced: partition by partition, the standby goes to the eligible member
+ * with the fewest standbys so far, ties broken by the member's distance after the owner in id
+ * order (so that one owner's partitions spread their standbys), then by id. Deterministic: a
+ * function of its inputs only, whatever order the members come in.
+ *
+ * @param partitions - how many partitions (a whole number of at least 0).
+ * @param members - the live members' ids (any order; duplicates are ignored).
+ * @param owners - each partition's owner (as {@link assignPartitions} returns).
+ * @param replicas - how many standbys a partition should have (a whole number of at least 0).
+ * @returns each partition's standbys, in order of preference.
+ * @throws RangeError when `partitions` or `replicas` is not a whole number of at least 0.
+ */
+export function assignStandbys(partitions: number, members: readonly string[], owners: readonly (string | undefined)[], replicas: number): string[][] {
+  if (!Number.isSafeInteger(partitions) || partitions < 0) throw new RangeError(`assignStandbys: partitions must be a whole number of at least 0, got ${String(partitions)}.`);
+  if (!Number.isSafeInteger(replicas) || replicas < 0) throw new RangeError(`assignStandbys: replicas must be a whole number of at least 0, got ${String(replicas)}.`);
+  const ids = [...new Set(members)].sort(compareIds);
+  const count = new Array<number>(ids.length).fill(0);
+  const out: number[][] = [];
+  for (let p = 0; p < partitions; p++) {
+    const owner = owners[p];
+    const at = owner === undefined ? -1 : ids.indexOf(owner);
+    const chosen: number[] = [];
+    const want = Math.min(replicas, ids.length - (at < 0 ? 0 : 1));
+    while (chosen.length < want) {
+      let best = -1;
+      for (let step = 1; step <= ids.length; step++) {
+        const i = (Math.max(at, 0) + step - (at < 0 ? 1 : 0)) % ids.length;
+        if (i === at || chosen.includes(i)) continue;
+        if (best < 0 || (count[i] as number) < (count[best] as number)) best = i;
+      }
+      chosen.push(best);
+      count[best] = (count[best] as number) + 1;
+    }
+    out.push(chosen);
+  }
+  rebalance(out, owners.map((o) => (o === undefined ? -1 : ids.indexOf(o))), count);
+  return out.map((chosen) => chosen.map((i) => ids[i] as string));
+}
+
+/**
+ * Moves standbys from the fullest members to the emptiest until their counts differ by at most
+ * one (the greedy pass can leave two when an owner was the emptiest): each move takes, in
+ * partition order, a standby slot of a fullest member whose partition the emptiest neither owns
+ * nor stands by for. Deterministic, and each move narrows the spread, so it ends.
+ */
+function rebalance(standbys: number[][], owners: readonly number[], count: number[]): void {
+  for (;;) {
+    const order = count.map((_, i) => i).sort((a, b) => (count[a] as number) - (count[b] as number) || a - b);
+    let moved = false;
+    search: for (const lo of order) {
+      for (let h = order.length - 1; h >= 0; h--) {
+        const hi = order[h] as number;
+        if ((count[hi] as number) - (count[lo] as number) < 2) break;
+        for (let p = 0; p < standbys.length; p++) {
+          const chosen = standbys[p] as number[];
+          const slot = chosen.indexOf(hi);
+          if (slot < 0 || owners[p] === lo || chosen.includes(lo)) continue;
+          chosen[slot] = lo;
+          count[hi] = (count[hi] as number) - 1;
+          count[lo] = (count[lo] as number) + 1;
+          moved = true;
+          break search;
+        }
+      }
+    }
+    if (!moved) return;
+  }
 }
 
 /** Ids in code-unit order (locale-independent, the same in every process). */

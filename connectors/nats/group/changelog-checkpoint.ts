@@ -1,6 +1,7 @@
 import { SluiceError, type JobPartition, type Key } from 'sluice';
 import type { BatchPlan, CheckpointSettings, CheckpointStorage, Checkpointer, CommitRecord, GraphFingerprint, PendingCommit, Recovery, StoreKey, WriteAheadLog } from 'sluice/extend';
 import type { ChangelogStream, StateChange } from './changelog-stream.js';
+import type { PartitionCopy } from './partition-copy.js';
 import { RecordingBackend } from './recording-backend.js';
 
 /*
@@ -45,8 +46,18 @@ export interface ChangelogCheckpointOptions {
   readonly changelog: ChangelogStream;
   /** The partition the context runs, whose ownership is checked before each plan and commit is logged. */
   readonly partition: JobPartition;
-  /** Hears where the partition resumed: its local checkpoint, the changelog, or nothing (a fresh partition); and the last batch committed (-1 for none). */
-  readonly onRecovered?: (from: 'local' | 'changelog' | 'fresh', batchId: number) => void;
+  /**
+   * A standby replica's warm copy of the partition's changelog (`ChangelogStream.standbyCopy`):
+   * the restore catches it up and reads only the messages after its last one, instead of the
+   * whole changelog (a copy that is refused is set aside and the whole changelog read).
+   */
+  readonly standby?: PartitionCopy;
+  /**
+   * Hears where the partition resumed: its local checkpoint, the changelog, a standby's warm copy
+   * caught up, or nothing (a fresh partition); the last batch committed (-1 for none); and how
+   * many changelog messages the restore read.
+   */
+  readonly onRecovered?: (from: 'local' | 'changelog' | 'standby' | 'fresh', batchId: number, read: number) => void;
 }
 
 /**
@@ -71,6 +82,7 @@ class ChangelogCheckpointer implements Checkpointer {
   readonly #log: ChangelogStream;
   readonly #partition: JobPartition;
   readonly #onRecovered: NonNullable<ChangelogCheckpointOptions['onRecovered']>;
+  readonly #standby: PartitionCopy | undefined;
   #zeroTime = 0;
 
   constructor(inner: Checkpointer, options: ChangelogCheckpointOptions) {
@@ -78,6 +90,7 @@ class ChangelogCheckpointer implements Checkpointer {
     this.#log = options.changelog;
     this.#partition = options.partition;
     this.#onRecovered = options.onRecovered ?? (() => undefined);
+    this.#standby = options.standby;
     this.id = `${options.partition.group}.p${options.partition.index}`;
     this.stateBackend = new RecordingBackend(inner.stateBackend);
     if (inner.writeAheadLog !== undefined) this.writeAheadLog = (source) => (inner.writeAheadLog as (source: string) => WriteAheadLog)(source);
@@ -101,7 +114,7 @@ class ChangelogCheckpointer implements Checkpointer {
    */
   async recover(fingerprint: GraphFingerprint, zeroTime: number): Promise<Recovery | undefined> {
     const p = this.#partition.index;
-    const shared = await this.#log.restore(p);
+    const shared = await this.#log.restore(p, this.#standby);
     const commit = shared.entries.find(([key]) => key === COMMIT_KEY)?.[1] as LoggedCommit | undefined;
     this.#zeroTime = commit?.zeroTime ?? zeroTime;
     let local: Recovery | undefined;
@@ -124,11 +137,11 @@ class ChangelogCheckpointer implements Checkpointer {
     for (const plan of plans) await this.inner.logPlan(plan);
     if (local !== undefined) {
       this.#zeroTime = local.zeroTime;
-      this.#onRecovered('local', localBatch);
+      this.#onRecovered('local', localBatch, shared.read);
       return plans.length === 0 ? local : { ...local, replay: plans };
     }
     if (shared.batchId < 0 || commit === undefined) {
-      this.#onRecovered('fresh', -1);
+      this.#onRecovered('fresh', -1, shared.read);
       return plans.length === 0 ? undefined : { zeroTime: this.#zeroTime, restored: undefined, replay: plans };
     }
     const byOperator = new Map<string, (readonly [StoreKey, unknown])[]>();
@@ -140,7 +153,7 @@ class ChangelogCheckpointer implements Checkpointer {
       rows.push([storeKey, value]);
     }
     this.stateBackend.seed(byOperator);
-    this.#onRecovered('changelog', shared.batchId);
+    this.#onRecovered(shared.from, shared.batchId, shared.read);
     return { zeroTime: this.#zeroTime, restored: commit.record, replay: plans };
   }
 

@@ -5,6 +5,7 @@ import { SluiceError, type JobDefinition, type JobGroupEvent, type JobGroupRun, 
 import { levelCheckpoint } from 'sluice/checkpoint';
 import { changelogCheckpoint, StaleLocalCheckpoint } from './changelog-checkpoint.js';
 import { ChangelogStream } from './changelog-stream.js';
+import type { PartitionCopy } from './partition-copy.js';
 import { PartitionGroup, type PartitionGroupEvent } from './partition-group.js';
 
 /*
@@ -14,7 +15,42 @@ import { PartitionGroup, type PartitionGroupEvent } from './partition-group.js';
  * partition's context starts, restoring from its local checkpoint when it is current, else from
  * the changelog. Revoking: its context stops after its running batch commits, before the lease
  * is released. Lost: its context stops at once, and its writes are refused (fenced) meanwhile.
+ * Standby (`standbyReplicas`): the instance keeps a warm copy of the partition's changelog in
+ * memory, caught up every TAIL_MS, and hands it to the partition's restore when it is assigned
+ * the partition; a standby writes nothing (no changelog, sink or lease).
  */
+
+/** How often a standby copy reads the changelog's new messages. */
+const TAIL_MS = 250;
+
+/** How long a standby's catch-up may take before its copy is set aside (a new one is started). */
+const CATCH_UP_MS = 5_000;
+
+/** How long a takeover waits for its standby copy's running catch-up before reading the whole changelog instead. */
+const TAKE_MS = 1_000;
+
+/** `promise`'s value, or undefined when it has not settled within `ms` (a rejection counts as settled: undefined too). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined);
+  });
+  try {
+    return await Promise.race([promise.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A partition this instance stands by for. */
+interface Standby {
+  copy: PartitionCopy | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** The catch-up running (or done). */
+  tail: Promise<void>;
+  stopped: boolean;
+  announced: boolean;
+}
 
 /** How long a partition whose loop failed waits before it starts again, while still owned. */
 const RESTART_MS = 1_000;
@@ -43,6 +79,7 @@ export async function runJobGroup(definition: JobDefinition, overrides: JobOverr
   const servers = options.servers ?? '127.0.0.1:4222';
   const replicas = options.replicas ?? 1;
   const changelog = await ChangelogStream.open({ servers, stream: options.changelog ?? `${options.name}_changelog`, replicas });
+  if (options.standbyReplicas !== undefined && (!Number.isSafeInteger(options.standbyReplicas) || options.standbyReplicas < 0)) throw new RangeError(`${what}: standbyReplicas must be a whole number of at least 0, got ${String(options.standbyReplicas)}.`);
   const run = new GroupRun(definition, overrides, options, join(directory, member), changelog, member);
   try {
     await run.join(servers, replicas);
@@ -62,6 +99,7 @@ class GroupRun implements JobGroupRun {
   readonly #directory: string;
   readonly #changelog: ChangelogStream;
   readonly #loops = new Map<number, Loop>();
+  readonly #standbys = new Map<number, Standby>();
   /** Per partition, the start or stop running: they never overlap. */
   readonly #chains = new Map<number, Promise<void>>();
   #group: PartitionGroup | undefined;
@@ -93,6 +131,10 @@ class GroupRun implements JobGroupRun {
       partitions: this.#options.partitions,
       replicas,
       ...(this.#options.leaseMillis === undefined ? {} : { leaseMs: this.#options.leaseMillis }),
+      standbyReplicas: this.#options.standbyReplicas ?? 0,
+      onStandby: (partitions) => {
+        this.#onStandby(partitions);
+      },
       onChange: (event) => this.#onChange(event),
       onError: (error) => this.#overrides.logger?.warn({ err: error, group: this.group }, 'a group heartbeat failed; trying again at the next one'),
     });
@@ -123,6 +165,7 @@ class GroupRun implements JobGroupRun {
       if (graceful) await this.#group?.leave();
       else await this.#group?.close();
       await Promise.all([...this.#chains.values()]);
+      await Promise.all([...this.#standbys.keys()].map((p) => this.#takeStandby(p)));
       await Promise.all(this.running().map((p) => this.#stopLoop(p, 'stop')));
       await this.#changelog.close();
     } finally {
@@ -153,6 +196,61 @@ class GroupRun implements JobGroupRun {
     }
   }
 
+  /** The partitions to stand by for changed: new ones start tailing their changelog, dropped ones stop. */
+  #onStandby(partitions: readonly number[]): void {
+    if (this.#stopping !== undefined) return;
+    // A partition assigned here keeps its copy for its restore (#start takes it).
+    for (const p of [...this.#standbys.keys()]) if (!partitions.includes(p) && !this.#owned.has(p)) void this.#takeStandby(p);
+    for (const p of partitions) if (!this.#standbys.has(p) && !this.#owned.has(p)) this.#startStandby(p);
+  }
+
+  #startStandby(p: number): void {
+    const standby: Standby = { copy: undefined, timer: undefined, tail: Promise.resolve(), stopped: false, announced: false };
+    this.#standbys.set(p, standby);
+    const started = performance.now();
+    const tick = async (): Promise<void> => {
+      if (standby.stopped) return;
+      try {
+        standby.copy ??= await this.#changelog.standbyCopy(p);
+        const copy = standby.copy;
+        const read = await within(this.#changelog.catchUp(copy), CATCH_UP_MS);
+        if (read === undefined) {
+          // A read that failed, or does not end (a server that does not answer): start a new copy.
+          this.#overrides.logger?.warn({ partition: p, group: this.group }, `the standby copy of partition ${p} failed or did not catch up within ${CATCH_UP_MS} ms; starting a new one`);
+          standby.copy = undefined;
+        } else if (copy.refused !== undefined) {
+          // Messages it never read are gone: start a new copy from the whole changelog.
+          this.#overrides.logger?.warn({ partition: p, group: this.group }, `the standby copy of partition ${p} was refused (${copy.refused}); reading the changelog again`);
+          standby.copy = undefined;
+        } else if (!standby.announced && !standby.stopped) {
+          standby.announced = true;
+          this.#emit({ type: 'standby', partition: p, batchId: copy.batchId, read, millis: Math.round(performance.now() - started) });
+        }
+      } catch (error) {
+        this.#overrides.logger?.warn({ err: error, partition: p, group: this.group }, `the standby copy of partition ${p} could not catch up; trying again`);
+      }
+      if (!standby.stopped) {
+        standby.timer = setTimeout(() => {
+          standby.tail = tick();
+        }, TAIL_MS);
+        standby.timer.unref();
+      }
+    };
+    standby.tail = tick();
+  }
+
+  /** Stops standing by for `p`; resolves with its warm copy once no catch-up runs (undefined: none, or refused). */
+  async #takeStandby(p: number): Promise<PartitionCopy | undefined> {
+    const standby = this.#standbys.get(p);
+    if (standby === undefined) return undefined;
+    this.#standbys.delete(p);
+    standby.stopped = true;
+    if (standby.timer !== undefined) clearTimeout(standby.timer);
+    // A catch-up still running after TAKE_MS: the copy is set aside and the changelog read whole.
+    if ((await within(standby.tail.then(() => true), TAKE_MS)) === undefined) return undefined;
+    return standby.copy?.refused === undefined ? standby.copy : undefined;
+  }
+
   #enqueue(partition: number, step: () => Promise<void>): Promise<void> {
     const next = (this.#chains.get(partition) ?? Promise.resolve()).then(step).catch((error: unknown) => {
       this.#overrides.logger?.error({ err: error, partition }, 'a partition could not start or stop');
@@ -170,9 +268,11 @@ class GroupRun implements JobGroupRun {
     const started = performance.now();
     const partition: JobPartition = { group: this.group, index: p, count: this.#options.partitions, assertOwner: () => this.#assertOwner(p) };
     const directory = join(this.#directory, `p${p}`);
-    let recovered: { from: 'local' | 'changelog' | 'fresh'; batchId: number } = { from: 'fresh', batchId: -1 };
+    let recovered: { from: 'local' | 'changelog' | 'standby' | 'fresh'; batchId: number; read: number } = { from: 'fresh', batchId: -1, read: 0 };
+    // A warm copy kept as a standby: the restore reads only the changelog after it.
+    const standby = await this.#takeStandby(p);
     for (let attempt = 0; ; attempt++) {
-      const checkpoint = changelogCheckpoint(levelCheckpoint(directory), { changelog: this.#changelog, partition, onRecovered: (from, batchId) => (recovered = { from, batchId }) });
+      const checkpoint = changelogCheckpoint(levelCheckpoint(directory), { changelog: this.#changelog, partition, ...(standby === undefined ? {} : { standby }), onRecovered: (from, batchId, read) => (recovered = { from, batchId, read }) });
       const ctx = await this.#definition.create({ ...this.#overrides, checkpoint, partition });
       try {
         await ctx.start();
@@ -196,7 +296,7 @@ class GroupRun implements JobGroupRun {
           this.#ended(p, loop, error);
         },
       );
-      this.#emit({ type: 'started', partition: p, from: recovered.from, batchId: recovered.batchId, millis: Math.round(performance.now() - started) });
+      this.#emit({ type: 'started', partition: p, from: recovered.from, batchId: recovered.batchId, read: recovered.read, millis: Math.round(performance.now() - started) });
       return;
     }
   }

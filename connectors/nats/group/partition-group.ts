@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { SystemClock, type Clock } from 'sluice';
 import { checkServers } from '../nats-connection.js';
-import { assignPartitions } from './assign-partitions.js';
+import { assignPartitions, assignStandbys } from './assign-partitions.js';
 import { BUCKET_NAME, GroupBucket, type BucketEntry } from './group-bucket.js';
 import { PartitionLostError } from './partition-lost-error.js';
 
@@ -83,6 +83,14 @@ export interface PartitionGroupOptions {
   readonly onChange?: (event: PartitionGroupEvent) => void | Promise<void>;
   /** Hears a heartbeat that failed (the server unreachable); the member tries again at the next one. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * How many standby members each partition has besides its owner (default 0; Kafka Streams'
+   * `num.standby.replicas`): members that keep a warm copy of its state and take it first when
+   * its owner goes ({@link assignStandbys}). Give every member of a group the same number.
+   */
+  readonly standbyReplicas?: number;
+  /** Hears the partitions this member stands by for, each time they change (after a heartbeat), in order. */
+  readonly onStandby?: (partitions: readonly number[]) => void;
   /** The wall clock of the `heartbeatAt` fields (default the system's); expiry never reads it. */
   readonly clock?: Clock;
 }
@@ -123,6 +131,10 @@ export class PartitionGroup {
   readonly #bucket: GroupBucket;
   readonly #onChange: (event: PartitionGroupEvent) => void | Promise<void>;
   readonly #onError: (error: unknown) => void;
+  readonly #standbyReplicas: number;
+  readonly #onStandby: (partitions: readonly number[]) => void;
+  /** The partitions this member stands by for, as last told. */
+  #standing: readonly number[] = [];
   readonly #clock: Clock;
   readonly #held = new Map<number, Held>();
   readonly #seen = new Map<string, Seen>();
@@ -137,7 +149,7 @@ export class PartitionGroup {
   /** Set once the member left or closed: it owns nothing. */
   #closed = false;
 
-  private constructor(options: Required<Pick<PartitionGroupOptions, 'member' | 'partitions' | 'leaseMs' | 'heartbeatMs' | 'clock'>> & Pick<PartitionGroupOptions, 'onChange' | 'onError'>, nc: NatsConnection, bucket: GroupBucket) {
+  private constructor(options: Required<Pick<PartitionGroupOptions, 'member' | 'partitions' | 'leaseMs' | 'heartbeatMs' | 'clock'>> & Pick<PartitionGroupOptions, 'onChange' | 'onError' | 'standbyReplicas' | 'onStandby'>, nc: NatsConnection, bucket: GroupBucket) {
     this.member = options.member;
     this.partitions = options.partitions;
     this.leaseMs = options.leaseMs;
@@ -146,6 +158,8 @@ export class PartitionGroup {
     this.#bucket = bucket;
     this.#onChange = options.onChange ?? (() => undefined);
     this.#onError = options.onError ?? (() => undefined);
+    this.#standbyReplicas = options.standbyReplicas ?? 0;
+    this.#onStandby = options.onStandby ?? (() => undefined);
     this.#clock = options.clock;
   }
 
@@ -170,12 +184,14 @@ export class PartitionGroup {
     if (!Number.isFinite(heartbeatMs) || heartbeatMs <= 0 || heartbeatMs >= leaseMs / 2) throw new RangeError(`${what}: heartbeatMs must be more than 0 and less than leaseMs / 2 (${leaseMs / 2}), got ${String(heartbeatMs)}.`);
     if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > 5) throw new RangeError(`${what}: replicas must be a whole number from 1 to 5, got ${String(replicas)}.`);
     if (options.onChange !== undefined && typeof options.onChange !== 'function') throw new TypeError(`${what}: onChange must be a function (event) => void.`);
+    const { standbyReplicas = 0 } = options;
+    if (!Number.isSafeInteger(standbyReplicas) || standbyReplicas < 0) throw new RangeError(`${what}: standbyReplicas must be a whole number of at least 0, got ${String(standbyReplicas)}.`);
     const nc = await connect({ servers, name: `sluice-group-${options.member}`, maxReconnectAttempts: -1, reconnectTimeWait: Math.min(1_000, heartbeatMs), timeout: 2_000 });
     try {
       const bucket = await openBucket(nc, options.group, replicas);
       await checkConfig(bucket, options.group, partitions);
-      const { onChange, onError, clock = new SystemClock() } = options;
-      const group = new PartitionGroup({ member: options.member, partitions, leaseMs, heartbeatMs, clock, ...(onChange === undefined ? {} : { onChange }), ...(onError === undefined ? {} : { onError }) }, nc, bucket);
+      const { onChange, onError, onStandby, clock = new SystemClock() } = options;
+      const group = new PartitionGroup({ member: options.member, partitions, leaseMs, heartbeatMs, clock, standbyReplicas, ...(onChange === undefined ? {} : { onChange }), ...(onError === undefined ? {} : { onError }), ...(onStandby === undefined ? {} : { onStandby }) }, nc, bucket);
       await group.#heartbeat();
       group.#schedule();
       return group;
@@ -188,6 +204,11 @@ export class PartitionGroup {
   /** The partitions this member holds now, in order. */
   owned(): number[] {
     return [...this.#held.keys()].sort((a, b) => a - b);
+  }
+
+  /** The partitions this member stands by for (standby replicas), as of its last heartbeat, in order. */
+  standbys(): readonly number[] {
+    return this.#standing;
   }
 
   /** The members this member saw alive at its last heartbeat (itself included), in id order. */
@@ -278,12 +299,29 @@ export class PartitionGroup {
     const byPartition = new Map<number, BucketEntry<LeaseValue>>();
     for (const entry of leases) byPartition.set(Number(entry.key.slice('leases.'.length)), entry);
     const current = Array.from({ length: this.partitions }, (_, p) => (this.#held.has(p) ? this.member : holderOf(byPartition.get(p))));
-    const target = assignPartitions(this.partitions, this.#live, current);
+    // The standbys as they stand: of the holders too, so a dead holder's partitions go to theirs.
+    const standbys = this.#standbyReplicas === 0 ? [] : assignStandbys(this.partitions, [...new Set([...this.#live, ...current.filter((h): h is string => h !== undefined)])], current, this.#standbyReplicas);
+    const target = assignPartitions(this.partitions, this.#live, current, standbys);
     for (const partition of this.owned()) if (target[partition] !== this.member) await this.#release(partition);
     for (let partition = 0; partition < this.partitions; partition++) {
       if (target[partition] !== this.member || this.#held.has(partition)) continue;
       const entry = byPartition.get(partition);
       if (entry === undefined || entry.value?.holder == null || entry.value.holder === this.member || expired.has(entry.key)) await this.#acquire(partition, entry);
+    }
+    this.#stand(standbys);
+  }
+
+  /** Tells the partitions this member now stands by for (none it holds), when they changed. */
+  #stand(standbys: readonly (readonly string[])[]): void {
+    if (this.#stopping) return;
+    const mine: number[] = [];
+    for (let p = 0; p < standbys.length; p++) if (!this.#held.has(p) && (standbys[p] as readonly string[]).includes(this.member)) mine.push(p);
+    if (mine.length === this.#standing.length && mine.every((p, i) => this.#standing[i] === p)) return;
+    this.#standing = mine;
+    try {
+      this.#onStandby(mine);
+    } catch (error) {
+      this.#onError(error);
     }
   }
 

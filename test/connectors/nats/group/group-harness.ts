@@ -21,6 +21,8 @@ export interface MemberEvent {
   readonly started?: number;
   readonly stopped?: number;
   readonly failed?: number;
+  readonly standby?: number;
+  readonly read?: number;
   readonly left?: string;
   readonly from?: string;
   readonly reason?: string;
@@ -51,14 +53,21 @@ export class GroupFixture {
   #dir = '';
   readonly #members: Member[] = [];
 
-  constructor(servers: readonly string[], partitions: number, leaseMs: number) {
+  /** Standby replicas per partition, given to every member. */
+  readonly standby: number;
+  /** Records per batch and partition (the job's maxRecordsPerBatch). */
+  readonly maxBatch: number;
+
+  constructor(servers: readonly string[], partitions: number, leaseMs: number, options: { readonly standby?: number; readonly maxBatch?: number } = {}) {
     this.servers = servers;
     this.partitions = partitions;
     this.leaseMs = leaseMs;
+    this.standby = options.standby ?? 0;
+    this.maxBatch = options.maxBatch ?? 40;
   }
 
   get env(): Record<string, string> {
-    return { SLUICE_T_SERVERS: this.servers.join(','), SLUICE_T_IN: this.input, SLUICE_T_OUT: this.output, SLUICE_T_PARTITIONS: String(this.partitions) };
+    return { SLUICE_T_SERVERS: this.servers.join(','), SLUICE_T_IN: this.input, SLUICE_T_OUT: this.output, SLUICE_T_PARTITIONS: String(this.partitions), SLUICE_T_MAX_BATCH: String(this.maxBatch) };
   }
 
   /** The member processes started, in order. */
@@ -94,7 +103,7 @@ export class GroupFixture {
 
   /** Starts instance `id` (its local checkpoints under the fixture's directory, kept across its restarts). */
   start(id: string): Member {
-    const job = startChildJob(MEMBER, [this.group, id, String(this.partitions), String(this.leaseMs), join(this.#dir, 'ckpt'), this.changelog], this.env);
+    const job = startChildJob(MEMBER, [this.group, id, String(this.partitions), String(this.leaseMs), join(this.#dir, 'ckpt'), this.changelog, String(this.standby)], this.env);
     const member: Member = { id, job, events: [] };
     job.onLine((line) => {
       try {
@@ -118,6 +127,23 @@ export class GroupFixture {
       // Tried again while a server restarts; the id makes a retried publish count once.
       await eventually(() => js.publish(subject, JSON.stringify({ key, i }), { msgID: `in-${i}` }));
     }
+  }
+
+  /**
+   * Publishes one record for each of `keys` new keys (`w<n>`), many in flight at once: a large
+   * state (and changelog) quickly. Order does not matter, each key having one record.
+   */
+  async publishWide(keys: number): Promise<void> {
+    const js = jetstream(this.#nc as NatsConnection);
+    const pending: Promise<unknown>[] = [];
+    for (let j = 0; j < keys; j++) {
+      const i = this.#next++;
+      const key = `w${i}`;
+      this.published.set(key, 1);
+      pending.push(eventually(() => js.publish(`${this.input}.${partitionOf(key, this.partitions)}`, JSON.stringify({ key, i }), { msgID: `in-${i}` })));
+      if (pending.length >= 512) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
   }
 
   /** How many records were published. */
