@@ -3,11 +3,14 @@ import { resolve } from 'node:path';
 import { createJobRun, handleStopSignals, messageOf } from '../core/internal.js';
 import { EXIT, type CliIo } from './cli-io.js';
 import { createJobContext, loadJob } from './load-job.js';
-import { runGroup } from './run-group.js';
+import { runGroup, type RunGroupOptions } from './run-group.js';
 import { showRunStatus } from './run-status.js';
 
-/** Options of `sluice run`. */
-export interface RunOptions {
+/**
+ * Options of `sluice run`: with `group`, the options of {@link RunGroupOptions} run this process as
+ * one instance of that group (`runJob`'s `group`).
+ */
+export interface RunOptions extends Partial<RunGroupOptions> {
   readonly bounded?: boolean;
   /** Serve the job's monitor on this port (`serveMonitor`). */
   readonly monitor?: number;
@@ -15,15 +18,6 @@ export interface RunOptions {
   readonly monitorToken?: string;
   /** Worker threads that run the batches' tasks (`runJob`); absent or 0: inline. */
   readonly workers?: number;
-  /** Run as one instance of this group (`runJob`'s `group`), with the options of {@link RunGroupOptions}. */
-  readonly group?: string;
-  readonly partitions?: number;
-  readonly member?: string;
-  readonly servers?: string;
-  readonly changelog?: string;
-  readonly leaseMs?: number;
-  readonly checkpointDir?: string;
-  readonly standby?: number;
 }
 
 /**
