@@ -27,7 +27,7 @@ await describeWith(NATS, 'ChangelogStream on the live server', () => {
   it('restores each partition\'s keys as of its last batch, removals included, keeping two messages per key', async () => {
     const log = await openLog();
     try {
-      expect(await log.restore(0)).toEqual({ batchId: -1, entries: [], plans: [] });
+      expect(await log.restore(0)).toEqual({ batchId: -1, entries: [], plans: [], from: 'changelog', read: 0 });
       await log.append(0, 0, [{ key: 'a', value: 1 }, { key: 'b', value: { n: 1 } }, { key: ['c', 2], value: [1, 2] }]);
       await log.append(1, 0, [{ key: 'a', value: 100 }]);
       for (let batch = 1; batch <= 5; batch++) await log.append(0, batch, [{ key: 'a', value: batch + 1 }, { key: 'a', value: 10 * batch }]);
@@ -36,7 +36,8 @@ await describeWith(NATS, 'ChangelogStream on the live server', () => {
       expect(restored.batchId).toBe(6);
       expect(sorted(restored.entries)).toEqual(sorted([['a', 50], [['c', 2], [1, 2]], [7, {}]]));
       expect(restored.entries.find(([k]) => k === 7)?.[1]).toEqual(new Map([['x', 1]]));
-      expect(await log.restore(1)).toEqual({ batchId: 0, entries: [['a', 100]], plans: [] });
+      // Its change and its marker.
+      expect(await log.restore(1)).toEqual({ batchId: 0, entries: [['a', 100]], plans: [], from: 'changelog', read: 2 });
       const info = await (await manager()).streams.info(log.stream);
       // Per key at most two messages: a (2), b (2), c (1), 7 (1), partition 1's a (1), markers (2 + 1).
       expect(info.state.messages).toBe(10);
@@ -57,7 +58,8 @@ await describeWith(NATS, 'ChangelogStream on the live server', () => {
       await log.append(2, 2, [{ key: 'k', value: 'two' }]);
       const last = (await jsm.streams.info(log.stream)).state.last_seq;
       await jsm.streams.deleteMessage(log.stream, last);
-      expect(await log.restore(2)).toEqual({ batchId: 1, entries: [['k', 'one']], plans: [] });
+      // The key's last two messages (batches 1 and 2) and batch 1's marker (the subject keeps two markers: 1 and the deleted 2).
+      expect(await log.restore(2)).toEqual({ batchId: 1, entries: [['k', 'one']], plans: [], from: 'changelog', read: 3 });
     } finally {
       await log.close();
     }
