@@ -4,6 +4,7 @@
 // reduceByKey), then the hand loop, each after a full GC; then the medians and the ratios.
 // SCALE (default 1) from the environment; SLUICE_BENCH_CLOCK=cpu for CPU time.
 import { loadavg } from 'node:os';
+import { keyedPipeline } from './keyed.mjs';
 
 const [rounds = '3', ...dirs] = process.argv.slice(2);
 if (dirs.length === 0) throw new Error('usage: node --expose-gc bench/keyed-ab.mjs <rounds> <dir>...');
@@ -15,8 +16,6 @@ const keys = lib.keyNames(Math.round(100_000 * scale));
 const batchSize = Math.round(500_000 * scale);
 const numBatches = 20;
 const batch = (/** @type {number} */ b) => lib.makeBatch({ b, size: batchSize, keys, eventsPerSecond: 100_000 });
-const double = (/** @type {{ key: string, value: number }} */ e) => ({ key: e.key, value: e.value * 2 });
-const keep = (/** @type {{ value: number }} */ e) => e.value % 3 !== 0;
 /** @type {Record<string, number[]>} */
 const times = {};
 const note = (/** @type {string} */ name, /** @type {number} */ ms, /** @type {number} */ sum) => {
@@ -31,7 +30,7 @@ for (let r = 0; r < Number(rounds); r++) {
     const { ms } = await libs[i].runSluice({
       numBatches,
       batch,
-      build: (/** @type {any} */ input) => input.pipe(map(double), filter(keep), mapToPair((/** @type {any} */ e) => [e.key, e.value]), reduceByKey((/** @type {number} */ a, /** @type {number} */ b) => a + b)),
+      build: keyedPipeline({ map, filter, mapToPair, reduceByKey }),
       onOutput: (/** @type {[string, number][]} */ records) => {
         for (const [, v] of records) sum += v;
       },

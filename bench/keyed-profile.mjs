@@ -4,6 +4,7 @@
 // SCALE (default 1: 10M events over 100,000 keys) and ROUNDS (default 1) from the environment.
 // Input generation (`makeBatch`) is in the profile but not in the printed time.
 import { filter, map, mapToPair, reduceByKey } from 'sluice';
+import { keyedPipeline } from './keyed.mjs';
 import { keyNames, makeBatch, runSluice } from './lib.mjs';
 
 const scale = Number(process.env.SCALE ?? 1);
@@ -11,14 +12,12 @@ const keys = keyNames(Math.round(100_000 * scale));
 const batchSize = Math.round(500_000 * scale);
 const numBatches = 20;
 const batch = (/** @type {number} */ b) => makeBatch({ b, size: batchSize, keys, eventsPerSecond: 100_000 });
-const double = (/** @type {import('./lib.mjs').BenchEvent} */ e) => ({ key: e.key, value: e.value * 2 });
-const keep = (/** @type {{ value: number }} */ e) => e.value % 3 !== 0;
 for (let r = 0; r < Number(process.env.ROUNDS ?? 1); r++) {
   let sum = 0;
   const { ms } = await runSluice({
     numBatches,
     batch,
-    build: (input) => input.pipe(map(double), filter(keep), mapToPair((e) => [e.key, e.value]), reduceByKey((a, b) => a + b)),
+    build: keyedPipeline({ map, filter, mapToPair, reduceByKey }),
     onOutput: (records) => {
       for (const [, v] of records) sum += v;
     },

@@ -7,6 +7,21 @@ import { keyNames, makeBatch, medianOf, row, runsNote, runSluice, timeBatches } 
 
 /** @typedef {import('./lib.mjs').BenchEvent} BenchEvent */
 
+/** Scenario 1's user functions: the value doubled, then multiples of 3 dropped. */
+const double = (/** @type {BenchEvent} */ e) => ({ key: e.key, value: e.value * 2 });
+const keep = (/** @type {{ value: number }} */ e) => e.value % 3 !== 0;
+
+/**
+ * Scenario 1's Sluice pipeline, built from the operators given (those of this build, or of
+ * another build's `dist/` for an A/B comparison): map, filter, mapToPair, reduceByKey (sum).
+ *
+ * @param {{ map: Function, filter: Function, mapToPair: Function, reduceByKey: Function }} ops
+ * @returns {(input: any) => any}
+ */
+export function keyedPipeline({ map: m, filter: f, mapToPair: p, reduceByKey: r }) {
+  return (input) => input.pipe(m(double), f(keep), p((/** @type {BenchEvent} */ e) => [e.key, e.value]), r((/** @type {number} */ a, /** @type {number} */ b) => a + b));
+}
+
 /** @param {{ scale: number, rounds?: number }} o @returns {Promise<import('./lib.mjs').BenchRow[]>} */
 export async function keyedScenario({ scale, rounds = 1 }) {
   const S = '1 keyed: map+filter+reduceByKey';
@@ -16,8 +31,6 @@ export async function keyedScenario({ scale, rounds = 1 }) {
   const numBatches = Math.ceil(total / batchSize);
   const events = numBatches * batchSize;
   const batch = (/** @type {number} */ b) => makeBatch({ b, size: batchSize, keys, eventsPerSecond: 100_000 });
-  const double = (/** @type {BenchEvent} */ e) => ({ key: e.key, value: e.value * 2 });
-  const keep = (/** @type {{ value: number }} */ e) => e.value % 3 !== 0;
 
   // Sluice and the hand loop: the median of interleaved runs (RxJS, far slower, runs once).
   const { sluice, hand } = await medianOf(rounds, {
@@ -26,7 +39,7 @@ export async function keyedScenario({ scale, rounds = 1 }) {
       const { ms } = await runSluice({
         numBatches,
         batch,
-        build: (input) => input.pipe(map(double), filter(keep), mapToPair((e) => [e.key, e.value]), reduceByKey((a, b) => a + b)),
+        build: keyedPipeline({ map, filter, mapToPair, reduceByKey }),
         onOutput: (records) => {
           for (const [, v] of records) sum += v;
         },
